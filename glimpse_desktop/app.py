@@ -1,0 +1,46 @@
+"""Composition root of the desktop app: builds the Library, then (when it lands) the Qt UI.
+
+The window itself arrives with the GUI issue; until then `glimpse-desktop` opens the library
+(creating and migrating it, so problems show up now), says where it is and how to use the CLI,
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from glimpse_desktop.core import Library
+from glimpse_desktop.library.db import LibraryError
+
+EXIT_NO_GUI = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="glimpse-desktop",
+                                     description="Glimpse Desktop photo library")
+    parser.add_argument("--library", metavar="PATH", help="library file to open")
+    args = parser.parse_args(argv)
+    try:
+        with Library.open(args.library) as lib:
+            status = lib.status()
+    except LibraryError as exc:
+        print(f"glimpse-desktop: {exc}", file=sys.stderr)
+        return 1
+    print(
+        "Glimpse Desktop's window is not part of this version yet.\n"
+        f"Your library is ready at {status['library']} ({status['photos']} photos in "
+        f"{len(status['roots'])} folders).\n"
+        "Use the `glimpse` command meanwhile:\n"
+        "  glimpse add ~/Pictures      add a photo folder\n"
+        "  glimpse index               read new and changed photos\n"
+        "  glimpse watch               keep the library in step with the folders\n"
+        "  glimpse status              what is in the library",
+        file=sys.stderr,
+    )
+    return EXIT_NO_GUI
+
+
+if __name__ == "__main__":
+    sys.exit(main())

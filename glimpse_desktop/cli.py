@@ -1,0 +1,392 @@
+"""The `glimpse` command: every action of the app, headless. A thin layer over core.
+
+Results go to stdout (``--json`` for scripts), progress and messages to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from types import FrameType
+from typing import Any, TextIO
+
+from glimpse_desktop import __version__
+from glimpse_desktop.core import Library
+from glimpse_desktop.core.paths import ENV_LIBRARY
+from glimpse_desktop.ingest.decode import DecodeError
+from glimpse_desktop.ingest.pipeline import IndexReport
+from glimpse_desktop.library.db import LibraryError
+from glimpse_desktop.progress import CancelToken, Progress
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+# ---------------------------------------------------------------------------- output helpers
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; occasional plain lines when stderr is a file."""
+
+    def __init__(self, stream: TextIO = sys.stderr, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self._last_line = 0.0
+        self._drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        if p.total:
+            frac = min(1.0, p.done / p.total)
+            width = 24
+            filled = int(frac * width)
+            bar = "█" * filled + "░" * (width - filled)
+            rate = f"{p.rate:.1f}/s" if p.rate else "…"
+            text = (f"{p.phase}: {bar} {p.done}/{p.total} {frac:4.0%} {rate} "
+                    f"ETA {_fmt_duration(p.eta)}")
+        else:
+            text = f"{p.phase}: {p.done} files found"
+        if p.errors:
+            text += f", {p.errors} errors"
+        if self.tty:
+            cols = 100
+            try:
+                cols = os.get_terminal_size(self.stream.fileno()).columns
+            except OSError:
+                pass
+            self.stream.write("\r\x1b[K" + text[: cols - 1])
+            self._drawn = True
+            if p.finished:
+                self.stream.write("\n")
+                self._drawn = False
+            self.stream.flush()
+        elif p.finished or time.monotonic() - self._last_line > 5.0:
+            self._last_line = time.monotonic()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+class _Interrupt:
+    """First Ctrl-C asks the job to stop cleanly (work so far is kept); a second one quits."""
+
+    def __init__(self, token: CancelToken) -> None:
+        self.token = token
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self.token.cancelled:
+                raise KeyboardInterrupt
+            self.token.cancel()
+            sys.stderr.write("\nStopping after the files in progress… "
+                             "(Ctrl-C again to quit at once)\n")
+
+        self._previous = signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def _report_text(report: IndexReport) -> str:
+    parts = [f"{report.new} new", f"{report.updated} updated", f"{report.moved} moved",
+             f"{report.unchanged} unchanged", f"{report.missing} missing"]
+    if report.restored:
+        parts.append(f"{report.restored} back")
+    if report.offline:
+        parts.append(f"{report.offline} offline")
+    if report.skipped:
+        parts.append(f"{report.skipped} skipped")
+    parts.append(f"{report.errors} errors")
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------- verbs
+
+
+def cmd_add(lib: Library, args: argparse.Namespace) -> int:
+    for folder in args.folders:
+        added = lib.add_root(folder)
+        msg = f"Added {added['path']}"
+        if added["absorbed"]:
+            msg += f" (now includes {', '.join(added['absorbed'])})"
+        print(msg)
+    print("Run `glimpse index` to read the photos, or `glimpse watch` to keep the library in "
+          "step with these folders.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_remove(lib: Library, args: argparse.Namespace) -> int:
+    for folder in args.folders:
+        n = lib.remove_root(folder)
+        print(f"Removed {os.path.abspath(folder)} from the library ({n} photos forgotten; "
+              "no file was touched)")
+    return EXIT_OK
+
+
+def cmd_index(lib: Library, args: argparse.Namespace) -> int:
+    token = CancelToken()
+    bar = ProgressBar(quiet=args.quiet)
+    with _Interrupt(token):
+        try:
+            report = lib.index(args.folders or None, progress=bar, cancel=token)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
+        for line in report.offline_roots:
+            print(f"  offline: {line}")
+        if report.errors:
+            print("  `glimpse errors` lists the files that could not be read.", file=sys.stderr)
+    if report.cancelled:
+        print("Interrupted: what was read is saved; run `glimpse index` again to finish.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
+    def on_report(why: str, report: IndexReport) -> None:
+        if args.json:
+            print(json.dumps({"event": why, **asdict(report)}, default=str), flush=True)
+        elif report.new or report.updated or report.moved or report.missing or report.errors \
+                or report.offline or report.restored or why != "files":
+            print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report)}", flush=True)
+
+    token = CancelToken()
+    watcher = lib.watcher(settle=args.settle, on_report=on_report)
+    roots = lib.roots()
+    if not roots:
+        raise LibraryError("the library has no photo folders yet: add one with "
+                           "`glimpse add FOLDER`")
+    print(f"Watching {len(roots)} folder(s); Ctrl-C to stop.", file=sys.stderr)
+    started = time.monotonic()
+    with _Interrupt(token), watcher:
+        while not token.wait(0.5):
+            if args.duration and time.monotonic() - started >= args.duration:
+                break
+    return EXIT_OK
+
+
+def cmd_status(lib: Library, args: argparse.Namespace) -> int:
+    status = lib.status()
+    if args.json:
+        _print_json(status)
+        return EXIT_OK
+    print(f"Library: {status['library']}")
+    print(f"  {status['photos']} photos, {status['missing']} missing, {status['offline']} "
+          f"offline, {status['unsupported']} unsupported, {status['errors']} errors")
+    if not status["roots"]:
+        print("  No photo folders yet: `glimpse add FOLDER`.")
+    for r in status["roots"]:
+        scanned = r["last_scan_at"] or "never scanned"
+        print(f"  {r['path']} [{r['status']}] {r['photos']} photos, {r['missing']} missing, "
+              f"{r['offline']} offline, {r['errors']} errors — {scanned}")
+    return EXIT_OK
+
+
+def cmd_info(lib: Library, args: argparse.Namespace) -> int:
+    info = lib.photo(args.photo)
+    if info is None:
+        raise LibraryError(f"no photo {args.photo!r} in this library (give an id or a path)")
+    if args.json:
+        _print_json(info)
+        return EXIT_OK
+    print(f"#{info['id']} {info['path']} [{info['status']}]")
+    print(f"  taken     {info['taken_at']} ({info['taken_at_source']})")
+    print(f"  size      {info['width']}x{info['height']} {info['format']}, "
+          f"orientation {info['orientation']}, {info['size']} bytes")
+    cam = " ".join(x for x in (info["camera"]["make"], info["camera"]["model"]) if x)
+    if cam:
+        print(f"  camera    {cam}" + (f", {info['lens']}" if info["lens"] else ""))
+    exp = info["exposure"]
+    bits = []
+    if exp["time"]:
+        t = exp["time"]
+        bits.append(f"1/{round(1 / t)} s" if 0 < t < 1 else f"{t:g} s")
+    if exp["f_number"]:
+        bits.append(f"f/{exp['f_number']:g}")
+    if exp["iso"]:
+        bits.append(f"ISO {exp['iso']}")
+    if exp["focal_length"]:
+        bits.append(f"{exp['focal_length']:g} mm")
+    if bits:
+        print(f"  exposure  {', '.join(bits)}")
+    if info["gps"]:
+        g = info["gps"]
+        alt = f", {g['alt']:.0f} m" if g["alt"] is not None else ""
+        print(f"  gps       {g['lat']:.6f}, {g['lon']:.6f}{alt}")
+    for t in info["texts"]:
+        value = t["value"].replace("\n", " ")
+        print(f"  {t['field']:<9} {value[:200]} ({t['source']})")
+    for e in info["errors"]:
+        print(f"  error     {e['stage']}: {e['reason']}")
+    return EXIT_OK
+
+
+def cmd_errors(lib: Library, args: argparse.Namespace) -> int:
+    rows = lib.errors(limit=args.limit, stage=args.stage)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("No errors.")
+    for r in rows:
+        print(f"{r['stage']:<9} {r['path']}: {r['reason']}")
+    return EXIT_OK
+
+
+def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
+    rows = lib.text_search(args.query, limit=args.limit)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("No photos match.", file=sys.stderr)
+    for r in rows:
+        print(f"{r['id']:>7}  {r['path']}  {r['snippet']}")
+    return EXIT_OK
+
+
+def cmd_thumbnail(lib: Library, args: argparse.Namespace) -> int:
+    try:
+        path = lib.thumbnail(args.photo, "preview" if args.preview else "grid")
+    except DecodeError as exc:
+        raise LibraryError(f"cannot make a thumbnail: {exc}") from exc
+    if args.json:
+        _print_json({"path": str(path)})
+    else:
+        print(path)
+    return EXIT_OK
+
+
+def cmd_doctor(lib: Library, args: argparse.Namespace) -> int:
+    info = lib.doctor()
+    if args.json:
+        _print_json(info)
+        return EXIT_OK
+
+    def show(data: dict[str, Any], indent: str = "") -> None:
+        for key, value in data.items():
+            if isinstance(value, dict):
+                print(f"{indent}{key}:")
+                show(value, indent + "  ")
+            else:
+                print(f"{indent}{key}: {value}")
+
+    show(info)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glimpse",
+        description="Glimpse Desktop: a private photo library on your own machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"glimpse {__version__}")
+    parser.add_argument("--library", metavar="PATH",
+                        help=f"library file (default: ${ENV_LIBRARY} or the user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def verb(name: str, fn: Callable[[Library, argparse.Namespace], int], help_text: str,
+             json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=fn)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    p = verb("add", cmd_add, "add photo folders to the library (files are never changed)",
+             json_flag=False)
+    p.add_argument("folders", nargs="+", metavar="FOLDER")
+    p = verb("remove", cmd_remove, "forget photo folders (files are never touched)",
+             json_flag=False)
+    p.add_argument("folders", nargs="+", metavar="FOLDER")
+    p = verb("index", cmd_index, "read new and changed photos in all folders (or the given ones)")
+    p.add_argument("folders", nargs="*", metavar="FOLDER")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("watch", cmd_watch, "keep the library in step with its folders until Ctrl-C")
+    p.add_argument("--settle", type=float, default=1.0, metavar="SECONDS",
+                   help="how long a file must stay unchanged before it is read (default 1)")
+    p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS",
+                   help=argparse.SUPPRESS)
+    verb("status", cmd_status, "counts of photos, missing, offline and errors, per folder")
+    p = verb("info", cmd_info, "everything the library knows about one photo")
+    p.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    p = verb("errors", cmd_errors, "files that could not be read, and why")
+    p.add_argument("--stage", help="only errors of this stage (scan, read, decode, metadata, …)")
+    p.add_argument("--limit", type=int, default=None)
+    p = verb("text-search", cmd_text_search,
+             "find photos by file name, folder and text in the files (descriptions, keywords, "
+             "AI prompts)")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--limit", type=int, default=50)
+    p = verb("thumbnail", cmd_thumbnail, "path of a photo's cached thumbnail (made if missing)")
+    p.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    p.add_argument("--preview", action="store_true", help="the large (1280 px) preview instead")
+    verb("doctor", cmd_doctor, "versions, paths and compute devices, for bug reports")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        lib = Library.open(args.library)
+    except LibraryError as exc:
+        print(f"glimpse: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        code: int = args.func(lib, args)
+        return code
+    except LibraryError as exc:
+        print(f"glimpse: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nglimpse: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `glimpse errors | head`: the reader went away; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
+    finally:
+        lib.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

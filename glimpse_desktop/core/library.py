@@ -1,0 +1,300 @@
+"""The Library facade: the one API the CLI and the GUI call.
+
+It owns the library file (migrated on open), the single writer, per-thread readers, the
+thumbnail cache and the ingestion pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import PIL
+import pillow_heif
+
+from glimpse_desktop import __version__
+from glimpse_desktop.core.paths import LibraryPaths
+from glimpse_desktop.ingest import scan
+from glimpse_desktop.ingest.decode import SizeRequest, decode
+from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
+from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
+from glimpse_desktop.ingest.watcher import Watcher
+from glimpse_desktop.library import fts, photos
+from glimpse_desktop.library.db import Connection, LibraryError, Writer, connect, now_iso, versions
+from glimpse_desktop.library.migrations import migrate
+from glimpse_desktop.ml import devices
+from glimpse_desktop.progress import CancelToken, ProgressCallback
+
+__all__ = ["Library", "LibraryError", "LibraryPaths"]
+
+
+class Library:
+    """An open photo library. Thread-safe; close it when done."""
+
+    def __init__(self, paths: LibraryPaths, *, workers: int | None = None) -> None:
+        self.paths = paths
+        try:
+            paths.library.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create the library folder {paths.library.parent}: "
+                               f"{exc.strerror or exc}") from exc
+        conn = connect(paths.library)
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+        self.writer = Writer(paths.library)
+        self._local = threading.local()
+        self._readers: list[Connection] = []
+        self._readers_lock = threading.Lock()
+        self.thumbnails = ThumbnailCache(paths.cache / "thumbs")
+        self.indexer = Indexer(self.writer, self.reader, [ThumbnailStage(self.thumbnails)],
+                               workers=workers)
+
+    @classmethod
+    def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:
+        """Open (creating and migrating if needed) the library at ``library`` or the default."""
+        return cls(LibraryPaths.resolve(library), **kwargs)
+
+    def reader(self) -> Connection:
+        """This thread's read connection (WAL: reads never wait for the writer)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.paths.library)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        self.writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ roots
+
+    def roots(self) -> list[dict[str, Any]]:
+        """Every photo folder with its state and counts."""
+        return self.reader().rows(
+            """SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
+                      v.mount_point AS volume,
+                      count(p.id) FILTER (WHERE p.status = 'ok') AS photos,
+                      count(p.id) FILTER (WHERE p.status = 'missing') AS missing,
+                      count(p.id) FILTER (WHERE p.status = 'offline') AS offline,
+                      count(p.id) FILTER (WHERE p.status = 'unsupported') AS unsupported,
+                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id) AS errors
+               FROM roots r LEFT JOIN volumes v ON v.id = r.volume_id
+               LEFT JOIN photos p ON p.root_id = r.id
+               GROUP BY r.id ORDER BY r.path""")
+
+    def add_root(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
+        """Register a photo folder. A folder inside one already added is refused; a folder
+        that contains added ones takes them over (their photos keep their rows)."""
+        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        if not os.path.isdir(path):
+            raise LibraryError(f"{path} is not a folder")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise LibraryError(f"{path} cannot be read (permission denied)")
+        existing = self.indexer.roots()
+        for root in existing:
+            if root.path == path:
+                raise LibraryError(f"{path} is already in the library")
+            if path.startswith(root.path.rstrip(os.sep) + os.sep):
+                raise LibraryError(f"{path} is already in the library, inside {root.path}")
+        inner = [r for r in existing if r.path.startswith(path.rstrip(os.sep) + os.sep)]
+        mount = scan.mount_point(path)
+        device = os.stat(path).st_dev
+
+        def apply(conn: Connection) -> int:
+            conn.execute("INSERT INTO volumes(mount_point, device, first_seen) VALUES (?, ?, ?) "
+                         "ON CONFLICT(mount_point) DO UPDATE SET device = excluded.device",
+                         (mount, device, now_iso()))
+            volume_id = conn.one("SELECT id FROM volumes WHERE mount_point = ?", (mount,))
+            conn.execute("INSERT INTO roots(path, volume_id, status, added_at) "
+                         "VALUES (?, ?, 'new', ?)", (path, volume_id, now_iso()))
+            root_id = int(conn.raw.last_insert_rowid())
+            for r in inner:
+                conn.execute("UPDATE photos SET root_id = ? WHERE root_id = ?", (root_id, r.id))
+                conn.execute("UPDATE errors SET root_id = ? WHERE root_id = ?", (root_id, r.id))
+                conn.execute("DELETE FROM roots WHERE id = ?", (r.id,))
+            return root_id
+
+        root_id = self.writer.call(apply)
+        return {"id": root_id, "path": path, "absorbed": [r.path for r in inner]}
+
+    def remove_root(self, folder: str | os.PathLike[str]) -> int:
+        """Forget a photo folder and what the library knew of it. Files are never touched."""
+        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        root = next((r for r in self.indexer.roots() if r.path == path), None)
+        if root is None:
+            raise LibraryError(f"{path} is not a folder of this library "
+                               "(`glimpse status` lists them)")
+
+        def apply(conn: Connection) -> tuple[int, list[str]]:
+            ids = [r[0] for r in conn.execute("SELECT id FROM photos WHERE root_id = ?",
+                                              (root.id,))]
+            hashes = [r[0] for r in conn.execute(
+                "SELECT DISTINCT content_hash FROM photos WHERE root_id = ?", (root.id,))]
+            fts.delete(conn, ids)
+            conn.execute("DELETE FROM roots WHERE id = ?", (root.id,))
+            orphans = [h for h in hashes
+                       if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
+            return len(ids), orphans
+
+        count, orphans = self.writer.call(apply)
+        for content_hash in orphans:  # cached thumbnails nobody refers to any more
+            for kind in KINDS:
+                try:
+                    self.thumbnails.path_for(content_hash, kind).unlink()
+                except FileNotFoundError:
+                    pass
+        return count
+
+    # ------------------------------------------------------------------ ingestion
+
+    def index(
+        self,
+        folders: list[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexReport:
+        """Scan every root (or the given folders, each a root or inside one)."""
+        roots = self.indexer.roots()
+        if not roots:
+            raise LibraryError("the library has no photo folders yet: add one with "
+                               "`glimpse add FOLDER`")
+        targets: list[tuple[Root, str]] = []
+        if not folders:
+            targets = [(r, r.path) for r in roots]
+        else:
+            for folder in folders:
+                path = os.path.abspath(os.path.expanduser(folder))
+                root = self.indexer.root_for(path, roots)
+                if root is None:
+                    raise LibraryError(f"{path} is not inside a folder of this library; "
+                                       f"add it first with `glimpse add {folder}`")
+                targets.append((root, path))
+        return self.indexer.scan(targets, progress=progress, cancel=cancel)
+
+    def watcher(self, **kwargs: Any) -> Watcher:
+        """A watcher over every root; call start()/stop() (or use it as a context manager)."""
+        return Watcher(self.indexer, **kwargs)
+
+    # ------------------------------------------------------------------ reading
+
+    def status(self) -> dict[str, Any]:
+        conn = self.reader()
+        counts = dict.fromkeys(("ok", "missing", "offline", "unsupported"), 0)
+        for status, n in conn.execute("SELECT status, count(*) FROM photos GROUP BY status"):
+            counts[status] = n
+        return {
+            "library": str(self.paths.library),
+            "cache": str(self.paths.cache),
+            "photos": counts["ok"],
+            "missing": counts["missing"],
+            "offline": counts["offline"],
+            "unsupported": counts["unsupported"],
+            "errors": int(conn.one("SELECT count(*) FROM errors")),
+            "roots": self.roots(),
+        }
+
+    def photo(self, ref: str | int) -> dict[str, Any] | None:
+        """All Glimpse knows about one photo (by id or path), in the shape `info --json` prints."""
+        conn = self.reader()
+        row = photos.get_photo(conn, ref)
+        if row is None:
+            return None
+        gps = None
+        if row["gps_lat"] is not None and row["gps_lon"] is not None:
+            gps = {"lat": row["gps_lat"], "lon": row["gps_lon"], "alt": row["gps_alt"]}
+        thumb = self.thumbnails.path_for(row["content_hash"], "grid")
+        return {
+            "id": row["id"],
+            "path": row["path"],
+            "status": row["status"],
+            "taken_at": row["taken_at"],
+            "taken_at_source": row["taken_at_source"],
+            "gps": gps,
+            "camera": {"make": row["camera_make"], "model": row["camera_model"]},
+            "lens": row["lens"],
+            "exposure": {"time": row["exposure_time"], "f_number": row["f_number"],
+                         "iso": row["iso"], "focal_length": row["focal_length"]},
+            "width": row["width"],
+            "height": row["height"],
+            "orientation": row["orientation"],
+            "format": row["format"],
+            "mime": row["mime"],
+            "size": row["size"],
+            "modified_ns": row["mtime_ns"],
+            "content_hash": row["content_hash"],
+            "rating": row["rating"],
+            "texts": photos.photo_texts(conn, row["id"]),
+            "errors": conn.rows("SELECT stage, reason, at FROM errors WHERE photo_id = ? "
+                                "OR path = ? ORDER BY stage", (row["id"], row["path"])),
+            "thumbnail": str(thumb) if thumb.is_file() else None,
+            "added_at": row["added_at"],
+            "updated_at": row["updated_at"],
+        }
+
+    def errors(self, *, limit: int | None = None, stage: str | None = None
+               ) -> list[dict[str, Any]]:
+        where = "WHERE stage = ?" if stage else ""
+        params: tuple[Any, ...] = (stage,) if stage else ()
+        return self.reader().rows(
+            f"SELECT path, stage, reason, at FROM errors {where} ORDER BY at DESC, path "
+            f"LIMIT ?", (*params, -1 if limit is None else limit))
+
+    def text_search(self, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Photos whose file name, folder or embedded text (descriptions, keywords, AI prompts)
+        match every word of ``query``; ``-word`` excludes, "quoted words" form a phrase."""
+        return fts.search(self.reader(), query, limit=limit)
+
+    def thumbnail(self, ref: str | int, kind: str = "grid") -> Path:
+        """The cached thumbnail or preview of a photo, made now (one decode) if missing."""
+        row = photos.get_photo(self.reader(), ref)
+        if row is None:
+            raise LibraryError(f"no photo {ref} in this library")
+        target = self.thumbnails.path_for(row["content_hash"], kind)
+        if target.is_file():
+            return target
+        try:
+            with open(row["path"], "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise LibraryError(f"cannot read {row['path']}: {exc.strerror or exc}") from exc
+        size = KINDS[kind]
+        decoded = decode(data, row["path"], want=SizeRequest(long_edge=size))
+        self.thumbnails.write(row["content_hash"], kind, decoded.image)
+        if kind != "grid" and not self.thumbnails.has(row["content_hash"], "grid"):
+            self.thumbnails.write(row["content_hash"], "grid", decoded.image)
+        return target
+
+    def doctor(self) -> dict[str, Any]:
+        """Versions, paths and devices: what a bug report needs."""
+        info: dict[str, Any] = {
+            "glimpse": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            **versions(self.reader()),
+            "pillow": PIL.__version__,
+            "pillow_heif": pillow_heif.__version__,
+            "libheif": pillow_heif.libheif_version(),
+            "library": str(self.paths.library),
+            "cache": str(self.paths.cache),
+            "models": {"dir": str(self.paths.models), "exists": self.paths.models.is_dir()},
+        }
+        info["devices"] = devices.describe()
+        return info

@@ -1,0 +1,1 @@
+"""Ingestion: scan, hash, decode once, metadata, thumbnails, the staged pipeline, the watcher."""

@@ -1,0 +1,130 @@
+"""Walk photo folders: which files exist, with their size and modification time.
+
+Only ``stat`` happens here (no reads), so a rescan of an unchanged library costs one directory
+listing per folder. Unreadable folders and symlink loops are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+# Folders that hold no photos of the person's own: caches, trash, NAS metadata, VCS.
+_SKIP_DIRS = {"@eadir", "#recycle", "$recycle.bin", "system volume information", "__macosx",
+              ".thumbnails", "node_modules", ".git", ".trash", "lost+found"}
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ScanProblem:
+    path: str
+    reason: str
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def walk(
+    top: str,
+    extensions: frozenset[str],
+    on_problem: Callable[[ScanProblem], None],
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[FileEntry]:
+    """Yield every supported file below ``top`` (following folder symlinks, once each)."""
+    try:
+        top_stat = os.stat(top)
+    except OSError as exc:
+        on_problem(ScanProblem(_printable(top), f"cannot open folder: {exc.strerror or exc}"))
+        return
+    seen_dirs = {(top_stat.st_dev, top_stat.st_ino)}
+    stack = [top]
+    while stack:
+        if should_stop():
+            return
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except PermissionError:
+            on_problem(ScanProblem(_printable(folder), "cannot read folder: permission denied"))
+            continue
+        except FileNotFoundError:
+            continue  # removed while we walked
+        except OSError as exc:
+            on_problem(ScanProblem(_printable(folder),
+                                   f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue  # hidden files, AppleDouble "._IMG_1.JPG" resource forks
+            try:
+                st = entry.stat(follow_symlinks=True)
+            except FileNotFoundError:
+                if entry.is_symlink():
+                    on_problem(ScanProblem(_printable(entry.path), "broken symbolic link"))
+                continue
+            except OSError as exc:
+                on_problem(ScanProblem(_printable(entry.path),
+                                       f"cannot read: {exc.strerror or exc}"))
+                continue
+            if stat_mod.S_ISDIR(st.st_mode):
+                if name.lower() in _SKIP_DIRS:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in seen_dirs:
+                    if entry.is_symlink():
+                        on_problem(ScanProblem(
+                            _printable(entry.path),
+                            "symbolic link loop (or a second link to a folder already "
+                            "scanned): skipped",
+                        ))
+                    continue
+                seen_dirs.add(key)
+                subdirs.append(entry.path)
+            elif stat_mod.S_ISREG(st.st_mode):
+                if os.path.splitext(name)[1].lower() not in extensions:
+                    continue
+                try:
+                    entry.path.encode("utf-8")
+                except UnicodeEncodeError:
+                    on_problem(ScanProblem(
+                        _printable(entry.path),
+                        "file name is not valid UTF-8 on this system; rename the file to add it",
+                    ))
+                    continue
+                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+        # Depth-first, in name order, so progress moves through folders the way a person reads them.
+        stack.extend(sorted(subdirs, reverse=True))
+
+
+def stat_file(path: str) -> FileEntry | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat_mod.S_ISREG(st.st_mode):
+        return None
+    return FileEntry(path, st.st_size, st.st_mtime_ns)
+
+
+def mount_point(path: str) -> str:
+    """The mount point of the file system holding ``path`` (the path itself if it is one)."""
+    current = os.path.abspath(path)
+    while not os.path.ismount(current):
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return current

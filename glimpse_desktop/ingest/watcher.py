@@ -1,0 +1,317 @@
+"""Keep the library in step with the disk while Glimpse runs (watchdog observers per root).
+
+Events are coalesced: a file is read only once its size and modification time have stayed the
+same for ``settle`` seconds (a photo still being copied is never ingested half-written), a
+move is a move (the row follows the file), and a burst of thousands of events becomes a few
+batches for the pipeline. After a large burst, or when the kernel's event queue overflowed,
+the affected roots are rescanned, which costs a stat per file and catches anything missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
+
+from glimpse_desktop.ingest.decode import SUPPORTED_EXTENSIONS
+from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
+from glimpse_desktop.progress import CancelToken
+
+log = logging.getLogger(__name__)
+_INOTIFY_PAIRING_DELAY = 0.5
+
+
+@dataclass
+class WatchStats:
+    events: int = 0
+    indexed: int = 0  # files read and (re)ingested
+    moved: int = 0
+    missing: int = 0
+    rescans: int = 0
+    errors: int = 0
+    batches: list[IndexReport] = field(default_factory=list)
+
+
+def _hidden(path: str, root: str) -> bool:
+    rel = os.path.relpath(path, root)
+    return any(part.startswith(".") for part in rel.split(os.sep))
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, sink: queue.Queue[FileSystemEvent]) -> None:
+        self.sink = sink
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        self.sink.put(event)
+
+
+class Watcher:
+    """Watches every root of the library and feeds changes to the Indexer."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        *,
+        settle: float = 1.0,
+        poll: float = 0.2,
+        burst_rescan: int = 2000,
+        health_interval: float = 10.0,
+        catch_up: bool = True,
+        on_report: Callable[[str, IndexReport], None] | None = None,
+    ) -> None:
+        self.indexer = indexer
+        self.settle = settle
+        self.poll = poll
+        self.burst_rescan = burst_rescan
+        self.health_interval = health_interval
+        self.catch_up = catch_up
+        self.on_report = on_report
+        self.stats = WatchStats()
+        self._events: queue.Queue[FileSystemEvent] = queue.Queue()
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._watches: dict[str, ObservedWatch] = {}
+        self._roots: list[Root] = []
+        self._offline: set[str] = set()
+        self._pending: dict[str, tuple[float, tuple[int, int] | None]] = {}
+        self._pending_dirs: dict[str, float] = {}
+        self._gone: dict[str, float] = {}
+        self._burst: dict[str, int] = {}
+        self._cancel = CancelToken()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._error: BaseException | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._observer = Observer()
+        self._roots = self.indexer.roots()
+        for root in self._roots:
+            self._schedule(root)
+        self._observer.start()
+        self._thread = threading.Thread(target=self._run, name="glimpse-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._cancel.cancel()
+        if self._thread is not None:
+            self._thread.join()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no change is waiting or being processed (for tests and `watch --once`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._error is not None:
+                raise self._error
+            if self._idle.wait(0.05) and self._events.empty() and self._quiet():
+                # Confirm after a pause: watchdog holds an unpaired "moved from" for up to
+                # half a second while it waits for its "moved to".
+                time.sleep(max(self.poll * 2, _INOTIFY_PAIRING_DELAY + 0.25))
+                if self._idle.is_set() and self._events.empty() and self._quiet():
+                    return True
+        return False
+
+    def _quiet(self) -> bool:
+        return not (self._pending or self._pending_dirs or self._gone)
+
+    def _schedule(self, root: Root) -> None:
+        assert self._observer is not None
+        if root.path in self._watches or not os.path.isdir(root.path):
+            if not os.path.isdir(root.path):
+                self._offline.add(root.path)
+            return
+        try:
+            self._watches[root.path] = self._observer.schedule(
+                _Handler(self._events), root.path, recursive=True)
+            self._offline.discard(root.path)
+        except OSError as exc:
+            log.warning("cannot watch %s: %s", root.path, exc)
+            self._offline.add(root.path)
+
+    # ------------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        try:
+            if self.catch_up:
+                # Changes made while Glimpse was not running.
+                self._report("catch-up", self.indexer.scan(
+                    [(r, r.path) for r in self._roots], cancel=self._cancel))
+            last_health = time.monotonic()
+            while not self._cancel.cancelled:
+                self._drain()
+                busy = self._step()
+                if time.monotonic() - last_health > self.health_interval:
+                    self._check_roots()
+                    last_health = time.monotonic()
+                if not busy and self._events.empty():
+                    self._idle.set()
+                    self._cancel.wait(self.poll)
+        except BaseException as exc:  # surfaced through wait_idle / the CLI
+            self._error = exc
+            log.exception("watcher stopped")
+            self._idle.set()
+
+    def _root_of(self, path: str) -> Root | None:
+        return self.indexer.root_for(path, self._roots)
+
+    def _interesting_file(self, path: str) -> bool:
+        root = self._root_of(path)
+        return (root is not None and not _hidden(path, root.path)
+                and os.path.splitext(path)[1].lower() in SUPPORTED_EXTENSIONS)
+
+    def _drain(self) -> None:
+        now = time.monotonic()
+        while True:
+            try:
+                ev = self._events.get_nowait()
+            except queue.Empty:
+                return
+            self._idle.clear()
+            self.stats.events += 1
+            src = os.fsdecode(ev.src_path)
+            dest = os.fsdecode(ev.dest_path) if getattr(ev, "dest_path", "") else ""
+            root = self._root_of(dest or src)
+            if root is not None:
+                self._burst[root.path] = self._burst.get(root.path, 0) + 1
+            kind = ev.event_type
+            if kind == "moved":
+                self._on_moved(src, dest, ev.is_directory, now)
+            elif ev.is_directory:
+                if kind == "created":
+                    self._pending_dirs[src] = now
+                elif kind == "deleted":
+                    self._gone[src] = now
+            elif kind in ("created", "modified", "closed", "attrib"):
+                if self._interesting_file(src):
+                    self._pending[src] = (now, None)
+                    self._gone.pop(src, None)
+            elif kind == "deleted":
+                self._pending.pop(src, None)
+                self._gone[src] = now
+
+    def _on_moved(self, src: str, dest: str, is_dir: bool, now: float) -> None:
+        if is_dir:
+            # Re-key anything still settling below the old folder.
+            prefix = src.rstrip(os.sep) + os.sep
+            for old in [p for p in self._pending if p.startswith(prefix)]:
+                self._pending[dest + os.sep + old[len(prefix):]] = self._pending.pop(old)
+            moved = self.indexer.move(src, dest, is_dir=True) if self._root_of(dest) else 0
+            if self._root_of(dest) is None:
+                self._gone[src] = now
+            self.stats.moved += moved
+            # Files we did not know yet (or a folder moved in from outside): scan it.
+            if self._root_of(dest) is not None:
+                self._pending_dirs[dest] = now
+            return
+        if src in self._pending:
+            # Written under a temporary name, then renamed (browsers, rsync, phone sync apps).
+            self._pending.pop(src)
+            if self._interesting_file(dest):
+                self._pending[dest] = (now, None)
+            return
+        if self._root_of(dest) is None or not self._interesting_file(dest):
+            self._gone[src] = now
+            return
+        moved = self.indexer.move(src, dest, is_dir=False)
+        self.stats.moved += moved
+        if moved == 0:
+            self._pending[dest] = (now, None)
+
+    def _step(self) -> bool:
+        """Process what has settled; True if anything is still waiting."""
+        now = time.monotonic()
+        ready: list[str] = []
+        for path, (last, seen_stat) in list(self._pending.items()):
+            if now - last < self.settle:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                self._pending.pop(path)
+                continue
+            current = (st.st_size, st.st_mtime_ns)
+            if seen_stat == current:
+                ready.append(path)
+                self._pending.pop(path)
+            else:
+                # Unchanged for `settle` seconds is the rule, measured from now.
+                self._pending[path] = (now, current)
+        gone = [p for p, t in self._gone.items() if now - t >= self.settle]
+        dirs = [p for p, t in self._pending_dirs.items() if now - t >= self.settle]
+        for p in gone:
+            self._gone.pop(p)
+        for p in dirs:
+            self._pending_dirs.pop(p)
+        if gone:
+            root_paths = {r.path for r in self._roots}
+            roots_gone = [p for p in gone if p in root_paths]
+            if roots_gone:
+                self._check_roots()
+            self.stats.missing += self.indexer.mark_gone(
+                [p for p in gone if p not in root_paths])
+        if ready:
+            self._report("files", self.indexer.index_files(ready, cancel=self._cancel))
+        for folder in dirs:
+            root = self._root_of(folder)
+            if root is not None and os.path.isdir(folder):
+                self._report("folder", self.indexer.scan([(root, folder)], cancel=self._cancel))
+        if not self._pending and not self._pending_dirs and not self._gone and self._burst:
+            # The burst is over: if it was large, a stat-only rescan catches anything the
+            # kernel's bounded event queue may have dropped.
+            big = [p for p, n in self._burst.items() if n >= self.burst_rescan]
+            self._burst.clear()
+            for root in self._roots:
+                if root.path in big:
+                    self.stats.rescans += 1
+                    self._report("rescan", self.indexer.scan([(root, root.path)],
+                                                             cancel=self._cancel))
+        return bool(self._pending or self._pending_dirs or self._gone)
+
+    def _check_roots(self) -> None:
+        """Roots whose drive went away become offline; returning ones are rescanned."""
+        self._roots = self.indexer.roots()
+        for root in self._roots:
+            present = os.path.isdir(root.path)
+            if present and (root.path in self._offline or root.path not in self._watches):
+                self._schedule(root)
+                self._report("back online", self.indexer.scan([(root, root.path)],
+                                                              cancel=self._cancel))
+            elif not present and root.path not in self._offline:
+                self._offline.add(root.path)
+                watch = self._watches.pop(root.path, None)
+                if watch is not None and self._observer is not None:
+                    try:
+                        self._observer.unschedule(watch)
+                    except (KeyError, OSError):
+                        pass
+                self._report("offline", self.indexer.scan([(root, root.path)],
+                                                          cancel=self._cancel))
+
+    def _report(self, why: str, report: IndexReport) -> None:
+        self.stats.indexed += report.new + report.updated
+        self.stats.moved += report.moved
+        self.stats.missing += report.missing
+        self.stats.errors += report.errors
+        self.stats.batches.append(report)
+        if self.on_report is not None:
+            self.on_report(why, report)

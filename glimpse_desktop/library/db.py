@@ -1,0 +1,211 @@
+"""The one connection factory and the one writer.
+
+apsw is the driver everywhere: many Pythons (pyenv builds, macOS' system Python) ship a
+``sqlite3`` module that cannot load extensions, and sqlite-vec is an extension. apsw bundles its
+own SQLite (with FTS5) and loads extensions on every platform, so there is a single driver to
+reason about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import apsw
+import sqlite_vec
+
+T = TypeVar("T")
+
+# "GLMP": marks a file as a Glimpse library so a random SQLite file is never migrated by mistake.
+APPLICATION_ID = 0x474C4D50
+BUSY_TIMEOUT_MS = 10_000
+
+
+class LibraryError(Exception):
+    """A library file cannot be opened or used; the message says why and what to do."""
+
+
+class Connection:
+    """A thin, typed wrapper over an apsw connection with the pragmas Glimpse relies on."""
+
+    def __init__(self, raw: apsw.Connection, path: str) -> None:
+        self.raw = raw
+        self.path = path
+
+    def execute(self, sql: str, params: Any = None) -> apsw.Cursor:
+        return self.raw.execute(sql, params)
+
+    def executemany(self, sql: str, seq: Any) -> apsw.Cursor:
+        return self.raw.executemany(sql, seq)
+
+    def one(self, sql: str, params: Any = None) -> Any:
+        """First column of the first row, or None."""
+        row = self.raw.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        """All rows as dicts keyed by column name."""
+        cur = self.raw.execute(sql, params)
+        out: list[dict[str, Any]] = []
+        names: list[str] | None = None
+        for row in cur:
+            if names is None:
+                names = [d[0] for d in cur.getdescription()]
+            out.append(dict(zip(names, row, strict=True)))
+        return out
+
+    def row(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    @contextlib.contextmanager
+    def transaction(self, mode: str = "IMMEDIATE") -> Iterator[Connection]:
+        """BEGIN <mode> ... COMMIT, rolled back on any exception."""
+        self.raw.execute(f"BEGIN {mode}")
+        try:
+            yield self
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        else:
+            self.raw.execute("COMMIT")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(path: str | Path, *, readonly: bool = False, create: bool = True) -> Connection:
+    """Open a library file with every PRAGMA set and sqlite-vec loaded.
+
+    This is the only function in Glimpse that opens a database.
+    """
+    path = str(path)
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
+    if create and not readonly:
+        flags |= apsw.SQLITE_OPEN_CREATE
+    try:
+        raw = apsw.Connection(path, flags=flags)
+    except apsw.CantOpenError as exc:
+        raise LibraryError(f"cannot open library {path}: {exc}") from exc
+    raw.setbusytimeout(BUSY_TIMEOUT_MS)
+    try:
+        raw.enable_load_extension(True)
+        raw.load_extension(sqlite_vec.loadable_path())
+        raw.enable_load_extension(False)
+    except apsw.Error as exc:
+        raw.close()
+        raise LibraryError(f"cannot load the sqlite-vec extension: {exc}") from exc
+    conn = Connection(raw, path)
+    try:
+        if not readonly:
+            # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
+            mode = conn.one("PRAGMA journal_mode=WAL")
+            if mode is None or str(mode).lower() != "wal":
+                raise LibraryError(f"{path}: cannot switch to WAL journal mode (got {mode})")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA cache_size=-32000")
+        # Verify the pieces the schema depends on at open, so a broken install fails here with
+        # a clear message instead of deep inside a query.
+        conn.one("SELECT vec_version()")
+    except apsw.NotADBError as exc:
+        raw.close()
+        raise LibraryError(
+            f"{path} is not a SQLite database (and so not a Glimpse library)") from exc
+    except apsw.Error as exc:
+        raw.close()
+        raise LibraryError(f"cannot use library {path}: {exc}") from exc
+    return conn
+
+
+def versions(conn: Connection) -> dict[str, str]:
+    """Driver, SQLite, sqlite-vec and FTS5 facts for `glimpse doctor`."""
+    fts5 = "yes"
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.__fts5_probe USING fts5(x)")
+        conn.execute("DROP TABLE temp.__fts5_probe")
+    except apsw.Error as exc:
+        fts5 = f"no ({exc})"
+    return {
+        "driver": f"apsw {apsw.apsw_version()}",
+        "sqlite": apsw.sqlite_lib_version(),
+        "sqlite_vec": str(conn.one("SELECT vec_version()")),
+        "fts5": fts5,
+    }
+
+
+class Writer:
+    """The library's single writer: a thread that owns the write connection.
+
+    Work is submitted as ``fn(conn)`` and runs inside ``BEGIN IMMEDIATE ... COMMIT``; callers get
+    a Future. Readers use their own connections and never wait on this thread (WAL).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        self._queue: queue.Queue[tuple[Callable[[Connection], Any], Future[Any]] | None] = (
+            queue.Queue()
+        )
+        self._ready = threading.Event()
+        self._open_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="glimpse-db-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._open_error is not None:
+            raise self._open_error
+
+    def _run(self) -> None:
+        try:
+            conn = connect(self._path)
+        except BaseException as exc:  # reported to the constructor's caller
+            self._open_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    break
+                fn, fut = job
+                if not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    with conn.transaction("IMMEDIATE"):
+                        result = fn(conn)
+                except BaseException as exc:
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(result)
+        finally:
+            with contextlib.suppress(apsw.Error):
+                conn.execute("PRAGMA optimize")
+            conn.close()
+
+    def submit(self, fn: Callable[[Connection], T]) -> Future[T]:
+        if not self._thread.is_alive():
+            raise LibraryError("the library writer has stopped")
+        fut: Future[T] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def call(self, fn: Callable[[Connection], T], timeout: float | None = None) -> T:
+        """Run ``fn(conn)`` in one write transaction and wait for its result."""
+        return self.submit(fn).result(timeout)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
+def now_iso() -> str:
+    """UTC timestamp for bookkeeping columns."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

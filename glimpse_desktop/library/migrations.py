@@ -1,0 +1,224 @@
+"""Numbered schema migrations.
+
+Each migration runs in one transaction together with its version record, so a library is
+always at exactly one version. The file is copied (``VACUUM INTO``) before the first pending
+migration runs, and a library written by a newer Glimpse is refused, never "downgraded".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from glimpse_desktop.library.db import APPLICATION_ID, Connection, LibraryError, now_iso
+
+
+class LibraryTooNewError(LibraryError):
+    """The library's schema is newer than this version of Glimpse understands."""
+
+
+class NotALibraryError(LibraryError):
+    """The file is a SQLite database but not a Glimpse library."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    # Why the migration exists, for whoever reads the history.
+    why: str
+    apply: Callable[[Connection], None]
+
+
+def _sql(script: str) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        conn.execute(script)
+
+    return run
+
+
+_V1 = """
+CREATE TABLE settings(
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- A volume is the mounted file system a root lives on: when it is absent, its roots are
+-- offline and their photos are kept, not deleted.
+CREATE TABLE volumes(
+    id          INTEGER PRIMARY KEY,
+    mount_point TEXT NOT NULL UNIQUE,
+    device      INTEGER,
+    first_seen  TEXT NOT NULL
+);
+
+CREATE TABLE roots(
+    id           INTEGER PRIMARY KEY,
+    path         TEXT NOT NULL UNIQUE,
+    volume_id    INTEGER REFERENCES volumes(id) ON DELETE SET NULL,
+    status       TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'online', 'offline')),
+    added_at     TEXT NOT NULL,
+    last_scan_at TEXT
+);
+
+CREATE TABLE photos(
+    id              INTEGER PRIMARY KEY,
+    root_id         INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+    path            TEXT NOT NULL UNIQUE,
+    folder          TEXT NOT NULL,
+    filename        TEXT NOT NULL,
+    size            INTEGER NOT NULL,
+    mtime_ns        INTEGER NOT NULL,
+    content_hash    TEXT NOT NULL,
+    -- ok: on disk and read; missing: gone from a present root; offline: its root's drive is
+    -- absent; unsupported: a file we recognise but cannot show (a RAW with no preview).
+    status          TEXT NOT NULL DEFAULT 'ok'
+                    CHECK (status IN ('ok', 'missing', 'offline', 'unsupported')),
+    missing_since   TEXT,
+    format          TEXT,
+    mime            TEXT,
+    width           INTEGER,
+    height          INTEGER,
+    orientation     INTEGER,
+    -- Wall-clock time as the camera recorded it, ISO 8601, with the offset when known.
+    taken_at        TEXT,
+    taken_at_offset INTEGER,          -- minutes east of UTC, NULL when unknown
+    taken_ts        REAL,             -- seconds since the epoch, for ordering (local time
+                                      -- treated as UTC when the offset is unknown)
+    taken_at_source TEXT,
+    gps_lat         REAL,
+    gps_lon         REAL,
+    gps_alt         REAL,
+    camera_make     TEXT,
+    camera_model    TEXT,
+    lens            TEXT,
+    exposure_time   REAL,
+    f_number        REAL,
+    iso             INTEGER,
+    focal_length    REAL,
+    rating          INTEGER,
+    flags           INTEGER NOT NULL DEFAULT 0,
+    has_thumb       INTEGER NOT NULL DEFAULT 0,
+    added_at        TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX photos_by_time ON photos(taken_ts DESC, id DESC);
+CREATE INDEX photos_by_root ON photos(root_id, status);
+CREATE INDEX photos_by_hash ON photos(content_hash);
+CREATE INDEX photos_by_folder ON photos(folder);
+
+-- Text found in or written about a photo. `field` names the FTS column it feeds; later
+-- features (captions, tags, OCR, places, people) add rows here with their own `source`.
+CREATE TABLE photo_text(
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    field    TEXT NOT NULL,
+    source   TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (photo_id, field, source)
+) WITHOUT ROWID;
+
+-- rowid = photos.id. Kept in step by library/fts.py whenever photo_text or a path changes.
+CREATE VIRTUAL TABLE photos_fts USING fts5(
+    filename, folder, description, keywords, prompt, caption, tags, ocr, places, people,
+    tokenize = "unicode61 remove_diacritics 2",
+    prefix = '2 3'
+);
+
+-- One row per file (and stage) that could not be handled, with the reason. Keyed by path so a
+-- bad file that has not changed is not retried on every rescan.
+CREATE TABLE errors(
+    id       INTEGER PRIMARY KEY,
+    path     TEXT NOT NULL,
+    stage    TEXT NOT NULL,
+    root_id  INTEGER REFERENCES roots(id) ON DELETE CASCADE,
+    photo_id INTEGER REFERENCES photos(id) ON DELETE CASCADE,
+    reason   TEXT NOT NULL,
+    size     INTEGER,
+    mtime_ns INTEGER,
+    at       TEXT NOT NULL,
+    UNIQUE (path, stage)
+);
+
+-- Embedding spaces: one vec0 table per (model id), created on demand by library/vectors.py,
+-- because vec0 tables have a fixed dimension and models differ in theirs.
+CREATE TABLE embedding_spaces(
+    model_id   TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('image', 'face')),
+    dim        INTEGER NOT NULL CHECK (dim > 0),
+    table_name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "initial",
+        "Photos with metadata, roots and volumes, per-file errors, FTS5 text, embedding spaces.",
+        _sql(_V1),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    has_table = conn.one(
+        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    )
+    if not has_table:
+        return 0
+    return int(conn.one("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+
+def backup_path(db_path: str, version: int) -> Path:
+    stamp = now_iso().replace(":", "").replace("-", "")
+    return Path(f"{db_path}.v{version}-{stamp}.bak")
+
+
+def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the library up to the newest schema; return the version reached.
+
+    Raises LibraryTooNewError for a library written by a newer Glimpse and NotALibraryError
+    for a SQLite file that belongs to something else.
+    """
+    latest = migrations[-1].version
+    app_id = int(conn.one("PRAGMA application_id"))
+    table_count = int(conn.one("SELECT count(*) FROM sqlite_master"))
+    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and table_count > 0):
+        raise NotALibraryError(
+            f"{conn.path} is a SQLite database but not a Glimpse library; "
+            "choose another file with --library"
+        )
+    version = current_version(conn)
+    if version > latest:
+        raise LibraryTooNewError(
+            f"{conn.path} was written by a newer version of Glimpse (library schema {version}; "
+            f"this version understands up to {latest}). Update Glimpse to open it; the library "
+            "has not been changed."
+        )
+    pending = [m for m in migrations if m.version > version]
+    if not pending:
+        return version
+    if version > 0 and conn.path not in ("", ":memory:") and os.path.exists(conn.path):
+        # A copy made by SQLite itself is consistent even with WAL and concurrent readers.
+        target = backup_path(conn.path, version)
+        conn.execute("VACUUM INTO ?", (str(target),))
+    for m in pending:
+        with conn.transaction("IMMEDIATE"):
+            if m.version == 1 or current_version(conn) == 0:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations("
+                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            m.apply(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                (m.version, m.name, now_iso()),
+            )
+            conn.execute(f"PRAGMA user_version={m.version}")
+        version = m.version
+    return version

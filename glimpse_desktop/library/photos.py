@@ -1,0 +1,183 @@
+"""Photos, their texts and per-file errors: every write the ingestion makes goes through here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
+
+from glimpse_desktop.library import fts
+from glimpse_desktop.library.db import Connection, now_iso
+
+# photo_text fields that come from the file itself; a re-read replaces exactly these, so text
+# added later by people or models (captions, tags, names) survives a changed file.
+FILE_TEXT_FIELDS = ("description", "keywords", "prompt", "negative_prompt", "generation")
+
+META_COLUMNS = (
+    "format", "mime", "width", "height", "orientation", "taken_at", "taken_at_offset",
+    "taken_ts", "taken_at_source", "gps_lat", "gps_lon", "gps_alt", "camera_make",
+    "camera_model", "lens", "exposure_time", "f_number", "iso", "focal_length", "rating",
+)
+
+
+def split_path(path: str) -> tuple[str, str]:
+    folder, filename = os.path.split(path)
+    return folder, filename
+
+
+def upsert_photo(
+    conn: Connection,
+    *,
+    path: str,
+    root_id: int | None,
+    size: int,
+    mtime_ns: int,
+    content_hash: str,
+    meta: Any | None,
+    status: str = "ok",
+    texts: Iterable[Any] = (),
+    photo_id: int | None = None,
+) -> int:
+    """Insert or update the row for ``path`` (or ``photo_id``) and its file texts; return its id."""
+    folder, filename = split_path(path)
+    values: dict[str, Any] = {c: None for c in META_COLUMNS}
+    if meta is not None:
+        data = asdict(meta) if not isinstance(meta, dict) else meta
+        values.update({c: data.get(c) for c in META_COLUMNS})
+    now = now_iso()
+    if photo_id is None:
+        photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (path,))
+    common = {
+        "path": path, "folder": folder, "filename": filename, "root_id": root_id,
+        "size": size, "mtime_ns": mtime_ns, "content_hash": content_hash, "status": status,
+        **values,
+    }
+    if photo_id is None:
+        cols = [*common.keys(), "added_at", "updated_at"]
+        conn.execute(
+            f"INSERT INTO photos({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [*common.values(), now, now],
+        )
+        photo_id = int(conn.raw.last_insert_rowid())
+    else:
+        # The path may be taken by a stale row (a file replaced by another one's move): the row
+        # being updated wins, the stale one has no file any more.
+        conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (path, photo_id))
+        sets = ", ".join(f"{c} = ?" for c in common)
+        conn.execute(
+            f"UPDATE photos SET {sets}, missing_since = NULL, updated_at = ? WHERE id = ?",
+            [*common.values(), now, photo_id],
+        )
+    conn.execute(
+        f"DELETE FROM photo_text WHERE photo_id = ? AND field IN "
+        f"({', '.join('?' * len(FILE_TEXT_FIELDS))})",
+        (photo_id, *FILE_TEXT_FIELDS),
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO photo_text(photo_id, field, source, value) VALUES (?, ?, ?, ?)",
+        [(photo_id, t.field, t.source, t.value) for t in texts],
+    )
+    fts.refresh(conn, [photo_id])
+    return photo_id
+
+
+def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int | None,
+               size: int | None = None, mtime_ns: int | None = None) -> None:
+    """The same photo at another path: the row, and all that hangs off it, stays."""
+    folder, filename = split_path(new_path)
+    conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
+    conn.execute(
+        """UPDATE photos SET path = ?, folder = ?, filename = ?, root_id = ?,
+               size = coalesce(?, size), mtime_ns = coalesce(?, mtime_ns),
+               status = CASE WHEN status = 'unsupported' THEN status ELSE 'ok' END,
+               missing_since = NULL, updated_at = ?
+           WHERE id = ?""",
+        (new_path, folder, filename, root_id, size, mtime_ns, now_iso(), photo_id),
+    )
+    conn.execute("UPDATE errors SET path = ? WHERE photo_id = ?", (new_path, photo_id))
+    fts.refresh(conn, [photo_id])
+
+
+def move_folder(conn: Connection, old: str, new: str, *, root_id: int | None) -> list[int]:
+    """A folder renamed or moved: every photo below it keeps its row. Returns the ids moved."""
+    old_prefix, new_prefix = old.rstrip(os.sep) + os.sep, new.rstrip(os.sep) + os.sep
+    rows = conn.rows(
+        "SELECT id, path FROM photos WHERE path >= ? AND path < ?",
+        (old_prefix, old_prefix[:-1] + chr(ord(os.sep) + 1)),
+    )
+    for row in rows:
+        move_photo(conn, row["id"], new_prefix + row["path"][len(old_prefix):], root_id=root_id)
+    return [r["id"] for r in rows]
+
+
+def touch_photo(conn: Connection, photo_id: int, *, size: int, mtime_ns: int) -> None:
+    """Same bytes, new modification time (a `touch`, a copy that kept content): no re-read."""
+    conn.execute(
+        """UPDATE photos SET size = ?, mtime_ns = ?,
+               status = CASE WHEN status = 'unsupported' THEN status ELSE 'ok' END,
+               missing_since = NULL, updated_at = ? WHERE id = ?""",
+        (size, mtime_ns, now_iso(), photo_id),
+    )
+
+
+def mark_status(conn: Connection, photo_ids: Iterable[int], status: str) -> int:
+    """Mark photos missing/offline/ok; rows are never deleted for a vanished file."""
+    ids = list(photo_ids)
+    now = now_iso()
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start:chunk_start + 500]
+        marks = ", ".join("?" * len(chunk))
+        if status == "ok":
+            conn.execute(
+                f"UPDATE photos SET status = 'ok', missing_since = NULL, updated_at = ? "
+                f"WHERE id IN ({marks}) AND status IN ('missing', 'offline')",
+                (now, *chunk),
+            )
+        else:
+            conn.execute(
+                f"UPDATE photos SET status = ?, missing_since = coalesce(missing_since, ?), "
+                f"updated_at = ? WHERE id IN ({marks}) AND status != 'unsupported'",
+                (status, now, now, *chunk),
+            )
+    return len(ids)
+
+
+def record_error(conn: Connection, *, path: str, stage: str, reason: str,
+                 root_id: int | None = None, photo_id: int | None = None,
+                 size: int | None = None, mtime_ns: int | None = None) -> None:
+    conn.execute(
+        """INSERT INTO errors(path, stage, root_id, photo_id, reason, size, mtime_ns, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(path, stage) DO UPDATE SET reason = excluded.reason,
+               root_id = excluded.root_id, photo_id = coalesce(excluded.photo_id, photo_id),
+               size = excluded.size, mtime_ns = excluded.mtime_ns, at = excluded.at""",
+        (path, stage, root_id, photo_id, reason, size, mtime_ns, now_iso()),
+    )
+
+
+def clear_errors(conn: Connection, path: str, stages: Iterable[str] | None = None) -> None:
+    if stages is None:
+        conn.execute("DELETE FROM errors WHERE path = ?", (path,))
+    else:
+        st = list(stages)
+        conn.execute(
+            f"DELETE FROM errors WHERE path = ? AND stage IN ({', '.join('?' * len(st))})",
+            (path, *st),
+        )
+
+
+def get_photo(conn: Connection, ref: str | int) -> dict[str, Any] | None:
+    """A photo by id or by path (absolute, or relative to the current directory)."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        row = conn.row("SELECT * FROM photos WHERE id = ?", (int(ref),))
+        if row is not None or isinstance(ref, int):
+            return row
+    return conn.row("SELECT * FROM photos WHERE path = ?", (os.path.abspath(str(ref)),))
+
+
+def photo_texts(conn: Connection, photo_id: int) -> list[dict[str, Any]]:
+    return conn.rows(
+        "SELECT field, source, value FROM photo_text WHERE photo_id = ? ORDER BY field, source",
+        (photo_id,),
+    )

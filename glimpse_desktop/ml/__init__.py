@@ -1,0 +1,1 @@
+"""Models and the compute devices they run on."""

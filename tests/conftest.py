@@ -1,0 +1,36 @@
+"""Shared fixtures: real library files (sqlite-vec loaded), real image files, real folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glimpse_desktop.core import Library
+
+# The code under test must never depend on the developer's own library or caches.
+os.environ.pop("GLIMPSE_LIBRARY", None)
+os.environ.pop("GLIMPSE_CACHE_DIR", None)
+
+
+@pytest.fixture
+def library_path(tmp_path: Path) -> Path:
+    return tmp_path / "lib" / "library.sqlite3"
+
+
+@pytest.fixture
+def lib(library_path: Path) -> Iterator[Library]:
+    library = Library.open(library_path, workers=2)
+    try:
+        yield library
+    finally:
+        library.close()
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    return folder

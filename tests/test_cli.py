@@ -1,0 +1,168 @@
+"""The `glimpse` command, in-process and as a real subprocess (entry point, signals)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from glimpse_desktop import cli
+from glimpse_desktop.library.db import connect
+from tests import imagegen as ig
+
+
+def run(capsys: pytest.CaptureFixture[str], library: Path, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["--library", str(library), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], library: Path, *args: str) -> object:
+    code, out, err = run(capsys, library, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_every_verb(capsys: pytest.CaptureFixture[str], library_path: Path,
+                    photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "lisbon.jpg", datetime_original="2023:07:14 18:03:22",
+                  offset_time_original="+01:00", gps=(38.7223, -9.1393), make="Google",
+                  model="Pixel 8", orientation=6, image_description="Tram 28 in Alfama")
+    ig.write_png(photo_dir / "gen.png",
+                 text={"parameters": ig.a1111_parameters("a red dragon", "blurry")})
+    ig.write_not_an_image(photo_dir / "broken.jpg")
+
+    code, out, _ = run(capsys, library_path, "add", str(photo_dir))
+    assert code == 0 and str(photo_dir) in out
+    report = run_json(capsys, library_path, "index")
+    assert isinstance(report, dict) and report["new"] == 2 and report["errors"] == 1
+
+    status = run_json(capsys, library_path, "status")
+    assert isinstance(status, dict)
+    assert (status["photos"], status["errors"], status["missing"]) == (2, 1, 0)
+    assert status["roots"][0]["path"] == str(photo_dir)
+
+    info = run_json(capsys, library_path, "info", str(photo_dir / "lisbon.jpg"))
+    assert isinstance(info, dict)
+    assert info["taken_at"] == "2023-07-14T18:03:22+01:00"
+    assert info["taken_at_source"] == "exif:DateTimeOriginal"
+    assert info["gps"]["lat"] == pytest.approx(38.7223, abs=1e-5)
+    assert info["gps"]["lon"] == pytest.approx(-9.1393, abs=1e-5)
+    assert info["camera"] == {"make": "Google", "model": "Pixel 8"}
+    assert (info["width"], info["height"], info["orientation"]) == (480, 640, 6)
+    by_id = run_json(capsys, library_path, "info", str(info["id"]))
+    assert isinstance(by_id, dict) and by_id["path"] == info["path"]
+    code, out, _ = run(capsys, library_path, "info", str(info["id"]))
+    assert "Google Pixel 8" in out and "38.72" in out
+
+    errors = run_json(capsys, library_path, "errors")
+    assert isinstance(errors, list) and len(errors) == 1
+    assert errors[0]["path"].endswith("broken.jpg") and errors[0]["stage"] == "decode"
+
+    hits = run_json(capsys, library_path, "text-search", "red dragon")
+    assert isinstance(hits, list) and [Path(h["path"]).name for h in hits] == ["gen.png"]
+    code, out, _ = run(capsys, library_path, "text-search", "tram alfama")
+    assert code == 0 and "lisbon.jpg" in out
+
+    thumb = run_json(capsys, library_path, "thumbnail", str(info["id"]), "--preview")
+    assert isinstance(thumb, dict) and Path(thumb["path"]).is_file()
+
+    doctor = run_json(capsys, library_path, "doctor")
+    assert isinstance(doctor, dict)
+    assert doctor["fts5"] == "yes" and doctor["sqlite_vec"].startswith("v")
+    assert doctor["driver"].startswith("apsw") and "device" in doctor["devices"]
+
+    code, out, _ = run(capsys, library_path, "remove", str(photo_dir))
+    assert code == 0 and "2 photos forgotten" in out
+    assert (photo_dir / "lisbon.jpg").exists()
+
+
+def test_clear_errors_not_tracebacks(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                     library_path: Path) -> None:
+    code, _, err = run(capsys, library_path, "add", str(tmp_path / "nope"))
+    assert code == 1 and "is not a folder" in err and "Traceback" not in err
+    code, _, err = run(capsys, library_path, "index")
+    assert code == 1 and "glimpse add" in err
+    code, _, err = run(capsys, library_path, "info", "12345")
+    assert code == 1 and "no photo" in err
+    # A library from a newer Glimpse.
+    conn = connect(library_path)
+    conn.execute("INSERT INTO schema_migrations VALUES (1000, 'future', 'x')")
+    conn.close()
+    code, _, err = run(capsys, library_path, "status")
+    assert code == 1 and "newer version of Glimpse" in err
+
+
+def _glimpse(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "glimpse_desktop", *args], text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path, photo_dir: Path) -> None:
+    for i in range(150):
+        ig.write_jpeg(photo_dir / f"{i:03d}.jpg", (1600, 1200), seed=i)
+    lib = tmp_path / "l.sqlite3"
+    assert subprocess.run([sys.executable, "-m", "glimpse_desktop", "--library", str(lib),
+                           "add", str(photo_dir)], capture_output=True).returncode == 0
+    proc = _glimpse("--library", str(lib), "index")
+    # Wait until some photos are committed, then press Ctrl-C.
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline and done == 0:
+        time.sleep(0.2)
+        try:
+            conn = connect(lib)
+            done = int(conn.one("SELECT count(*) FROM photos"))
+            conn.close()
+        except Exception:
+            done = 0
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run `glimpse index` again" in err
+    conn = connect(lib)
+    partial = int(conn.one("SELECT count(*) FROM photos"))
+    conn.close()
+    assert 0 < partial < 150
+    rerun = subprocess.run([sys.executable, "-m", "glimpse_desktop", "--library", str(lib),
+                            "index", "--json"], capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["new"] == 150 - partial and report["unchanged"] == partial
+
+
+def test_desktop_entry_without_gui_says_what_to_do(tmp_path: Path) -> None:
+    proc = _glimpse("--library", str(tmp_path / "l.sqlite3"))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "glimpse add" in err and str(tmp_path / "l.sqlite3") in err
+
+
+def test_watch_command_runs_and_stops(tmp_path: Path, photo_dir: Path) -> None:
+    lib = tmp_path / "l.sqlite3"
+    subprocess.run([sys.executable, "-m", "glimpse_desktop", "--library", str(lib), "add",
+                    str(photo_dir)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = _glimpse("--library", str(lib), "watch", "--settle", "0.2", "--json", env=env)
+    time.sleep(2.0)
+    ig.write_jpeg(photo_dir / "new.jpg")
+    deadline = time.monotonic() + 30
+    found = 0
+    while time.monotonic() < deadline and not found:
+        time.sleep(0.2)
+        conn = connect(lib)
+        found = int(conn.one("SELECT count(*) FROM photos"))
+        conn.close()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert found == 1
+    assert proc.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert any(e["new"] == 1 for e in events)

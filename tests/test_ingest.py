@@ -1,0 +1,388 @@
+"""Incremental ingestion end to end: real folders, real files, a real library file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from glimpse_desktop.core import Library
+from glimpse_desktop.ingest.decode import SizeRequest
+from glimpse_desktop.library.db import LibraryError
+from glimpse_desktop.progress import CancelToken, Progress
+from tests import imagegen as ig
+
+
+def rows(lib: Library, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
+    return lib.reader().rows(sql, params)
+
+
+def ids_by_name(lib: Library) -> dict[str, int]:
+    return {str(r["filename"]): int(r["id"]) for r in rows(lib, "SELECT id, filename FROM photos")}
+
+
+def make_album(folder: Path, n: int = 4, start: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [ig.write_jpeg(folder / f"IMG_{i:04d}.jpg", (320, 240), seed=i,
+                          datetime_original=f"2024:05:{i % 28 + 1:02d} 10:00:00")
+            for i in range(start, start + n)]
+
+
+def test_first_index_then_unchanged_rescan(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir / "2024 Lisbon", 5)
+    lib.add_root(photo_dir)
+    report = lib.index()
+    assert (report.new, report.errors) == (5, 0)
+    status = lib.status()
+    assert status["photos"] == 5 and status["roots"][0]["status"] == "online"
+    for r in rows(lib, "SELECT content_hash, has_thumb FROM photos"):
+        assert r["has_thumb"] == 1
+        thumb = lib.thumbnails.path_for(str(r["content_hash"]))
+        with Image.open(thumb) as im:
+            assert max(im.size) == 256
+    stamps = rows(lib, "SELECT id, updated_at FROM photos ORDER BY id")
+    again = lib.index()
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
+    assert rows(lib, "SELECT id, updated_at FROM photos ORDER BY id") == stamps
+
+
+def test_changed_file_is_reread_into_the_same_row(lib: Library, photo_dir: Path) -> None:
+    (path,) = make_album(photo_dir, 1)
+    lib.add_root(photo_dir)
+    lib.index()
+    before = lib.photo(str(path))
+    assert before is not None
+    ig.write_jpeg(path, (640, 480), seed=99, datetime_original="2001:01:01 01:01:01")
+    os.utime(path, ns=(before["modified_ns"] + 10**9, before["modified_ns"] + 10**9))
+    report = lib.index()
+    assert report.updated == 1
+    after = lib.photo(str(path))
+    assert after is not None
+    assert after["id"] == before["id"]
+    assert after["taken_at"] == "2001-01-01T01:01:01"
+    assert (after["width"], after["height"]) == (640, 480)
+
+
+def test_touched_file_is_not_decoded_again(lib: Library, photo_dir: Path) -> None:
+    (path,) = make_album(photo_dir, 1)
+    lib.add_root(photo_dir)
+    lib.index()
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
+    report = lib.index()
+    assert (report.updated, report.unchanged) == (0, 1)
+    assert lib.photo(str(path))["modified_ns"] == st.st_mtime_ns + 5 * 10**9  # type: ignore[index]
+
+
+def test_moved_and_renamed_files_and_folders_keep_their_rows(lib: Library,
+                                                             photo_dir: Path) -> None:
+    make_album(photo_dir / "inbox", 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    before = ids_by_name(lib)
+    # Name a photo so we can see attached data survive.
+    lib.writer.call(lambda c: c.execute(
+        "INSERT INTO photo_text(photo_id, field, source, value) VALUES (?, 'caption', 'user', "
+        "'sunset over the river')", (before["IMG_0001.jpg"],)))
+    (photo_dir / "inbox" / "IMG_0000.jpg").rename(photo_dir / "inbox" / "renamed.jpg")
+    (photo_dir / "sorted").mkdir()
+    (photo_dir / "inbox" / "IMG_0001.jpg").rename(photo_dir / "sorted" / "IMG_0001.jpg")
+    (photo_dir / "inbox").rename(photo_dir / "2024-05 Porto")
+    report = lib.index()
+    assert report.moved == 3 and report.new == 0
+    after = ids_by_name(lib)
+    assert after["renamed.jpg"] == before["IMG_0000.jpg"]
+    assert after["IMG_0001.jpg"] == before["IMG_0001.jpg"]
+    assert after["IMG_0002.jpg"] == before["IMG_0002.jpg"]
+    assert lib.status()["missing"] == 0
+    moved = lib.photo(str(photo_dir / "2024-05 Porto" / "IMG_0002.jpg"))
+    assert moved is not None and moved["status"] == "ok"
+    # The caption came along, and the FTS index knows the new folder name.
+    assert [r["id"] for r in lib.text_search("sunset river")] == [before["IMG_0001.jpg"]]
+    assert sorted(r["id"] for r in lib.text_search("Porto")) == sorted(
+        [before["IMG_0000.jpg"], before["IMG_0002.jpg"]])
+
+
+def test_deleted_files_are_marked_missing_and_come_back(lib: Library, photo_dir: Path) -> None:
+    paths = make_album(photo_dir, 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    keep = paths[0].read_bytes()
+    st = paths[0].stat()
+    paths[0].unlink()
+    report = lib.index()
+    assert report.missing == 1
+    assert lib.status()["missing"] == 1
+    info = lib.photo(str(paths[0]))
+    assert info is not None and info["status"] == "missing"
+    paths[0].write_bytes(keep)
+    os.utime(paths[0], ns=(st.st_atime_ns, st.st_mtime_ns))
+    report = lib.index()
+    assert (report.restored, report.new, report.updated) == (1, 0, 0)
+    assert lib.status()["missing"] == 0
+
+
+def test_absent_drive_marks_offline_and_returns_without_reingest(lib: Library,
+                                                                 tmp_path: Path) -> None:
+    drive = tmp_path / "usb" / "DCIM"
+    make_album(drive, 4)
+    lib.add_root(drive)
+    lib.index()
+    ids = ids_by_name(lib)
+    unplugged = tmp_path / "elsewhere"
+    (tmp_path / "usb").rename(unplugged)
+    report = lib.index()
+    assert report.offline == 4 and report.missing == 0
+    status = lib.status()
+    assert (status["photos"], status["offline"]) == (0, 4)
+    assert status["roots"][0]["status"] == "offline"
+    # An empty mount point left behind by an unmounted drive is "offline" too, not "deleted".
+    drive.mkdir(parents=True)
+    assert lib.index().missing == 0
+    assert lib.status()["offline"] == 4
+    drive.rmdir()
+    (tmp_path / "usb").rmdir()
+    unplugged.rename(tmp_path / "usb")
+    report = lib.index()
+    assert (report.restored, report.new, report.updated) == (4, 0, 0)
+    assert lib.status()["photos"] == 4 and ids_by_name(lib) == ids
+
+
+def test_bad_files_are_recorded_and_never_stop_the_run(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir, 2)
+    ig.write_truncated_jpeg(photo_dir / "truncated.jpg")
+    ig.write_zero_byte(photo_dir / "empty.jpg")
+    ig.write_not_an_image(photo_dir / "notes.jpg")
+    ig.write_png_bomb(photo_dir / "bomb.png")
+    ig.write_raw_without_preview(photo_dir / "sensor.dng")
+    ig.write_dng(photo_dir / "ok.dng", datetime_original="2020:02:02 02:02:02")
+    (photo_dir / "readme.txt").write_text("not a photo, not even considered")
+    lib.add_root(photo_dir)
+    report = lib.index()
+    assert report.new == 4  # 2 JPEGs, the good DNG, the DNG without preview (unsupported)
+    errors = {Path(str(e["path"])).name: e for e in lib.errors()}
+    assert set(errors) == {"truncated.jpg", "empty.jpg", "notes.jpg",
+                           "bomb.png", "sensor.dng"}
+    assert "bomb" in str(errors["bomb.png"]["reason"])
+    assert "empty" in str(errors["empty.jpg"]["reason"])
+    assert lib.status()["unsupported"] == 1
+    assert lib.photo(str(photo_dir / "ok.dng"))["taken_at"] == "2020-02-02T02:02:02"  # type: ignore[index]
+    # Unchanged bad files are not retried; fixing one brings it in.
+    again = lib.index()
+    assert again.skipped == 4 and again.new == 0
+    ig.write_jpeg(photo_dir / "truncated.jpg", (100, 100))
+    assert lib.index().new == 1
+    assert "truncated.jpg" not in {Path(str(e["path"])).name for e in lib.errors()}
+
+
+def test_symlink_loop_and_unicode_names(lib: Library, photo_dir: Path) -> None:
+    nested = photo_dir / "Été 2023" / "日本"
+    make_album(nested, 2)
+    os.symlink(photo_dir, nested / "loop")  # points back up: a cycle
+    os.symlink(photo_dir / "nowhere", photo_dir / "dangling.jpg")
+    lib.add_root(photo_dir)
+    report = lib.index()
+    assert report.new == 2
+    assert {Path(str(p["path"])).parent.name for p in rows(lib, "SELECT path FROM photos")} == {
+        "日本"}
+    reasons = " ".join(str(e["reason"]) for e in lib.errors(stage="scan"))
+    assert "loop" in reasons and "broken symbolic link" in reasons
+    assert [Path(str(r["path"])).name for r in lib.text_search("Été")] != []
+
+
+def _unprivileged(fn: object) -> int:
+    """Run fn() in a child process as 'nobody', so permissions apply even when tests run as
+    root (as they do in CI containers). Returns the child's exit status."""
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            fn()  # type: ignore[operator]
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_unreadable_folder_is_reported_and_its_photos_kept() -> None:
+    # Outside pytest's tmp_path, whose parents are private to root.
+    with tempfile.TemporaryDirectory(prefix="glimpse-perm-") as tmp:
+        _unreadable_folder_case(Path(tmp))
+
+
+def _unreadable_folder_case(tmp_path: Path) -> None:
+    base = tmp_path / "shared"
+    base.mkdir()
+    make_album(base / "open", 2)
+    make_album(base / "private", 2, start=10)
+    lib_path = tmp_path / "libdir" / "lib.sqlite3"
+    lib_path.parent.mkdir()
+    for p in [tmp_path, base, lib_path.parent, *base.rglob("*")]:
+        os.chmod(p, 0o777 if p.is_dir() else 0o666)
+
+    def first_pass() -> None:
+        with Library.open(lib_path, workers=1) as lib:
+            lib.add_root(base)
+            assert lib.index().new == 4
+
+    def second_pass() -> None:
+        with Library.open(lib_path, workers=1) as lib:
+            report = lib.index()
+            assert report.missing == 0, report
+            errs = lib.errors(stage="scan")
+            assert len(errs) == 1 and "permission denied" in str(errs[0]["reason"])
+            assert str(errs[0]["path"]).endswith("private")
+            assert lib.status()["photos"] == 4
+
+    run = _unprivileged if os.geteuid() == 0 else (lambda fn: (fn(), 0)[1])
+    assert run(first_pass) == 0
+    os.chmod(base / "private", 0o000)
+    try:
+        assert run(second_pass) == 0
+    finally:
+        os.chmod(base / "private", 0o777)
+
+
+def test_interrupted_index_resumes_without_duplicates(library_path: Path,
+                                                      photo_dir: Path) -> None:
+    make_album(photo_dir, 40)
+    token = CancelToken()
+
+    class StopAfter:
+        """A pipeline stage that presses "cancel" once 8 photos have been decoded."""
+
+        name = "stopper"
+        seen = 0
+
+        def wants(self) -> SizeRequest:
+            return SizeRequest()
+
+        def process(self, content_hash: str, decoded: object) -> None:
+            StopAfter.seen += 1
+            if StopAfter.seen >= 8:
+                token.cancel()
+
+        def write(self, conn: object, photo_id: int, result: object) -> None:
+            pass
+
+    with Library.open(library_path, workers=2) as lib:
+        lib.indexer.batch_size = 4
+        lib.indexer.stages.append(StopAfter())
+        lib.add_root(photo_dir)
+        report = lib.index(cancel=token)
+        assert report.cancelled
+        done_first = lib.status()["photos"]
+        assert 8 <= done_first < 40
+    with Library.open(library_path, workers=2) as lib:
+        report = lib.index()
+        assert report.new == 40 - done_first
+        assert report.unchanged == done_first
+        assert lib.status()["photos"] == 40
+        assert len({r["path"] for r in rows(lib, "SELECT path FROM photos")}) == 40
+
+
+def test_progress_reports_counts_rate_and_eta(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir, 12)
+    lib.add_root(photo_dir)
+    events: list[Progress] = []
+    lib.indexer.batch_size = 2
+    lib.index(progress=events.append)
+    reading = [e for e in events if e.phase == "reading photos"]
+    assert reading and reading[-1].total == 12
+    assert events[-1].finished and events[-1].done == 12
+    assert [e.done for e in reading] == sorted(e.done for e in reading)
+
+
+def test_text_search_finds_prompts_descriptions_and_names(lib: Library, photo_dir: Path) -> None:
+    ig.write_png(photo_dir / "dragon.png", text={
+        "parameters": ig.a1111_parameters("a red dragon over a castle", "blue sky")})
+    ig.write_jpeg(photo_dir / "bday.jpg", image_description="Grandma's birthday cake")
+    ig.write_jpeg(photo_dir / "IMG_2024_beach.jpg", xp_keywords=["holiday", "Algarve"])
+    lib.add_root(photo_dir)
+    lib.index()
+
+    def names(q: str) -> list[str]:
+        return [Path(str(r["path"])).name for r in lib.text_search(q)]
+
+    assert names("red dragon") == ["dragon.png"]
+    assert names("blue sky") == []  # a negative prompt is not what the picture shows
+    assert names("birthday") == ["bday.jpg"]
+    assert names("algarve") == ["IMG_2024_beach.jpg"]
+    assert names("beach") == ["IMG_2024_beach.jpg"]  # words inside file names
+    assert names("birth") == ["bday.jpg"]  # prefix while typing
+    assert names('dragon -castle') == []
+    assert names('"castle over"') == []
+    assert names("(((") == []  # no FTS syntax error can escape
+
+
+def test_previews_are_made_on_demand(lib: Library, photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "big.jpg", (4000, 3000), orientation=6)
+    lib.add_root(photo_dir)
+    lib.index()
+    info = lib.photo(str(photo_dir / "big.jpg"))
+    assert info is not None
+    assert not lib.thumbnails.has(info["content_hash"], "preview")
+    preview = lib.thumbnail(info["id"], "preview")
+    with Image.open(preview) as im:
+        assert im.size == (960, 1280)  # upright, 1280 on the long edge
+    assert lib.thumbnail(info["id"], "preview") == preview
+
+
+def test_roots_add_nested_and_remove(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir / "a", 2)
+    make_album(photo_dir / "b", 2, start=5)
+    lib.add_root(photo_dir / "a")
+    lib.index()
+    with pytest.raises(LibraryError, match="already in the library"):
+        lib.add_root(photo_dir / "a")
+    with pytest.raises(LibraryError, match="already in the library"):
+        lib.add_root(f"{photo_dir}/a/../a/.")  # the same folder spelled differently
+    (photo_dir / "a" / "sub").mkdir()
+    with pytest.raises(LibraryError, match="inside"):
+        lib.add_root(photo_dir / "a" / "sub")
+    ids = ids_by_name(lib)
+    added = lib.add_root(photo_dir)
+    assert added["absorbed"] == [str(photo_dir / "a")]
+    assert lib.index().new == 2
+    assert {k: v for k, v in ids_by_name(lib).items() if k in ids} == ids
+    hashes = [str(r["content_hash"]) for r in rows(lib, "SELECT content_hash FROM photos")]
+    assert lib.remove_root(photo_dir) == 4
+    assert lib.status()["photos"] == 0 and lib.text_search("IMG") == []
+    assert all((photo_dir / d / f"IMG_{i:04d}.jpg").exists() for d, i in (("a", 0), ("b", 5)))
+    assert not any(lib.thumbnails.has(h) for h in hashes)
+    with pytest.raises(LibraryError, match="not a folder of this library"):
+        lib.remove_root(photo_dir)
+
+
+def test_index_of_a_subfolder_only_touches_that_subfolder(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir / "x", 2)
+    make_album(photo_dir / "y", 2, start=3)
+    lib.add_root(photo_dir)
+    lib.index()
+    shutil.rmtree(photo_dir / "y")
+    make_album(photo_dir / "x", 1, start=9)
+    report = lib.index([str(photo_dir / "x")])
+    assert (report.new, report.missing) == (1, 0)  # y's loss is noticed only when y is scanned
+    with pytest.raises(LibraryError, match="add it first"):
+        lib.index(["/definitely/not/here"])
+
+
+def test_originals_are_never_modified(lib: Library, photo_dir: Path) -> None:
+    paths = make_album(photo_dir, 3)
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
+    lib.add_root(photo_dir)
+    lib.index()
+    lib.thumbnail(str(paths[0]), "preview")
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths} == before
+    assert sorted(os.listdir(photo_dir)) == sorted(p.name for p in paths)

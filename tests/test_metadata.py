@@ -1,0 +1,264 @@
+"""Metadata and decoding, from real files written by the tests (real EXIF, XMP, IPTC, PNG)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, UnsupportedError, decode
+from glimpse_desktop.ingest.metadata import PhotoMeta
+from tests import imagegen as ig
+
+GRID = SizeRequest(long_edge=256)
+
+
+def meta_of(path: Path, want: SizeRequest = GRID) -> PhotoMeta:
+    return decode(path.read_bytes(), str(path), want=want).meta
+
+
+def texts(meta: PhotoMeta) -> dict[str, str]:
+    return {f"{t.field}/{t.source}": t.value for t in meta.texts}
+
+
+def test_date_with_offset_and_subseconds(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "a.jpg", datetime_original="2023:07:14 18:03:22",
+                      offset_time_original="+02:00", subsec_time_original="12")
+    m = meta_of(p)
+    assert m.taken_at == "2023-07-14T18:03:22.120+02:00"
+    assert m.taken_at_source == "exif:DateTimeOriginal"
+    assert m.taken_at_offset == 120
+    assert m.taken_ts == datetime.fromisoformat("2023-07-14T16:03:22.120+00:00").timestamp()
+
+
+def test_date_fallbacks_in_order(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "b.jpg", datetime_digitized="2020:01:02 03:04:05",
+                      datetime="2021:01:01 00:00:00")
+    m = meta_of(p)
+    assert (m.taken_at, m.taken_at_source) == ("2020-01-02T03:04:05", "exif:CreateDate")
+    assert m.taken_at_offset is None
+
+    p = ig.write_jpeg(tmp_path / "c.jpg", datetime="2021:05:06 07:08:09")
+    assert meta_of(p).taken_at_source == "exif:DateTime"
+
+    p = ig.write_jpeg(tmp_path / "d.jpg",
+                      xmp=ig.xmp_packet(create_date="2019-03-04T05:06:07-05:00"))
+    m = meta_of(p)
+    assert m.taken_at == "2019-03-04T05:06:07-05:00"
+    assert m.taken_at_source.startswith("xmp:")
+
+    when = datetime(2018, 8, 9, 10, 11, 12).timestamp()
+    p = ig.write_jpeg(tmp_path / "e.jpg", mtime=when)
+    m = meta_of(p)
+    assert m.taken_at_source == "file:mtime"
+    assert m.taken_at is not None and m.taken_at.startswith("2018-08-09T10:11:12")
+    assert m.taken_ts == pytest.approx(when)
+
+
+def test_garbage_dates_fall_through_and_are_reported(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "g.jpg", datetime_original="0000:00:00 00:00:00",
+                      datetime_digitized="2022:02:03 04:05:06")
+    m = meta_of(p)
+    assert m.taken_at_source == "exif:CreateDate"
+    assert any("0000:00:00" in w for w in m.warnings)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [(38.7223, -9.1393), (-33.8688, 151.2093), (35.6762, 139.6503), (-22.9068, -43.1729)],
+    ids=["Lisbon N/W", "Sydney S/E", "Tokyo N/E", "Rio S/W"],
+)
+def test_gps_in_every_hemisphere(tmp_path: Path, lat: float, lon: float) -> None:
+    m = meta_of(ig.write_jpeg(tmp_path / "gps.jpg", gps=(lat, lon, 12.5)))
+    assert m.gps_lat == pytest.approx(lat, abs=1e-5)
+    assert m.gps_lon == pytest.approx(lon, abs=1e-5)
+    assert m.gps_alt == pytest.approx(12.5, abs=0.01)
+
+
+def test_gps_below_sea_level_null_island_and_nonsense(tmp_path: Path) -> None:
+    m = meta_of(ig.write_jpeg(tmp_path / "deadsea.jpg", gps=(31.5, 35.5, -430.0)))
+    assert m.gps_alt == pytest.approx(-430.0)
+    m = meta_of(ig.write_jpeg(tmp_path / "zero.jpg", gps=(0.0, 0.0)))
+    assert (m.gps_lat, m.gps_lon) == (None, None)
+    m = meta_of(ig.write_jpeg(tmp_path / "bad.jpg", gps=(95.0, 10.0)))
+    assert m.gps_lat is None
+
+
+def test_camera_lens_and_exposure(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "cam.jpg", make="FUJIFILM", model="X-T4",
+                      lens_model="XF23mmF1.4 R", exposure_time=1 / 250, f_number=2.8, iso=400,
+                      focal_length=23.0)
+    m = meta_of(p)
+    assert (m.camera_make, m.camera_model, m.lens) == ("FUJIFILM", "X-T4", "XF23mmF1.4 R")
+    assert m.exposure_time == pytest.approx(0.004)
+    assert (m.f_number, m.iso, m.focal_length) == (2.8, 400, 23.0)
+
+
+# Where the stored image's top-left pixel must appear once the photo is shown upright.
+_CORNER = {1: "tl", 2: "tr", 3: "br", 4: "bl", 5: "tl", 6: "tr", 7: "br", 8: "bl"}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_applied_to_pixels_and_dimensions(tmp_path: Path, orientation: int) -> None:
+    stored = Image.new("RGB", (400, 200), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 100, 50))  # a red block in the stored top-left
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.jpg"
+    stored.save(path, "JPEG", quality=95, exif=exif.tobytes())
+    decoded = decode(path.read_bytes(), str(path), want=SizeRequest(long_edge=100))
+    img, meta = decoded.image, decoded.meta
+    assert meta.orientation == orientation
+    expected_size = (200, 400) if orientation >= 5 else (400, 200)
+    assert (meta.width, meta.height) == expected_size
+    assert img.size[0] < img.size[1] if orientation >= 5 else img.size[0] > img.size[1]
+    w, h = img.size
+    probes = {"tl": (2, 2), "tr": (w - 3, 2), "bl": (2, h - 3), "br": (w - 3, h - 3)}
+    red = {k for k, xy in probes.items() if img.getpixel(xy)[0] > 200}
+    assert red == {_CORNER[orientation]}
+
+
+def test_draft_decode_is_small_but_big_enough(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "big.jpg", size=(4000, 3000))
+    d = decode(p.read_bytes(), str(p), want=GRID)
+    assert max(d.image.size) >= 256
+    assert d.image.size == (500, 375)  # the 1/8 DCT scale, not a full decode
+    assert (d.meta.width, d.meta.height) == (4000, 3000)
+
+
+def test_text_fields_in_jpeg(tmp_path: Path) -> None:
+    p = ig.write_jpeg(
+        tmp_path / "t.jpg",
+        image_description="Grandma's 80th birthday",
+        user_comment="cake by Ana",
+        xp_comment="Große Feier",
+        xp_keywords=["family", "birthday"],
+        xmp=ig.xmp_packet(description="Party in the garden", subjects=["garden", "party"]),
+        iptc_keywords=["Lisboa", "summer"],
+    )
+    t = texts(meta_of(p))
+    assert t["description/exif:ImageDescription"] == "Grandma's 80th birthday"
+    assert t["description/exif:UserComment"] == "cake by Ana"
+    assert t["description/exif:XPComment"] == "Große Feier"
+    assert t["keywords/exif:XPKeywords"] == "family; birthday"
+    assert t["description/xmp:dc:description"] == "Party in the garden"
+    assert t["keywords/xmp:dc:subject"] == "garden; party"
+    assert t["keywords/iptc:Keywords"] == "Lisboa; summer"
+
+
+def test_camera_placeholder_descriptions_are_ignored(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "o.jpg", image_description="OLYMPUS DIGITAL CAMERA         ")
+    assert not meta_of(p).texts
+
+
+def test_automatic1111_prompt(tmp_path: Path) -> None:
+    p = ig.write_png(tmp_path / "sd.png", text={
+        "parameters": ig.a1111_parameters("a red dragon over a castle", "blurry, lowres")})
+    t = texts(meta_of(p))
+    assert t["prompt/a1111"] == "a red dragon over a castle"
+    assert t["negative_prompt/a1111"] == "blurry, lowres"
+    assert t["generation/a1111"].startswith("Steps:")
+
+
+def test_comfyui_prompt_and_workflow(tmp_path: Path) -> None:
+    p = ig.write_png(tmp_path / "c.png", text={
+        "prompt": ig.comfyui_prompt_json("a red dragon", "ugly"),
+        "workflow": ig.comfyui_workflow_json("a red dragon", "ugly")})
+    t = texts(meta_of(p))
+    assert "a red dragon" in t["prompt/comfyui"]
+    assert "ugly" not in t["prompt/comfyui"]
+    assert t["negative_prompt/comfyui"] == "ugly"
+    # A workflow alone (no API graph) still yields the prompt.
+    p = ig.write_png(tmp_path / "w.png",
+                     text={"workflow": ig.comfyui_workflow_json("misty forest", "ugly")})
+    assert "misty forest" in texts(meta_of(p))["prompt/comfyui"]
+
+
+@pytest.mark.parametrize("kind", ["png", "tiff", "webp", "bmp", "gif", "heic"])
+def test_every_format_decodes(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"x.{kind}"
+    writer = {"png": ig.write_png, "tiff": ig.write_tiff, "webp": ig.write_webp,
+              "bmp": ig.write_bmp, "gif": ig.write_gif, "heic": ig.write_heic}[kind]
+    writer(path, (320, 240))
+    d = decode(path.read_bytes(), str(path), want=GRID)
+    assert d.image.mode == "RGB"
+    assert (d.meta.width, d.meta.height) == (320, 240)
+    assert d.meta.format in {"PNG", "TIFF", "WEBP", "BMP", "GIF", "HEIF"}
+
+
+def test_gif_uses_the_first_frame(tmp_path: Path) -> None:
+    path = ig.write_gif(tmp_path / "anim.gif", (300, 300), frames=3)
+    img = decode(path.read_bytes(), str(path), want=GRID).image
+    r, g, b = img.getpixel((150, 150))[:3]
+    assert r > 180 and g < 90 and b < 90  # frame 0's marker is red
+
+
+@pytest.mark.parametrize("kind", ["tiff", "webp", "heic"])
+def test_exif_in_other_containers(tmp_path: Path, kind: str) -> None:
+    writer = {"tiff": ig.write_tiff, "webp": ig.write_webp, "heic": ig.write_heic}[kind]
+    path = writer(tmp_path / f"e.{kind}", (320, 240), datetime_original="2022:12:24 19:30:00",
+                  make="Apple", model="iPhone 15", gps=(48.8566, 2.3522))
+    m = meta_of(path)
+    assert m.taken_at == "2022-12-24T19:30:00"
+    assert (m.camera_make, m.camera_model) == ("Apple", "iPhone 15")
+    assert m.gps_lat == pytest.approx(48.8566, abs=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["dng", "cr2", "nef", "arw"])
+def test_raw_through_its_embedded_preview(tmp_path: Path, kind: str) -> None:
+    writer = {"dng": ig.write_dng, "cr2": ig.write_cr2, "nef": ig.write_nef,
+              "arw": ig.write_arw}[kind]
+    path = writer(tmp_path / f"r.{kind}", preview_size=(1024, 768),
+                  datetime_original="2021:06:01 12:00:00", orientation=6)
+    d = decode(path.read_bytes(), str(path), want=GRID)
+    assert d.meta.taken_at == "2021-06-01T12:00:00"
+    assert d.meta.camera_make
+    assert d.meta.orientation == 6
+    assert d.meta.format == kind.upper() and d.meta.mime is not None and "x-" in d.meta.mime
+    assert d.image.size[1] > d.image.size[0]  # shown upright (portrait)
+
+
+def test_raw_without_preview_is_unsupported(tmp_path: Path) -> None:
+    path = ig.write_raw_without_preview(tmp_path / "r.dng")
+    with pytest.raises(UnsupportedError, match="preview"):
+        decode(path.read_bytes(), str(path), want=GRID)
+
+
+@pytest.mark.parametrize(
+    ("writer", "message"),
+    [
+        (ig.write_truncated_jpeg, "truncated"),
+        (ig.write_zero_byte, "empty file"),
+        (ig.write_not_an_image, "not an image"),
+        (ig.write_png_bomb, "decompression bomb"),
+    ],
+)
+def test_bad_files_give_clear_errors(tmp_path: Path, writer: object, message: str) -> None:
+    path = tmp_path / "bad.jpg"
+    writer(path)  # type: ignore[operator]
+    with pytest.raises(DecodeError, match=message):
+        decode(path.read_bytes(), str(path), want=GRID)
+
+
+def test_bit_rot_in_entropy_data_never_crashes(tmp_path: Path) -> None:
+    # libjpeg only warns about bad Huffman codes, as every viewer does it shows garbled
+    # pixels; Glimpse must either do the same or report a clean DecodeError.
+    path = ig.write_corrupt_jpeg(tmp_path / "rot.jpg", (640, 480))
+    try:
+        d = decode(path.read_bytes(), str(path), want=GRID)
+    except DecodeError as exc:
+        assert "corrupt" in str(exc)
+    else:
+        assert (d.meta.width, d.meta.height) == (640, 480) and d.image.mode == "RGB"
+
+
+def test_wrong_extension_is_read_by_content(tmp_path: Path) -> None:
+    png = ig.write_png(tmp_path / "really-a-png.png", (200, 100))
+    disguised = tmp_path / "holiday.jpg"
+    os.rename(png, disguised)
+    m = meta_of(disguised)
+    assert m.format == "PNG" and m.mime == "image/png"
+    assert (m.width, m.height) == (200, 100)

@@ -1,0 +1,189 @@
+"""Live watching with real watchdog (inotify) events on real folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glimpse_desktop.core import Library
+from glimpse_desktop.ingest.watcher import Watcher
+from tests import imagegen as ig
+
+SETTLE = 0.3
+
+
+@pytest.fixture
+def watched(lib: Library, photo_dir: Path) -> Iterator[Watcher]:
+    lib.add_root(photo_dir)
+    lib.index()
+    watcher = lib.watcher(settle=SETTLE, poll=0.05, health_interval=0.5)
+    watcher.start()
+    try:
+        yield watcher
+    finally:
+        watcher.stop()
+
+
+def settle(watcher: Watcher, timeout: float = 30.0) -> None:
+    assert watcher.wait_idle(timeout), "the watcher did not settle"
+
+
+def paths(lib: Library, status: str = "ok") -> dict[str, int]:
+    return {str(r["path"]): int(r["id"]) for r in
+            lib.reader().rows("SELECT id, path FROM photos WHERE status = ?", (status,))}
+
+
+def test_created_modified_moved_deleted(lib: Library, photo_dir: Path,
+                                        watched: Watcher) -> None:
+    a = ig.write_jpeg(photo_dir / "a.jpg", seed=1)
+    settle(watched)
+    assert list(paths(lib)) == [str(a)]
+    first_id = paths(lib)[str(a)]
+
+    ig.write_jpeg(a, (200, 100), seed=2)
+    settle(watched)
+    info = lib.photo(str(a))
+    assert info is not None and (info["width"], info["height"]) == (200, 100)
+    assert info["id"] == first_id
+
+    b = photo_dir / "renamed.jpg"
+    a.rename(b)
+    settle(watched)
+    assert paths(lib) == {str(b): first_id}
+
+    b.unlink()
+    settle(watched)
+    assert paths(lib) == {}
+    assert paths(lib, "missing") == {str(b): first_id}
+
+
+def test_folder_renamed_and_moved_in(lib: Library, photo_dir: Path, tmp_path: Path,
+                                     watched: Watcher) -> None:
+    trip = photo_dir / "trip"
+    trip.mkdir()
+    for i in range(3):
+        ig.write_jpeg(trip / f"{i}.jpg", seed=i)
+    settle(watched)
+    before = paths(lib)
+    assert len(before) == 3
+    trip.rename(photo_dir / "Japan 2024")
+    settle(watched)
+    after = paths(lib)
+    assert sorted(after.values()) == sorted(before.values())
+    assert all("/Japan 2024/" in p for p in after)
+
+    # A folder moved in from outside the library arrives with its contents.
+    outside = tmp_path / "camera-import"
+    outside.mkdir()
+    for i in range(2):
+        ig.write_jpeg(outside / f"new{i}.jpg", seed=10 + i)
+    shutil.move(str(outside), str(photo_dir / "camera-import"))
+    settle(watched)
+    assert len(paths(lib)) == 5
+
+    # And a folder moved out of the library leaves its photos missing, not deleted.
+    shutil.move(str(photo_dir / "Japan 2024"), str(tmp_path / "archive"))
+    settle(watched)
+    assert len(paths(lib)) == 2 and len(paths(lib, "missing")) == 3
+
+
+def test_file_is_read_only_once_it_stops_growing(lib: Library, photo_dir: Path,
+                                                 tmp_path: Path, watched: Watcher) -> None:
+    source = ig.write_jpeg(tmp_path / "big.jpg", (1600, 1200))
+    data = source.read_bytes()
+    target = photo_dir / "copying.jpg"
+    # Copy slowly, as from a phone over USB: the watcher must not read it half-written.
+    with open(target, "wb") as fh:
+        for start in range(0, len(data), len(data) // 8):
+            fh.write(data[start:start + len(data) // 8])
+            fh.flush()
+            time.sleep(SETTLE / 2)
+    settle(watched)
+    assert lib.errors() == []
+    info = lib.photo(str(target))
+    assert info is not None and (info["width"], info["height"]) == (1600, 1200)
+    assert watched.stats.indexed == 1
+
+
+def test_temporary_name_then_rename(lib: Library, photo_dir: Path, watched: Watcher) -> None:
+    part = photo_dir / "IMG_1.jpg.part"
+    ig.write_jpeg(part)
+    part.rename(photo_dir / "IMG_1.jpg")
+    settle(watched)
+    assert list(paths(lib)) == [str(photo_dir / "IMG_1.jpg")]
+
+
+def test_a_burst_of_5000_files_is_indexed_exactly_once(lib: Library, photo_dir: Path,
+                                                       tmp_path: Path,
+                                                       watched: Watcher) -> None:
+    source = tmp_path / "card"
+    source.mkdir()
+    template = ig.write_jpeg(tmp_path / "t.jpg", (48, 32)).read_bytes()
+    n = 5000
+    for i in range(n):
+        # Distinct bytes per file (a comment segment), so no file looks like a moved copy.
+        (source / f"DSC{i:05d}.jpg").write_bytes(
+            template[:2] + b"\xff\xfe\x00\x08" + i.to_bytes(4, "big") + b"\x00\x00"
+            + template[2:])
+    decodes = 0
+    lock = threading.Lock()
+    original = lib.indexer._work_inner
+
+    def counting(task: object, moves: object) -> object:
+        nonlocal decodes
+        out = original(task, moves)  # type: ignore[arg-type]
+        if out.kind == "photo":
+            with lock:
+                decodes += 1
+        return out
+
+    lib.indexer._work_inner = counting  # type: ignore[method-assign]
+    # Copy the way a file manager does: one file after another into the watched folder.
+    dest = photo_dir / "card"
+    shutil.copytree(source, dest)
+    settle(watched, timeout=240)
+    assert len(paths(lib)) == n
+    assert decodes == n
+    assert lib.reader().one("SELECT count(*) FROM photos") == n
+
+
+def test_drive_unplugged_while_watching(lib: Library, tmp_path: Path) -> None:
+    drive = tmp_path / "usb"
+    drive.mkdir()
+    ig.write_jpeg(drive / "a.jpg")
+    lib.add_root(drive)
+    lib.index()
+    with lib.watcher(settle=SETTLE, poll=0.05, health_interval=0.2) as watcher:
+        settle(watcher)
+        drive.rename(tmp_path / "gone")
+        deadline = time.monotonic() + 10
+        while lib.status()["offline"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lib.status()["offline"] == 1 and lib.status()["missing"] == 0
+        (tmp_path / "gone").rename(drive)
+        deadline = time.monotonic() + 10
+        while lib.status()["photos"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lib.status()["photos"] == 1
+        # Back online means watched again.
+        ig.write_jpeg(drive / "b.jpg", seed=3)
+        deadline = time.monotonic() + 10
+        while lib.status()["photos"] != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lib.status()["photos"] == 2
+
+
+def test_catch_up_on_start(lib: Library, photo_dir: Path) -> None:
+    lib.add_root(photo_dir)
+    lib.index()
+    ig.write_jpeg(photo_dir / "while-closed.jpg")
+    with lib.watcher(settle=SETTLE, poll=0.05) as watcher:
+        settle(watcher)
+        assert list(paths(lib)) == [str(photo_dir / "while-closed.jpg")]
+        assert os.path.exists(photo_dir / "while-closed.jpg")
