@@ -11,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library.db import LibraryError
+from glimpse_desktop.core.library import Library, LibraryError, StorageError
 
 EXIT_NO_GUI = 2
 
@@ -25,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with Library.open(args.library) as lib:
             status = lib.status()
-    except LibraryError as exc:
+    except (LibraryError, StorageError) as exc:
         print(f"glimpse-desktop: {exc}", file=sys.stderr)
         return 1
     print(

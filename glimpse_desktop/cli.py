@@ -17,11 +17,14 @@ from types import FrameType
 from typing import Any, TextIO
 
 from glimpse_desktop import __version__
-from glimpse_desktop.core import Library
+from glimpse_desktop.core.library import (
+    DecodeError,
+    IndexReport,
+    Library,
+    LibraryError,
+    StorageError,
+)
 from glimpse_desktop.core.paths import ENV_LIBRARY
-from glimpse_desktop.ingest.decode import DecodeError
-from glimpse_desktop.ingest.pipeline import IndexReport
-from glimpse_desktop.library.db import LibraryError
 from glimpse_desktop.progress import CancelToken, Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -368,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         lib = Library.open(args.library)
-    except LibraryError as exc:
+    except (LibraryError, StorageError) as exc:
         print(f"glimpse: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
@@ -376,6 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except LibraryError as exc:
         print(f"glimpse: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except StorageError as exc:
+        print(f"glimpse: the library could not be read or written: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\nglimpse: interrupted", file=sys.stderr)

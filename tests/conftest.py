@@ -34,3 +34,16 @@ def photo_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "Pictures"
     folder.mkdir()
     return folder
+
+
+def assert_consistent(library: Library) -> None:
+    """Invariants every operation must keep: one FTS row per photo, no orphaned text, a
+    thumbnail for every photo that is on disk."""
+    conn = library.reader()
+    photo_ids = {r[0] for r in conn.execute("SELECT id FROM photos")}
+    fts_ids = {r[0] for r in conn.execute("SELECT rowid FROM photos_fts")}
+    assert fts_ids == photo_ids
+    assert conn.one("SELECT count(*) FROM photo_text WHERE photo_id NOT IN "
+                    "(SELECT id FROM photos)") == 0
+    for row in conn.rows("SELECT content_hash FROM photos WHERE status = 'ok'"):
+        assert library.thumbnails.has(row["content_hash"])

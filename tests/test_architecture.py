@@ -49,6 +49,17 @@ def test_lower_layers_never_import_upper_ones() -> None:
     assert offenders == []
 
 
+def test_the_cli_and_app_reach_the_layers_below_only_through_core() -> None:
+    allowed = ("core", "progress")
+    offenders = []
+    for rel in ("cli.py", "app.py"):
+        for name in imports(PACKAGE / rel):
+            parts = name.split(".")
+            if parts[0] == "glimpse_desktop" and len(parts) > 1 and parts[1] not in allowed:
+                offenders.append(f"{rel} imports {name}")
+    assert offenders == []
+
+
 def test_the_cli_runs_without_loading_qt() -> None:
     code = ("import sys, glimpse_desktop.cli; "
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {QT!r}))")

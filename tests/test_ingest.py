@@ -12,9 +12,10 @@ from PIL import Image
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.ingest.decode import SizeRequest
-from glimpse_desktop.library.db import LibraryError
+from glimpse_desktop.library.db import LibraryError, LibraryFullError
 from glimpse_desktop.progress import CancelToken, Progress
 from tests import imagegen as ig
+from tests.conftest import assert_consistent
 
 
 def rows(lib: Library, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
@@ -105,6 +106,7 @@ def test_moved_and_renamed_files_and_folders_keep_their_rows(lib: Library,
     assert [r["id"] for r in lib.text_search("sunset river")] == [before["IMG_0001.jpg"]]
     assert sorted(r["id"] for r in lib.text_search("Porto")) == sorted(
         [before["IMG_0000.jpg"], before["IMG_0002.jpg"]])
+    assert_consistent(lib)
 
 
 def test_deleted_files_are_marked_missing_and_come_back(lib: Library, photo_dir: Path) -> None:
@@ -150,6 +152,7 @@ def test_absent_drive_marks_offline_and_returns_without_reingest(lib: Library,
     report = lib.index()
     assert (report.restored, report.new, report.updated) == (4, 0, 0)
     assert lib.status()["photos"] == 4 and ids_by_name(lib) == ids
+    assert_consistent(lib)
 
 
 def test_bad_files_are_recorded_and_never_stop_the_run(lib: Library, photo_dir: Path) -> None:
@@ -386,3 +389,22 @@ def test_originals_are_never_modified(lib: Library, photo_dir: Path) -> None:
     lib.thumbnail(str(paths[0]), "preview")
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths} == before
     assert sorted(os.listdir(photo_dir)) == sorted(p.name for p in paths)
+
+
+def test_full_disk_stops_with_a_clear_error_and_loses_nothing(lib: Library,
+                                                              photo_dir: Path) -> None:
+    make_album(photo_dir, 40)
+    lib.add_root(photo_dir)
+    lib.indexer.batch_size = 4
+    # SQLite's own page limit makes the database file "full" exactly as a full disk does.
+    pages = int(lib.writer.call(lambda c: c.one("PRAGMA page_count")))
+    lib.writer.call(lambda c: c.execute(f"PRAGMA max_page_count = {pages + 3}"))
+    with pytest.raises(LibraryFullError, match="full"):
+        lib.index()
+    saved = lib.status()["photos"]
+    assert saved < 40
+    lib.writer.call(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))
+    report = lib.index()
+    assert report.new + report.unchanged == 40
+    assert lib.reader().one("SELECT count(*) FROM photos") == 40
+    assert_consistent(lib)

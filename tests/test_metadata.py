@@ -262,3 +262,18 @@ def test_wrong_extension_is_read_by_content(tmp_path: Path) -> None:
     m = meta_of(disguised)
     assert m.format == "PNG" and m.mime == "image/png"
     assert (m.width, m.height) == (200, 100)
+
+
+def test_offset_derived_from_the_gps_clock(tmp_path: Path) -> None:
+    # Cameras without OffsetTime* but with GPS record UTC in GPSDateStamp/GPSTimeStamp.
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2023:08:01 21:15:10"  # local wall clock
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (35.0, 40.0, 0.0), 3: "E", 4: (139.0, 45.0, 0.0),
+                7: (12.0, 15.0, 9.0), 0x1D: "2023:08:01"})  # 12:15:09 UTC: Tokyo is +09:00
+    path = tmp_path / "tokyo.jpg"
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(path, "JPEG", exif=exif.tobytes())
+    m = meta_of(path)
+    assert m.taken_at == "2023-08-01T21:15:10+09:00"
+    assert m.taken_at_offset == 540
+    assert m.gps_lat == pytest.approx(35 + 40 / 60)

@@ -14,6 +14,7 @@ import pytest
 from glimpse_desktop.core import Library
 from glimpse_desktop.ingest.watcher import Watcher
 from tests import imagegen as ig
+from tests.conftest import assert_consistent
 
 SETTLE = 0.3
 
@@ -57,10 +58,21 @@ def test_created_modified_moved_deleted(lib: Library, photo_dir: Path,
     settle(watched)
     assert paths(lib) == {str(b): first_id}
 
+    # Moving one photo over another: the moved photo keeps its row, the overwritten one's
+    # row goes with its file.
+    c = ig.write_jpeg(photo_dir / "c.jpg", seed=7)
+    settle(watched)
+    c_id = paths(lib)[str(c)]
+    os.replace(c, b)
+    settle(watched)
+    assert paths(lib) == {str(b): c_id}
+    assert_consistent(lib)
+
     b.unlink()
     settle(watched)
     assert paths(lib) == {}
-    assert paths(lib, "missing") == {str(b): first_id}
+    assert paths(lib, "missing") == {str(b): c_id}
+    assert_consistent(lib)
 
 
 def test_folder_renamed_and_moved_in(lib: Library, photo_dir: Path, tmp_path: Path,

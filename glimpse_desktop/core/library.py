@@ -19,17 +19,28 @@ import pillow_heif
 from glimpse_desktop import __version__
 from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.ingest import scan
-from glimpse_desktop.ingest.decode import SizeRequest, decode
+from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
 from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.ingest.watcher import Watcher
 from glimpse_desktop.library import fts, photos
-from glimpse_desktop.library.db import Connection, LibraryError, Writer, connect, now_iso, versions
+from glimpse_desktop.library.db import (
+    Connection,
+    LibraryError,
+    LibraryFullError,
+    StorageError,
+    Writer,
+    connect,
+    now_iso,
+    versions,
+)
 from glimpse_desktop.library.migrations import migrate
 from glimpse_desktop.ml import devices
 from glimpse_desktop.progress import CancelToken, ProgressCallback
 
-__all__ = ["Library", "LibraryError", "LibraryPaths"]
+# What the CLI and the GUI need from the layers below, so they import core and nothing else.
+__all__ = ["DecodeError", "IndexReport", "Library", "LibraryError", "LibraryFullError",
+           "LibraryPaths", "StorageError"]
 
 
 class Library:

@@ -508,8 +508,9 @@ def extract(
         fix = parse_gps(gps)
         if fix is not None:
             meta.gps_lat, meta.gps_lon, meta.gps_alt = fix
-        elif gps.get(G_LAT) is not None:
-            meta.warnings.append("GPS position ignored (0,0 or out of range)")
+        elif _dms(gps.get(G_LAT)) not in (None, 0.0):
+            # 0,0 is what phones write without a fix: normal, not worth a warning.
+            meta.warnings.append("GPS position out of range, ignored")
 
     # XMP: JPEG APP1, PNG iTXt, WebP and HEIF chunks land in info["xmp"]; TIFF in tag 700.
     xmp: XmpFields | None = None

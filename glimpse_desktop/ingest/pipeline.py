@@ -8,6 +8,7 @@ stages (CLIP embeddings, faces, captions) that receive the same decoded pixels.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -30,7 +31,7 @@ from glimpse_desktop.ingest.decode import (
 )
 from glimpse_desktop.ingest.metadata import PhotoMeta
 from glimpse_desktop.library import photos
-from glimpse_desktop.library.db import Connection, Writer, now_iso
+from glimpse_desktop.library.db import Connection, LibraryFullError, Writer, now_iso
 from glimpse_desktop.progress import CancelToken, ProgressCallback, ProgressMeter
 
 # Files larger than this are not read into memory; no still photo comes close.
@@ -57,7 +58,7 @@ class Root:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileTask:
     path: str
     root_id: int | None
@@ -67,10 +68,10 @@ class FileTask:
     old_hash: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     task: FileTask
-    kind: str  # photo | unsupported | moved | touched | error | skipped
+    kind: str  # photo | unsupported | moved | touched | error | skipped | fatal
     size: int = 0
     mtime_ns: int = 0
     content_hash: str | None = None
@@ -317,7 +318,7 @@ class Indexer:
                 continue
             if os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS:
                 continue
-            if any(part.startswith(".") for part in os.path.relpath(path, root.path).split(os.sep)):
+            if scan.is_ignored(path, root.path):
                 continue
             report.seen += 1
             row = conn.row("SELECT id, size, mtime_ns, status, content_hash FROM photos "
@@ -413,12 +414,14 @@ class Indexer:
                 writes.popleft().result()
 
         queue_limit = self.workers * 2
+        fatal: str | None = None
         with ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
             pending: set[Future[Outcome]] = set()
             todo = iter(tasks)
             exhausted = False
             while True:
-                while not exhausted and not cancel.cancelled and len(pending) < queue_limit:
+                while (not exhausted and not cancel.cancelled and fatal is None
+                       and len(pending) < queue_limit):
                     task = next(todo, None)
                     if task is None:
                         exhausted = True
@@ -429,6 +432,9 @@ class Indexer:
                 done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for fut in done:
                     outcome = fut.result()
+                    if outcome.kind == "fatal":
+                        fatal = fatal or outcome.reason
+                        continue
                     batch.append(outcome)
                     self._count(outcome, report)
                     meter.advance(errors=int(outcome.kind == "error"),
@@ -439,6 +445,8 @@ class Indexer:
         flush()
         while writes:
             writes.popleft().result()
+        if fatal is not None:
+            raise LibraryFullError(fatal)
 
     @staticmethod
     def _count(outcome: Outcome, report: IndexReport) -> None:
@@ -509,6 +517,15 @@ class Indexer:
         for stage in self.stages:
             try:
                 out.stage_results[stage.name] = stage.process(content_hash, decoded)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    # Not this photo's fault: every following one would fail the same way.
+                    out.kind, out.stage = "fatal", stage.name
+                    out.reason = (f"the disk is full ({exc.filename or 'cache'}): free some "
+                                  "space and run the command again (everything saved before "
+                                  "this point is kept)")
+                    return out
+                out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
             except Exception as exc:  # one stage failing keeps the photo and the other stages
                 out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
         return out

@@ -16,7 +16,14 @@ _SKIP_DIRS = {"@eadir", "#recycle", "$recycle.bin", "system volume information",
               ".thumbnails", "node_modules", ".git", ".trash", "lost+found"}
 
 
-@dataclass(frozen=True)
+def is_ignored(path: str, root: str) -> bool:
+    """True for a path the walk would never reach: hidden, or inside a cache/trash folder."""
+    parts = os.path.relpath(path, root).split(os.sep)
+    return any(p.startswith(".") for p in parts) or any(
+        p.lower() in _SKIP_DIRS for p in parts[:-1])
+
+
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     path: str
     size: int

@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
+from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import SUPPORTED_EXTENSIONS
 from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
 from glimpse_desktop.progress import CancelToken
@@ -37,12 +39,8 @@ class WatchStats:
     missing: int = 0
     rescans: int = 0
     errors: int = 0
-    batches: list[IndexReport] = field(default_factory=list)
-
-
-def _hidden(path: str, root: str) -> bool:
-    rel = os.path.relpath(path, root)
-    return any(part.startswith(".") for part in rel.split(os.sep))
+    # The most recent reports only: a watcher runs for weeks.
+    batches: deque[IndexReport] = field(default_factory=lambda: deque(maxlen=100))
 
 
 class _Handler(FileSystemEventHandler):
@@ -176,7 +174,7 @@ class Watcher:
 
     def _interesting_file(self, path: str) -> bool:
         root = self._root_of(path)
-        return (root is not None and not _hidden(path, root.path)
+        return (root is not None and not scan.is_ignored(path, root.path)
                 and os.path.splitext(path)[1].lower() in SUPPORTED_EXTENSIONS)
 
     def _drain(self) -> None:

@@ -31,6 +31,32 @@ class LibraryError(Exception):
     """A library file cannot be opened or used; the message says why and what to do."""
 
 
+class LibraryFullError(LibraryError):
+    """The disk (or quota) holding the library is full; what was committed is kept."""
+
+
+# Any other failure of the storage layer; callers above the library need not know the driver.
+StorageError = apsw.Error
+
+
+def translate(exc: BaseException, path: str) -> BaseException:
+    """A driver error as the message a person can act on (others pass through unchanged)."""
+    if isinstance(exc, apsw.FullError):
+        return LibraryFullError(
+            f"the disk holding the library {path} is full: free some space and run the "
+            "command again (everything saved before this point is kept)")
+    if isinstance(exc, apsw.ReadOnlyError):
+        return LibraryError(f"the library {path} is read-only: check the permissions of the "
+                            "file and its folder")
+    if isinstance(exc, apsw.IOError):
+        return LibraryError(f"the library {path} could not be written ({exc}); is the disk "
+                            "full or removed?")
+    if isinstance(exc, apsw.CorruptError):
+        return LibraryError(f"the library {path} is damaged ({exc}); restore a backup "
+                            "(the .bak copies beside it) or open another library")
+    return exc
+
+
 class Connection:
     """A thin, typed wrapper over an apsw connection with the pragmas Glimpse relies on."""
 
@@ -181,7 +207,10 @@ class Writer:
                     with conn.transaction("IMMEDIATE"):
                         result = fn(conn)
                 except BaseException as exc:
-                    fut.set_exception(exc)
+                    translated = translate(exc, self._path)
+                    if translated is not exc:
+                        translated.__cause__ = exc
+                    fut.set_exception(translated)
                 else:
                     fut.set_result(result)
         finally:

@@ -26,6 +26,16 @@ def split_path(path: str) -> tuple[str, str]:
     return folder, filename
 
 
+def _evict_path(conn: Connection, path: str, keep_id: int) -> None:
+    """Drop a stale row holding ``path`` (its file was replaced by another photo's move), and
+    its FTS row, which SQLite's foreign keys cannot reach."""
+    stale = [r[0] for r in conn.execute("SELECT id FROM photos WHERE path = ? AND id != ?",
+                                        (path, keep_id))]
+    if stale:
+        fts.delete(conn, stale)
+        conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in stale])
+
+
 def upsert_photo(
     conn: Connection,
     *,
@@ -63,7 +73,7 @@ def upsert_photo(
     else:
         # The path may be taken by a stale row (a file replaced by another one's move): the row
         # being updated wins, the stale one has no file any more.
-        conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (path, photo_id))
+        _evict_path(conn, path, photo_id)
         sets = ", ".join(f"{c} = ?" for c in common)
         conn.execute(
             f"UPDATE photos SET {sets}, missing_since = NULL, updated_at = ? WHERE id = ?",
@@ -86,7 +96,7 @@ def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int |
                size: int | None = None, mtime_ns: int | None = None) -> None:
     """The same photo at another path: the row, and all that hangs off it, stays."""
     folder, filename = split_path(new_path)
-    conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
+    _evict_path(conn, new_path, photo_id)
     conn.execute(
         """UPDATE photos SET path = ?, folder = ?, filename = ?, root_id = ?,
                size = coalesce(?, size), mtime_ns = coalesce(?, mtime_ns),
