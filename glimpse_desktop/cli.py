@@ -193,8 +193,18 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
                            "`glimpse add FOLDER`")
     print(f"Watching {len(roots)} folder(s); Ctrl-C to stop.", file=sys.stderr)
     started = time.monotonic()
+    told: set[str] = set()
     with _Interrupt(token), watcher:
         while not token.wait(0.5):
+            for problem in list(watcher.problems):
+                if problem not in told:
+                    told.add(problem)
+                    print(f"glimpse: {problem}", file=sys.stderr, flush=True)
+            if watcher.error is not None:
+                error = watcher.error
+                if isinstance(error, LibraryError | StorageError):
+                    raise error
+                raise LibraryError(f"watching stopped: {type(error).__name__}: {error}")
             if args.duration and time.monotonic() - started >= args.duration:
                 break
     return EXIT_OK

@@ -12,7 +12,7 @@ from PIL import Image
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.ingest.decode import SizeRequest
-from glimpse_desktop.library.db import LibraryError, LibraryFullError
+from glimpse_desktop.library.db import Connection, LibraryError, LibraryFullError
 from glimpse_desktop.progress import CancelToken, Progress
 from tests import imagegen as ig
 from tests.conftest import assert_consistent
@@ -143,6 +143,9 @@ def test_absent_drive_marks_offline_and_returns_without_reingest(lib: Library,
     assert (status["photos"], status["offline"]) == (0, 4)
     assert status["roots"][0]["status"] == "offline"
     # An empty mount point left behind by an unmounted drive is "offline" too, not "deleted".
+    # (Pretend the folder was added while a drive was mounted at tmp/usb.)
+    lib.writer.call(lambda c: c.execute("UPDATE volumes SET mount_point = ?",
+                                        (str(tmp_path / "usb"),)))
     drive.mkdir(parents=True)
     assert lib.index().missing == 0
     assert lib.status()["offline"] == 4
@@ -153,6 +156,18 @@ def test_absent_drive_marks_offline_and_returns_without_reingest(lib: Library,
     assert (report.restored, report.new, report.updated) == (4, 0, 0)
     assert lib.status()["photos"] == 4 and ids_by_name(lib) == ids
     assert_consistent(lib)
+
+
+def test_a_folder_emptied_on_a_mounted_drive_is_missing_not_offline(
+        lib: Library, photo_dir: Path) -> None:
+    paths = make_album(photo_dir, 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    for p in paths:
+        p.unlink()
+    report = lib.index()
+    assert (report.missing, report.offline) == (3, 0)
+    assert lib.status()["roots"][0]["status"] == "online"
 
 
 def test_bad_files_are_recorded_and_never_stop_the_run(lib: Library, photo_dir: Path) -> None:
@@ -408,3 +423,132 @@ def test_full_disk_stops_with_a_clear_error_and_loses_nothing(lib: Library,
     assert report.new + report.unchanged == 40
     assert lib.reader().one("SELECT count(*) FROM photos") == 40
     assert_consistent(lib)
+
+
+def test_hostile_metadata_costs_nothing(lib: Library, photo_dir: Path) -> None:
+    # A lone surrogate smuggled in through a JSON escape, and an ISO of 1e300.
+    ig.write_png(photo_dir / "evil.png", text={
+        "prompt": '{"6": {"class_type": "CLIPTextEncode", "inputs": {"text": "dragon \\ud800"}}}'})
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x8827] = 1e300
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(photo_dir / "iso.jpg", exif=exif.tobytes())
+    make_album(photo_dir, 2)
+    lib.add_root(photo_dir)
+    report = lib.index()
+    assert report.new == 4 and report.errors == 0
+    assert lib.photo(str(photo_dir / "iso.jpg"))["exposure"]["iso"] is None  # type: ignore[index]
+    assert [Path(str(r["path"])).name for r in lib.text_search("dragon")] == ["evil.png"]
+    assert_consistent(lib)
+
+
+def test_a_value_the_database_refuses_costs_one_file(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir, 3)
+    lib.add_root(photo_dir)
+
+    class Refuses:
+        """A stage whose result SQLite rejects for one photo (a CHECK constraint)."""
+
+        name = "refuses"
+
+        def wants(self) -> SizeRequest:
+            return SizeRequest()
+
+        def process(self, content_hash: str, decoded: object) -> str:
+            return content_hash
+
+        def write(self, conn: object, photo_id: int, result: object) -> None:
+            assert isinstance(conn, Connection)
+            if conn.one("SELECT filename FROM photos WHERE id = ?", (photo_id,)) == \
+                    "IMG_0001.jpg":
+                conn.execute("UPDATE photos SET status = 'nonsense' WHERE id = ?", (photo_id,))
+
+    lib.indexer.stages.append(Refuses())
+    report = lib.index()
+    assert report.new == 3
+    assert lib.status()["photos"] == 2
+    errors = lib.errors(stage="ingest")
+    assert len(errors) == 1 and "could not be saved" in str(errors[0]["reason"])
+    assert str(errors[0]["path"]).endswith("IMG_0001.jpg")
+    assert_consistent(lib)
+
+
+def test_names_that_are_not_utf8_are_reported(lib: Library, photo_dir: Path) -> None:
+    make_album(photo_dir, 1)
+    bad = os.path.join(os.fsencode(photo_dir), b"caf\xe9.jpg")
+    with open(bad, "wb") as fh:
+        fh.write((photo_dir / "IMG_0000.jpg").read_bytes()[:-1] + b"\xd9")
+    lib.add_root(photo_dir)
+    assert lib.index().new == 1
+    (err,) = lib.errors(stage="scan")
+    assert "UTF-8" in str(err["reason"])
+    # The watcher's entry points refuse it the same way instead of crashing.
+    report = lib.indexer.index_files([os.fsdecode(bad)])
+    assert report.errors == 1 and report.new == 0
+    assert lib.indexer.mark_gone([os.fsdecode(bad)]) == 0
+    assert lib.indexer.move(os.fsdecode(bad), str(photo_dir / "x.jpg"), is_dir=False) == 0
+
+
+def test_moved_then_edited_file_is_reread(lib: Library, photo_dir: Path) -> None:
+    (a,) = make_album(photo_dir, 1)
+    lib.add_root(photo_dir)
+    lib.index()
+    first = lib.photo(str(a))
+    assert first is not None
+    b = photo_dir / "b.jpg"
+    a.rename(b)
+    ig.write_jpeg(b, (300, 200), seed=42)  # edited before the move was noticed
+    assert lib.indexer.move(str(a), str(b), is_dir=False) == 1
+    report = lib.indexer.index_files([str(b)])
+    assert report.updated == 1
+    after = lib.photo(str(b))
+    assert after is not None and after["id"] == first["id"]
+    assert (after["width"], after["height"]) == (300, 200)
+
+
+def test_a_file_moved_over_another_while_not_running(lib: Library, photo_dir: Path) -> None:
+    apple = ig.write_jpeg(photo_dir / "apple.jpg", seed=1)
+    banana = ig.write_jpeg(photo_dir / "banana.jpg", seed=2)
+    lib.add_root(photo_dir)
+    lib.index()
+    ids = ids_by_name(lib)
+    os.replace(apple, banana)  # mv apple.jpg banana.jpg
+    report = lib.index()
+    assert report.moved == 1
+    # The same outcome as when the watcher sees the move: apple's row follows its bytes, and
+    # banana's row leaves with banana's bytes.
+    assert ids_by_name(lib) == {"banana.jpg": ids["apple.jpg"]}
+    assert lib.status()["missing"] == 0
+    assert_consistent(lib)
+
+
+def test_a_folder_added_through_a_symlink_is_the_same_folder(lib: Library, photo_dir: Path,
+                                                              tmp_path: Path) -> None:
+    make_album(photo_dir, 2)
+    alias = tmp_path / "alias"
+    alias.symlink_to(photo_dir)
+    lib.add_root(alias)
+    with pytest.raises(LibraryError, match="already in the library"):
+        lib.add_root(photo_dir)
+    assert lib.index().new == 2
+    assert lib.photo(str(alias / "IMG_0000.jpg")) is not None
+    assert lib.remove_root(alias) == 2
+
+
+def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
+    import threading
+    import time
+
+    from glimpse_desktop.ingest.pipeline import ByteBudget
+
+    budget = ByteBudget(100)
+    first = budget.acquire(60)
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(budget.acquire(60)))
+    waiter.start()
+    time.sleep(0.2)
+    assert got == []  # 60 + 60 > 100: waits
+    budget.release(first)
+    waiter.join(5)
+    assert got == [60]
+    budget.release(60)
+    assert budget.acquire(10_000) == 100  # a file larger than the cap goes alone

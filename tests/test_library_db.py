@@ -178,3 +178,50 @@ def test_environment_variable_chooses_the_library(tmp_path: Path,
     with Library.open() as lib:
         assert lib.paths.library == path
     assert os.path.exists(path)
+
+
+def test_a_foreign_database_is_left_exactly_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.db"
+    other = apsw.Connection(str(path))
+    other.execute("CREATE TABLE invoices(id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (1)")
+    other.close()
+    before = path.read_bytes()
+    with pytest.raises(NotALibraryError, match="not a Glimpse library"):
+        Library.open(path)
+    assert path.read_bytes() == before  # not even switched to WAL
+    assert not os.path.exists(f"{path}-wal")
+
+
+def test_two_processes_opening_a_new_library_at_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "race.sqlite3"
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            Library.open(path).close()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    conn = connect(path)
+    assert current_version(conn) == LATEST_VERSION
+    assert conn.one("SELECT count(*) FROM schema_migrations") == len(MIGRATIONS)
+    conn.close()
+
+
+def test_unusable_library_locations_say_why(tmp_path: Path) -> None:
+    with pytest.raises(LibraryError, match="it is a folder"):
+        Library.open(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LibraryError, match="cannot create the library folder"):
+        Library.open(blocker / "sub" / "lib.sqlite3")

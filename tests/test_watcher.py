@@ -199,3 +199,20 @@ def test_catch_up_on_start(lib: Library, photo_dir: Path) -> None:
         settle(watcher)
         assert list(paths(lib)) == [str(photo_dir / "while-closed.jpg")]
         assert os.path.exists(photo_dir / "while-closed.jpg")
+
+
+def test_odd_names_and_junk_never_stop_the_watch(lib: Library, photo_dir: Path,
+                                                 watched: Watcher) -> None:
+    template = ig.write_jpeg(photo_dir.parent / "t.jpg").read_bytes()
+    with open(os.path.join(os.fsencode(photo_dir), b"bad\xff.jpg"), "wb") as fh:
+        fh.write(template)
+    ig.write_not_an_image(photo_dir / "junk.jpg")
+    ig.write_png(photo_dir / "evil.png", text={
+        "prompt": '{"1": {"inputs": {"text": "x \\udfff"}}}'})
+    settle(watched)
+    ig.write_jpeg(photo_dir / "later.jpg", seed=5)
+    settle(watched)
+    assert watched.error is None
+    assert sorted(Path(p).name for p in paths(lib)) == ["evil.png", "later.jpg"]
+    reasons = {Path(str(e["path"])).name: str(e["reason"]) for e in lib.errors()}
+    assert "UTF-8" in reasons["bad\\xff.jpg"] and "not an image" in reasons["junk.jpg"]

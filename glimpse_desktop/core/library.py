@@ -6,6 +6,7 @@ thumbnail cache and the ingestion pipeline.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import sys
@@ -20,7 +21,13 @@ from glimpse_desktop import __version__
 from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
-from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
+from glimpse_desktop.ingest.pipeline import (
+    MAX_FILE_BYTES,
+    Indexer,
+    IndexReport,
+    Root,
+    hash_content,
+)
 from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.ingest.watcher import Watcher
 from glimpse_desktop.library import fts, photos
@@ -41,6 +48,12 @@ from glimpse_desktop.progress import CancelToken, ProgressCallback
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
 __all__ = ["DecodeError", "IndexReport", "Library", "LibraryError", "LibraryFullError",
            "LibraryPaths", "StorageError"]
+
+
+def _folder_path(folder: str | os.PathLike[str]) -> str:
+    """One spelling per folder: absolute, symlinks resolved, so a folder added through a link
+    and through its real path is recognised as the same folder (never indexed twice)."""
+    return os.path.realpath(os.path.expanduser(os.fspath(folder)))
 
 
 class Library:
@@ -113,7 +126,7 @@ class Library:
     def add_root(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
         """Register a photo folder. A folder inside one already added is refused; a folder
         that contains added ones takes them over (their photos keep their rows)."""
-        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        path = _folder_path(folder)
         if not os.path.isdir(path):
             raise LibraryError(f"{path} is not a folder")
         if not os.access(path, os.R_OK | os.X_OK):
@@ -147,7 +160,7 @@ class Library:
 
     def remove_root(self, folder: str | os.PathLike[str]) -> int:
         """Forget a photo folder and what the library knew of it. Files are never touched."""
-        path = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+        path = _folder_path(folder)
         root = next((r for r in self.indexer.roots() if r.path == path), None)
         if root is None:
             raise LibraryError(f"{path} is not a folder of this library "
@@ -192,7 +205,7 @@ class Library:
             targets = [(r, r.path) for r in roots]
         else:
             for folder in folders:
-                path = os.path.abspath(os.path.expanduser(folder))
+                path = _folder_path(folder)
                 root = self.indexer.root_for(path, roots)
                 if root is None:
                     raise LibraryError(f"{path} is not inside a folder of this library; "
@@ -275,22 +288,39 @@ class Library:
 
     def thumbnail(self, ref: str | int, kind: str = "grid") -> Path:
         """The cached thumbnail or preview of a photo, made now (one decode) if missing."""
+        if kind not in KINDS:
+            raise LibraryError(f"unknown thumbnail kind {kind!r} (one of {', '.join(KINDS)})")
         row = photos.get_photo(self.reader(), ref)
         if row is None:
             raise LibraryError(f"no photo {ref} in this library")
         target = self.thumbnails.path_for(row["content_hash"], kind)
         if target.is_file():
             return target
+        if row["status"] != "ok":
+            raise LibraryError(f"photo {row['id']} is {row['status']}: "
+                               f"{row['path']} cannot be shown")
         try:
             with open(row["path"], "rb") as fh:
-                data = fh.read()
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise LibraryError(f"cannot read {row['path']}: {exc.strerror or exc}") from exc
-        size = KINDS[kind]
-        decoded = decode(data, row["path"], want=SizeRequest(long_edge=size))
-        self.thumbnails.write(row["content_hash"], kind, decoded.image)
-        if kind != "grid" and not self.thumbnails.has(row["content_hash"], "grid"):
-            self.thumbnails.write(row["content_hash"], "grid", decoded.image)
+        if len(data) > MAX_FILE_BYTES:
+            raise LibraryError(f"{row['path']} is too large to be a photo")
+        content_hash = hash_content(data)
+        # Edited since it was indexed: key the new pixels by their own hash, so the old
+        # hash never points at a picture of different content.
+        target = self.thumbnails.path_for(content_hash, kind)
+        decoded = decode(data, row["path"], want=SizeRequest(long_edge=KINDS[kind]))
+        try:
+            self.thumbnails.write(content_hash, kind, decoded.image)
+            if kind != "grid" and not self.thumbnails.has(content_hash, "grid"):
+                self.thumbnails.write(content_hash, "grid", decoded.image)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise LibraryFullError(f"the disk holding the thumbnail cache "
+                                       f"{self.paths.cache} is full: free some space") from exc
+            raise LibraryError(f"cannot write to the thumbnail cache {self.paths.cache}: "
+                               f"{exc.strerror or exc}") from exc
         return target
 
     def doctor(self) -> dict[str, Any]:

@@ -31,12 +31,25 @@ from glimpse_desktop.ingest.decode import (
 )
 from glimpse_desktop.ingest.metadata import PhotoMeta
 from glimpse_desktop.library import photos
-from glimpse_desktop.library.db import Connection, LibraryFullError, Writer, now_iso
+from glimpse_desktop.library.db import (
+    Connection,
+    LibraryError,
+    LibraryFullError,
+    Writer,
+    is_environmental,
+    now_iso,
+)
 from glimpse_desktop.progress import CancelToken, ProgressCallback, ProgressMeter
 
 # Files larger than this are not read into memory; no still photo comes close.
 MAX_FILE_BYTES = 2 * 1024**3
-FILE_STAGES = ("read", "decode")
+# File bytes held in memory by all workers together (decoded pixels come on top).
+IN_FLIGHT_BYTES = 512 * 1024**2
+
+
+def hash_content(data: bytes) -> str:
+    """The content hash that keys thumbnails and recognises moved files (xxh3, 128 bits)."""
+    return str(xxhash.xxh3_128_hexdigest(data))
 
 
 class Stage(Protocol):
@@ -109,6 +122,29 @@ class IndexReport:
         self.offline_roots += other.offline_roots
 
 
+class ByteBudget:
+    """Caps the bytes of files held in memory at once: a handful of 300 MB panoramas must
+    not be read by every worker together. One file larger than the cap still goes alone."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, n: int) -> int:
+        n = min(n, self.limit)
+        with self._cond:
+            while self._used and self._used + n > self.limit:
+                self._cond.wait()
+            self._used += n
+        return n
+
+    def release(self, n: int) -> None:
+        with self._cond:
+            self._used -= n
+            self._cond.notify_all()
+
+
 class MoveIndex:
     """Rows whose file has gone, by content hash: a new path with the same bytes is a move."""
 
@@ -152,6 +188,7 @@ class Indexer:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        self._budget = ByteBudget(IN_FLIGHT_BYTES)
         self._want = SizeRequest()
         for stage in self.stages:
             self._want = self._want.union(stage.wants())
@@ -207,13 +244,17 @@ class Indexer:
         except OSError as exc:
             return False, f"cannot read folder: {exc.strerror or exc}"
         if empty:
-            # An unmounted drive usually leaves its empty mount point behind: if the library
-            # knows photos here, the drive is absent rather than every photo deleted.
-            known = self.reader().one(
+            # An unmounted drive leaves its empty mount point behind. The folder was added on a
+            # volume mounted somewhere; if that is no longer where the folder's file system is
+            # mounted, the drive is absent, not every photo deleted.
+            conn = self.reader()
+            known = conn.one(
                 "SELECT count(*) FROM photos WHERE root_id = ? AND status IN ('ok', 'offline')",
                 (root.id,))
-            if known:
-                return False, "folder is empty but held photos (drive not mounted?)"
+            volume = conn.one("SELECT v.mount_point FROM roots r JOIN volumes v "
+                              "ON v.id = r.volume_id WHERE r.id = ?", (root.id,))
+            if known and (volume is None or scan.mount_point(root.path) != volume):
+                return False, "folder is empty and its drive is not mounted"
         return True, None
 
     def _diff_folder(self, root: Root, folder: str, report: IndexReport, meter: ProgressMeter,
@@ -311,7 +352,11 @@ class Indexer:
         conn = self.reader()
         tasks: list[FileTask] = []
         restore: list[int] = []
+        unstorable: list[str] = []
         for path in dict.fromkeys(paths):
+            if not scan.encodable(path):
+                unstorable.append(scan.printable(path))
+                continue
             root = self.root_for(path, roots)
             entry = scan.stat_file(path)
             if root is None or entry is None:
@@ -339,8 +384,14 @@ class Indexer:
             tasks.append(FileTask(path, root.id, entry.size, entry.mtime_ns,
                                   row["id"] if row else None,
                                   row["content_hash"] if row else None))
-        if restore:
-            self.writer.call(lambda c: photos.mark_status(c, restore, "ok"))
+        def bookkeeping(conn: Connection) -> None:
+            photos.mark_status(conn, restore, "ok")
+            for name in unstorable:
+                photos.record_error(conn, path=name, stage="scan", reason=scan.UNSTORABLE_NAME)
+
+        if restore or unstorable:
+            self.writer.call(bookkeeping)
+        report.errors += len(unstorable)
         self._process(tasks, report, meter, cancel)
         report.cancelled = cancel.cancelled
         report.seconds = time.monotonic() - started
@@ -349,9 +400,11 @@ class Indexer:
 
     def mark_gone(self, paths: Iterable[str]) -> int:
         """Files or folders deleted (the watcher's entry point): their rows become missing."""
+        wanted = [p for p in paths if scan.encodable(p)]  # others were never stored
+
         def apply(conn: Connection) -> int:
             ids: list[int] = []
-            for path in paths:
+            for path in wanted:
                 if os.path.lexists(path):
                     continue  # came back (an editor's save-by-rename) or never left
                 lo, hi = _prefix_range(path)
@@ -371,8 +424,10 @@ class Indexer:
         Returns how many photos moved (0 when the source was unknown: the caller then treats
         the destination as new).
         """
+        if not scan.encodable(src):
+            return 0  # never stored: the caller treats the destination as new
         root = self.root_for(dest)
-        if root is None:
+        if root is None or not scan.encodable(dest):
             return self.mark_gone([src])
 
         def apply(conn: Connection) -> int:
@@ -381,10 +436,9 @@ class Indexer:
             photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (src,))
             if photo_id is None:
                 return 0
-            entry = scan.stat_file(dest)
-            photos.move_photo(conn, int(photo_id), dest, root_id=root.id,
-                              size=entry.size if entry else None,
-                              mtime_ns=entry.mtime_ns if entry else None)
+            # The row keeps the size and time it was read with: a rename preserves both, and
+            # if the file was also edited, the difference makes the next look re-read it.
+            photos.move_photo(conn, int(photo_id), dest, root_id=root.id)
             return 1
 
         return self.writer.call(apply)
@@ -480,6 +534,13 @@ class Indexer:
         if task.size > MAX_FILE_BYTES:
             return Outcome(task, "error", task.size, task.mtime_ns, stage="read",
                            reason=f"file is {task.size / 1024**3:.1f} GB, too large for a photo")
+        held = self._budget.acquire(task.size)
+        try:
+            return self._read_and_decode(task, moves)
+        finally:
+            self._budget.release(held)
+
+    def _read_and_decode(self, task: FileTask, moves: MoveIndex) -> Outcome:
         try:
             with open(task.path, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
@@ -494,16 +555,17 @@ class Indexer:
             return Outcome(task, "skipped", reason="file changed while it was being read")
         # Hashing the bytes already in memory costs <1% of decoding them (xxh3 runs at tens of
         # GB/s), and lets a moved or renamed file be recognised before any decoding.
-        content_hash = xxhash.xxh3_128_hexdigest(data)
+        content_hash = hash_content(data)
         out = Outcome(task, "photo", st.st_size, st.st_mtime_ns, content_hash)
         if task.photo_id is not None and task.old_hash == content_hash:
             out.kind = "touched"
             return out
-        if task.photo_id is None:
-            moved = moves.claim(content_hash)
-            if moved is not None:
-                out.kind, out.moved_id = "moved", moved
-                return out
+        # Bytes that belonged to a photo whose file has gone: that photo moved here (also over
+        # an existing file, `mv a.jpg b.jpg`, as the watcher sees it too).
+        moved = moves.claim(content_hash)
+        if moved is not None and moved != task.photo_id:
+            out.kind, out.moved_id = "moved", moved
+            return out
         try:
             decoded = decode(data, task.path, want=self._want, mtime=st.st_mtime_ns / 1e9)
         except UnsupportedError as exc:
@@ -531,41 +593,61 @@ class Indexer:
         return out
 
     def _write_batch(self, conn: Connection, outcomes: list[Outcome]) -> None:
-        """Runs on the writer thread, inside one transaction for the whole batch."""
+        """Runs on the writer thread, inside one transaction for the whole batch.
+
+        Each file gets its own savepoint: a value the database refuses costs that file (which
+        is recorded as an error), never the batch or the run.
+        """
         for o in outcomes:
-            t = o.task
-            if o.kind in ("photo", "unsupported"):
-                assert o.content_hash is not None
-                meta = o.meta
-                photo_id = photos.upsert_photo(
-                    conn, path=t.path, root_id=t.root_id, size=o.size, mtime_ns=o.mtime_ns,
-                    content_hash=o.content_hash, meta=meta,
-                    status="ok" if o.kind == "photo" else "unsupported",
-                    texts=meta.texts if meta else (), photo_id=t.photo_id)
-                photos.clear_errors(conn, t.path)
-                if o.kind == "unsupported":
-                    photos.record_error(conn, path=t.path, stage=o.stage or "decode",
-                                        reason=o.reason or "unsupported", root_id=t.root_id,
-                                        photo_id=photo_id, size=o.size, mtime_ns=o.mtime_ns)
-                if meta is not None and meta.warnings:
-                    photos.record_error(conn, path=t.path, stage="metadata",
-                                        reason="; ".join(meta.warnings), root_id=t.root_id,
-                                        photo_id=photo_id, size=o.size, mtime_ns=o.mtime_ns)
-                for stage in self.stages:
-                    if stage.name in o.stage_results:
-                        stage.write(conn, photo_id, o.stage_results[stage.name])
-                for name, reason in o.stage_errors.items():
-                    photos.record_error(conn, path=t.path, stage=name, reason=reason,
-                                        root_id=t.root_id, photo_id=photo_id,
-                                        size=o.size, mtime_ns=o.mtime_ns)
-            elif o.kind == "moved":
-                assert o.moved_id is not None
-                photos.move_photo(conn, o.moved_id, t.path, root_id=t.root_id,
-                                  size=o.size, mtime_ns=o.mtime_ns)
-            elif o.kind == "touched":
-                assert t.photo_id is not None
-                photos.touch_photo(conn, t.photo_id, size=o.size, mtime_ns=o.mtime_ns)
-            elif o.kind == "error":
-                photos.record_error(conn, path=t.path, stage=o.stage or "ingest",
-                                    reason=o.reason or "unknown error", root_id=t.root_id,
-                                    photo_id=t.photo_id, size=o.size, mtime_ns=o.mtime_ns)
+            conn.execute("SAVEPOINT outcome")
+            try:
+                self._write_outcome(conn, o)
+            except Exception as exc:
+                if not conn.in_transaction or isinstance(exc, LibraryError) \
+                        or is_environmental(exc):
+                    raise  # a full disk, an I/O error: not this file's fault
+                conn.execute("ROLLBACK TO outcome")
+                conn.execute("RELEASE outcome")
+                photos.record_error(conn, path=o.task.path, stage="ingest",
+                                    reason=f"could not be saved: {type(exc).__name__}: {exc}",
+                                    root_id=o.task.root_id, size=o.size, mtime_ns=o.mtime_ns)
+            else:
+                conn.execute("RELEASE outcome")
+
+    def _write_outcome(self, conn: Connection, o: Outcome) -> None:
+        t = o.task
+        if o.kind in ("photo", "unsupported"):
+            assert o.content_hash is not None
+            meta = o.meta
+            photo_id = photos.upsert_photo(
+                conn, path=t.path, root_id=t.root_id, size=o.size, mtime_ns=o.mtime_ns,
+                content_hash=o.content_hash, meta=meta,
+                status="ok" if o.kind == "photo" else "unsupported",
+                texts=meta.texts if meta else (), photo_id=t.photo_id)
+            photos.clear_errors(conn, t.path)
+            if o.kind == "unsupported":
+                photos.record_error(conn, path=t.path, stage=o.stage or "decode",
+                                    reason=o.reason or "unsupported", root_id=t.root_id,
+                                    photo_id=photo_id, size=o.size, mtime_ns=o.mtime_ns)
+            if meta is not None and meta.warnings:
+                photos.record_error(conn, path=t.path, stage="metadata",
+                                    reason="; ".join(meta.warnings), root_id=t.root_id,
+                                    photo_id=photo_id, size=o.size, mtime_ns=o.mtime_ns)
+            for stage in self.stages:
+                if stage.name in o.stage_results:
+                    stage.write(conn, photo_id, o.stage_results[stage.name])
+            for name, reason in o.stage_errors.items():
+                photos.record_error(conn, path=t.path, stage=name, reason=reason,
+                                    root_id=t.root_id, photo_id=photo_id,
+                                    size=o.size, mtime_ns=o.mtime_ns)
+        elif o.kind == "moved":
+            assert o.moved_id is not None
+            photos.move_photo(conn, o.moved_id, t.path, root_id=t.root_id,
+                              size=o.size, mtime_ns=o.mtime_ns)
+        elif o.kind == "touched":
+            assert t.photo_id is not None
+            photos.touch_photo(conn, t.photo_id, size=o.size, mtime_ns=o.mtime_ns)
+        elif o.kind == "error":
+            photos.record_error(conn, path=t.path, stage=o.stage or "ingest",
+                                reason=o.reason or "unknown error", root_id=t.root_id,
+                                photo_id=t.photo_id, size=o.size, mtime_ns=o.mtime_ns)

@@ -16,6 +16,18 @@ _SKIP_DIRS = {"@eadir", "#recycle", "$recycle.bin", "system volume information",
               ".thumbnails", "node_modules", ".git", ".trash", "lost+found"}
 
 
+UNSTORABLE_NAME = "file name is not valid UTF-8 on this system; rename the file to add it"
+
+
+def encodable(path: str) -> bool:
+    """False for a name that is not valid UTF-8 on this system (it cannot be stored)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def is_ignored(path: str, root: str) -> bool:
     """True for a path the walk would never reach: hidden, or inside a cache/trash folder."""
     parts = os.path.relpath(path, root).split(os.sep)
@@ -36,8 +48,13 @@ class ScanProblem:
     reason: str
 
 
-def _printable(path: str) -> str:
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+def printable(path: str) -> str:
+    """A storable spelling of any path: undecodable bytes appear as \\xNN."""
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def walk(
@@ -51,7 +68,7 @@ def walk(
     try:
         top_stat = os.stat(top)
     except OSError as exc:
-        on_problem(ScanProblem(_printable(top), f"cannot open folder: {exc.strerror or exc}"))
+        on_problem(ScanProblem(printable(top), f"cannot open folder: {exc.strerror or exc}"))
         return
     seen_dirs = {(top_stat.st_dev, top_stat.st_ino)}
     stack = [top]
@@ -63,12 +80,12 @@ def walk(
             with os.scandir(folder) as it:
                 entries = list(it)
         except PermissionError:
-            on_problem(ScanProblem(_printable(folder), "cannot read folder: permission denied"))
+            on_problem(ScanProblem(printable(folder), "cannot read folder: permission denied"))
             continue
         except FileNotFoundError:
             continue  # removed while we walked
         except OSError as exc:
-            on_problem(ScanProblem(_printable(folder),
+            on_problem(ScanProblem(printable(folder),
                                    f"cannot read folder: {exc.strerror or exc}"))
             continue
         subdirs: list[str] = []
@@ -80,10 +97,10 @@ def walk(
                 st = entry.stat(follow_symlinks=True)
             except FileNotFoundError:
                 if entry.is_symlink():
-                    on_problem(ScanProblem(_printable(entry.path), "broken symbolic link"))
+                    on_problem(ScanProblem(printable(entry.path), "broken symbolic link"))
                 continue
             except OSError as exc:
-                on_problem(ScanProblem(_printable(entry.path),
+                on_problem(ScanProblem(printable(entry.path),
                                        f"cannot read: {exc.strerror or exc}"))
                 continue
             if stat_mod.S_ISDIR(st.st_mode):
@@ -93,7 +110,7 @@ def walk(
                 if key in seen_dirs:
                     if entry.is_symlink():
                         on_problem(ScanProblem(
-                            _printable(entry.path),
+                            printable(entry.path),
                             "symbolic link loop (or a second link to a folder already "
                             "scanned): skipped",
                         ))
@@ -103,13 +120,8 @@ def walk(
             elif stat_mod.S_ISREG(st.st_mode):
                 if os.path.splitext(name)[1].lower() not in extensions:
                     continue
-                try:
-                    entry.path.encode("utf-8")
-                except UnicodeEncodeError:
-                    on_problem(ScanProblem(
-                        _printable(entry.path),
-                        "file name is not valid UTF-8 on this system; rename the file to add it",
-                    ))
+                if not encodable(entry.path):
+                    on_problem(ScanProblem(printable(entry.path), UNSTORABLE_NAME))
                     continue
                 yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
         # Depth-first, in name order, so progress moves through folders the way a person reads them.

@@ -9,6 +9,7 @@ the affected roots are rescanned, which costs a stat per file and catches anythi
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue
@@ -25,6 +26,7 @@ from watchdog.observers.api import ObservedWatch
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import SUPPORTED_EXTENSIONS
 from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
+from glimpse_desktop.library.db import LibraryError, is_environmental
 from glimpse_desktop.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -80,10 +82,12 @@ class Watcher:
         self._watches: dict[str, ObservedWatch] = {}
         self._roots: list[Root] = []
         self._offline: set[str] = set()
+        self._unwatchable: dict[str, str] = {}
+        self.problems: deque[str] = deque(maxlen=100)
         self._pending: dict[str, tuple[float, tuple[int, int] | None]] = {}
         self._pending_dirs: dict[str, float] = {}
         self._gone: dict[str, float] = {}
-        self._burst: dict[str, int] = {}
+        self._burst: dict[str, set[str]] = {}  # distinct paths changed per root
         self._cancel = CancelToken()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
@@ -134,19 +138,33 @@ class Watcher:
 
     def _schedule(self, root: Root) -> None:
         assert self._observer is not None
-        if root.path in self._watches or not os.path.isdir(root.path):
-            if not os.path.isdir(root.path):
-                self._offline.add(root.path)
+        if root.path in self._watches or root.path in self._unwatchable:
+            return
+        if not os.path.isdir(root.path):
+            self._offline.add(root.path)
             return
         try:
             self._watches[root.path] = self._observer.schedule(
                 _Handler(self._events), root.path, recursive=True)
             self._offline.discard(root.path)
         except OSError as exc:
-            log.warning("cannot watch %s: %s", root.path, exc)
-            self._offline.add(root.path)
+            # Typically the kernel's inotify watch limit on a very large tree. The folder is
+            # present, so it is not offline: it is indexed by `glimpse index`, not live.
+            hint = ""
+            if exc.errno in (errno.ENOSPC, errno.EMFILE):
+                hint = (" (the system's limit on watched folders is reached; raise "
+                        "fs.inotify.max_user_watches)")
+            reason = f"cannot watch {root.path}: {exc.strerror or exc}{hint}"
+            self._unwatchable[root.path] = reason
+            self.problems.append(reason)
+            log.warning("%s", reason)
 
     # ------------------------------------------------------------------ the loop
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the watcher stopped by itself (a full disk, a damaged library), or None."""
+        return self._error
 
     def _run(self) -> None:
         try:
@@ -156,17 +174,29 @@ class Watcher:
                     [(r, r.path) for r in self._roots], cancel=self._cancel))
             last_health = time.monotonic()
             while not self._cancel.cancelled:
-                self._drain()
-                busy = self._step()
-                if time.monotonic() - last_health > self.health_interval:
-                    self._check_roots()
-                    last_health = time.monotonic()
+                busy = False
+                try:
+                    self._drain()
+                    busy = self._step()
+                    if time.monotonic() - last_health > self.health_interval:
+                        last_health = time.monotonic()
+                        self._check_roots()
+                except (LibraryError, MemoryError):
+                    raise
+                except Exception as exc:
+                    # A surprise on one event (a bug, an odd file system) must not end the
+                    # watch: count it, say it, and carry on with the next events.
+                    if is_environmental(exc):
+                        raise
+                    self.stats.errors += 1
+                    self.problems.append(f"{type(exc).__name__}: {exc}")
+                    log.exception("watcher step failed; continuing")
                 if not busy and self._events.empty():
                     self._idle.set()
                     self._cancel.wait(self.poll)
-        except BaseException as exc:  # surfaced through wait_idle / the CLI
+        except BaseException as exc:  # surfaced through `error`, wait_idle and the CLI
             self._error = exc
-            log.exception("watcher stopped")
+            log.error("watcher stopped: %s", exc)
             self._idle.set()
 
     def _root_of(self, path: str) -> Root | None:
@@ -190,7 +220,9 @@ class Watcher:
             dest = os.fsdecode(ev.dest_path) if getattr(ev, "dest_path", "") else ""
             root = self._root_of(dest or src)
             if root is not None:
-                self._burst[root.path] = self._burst.get(root.path, 0) + 1
+                touched = self._burst.setdefault(root.path, set())
+                if len(touched) <= self.burst_rescan:
+                    touched.add(dest or src)
             kind = ev.event_type
             if kind == "moved":
                 self._on_moved(src, dest, ev.is_directory, now)
@@ -276,7 +308,7 @@ class Watcher:
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
-            big = [p for p, n in self._burst.items() if n >= self.burst_rescan]
+            big = [p for p, touched in self._burst.items() if len(touched) >= self.burst_rescan]
             self._burst.clear()
             for root in self._roots:
                 if root.path in big:
@@ -290,6 +322,8 @@ class Watcher:
         self._roots = self.indexer.roots()
         for root in self._roots:
             present = os.path.isdir(root.path)
+            if root.path in self._unwatchable:
+                continue
             if present and (root.path in self._offline or root.path not in self._watches):
                 self._schedule(root)
                 self._report("back online", self.indexer.scan([(root, root.path)],

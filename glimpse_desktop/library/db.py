@@ -9,6 +9,7 @@ reason about.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -31,12 +32,26 @@ class LibraryError(Exception):
     """A library file cannot be opened or used; the message says why and what to do."""
 
 
+class NotALibraryError(LibraryError):
+    """The file is a SQLite database but not a Glimpse library."""
+
+
 class LibraryFullError(LibraryError):
     """The disk (or quota) holding the library is full; what was committed is kept."""
 
 
 # Any other failure of the storage layer; callers above the library need not know the driver.
 StorageError = apsw.Error
+
+
+_ENVIRONMENTAL = (apsw.FullError, apsw.IOError, apsw.CorruptError, apsw.ReadOnlyError,
+                  apsw.BusyError, apsw.LockedError, apsw.CantOpenError, apsw.NoMemError,
+                  MemoryError)
+
+
+def is_environmental(exc: BaseException) -> bool:
+    """True for failures of the disk or the database itself, as opposed to a bad value."""
+    return isinstance(exc, _ENVIRONMENTAL)
 
 
 def translate(exc: BaseException, path: str) -> BaseException:
@@ -97,10 +112,16 @@ class Connection:
         try:
             yield self
         except BaseException:
-            self.raw.execute("ROLLBACK")
+            # SQLite itself ends the transaction on some errors (SQLITE_FULL, IOERR).
+            if self.in_transaction:
+                self.raw.execute("ROLLBACK")
             raise
         else:
             self.raw.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return not self.raw.getautocommit()
 
     def close(self) -> None:
         self.raw.close()
@@ -118,7 +139,7 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
     try:
         raw = apsw.Connection(path, flags=flags)
     except apsw.CantOpenError as exc:
-        raise LibraryError(f"cannot open library {path}: {exc}") from exc
+        raise LibraryError(f"cannot open library {path}: {_why_cannot_open(path)}") from exc
     raw.setbusytimeout(BUSY_TIMEOUT_MS)
     try:
         raw.enable_load_extension(True)
@@ -129,6 +150,14 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
         raise LibraryError(f"cannot load the sqlite-vec extension: {exc}") from exc
     conn = Connection(raw, path)
     try:
+        # Identify the file before changing anything in it (WAL mode is persistent): another
+        # program's database chosen by mistake must be left exactly as it was.
+        app_id = int(conn.one("PRAGMA application_id"))
+        foreign = app_id != 0 or conn.one("SELECT count(*) FROM sqlite_master") != 0
+        if app_id != APPLICATION_ID and foreign:
+            raise NotALibraryError(
+                f"{path} is a SQLite database but not a Glimpse library; choose another file "
+                "with --library")
         if not readonly:
             # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
             mode = conn.one("PRAGMA journal_mode=WAL")
@@ -141,14 +170,34 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
         # Verify the pieces the schema depends on at open, so a broken install fails here with
         # a clear message instead of deep inside a query.
         conn.one("SELECT vec_version()")
+    except LibraryError:
+        raw.close()
+        raise
     except apsw.NotADBError as exc:
         raw.close()
         raise LibraryError(
             f"{path} is not a SQLite database (and so not a Glimpse library)") from exc
+    except (apsw.ReadOnlyError, apsw.CantOpenError) as exc:
+        raw.close()
+        raise LibraryError(f"cannot use library {path}: {_why_cannot_open(path)}") from exc
     except apsw.Error as exc:
         raw.close()
         raise LibraryError(f"cannot use library {path}: {exc}") from exc
     return conn
+
+
+def _why_cannot_open(path: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        return "it is a folder; give the path of a library file"
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist"
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        return "the file is read-only or not yours (check its permissions)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (f"the folder {folder} is read-only for you (the library needs to write its "
+                "journal beside the file)")
+    return "the file could not be opened"
 
 
 def versions(conn: Connection) -> dict[str, str]:

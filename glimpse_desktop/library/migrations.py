@@ -12,15 +12,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from glimpse_desktop.library.db import APPLICATION_ID, Connection, LibraryError, now_iso
+from glimpse_desktop.library.db import (
+    APPLICATION_ID,
+    Connection,
+    LibraryError,
+    NotALibraryError,
+    now_iso,
+)
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "LibraryTooNewError", "Migration", "NotALibraryError",
+           "current_version", "migrate"]
 
 
 class LibraryTooNewError(LibraryError):
     """The library's schema is newer than this version of Glimpse understands."""
-
-
-class NotALibraryError(LibraryError):
-    """The file is a SQLite database but not a Glimpse library."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ CREATE TABLE errors(
     at       TEXT NOT NULL,
     UNIQUE (path, stage)
 );
+CREATE INDEX errors_by_photo ON errors(photo_id);
+CREATE INDEX errors_by_root ON errors(root_id);
 
 -- Embedding spaces: one vec0 table per (model id), created on demand by library/vectors.py,
 -- because vec0 tables have a fixed dimension and models differ in theirs.
@@ -208,6 +215,10 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
         conn.execute("VACUUM INTO ?", (str(target),))
     for m in pending:
         with conn.transaction("IMMEDIATE"):
+            # Another process (the app and `glimpse watch` started together) may have applied
+            # it between our look and our write lock.
+            if current_version(conn) >= m.version:
+                continue
             if m.version == 1 or current_version(conn) == 0:
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations("

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -19,6 +20,23 @@ META_COLUMNS = (
     "taken_ts", "taken_at_source", "gps_lat", "gps_lon", "gps_alt", "camera_make",
     "camera_model", "lens", "exposure_time", "f_number", "iso", "focal_length", "rating",
 )
+
+
+_INT64 = 2**63
+
+
+def safe_value(value: Any) -> Any:
+    """A value from an untrusted file made storable: text without lone surrogates (JSON can
+    smuggle them in), integers within SQLite's 64 bits, finite floats; otherwise None."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -54,7 +72,7 @@ def upsert_photo(
     values: dict[str, Any] = {c: None for c in META_COLUMNS}
     if meta is not None:
         data = asdict(meta) if not isinstance(meta, dict) else meta
-        values.update({c: data.get(c) for c in META_COLUMNS})
+        values.update({c: safe_value(data.get(c)) for c in META_COLUMNS})
     now = now_iso()
     if photo_id is None:
         photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (path,))
@@ -86,7 +104,7 @@ def upsert_photo(
     )
     conn.executemany(
         "INSERT OR REPLACE INTO photo_text(photo_id, field, source, value) VALUES (?, ?, ?, ?)",
-        [(photo_id, t.field, t.source, t.value) for t in texts],
+        [(photo_id, t.field, t.source, safe_value(t.value)) for t in texts],
     )
     fts.refresh(conn, [photo_id])
     return photo_id
@@ -162,7 +180,8 @@ def record_error(conn: Connection, *, path: str, stage: str, reason: str,
            ON CONFLICT(path, stage) DO UPDATE SET reason = excluded.reason,
                root_id = excluded.root_id, photo_id = coalesce(excluded.photo_id, photo_id),
                size = excluded.size, mtime_ns = excluded.mtime_ns, at = excluded.at""",
-        (path, stage, root_id, photo_id, reason, size, mtime_ns, now_iso()),
+        (safe_value(path), stage, root_id, photo_id, safe_value(reason), size, mtime_ns,
+         now_iso()),
     )
 
 
@@ -183,7 +202,11 @@ def get_photo(conn: Connection, ref: str | int) -> dict[str, Any] | None:
         row = conn.row("SELECT * FROM photos WHERE id = ?", (int(ref),))
         if row is not None or isinstance(ref, int):
             return row
-    return conn.row("SELECT * FROM photos WHERE path = ?", (os.path.abspath(str(ref)),))
+    for candidate in dict.fromkeys((os.path.abspath(str(ref)), os.path.realpath(str(ref)))):
+        row = conn.row("SELECT * FROM photos WHERE path = ?", (candidate,))
+        if row is not None:
+            return row
+    return None
 
 
 def photo_texts(conn: Connection, photo_id: int) -> list[dict[str, Any]]:
