@@ -274,21 +274,9 @@ class Indexer:
             return []
         meter.start_phase(f"scanning {folder}", None)
         problems: list[scan.ScanProblem] = []
-        entries: list[scan.FileEntry] = []
-        for entry in scan.walk(folder, SUPPORTED_EXTENSIONS, problems.append,
-                               should_stop=lambda: cancel.cancelled):
-            entries.append(entry)
-            meter.advance()
-        if cancel.cancelled:
-            return []
-        report.seen += len(entries)
         lo, hi = _prefix_range(folder)
         conn = self.reader()
-        known = {
-            r[1]: r for r in conn.execute(
-                "SELECT id, path, size, mtime_ns, status, content_hash FROM photos "
-                "WHERE root_id = ? AND path >= ? AND path < ?", (root.id, lo, hi))
-        }
+        # Known-bad files (few) for the whole target; known photos folder by folder.
         bad = {
             r[0]: (r[1], r[2]) for r in conn.execute(
                 "SELECT path, size, mtime_ns FROM errors WHERE stage IN ('read', 'decode') "
@@ -296,25 +284,51 @@ class Indexer:
         }
         tasks: list[FileTask] = []
         restore: list[int] = []
-        seen: set[str] = set()
-        for e in entries:
-            seen.add(e.path)
-            row = known.get(e.path)
-            if row is not None and row[2] == e.size and row[3] == e.mtime_ns:
-                if row[4] in ("missing", "offline"):
-                    restore.append(row[0])
-                report.unchanged += 1
-                continue
-            if row is None and bad.get(e.path) == (e.size, e.mtime_ns):
-                report.skipped += 1  # known bad and unchanged: not worth another try
-                continue
-            tasks.append(FileTask(e.path, root.id, e.size, e.mtime_ns,
-                                  row[0] if row else None, row[5] if row else None))
+        gone: list[int] = []
+        stale_errors: list[str] = []
+        visited: set[str] = set()
+        for directory, entries in scan.walk(folder, SUPPORTED_EXTENSIONS, problems.append,
+                                            should_stop=lambda: cancel.cancelled):
+            visited.add(directory)
+            report.seen += len(entries)
+            meter.advance(len(entries))
+            known = {
+                r[1]: r for r in conn.execute(
+                    "SELECT id, path, size, mtime_ns, status, content_hash FROM photos "
+                    "WHERE folder = ? AND root_id = ?", (directory, root.id))
+            }
+            seen: set[str] = set()
+            for e in entries:
+                seen.add(e.path)
+                row = known.get(e.path)
+                if row is not None and row[2] == e.size and row[3] == e.mtime_ns:
+                    if row[4] in ("missing", "offline"):
+                        restore.append(row[0])
+                    report.unchanged += 1
+                    continue
+                if row is None and bad.get(e.path) == (e.size, e.mtime_ns):
+                    report.skipped += 1  # known bad and unchanged: not worth another try
+                    continue
+                tasks.append(FileTask(e.path, root.id, e.size, e.mtime_ns,
+                                      row[0] if row else None, row[5] if row else None))
+            gone += [row[0] for path, row in known.items()
+                     if path not in seen and row[4] in ("ok", "offline")]
+            stale_errors += [p for p in bad if os.path.dirname(p) == directory and p not in seen]
+        if cancel.cancelled:
+            return []
+        # Folders the library knows that the walk did not reach: deleted or renamed (their
+        # photos are missing until a move is recognised), or unreadable (kept as they are).
         unreadable = [p.path for p in problems if p.reason.startswith("cannot read folder")]
-        gone = [row[0] for path, row in known.items()
-                if path not in seen and row[4] in ("ok", "offline")
-                and not any(_under(path, u) for u in unreadable)]
-        stale_errors = [p for p in bad if p not in seen]
+        for directory in [r[0] for r in conn.execute(
+                "SELECT DISTINCT folder FROM photos WHERE root_id = ? AND "
+                "(folder = ? OR (folder >= ? AND folder < ?))", (root.id, folder, lo, hi))]:
+            if directory in visited or any(_under(directory, u) for u in unreadable):
+                continue
+            gone += [r[0] for r in conn.execute(
+                "SELECT id FROM photos WHERE folder = ? AND root_id = ? "
+                "AND status IN ('ok', 'offline')", (directory, root.id))]
+        stale_errors += [p for p in bad if os.path.dirname(p) not in visited
+                         and not any(_under(p, u) for u in unreadable)]
 
         def apply(conn: Connection) -> None:
             photos.mark_status(conn, gone, "missing")
@@ -324,8 +338,8 @@ class Indexer:
             for p in problems:
                 photos.record_error(conn, path=p.path, stage="scan", reason=p.reason,
                                     root_id=root.id)
-            for p in stale_errors:
-                photos.clear_errors(conn, p)
+            for stale in stale_errors:
+                photos.clear_errors(conn, stale)
             conn.execute("UPDATE roots SET status = 'online' WHERE id = ?", (root.id,))
 
         self.writer.call(apply)

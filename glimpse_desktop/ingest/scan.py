@@ -63,8 +63,10 @@ def walk(
     on_problem: Callable[[ScanProblem], None],
     *,
     should_stop: Callable[[], bool] = lambda: False,
-) -> Iterator[FileEntry]:
-    """Yield every supported file below ``top`` (following folder symlinks, once each)."""
+) -> Iterator[tuple[str, list[FileEntry]]]:
+    """Yield each readable folder below ``top`` (itself included) with its supported files,
+    following folder symlinks once each. One folder at a time keeps a rescan's memory to
+    the largest folder, not the whole library."""
     try:
         top_stat = os.stat(top)
     except OSError as exc:
@@ -89,6 +91,7 @@ def walk(
                                    f"cannot read folder: {exc.strerror or exc}"))
             continue
         subdirs: list[str] = []
+        files: list[FileEntry] = []
         for entry in entries:
             name = entry.name
             if name.startswith("."):
@@ -123,7 +126,8 @@ def walk(
                 if not encodable(entry.path):
                     on_problem(ScanProblem(printable(entry.path), UNSTORABLE_NAME))
                     continue
-                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+                files.append(FileEntry(entry.path, st.st_size, st.st_mtime_ns))
+        yield folder, files
         # Depth-first, in name order, so progress moves through folders the way a person reads them.
         stack.extend(sorted(subdirs, reverse=True))
 
