@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Until the desktop window lands, glimpse-desktop exits 2 after saying how to use the CLI;
+# that is not a failure of `make run`.
 run: $(STAMP)
-	$(BIN)/glimpse-desktop $(ARGS)
+	@$(BIN)/glimpse-desktop $(ARGS); status=$$?; [ $$status -eq 0 ] || [ $$status -eq 2 ]
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

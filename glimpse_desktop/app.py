@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "Glimpse Desktop's window is not part of this version yet.\n"
         f"Your library is ready at {status['library']} ({status['photos']} photos in "
-        f"{len(status['roots'])} folders).\n"
+        f"{len(status['roots'])} folder{'' if len(status['roots']) == 1 else 's'}).\n"
         "Use the `glimpse` command meanwhile:\n"
         "  glimpse add ~/Pictures      add a photo folder\n"
         "  glimpse index               read new and changed photos\n"

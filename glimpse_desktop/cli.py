@@ -18,11 +18,15 @@ from typing import Any, TextIO
 
 from glimpse_desktop import __version__
 from glimpse_desktop.core.library import (
+    ERROR_STAGES,
+    AlreadyInLibraryError,
     DecodeError,
     IndexReport,
     Library,
     LibraryError,
+    LibraryPaths,
     StorageError,
+    doctor,
 )
 from glimpse_desktop.core.paths import ENV_LIBRARY
 from glimpse_desktop.progress import CancelToken, Progress
@@ -54,11 +58,12 @@ class ProgressBar:
         self.stream = stream
         self.quiet = quiet
         self.tty = stream.isatty()
-        self._last_line = 0.0
+        self._last_line = time.monotonic()
         self._drawn = False
+        self._previous: tuple[Progress, str] | None = None
 
     def __call__(self, p: Progress) -> None:
-        if self.quiet:
+        if self.quiet or (not p.phase and not p.total):
             return
         if p.total:
             frac = min(1.0, p.done / p.total)
@@ -84,9 +89,15 @@ class ProgressBar:
                 self.stream.write("\n")
                 self._drawn = False
             self.stream.flush()
-        elif p.finished or time.monotonic() - self._last_line > 5.0:
-            self._last_line = time.monotonic()
-            self.stream.write(text + "\n")
+        else:
+            # A log file gets a line per finished phase and one every few seconds.
+            previous, self._previous = self._previous, (p, text)
+            if previous is not None and previous[0].phase != p.phase and previous[0].phase:
+                self.stream.write(previous[1] + "\n")
+                self._last_line = time.monotonic()
+            elif (p.finished and p.phase) or time.monotonic() - self._last_line > 5.0:
+                self.stream.write(text + "\n")
+                self._last_line = time.monotonic()
             self.stream.flush()
 
     def close(self) -> None:
@@ -118,9 +129,21 @@ class _Interrupt:
         signal.signal(signal.SIGINT, self._previous)
 
 
-def _report_text(report: IndexReport) -> str:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _report_text(report: IndexReport, *, brief: bool = False) -> str:
     parts = [f"{report.new} new", f"{report.updated} updated", f"{report.moved} moved",
              f"{report.unchanged} unchanged", f"{report.missing} missing"]
+    if brief:  # only what happened
+        parts = [p for p in parts if not p.startswith("0 ")]
+        if report.errors:
+            parts.append(f"{report.errors} errors")
+        for name in ("restored", "offline", "skipped"):
+            if getattr(report, name):
+                parts.append(f"{getattr(report, name)} {'back' if name == 'restored' else name}")
+        return ", ".join(parts) or "no change"
     if report.restored:
         parts.append(f"{report.restored} back")
     if report.offline:
@@ -136,7 +159,11 @@ def _report_text(report: IndexReport) -> str:
 
 def cmd_add(lib: Library, args: argparse.Namespace) -> int:
     for folder in args.folders:
-        added = lib.add_root(folder)
+        try:
+            added = lib.add_root(folder)
+        except AlreadyInLibraryError as exc:
+            print(f"glimpse: {exc} (nothing to do)", file=sys.stderr)
+            continue
         msg = f"Added {added['path']}"
         if added["absorbed"]:
             msg += f" (now includes {', '.join(added['absorbed'])})"
@@ -182,16 +209,20 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"event": why, **asdict(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
-                or report.offline or report.restored or why != "files":
-            print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report)}", flush=True)
+                or report.offline or report.restored or not why.startswith("changed"):
+            print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report, brief=True)}",
+                  flush=True)
 
+    if args.settle < 0:
+        raise LibraryError("--settle must be 0 seconds or more")
     token = CancelToken()
     watcher = lib.watcher(settle=args.settle, on_report=on_report)
     roots = lib.roots()
     if not roots:
         raise LibraryError("the library has no photo folders yet: add one with "
                            "`glimpse add FOLDER`")
-    print(f"Watching {len(roots)} folder(s); Ctrl-C to stop.", file=sys.stderr)
+    print(f"Watching {_plural(len(roots), 'folder')} (and any added later); Ctrl-C to stop.",
+          file=sys.stderr)
     started = time.monotonic()
     told: set[str] = set()
     with _Interrupt(token), watcher:
@@ -217,12 +248,14 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Library: {status['library']}")
     print(f"  {status['photos']} photos, {status['missing']} missing, {status['offline']} "
-          f"offline, {status['unsupported']} unsupported, {status['errors']} errors")
+          f"offline, {status['unsupported']} unsupported, {status['errors']} errors, "
+          f"{status['warnings']} warnings")
     if not status["roots"]:
         print("  No photo folders yet: `glimpse add FOLDER`.")
     for r in status["roots"]:
-        scanned = r["last_scan_at"] or "never scanned"
-        print(f"  {r['path']} [{r['status']}] {r['photos']} photos, {r['missing']} missing, "
+        scanned = f"scanned {r['last_scan_at']}" if r["last_scan_at"] else "never scanned"
+        state = r["status"] if r["present"] else "not found now (drive unplugged?)"
+        print(f"  {r['path']} [{state}] {r['photos']} photos, {r['missing']} missing, "
               f"{r['offline']} offline, {r['errors']} errors — {scanned}")
     return EXIT_OK
 
@@ -230,17 +263,28 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
 def cmd_info(lib: Library, args: argparse.Namespace) -> int:
     info = lib.photo(args.photo)
     if info is None:
+        problems = [] if args.photo.isdigit() else lib.file_errors(args.photo)
+        if problems:
+            if args.json:
+                _print_json({"path": problems[0]["path"], "in_library": False,
+                             "errors": problems})
+                return EXIT_ERROR
+            reasons = "; ".join(f"{e['stage']}: {e['reason']}" for e in problems)
+            raise LibraryError(f"{problems[0]['path']} is not in the library: {reasons}")
         raise LibraryError(f"no photo {args.photo!r} in this library (give an id or a path)")
     if args.json:
         _print_json(info)
         return EXIT_OK
     print(f"#{info['id']} {info['path']} [{info['status']}]")
-    print(f"  taken     {info['taken_at']} ({info['taken_at_source']})")
-    print(f"  size      {info['width']}x{info['height']} {info['format']}, "
+    print(f"  taken           {info['taken_at']} ({info['taken_at_source']})")
+    print(f"  size            {info['width']}x{info['height']} {info['format']}, "
           f"orientation {info['orientation']}, {info['size']} bytes")
-    cam = " ".join(x for x in (info["camera"]["make"], info["camera"]["model"]) if x)
+    make, model = info["camera"]["make"] or "", info["camera"]["model"] or ""
+    # "Canon" + "Canon EOS R5" reads as "Canon EOS R5", not "Canon Canon EOS R5".
+    cam = model if make and model.lower().startswith(make.split()[0].lower()) else \
+        f"{make} {model}".strip()
     if cam:
-        print(f"  camera    {cam}" + (f", {info['lens']}" if info["lens"] else ""))
+        print(f"  camera          {cam}" + (f", {info['lens']}" if info["lens"] else ""))
     exp = info["exposure"]
     bits = []
     if exp["time"]:
@@ -253,16 +297,16 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
     if exp["focal_length"]:
         bits.append(f"{exp['focal_length']:g} mm")
     if bits:
-        print(f"  exposure  {', '.join(bits)}")
+        print(f"  exposure        {', '.join(bits)}")
     if info["gps"]:
         g = info["gps"]
         alt = f", {g['alt']:.0f} m" if g["alt"] is not None else ""
-        print(f"  gps       {g['lat']:.6f}, {g['lon']:.6f}{alt}")
+        print(f"  gps             {g['lat']:.6f}, {g['lon']:.6f}{alt}")
     for t in info["texts"]:
         value = t["value"].replace("\n", " ")
-        print(f"  {t['field']:<9} {value[:200]} ({t['source']})")
+        print(f"  {t['field'].replace('_', ' '):<15} {value[:200]} ({t['source']})")
     for e in info["errors"]:
-        print(f"  error     {e['stage']}: {e['reason']}")
+        print(f"  error           {e['stage']}: {e['reason']}")
     return EXIT_OK
 
 
@@ -279,14 +323,17 @@ def cmd_errors(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
-    rows = lib.text_search(args.query, limit=args.limit)
+    query = " ".join(args.query)
+    rows = lib.text_search(query, limit=args.limit)
     if args.json:
         _print_json(rows)
         return EXIT_OK
     if not rows:
         print("No photos match.", file=sys.stderr)
     for r in rows:
-        print(f"{r['id']:>7}  {r['path']}  {r['snippet']}")
+        snippet = " ".join(str(r["snippet"]).split())
+        mark = "" if r["status"] == "ok" else f" [{r['status']}]"
+        print(f"{r['id']:>7}  {r['path']}{mark}  {snippet}")
     return EXIT_OK
 
 
@@ -302,8 +349,16 @@ def cmd_thumbnail(lib: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_doctor(lib: Library, args: argparse.Namespace) -> int:
-    info = lib.doctor()
+def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
+    if lib is not None:
+        info = lib.doctor()
+    else:
+        paths = LibraryPaths.resolve(args.library)
+        if paths.library.exists():
+            with Library(paths, create=False) as opened:
+                info = opened.doctor()
+        else:
+            info = doctor(paths)
     if args.json:
         _print_json(info)
         return EXIT_OK
@@ -359,17 +414,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("info", cmd_info, "everything the library knows about one photo")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
     p = verb("errors", cmd_errors, "files that could not be read, and why")
-    p.add_argument("--stage", help="only errors of this stage (scan, read, decode, metadata, …)")
+    p.add_argument("--stage", choices=ERROR_STAGES,
+                   help="only this stage's errors (metadata: warnings about single fields)")
     p.add_argument("--limit", type=int, default=None)
     p = verb("text-search", cmd_text_search,
              "find photos by file name, folder and text in the files (descriptions, keywords, "
              "AI prompts)")
-    p.add_argument("query", metavar="QUERY")
+    p.add_argument("query", metavar="WORD", nargs="+",
+                   help='words to find (quoted or not); -word excludes (inside quotes, or '
+                        'after "--"); \'"two words"\' is a phrase')
     p.add_argument("--limit", type=int, default=50)
     p = verb("thumbnail", cmd_thumbnail, "path of a photo's cached thumbnail (made if missing)")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
     p.add_argument("--preview", action="store_true", help="the large (1280 px) preview instead")
-    verb("doctor", cmd_doctor, "versions, paths and compute devices, for bug reports")
+    verb("doctor", cmd_doctor,  # runs without a library too
+         "versions, paths and compute devices, for bug reports")
     return parser
 
 
@@ -379,8 +438,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "doctor":
+        return cmd_doctor(None, args)
     try:
-        lib = Library.open(args.library)
+        # Only `add` creates a library: a mistyped --library path must not quietly become a
+        # new, empty one.
+        lib = Library.open(args.library, create=args.command == "add")
     except (LibraryError, StorageError) as exc:
         print(f"glimpse: {exc}", file=sys.stderr)
         return EXIT_ERROR

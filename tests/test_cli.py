@@ -86,7 +86,7 @@ def test_every_verb(capsys: pytest.CaptureFixture[str], library_path: Path,
 def test_clear_errors_not_tracebacks(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                      library_path: Path) -> None:
     code, _, err = run(capsys, library_path, "add", str(tmp_path / "nope"))
-    assert code == 1 and "is not a folder" in err and "Traceback" not in err
+    assert code == 1 and "does not exist" in err and "Traceback" not in err
     code, _, err = run(capsys, library_path, "index")
     assert code == 1 and "glimpse add" in err
     code, _, err = run(capsys, library_path, "info", "12345")
@@ -166,3 +166,75 @@ def test_watch_command_runs_and_stops(tmp_path: Path, photo_dir: Path) -> None:
     assert proc.returncode == 0, err
     events = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert any(e["new"] == 1 for e in events)
+
+
+def test_mistakes_people_make(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                              photo_dir: Path) -> None:
+    library = tmp_path / "typo" / "lib.sqlite3"
+    # Reading commands never create a library at a mistyped path.
+    code, _, err = run(capsys, library, "status")
+    assert code == 1 and "no library at" in err
+    assert not library.exists() and not library.parent.exists()
+    doctor = run_json(capsys, library, "doctor")
+    assert isinstance(doctor, dict) and "not created yet" in doctor["library"]
+    assert not library.exists()
+    # Adding twice is harmless (scripts re-run), a file is not a folder.
+    ig.write_jpeg(photo_dir / "a.jpg")
+    assert run(capsys, library, "add", str(photo_dir))[0] == 0
+    code, _, err = run(capsys, library, "add", str(photo_dir) + "/")
+    assert code == 0 and "already in the library" in err
+    code, _, err = run(capsys, library, "add", str(photo_dir / "a.jpg"))
+    assert code == 1 and "is a file, not a folder" in err
+    code, _, err = run(capsys, library, "add", str(tmp_path / "nope"))
+    assert code == 1 and "does not exist" in err
+    # Options are checked.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--library", str(library), "errors", "--stage", "bogus"])
+    assert exited.value.code == 2
+    code, _, err = run(capsys, library, "watch", "--settle", "-1")
+    assert code == 1 and "--settle" in err
+    capsys.readouterr()
+
+
+def test_search_words_info_on_failed_files_and_offline_photos(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, library_path: Path) -> None:
+    drive = tmp_path / "home" / "ana" / "Pictures"
+    (drive / "Japan").mkdir(parents=True)
+    ig.write_png(drive / "Japan" / "gen.png",
+                 text={"parameters": ig.a1111_parameters("a red dragon near a castle", "x")})
+    ig.write_jpeg(drive / "Japan" / "temple.jpg", image_description="red gate\nKyoto temple")
+    ig.write_not_an_image(drive / "broken.jpg")
+    run(capsys, library_path, "add", str(drive))
+    run(capsys, library_path, "index")
+
+    def names(*words: str) -> list[str]:
+        hits = run_json(capsys, library_path, "text-search", *words)
+        assert isinstance(hits, list)
+        return sorted(Path(h["path"]).name for h in hits)
+
+    assert names("red", "dragon") == ["gen.png"]  # unquoted words all count
+    assert names("red") == ["gen.png", "temple.jpg"]
+    assert names("red -castle") == ["temple.jpg"]
+    assert names('"red dragon"') == ["gen.png"]
+    code, out, _ = run(capsys, library_path, "text-search", "--json", "--", "-castle", "red")
+    assert code == 0 and [Path(h["path"]).name for h in json.loads(out)] == ["temple.jpg"]
+    assert names("Japan") == ["gen.png", "temple.jpg"]  # folder names inside the photo folder
+    assert names("Pictures") == ["gen.png", "temple.jpg"]  # and the photo folder's own name
+    assert names("ana") == []  # but not the folders above it
+    code, out, _ = run(capsys, library_path, "text-search", "kyoto")
+    assert "temple.jpg" in out and "red gate [Kyoto] temple" in out  # one line per hit
+
+    code, _, err = run(capsys, library_path, "info", str(drive / "broken.jpg"))
+    assert code == 1 and "is not in the library" in err and "not an image" in err
+
+    # Offline photos are still found, and marked.
+    (tmp_path / "home").rename(tmp_path / "unplugged")
+    run(capsys, library_path, "index")
+    hits = run_json(capsys, library_path, "text-search", "dragon")
+    assert isinstance(hits, list) and [h["status"] for h in hits] == ["offline"]
+    code, out, _ = run(capsys, library_path, "text-search", "dragon")
+    assert "[offline]" in out
+    code, _, err = run(capsys, library_path, "thumbnail", str(hits[0]["id"]), "--preview")
+    assert code == 1 and "offline" in err
+    status = run_json(capsys, library_path, "status")
+    assert isinstance(status, dict) and status["roots"][0]["present"] is False

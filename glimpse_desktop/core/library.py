@@ -46,8 +46,23 @@ from glimpse_desktop.ml import devices
 from glimpse_desktop.progress import CancelToken, ProgressCallback
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
-__all__ = ["DecodeError", "IndexReport", "Library", "LibraryError", "LibraryFullError",
-           "LibraryPaths", "StorageError"]
+__all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "IndexReport", "Library",
+           "LibraryError", "LibraryFullError", "LibraryPaths", "NoLibraryError", "StorageError",
+           "doctor"]
+
+
+class AlreadyInLibraryError(LibraryError):
+    """The folder is already one of the library's folders (or inside one)."""
+
+
+class NoLibraryError(LibraryError):
+    """No library exists at the chosen path yet (and the command does not create one)."""
+
+
+# Stages whose errors mean "this file could not be read or saved"; `metadata` holds warnings
+# about single fields of photos that were read fine. Later stages (clip, faces) add theirs.
+WARNING_STAGES = ("metadata",)
+ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", *WARNING_STAGES)
 
 
 def _folder_path(folder: str | os.PathLike[str]) -> str:
@@ -59,8 +74,13 @@ def _folder_path(folder: str | os.PathLike[str]) -> str:
 class Library:
     """An open photo library. Thread-safe; close it when done."""
 
-    def __init__(self, paths: LibraryPaths, *, workers: int | None = None) -> None:
+    def __init__(self, paths: LibraryPaths, *, workers: int | None = None,
+                 create: bool = True) -> None:
         self.paths = paths
+        if not create and not paths.library.exists():
+            raise NoLibraryError(
+                f"there is no library at {paths.library} yet; `glimpse add FOLDER` creates it "
+                "(or check the --library path for a typo)")
         try:
             paths.library.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -110,8 +130,8 @@ class Library:
     # ------------------------------------------------------------------ roots
 
     def roots(self) -> list[dict[str, Any]]:
-        """Every photo folder with its state and counts."""
-        return self.reader().rows(
+        """Every photo folder with its state and counts (``present``: reachable right now)."""
+        rows = self.reader().rows(
             """SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
                       v.mount_point AS volume,
                       count(p.id) FILTER (WHERE p.status = 'ok') AS photos,
@@ -122,21 +142,28 @@ class Library:
                FROM roots r LEFT JOIN volumes v ON v.id = r.volume_id
                LEFT JOIN photos p ON p.root_id = r.id
                GROUP BY r.id ORDER BY r.path""")
+        for row in rows:
+            row["present"] = os.path.isdir(row["path"])
+        return rows
 
     def add_root(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
         """Register a photo folder. A folder inside one already added is refused; a folder
         that contains added ones takes them over (their photos keep their rows)."""
         path = _folder_path(folder)
+        if not os.path.exists(path):
+            raise LibraryError(f"{path} does not exist")
         if not os.path.isdir(path):
-            raise LibraryError(f"{path} is not a folder")
+            raise LibraryError(f"{path} is a file, not a folder: add the folder that holds "
+                               "your photos")
         if not os.access(path, os.R_OK | os.X_OK):
             raise LibraryError(f"{path} cannot be read (permission denied)")
         existing = self.indexer.roots()
         for root in existing:
             if root.path == path:
-                raise LibraryError(f"{path} is already in the library")
+                raise AlreadyInLibraryError(f"{path} is already in the library")
             if path.startswith(root.path.rstrip(os.sep) + os.sep):
-                raise LibraryError(f"{path} is already in the library, inside {root.path}")
+                raise AlreadyInLibraryError(
+                    f"{path} is already in the library, inside {root.path}")
         inner = [r for r in existing if r.path.startswith(path.rstrip(os.sep) + os.sep)]
         mount = scan.mount_point(path)
         device = os.stat(path).st_dev
@@ -150,9 +177,12 @@ class Library:
                          "VALUES (?, ?, 'new', ?)", (path, volume_id, now_iso()))
             root_id = int(conn.raw.last_insert_rowid())
             for r in inner:
+                ids = [row[0] for row in conn.execute(
+                    "SELECT id FROM photos WHERE root_id = ?", (r.id,))]
                 conn.execute("UPDATE photos SET root_id = ? WHERE root_id = ?", (root_id, r.id))
                 conn.execute("UPDATE errors SET root_id = ? WHERE root_id = ?", (root_id, r.id))
                 conn.execute("DELETE FROM roots WHERE id = ?", (r.id,))
+                fts.refresh(conn, ids)  # folder words are relative to the root
             return root_id
 
         root_id = self.writer.call(apply)
@@ -231,7 +261,12 @@ class Library:
             "missing": counts["missing"],
             "offline": counts["offline"],
             "unsupported": counts["unsupported"],
-            "errors": int(conn.one("SELECT count(*) FROM errors")),
+            "errors": int(conn.one(
+                f"SELECT count(*) FROM errors WHERE stage NOT IN "
+                f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
+            "warnings": int(conn.one(
+                f"SELECT count(*) FROM errors WHERE stage IN "
+                f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
             "roots": self.roots(),
         }
 
@@ -281,6 +316,13 @@ class Library:
             f"SELECT path, stage, reason, at FROM errors {where} ORDER BY at DESC, path "
             f"LIMIT ?", (*params, -1 if limit is None else limit))
 
+    def file_errors(self, path: str) -> list[dict[str, Any]]:
+        """Why a file (by path) is not in the library, if it was tried."""
+        candidates = list(dict.fromkeys((os.path.abspath(path), os.path.realpath(path))))
+        return self.reader().rows(
+            f"SELECT path, stage, reason, at FROM errors WHERE path IN "
+            f"({', '.join('?' * len(candidates))}) ORDER BY stage", candidates)
+
     def text_search(self, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
         """Photos whose file name, folder or embedded text (descriptions, keywords, AI prompts)
         match every word of ``query``; ``-word`` excludes, "quoted words" form a phrase."""
@@ -325,17 +367,30 @@ class Library:
 
     def doctor(self) -> dict[str, Any]:
         """Versions, paths and devices: what a bug report needs."""
-        info: dict[str, Any] = {
-            "glimpse": __version__,
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            **versions(self.reader()),
-            "pillow": PIL.__version__,
-            "pillow_heif": pillow_heif.__version__,
-            "libheif": pillow_heif.libheif_version(),
-            "library": str(self.paths.library),
-            "cache": str(self.paths.cache),
-            "models": {"dir": str(self.paths.models), "exists": self.paths.models.is_dir()},
-        }
-        info["devices"] = devices.describe()
-        return info
+        return doctor(self.paths, self.reader())
+
+
+def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any]:
+    """Versions, paths and devices, with or without an existing library."""
+    own = conn is None
+    if conn is None:
+        conn = connect(":memory:")
+    try:
+        facts = versions(conn)
+    finally:
+        if own:
+            conn.close()
+    info: dict[str, Any] = {
+        "glimpse": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        **facts,
+        "pillow": PIL.__version__,
+        "pillow_heif": pillow_heif.__version__,
+        "libheif": pillow_heif.libheif_version(),
+        "library": str(paths.library) + ("" if paths.library.exists() else " (not created yet)"),
+        "cache": str(paths.cache),
+        "models": {"dir": str(paths.models), "exists": paths.models.is_dir()},
+    }
+    info["devices"] = devices.describe()
+    return info

@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ from glimpse_desktop.library.db import LibraryError, is_environmental
 from glimpse_desktop.progress import CancelToken
 
 log = logging.getLogger(__name__)
+# watchdog's inotify emitter warns when a folder it watched comes back (moved out and in);
+# it handles that case itself, and the warning is a multi-kilobyte line on the terminal.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
 _INOTIFY_PAIRING_DELAY = 0.5
 
 
@@ -248,7 +252,8 @@ class Watcher:
             moved = self.indexer.move(src, dest, is_dir=True) if self._root_of(dest) else 0
             if self._root_of(dest) is None:
                 self._gone[src] = now
-            self.stats.moved += moved
+            if moved:
+                self._report(f"moved {src} → {dest}", IndexReport(moved=moved))
             # Files we did not know yet (or a folder moved in from outside): scan it.
             if self._root_of(dest) is not None:
                 self._pending_dirs[dest] = now
@@ -263,8 +268,9 @@ class Watcher:
             self._gone[src] = now
             return
         moved = self.indexer.move(src, dest, is_dir=False)
-        self.stats.moved += moved
-        if moved == 0:
+        if moved:
+            self._report(f"moved {src} → {dest}", IndexReport(moved=moved))
+        else:
             self._pending[dest] = (now, None)
 
     def _step(self) -> bool:
@@ -297,14 +303,20 @@ class Watcher:
             roots_gone = [p for p in gone if p in root_paths]
             if roots_gone:
                 self._check_roots()
-            self.stats.missing += self.indexer.mark_gone(
-                [p for p in gone if p not in root_paths])
+            others = [p for p in gone if p not in root_paths]
+            missing = self.indexer.mark_gone(others)
+            if missing:
+                where = others[0] if len(others) == 1 else os.path.commonpath(others)
+                self._report(f"deleted {where}", IndexReport(missing=missing))
         if ready:
-            self._report("files", self.indexer.index_files(ready, cancel=self._cancel))
+            where = os.path.commonpath(ready) if len(ready) > 1 else ready[0]
+            self._report(f"changed {where}", self.indexer.index_files(ready,
+                                                                     cancel=self._cancel))
         for folder in dirs:
             root = self._root_of(folder)
             if root is not None and os.path.isdir(folder):
-                self._report("folder", self.indexer.scan([(root, folder)], cancel=self._cancel))
+                self._report(f"folder {folder}", self.indexer.scan([(root, folder)],
+                                                                   cancel=self._cancel))
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
@@ -313,31 +325,39 @@ class Watcher:
             for root in self._roots:
                 if root.path in big:
                     self.stats.rescans += 1
-                    self._report("rescan", self.indexer.scan([(root, root.path)],
-                                                             cancel=self._cancel))
+                    self._report(f"rescan {root.path}", self.indexer.scan(
+                        [(root, root.path)], cancel=self._cancel))
         return bool(self._pending or self._pending_dirs or self._gone)
+
+    def _unwatch(self, path: str) -> None:
+        watch = self._watches.pop(path, None)
+        if watch is not None and self._observer is not None:
+            try:
+                self._observer.unschedule(watch)
+            except (KeyError, OSError):
+                pass
 
     def _check_roots(self) -> None:
         """Roots whose drive went away become offline; returning ones are rescanned."""
+        known = {r.path for r in self._roots}
         self._roots = self.indexer.roots()
+        current = {r.path for r in self._roots}
+        for path in [p for p in self._watches if p not in current]:  # removed from the library
+            self._unwatch(path)
         for root in self._roots:
             present = os.path.isdir(root.path)
             if root.path in self._unwatchable:
                 continue
             if present and (root.path in self._offline or root.path not in self._watches):
+                why = "back online" if root.path in known else "new photo folder"
                 self._schedule(root)
-                self._report("back online", self.indexer.scan([(root, root.path)],
-                                                              cancel=self._cancel))
+                self._report(f"{why} {root.path}", self.indexer.scan([(root, root.path)],
+                                                                     cancel=self._cancel))
             elif not present and root.path not in self._offline:
                 self._offline.add(root.path)
-                watch = self._watches.pop(root.path, None)
-                if watch is not None and self._observer is not None:
-                    try:
-                        self._observer.unschedule(watch)
-                    except (KeyError, OSError):
-                        pass
-                self._report("offline", self.indexer.scan([(root, root.path)],
-                                                          cancel=self._cancel))
+                self._unwatch(root.path)
+                self._report(f"offline {root.path}", self.indexer.scan([(root, root.path)],
+                                                                       cancel=self._cancel))
 
     def _report(self, why: str, report: IndexReport) -> None:
         self.stats.indexed += report.new + report.updated

@@ -158,7 +158,7 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
             raise NotALibraryError(
                 f"{path} is a SQLite database but not a Glimpse library; choose another file "
                 "with --library")
-        if not readonly:
+        if not readonly and path != ":memory:":
             # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
             mode = conn.one("PRAGMA journal_mode=WAL")
             if mode is None or str(mode).lower() != "wal":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,17 +15,22 @@ COLUMNS = ("filename", "folder", "description", "keywords", "prompt", "caption",
 TEXT_COLUMNS = COLUMNS[2:]
 
 
-def _folder_words(folder: str) -> str:
-    # Index the last few folder names, not the whole absolute path: "/home/ana/Pictures" is in
-    # every row and would only dilute the ranking.
-    parts = [p for p in re.split(r"[\\/]+", folder) if p]
-    return " ".join(parts[-4:])
+def _folder_words(folder: str, root: str | None) -> str:
+    """The folder names a person chose: the photo folder's own name and the folders inside
+    it. What lies above ("/home/ana") is in every path and would match every photo."""
+    if root and (folder == root or folder.startswith(root.rstrip("/\\") + os.sep)):
+        rel = os.path.relpath(folder, root)
+        parts = [os.path.basename(root)] + ([] if rel == "." else re.split(r"[\\/]+", rel))
+    else:
+        parts = [p for p in re.split(r"[\\/]+", folder) if p][-3:]
+    return " ".join(p for p in parts if p)
 
 
 def refresh(conn: Connection, photo_ids: Iterable[int]) -> None:
     """Rebuild the FTS rows of these photos from photos + photo_text (call inside a write)."""
     for photo_id in photo_ids:
-        row = conn.row("SELECT filename, folder FROM photos WHERE id = ?", (photo_id,))
+        row = conn.row("SELECT p.filename, p.folder, r.path AS root FROM photos p "
+                       "LEFT JOIN roots r ON r.id = p.root_id WHERE p.id = ?", (photo_id,))
         conn.execute("DELETE FROM photos_fts WHERE rowid = ?", (photo_id,))
         if row is None:
             continue
@@ -36,7 +42,8 @@ def refresh(conn: Connection, photo_ids: Iterable[int]) -> None:
             if field in texts:
                 texts[field].append(value)
         stem = re.sub(r"[_\-.]+", " ", row["filename"])
-        values: list[Any] = [photo_id, f"{row['filename']} {stem}", _folder_words(row["folder"])]
+        values: list[Any] = [photo_id, f"{row['filename']} {stem}",
+                             _folder_words(row["folder"], row["root"])]
         values += ["\n".join(texts[c]) for c in TEXT_COLUMNS]
         conn.execute(
             f"INSERT INTO photos_fts(rowid, {', '.join(COLUMNS)}) "
@@ -86,7 +93,9 @@ def search(conn: Connection, query: str, *, limit: int = 50,
     match = build_match(query)
     if match is None:
         return []
-    status = "" if include_unavailable else "AND p.status = 'ok'"
+    # Offline photos (their drive is unplugged) are still the person's photos, with cached
+    # thumbnails: found, and marked. Missing ones only on request.
+    status = "" if include_unavailable else "AND p.status IN ('ok', 'offline')"
     # Weights: what a person typed about a photo (descriptions, keywords, captions, names)
     # counts more than where it happens to be stored.
     return conn.rows(

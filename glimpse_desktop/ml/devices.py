@@ -25,7 +25,7 @@ def describe() -> dict[str, Any]:
     """Torch and ONNX Runtime devices, for `glimpse doctor`."""
     report: dict[str, Any] = {"cpu_threads": os.cpu_count()}
     torch_version = _version("torch")
-    torch_info: dict[str, Any] = {"installed": torch_version}
+    torch_info: dict[str, Any] = {"installed": torch_version or "no"}
     chosen, why = "cpu", "no GPU runtime installed"
     if torch_version and not torch_version.startswith("broken"):
         import torch
@@ -42,7 +42,7 @@ def describe() -> dict[str, Any]:
             why = "torch sees no CUDA or MPS device"
     report["torch"] = torch_info
     ort_version = _version("onnxruntime")
-    ort: dict[str, Any] = {"installed": ort_version}
+    ort: dict[str, Any] = {"installed": ort_version or "no"}
     if ort_version and not ort_version.startswith("broken"):
         import onnxruntime
 
