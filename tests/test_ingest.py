@@ -552,3 +552,31 @@ def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
     assert got == [60]
     budget.release(60)
     assert budget.acquire(10_000) == 100  # a file larger than the cap goes alone
+
+
+def test_one_ingestion_at_a_time_per_library(library_path: Path, photo_dir: Path) -> None:
+    """`glimpse index` while `glimpse watch` runs: the second waits instead of reading the
+    same photos again (two Library objects stand for two processes: separate lock handles)."""
+    import threading
+
+    make_album(photo_dir, 6)
+    with Library.open(library_path) as first, Library.open(library_path) as second:
+        first.add_root(photo_dir)
+        assert first.indexer.lock is not None
+        events: list[Progress] = []
+        result: list[object] = []
+        with first.indexer.lock.hold():
+            runner = threading.Thread(
+                target=lambda: result.append(second.index(progress=events.append)))
+            runner.start()
+            runner.join(1.0)
+            assert runner.is_alive() and result == []  # waiting for the other holder
+            assert any("waiting for another Glimpse" in e.phase for e in events)
+        runner.join(30)
+        assert len(result) == 1 and result[0].new == 6  # type: ignore[attr-defined]
+        # Cancelling while waiting ends the wait cleanly.
+        token = CancelToken()
+        with first.indexer.lock.hold():
+            threading.Timer(0.3, token.cancel).start()
+            report = second.index(cancel=token)
+        assert report.cancelled and report.new == 0

@@ -41,6 +41,7 @@ from glimpse_desktop.library.db import (
     now_iso,
     versions,
 )
+from glimpse_desktop.library.lock import IngestLock
 from glimpse_desktop.library.migrations import migrate
 from glimpse_desktop.ml import devices
 from glimpse_desktop.progress import CancelToken, ProgressCallback
@@ -97,7 +98,8 @@ class Library:
         self._readers_lock = threading.Lock()
         self.thumbnails = ThumbnailCache(paths.cache / "thumbs")
         self.indexer = Indexer(self.writer, self.reader, [ThumbnailStage(self.thumbnails)],
-                               workers=workers)
+                               workers=workers,
+                               lock=IngestLock(f"{paths.library}.ingest.lock"))
 
     @classmethod
     def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:

@@ -8,6 +8,7 @@ stages (CLIP embeddings, faces, captions) that receive the same decoded pixels.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import threading
@@ -39,7 +40,8 @@ from glimpse_desktop.library.db import (
     is_environmental,
     now_iso,
 )
-from glimpse_desktop.progress import CancelToken, ProgressCallback, ProgressMeter
+from glimpse_desktop.library.lock import IngestLock
+from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 # Files larger than this are not read into memory; no still photo comes close.
 MAX_FILE_BYTES = 2 * 1024**3
@@ -181,6 +183,7 @@ class Indexer:
         workers: int | None = None,
         batch_size: int = 64,
         flush_seconds: float = 1.0,
+        lock: IngestLock | None = None,
     ) -> None:
         self.writer = writer
         self.reader = reader
@@ -188,6 +191,7 @@ class Indexer:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        self.lock = lock
         self._budget = ByteBudget(IN_FLIGHT_BYTES)
         self._want = SizeRequest()
         for stage in self.stages:
@@ -216,8 +220,27 @@ class Indexer:
         """Scan folders (each a root or a folder inside one) and ingest what changed."""
         cancel = cancel or CancelToken()
         meter = ProgressMeter("index", progress)
-        report = IndexReport()
         started = time.monotonic()
+        try:
+            with self._exclusive(meter, cancel):
+                report = self._scan(targets, meter, cancel)
+        except Cancelled:
+            report = IndexReport()
+        report.cancelled = cancel.cancelled
+        report.seconds = time.monotonic() - started
+        meter.finish()
+        return report
+
+    def _exclusive(self, meter: ProgressMeter, cancel: CancelToken
+                   ) -> contextlib.AbstractContextManager[None]:
+        if self.lock is None:
+            return contextlib.nullcontext()
+        return self.lock.hold(cancel, lambda: meter.start_phase(
+            "waiting for another Glimpse that is indexing this library", None))
+
+    def _scan(self, targets: Sequence[tuple[Root, str]], meter: ProgressMeter,
+              cancel: CancelToken) -> IndexReport:
+        report = IndexReport()
         tasks: list[FileTask] = []
         for root, folder in targets:
             if cancel.cancelled:
@@ -230,9 +253,6 @@ class Indexer:
                 self.writer.call(lambda conn: conn.executemany(
                     "UPDATE roots SET last_scan_at = ? WHERE id = ? AND status = 'online'",
                     [(now_iso(), rid) for rid in done_roots]))
-        report.cancelled = cancel.cancelled
-        report.seconds = time.monotonic() - started
-        meter.finish()
         return report
 
     def _root_available(self, root: Root) -> tuple[bool, str | None]:
@@ -360,8 +380,20 @@ class Indexer:
         """Ingest these files if they are new or changed (the watcher's entry point)."""
         cancel = cancel or CancelToken()
         meter = ProgressMeter("index", progress)
-        report = IndexReport()
         started = time.monotonic()
+        try:
+            with self._exclusive(meter, cancel):
+                report = self._index_files(paths, meter, cancel)
+        except Cancelled:
+            report = IndexReport()
+        report.cancelled = cancel.cancelled
+        report.seconds = time.monotonic() - started
+        meter.finish()
+        return report
+
+    def _index_files(self, paths: Iterable[str], meter: ProgressMeter,
+                     cancel: CancelToken) -> IndexReport:
+        report = IndexReport()
         roots = self.roots()
         conn = self.reader()
         tasks: list[FileTask] = []
@@ -407,9 +439,6 @@ class Indexer:
             self.writer.call(bookkeeping)
         report.errors += len(unstorable)
         self._process(tasks, report, meter, cancel)
-        report.cancelled = cancel.cancelled
-        report.seconds = time.monotonic() - started
-        meter.finish()
         return report
 
     def mark_gone(self, paths: Iterable[str]) -> int:

@@ -1,0 +1,85 @@
+"""One ingestion at a time per library, across threads and processes.
+
+`glimpse index` started while `glimpse watch` (or the app) runs would otherwise read and
+decode the same new photos twice. An advisory lock on a file beside the library serialises
+them; the operating system releases it if a process dies, so it can never go stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import IO
+
+from glimpse_desktop.progress import Cancelled, CancelToken
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fh: IO[str]) -> bool:
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fh: IO[str]) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fh: IO[str]) -> bool:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fh: IO[str]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class IngestLock:
+    """Re-entrant within a thread; exclusive between threads and between processes."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fh: IO[str] | None = None
+
+    @contextlib.contextmanager
+    def hold(self, cancel: CancelToken | None = None,
+             on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the lock for the block; wait (cancellably) while another holder has it.
+
+        Raises Cancelled if ``cancel`` is set while waiting.
+        """
+        cancel = cancel or CancelToken()
+        with self._thread_lock:
+            if self._depth == 0:
+                fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held across yield)
+                told = False
+                while not _try_lock(fh):
+                    if not told and on_wait is not None:
+                        on_wait()
+                        told = True
+                    if cancel.wait(0.2):
+                        fh.close()
+                        raise Cancelled()
+                self._fh = fh
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fh is not None:
+                    _unlock(self._fh)
+                    self._fh.close()
+                    self._fh = None
