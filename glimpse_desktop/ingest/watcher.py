@@ -124,7 +124,8 @@ class Watcher:
         self.stop()
 
     def wait_idle(self, timeout: float) -> bool:
-        """True once no change is waiting or being processed (for tests and `watch --once`)."""
+        """True once no change is waiting or being processed (tests, and callers that want
+        to know the library has caught up)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._error is not None:
