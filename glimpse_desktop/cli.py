@@ -350,15 +350,7 @@ def cmd_thumbnail(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
-    if lib is not None:
-        info = lib.doctor()
-    else:
-        paths = LibraryPaths.resolve(args.library)
-        if paths.library.exists():
-            with Library(paths, create=False) as opened:
-                info = opened.doctor()
-        else:
-            info = doctor(paths)
+    info = lib.doctor() if lib is not None else doctor(LibraryPaths.resolve(args.library))
     if args.json:
         _print_json(info)
         return EXIT_OK
@@ -434,13 +426,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "command", None) != "text-search":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        # `glimpse text-search beach -night`: an excluded word is not an option.
+        args.query = [*args.query, *extra]
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
-    if args.command == "doctor":
-        return cmd_doctor(None, args)
     try:
+        if args.command == "doctor":
+            return cmd_doctor(None, args)
         # Only `add` creates a library: a mistyped --library path must not quietly become a
         # new, empty one.
         lib = Library.open(args.library, create=args.command == "add")

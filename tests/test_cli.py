@@ -238,3 +238,23 @@ def test_search_words_info_on_failed_files_and_offline_photos(
     assert code == 1 and "offline" in err
     status = run_json(capsys, library_path, "status")
     assert isinstance(status, dict) and status["roots"][0]["present"] is False
+
+
+def test_doctor_on_a_broken_library_and_excluded_words(capsys: pytest.CaptureFixture[str],
+                                                        tmp_path: Path, photo_dir: Path) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_text("not a database at all " * 50)
+    report = run_json(capsys, broken, "doctor")
+    assert isinstance(report, dict) and "not a SQLite database" in report["library_error"]
+    assert broken.read_text().startswith("not a database")
+
+    library = tmp_path / "l.sqlite3"
+    ig.write_jpeg(photo_dir / "beach-day.jpg")
+    ig.write_jpeg(photo_dir / "beach-night.jpg", seed=2)
+    run(capsys, library, "add", str(photo_dir))
+    run(capsys, library, "index")
+    hits = run_json(capsys, library, "text-search", "beach", "-night")
+    assert isinstance(hits, list) and [Path(h["path"]).name for h in hits] == ["beach-day.jpg"]
+    with pytest.raises(SystemExit):
+        cli.main(["--library", str(library), "status", "--bogus"])
+    assert run_json(capsys, library, "doctor")["library_schema"] == 1  # type: ignore[index]

@@ -244,6 +244,7 @@ def _unreadable_folder_case(tmp_path: Path) -> None:
     base.mkdir()
     make_album(base / "open", 2)
     make_album(base / "private", 2, start=10)
+    make_album(base / "listable", 1, start=20)
     lib_path = tmp_path / "libdir" / "lib.sqlite3"
     lib_path.parent.mkdir()
     for p in [tmp_path, base, lib_path.parent, *base.rglob("*")]:
@@ -252,24 +253,26 @@ def _unreadable_folder_case(tmp_path: Path) -> None:
     def first_pass() -> None:
         with Library.open(lib_path, workers=1) as lib:
             lib.add_root(base)
-            assert lib.index().new == 4
+            assert lib.index().new == 5
 
     def second_pass() -> None:
         with Library.open(lib_path, workers=1) as lib:
             report = lib.index()
             assert report.missing == 0, report
-            errs = lib.errors(stage="scan")
-            assert len(errs) == 1 and "permission denied" in str(errs[0]["reason"])
-            assert str(errs[0]["path"]).endswith("private")
-            assert lib.status()["photos"] == 4
+            errs = sorted(lib.errors(stage="scan"), key=lambda e: str(e["path"]))
+            assert [Path(str(e["path"])).name for e in errs] == ["listable", "private"]
+            assert all("permission denied" in str(e["reason"]) for e in errs)
+            assert lib.status()["photos"] == 5
 
     run = _unprivileged if os.geteuid() == 0 else (lambda fn: (fn(), 0)[1])
     assert run(first_pass) == 0
     os.chmod(base / "private", 0o000)
+    os.chmod(base / "listable", 0o444)  # names can be listed, files cannot be opened
     try:
         assert run(second_pass) == 0
     finally:
         os.chmod(base / "private", 0o777)
+        os.chmod(base / "listable", 0o777)
 
 
 def test_interrupted_index_resumes_without_duplicates(library_path: Path,
@@ -580,3 +583,78 @@ def test_one_ingestion_at_a_time_per_library(library_path: Path, photo_dir: Path
             threading.Timer(0.3, token.cancel).start()
             report = second.index(cancel=token)
         assert report.cancelled and report.new == 0
+
+
+def test_unsupported_files_go_missing_and_keep_their_row_when_renamed(
+        lib: Library, photo_dir: Path) -> None:
+    raw = ig.write_raw_without_preview(photo_dir / "a.dng")
+    lib.add_root(photo_dir)
+    lib.index()
+    (row,) = rows(lib, "SELECT id, status FROM photos")
+    assert row["status"] == "unsupported"
+    raw.rename(photo_dir / "b.dng")
+    report = lib.index()
+    assert report.moved == 1
+    assert rows(lib, "SELECT id, filename, status FROM photos") == [
+        {"id": row["id"], "filename": "b.dng", "status": "unsupported"}]
+    (photo_dir / "b.dng").unlink()
+    lib.index()
+    assert rows(lib, "SELECT status FROM photos") == [{"status": "missing"}]
+    assert lib.status()["unsupported"] == 0
+
+
+def test_moving_a_photo_over_a_file_that_failed(lib: Library, photo_dir: Path) -> None:
+    (a,) = make_album(photo_dir, 1)
+    broken = ig.write_not_an_image(photo_dir / "b.jpg")
+    lib.add_root(photo_dir)
+    lib.index()
+    assert len(lib.errors()) == 1
+    photo_id = ids_by_name(lib)["IMG_0000.jpg"]
+    os.replace(a, broken)
+    assert lib.indexer.move(str(a), str(broken), is_dir=False) == 1
+    assert ids_by_name(lib) == {"b.jpg": photo_id}
+    assert lib.errors() == []
+    assert_consistent(lib)
+
+
+def test_links_to_folders_inside_the_photo_folder_are_not_followed(
+        lib: Library, photo_dir: Path, tmp_path: Path) -> None:
+    make_album(photo_dir / "trips", 2)
+    (photo_dir / "Best").symlink_to(photo_dir / "trips")  # sorts before its target
+    elsewhere = tmp_path / "phone-backup"
+    make_album(elsewhere, 1, start=7)
+    (photo_dir / "phone").symlink_to(elsewhere)  # leads out: followed
+    lib.add_root(photo_dir)
+    assert lib.index().new == 3
+    assert sorted(str(r["folder"]) for r in rows(lib, "SELECT folder FROM photos")) == [
+        str(photo_dir / "phone"), str(photo_dir / "trips"), str(photo_dir / "trips")]
+    assert lib.errors() == []
+
+
+def test_a_thread_waiting_for_the_ingest_lock_can_be_cancelled(lib: Library,
+                                                                photo_dir: Path) -> None:
+    import threading
+
+    make_album(photo_dir, 2)
+    lib.add_root(photo_dir)
+    assert lib.indexer.lock is not None
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another thread of the same process (the watcher, say)
+        assert lib.indexer.lock is not None
+        with lib.indexer.lock.hold():
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    token = CancelToken()
+    events: list[Progress] = []
+    threading.Timer(0.5, token.cancel).start()
+    report = lib.index(cancel=token, progress=events.append)
+    assert report.cancelled and report.new == 0
+    assert any("waiting for another Glimpse" in e.phase for e in events)
+    release.set()
+    holder.join(5)
+    assert lib.index().new == 2

@@ -195,27 +195,30 @@ def test_a_foreign_database_is_left_exactly_as_it_was(tmp_path: Path) -> None:
 def test_two_processes_opening_a_new_library_at_once(tmp_path: Path) -> None:
     import threading
 
-    path = tmp_path / "race.sqlite3"
-    barrier = threading.Barrier(4)
-    failures: list[BaseException] = []
+    # Several rounds: the window between two processes' first looks at a new file is small.
+    for round_ in range(10):
+        path = tmp_path / f"race{round_}.sqlite3"
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
 
-    def open_it() -> None:
-        barrier.wait()
-        try:
-            Library.open(path).close()
-        except BaseException as exc:
-            failures.append(exc)
+        def open_it(path: Path = path, barrier: threading.Barrier = barrier,
+                    failures: list[BaseException] = failures) -> None:
+            barrier.wait()
+            try:
+                Library.open(path).close()
+            except BaseException as exc:
+                failures.append(exc)
 
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-    conn = connect(path)
-    assert current_version(conn) == LATEST_VERSION
-    assert conn.one("SELECT count(*) FROM schema_migrations") == len(MIGRATIONS)
-    conn.close()
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        conn = connect(path)
+        assert current_version(conn) == LATEST_VERSION
+        assert conn.one("SELECT count(*) FROM schema_migrations") == len(MIGRATIONS)
+        conn.close()
 
 
 def test_unusable_library_locations_say_why(tmp_path: Path) -> None:

@@ -216,3 +216,28 @@ def test_odd_names_and_junk_never_stop_the_watch(lib: Library, photo_dir: Path,
     assert sorted(Path(p).name for p in paths(lib)) == ["evil.png", "later.jpg"]
     reasons = {Path(str(e["path"])).name: str(e["reason"]) for e in lib.errors()}
     assert "UTF-8" in reasons["bad\\xff.jpg"] and "not an image" in reasons["junk.jpg"]
+
+
+def test_a_drive_mounted_again_is_watched_again(lib: Library, tmp_path: Path) -> None:
+    drive = tmp_path / "usb"
+    drive.mkdir()
+    ig.write_jpeg(drive / "a.jpg")
+    lib.add_root(drive)
+    lib.index()
+    with lib.watcher(settle=SETTLE, poll=0.05, health_interval=0.3) as watcher:
+        settle(watcher)
+        # Unmount and mount again, faster than a health check: the same path is now another
+        # folder (another inode), and the old watch died with the old one.
+        drive.rename(tmp_path / "old-mount")
+        drive.mkdir()
+        shutil.copy(tmp_path / "old-mount" / "a.jpg", drive / "a.jpg")
+        ig.write_jpeg(drive / "b.jpg", seed=2)
+        deadline = time.monotonic() + 10
+        while lib.status()["photos"] != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lib.status()["photos"] == 2
+        ig.write_jpeg(drive / "c.jpg", seed=3)  # seen live: the new folder is watched
+        deadline = time.monotonic() + 10
+        while lib.status()["photos"] != 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lib.status()["photos"] == 3

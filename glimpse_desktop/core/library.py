@@ -42,7 +42,7 @@ from glimpse_desktop.library.db import (
     versions,
 )
 from glimpse_desktop.library.lock import IngestLock
-from glimpse_desktop.library.migrations import migrate
+from glimpse_desktop.library.migrations import current_version, migrate
 from glimpse_desktop.ml import devices
 from glimpse_desktop.progress import CancelToken, ProgressCallback
 
@@ -373,10 +373,20 @@ class Library:
 
 
 def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any]:
-    """Versions, paths and devices, with or without an existing library."""
+    """Versions, paths and devices, with or without a usable library (it is what people run
+    when something is wrong, so it opens the library read-only and never migrates it)."""
     own = conn is None
+    problem: str | None = None
+    if conn is None and paths.library.exists():
+        try:
+            conn = connect(paths.library, readonly=True)
+        except LibraryError as exc:
+            problem = str(exc)
     if conn is None:
         conn = connect(":memory:")
+        schema: int | None = None
+    else:
+        schema = current_version(conn)
     try:
         facts = versions(conn)
     finally:
@@ -391,6 +401,8 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any
         "pillow_heif": pillow_heif.__version__,
         "libheif": pillow_heif.libheif_version(),
         "library": str(paths.library) + ("" if paths.library.exists() else " (not created yet)"),
+        "library_schema": schema,
+        "library_error": problem,
         "cache": str(paths.cache),
         "models": {"dir": str(paths.models), "exists": paths.models.is_dir()},
     }

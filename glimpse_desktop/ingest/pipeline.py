@@ -255,7 +255,8 @@ class Indexer:
                     [(now_iso(), rid) for rid in done_roots]))
         return report
 
-    def _root_available(self, root: Root) -> tuple[bool, str | None]:
+    def root_available(self, root: Root) -> tuple[bool, str | None]:
+        """Whether a root's files are there to read, and if not, why."""
         if not os.path.isdir(root.path):
             return False, "folder not found (drive unplugged or folder removed?)"
         try:
@@ -269,7 +270,7 @@ class Indexer:
             # mounted, the drive is absent, not every photo deleted.
             conn = self.reader()
             known = conn.one(
-                "SELECT count(*) FROM photos WHERE root_id = ? AND status IN ('ok', 'offline')",
+                "SELECT count(*) FROM photos WHERE root_id = ? AND status != 'missing'",
                 (root.id,))
             volume = conn.one("SELECT v.mount_point FROM roots r JOIN volumes v "
                               "ON v.id = r.volume_id WHERE r.id = ?", (root.id,))
@@ -279,11 +280,11 @@ class Indexer:
 
     def _diff_folder(self, root: Root, folder: str, report: IndexReport, meter: ProgressMeter,
                      cancel: CancelToken) -> list[FileTask]:
-        available, why = self._root_available(root)
+        available, why = self.root_available(root)
         if not available:
             def go_offline(conn: Connection) -> int:
                 ids = [r[0] for r in conn.execute(
-                    "SELECT id FROM photos WHERE root_id = ? AND status IN ('ok', 'missing')",
+                    "SELECT id FROM photos WHERE root_id = ? AND status != 'offline'",
                     (root.id,))]
                 photos.mark_status(conn, ids, "offline")
                 conn.execute("UPDATE roots SET status = 'offline' WHERE id = ?", (root.id,))
@@ -308,6 +309,7 @@ class Indexer:
         stale_errors: list[str] = []
         visited: set[str] = set()
         for directory, entries in scan.walk(folder, SUPPORTED_EXTENSIONS, problems.append,
+                                            root=root.path,
                                             should_stop=lambda: cancel.cancelled):
             visited.add(directory)
             report.seen += len(entries)
@@ -332,7 +334,7 @@ class Indexer:
                 tasks.append(FileTask(e.path, root.id, e.size, e.mtime_ns,
                                       row[0] if row else None, row[5] if row else None))
             gone += [row[0] for path, row in known.items()
-                     if path not in seen and row[4] in ("ok", "offline")]
+                     if path not in seen and row[4] != "missing"]
             stale_errors += [p for p in bad if os.path.dirname(p) == directory and p not in seen]
         if cancel.cancelled:
             return []
@@ -346,7 +348,7 @@ class Indexer:
                 continue
             gone += [r[0] for r in conn.execute(
                 "SELECT id FROM photos WHERE folder = ? AND root_id = ? "
-                "AND status IN ('ok', 'offline')", (directory, root.id))]
+                "AND status != 'missing'", (directory, root.id))]
         stale_errors += [p for p in bad if os.path.dirname(p) not in visited
                          and not any(_under(p, u) for u in unreadable)]
 
@@ -453,7 +455,7 @@ class Indexer:
                 lo, hi = _prefix_range(path)
                 ids += [r[0] for r in conn.execute(
                     "SELECT id FROM photos WHERE (path = ? OR (path >= ? AND path < ?)) "
-                    "AND status = 'ok'", (path, lo, hi))]
+                    "AND status IN ('ok', 'unsupported')", (path, lo, hi))]
                 conn.execute("DELETE FROM errors WHERE path = ? OR (path >= ? AND path < ?)",
                              (path, lo, hi))
             photos.mark_status(conn, ids, "missing")

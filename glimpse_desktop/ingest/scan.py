@@ -62,11 +62,17 @@ def walk(
     extensions: frozenset[str],
     on_problem: Callable[[ScanProblem], None],
     *,
+    root: str | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[str, list[FileEntry]]]:
-    """Yield each readable folder below ``top`` (itself included) with its supported files,
-    following folder symlinks once each. One folder at a time keeps a rescan's memory to
-    the largest folder, not the whole library."""
+    """Yield each readable folder below ``top`` (itself included) with its supported files.
+    One folder at a time keeps a rescan's memory to the largest folder, not the library.
+
+    Folder symlinks that lead out of ``root`` (the photo folder ``top`` belongs to) are
+    followed, once each; links to folders inside it are not, so every photo is known by its
+    real path (the one the watcher reports), never twice.
+    """
+    real_root = os.path.realpath(root or top)
     try:
         top_stat = os.stat(top)
     except OSError as exc:
@@ -92,6 +98,7 @@ def walk(
             continue
         subdirs: list[str] = []
         files: list[FileEntry] = []
+        enterable = True
         for entry in entries:
             name = entry.name
             if name.startswith("."):
@@ -102,6 +109,13 @@ def walk(
                 if entry.is_symlink():
                     on_problem(ScanProblem(printable(entry.path), "broken symbolic link"))
                 continue
+            except PermissionError:
+                # Listable but not enterable (read without execute permission): like an
+                # unreadable folder, its photos are kept as they are, not marked missing.
+                on_problem(ScanProblem(printable(folder), "cannot read folder: permission "
+                                       "denied (its files cannot be opened)"))
+                enterable = False
+                break
             except OSError as exc:
                 on_problem(ScanProblem(printable(entry.path),
                                        f"cannot read: {exc.strerror or exc}"))
@@ -109,6 +123,14 @@ def walk(
             if stat_mod.S_ISDIR(st.st_mode):
                 if name.lower() in _SKIP_DIRS:
                     continue
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if _inside(os.path.realpath(folder), target):
+                        on_problem(ScanProblem(printable(entry.path),
+                                               "symbolic link loop: skipped"))
+                        continue
+                    if _inside(target, real_root):
+                        continue  # a shortcut to a folder the walk reaches anyway
                 key = (st.st_dev, st.st_ino)
                 if key in seen_dirs:
                     if entry.is_symlink():
@@ -127,9 +149,15 @@ def walk(
                     on_problem(ScanProblem(printable(entry.path), UNSTORABLE_NAME))
                     continue
                 files.append(FileEntry(entry.path, st.st_size, st.st_mtime_ns))
+        if not enterable:
+            continue
         yield folder, files
         # Depth-first, in name order, so progress moves through folders the way a person reads them.
         stack.extend(sorted(subdirs, reverse=True))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def stat_file(path: str) -> FileEntry | None:

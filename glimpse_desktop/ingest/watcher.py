@@ -49,6 +49,15 @@ class WatchStats:
     batches: deque[IndexReport] = field(default_factory=lambda: deque(maxlen=100))
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of a folder: changes when a drive is mounted there again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class _Handler(FileSystemEventHandler):
     def __init__(self, sink: queue.Queue[FileSystemEvent]) -> None:
         self.sink = sink
@@ -87,6 +96,7 @@ class Watcher:
         self._roots: list[Root] = []
         self._offline: set[str] = set()
         self._unwatchable: dict[str, str] = {}
+        self._identities: dict[str, tuple[int, int] | None] = {}
         self.problems: deque[str] = deque(maxlen=100)
         self._pending: dict[str, tuple[float, tuple[int, int] | None]] = {}
         self._pending_dirs: dict[str, float] = {}
@@ -151,6 +161,7 @@ class Watcher:
         try:
             self._watches[root.path] = self._observer.schedule(
                 _Handler(self._events), root.path, recursive=True)
+            self._identities[root.path] = _identity(root.path)
             self._offline.discard(root.path)
         except OSError as exc:
             # Typically the kernel's inotify watch limit on a very large tree. The folder is
@@ -346,11 +357,19 @@ class Watcher:
         for path in [p for p in self._watches if p not in current]:  # removed from the library
             self._unwatch(path)
         for root in self._roots:
-            present = os.path.isdir(root.path)
             if root.path in self._unwatchable:
                 continue
-            if present and (root.path in self._offline or root.path not in self._watches):
+            # The same test `glimpse index` uses: an empty mount point left by an unmounted
+            # drive is not the drive.
+            present, _ = self.indexer.root_available(root)
+            identity = _identity(root.path) if present else None
+            remounted = (root.path in self._watches
+                         and self._identities.get(root.path) != identity)
+            if present and (root.path in self._offline or root.path not in self._watches
+                            or remounted):
+                # A drive unmounted and mounted again: its old watch died with the unmount.
                 why = "back online" if root.path in known else "new photo folder"
+                self._unwatch(root.path)
                 self._schedule(root)
                 self._report(f"{why} {root.path}", self.indexer.scan([(root, root.path)],
                                                                      cancel=self._cancel))

@@ -152,15 +152,17 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
     try:
         # Identify the file before changing anything in it (WAL mode is persistent): another
         # program's database chosen by mistake must be left exactly as it was.
-        app_id = int(conn.one("PRAGMA application_id"))
-        foreign = app_id != 0 or conn.one("SELECT count(*) FROM sqlite_master") != 0
-        if app_id != APPLICATION_ID and foreign:
+        # Both facts from one snapshot: another process may be creating this library now.
+        with conn.transaction("DEFERRED"):
+            app_id = int(conn.one("PRAGMA application_id"))
+            tables = int(conn.one("SELECT count(*) FROM sqlite_master"))
+        if app_id != APPLICATION_ID and (app_id != 0 or tables != 0):
             raise NotALibraryError(
                 f"{path} is a SQLite database but not a Glimpse library; choose another file "
                 "with --library")
         if not readonly and path != ":memory:":
             # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
-            mode = conn.one("PRAGMA journal_mode=WAL")
+            mode = _with_retry(lambda: conn.one("PRAGMA journal_mode=WAL"))
             if mode is None or str(mode).lower() != "wal":
                 raise LibraryError(f"{path}: cannot switch to WAL journal mode (got {mode})")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -184,6 +186,19 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
         raw.close()
         raise LibraryError(f"cannot use library {path}: {exc}") from exc
     return conn
+
+
+def _with_retry(fn: Callable[[], T], seconds: float = BUSY_TIMEOUT_MS / 1000) -> T:
+    """Switching the journal mode needs a moment alone with the file; SQLite's busy handler
+    does not cover it, so retry while another process holds it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return fn()
+        except apsw.BusyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _why_cannot_open(path: str) -> str:

@@ -62,17 +62,29 @@ class IngestLock:
         Raises Cancelled if ``cancel`` is set while waiting.
         """
         cancel = cancel or CancelToken()
-        with self._thread_lock:
+        told = False
+
+        def waiting() -> None:
+            nonlocal told
+            if not told and on_wait is not None:
+                on_wait()
+                told = True
+            if cancel.wait(0.2):
+                raise Cancelled()
+
+        # Another thread of this process (the watcher, a GUI job) first, then other processes;
+        # both waits can be cancelled and both say so.
+        while not self._thread_lock.acquire(timeout=0.2):
+            waiting()
+        try:
             if self._depth == 0:
                 fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held across yield)
-                told = False
-                while not _try_lock(fh):
-                    if not told and on_wait is not None:
-                        on_wait()
-                        told = True
-                    if cancel.wait(0.2):
-                        fh.close()
-                        raise Cancelled()
+                try:
+                    while not _try_lock(fh):
+                        waiting()
+                except BaseException:
+                    fh.close()
+                    raise
                 self._fh = fh
             self._depth += 1
             try:
@@ -83,3 +95,5 @@ class IngestLock:
                     _unlock(self._fh)
                     self._fh.close()
                     self._fh = None
+        finally:
+            self._thread_lock.release()

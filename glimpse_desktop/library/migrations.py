@@ -192,14 +192,15 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
     for a SQLite file that belongs to something else.
     """
     latest = migrations[-1].version
-    app_id = int(conn.one("PRAGMA application_id"))
-    table_count = int(conn.one("SELECT count(*) FROM sqlite_master"))
+    with conn.transaction("DEFERRED"):  # one snapshot: another process may be migrating
+        app_id = int(conn.one("PRAGMA application_id"))
+        table_count = int(conn.one("SELECT count(*) FROM sqlite_master"))
+        version = current_version(conn)
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and table_count > 0):
         raise NotALibraryError(
             f"{conn.path} is a SQLite database but not a Glimpse library; "
             "choose another file with --library"
         )
-    version = current_version(conn)
     if version > latest:
         raise LibraryTooNewError(
             f"{conn.path} was written by a newer version of Glimpse (library schema {version}; "

@@ -15,6 +15,11 @@ from glimpse_desktop.library.db import Connection, now_iso
 # added later by people or models (captions, tags, names) survives a changed file.
 FILE_TEXT_FIELDS = ("description", "keywords", "prompt", "negative_prompt", "generation")
 
+# photos.flags bits. An unsupported file keeps this bit while missing or offline, so it comes
+# back as unsupported rather than as a photo that can be shown.
+FLAG_UNSUPPORTED = 1
+_BACK = f"CASE WHEN flags & {FLAG_UNSUPPORTED} THEN 'unsupported' ELSE 'ok' END"
+
 META_COLUMNS = (
     "format", "mime", "width", "height", "orientation", "taken_at", "taken_at_offset",
     "taken_ts", "taken_at_source", "gps_lat", "gps_lon", "gps_alt", "camera_make",
@@ -81,11 +86,12 @@ def upsert_photo(
         "size": size, "mtime_ns": mtime_ns, "content_hash": content_hash, "status": status,
         **values,
     }
+    flag = FLAG_UNSUPPORTED if status == "unsupported" else 0
     if photo_id is None:
-        cols = [*common.keys(), "added_at", "updated_at"]
+        cols = [*common.keys(), "flags", "added_at", "updated_at"]
         conn.execute(
             f"INSERT INTO photos({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [*common.values(), now, now],
+            [*common.values(), flag, now, now],
         )
         photo_id = int(conn.raw.last_insert_rowid())
     else:
@@ -94,8 +100,9 @@ def upsert_photo(
         _evict_path(conn, path, photo_id)
         sets = ", ".join(f"{c} = ?" for c in common)
         conn.execute(
-            f"UPDATE photos SET {sets}, missing_since = NULL, updated_at = ? WHERE id = ?",
-            [*common.values(), now, photo_id],
+            f"UPDATE photos SET {sets}, flags = (flags & ~{FLAG_UNSUPPORTED}) | ?, "
+            f"missing_since = NULL, updated_at = ? WHERE id = ?",
+            [*common.values(), flag, now, photo_id],
         )
     conn.execute(
         f"DELETE FROM photo_text WHERE photo_id = ? AND field IN "
@@ -116,13 +123,14 @@ def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int |
     folder, filename = split_path(new_path)
     _evict_path(conn, new_path, photo_id)
     conn.execute(
-        """UPDATE photos SET path = ?, folder = ?, filename = ?, root_id = ?,
+        f"""UPDATE photos SET path = ?, folder = ?, filename = ?, root_id = ?,
                size = coalesce(?, size), mtime_ns = coalesce(?, mtime_ns),
-               status = CASE WHEN status = 'unsupported' THEN status ELSE 'ok' END,
-               missing_since = NULL, updated_at = ?
+               status = {_BACK}, missing_since = NULL, updated_at = ?
            WHERE id = ?""",
         (new_path, folder, filename, root_id, size, mtime_ns, now_iso(), photo_id),
     )
+    # Errors recorded for the destination path (a file that failed there) are moot now.
+    conn.execute("DELETE FROM errors WHERE path = ? AND photo_id IS NOT ?", (new_path, photo_id))
     conn.execute("UPDATE errors SET path = ? WHERE photo_id = ?", (new_path, photo_id))
     fts.refresh(conn, [photo_id])
 
@@ -142,8 +150,7 @@ def move_folder(conn: Connection, old: str, new: str, *, root_id: int | None) ->
 def touch_photo(conn: Connection, photo_id: int, *, size: int, mtime_ns: int) -> None:
     """Same bytes, new modification time (a `touch`, a copy that kept content): no re-read."""
     conn.execute(
-        """UPDATE photos SET size = ?, mtime_ns = ?,
-               status = CASE WHEN status = 'unsupported' THEN status ELSE 'ok' END,
+        f"""UPDATE photos SET size = ?, mtime_ns = ?, status = {_BACK},
                missing_since = NULL, updated_at = ? WHERE id = ?""",
         (size, mtime_ns, now_iso(), photo_id),
     )
@@ -158,14 +165,14 @@ def mark_status(conn: Connection, photo_ids: Iterable[int], status: str) -> int:
         marks = ", ".join("?" * len(chunk))
         if status == "ok":
             conn.execute(
-                f"UPDATE photos SET status = 'ok', missing_since = NULL, updated_at = ? "
+                f"UPDATE photos SET status = {_BACK}, missing_since = NULL, updated_at = ? "
                 f"WHERE id IN ({marks}) AND status IN ('missing', 'offline')",
                 (now, *chunk),
             )
         else:
             conn.execute(
                 f"UPDATE photos SET status = ?, missing_since = coalesce(missing_since, ?), "
-                f"updated_at = ? WHERE id IN ({marks}) AND status != 'unsupported'",
+                f"updated_at = ? WHERE id IN ({marks})",
                 (status, now, now, *chunk),
             )
     return len(ids)
