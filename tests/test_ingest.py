@@ -658,3 +658,27 @@ def test_a_thread_waiting_for_the_ingest_lock_can_be_cancelled(lib: Library,
     release.set()
     holder.join(5)
     assert lib.index().new == 2
+
+
+def test_an_edited_photo_does_not_leave_its_old_thumbnails_behind(lib: Library,
+                                                                  photo_dir: Path) -> None:
+    (path,) = make_album(photo_dir, 1)
+    twin = photo_dir / "copy-of-first.jpg"
+    twin.write_bytes(path.read_bytes())  # the same content twice
+    lib.add_root(photo_dir)
+    lib.index()
+    old = lib.photo(str(path))
+    assert old is not None
+    lib.thumbnail(old["id"], "preview")
+    ig.write_jpeg(path, (200, 150), seed=77)
+    lib.index()
+    # The twin still shows the old content: its thumbnail stays.
+    assert lib.thumbnails.has(old["content_hash"])
+    twin.unlink()
+    ig.write_jpeg(photo_dir / "other.jpg", seed=5)
+    twin.write_bytes((photo_dir / "other.jpg").read_bytes())
+    lib.index()
+    assert not lib.thumbnails.has(old["content_hash"])
+    assert not lib.thumbnails.has(old["content_hash"], "preview")
+    new = lib.photo(str(path))
+    assert new is not None and lib.thumbnails.has(new["content_hash"])

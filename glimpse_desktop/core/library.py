@@ -99,7 +99,8 @@ class Library:
         self.thumbnails = ThumbnailCache(paths.cache / "thumbs")
         self.indexer = Indexer(self.writer, self.reader, [ThumbnailStage(self.thumbnails)],
                                workers=workers,
-                               lock=IngestLock(f"{paths.library}.ingest.lock"))
+                               lock=IngestLock(f"{paths.library}.ingest.lock"),
+                               on_released=self._forget_thumbnails)
 
     @classmethod
     def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:
@@ -210,13 +211,17 @@ class Library:
             return len(ids), orphans
 
         count, orphans = self.writer.call(apply)
-        for content_hash in orphans:  # cached thumbnails nobody refers to any more
+        self._forget_thumbnails(orphans)
+        return count
+
+    def _forget_thumbnails(self, hashes: list[str]) -> None:
+        """Cached thumbnails of content no photo has any more."""
+        for content_hash in hashes:
             for kind in KINDS:
                 try:
                     self.thumbnails.path_for(content_hash, kind).unlink()
                 except FileNotFoundError:
                     pass
-        return count
 
     # ------------------------------------------------------------------ ingestion
 

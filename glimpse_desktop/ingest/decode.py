@@ -164,8 +164,12 @@ def decode(data: bytes, path: str, *, want: SizeRequest, mtime: float | None = N
         if not data:
             raise DecodeError("empty file (0 bytes)") from exc
         raise DecodeError("not an image, or an image format Glimpse does not read") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
         raise DecodeError(f"unreadable image header: {exc}") from exc
+    except MemoryError as exc:
+        raise DecodeError("not enough memory to read this image's header") from exc
+    except Exception as exc:  # see the note in _decode_opened
+        raise DecodeError(f"unreadable image header ({type(exc).__name__}: {exc})") from exc
     try:
         decoded = _decode_opened(img, exif, full_size, orientation_override, want, mtime)
     finally:
@@ -223,10 +227,15 @@ def _decode_opened(
             pixels = img.copy()
     except Image.DecompressionBombError as exc:
         raise DecodeError(f"refused: possible decompression bomb ({exc})") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise DecodeError(f"corrupt or truncated image data: {exc}") from exc
     except MemoryError as exc:
         raise DecodeError("not enough memory to decode this image") from exc
+    except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:
+        # RuntimeError: libheif refusing a corrupt HEIC (absurd sizes found while decoding).
+        raise DecodeError(f"corrupt or truncated image data: {exc}") from exc
+    except Exception as exc:
+        # Hostile files reach corners of the decoders that fail with TypeError, IndexError,
+        # struct.error...: still this file's fault, and still a clear message.
+        raise DecodeError(f"corrupt image data ({type(exc).__name__}: {exc})") from exc
     transpose = _TRANSPOSE.get(meta.orientation if orientation_override is None
                                else orientation_override)
     if transpose is not None:

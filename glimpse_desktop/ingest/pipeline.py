@@ -184,6 +184,7 @@ class Indexer:
         batch_size: int = 64,
         flush_seconds: float = 1.0,
         lock: IngestLock | None = None,
+        on_released: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.writer = writer
         self.reader = reader
@@ -192,6 +193,8 @@ class Indexer:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.lock = lock
+        # Called (outside any transaction) with content hashes no photo refers to any more.
+        self.on_released = on_released
         self._budget = ByteBudget(IN_FLIGHT_BYTES)
         self._want = SizeRequest()
         for stage in self.stages:
@@ -499,7 +502,7 @@ class Indexer:
                 "SELECT id, content_hash FROM photos WHERE status = 'missing'"))
         meter.start_phase("reading photos", len(tasks))
         batch: list[Outcome] = []
-        writes: deque[Future[None]] = deque()
+        writes: deque[Future[list[str]]] = deque()
         last_flush = time.monotonic()
 
         def flush() -> None:
@@ -510,7 +513,7 @@ class Indexer:
             last_flush = time.monotonic()
             # At most two batches wait for the writer: readers slow down rather than pile up.
             while len(writes) > 2 or (writes and writes[0].done()):
-                writes.popleft().result()
+                self._released(writes.popleft().result())
 
         queue_limit = self.workers * 2
         fatal: str | None = None
@@ -543,7 +546,7 @@ class Indexer:
                     flush()
         flush()
         while writes:
-            writes.popleft().result()
+            self._released(writes.popleft().result())
         if fatal is not None:
             raise LibraryFullError(fatal)
 
@@ -637,13 +640,27 @@ class Indexer:
                 out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
         return out
 
-    def _write_batch(self, conn: Connection, outcomes: list[Outcome]) -> None:
+    def _released(self, hashes: list[str]) -> None:
+        """Content no photo has any more (a file was edited): let its derived data go."""
+        if not hashes or self.on_released is None:
+            return
+        conn = self.reader()
+        gone = [h for h in dict.fromkeys(hashes)
+                if conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,)) is None]
+        if gone:
+            self.on_released(gone)
+
+    def _write_batch(self, conn: Connection, outcomes: list[Outcome]) -> list[str]:
         """Runs on the writer thread, inside one transaction for the whole batch.
 
         Each file gets its own savepoint: a value the database refuses costs that file (which
         is recorded as an error), never the batch or the run.
         """
+        released: list[str] = []
         for o in outcomes:
+            if (o.kind in ("photo", "unsupported") and o.task.old_hash
+                    and o.task.old_hash != o.content_hash):
+                released.append(o.task.old_hash)
             conn.execute("SAVEPOINT outcome")
             try:
                 self._write_outcome(conn, o)
@@ -658,6 +675,7 @@ class Indexer:
                                     root_id=o.task.root_id, size=o.size, mtime_ns=o.mtime_ns)
             else:
                 conn.execute("RELEASE outcome")
+        return released
 
     def _write_outcome(self, conn: Connection, o: Outcome) -> None:
         t = o.task
