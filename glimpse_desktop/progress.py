@@ -79,6 +79,8 @@ class ProgressMeter:
         self._last_sample: tuple[float, int] | None = None
 
     def start_phase(self, phase: str, total: int | None) -> None:
+        if self.phase and self.phase != phase:
+            self._emit(force=True)  # the last word on the phase that ends
         with self._lock:
             self.phase, self.total, self.done = phase, total, 0
             self._rate, self._last_sample = None, (self._clock(), 0)

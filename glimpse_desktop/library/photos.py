@@ -217,7 +217,12 @@ def get_photo(conn: Connection, ref: str | int) -> dict[str, Any] | None:
 
 
 def photo_texts(conn: Connection, photo_id: int) -> list[dict[str, Any]]:
+    # What a person reads first: what the photo is about, then how it was made.
     return conn.rows(
-        "SELECT field, source, value FROM photo_text WHERE photo_id = ? ORDER BY field, source",
+        """SELECT field, source, value FROM photo_text WHERE photo_id = ?
+           ORDER BY CASE field WHEN 'caption' THEN 0 WHEN 'description' THEN 1
+                    WHEN 'keywords' THEN 2 WHEN 'tags' THEN 3 WHEN 'prompt' THEN 4
+                    WHEN 'negative_prompt' THEN 5 WHEN 'generation' THEN 6 ELSE 7 END,
+                    field, source""",
         (photo_id,),
     )
