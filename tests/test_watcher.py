@@ -241,3 +241,25 @@ def test_a_drive_mounted_again_is_watched_again(lib: Library, tmp_path: Path) ->
         while lib.status()["photos"] != 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert lib.status()["photos"] == 3
+
+
+def test_after_a_large_burst_only_the_touched_folder_is_rescanned(
+        lib: Library, photo_dir: Path, tmp_path: Path) -> None:
+    make = ig.write_jpeg(tmp_path / "t.jpg", (32, 24)).read_bytes()
+    (photo_dir / "old").mkdir()
+    (photo_dir / "old" / "keep.jpg").write_bytes(make)
+    lib.add_root(photo_dir)
+    lib.index()
+    whys: list[str] = []
+    with lib.watcher(settle=SETTLE, poll=0.05, burst_rescan=50,
+                     on_report=lambda why, report: whys.append(why)) as watcher:
+        settle(watcher)
+        card = photo_dir / "card"
+        card.mkdir()
+        for i in range(80):
+            (card / f"{i}.jpg").write_bytes(make[:2] + b"\xff\xfe\x00\x04" + bytes([i, 0])
+                                            + make[2:])
+        settle(watcher)
+        assert watcher.stats.rescans == 1
+    assert f"rescan {card}" in whys and f"rescan {photo_dir}" not in whys
+    assert lib.status()["photos"] == 81

@@ -30,7 +30,10 @@ def encodable(path: str) -> bool:
 
 def is_ignored(path: str, root: str) -> bool:
     """True for a path the walk would never reach: hidden, or inside a cache/trash folder."""
-    parts = os.path.relpath(path, root).split(os.sep)
+    rel = os.path.relpath(path, root)
+    if rel == ".":
+        return False
+    parts = rel.split(os.sep)
     return any(p.startswith(".") for p in parts) or any(
         p.lower() in _SKIP_DIRS for p in parts[:-1])
 

@@ -49,6 +49,10 @@ class WatchStats:
     batches: deque[IndexReport] = field(default_factory=lambda: deque(maxlen=100))
 
 
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _identity(path: str) -> tuple[int, int] | None:
     """(device, inode) of a folder: changes when a drive is mounted there again."""
     try:
@@ -235,7 +239,9 @@ class Watcher:
             src = os.fsdecode(ev.src_path)
             dest = os.fsdecode(ev.dest_path) if getattr(ev, "dest_path", "") else ""
             root = self._root_of(dest or src)
-            if root is not None:
+            # A folder's own "modified" (a file appeared in it) says nothing new; counting it
+            # would widen the rescan after a burst to that folder's parent.
+            if root is not None and not (ev.is_directory and ev.event_type == "modified"):
                 touched = self._burst.setdefault(root.path, set())
                 if len(touched) <= self.burst_rescan:
                     touched.add(dest or src)
@@ -332,13 +338,20 @@ class Watcher:
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
-            big = [p for p, touched in self._burst.items() if len(touched) >= self.burst_rescan]
+            big = {p: touched for p, touched in self._burst.items()
+                   if len(touched) >= self.burst_rescan}
             self._burst.clear()
             for root in self._roots:
                 if root.path in big:
-                    self.stats.rescans += 1
-                    self._report(f"rescan {root.path}", self.indexer.scan(
-                        [(root, root.path)], cancel=self._cancel))
+                    # Only the part of the tree the burst touched (a card copied into one
+                    # folder rescans that folder, not a million-photo library).
+                    where = os.path.commonpath(list(big[root.path]))
+                    while not os.path.isdir(where) and where != root.path:
+                        where = os.path.dirname(where)
+                    if _under(where, root.path) and not scan.is_ignored(where, root.path):
+                        self.stats.rescans += 1
+                        self._report(f"rescan {where}", self.indexer.scan(
+                            [(root, where)], cancel=self._cancel))
         return bool(self._pending or self._pending_dirs or self._gone)
 
     def _unwatch(self, path: str) -> None:
