@@ -113,6 +113,7 @@ class _Interrupt:
     def __init__(self, token: CancelToken) -> None:
         self.token = token
         self._previous: Any = None
+        self._previous_term: Any = None
 
     def __enter__(self) -> _Interrupt:
         def handler(signum: int, frame: FrameType | None) -> None:
@@ -122,11 +123,14 @@ class _Interrupt:
             sys.stderr.write("\nStopping after the files in progress… "
                              "(Ctrl-C again to quit at once)\n")
 
+        # SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C.
         self._previous = signal.signal(signal.SIGINT, handler)
+        self._previous_term = signal.signal(signal.SIGTERM, handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
         signal.signal(signal.SIGINT, self._previous)
+        signal.signal(signal.SIGTERM, self._previous_term)
 
 
 def _plural(n: int, word: str) -> str:
@@ -209,7 +213,7 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"event": why, **asdict(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
-                or report.offline or report.restored or not why.startswith("changed"):
+                or report.offline or report.restored or why.startswith(("offline", "back")):
             print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report, brief=True)}",
                   flush=True)
 
@@ -324,6 +328,9 @@ def cmd_errors(lib: Library, args: argparse.Namespace) -> int:
 
 def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
+    if not any(w and not w.startswith("-") for w in query.split()):
+        raise LibraryError("give at least one word to find (a word starting with - only "
+                           "excludes)")
     rows = lib.text_search(query, limit=args.limit)
     if args.json:
         _print_json(rows)
@@ -412,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("text-search", cmd_text_search,
              "find photos by file name, folder and text in the files (descriptions, keywords, "
              "AI prompts)")
-    p.add_argument("query", metavar="WORD", nargs="+",
+    p.add_argument("query", metavar="WORD", nargs="*",
                    help='words to find (quoted or not); -word excludes (inside quotes, or '
                         'after "--"); \'"two words"\' is a phrase')
     p.add_argument("--limit", type=int, default=50)

@@ -258,3 +258,10 @@ def test_doctor_on_a_broken_library_and_excluded_words(capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         cli.main(["--library", str(library), "status", "--bogus"])
     assert run_json(capsys, library, "doctor")["library_schema"] == 1  # type: ignore[index]
+
+
+def test_only_excluded_words_is_a_clear_error(capsys: pytest.CaptureFixture[str],
+                                              library_path: Path, photo_dir: Path) -> None:
+    run(capsys, library_path, "add", str(photo_dir))
+    code, _, err = run(capsys, library_path, "text-search", "-night")
+    assert code == 1 and "at least one word" in err

@@ -682,3 +682,33 @@ def test_an_edited_photo_does_not_leave_its_old_thumbnails_behind(lib: Library,
     assert not lib.thumbnails.has(old["content_hash"], "preview")
     new = lib.photo(str(path))
     assert new is not None and lib.thumbnails.has(new["content_hash"])
+
+
+def test_a_photo_overwritten_by_a_damaged_file_keeps_its_row_and_is_not_retried(
+        lib: Library, photo_dir: Path) -> None:
+    (path,) = make_album(photo_dir, 1)
+    lib.add_root(photo_dir)
+    lib.index()
+    before = lib.photo(str(path))
+    assert before is not None
+    ig.write_truncated_jpeg(path, (640, 480), seed=3)
+    report = lib.index()
+    assert report.errors == 1
+    after = lib.photo(str(path))
+    assert after is not None and after["id"] == before["id"]
+    assert after["taken_at"] == before["taken_at"]  # what was read before is kept
+    assert any("truncated" in e["reason"] for e in after["errors"])
+    again = lib.index()
+    assert (again.skipped, again.errors, again.updated) == (1, 0, 0)
+    assert lib.text_search("sunset") == [] and "Traceback" not in str(lib.errors())
+
+
+def test_text_from_phones_is_searchable_with_or_without_accents(lib: Library,
+                                                                photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "dessert.jpg", image_description="Crème brûlée at the café")
+    ig.write_jpeg(photo_dir / "kyoto.jpg", image_description="京都の寺")
+    lib.add_root(photo_dir)
+    lib.index()
+    assert [Path(str(r["path"])).name for r in lib.text_search("creme brulee")] == [
+        "dessert.jpg"]
+    assert [Path(str(r["path"])).name for r in lib.text_search("京都の寺")] == ["kyoto.jpg"]

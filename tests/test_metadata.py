@@ -277,3 +277,16 @@ def test_offset_derived_from_the_gps_clock(tmp_path: Path) -> None:
     assert m.taken_at == "2023-08-01T21:15:10+09:00"
     assert m.taken_at_offset == 540
     assert m.gps_lat == pytest.approx(35 + 40 / 60)
+
+
+def test_utf8_in_ascii_exif_tags_is_read_as_utf8(tmp_path: Path) -> None:
+    # Phones and exiftool write UTF-8 into ImageDescription (an ASCII tag).
+    p = ig.write_jpeg(tmp_path / "u.jpg", image_description="Crème brûlée at the café",
+                      make="Café Cameras", xp_comment="京都の寺")
+    m = meta_of(p)
+    t = texts(m)
+    assert t["description/exif:ImageDescription"] == "Crème brûlée at the café"
+    assert m.camera_make == "Café Cameras"
+    assert t["description/exif:XPComment"] == "京都の寺"
+    p = ig.write_jpeg(tmp_path / "k.jpg", image_description="京都の寺")
+    assert texts(meta_of(p))["description/exif:ImageDescription"] == "京都の寺"

@@ -263,3 +263,31 @@ def test_after_a_large_burst_only_the_touched_folder_is_rescanned(
         assert watcher.stats.rescans == 1
     assert f"rescan {card}" in whys and f"rescan {photo_dir}" not in whys
     assert lib.status()["photos"] == 81
+
+
+def test_deleting_a_folder_counts_each_photo_once(lib: Library, photo_dir: Path) -> None:
+    album = photo_dir / "Backup"
+    album.mkdir()
+    template = ig.write_jpeg(photo_dir.parent / "t.jpg", (32, 24)).read_bytes()
+    for i in range(30):
+        (album / f"{i}.jpg").write_bytes(template[:2] + b"\xff\xfe\x00\x04" + bytes([i, 0])
+                                         + template[2:])
+    lib.add_root(photo_dir)
+    lib.index()
+    missing: list[int] = []
+    with lib.watcher(settle=SETTLE, poll=0.05,
+                     on_report=lambda why, r: missing.append(r.missing)) as watcher:
+        settle(watcher)
+        shutil.rmtree(album)
+        settle(watcher)
+    assert sum(missing) == 30 and lib.status()["missing"] == 30
+
+
+def test_one_watcher_per_library(lib: Library, photo_dir: Path) -> None:
+    from glimpse_desktop.library.db import LibraryError
+
+    lib.add_root(photo_dir)
+    with lib.watcher(settle=SETTLE), pytest.raises(LibraryError, match="already being watched"):
+        lib.watcher(settle=SETTLE).start()
+    with lib.watcher(settle=SETTLE) as again:  # free once the first one stopped
+        settle(again)

@@ -41,7 +41,7 @@ from glimpse_desktop.library.db import (
     now_iso,
     versions,
 )
-from glimpse_desktop.library.lock import IngestLock
+from glimpse_desktop.library.lock import ExclusiveFile, IngestLock
 from glimpse_desktop.library.migrations import current_version, migrate
 from glimpse_desktop.ml import devices
 from glimpse_desktop.progress import CancelToken, ProgressCallback
@@ -252,6 +252,7 @@ class Library:
 
     def watcher(self, **kwargs: Any) -> Watcher:
         """A watcher over every root; call start()/stop() (or use it as a context manager)."""
+        kwargs.setdefault("exclusive", ExclusiveFile(f"{self.paths.library}.watch.lock"))
         return Watcher(self.indexer, **kwargs)
 
     # ------------------------------------------------------------------ reading

@@ -113,7 +113,18 @@ def clean_text(value: Any) -> str | None:
     if isinstance(value, tuple | list):
         return None
     text = str(value).replace("\x00", "").strip()
-    return text or None
+    return _undo_latin1(text) or None
+
+
+def _undo_latin1(text: str) -> str:
+    """EXIF's ASCII tags often hold UTF-8 (phones, Lightroom, exiftool), which Pillow decodes
+    as Latin-1: "cafÃ©" for "café". Text that is valid UTF-8 once re-encoded was UTF-8."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def _decode_bytes(raw: bytes) -> str:

@@ -331,8 +331,10 @@ class Indexer:
                         restore.append(row[0])
                     report.unchanged += 1
                     continue
-                if row is None and bad.get(e.path) == (e.size, e.mtime_ns):
-                    report.skipped += 1  # known bad and unchanged: not worth another try
+                if bad.get(e.path) == (e.size, e.mtime_ns):
+                    # Known bad and unchanged (also a photo overwritten by a damaged file: its
+                    # row keeps what was read before): not worth another try.
+                    report.skipped += 1
                     continue
                 tasks.append(FileTask(e.path, root.id, e.size, e.mtime_ns,
                                       row[0] if row else None, row[5] if row else None))
@@ -426,12 +428,11 @@ class Indexer:
                 else:
                     report.unchanged += 1
                 continue
-            if row is None:
-                bad = conn.row("SELECT size, mtime_ns FROM errors WHERE path = ? AND "
-                               "stage IN ('read', 'decode')", (path,))
-                if bad and (bad["size"], bad["mtime_ns"]) == (entry.size, entry.mtime_ns):
-                    report.skipped += 1
-                    continue
+            bad = conn.row("SELECT size, mtime_ns FROM errors WHERE path = ? AND "
+                           "stage IN ('read', 'decode')", (path,))
+            if bad and (bad["size"], bad["mtime_ns"]) == (entry.size, entry.mtime_ns):
+                report.skipped += 1
+                continue
             tasks.append(FileTask(path, root.id, entry.size, entry.mtime_ns,
                                   row["id"] if row else None,
                                   row["content_hash"] if row else None))
@@ -461,8 +462,9 @@ class Indexer:
                     "AND status IN ('ok', 'unsupported')", (path, lo, hi))]
                 conn.execute("DELETE FROM errors WHERE path = ? OR (path >= ? AND path < ?)",
                              (path, lo, hi))
-            photos.mark_status(conn, ids, "missing")
-            return len(ids)
+            unique = list(dict.fromkeys(ids))  # a file and its deleted folder both listed
+            photos.mark_status(conn, unique, "missing")
+            return len(unique)
 
         return self.writer.call(apply)
 

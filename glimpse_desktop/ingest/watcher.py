@@ -28,6 +28,7 @@ from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import SUPPORTED_EXTENSIONS
 from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
 from glimpse_desktop.library.db import LibraryError, is_environmental
+from glimpse_desktop.library.lock import ExclusiveFile
 from glimpse_desktop.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,13 @@ class WatchStats:
     errors: int = 0
     # The most recent reports only: a watcher runs for weeks.
     batches: deque[IndexReport] = field(default_factory=lambda: deque(maxlen=100))
+
+
+def _describe(paths: list[str]) -> str:
+    """A short way to name what changed: the files themselves when few, else their folder."""
+    if len(paths) <= 3:
+        return ", ".join(paths)
+    return f"{len(paths)} files in {os.path.commonpath(paths)}"
 
 
 def _under(path: str, folder: str) -> bool:
@@ -82,9 +90,10 @@ class Watcher:
         settle: float = 1.0,
         poll: float = 0.2,
         burst_rescan: int = 2000,
-        health_interval: float = 10.0,
+        health_interval: float = 3.0,
         catch_up: bool = True,
         on_report: Callable[[str, IndexReport], None] | None = None,
+        exclusive: ExclusiveFile | None = None,
     ) -> None:
         self.indexer = indexer
         self.settle = settle
@@ -93,6 +102,7 @@ class Watcher:
         self.health_interval = health_interval
         self.catch_up = catch_up
         self.on_report = on_report
+        self._exclusive = exclusive
         self.stats = WatchStats()
         self._events: queue.Queue[FileSystemEvent] = queue.Queue()
         self._observer: Observer | None = None  # type: ignore[valid-type]
@@ -114,6 +124,9 @@ class Watcher:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        if self._exclusive is not None and not self._exclusive.acquire():
+            raise LibraryError("this library is already being watched (by `glimpse watch` or "
+                               "the app); one watcher per library is enough")
         self._observer = Observer()
         self._roots = self.indexer.roots()
         for root in self._roots:
@@ -129,6 +142,8 @@ class Watcher:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join()
+        if self._exclusive is not None:
+            self._exclusive.release()
 
     def __enter__(self) -> Watcher:
         self.start()
@@ -324,12 +339,10 @@ class Watcher:
             others = [p for p in gone if p not in root_paths]
             missing = self.indexer.mark_gone(others)
             if missing:
-                where = others[0] if len(others) == 1 else os.path.commonpath(others)
-                self._report(f"deleted {where}", IndexReport(missing=missing))
+                self._report(f"deleted {_describe(others)}", IndexReport(missing=missing))
         if ready:
-            where = os.path.commonpath(ready) if len(ready) > 1 else ready[0]
-            self._report(f"changed {where}", self.indexer.index_files(ready,
-                                                                     cancel=self._cancel))
+            self._report(f"changed {_describe(ready)}", self.indexer.index_files(
+                ready, cancel=self._cancel))
         for folder in dirs:
             root = self._root_of(folder)
             if root is not None and os.path.isdir(folder):

@@ -97,3 +97,28 @@ class IngestLock:
                     self._fh = None
         finally:
             self._thread_lock.release()
+
+
+class ExclusiveFile:
+    """A lock held for as long as something runs (one watcher per library), never waited for."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        """True if now held; False if another process or object holds it."""
+        if self._fh is not None:
+            return True
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        if not _try_lock(fh):
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            _unlock(self._fh)
+            self._fh.close()
+            self._fh = None
