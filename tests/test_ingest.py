@@ -712,3 +712,15 @@ def test_text_from_phones_is_searchable_with_or_without_accents(lib: Library,
     assert [Path(str(r["path"])).name for r in lib.text_search("creme brulee")] == [
         "dessert.jpg"]
     assert [Path(str(r["path"])).name for r in lib.text_search("京都の寺")] == ["kyoto.jpg"]
+
+
+def test_a_link_into_another_photo_folder_is_not_followed(lib: Library, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    make_album(first, 1)
+    make_album(second / "trips", 2, start=5)
+    (first / "trips").symlink_to(second / "trips")
+    lib.add_root(first)
+    lib.add_root(second)
+    lib.index()
+    assert sorted(str(r["folder"]) for r in rows(lib, "SELECT folder FROM photos")) == [
+        str(first), str(second / "trips"), str(second / "trips")]

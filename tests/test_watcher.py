@@ -291,3 +291,21 @@ def test_one_watcher_per_library(lib: Library, photo_dir: Path) -> None:
         lib.watcher(settle=SETTLE).start()
     with lib.watcher(settle=SETTLE) as again:  # free once the first one stopped
         settle(again)
+
+
+def test_a_linked_folder_outside_the_library_is_watched_too(lib: Library, photo_dir: Path,
+                                                            tmp_path: Path) -> None:
+    backup = tmp_path / "phone-backup"
+    backup.mkdir()
+    ig.write_jpeg(backup / "old.jpg", seed=1)
+    (photo_dir / "phone").symlink_to(backup)
+    lib.add_root(photo_dir)
+    with lib.watcher(settle=SETTLE, poll=0.05) as watcher:
+        settle(watcher)
+        assert list(paths(lib)) == [str(photo_dir / "phone" / "old.jpg")]
+        ig.write_jpeg(backup / "new.jpg", seed=2)  # written through the real path
+        settle(watcher)
+        (backup / "old.jpg").unlink()
+        settle(watcher)
+    assert list(paths(lib)) == [str(photo_dir / "phone" / "new.jpg")]
+    assert list(paths(lib, "missing")) == [str(photo_dir / "phone" / "old.jpg")]

@@ -193,6 +193,8 @@ class Indexer:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.lock = lock
+        # Per root: folder links followed out of it (link path -> real target), as last seen.
+        self.links: dict[int, dict[str, str]] = {}
         # Called (outside any transaction) with content hashes no photo refers to any more.
         self.on_released = on_released
         self._budget = ByteBudget(IN_FLIGHT_BYTES)
@@ -311,8 +313,11 @@ class Indexer:
         gone: list[int] = []
         stale_errors: list[str] = []
         visited: set[str] = set()
+        links: dict[str, str] = {}
+        others = [r.path for r in self.roots() if r.id != root.id]
         for directory, entries in scan.walk(folder, SUPPORTED_EXTENSIONS, problems.append,
-                                            root=root.path,
+                                            root=root.path, other_roots=others,
+                                            on_link=links.__setitem__,
                                             should_stop=lambda: cancel.cancelled):
             visited.add(directory)
             report.seen += len(entries)
@@ -343,6 +348,10 @@ class Indexer:
             stale_errors += [p for p in bad if os.path.dirname(p) == directory and p not in seen]
         if cancel.cancelled:
             return []
+        # Remember the links followed below this folder, for the watcher to watch their targets.
+        known_links = {link: target for link, target in self.links.get(root.id, {}).items()
+                       if not _under(link, folder)}
+        self.links[root.id] = {**known_links, **links}
         # Folders the library knows that the walk did not reach: deleted or renamed (their
         # photos are missing until a move is recognised), or unreadable (kept as they are).
         unreadable = [p.path for p in problems if p.reason.startswith("cannot read folder")]

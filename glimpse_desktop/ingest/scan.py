@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 # Folders that hold no photos of the person's own: caches, trash, NAS metadata, VCS.
@@ -66,6 +66,8 @@ def walk(
     on_problem: Callable[[ScanProblem], None],
     *,
     root: str | None = None,
+    other_roots: Sequence[str] = (),
+    on_link: Callable[[str, str], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[tuple[str, list[FileEntry]]]:
     """Yield each readable folder below ``top`` (itself included) with its supported files.
@@ -73,9 +75,12 @@ def walk(
 
     Folder symlinks that lead out of ``root`` (the photo folder ``top`` belongs to) are
     followed, once each; links to folders inside it are not, so every photo is known by its
-    real path (the one the watcher reports), never twice.
+    real path (the one the watcher reports), never twice. Links into ``other_roots`` (other
+    photo folders of the library) are not followed either. ``on_link(link, target)`` hears of
+    every link that is followed, so the watcher can watch its target too.
     """
     real_root = os.path.realpath(root or top)
+    elsewhere = [os.path.realpath(r) for r in other_roots]
     try:
         top_stat = os.stat(top)
     except OSError as exc:
@@ -132,8 +137,10 @@ def walk(
                         on_problem(ScanProblem(printable(entry.path),
                                                "symbolic link loop: skipped"))
                         continue
-                    if _inside(target, real_root):
-                        continue  # a shortcut to a folder the walk reaches anyway
+                    if _inside(target, real_root) or any(_inside(target, r) for r in elsewhere):
+                        continue  # a shortcut to a folder that is scanned anyway
+                    if on_link is not None:
+                        on_link(entry.path, target)
                 key = (st.st_dev, st.st_ino)
                 if key in seen_dirs:
                     if entry.is_symlink():

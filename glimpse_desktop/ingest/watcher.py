@@ -70,14 +70,36 @@ def _identity(path: str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+@dataclass(frozen=True)
+class _Event:
+    event_type: str
+    is_directory: bool
+    src_path: str
+    dest_path: str = ""
+
+
 class _Handler(FileSystemEventHandler):
-    def __init__(self, sink: queue.Queue[FileSystemEvent]) -> None:
+    """Forwards watchdog's events; for a linked folder, with paths as the library knows them
+    (under the link, not under the link's target)."""
+
+    def __init__(self, sink: queue.Queue[_Event], translate: tuple[str, str] | None = None
+                 ) -> None:
         self.sink = sink
+        self.translate = translate
+
+    def _path(self, raw: bytes | str) -> str:
+        path = os.fsdecode(raw)
+        if self.translate is not None and path:
+            target, link = self.translate
+            if path == target or path.startswith(target + os.sep):
+                return link + path[len(target):]
+        return path
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        self.sink.put(event)
+        self.sink.put(_Event(event.event_type, event.is_directory, self._path(event.src_path),
+                             self._path(getattr(event, "dest_path", "") or "")))
 
 
 class Watcher:
@@ -104,7 +126,8 @@ class Watcher:
         self.on_report = on_report
         self._exclusive = exclusive
         self.stats = WatchStats()
-        self._events: queue.Queue[FileSystemEvent] = queue.Queue()
+        self._events: queue.Queue[_Event] = queue.Queue()
+        self._link_watches: dict[tuple[str, str], ObservedWatch] = {}
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._watches: dict[str, ObservedWatch] = {}
         self._roots: list[Root] = []
@@ -251,8 +274,7 @@ class Watcher:
                 return
             self._idle.clear()
             self.stats.events += 1
-            src = os.fsdecode(ev.src_path)
-            dest = os.fsdecode(ev.dest_path) if getattr(ev, "dest_path", "") else ""
+            src, dest = ev.src_path, ev.dest_path
             root = self._root_of(dest or src)
             # A folder's own "modified" (a file appeared in it) says nothing new; counting it
             # would widen the rescan after a burst to that folder's parent.
@@ -405,11 +427,33 @@ class Watcher:
                 self._report(f"offline {root.path}", self.indexer.scan([(root, root.path)],
                                                                        cancel=self._cancel))
 
+    def _watch_links(self) -> None:
+        """Watch the targets of folder links followed out of the roots (inotify does not follow
+        links), translating their events to the paths under the link."""
+        if self._observer is None:
+            return
+        wanted = {(target, link) for root in self._roots if root.path in self._watches
+                  for link, target in self.indexer.links.get(root.id, {}).items()
+                  if os.path.isdir(target)}
+        for key in [k for k in self._link_watches if k not in wanted]:
+            try:
+                self._observer.unschedule(self._link_watches.pop(key))
+            except (KeyError, OSError):
+                pass
+        for target, link in wanted - set(self._link_watches):
+            try:
+                self._link_watches[(target, link)] = self._observer.schedule(
+                    _Handler(self._events, translate=(target, link)), target, recursive=True)
+            except OSError as exc:
+                self.problems.append(f"cannot watch {target} (linked as {link}): "
+                                     f"{exc.strerror or exc}")
+
     def _report(self, why: str, report: IndexReport) -> None:
         self.stats.indexed += report.new + report.updated
         self.stats.moved += report.moved
         self.stats.missing += report.missing
         self.stats.errors += report.errors
         self.stats.batches.append(report)
+        self._watch_links()  # a scan may have found (or lost) folder links
         if self.on_report is not None:
             self.on_report(why, report)
