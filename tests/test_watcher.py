@@ -6,7 +6,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,14 @@ def watched(lib: Library, photo_dir: Path) -> Iterator[Watcher]:
         yield watcher
     finally:
         watcher.stop()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll until check() holds (a health check or a watch event is on its way)."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return check()
 
 
 def settle(watcher: Watcher, timeout: float = 30.0) -> None:
@@ -174,21 +182,12 @@ def test_drive_unplugged_while_watching(lib: Library, tmp_path: Path) -> None:
     with lib.watcher(settle=SETTLE, poll=0.05, health_interval=0.2) as watcher:
         settle(watcher)
         drive.rename(tmp_path / "gone")
-        deadline = time.monotonic() + 10
-        while lib.status()["offline"] != 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert lib.status()["offline"] == 1 and lib.status()["missing"] == 0
+        assert eventually(lambda: lib.status()["offline"] == 1) and lib.status()["missing"] == 0
         (tmp_path / "gone").rename(drive)
-        deadline = time.monotonic() + 10
-        while lib.status()["photos"] != 1 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert lib.status()["photos"] == 1
+        assert eventually(lambda: lib.status()["photos"] == 1)
         # Back online means watched again.
         ig.write_jpeg(drive / "b.jpg", seed=3)
-        deadline = time.monotonic() + 10
-        while lib.status()["photos"] != 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert lib.status()["photos"] == 2
+        assert eventually(lambda: lib.status()["photos"] == 2)
 
 
 def test_catch_up_on_start(lib: Library, photo_dir: Path) -> None:
@@ -232,15 +231,9 @@ def test_a_drive_mounted_again_is_watched_again(lib: Library, tmp_path: Path) ->
         drive.mkdir()
         shutil.copy(tmp_path / "old-mount" / "a.jpg", drive / "a.jpg")
         ig.write_jpeg(drive / "b.jpg", seed=2)
-        deadline = time.monotonic() + 10
-        while lib.status()["photos"] != 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert lib.status()["photos"] == 2
+        assert eventually(lambda: lib.status()["photos"] == 2)
         ig.write_jpeg(drive / "c.jpg", seed=3)  # seen live: the new folder is watched
-        deadline = time.monotonic() + 10
-        while lib.status()["photos"] != 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert lib.status()["photos"] == 3
+        assert eventually(lambda: lib.status()["photos"] == 3)
 
 
 def test_after_a_large_burst_only_the_touched_folder_is_rescanned(

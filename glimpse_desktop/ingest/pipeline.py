@@ -223,12 +223,18 @@ class Indexer:
         cancel: CancelToken | None = None,
     ) -> IndexReport:
         """Scan folders (each a root or a folder inside one) and ingest what changed."""
+        return self._job(lambda meter, token: self._scan(targets, meter, token),
+                         progress, cancel)
+
+    def _job(self, work: Callable[[ProgressMeter, CancelToken], IndexReport],
+             progress: ProgressCallback | None, cancel: CancelToken | None) -> IndexReport:
+        """Run an ingestion job: one at a time per library, timed, cancellable, reported."""
         cancel = cancel or CancelToken()
         meter = ProgressMeter("index", progress)
         started = time.monotonic()
         try:
             with self._exclusive(meter, cancel):
-                report = self._scan(targets, meter, cancel)
+                report = work(meter, cancel)
         except Cancelled:
             report = IndexReport()
         report.cancelled = cancel.cancelled
@@ -394,18 +400,8 @@ class Indexer:
         cancel: CancelToken | None = None,
     ) -> IndexReport:
         """Ingest these files if they are new or changed (the watcher's entry point)."""
-        cancel = cancel or CancelToken()
-        meter = ProgressMeter("index", progress)
-        started = time.monotonic()
-        try:
-            with self._exclusive(meter, cancel):
-                report = self._index_files(paths, meter, cancel)
-        except Cancelled:
-            report = IndexReport()
-        report.cancelled = cancel.cancelled
-        report.seconds = time.monotonic() - started
-        meter.finish()
-        return report
+        return self._job(lambda meter, token: self._index_files(paths, meter, token),
+                         progress, cancel)
 
     def _index_files(self, paths: Iterable[str], meter: ProgressMeter,
                      cancel: CancelToken) -> IndexReport:
