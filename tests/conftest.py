@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ def photo_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "Pictures"
     folder.mkdir()
     return folder
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait on a condition with a timeout (a watcher event or another process is on its way)."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return check()
 
 
 def assert_consistent(library: Library) -> None:

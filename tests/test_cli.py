@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from glimpse_desktop import cli
 from glimpse_desktop.library.db import connect
 from tests import imagegen as ig
+from tests.conftest import eventually
 
 
 def run(capsys: pytest.CaptureFixture[str], library: Path, *args: str) -> tuple[int, str, str]:
@@ -99,6 +99,20 @@ def test_clear_errors_not_tracebacks(capsys: pytest.CaptureFixture[str], tmp_pat
     assert code == 1 and "newer version of Glimpse" in err
 
 
+def count_photos(library: Path) -> int:
+    """Photos in a library another process is writing (0 while it is still being created)."""
+    try:
+        conn = connect(library)
+    except Exception:
+        return 0
+    try:
+        return int(conn.one("SELECT count(*) FROM photos"))
+    except Exception:
+        return 0
+    finally:
+        conn.close()
+
+
 def _glimpse(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "glimpse_desktop", *args], text=True,
@@ -113,16 +127,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path, photo_dir: Pat
                            "add", str(photo_dir)], capture_output=True).returncode == 0
     proc = _glimpse("--library", str(lib), "index")
     # Wait until some photos are committed, then press Ctrl-C.
-    deadline = time.monotonic() + 60
-    done = 0
-    while time.monotonic() < deadline and done == 0:
-        time.sleep(0.2)
-        try:
-            conn = connect(lib)
-            done = int(conn.one("SELECT count(*) FROM photos"))
-            conn.close()
-        except Exception:
-            done = 0
+    assert eventually(lambda: count_photos(lib) > 0, timeout=60)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -151,21 +156,16 @@ def test_watch_command_runs_and_stops(tmp_path: Path, photo_dir: Path) -> None:
                     str(photo_dir)], check=True, capture_output=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = _glimpse("--library", str(lib), "watch", "--settle", "0.2", "--json", env=env)
-    time.sleep(2.0)
-    ig.write_jpeg(photo_dir / "new.jpg")
-    deadline = time.monotonic() + 30
-    found = 0
-    while time.monotonic() < deadline and not found:
-        time.sleep(0.2)
-        conn = connect(lib)
-        found = int(conn.one("SELECT count(*) FROM photos"))
-        conn.close()
+    ig.write_jpeg(photo_dir / "first.jpg")  # found by the watcher's catch-up or live
+    assert eventually(lambda: count_photos(lib) == 1, timeout=30)
+    ig.write_jpeg(photo_dir / "second.jpg", seed=2)  # the watcher is up: seen live
+    found = eventually(lambda: count_photos(lib) == 2, timeout=30)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert found == 1
+    assert found
     assert proc.returncode == 0, err
     events = [json.loads(line) for line in out.splitlines() if line.strip()]
-    assert any(e["new"] == 1 for e in events)
+    assert sum(e["new"] for e in events) == 2
 
 
 def test_mistakes_people_make(capsys: pytest.CaptureFixture[str], tmp_path: Path,

@@ -539,7 +539,6 @@ def test_a_folder_added_through_a_symlink_is_the_same_folder(lib: Library, photo
 
 def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
     import threading
-    import time
 
     from glimpse_desktop.ingest.pipeline import ByteBudget
 
@@ -548,8 +547,8 @@ def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
     got: list[int] = []
     waiter = threading.Thread(target=lambda: got.append(budget.acquire(60)))
     waiter.start()
-    time.sleep(0.2)
-    assert got == []  # 60 + 60 > 100: waits
+    waiter.join(0.3)
+    assert waiter.is_alive() and got == []  # 60 + 60 > 100: waits
     budget.release(first)
     waiter.join(5)
     assert got == [60]

@@ -6,7 +6,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from glimpse_desktop.core import Library
 from glimpse_desktop.ingest.watcher import Watcher
 from tests import imagegen as ig
-from tests.conftest import assert_consistent
+from tests.conftest import assert_consistent, eventually
 
 SETTLE = 0.3
 
@@ -29,14 +29,6 @@ def watched(lib: Library, photo_dir: Path) -> Iterator[Watcher]:
         yield watcher
     finally:
         watcher.stop()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll until check() holds (a health check or a watch event is on its way)."""
-    deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return check()
 
 
 def settle(watcher: Watcher, timeout: float = 30.0) -> None:
