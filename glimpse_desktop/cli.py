@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -21,15 +22,21 @@ from glimpse_desktop.core.library import (
     ERROR_STAGES,
     AlreadyInLibraryError,
     DecodeError,
+    DownloadError,
     IndexReport,
     Library,
     LibraryError,
     LibraryPaths,
+    ModelError,
+    QueryError,
+    Registry,
+    SearchResult,
     StorageError,
     doctor,
+    model_list,
 )
 from glimpse_desktop.core.paths import ENV_LIBRARY
-from glimpse_desktop.progress import CancelToken, Progress
+from glimpse_desktop.progress import Cancelled, CancelToken, Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -197,6 +204,12 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         _print_json(asdict(report))
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
+        if report.embedded or report.embed_errors:
+            print(f"  embedded {report.embedded} earlier photos for search"
+                  + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
+        search = lib.semantic.status()
+        if not search["installed"]:
+            print(f"  search by content is off: {search['how_to_get']}", file=sys.stderr)
         for line in report.offline_roots:
             print(f"  offline: {line}")
         if report.errors:
@@ -344,6 +357,151 @@ def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _show_notices(notices: Sequence[str]) -> None:
+    for notice in notices:
+        print(f"glimpse: {notice}", file=sys.stderr)
+
+
+def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
+    if args.json:
+        _print_json({"model": result.model, "semantic": result.semantic,
+                     "notices": result.notices, "cut": result.cut,
+                     "results": [h.as_dict() for h in result.hits]})
+        return EXIT_OK
+    _show_notices(result.notices)
+    if not result.hits:
+        print("No photos match." + (f" ({result.cut} weaker candidates were below the cut-off;"
+                                    " --min-score 0 shows them.)" if result.cut else ""),
+              file=sys.stderr)
+    for h in result.hits:
+        mark = "" if h.status == "ok" else f" [{h.status}]"
+        why = " text" if h.text else ""
+        print(f"{h.photo_id:>7}  {h.score * 100:5.1f}%{why:<5}  {h.path}{mark}")
+    return EXIT_OK
+
+
+def cmd_search(lib: Library, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    if not query.strip() and not args.like:
+        raise LibraryError('say what to find, e.g. `glimpse search "kids building a '
+                           'sandcastle"`')
+    try:
+        result = lib.search(query, limit=args.limit, like=args.like or (),
+                            like_weight=args.weight, min_score=args.min_score)
+    except QueryError as exc:
+        raise LibraryError(f"cannot search for that: {exc}") from exc
+    return _print_hits(result, args)
+
+
+def cmd_similar(lib: Library, args: argparse.Namespace) -> int:
+    try:
+        result = lib.similar(args.photo, limit=args.limit, min_score=args.min_score,
+                             query=" ".join(args.filters))
+    except QueryError as exc:
+        raise LibraryError(str(exc)) from exc
+    return _print_hits(result, args)
+
+
+def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
+    tags = [t for t in (args.tags or "").split(",") if t.strip()]
+    vocabs = [v.strip() for v in (args.vocab or "").split(",") if v.strip()]
+    token = CancelToken()
+    bar = ProgressBar(quiet=args.quiet)
+    with _Interrupt(token):
+        try:
+            report = lib.tag(tags, vocabularies=vocabs, threshold=args.threshold, top=args.top,
+                             progress=bar, cancel=token)
+        finally:
+            bar.close()
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        print(f"Tagged {report.tagged} of {report.photos} photos.")
+        for tag, n in sorted(report.tags.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  {n:>7}  {tag}")
+        if report.photos:
+            print("New photos get the same tags as `glimpse index` reads them; "
+                  "search them with tag:NAME.")
+    return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+
+
+def _registry(lib: Library | None, args: argparse.Namespace) -> Registry:
+    return lib.models if lib is not None else Registry(LibraryPaths.resolve(args.library).models)
+
+
+def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
+    action = args.action
+    registry = _registry(lib, args)
+    if action == "list":
+        rows = lib.model_list() if lib is not None else model_list(registry, None, None)
+        if args.json:
+            _print_json({"model_dir": str(registry.model_dir), "models": rows})
+            return EXIT_OK
+        for r in rows:
+            state = "installed" if r["installed"] else "not installed"
+            flags = [f for f, on in (("default", r["default"]), ("in use", r["active"]),
+                                     ("switching to", r["target"])) if on]
+            size = f", {r['size'] / 1e6:.0f} MB" if r["size"] else ""
+            print(f"{r['id']:<20} {r['name']} — {state}{size}"
+                  + (f" [{', '.join(flags)}]" if flags else ""))
+            if r["summary"]:
+                print(f"{'':<20} {r['summary']}")
+            print(f"{'':<20} licence: {r['licence']}")
+        print(f"Model folder: {registry.model_dir}")
+        return EXIT_OK
+    if not args.model:
+        raise LibraryError(f"`glimpse models {action}` needs a model id (see `glimpse models "
+                           "list`)")
+    model_id = args.model
+    if action == "remove":
+        removed = lib.remove_model(model_id) if lib is not None else registry.remove(model_id)
+        print(f"Removed {model_id}." if removed else f"{model_id} was not installed.")
+        return EXIT_OK
+    if action == "use":
+        if lib is None:
+            raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
+        if registry.installed(model_id) is None:
+            raise LibraryError(registry.how_to_get(model_id))
+        status = lib.use_model(model_id)
+        if status["active"] == model_id:
+            print(f"Search uses {model_id}.")
+        else:
+            print(f"Chose {model_id}: run `glimpse index` to embed the photos with it "
+                  f"({status['backlog']} to do); search keeps using {status['active']} "
+                  "until then.")
+        return EXIT_OK
+    entry = registry.entry(model_id)
+    token = CancelToken()
+    bar = ProgressBar()
+    print(f"{entry.name}: licence {entry.licence}"
+          + (f" ({entry.licence_url})" if entry.licence_url else ""), file=sys.stderr)
+    with _Interrupt(token):
+        try:
+            if action == "download":
+                installed = (lib.download_model(model_id, progress=bar, cancel=token)
+                             if lib is not None else
+                             registry.download(model_id, progress=bar, cancel=token))
+            else:  # add
+                if not args.file:
+                    raise LibraryError(f"`glimpse models add {model_id} FILE`: which file?")
+                installed = (lib.add_model(model_id, args.file, progress=bar, cancel=token)
+                             if lib is not None else
+                             registry.add(model_id, Path(args.file), progress=bar,
+                                          cancel=token))
+        except Cancelled:
+            print("Interrupted: run the same command again to resume.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except (DownloadError, ModelError) as exc:
+            raise LibraryError(str(exc)) from exc
+        finally:
+            bar.close()
+    print(f"Installed {model_id} ({installed.size / 1e6:.0f} MB, sha256 {installed.sha256}) "
+          f"in {installed.folder}.")
+    if lib is not None and lib.semantic.status()["backlog"]:
+        print("Run `glimpse index` to embed your photos with it.")
+    return EXIT_OK
+
+
 def cmd_thumbnail(lib: Library, args: argparse.Namespace) -> int:
     try:
         path = lib.thumbnail(args.photo, "preview" if args.preview else "grid")
@@ -423,6 +581,42 @@ def build_parser() -> argparse.ArgumentParser:
                    help='words to find (quoted or not); -word excludes (inside quotes, or '
                         'after "--"); \'"two words"\' is a phrase')
     p.add_argument("--limit", type=int, default=50)
+    p = verb("search", cmd_search,
+             "find photos by what is in them, in plain words, with filters "
+             "(after:2021-06 before:2022 camera:iphone tag:beach type:png folder:NAME -word)")
+    p.add_argument("query", metavar="QUERY", nargs="*",
+                   help='e.g. "red car in the snow after:2021"; "beach + sunset - people" '
+                        "adds and subtracts ideas; 2:sunset weighs a term twice")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--like", action="append", metavar="PHOTO",
+                   help="also look like this photo (id or path; repeatable)")
+    p.add_argument("--weight", type=float, default=0.5, metavar="W",
+                   help="share of --like photos against the words, 0..1 (default 0.5)")
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="cut-off, 0..1 (default 0.5: the words describe the photo better "
+                        "than a neutral description does); 0 shows everything ranked")
+    p = verb("similar", cmd_similar, "photos that look like the given one")
+    p.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    p.add_argument("filters", nargs="*", metavar="FILTER",
+                   help="filters as in search, e.g. after:2020 camera:canon")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="minimum similarity, 0..1 (default 0.8)")
+    p = verb("tag", cmd_tag, "tag photos by what CLIP sees, from your own words or built-in "
+             "vocabularies (scenes, mood, composition)")
+    p.add_argument("--tags", metavar="LIST", help='comma-separated, e.g. "beach,mountain,city"')
+    p.add_argument("--vocab", metavar="LIST",
+                   help="built-in vocabularies to use: scenes, mood, composition")
+    p.add_argument("--threshold", type=float, default=0.3, metavar="P",
+                   help="minimum confidence, 0..1 (default 0.3)")
+    p.add_argument("--top", type=int, default=3, metavar="K",
+                   help="at most K tags per photo and list (default 3)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("models", cmd_models,  # runs without a library too
+             "CLIP models: list, download ID, add ID FILE (no internet), remove ID, use ID")
+    p.add_argument("action", choices=("list", "download", "add", "remove", "use"))
+    p.add_argument("model", nargs="?", metavar="ID")
+    p.add_argument("file", nargs="?", metavar="FILE", help="for add: the weights file")
     p = verb("thumbnail", cmd_thumbnail, "path of a photo's cached thumbnail (made if missing)")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
     p.add_argument("--preview", action="store_true", help="the large (1280 px) preview instead")
@@ -435,16 +629,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
-        if getattr(args, "command", None) != "text-search":
+        if getattr(args, "command", None) not in ("text-search", "search", "similar"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         # `glimpse text-search beach -night`: an excluded word is not an option.
-        args.query = [*args.query, *extra]
+        if args.command == "similar":
+            args.filters = [*args.filters, *extra]
+        else:
+            args.query = [*args.query, *extra]
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
     try:
         if args.command == "doctor":
             return cmd_doctor(None, args)
+        if args.command == "models":
+            # Models belong to the person, not to a library: no library needed.
+            paths = LibraryPaths.resolve(args.library)
+            if not paths.library.exists():
+                return cmd_models(None, args)
         # Only `add` creates a library: a mistyped --library path must not quietly become a
         # new, empty one.
         lib = Library.open(args.library, create=args.command == "add")
@@ -454,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(lib, args)
         return code
-    except LibraryError as exc:
+    except (LibraryError, ModelError) as exc:
         print(f"glimpse: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except StorageError as exc:

@@ -16,6 +16,12 @@ os.environ.pop("GLIMPSE_LIBRARY", None)
 os.environ.pop("GLIMPSE_CACHE_DIR", None)
 
 
+@pytest.fixture(autouse=True)
+def _own_model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Models go to a folder of the test's own: never the developer's downloads."""
+    monkeypatch.setenv("GLIMPSE_MODEL_DIR", str(tmp_path / "models"))
+
+
 @pytest.fixture
 def library_path(tmp_path: Path) -> Path:
     return tmp_path / "lib" / "library.sqlite3"

@@ -13,6 +13,7 @@ import pytest
 
 from glimpse_desktop import cli
 from glimpse_desktop.library.db import connect
+from glimpse_desktop.library.migrations import LATEST_VERSION
 from tests import imagegen as ig
 from tests.conftest import eventually
 
@@ -257,7 +258,7 @@ def test_doctor_on_a_broken_library_and_excluded_words(capsys: pytest.CaptureFix
     assert isinstance(hits, list) and [Path(h["path"]).name for h in hits] == ["beach-day.jpg"]
     with pytest.raises(SystemExit):
         cli.main(["--library", str(library), "status", "--bogus"])
-    assert run_json(capsys, library, "doctor")["library_schema"] == 1  # type: ignore[index]
+    assert run_json(capsys, library, "doctor")["library_schema"] == LATEST_VERSION  # type: ignore[index]
 
 
 def test_only_excluded_words_is_a_clear_error(capsys: pytest.CaptureFixture[str],

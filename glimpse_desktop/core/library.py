@@ -6,11 +6,14 @@ thumbnail cache and the ingestion pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import platform
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +21,25 @@ import PIL
 import pillow_heif
 
 from glimpse_desktop import __version__
+from glimpse_desktop.core import search
 from glimpse_desktop.core.paths import LibraryPaths
+from glimpse_desktop.core.query import QueryError
+from glimpse_desktop.core.search import SearchResult
+from glimpse_desktop.core.semantic import Semantic, get_setting, set_setting
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
+from glimpse_desktop.ingest.embeddings import EmbedReport
 from glimpse_desktop.ingest.pipeline import (
     MAX_FILE_BYTES,
     Indexer,
     IndexReport,
     Root,
+    Stage,
     hash_content,
 )
 from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.ingest.watcher import Watcher
-from glimpse_desktop.library import fts, photos
+from glimpse_desktop.library import fts, photos, vectors
 from glimpse_desktop.library.db import (
     Connection,
     LibraryError,
@@ -44,12 +53,20 @@ from glimpse_desktop.library.db import (
 from glimpse_desktop.library.lock import ExclusiveFile, IngestLock
 from glimpse_desktop.library.migrations import current_version, migrate
 from glimpse_desktop.ml import devices
-from glimpse_desktop.progress import CancelToken, ProgressCallback
+from glimpse_desktop.ml.download import DownloadError
+from glimpse_desktop.ml.registry import Installed, ModelError, Registry, model_list
+from glimpse_desktop.organize import tags as tagging
+from glimpse_desktop.organize.tags import TagReport
+from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
-__all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "IndexReport", "Library",
-           "LibraryError", "LibraryFullError", "LibraryPaths", "NoLibraryError", "StorageError",
-           "doctor"]
+__all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "DownloadError", "EmbedReport",
+           "IndexReport", "Library", "LibraryError", "LibraryFullError", "LibraryPaths",
+           "ModelError", "NoLibraryError", "QueryError", "Registry", "SearchResult",
+           "StorageError", "doctor", "model_list"]
+
+
+TAGS_SEQ_KEY = "tags.seq"
 
 
 class AlreadyInLibraryError(LibraryError):
@@ -63,7 +80,7 @@ class NoLibraryError(LibraryError):
 # Stages whose errors mean "this file could not be read or saved"; `metadata` holds warnings
 # about single fields of photos that were read fine. Later stages (clip, faces) add theirs.
 WARNING_STAGES = ("metadata",)
-ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", *WARNING_STAGES)
+ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", *WARNING_STAGES)
 
 
 def _folder_path(folder: str | os.PathLike[str]) -> str:
@@ -101,6 +118,10 @@ class Library:
                                workers=workers,
                                lock=IngestLock(f"{paths.library}.ingest.lock"),
                                on_released=self._forget_thumbnails)
+        self.semantic = Semantic(reader=self.reader, writer=self.writer,
+                                 models_dir=paths.models, cache_dir=paths.cache)
+        self.models = self.semantic.registry
+        self._refresh_stages(at_once=True)
 
     @classmethod
     def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:
@@ -248,7 +269,164 @@ class Library:
                     raise LibraryError(f"{path} is not inside a folder of this library; "
                                        f"add it first with `glimpse add {folder}`")
                 targets.append((root, path))
-        return self.indexer.scan(targets, progress=progress, cancel=cancel)
+        report = self.indexer.scan(targets, progress=progress, cancel=cancel)
+        if not report.cancelled and self.models.installed(self.semantic.target()) is not None:
+            embedded = self.embed(progress=progress, cancel=cancel)
+            report.embedded, report.embed_errors = embedded.embedded, embedded.errors
+            report.cancelled = embedded.cancelled
+            if not report.cancelled:
+                tagged = self._tag_new(progress, cancel)
+                report.cancelled = bool(tagged and tagged.cancelled)
+        return report
+
+    def embed(self, *, progress: ProgressCallback | None = None,
+              cancel: CancelToken | None = None) -> EmbedReport:
+        """Embed every photo that has no embedding of its current content in the chosen
+        model's space (new model, model switch, photos read before the model was there);
+        search moves to the chosen model once it is complete. Without the model installed
+        it does nothing (``remaining`` is -1)."""
+        cancel = cancel or CancelToken()
+        meter = ProgressMeter("embed", progress)
+        lock = self.indexer.lock
+        try:
+            with (lock.hold(cancel, lambda: meter.start_phase(
+                    "waiting for another Glimpse that is indexing this library", None))
+                  if lock is not None else contextlib.nullcontext()):
+                report = self.semantic.embed(meter=meter, cancel=cancel,
+                                             workers=self.indexer.workers)
+        except Cancelled:
+            report = EmbedReport(cancelled=True)
+        meter.finish()
+        return report
+
+    # ------------------------------------------------------------------ models and search
+
+    def _refresh_stages(self, *, at_once: bool = False) -> None:
+        stages: list[Stage] = [ThumbnailStage(self.thumbnails)]
+        clip = self.semantic.stage()
+        if clip is not None:
+            stages.append(clip)
+        self.indexer.set_stages(stages, at_once=at_once)
+
+    def download_model(self, model_id: str, *, progress: ProgressCallback | None = None,
+                       cancel: CancelToken | None = None) -> Installed:
+        """Download, verify and install a model's weights (resumable)."""
+        installed = self.models.download(model_id, progress=progress, cancel=cancel)
+        self._refresh_stages()
+        return installed
+
+    def add_model(self, model_id: str, source: str | os.PathLike[str], *,
+                  progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None) -> Installed:
+        """Install a model from a local file (machines without internet)."""
+        installed = self.models.add(model_id, Path(source), progress=progress, cancel=cancel)
+        self._refresh_stages()
+        return installed
+
+    def remove_model(self, model_id: str) -> bool:
+        """Delete a model's weights (its embeddings stay in the library)."""
+        self.semantic.forget(model_id)
+        removed = self.models.remove(model_id)
+        self._refresh_stages()
+        return removed
+
+    def use_model(self, model_id: str) -> dict[str, Any]:
+        """Choose the CLIP model; photos are re-embedded by the next `index`/`embed` (and the
+        watcher), and search keeps the old vectors until the new ones are complete."""
+        self.semantic.use(model_id)
+        self._refresh_stages()
+        return self.semantic.status()
+
+    def model_list(self) -> list[dict[str, Any]]:
+        status = self.semantic.status()
+        return model_list(self.models, status["active"], status["target"])
+
+    def search(self, query: str, *, limit: int = 50, like: Sequence[int | str] = (),
+               like_weight: float = 0.5, min_score: float | None = None) -> SearchResult:
+        """Hybrid natural-language search (see core/search.py for scores and the cut-off)."""
+        like_ids = [self._photo_id(ref) for ref in like]
+        return search.search(self.semantic, self.reader(), query, limit=limit, like=like_ids,
+                             like_weight=like_weight, min_score=min_score)
+
+    def similar(self, ref: int | str, *, limit: int = 50, min_score: float | None = None,
+                query: str = "") -> SearchResult:
+        """Photos that look like the given one."""
+        return search.similar(self.semantic, self.reader(), self._photo_id(ref), limit=limit,
+                              min_score=min_score, query=query)
+
+    def tag(self, tags: Sequence[str] = (), *, vocabularies: Sequence[str] = (),
+            threshold: float = 0.3, top: int = 3, remember: bool = True,
+            progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+            photo_ids: Sequence[int] | None = None) -> TagReport:
+        """Zero-shot tags for every embedded photo: the person's own ``tags`` and/or built-in
+        ``vocabularies`` (scenes, mood, composition). With ``remember``, `index` tags new
+        photos the same way from then on."""
+        unknown = [v for v in vocabularies if v not in tagging.VOCABULARIES]
+        if unknown:
+            raise LibraryError(f"unknown vocabulary {unknown[0]!r} (built in: "
+                               f"{', '.join(tagging.VOCABULARIES)})")
+        if not tags and not vocabularies:
+            raise LibraryError("give tags (--tags beach,mountain) or a vocabulary "
+                               f"(--vocab {','.join(tagging.VOCABULARIES)})")
+        model_id = self.semantic.active()
+        if model_id is None:
+            raise LibraryError("tags need photo embeddings: "
+                               + (self.semantic.status()["how_to_get"] or
+                                  "run `glimpse index` first"))
+        conn = self.reader()
+        table = vectors.table_for(conn, model_id)
+        assert table is not None
+        vocab = {v: tagging.VOCABULARIES[v] for v in vocabularies}
+        if tags:
+            vocab["custom"] = tagging.custom_vocabulary(tags)
+        if remember:
+            setting = {"vocabularies": {k: (list(tags) if k == "custom" else [])
+                                        for k in vocab},
+                       "threshold": threshold, "top": top}
+            self.writer.call(lambda c: set_setting(c, tagging.VOCAB_KEY, json.dumps(setting)))
+        meter = ProgressMeter("tag", progress)
+        seq = vectors.last_seq(conn)
+        report = tagging.tag_photos(
+            reader=self.reader, writer=self.writer, model_id=model_id, table=table,
+            encode=self.semantic.text_encoder(model_id).encode, vocabularies=vocab,
+            threshold=threshold, top=top, meter=meter, cancel=cancel or CancelToken(),
+            photo_ids=photo_ids)
+        if photo_ids is None and not report.cancelled:
+            self.writer.call(lambda c: set_setting(c, TAGS_SEQ_KEY, str(seq)))
+        meter.finish()
+        return report
+
+    def _tag_new(self, progress: ProgressCallback | None, cancel: CancelToken | None
+                 ) -> TagReport | None:
+        """After indexing: tag newly embedded photos with the remembered tag lists."""
+        conn = self.reader()
+        raw = get_setting(conn, tagging.VOCAB_KEY)
+        model_id = self.semantic.active()
+        if not raw or model_id is None:
+            return None
+        try:
+            setting = json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+        since = int(get_setting(conn, TAGS_SEQ_KEY) or 0)
+        changed, seq = vectors.changes_since(conn, model_id, since, limit=10_000_000)
+        if not changed:
+            return None
+        vocabs = setting.get("vocabularies", {})
+        report = self.tag(vocabs.get("custom", []),
+                          vocabularies=[v for v in vocabs if v != "custom"],
+                          threshold=float(setting.get("threshold", 0.3)),
+                          top=int(setting.get("top", 3)), remember=False,
+                          progress=progress, cancel=cancel, photo_ids=changed)
+        if not report.cancelled:
+            self.writer.call(lambda c: set_setting(c, TAGS_SEQ_KEY, str(seq)))
+        return report
+
+    def _photo_id(self, ref: int | str) -> int:
+        row = photos.get_photo(self.reader(), ref)
+        if row is None:
+            raise LibraryError(f"no photo {ref} in this library")
+        return int(row["id"])
 
     def watcher(self, **kwargs: Any) -> Watcher:
         """A watcher over every root; call start()/stop() (or use it as a context manager)."""

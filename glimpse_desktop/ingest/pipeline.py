@@ -30,6 +30,7 @@ from glimpse_desktop.ingest.decode import (
     UnsupportedError,
     decode,
 )
+from glimpse_desktop.ingest.embeddings import run_batch_stages
 from glimpse_desktop.ingest.metadata import PhotoMeta
 from glimpse_desktop.library import photos
 from glimpse_desktop.library.db import (
@@ -112,6 +113,8 @@ class IndexReport:
     offline: int = 0
     errors: int = 0
     skipped: int = 0
+    embedded: int = 0      # photos read before that were embedded afterwards (CLIP catch-up)
+    embed_errors: int = 0
     cancelled: bool = False
     seconds: float = 0.0
     offline_roots: list[str] = field(default_factory=list)
@@ -198,9 +201,23 @@ class Indexer:
         # Called (outside any transaction) with content hashes no photo refers to any more.
         self.on_released = on_released
         self._budget = ByteBudget(IN_FLIGHT_BYTES)
-        self._want = SizeRequest()
-        for stage in self.stages:
-            self._want = self._want.union(stage.wants())
+        self._next_stages: list[Stage] | None = None
+        self._apply_stages(stages)
+
+    def set_stages(self, stages: Sequence[Stage], *, at_once: bool = False) -> None:
+        """Change the stages (a model was installed or switched). A job that is running keeps
+        the stages it started with; the next job takes these (``at_once``: before any job)."""
+        if at_once:
+            self._apply_stages(stages)
+            self._next_stages = None
+        else:
+            self._next_stages = list(stages)
+
+    def _apply_stages(self, stages: Sequence[Stage]) -> None:
+        want = SizeRequest()
+        for stage in stages:
+            want = want.union(stage.wants())
+        self.stages, self._want = list(stages), want
 
     # ------------------------------------------------------------------ roots
 
@@ -234,6 +251,9 @@ class Indexer:
         started = time.monotonic()
         try:
             with self._exclusive(meter, cancel):
+                if self._next_stages is not None:
+                    self._apply_stages(self._next_stages)
+                    self._next_stages = None
                 report = work(meter, cancel)
         except Cancelled:
             report = IndexReport()
@@ -512,11 +532,20 @@ class Indexer:
         writes: deque[Future[list[str]]] = deque()
         last_flush = time.monotonic()
 
+        def finish(todo: list[Outcome]) -> list[str]:
+            # On the model thread: batched inference (CLIP) for this batch while the workers
+            # decode the next one; then the write, in order.
+            run_batch_stages(self.stages, todo)
+            return self.writer.call(lambda conn: self._write_batch(conn, todo))
+
         def flush() -> None:
             nonlocal batch, last_flush
             if batch:
                 todo, batch = batch, []
-                writes.append(self.writer.submit(lambda conn: self._write_batch(conn, todo)))
+                if batch_stages:
+                    writes.append(post.submit(finish, todo))
+                else:
+                    writes.append(self.writer.submit(lambda conn: self._write_batch(conn, todo)))
             last_flush = time.monotonic()
             # At most two batches wait for the writer: readers slow down rather than pile up.
             while len(writes) > 2 or (writes and writes[0].done()):
@@ -524,7 +553,9 @@ class Indexer:
 
         queue_limit = self.workers * 2
         fatal: str | None = None
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
+        batch_stages = [s for s in self.stages if hasattr(s, "process_batch")]
+        with ThreadPoolExecutor(1, thread_name_prefix="glimpse-model") as post, \
+                ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
             pending: set[Future[Outcome]] = set()
             todo = iter(tasks)
             exhausted = False
@@ -551,9 +582,9 @@ class Indexer:
                 if len(batch) >= self.batch_size or (
                         batch and time.monotonic() - last_flush > self.flush_seconds):
                     flush()
-        flush()
-        while writes:
-            self._released(writes.popleft().result())
+            flush()
+            while writes:
+                self._released(writes.popleft().result())
         if fatal is not None:
             raise LibraryFullError(fatal)
 

@@ -159,12 +159,62 @@ CREATE TABLE embedding_spaces(
 );
 """
 
+_V2 = """
+-- Which photo has an embedding in which model's space, and of which content: a changed file
+-- (new hash) is embedded again; a model switch finds what is left to do with one join.
+CREATE TABLE photo_embeddings(
+    photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id     TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (photo_id, model_id)
+) WITHOUT ROWID;
+CREATE INDEX photo_embeddings_by_model ON photo_embeddings(model_id);
+
+-- Every change to photo_embeddings, in order. The approximate-nearest-neighbour index (a cache
+-- file beside the library) remembers the last seq it has seen and catches up from here, so
+-- it survives restarts, other processes and deleted photos without a rebuild.
+CREATE TABLE embedding_log(
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_id TEXT NOT NULL,
+    photo_id INTEGER NOT NULL
+);
+CREATE INDEX embedding_log_by_model ON embedding_log(model_id, seq);
+CREATE TRIGGER photo_embeddings_ins AFTER INSERT ON photo_embeddings BEGIN
+    INSERT INTO embedding_log(model_id, photo_id) VALUES (new.model_id, new.photo_id);
+END;
+CREATE TRIGGER photo_embeddings_upd AFTER UPDATE ON photo_embeddings BEGIN
+    INSERT INTO embedding_log(model_id, photo_id) VALUES (new.model_id, new.photo_id);
+END;
+-- Also fires for rows removed by ON DELETE CASCADE when a photo is forgotten.
+CREATE TRIGGER photo_embeddings_del AFTER DELETE ON photo_embeddings BEGIN
+    INSERT INTO embedding_log(model_id, photo_id) VALUES (old.model_id, old.photo_id);
+END;
+
+-- Tags: zero-shot CLIP tags (source 'clip:<model>') and, later, tags from other sources.
+CREATE TABLE photo_tags(
+    photo_id   INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag        TEXT NOT NULL,          -- lower case
+    source     TEXT NOT NULL,
+    confidence REAL,
+    vocabulary TEXT,
+    PRIMARY KEY (photo_id, tag, source)
+) WITHOUT ROWID;
+CREATE INDEX photo_tags_by_tag ON photo_tags(tag);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "initial",
         "Photos with metadata, roots and volumes, per-file errors, FTS5 text, embedding spaces.",
         _sql(_V1),
+    ),
+    Migration(
+        2,
+        "embeddings",
+        "Semantic search: which photos are embedded by which model (and of which content), a "
+        "change log the approximate index catches up from, and zero-shot tags.",
+        _sql(_V2),
     ),
 )
 

@@ -7,8 +7,9 @@ table; vectors are keyed by photo id (or face id) and compared by cosine distanc
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Sequence
+
+import numpy as np
 
 from glimpse_desktop.library.db import Connection, now_iso
 
@@ -46,18 +47,21 @@ def ensure_space(conn: Connection, model_id: str, *, kind: str, dim: int) -> str
     return name
 
 
-def put(conn: Connection, table: str, item_id: int, vector: Sequence[float]) -> None:
+def to_blob(vector: Sequence[float] | np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
 
-    blob = struct.pack(f"<{len(vector)}f", *vector)
+
+def put(conn: Connection, table: str, item_id: int, vector: Sequence[float] | np.ndarray
+        ) -> None:
+    blob = to_blob(vector)
     conn.execute(f"DELETE FROM {table} WHERE item_id = ?", (item_id,))
     conn.execute(f"INSERT INTO {table}(item_id, embedding) VALUES (?, ?)", (item_id, blob))
 
 
-def nearest(conn: Connection, table: str, vector: Sequence[float], k: int = 10
+def nearest(conn: Connection, table: str, vector: Sequence[float] | np.ndarray, k: int = 10
             ) -> list[tuple[int, float]]:
-    """The k nearest items by cosine distance, closest first."""
-
-    blob = struct.pack(f"<{len(vector)}f", *vector)
+    """The k nearest items by cosine distance, closest first (exact: brute force)."""
+    blob = to_blob(vector)
     return [
         (int(item), float(dist))
         for item, dist in conn.execute(
@@ -66,3 +70,56 @@ def nearest(conn: Connection, table: str, vector: Sequence[float], k: int = 10
             (blob, k),
         )
     ]
+
+
+def table_for(conn: Connection, model_id: str) -> str | None:
+    """The vec0 table of ``model_id``, or None if nothing was ever embedded with it."""
+    name = conn.one("SELECT table_name FROM embedding_spaces WHERE model_id = ?", (model_id,))
+    return None if name is None else str(name)
+
+
+def store_embedding(conn: Connection, table: str, model_id: str, photo_id: int,
+                    vector: Sequence[float] | np.ndarray) -> None:
+    """Save a photo's embedding and note which content it was computed from (its current
+    hash); the change log entry comes from the photo_embeddings trigger."""
+    put(conn, table, photo_id, vector)
+    conn.execute(
+        "INSERT INTO photo_embeddings(photo_id, model_id, content_hash) "
+        "SELECT id, ?, content_hash FROM photos WHERE id = ? "
+        "ON CONFLICT(photo_id, model_id) DO UPDATE SET content_hash = excluded.content_hash",
+        (model_id, photo_id),
+    )
+
+
+def get_many(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, bytes]:
+    """Raw float32 blobs of the given items (those that have one)."""
+    found: dict[int, bytes] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for item, blob in conn.execute(
+                f"SELECT item_id, embedding FROM {table} WHERE item_id IN ({marks})", chunk):
+            found[int(item)] = bytes(blob)
+    return found
+
+
+def changes_since(conn: Connection, model_id: str, seq: int, limit: int = 50_000
+                  ) -> tuple[list[int], int]:
+    """Photo ids whose embedding changed (added, replaced or removed) after ``seq``, and the
+    newest seq seen."""
+    rows = conn.rows("SELECT seq, photo_id FROM embedding_log WHERE model_id = ? AND seq > ? "
+                     "ORDER BY seq LIMIT ?", (model_id, seq, limit))
+    if not rows:
+        return [], seq
+    return list(dict.fromkeys(int(r["photo_id"]) for r in rows)), int(rows[-1]["seq"])
+
+
+def last_seq(conn: Connection) -> int:
+    return int(conn.one("SELECT coalesce(max(seq), 0) FROM embedding_log"))
+
+
+def drop_orphans(conn: Connection, model_id: str, table: str) -> int:
+    """Remove vectors whose photo is gone (vec0 tables cannot take part in foreign keys)."""
+    conn.execute(f"DELETE FROM {table} WHERE item_id NOT IN "
+                 "(SELECT photo_id FROM photo_embeddings WHERE model_id = ?)", (model_id,))
+    return int(conn.one("SELECT changes()"))

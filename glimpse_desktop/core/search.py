@@ -1,0 +1,312 @@
+"""Hybrid search: CLIP text-to-image similarity fused with the text index, under filters.
+
+Scores and the cut-off (README "How search decides what matches"):
+
+* CLIP part. A photo's similarity to the query is compared with its similarity to a few
+  neutral descriptions ("a photo", "an image", ...). ``p = 1 / (1 + exp(-scale * (s_query -
+  s_neutral)))`` with CLIP's own logit scale (100) is the probability, in CLIP's terms, that
+  the query describes the photo better than saying nothing in particular does. It is what the
+  person sees as "% match", and photos below ``min_score`` (default 0.5) are cut: a query for
+  something that is in none of the photos loses to the neutral descriptions on almost every
+  photo, so it returns few results rather than the whole library ranked. Comparing per photo
+  also cancels the bias of photos that are similar to every text.
+* Text part. Photos whose words match (captions, tags, keywords, descriptions, prompts, file
+  and folder names) get ``p_text`` between 0.6 and 0.95 by their BM25 rank.
+* Fused: ``1 - (1 - p_clip) * (1 - p_text)``: either kind of evidence can find a photo, and a
+  photo with both ranks first.
+* "Similar" (image to image) uses the cosine similarity itself as the score, cut at
+  ``min_similar`` (default 0.8).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glimpse_desktop.core.query import Query, QueryError, parse
+from glimpse_desktop.core.semantic import Semantic, VectorStore, get_setting
+from glimpse_desktop.library import fts, vectors
+from glimpse_desktop.library.db import Connection
+from glimpse_desktop.ml.registry import ModelError
+
+NEUTRAL_PROMPTS = ("a photo.", "a picture.", "an image.", "a photo of something.",
+                   "a photo of a scene.", "a photo of an object.")
+LOGIT_SCALE = 100.0
+MIN_SCORE = 0.5
+MIN_SIMILAR = 0.8
+MIN_SCORE_KEY = "search.min_score"
+MIN_SIMILAR_KEY = "search.min_similar"
+# Words that carry no meaning for the text index ("kids on a beach" must not require "on").
+_STOPWORDS = frozenset((
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "with", "and", "or", "by", "from",
+    "into", "onto", "over", "under", "near", "is", "are", "was", "were", "be", "some", "any",
+    "this", "that", "these", "those", "my", "our", "your", "their", "his", "her", "its",
+    "photo", "photos", "picture", "pictures", "image", "images"))
+
+__all__ = ["Hit", "QueryError", "SearchResult", "search", "similar"]
+
+
+@dataclass
+class Hit:
+    photo_id: int
+    score: float          # 0..1, shown as a percentage
+    clip: float | None    # raw cosine similarity of the query vector, when CLIP took part
+    text: bool            # matched by the text index
+    path: str = ""
+    taken_at: str | None = None
+    status: str = ""
+    snippet: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.photo_id, "score": round(self.score, 4),
+                "percent": round(self.score * 100), "clip": self.clip,
+                "text_match": self.text, "path": self.path, "taken_at": self.taken_at,
+                "status": self.status, "snippet": self.snippet}
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit] = field(default_factory=list)
+    semantic: bool = False        # CLIP took part
+    model: str | None = None
+    notices: list[str] = field(default_factory=list)
+    cut: int = 0                  # candidates dropped by the cut-off
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
+    """SQL over ``photos p`` for the query's filters."""
+    where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
+    params: list[Any] = []
+    if q.after is not None:
+        where.append("p.taken_ts >= ?")
+        params.append(q.after)
+    if q.before is not None:
+        where.append("p.taken_ts < ?")
+        params.append(q.before)
+    for cam in q.cameras:
+        where.append("(coalesce(p.camera_make, '') || ' ' || coalesce(p.camera_model, '')) "
+                     "LIKE ? ESCAPE '\\'")
+        params.append(_like(cam))
+    for lens in q.lenses:
+        where.append("coalesce(p.lens, '') LIKE ? ESCAPE '\\'")
+        params.append(_like(lens))
+    if q.types:
+        where.append(f"p.format IN ({','.join('?' * len(q.types))})")
+        params.extend(q.types)
+    for folder in q.folders:
+        where.append("p.folder LIKE ? ESCAPE '\\'")
+        params.append(_like(folder))
+    for tag in q.tags:
+        words = re.findall(r"\w+", tag)
+        if not words:
+            continue
+        # Tags from zero-shot tagging and keywords written in the files, as whole words.
+        where.append("p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH ?)")
+        params.append('{keywords tags} : "' + " ".join(words) + '"')
+    return " AND ".join(where), params
+
+
+def _fts_terms(q: Query) -> str:
+    words = [w for w in re.findall(r"\w+", q.text.lower()) if w not in _STOPWORDS]
+    return " ".join(words)
+
+
+def _text_hits(conn: Connection, q: Query, where: str, params: list[Any], limit: int
+               ) -> dict[int, tuple[float, str | None]]:
+    """Photo id -> (p_text, snippet) for photos whose words match every query word."""
+    terms = _fts_terms(q)
+    match = fts.build_match(terms) if terms else None
+    if match is None:
+        return {}
+    rows = conn.rows(
+        f"""SELECT p.id, bm25(photos_fts, 2.0, 1.0, 4.0, 4.0, 3.0, 4.0, 3.0, 2.0, 2.0, 4.0)
+                   AS rank, snippet(photos_fts, -1, '[', ']', '…', 12) AS snippet
+            FROM photos_fts JOIN photos p ON p.id = photos_fts.rowid
+            WHERE photos_fts MATCH ? AND {where} ORDER BY rank LIMIT ?""",
+        (match, *params, limit))
+    if not rows:
+        return {}
+    best = min(float(r["rank"]) for r in rows) or -1.0
+    out: dict[int, tuple[float, str | None]] = {}
+    for r in rows:
+        ratio = float(r["rank"]) / best if best else 1.0
+        out[int(r["id"])] = (0.6 + 0.35 * max(0.0, min(1.0, ratio)), r["snippet"])
+    return out
+
+
+def _excluded(conn: Connection, words: Sequence[str]) -> set[int]:
+    found: set[int] = set()
+    for word in words:
+        match = fts.build_match(f'"{word}"')
+        if match:
+            found.update(int(r[0]) for r in conn.execute(
+                "SELECT rowid FROM photos_fts WHERE photos_fts MATCH ?", (match,)))
+    return found
+
+
+def _photo_vectors(conn: Connection, store: VectorStore, ids: Sequence[int]) -> np.ndarray:
+    try:
+        return np.asarray(store.index.vectors(list(ids)), dtype=np.float32)
+    except KeyError:
+        blobs = vectors.get_many(conn, store.table, list(ids))
+        missing = [i for i in ids if i not in blobs]
+        if missing:
+            raise QueryError(f"photo {missing[0]} has no embedding yet (run `glimpse index`)"
+                             ) from None
+        return np.stack([np.frombuffer(blobs[i], dtype="<f4") for i in ids])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _setting(conn: Connection, key: str, default: float) -> float:
+    raw = get_setting(conn, key)
+    try:
+        return float(raw) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
+           like: Sequence[int] = (), like_weight: float = 0.5, min_score: float | None = None,
+           include_unavailable: bool = False) -> SearchResult:
+    """Photos for a query (free text, filters, arithmetic), best first, with scores.
+
+    ``like``: photo ids whose look the results should share (image + text together);
+    ``like_weight`` is the share of the image in the combined query (0..1).
+    """
+    q = parse(query)
+    result = SearchResult()
+    if q.is_empty and not like:
+        return result
+    where, params = _filters(q, include_unavailable)
+    excluded = _excluded(conn, q.excluded_words)
+    cut_at = min_score if min_score is not None else _setting(conn, MIN_SCORE_KEY, MIN_SCORE)
+    clip_scores: dict[int, tuple[float, float]] = {}
+
+    store = None
+    model_id = semantic.active()
+    if model_id is not None:
+        store = semantic.store(model_id)
+    if store is None or len(store.index) == 0:
+        status = semantic.status()
+        result.notices.append(status["how_to_get"] or
+                              "no photo has been embedded yet: run `glimpse index` so search "
+                              "can understand what is in the photos")
+    elif q.terms or like:
+        try:
+            clip_scores = _clip_part(semantic, conn, store, q, where, params, like,
+                                     like_weight, limit, excluded)
+            result.semantic = True
+            result.model = model_id
+        except ModelError as exc:
+            result.notices.append(str(exc))
+        status = semantic.status()
+        if status["backlog"]:
+            result.notices.append(
+                f"{status['backlog']} photos are not embedded yet (`glimpse index` does it)")
+        if status["target"] != status["active"] and status["installed"]:
+            result.notices.append(f"switching to {status['target']}: search uses "
+                                  f"{status['active']} until every photo is embedded")
+
+    text = _text_hits(conn, q, where, params, max(limit * 4, 200)) if q.terms else {}
+    if not q.terms and not like:
+        # Filters alone: every photo that passes them, newest first.
+        rows = conn.rows(f"SELECT p.id FROM photos p WHERE {where} "
+                         "ORDER BY p.taken_ts DESC, p.id DESC LIMIT ?", (*params, limit))
+        hits = [Hit(int(r["id"]), 1.0, None, False) for r in rows
+                if int(r["id"]) not in excluded]
+    else:
+        hits = []
+        for pid in set(clip_scores) | set(text):
+            if pid in excluded or pid in like:
+                continue
+            p_clip, sim = clip_scores.get(pid, (0.0, float("nan")))
+            p_text, snippet = text.get(pid, (0.0, None))
+            if pid not in text and p_clip < cut_at:
+                result.cut += 1
+                continue
+            score = 1.0 - (1.0 - p_clip) * (1.0 - p_text)
+            hits.append(Hit(pid, score, None if math.isnan(sim) else sim, pid in text,
+                            snippet=snippet))
+        hits.sort(key=lambda h: (-h.score, -(h.clip or 0.0), h.photo_id))
+        hits = hits[:limit]
+    _fill(conn, hits)
+    result.hits = hits
+    return result
+
+
+def _clip_part(semantic: Semantic, conn: Connection, store: VectorStore, q: Query, where: str,
+               params: list[Any], like: Sequence[int], like_weight: float, limit: int,
+               excluded: set[int]) -> dict[int, tuple[float, float]]:
+    """Photo id -> (p_clip, similarity) for the best candidates of the query vector."""
+    assert store is not None
+    encoder = semantic.text_encoder(store.model_id)
+    texts = [t.text for t in q.terms]
+    text_vec: np.ndarray | None = None
+    neutral: np.ndarray | None = None
+    if texts:
+        embs = encoder.encode([*texts, *NEUTRAL_PROMPTS])
+        weights = np.array([t.weight for t in q.terms], dtype=np.float32)
+        text_vec = _unit((embs[:len(texts)] * weights[:, None]).sum(axis=0))
+        neutral = embs[len(texts):]
+    query_vec: np.ndarray
+    if like:
+        image_vec = _unit(_photo_vectors(conn, store, like).mean(axis=0))
+        w = min(1.0, max(0.0, like_weight))
+        query_vec = image_vec if text_vec is None else _unit((1 - w) * text_vec + w * image_vec)
+    else:
+        assert text_vec is not None
+        query_vec = text_vec
+    allowed = None
+    if where != "p.status IN ('ok', 'offline')":
+        allowed = np.fromiter((r[0] for r in conn.execute(
+            f"SELECT p.id FROM photos p WHERE {where} ORDER BY p.id", params)), dtype=np.int64)
+        if allowed.size == 0:
+            return {}
+    k = max(limit * 3, 100) + len(excluded)
+    found = store.index.search(query_vec.astype(np.float32), k, allowed=allowed,
+                               exclude=list(like))
+    if not found:
+        return {}
+    ids = [i for i, _ in found]
+    sims = np.array([s for _, s in found], dtype=np.float32)
+    if neutral is None:
+        # Image only ("similar"): the similarity is the score.
+        return {i: (float(s), float(s)) for i, s in zip(ids, sims, strict=True)}
+    cand = _photo_vectors(conn, store, ids)
+    base = (cand @ neutral.T).max(axis=1)
+    p = 1.0 / (1.0 + np.exp(-LOGIT_SCALE * (sims - base)))
+    return {i: (float(pi), float(s)) for i, pi, s in zip(ids, p, sims, strict=True)}
+
+
+def similar(semantic: Semantic, conn: Connection, photo_id: int, *, limit: int = 50,
+            min_score: float | None = None, query: str = "") -> SearchResult:
+    """Photos that look like ``photo_id`` (filters from ``query`` apply)."""
+    cut = min_score if min_score is not None else _setting(conn, MIN_SIMILAR_KEY, MIN_SIMILAR)
+    return search(semantic, conn, query, limit=limit, like=[photo_id], like_weight=1.0,
+                  min_score=cut)
+
+
+def _fill(conn: Connection, hits: list[Hit]) -> None:
+    if not hits:
+        return
+    ids = [h.photo_id for h in hits]
+    rows = {int(r["id"]): r for r in conn.rows(
+        f"SELECT id, path, taken_at, status FROM photos WHERE id IN ({','.join('?' * len(ids))})",
+        ids)}
+    for h in hits:
+        r = rows.get(h.photo_id)
+        if r is not None:
+            h.path, h.taken_at, h.status = r["path"], r["taken_at"], r["status"]

@@ -1,0 +1,200 @@
+"""CLIP image embeddings: a pipeline stage for photos being read, and a catch-up job for photos
+that were read before (a model installed later, a model switch, a failed batch).
+
+The stage splits the work where it is cheapest: the ingestion workers turn their decoded
+pixels into the model's input (resize + crop, a few ms, no second decode); the model runs
+over a whole batch on one thread while the workers decode the next batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glimpse_desktop.ingest.decode import Decoded, DecodeError, SizeRequest, decode
+from glimpse_desktop.library import photos, vectors
+from glimpse_desktop.library.db import Connection, Writer
+from glimpse_desktop.ml.clip import ClipModel
+from glimpse_desktop.progress import CancelToken, ProgressMeter
+
+STAGE = "clip"
+BATCH = 32
+
+
+class ClipStage:
+    """Pipeline stage: pixels on the workers, ``process_batch`` on the pipeline's model
+    thread, vectors written in the batch's transaction."""
+
+    name = STAGE
+
+    def __init__(self, model: ClipModel, table: str) -> None:
+        self.model = model
+        self.table = table
+
+    def wants(self) -> SizeRequest:
+        return SizeRequest(short_edge=self.model.image_size)
+
+    def process(self, content_hash: str, decoded: Decoded) -> np.ndarray:
+        return self.model.pixels(decoded.image)
+
+    def process_batch(self, items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for start in range(0, len(items), BATCH):
+            out.extend(self.model.encode_pixels(np.stack(items[start:start + BATCH])))
+        return out
+
+    def write(self, conn: Connection, photo_id: int, result: Any) -> None:
+        if isinstance(result, np.ndarray) and result.dtype == np.float32:
+            vectors.store_embedding(conn, self.table, self.model.model_id, photo_id, result)
+
+
+@dataclass
+class EmbedReport:
+    embedded: int = 0
+    errors: int = 0
+    skipped: int = 0
+    remaining: int = 0
+    cancelled: bool = False
+
+
+def backlog(conn: Connection, model_id: str) -> int:
+    """Photos on disk that have no embedding of their current content in this model's space."""
+    return int(conn.one(
+        "SELECT count(*) FROM photos p LEFT JOIN photo_embeddings e "
+        "ON e.photo_id = p.id AND e.model_id = ? "
+        "WHERE p.status = 'ok' AND (e.content_hash IS NULL OR e.content_hash != p.content_hash)"
+        " AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)",
+        (model_id, STAGE)))
+
+
+def embed_missing(
+    *,
+    reader: Callable[[], Connection],
+    writer: Writer,
+    model: ClipModel,
+    table: str,
+    meter: ProgressMeter,
+    cancel: CancelToken,
+    workers: int | None = None,
+    retry_errors: bool = False,
+) -> EmbedReport:
+    """Embed every photo that lacks an embedding of its current content.
+
+    Reads each file again (the photos were decoded before the model was there), with the
+    same draft decode as ingestion. A file that changed since it was read is left for the
+    next scan; one that cannot be read is recorded under the ``clip`` stage.
+    """
+    from glimpse_desktop.ingest.pipeline import MAX_FILE_BYTES, hash_content
+
+    report = EmbedReport()
+    conn = reader()
+    if retry_errors:
+        writer.call(lambda c: c.execute("DELETE FROM errors WHERE stage = ?", (STAGE,)))
+    rows = conn.rows(
+        "SELECT p.id, p.path, p.content_hash, p.root_id FROM photos p "
+        "LEFT JOIN photo_embeddings e ON e.photo_id = p.id AND e.model_id = ? "
+        "WHERE p.status = 'ok' AND (e.content_hash IS NULL OR e.content_hash != p.content_hash)"
+        " AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?) "
+        "ORDER BY p.taken_ts DESC, p.id DESC",
+        (model.model_id, STAGE))
+    meter.start_phase(f"embedding photos ({model.model_id})", len(rows))
+    if not rows:
+        return report
+    want = SizeRequest(short_edge=model.image_size)
+
+    def prepare(row: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray | None, str | None]:
+        try:
+            if os.path.getsize(row["path"]) > MAX_FILE_BYTES:
+                return row, None, "too large to read"
+            with open(row["path"], "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            return row, None, f"could not be read: {exc.strerror or exc}"
+        if hash_content(data) != row["content_hash"]:
+            return row, None, "changed"  # the next scan reads it again, embeddings included
+        try:
+            decoded = decode(data, row["path"], want=want)
+        except DecodeError as exc:
+            return row, None, str(exc)
+        return row, model.pixels(decoded.image), None
+
+    def save(items: list[tuple[int, np.ndarray]], failed: list[tuple[dict[str, Any], str]]
+             ) -> None:
+        def apply(c: Connection) -> None:
+            for photo_id, vec in items:
+                # The photo may have been changed or forgotten meanwhile.
+                if c.one("SELECT 1 FROM photos WHERE id = ?", (photo_id,)):
+                    vectors.store_embedding(c, table, model.model_id, photo_id, vec)
+            for row, reason in failed:
+                photos.record_error(c, path=row["path"], stage=STAGE, reason=reason,
+                                    root_id=row["root_id"], photo_id=row["id"])
+        writer.call(apply)
+
+    workers = workers or max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-embed") as pool:
+        pending: list[Future[tuple[dict[str, Any], np.ndarray | None, str | None]]] = []
+        todo = iter(rows)
+        exhausted = False
+        while True:
+            # Keep two batches of decodes in flight while the model works on one.
+            while not exhausted and not cancel.cancelled and len(pending) < 2 * BATCH:
+                row = next(todo, None)
+                if row is None:
+                    exhausted = True
+                    break
+                pending.append(pool.submit(prepare, row))
+            if not pending:
+                break
+            chunk, pending = pending[:BATCH], pending[BATCH:]
+            ready: list[tuple[int, np.ndarray]] = []
+            failed: list[tuple[dict[str, Any], str]] = []
+            for fut in chunk:
+                row, pixels, problem = fut.result()
+                if pixels is not None:
+                    ready.append((int(row["id"]), pixels))
+                elif problem == "changed":
+                    report.skipped += 1
+                else:
+                    failed.append((row, problem or "unknown error"))
+            if cancel.cancelled:
+                for fut in pending:
+                    fut.cancel()
+                report.cancelled = True
+                break
+            embedded: list[tuple[int, np.ndarray]] = []
+            if ready:
+                embs = model.encode_pixels(np.stack([p for _, p in ready]))
+                embedded = [(pid, embs[i]) for i, (pid, _) in enumerate(ready)]
+            save(embedded, failed)
+            report.embedded += len(embedded)
+            report.errors += len(failed)
+            meter.advance(len(chunk), errors=len(failed))
+    report.remaining = backlog(reader(), model.model_id)
+    return report
+
+
+def run_batch_stages(stages: Sequence[Any], outcomes: Sequence[Any]) -> None:
+    """Give each batch stage the per-photo results of one pipeline batch at once (on the
+    pipeline's model thread); a failure costs that stage's result for the batch, recorded
+    per photo, never the photos themselves."""
+    for stage in stages:
+        batch = getattr(stage, "process_batch", None)
+        if batch is None:
+            continue
+        holders = [o for o in outcomes if stage.name in o.stage_results]
+        if not holders:
+            continue
+        try:
+            results = batch([o.stage_results[stage.name] for o in holders])
+        except Exception as exc:
+            for o in holders:
+                del o.stage_results[stage.name]
+                o.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        for o, result in zip(holders, results, strict=True):
+            o.stage_results[stage.name] = result

@@ -1,0 +1,336 @@
+"""The model registry: which models exist (the manifest), which are installed, and where.
+
+The manifest ships with the package (``models/manifest.json``, installed as
+``glimpse_desktop.models``). A person can add models of their own by dropping a manifest of the
+same form into ``<model dir>/manifest.d/`` (the tests use that door too, with a small model).
+
+Installed weights live in ``<model dir>/clip/<id>/`` beside an ``installed.json`` that records
+the digest and size that were verified when the file arrived; files derived from the weights
+(the ONNX text encoder) sit beside them, named after the digest so they can never go stale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from glimpse_desktop import __version__
+from glimpse_desktop.ml import download
+from glimpse_desktop.progress import CancelToken, ProgressCallback
+
+ENV_MANIFEST = "GLIMPSE_MODEL_MANIFEST"
+
+
+class ModelError(Exception):
+    """A model is unknown, missing or unusable; the message says what to do."""
+
+
+class ModelNotInstalledError(ModelError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClipEntry:
+    """One CLIP model as the manifest describes it."""
+
+    id: str
+    name: str
+    arch: str
+    pretrained: str | None
+    dim: int
+    image_size: int
+    file: str
+    urls: tuple[str, ...]
+    size: int | None
+    sha256: str | None
+    licence: str
+    licence_url: str = ""
+    default: bool = False
+    summary: str = ""
+    retrieval_r5: dict[str, float] | None = None
+    # An open_clip model config for architectures open_clip does not ship (custom models).
+    config: dict[str, Any] | None = None
+    # Preprocessing overrides (mean, std, interpolation, resize_mode); open_clip's pretrained
+    # config for (arch, pretrained) is used otherwise.
+    preprocess: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ClipEntry:
+        try:
+            return cls(
+                id=str(raw["id"]), name=str(raw.get("name") or raw["id"]), arch=str(raw["arch"]),
+                pretrained=raw.get("pretrained"), dim=int(raw["dim"]),
+                image_size=int(raw["image_size"]), file=str(raw["file"]),
+                urls=tuple(raw.get("urls") or ()), size=raw.get("size"),
+                sha256=(str(raw["sha256"]).lower() if raw.get("sha256") else None),
+                licence=str(raw.get("licence") or "unknown"),
+                licence_url=str(raw.get("licence_url") or ""),
+                default=bool(raw.get("default", False)), summary=str(raw.get("summary") or ""),
+                retrieval_r5=raw.get("retrieval_r5"), config=raw.get("config"),
+                preprocess=dict(raw.get("preprocess") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"bad manifest entry {raw.get('id', '?')!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Installed:
+    entry: ClipEntry
+    weights: Path
+    sha256: str
+    size: int
+
+    @property
+    def folder(self) -> Path:
+        return self.weights.parent
+
+    def derived(self, name: str) -> Path:
+        """A file computed from these weights (valid exactly as long as the weights are)."""
+        return self.folder / f"{self.sha256[:16]}-{name}"
+
+
+def _load_manifest(text: str, origin: str) -> list[ClipEntry]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"the model manifest {origin} is not valid JSON: {exc}") from exc
+    return [ClipEntry.from_json(e) for e in raw.get("clip", [])]
+
+
+class Registry:
+    """Models known to this installation and their state in ``model_dir``."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = Path(model_dir)
+        builtin = resources.files("glimpse_desktop.models").joinpath("manifest.json")
+        self._builtin = _load_manifest(builtin.read_text("utf-8"), "built-in manifest")
+        self._seen: tuple[tuple[str, float], ...] | None = None
+        self._entries: dict[str, ClipEntry] = {}
+
+    def _extra_files(self) -> list[Path]:
+        places = [self.model_dir / "manifest.d"]
+        if os.environ.get(ENV_MANIFEST):
+            places.append(Path(os.environ[ENV_MANIFEST]))
+        files: list[Path] = []
+        for place in places:
+            try:
+                if place.is_dir():
+                    files.extend(sorted(place.glob("*.json")))
+                elif place.is_file():
+                    files.append(place)
+            except OSError:  # an unreadable model folder: the built-in manifest still works
+                continue
+        return files
+
+    def _refresh(self) -> dict[str, ClipEntry]:
+        """The manifest entries; files dropped into manifest.d count from the next lookup."""
+        files = self._extra_files()
+        seen = []
+        for f in files:
+            try:
+                seen.append((str(f), f.stat().st_mtime))
+            except OSError:
+                continue
+        key = tuple(seen)
+        if key != self._seen:
+            entries = {e.id: e for e in self._builtin}
+            for f in files:
+                try:
+                    text = f.read_text("utf-8")
+                except OSError:
+                    continue
+                entries.update({e.id: e for e in _load_manifest(text, str(f))})
+            self._entries, self._seen = entries, key
+        return self._entries
+
+    # ------------------------------------------------------------------ queries
+
+    def entries(self) -> list[ClipEntry]:
+        return list(self._refresh().values())
+
+    def entry(self, model_id: str) -> ClipEntry:
+        entries = self._refresh()
+        try:
+            return entries[model_id]
+        except KeyError:
+            known = ", ".join(sorted(entries))
+            raise ModelError(f"unknown model {model_id!r} (known: {known})") from None
+
+    def default(self) -> ClipEntry:
+        entries = self._refresh()
+        for entry in entries.values():
+            if entry.default:
+                return entry
+        return next(iter(entries.values()))
+
+    def folder(self, model_id: str) -> Path:
+        return self.model_dir / "clip" / model_id
+
+    def installed(self, model_id: str) -> Installed | None:
+        """The installed weights of ``model_id``, or None (a half-written file is not)."""
+        entry = self.entry(model_id)
+        folder = self.folder(model_id)
+        try:
+            record = json.loads((folder / "installed.json").read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        weights = folder / entry.file
+        try:
+            size = weights.stat().st_size
+        except OSError:
+            return None
+        if size != record.get("size"):
+            return None  # replaced or damaged behind our back: download or add it again
+        return Installed(entry, weights, str(record["sha256"]), size)
+
+    def require(self, model_id: str) -> Installed:
+        found = self.installed(model_id)
+        if found is None:
+            raise ModelNotInstalledError(self.how_to_get(model_id))
+        return found
+
+    def how_to_get(self, model_id: str) -> str:
+        entry = self.entry(model_id)
+        where = entry.urls[0] if entry.urls else "its publisher"
+        return (f"the model {entry.id} ({entry.name}) is not installed. Run `glimpse models "
+                f"download {entry.id}` (needs internet), or download {entry.file} from {where} "
+                f"on another machine and run `glimpse models add {entry.id} FILE`. "
+                "Without it, search uses file names, folders and text only.")
+
+    # ------------------------------------------------------------------ changes
+
+    def download(self, model_id: str, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> Installed:
+        """Fetch the weights (resumable), verify size and sha256, install atomically."""
+        entry = self.entry(model_id)
+        found = self.installed(model_id)
+        if found is not None:
+            return found
+        if not entry.urls:
+            raise ModelError(f"{entry.id} has no download address; add it with "
+                             f"`glimpse models add {entry.id} FILE`")
+        sha256, size = entry.sha256, entry.size
+        if sha256 is None:
+            sha256, size = self._published_digest(entry)
+        folder = self.folder(model_id)
+        self._mkdir(folder)
+        target = folder / entry.file
+        download.download(list(entry.urls), target, sha256=sha256, size=size,
+                          progress=progress, cancel=cancel, what=entry.id)
+        return self._record(entry, target, sha256, "download")
+
+    def add(self, model_id: str, source: Path, *, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> Installed:
+        """Install weights from a local file (copied; the file itself is left alone)."""
+        entry = self.entry(model_id)
+        source = Path(source)
+        if not source.is_file():
+            raise ModelError(f"{source} is not a file")
+        folder = self.folder(model_id)
+        self._mkdir(folder)
+        target = folder / entry.file
+        if entry.sha256 is not None:
+            download.install_file(source, target, sha256=entry.sha256, size=entry.size,
+                                  progress=progress, cancel=cancel)
+            return self._record(entry, target, entry.sha256, "file")
+        # No digest was published with the manifest: the file is checked by loading it as
+        # this architecture (strictly: every weight present, every shape right) before it
+        # counts as installed.
+        digest = download.sha256_file(source, cancel=cancel)
+        download.install_file(source, target, sha256=digest, progress=progress, cancel=cancel)
+        from glimpse_desktop.ml.clip import ClipModel
+
+        try:
+            ClipModel(Installed(entry, target, digest, target.stat().st_size)).load()
+        except ModelError as exc:
+            target.unlink(missing_ok=True)
+            raise ModelError(f"{source} is not a {entry.arch} checkpoint: {exc}") from exc
+        return self._record(entry, target, digest, "file")
+
+    def remove(self, model_id: str) -> bool:
+        self.entry(model_id)
+        folder = self.folder(model_id)
+        if not folder.exists():
+            return False
+        shutil.rmtree(folder)
+        return True
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _mkdir(folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelError(f"cannot create the model folder {folder}: "
+                             f"{exc.strerror or exc}") from exc
+
+    def _record(self, entry: ClipEntry, weights: Path, sha256: str, source: str) -> Installed:
+        size = weights.stat().st_size
+        record = {"id": entry.id, "file": entry.file, "sha256": sha256, "size": size,
+                  "source": source, "glimpse": __version__}
+        tmp = weights.parent / ".installed.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1), "utf-8")
+        os.replace(tmp, weights.parent / "installed.json")
+        return Installed(entry, weights, sha256, size)
+
+    @staticmethod
+    def _published_digest(entry: ClipEntry) -> tuple[str, int | None]:
+        """The sha256 and size the hub publishes for the file (Hugging Face serves large
+        files from Git LFS, whose object id is the sha256 of the content, in
+        ``X-Linked-Etag``; ``X-Linked-Size`` is its length)."""
+        failures: list[str] = []
+        for url in entry.urls:
+            request = urllib.request.Request(
+                url, method="HEAD", headers={"User-Agent": f"glimpse-desktop/{__version__}"})
+
+            class _NoRedirect(urllib.request.HTTPRedirectHandler):
+                def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                    return None
+
+            opener = urllib.request.build_opener(_NoRedirect)
+            try:
+                with opener.open(request, timeout=30) as response:
+                    headers = response.headers
+            except urllib.error.HTTPError as exc:
+                headers = exc.headers  # the 302 to the CDN carries the LFS headers
+                if exc.code >= 400:
+                    failures.append(f"{url}: HTTP {exc.code}")
+                    continue
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                failures.append(f"{url}: {reason}")
+                continue
+            etag = (headers.get("X-Linked-Etag") or headers.get("ETag") or "").strip('W/"')
+            if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag.lower()):
+                size = headers.get("X-Linked-Size")
+                return etag.lower(), (int(size) if size and size.isdigit() else None)
+            failures.append(f"{url}: the server published no sha256 for the file")
+        raise download.DownloadError(
+            f"could not get the published digest of {entry.id}: " + "; ".join(failures)
+            + f". Download {entry.file} by hand and run `glimpse models add {entry.id} FILE`.")
+
+
+def model_list(registry: Registry, active: str | None, target: str | None
+               ) -> list[dict[str, Any]]:
+    """Rows for `glimpse models list` and the settings view."""
+    rows = []
+    for entry in registry.entries():
+        inst = registry.installed(entry.id)
+        rows.append({
+            "id": entry.id, "name": entry.name, "default": entry.default,
+            "installed": inst is not None, "size": inst.size if inst else entry.size,
+            "sha256": inst.sha256 if inst else entry.sha256, "dim": entry.dim,
+            "licence": entry.licence, "licence_url": entry.licence_url,
+            "summary": entry.summary, "retrieval_r5": entry.retrieval_r5,
+            "active": entry.id == active, "target": entry.id == target and target != active,
+            "path": str(inst.weights) if inst else None,
+        })
+    return rows

@@ -1,0 +1,1 @@
+"""What Glimpse works out from a library: tags, duplicates, sorting (later faces and albums)."""
