@@ -227,6 +227,10 @@ class Library:
                 "SELECT DISTINCT content_hash FROM photos WHERE root_id = ?", (root.id,))]
             fts.delete(conn, ids)
             conn.execute("DELETE FROM roots WHERE id = ?", (root.id,))
+            # vec0 tables take no part in foreign keys: drop the vectors of those photos.
+            tables = [str(r[0]) for r in conn.execute("SELECT table_name FROM embedding_spaces")]
+            for table in tables:
+                vectors.delete(conn, table, ids)
             orphans = [h for h in hashes
                        if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
             return len(ids), orphans

@@ -241,9 +241,7 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
             hits.append(Hit(pid, score, None if math.isnan(sim) else sim, pid in text,
                             snippet=snippet))
         hits.sort(key=lambda h: (-h.score, -(h.clip or 0.0), h.photo_id))
-        hits = hits[:limit]
-    _fill(conn, hits)
-    result.hits = hits
+    result.hits = _fill(conn, hits, include_unavailable)[:limit]
     return result
 
 
@@ -299,14 +297,20 @@ def similar(semantic: Semantic, conn: Connection, photo_id: int, *, limit: int =
                   min_score=cut)
 
 
-def _fill(conn: Connection, hits: list[Hit]) -> None:
+def _fill(conn: Connection, hits: list[Hit], include_unavailable: bool = False) -> list[Hit]:
+    """Paths and dates for the hits; photos forgotten since the vector index last caught up,
+    or gone missing, are dropped."""
     if not hits:
-        return
+        return hits
     ids = [h.photo_id for h in hits]
     rows = {int(r["id"]): r for r in conn.rows(
         f"SELECT id, path, taken_at, status FROM photos WHERE id IN ({','.join('?' * len(ids))})",
         ids)}
+    kept = []
     for h in hits:
         r = rows.get(h.photo_id)
-        if r is not None:
-            h.path, h.taken_at, h.status = r["path"], r["taken_at"], r["status"]
+        if r is None or (not include_unavailable and r["status"] not in ("ok", "offline")):
+            continue
+        h.path, h.taken_at, h.status = r["path"], r["taken_at"], r["status"]
+        kept.append(h)
+    return kept

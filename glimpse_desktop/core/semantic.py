@@ -62,12 +62,14 @@ class TextEncoder:
         return self._installed.derived("text.onnx")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            if self._onnx is None and self.onnx_path.is_file():
-                from glimpse_desktop.ml.clip_text import ClipTokenizer, OnnxTextEncoder
-
-                self._onnx = OnnxTextEncoder(self.onnx_path, ClipTokenizer())
-            onnx = self._onnx
+        onnx = self._session()
+        if onnx is None:
+            # First query with this model: export the text tower once (seconds), so this and
+            # every later query give the same vectors, from the same encoder.
+            model = self._semantic.model(self._installed.entry.id)
+            if not self.export(model):
+                return model.encode_texts(texts)
+            onnx = self._session()
         if onnx is not None:
             try:
                 return np.asarray(onnx.encode(list(texts)), dtype=np.float32)
@@ -76,10 +78,15 @@ class TextEncoder:
                 with self._lock:
                     self._onnx = None
                 self.onnx_path.unlink(missing_ok=True)
-        model = self._semantic.model(self._installed.entry.id)
-        result = model.encode_texts(texts)
-        self.export(model)
-        return result
+        return self._semantic.model(self._installed.entry.id).encode_texts(texts)
+
+    def _session(self) -> Any:
+        with self._lock:
+            if self._onnx is None and self.onnx_path.is_file():
+                from glimpse_desktop.ml.clip_text import ClipTokenizer, OnnxTextEncoder
+
+                self._onnx = OnnxTextEncoder(self.onnx_path, ClipTokenizer())
+            return self._onnx
 
     def export(self, model: ClipModel) -> bool:
         """Write the ONNX text encoder next to the weights (once), if the model's tokenizer
@@ -140,7 +147,8 @@ class VectorStore:
                                                      SYNC_CHUNK)
                 if not changed:
                     break
-                blobs = vectors.get_many(conn, self.table, changed)
+                alive = vectors.embedded(conn, self.model_id, changed)
+                blobs = vectors.get_many(conn, self.table, [i for i in changed if i in alive])
                 present = [i for i in changed if i in blobs]
                 gone = [i for i in changed if i not in blobs]
                 if gone:

@@ -103,6 +103,17 @@ def get_many(conn: Connection, table: str, ids: Sequence[int]) -> dict[int, byte
     return found
 
 
+def embedded(conn: Connection, model_id: str, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` have an embedding in ``model_id``'s space."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        found.update(int(r[0]) for r in conn.execute(
+            f"SELECT photo_id FROM photo_embeddings WHERE model_id = ? AND photo_id IN "
+            f"({','.join('?' * len(chunk))})", (model_id, *chunk)))
+    return found
+
+
 def changes_since(conn: Connection, model_id: str, seq: int, limit: int = 50_000
                   ) -> tuple[list[int], int]:
     """Photo ids whose embedding changed (added, replaced or removed) after ``seq``, and the
@@ -118,8 +129,6 @@ def last_seq(conn: Connection) -> int:
     return int(conn.one("SELECT coalesce(max(seq), 0) FROM embedding_log"))
 
 
-def drop_orphans(conn: Connection, model_id: str, table: str) -> int:
-    """Remove vectors whose photo is gone (vec0 tables cannot take part in foreign keys)."""
-    conn.execute(f"DELETE FROM {table} WHERE item_id NOT IN "
-                 "(SELECT photo_id FROM photo_embeddings WHERE model_id = ?)", (model_id,))
-    return int(conn.one("SELECT changes()"))
+def delete(conn: Connection, table: str, ids: Sequence[int]) -> None:
+    """Remove items' vectors (vec0 tables cannot take part in foreign keys)."""
+    conn.executemany(f"DELETE FROM {table} WHERE item_id = ?", ((i,) for i in ids))
