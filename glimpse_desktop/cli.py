@@ -31,6 +31,7 @@ from glimpse_desktop.core.library import (
     QueryError,
     Registry,
     SearchResult,
+    SortError,
     StorageError,
     doctor,
     model_list,
@@ -425,6 +426,66 @@ def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
 
 
+def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
+    token = CancelToken()
+    bar = ProgressBar(quiet=args.quiet)
+    with _Interrupt(token):
+        try:
+            groups = lib.duplicates(near=not args.exact, threshold=args.threshold,
+                                    progress=bar, cancel=token)
+        except Cancelled:
+            print("Interrupted.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        finally:
+            bar.close()
+    if args.json:
+        _print_json([g.as_dict() for g in groups])
+        return EXIT_OK
+    if not groups:
+        print("No duplicates found.", file=sys.stderr)
+    for g in groups:
+        how = "same file" if g.kind == "exact" else f"look alike ({g.similarity:.0%})"
+        print(f"{len(g.members)} copies, {how}" + ("" if g.confident else
+                                                   " (thumbnail missing: check by eye)"))
+        for m in g.members:
+            mark = "keep " if m.id == g.best.id else "     "
+            print(f"  {mark}{m.id:>7}  {m.width}x{m.height} {m.format or ''} "
+                  f"{m.size / 1e6:.1f} MB  {m.path}")
+    if not args.exact and lib.semantic.active() is None:
+        print("Only exact copies were looked for: near duplicates need the CLIP model "
+              "(`glimpse models download`).", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_sort_by_tag(lib: Library, args: argparse.Namespace) -> int:
+    token = CancelToken()
+    bar = ProgressBar(quiet=args.quiet or args.dry_run)
+    with _Interrupt(token):
+        try:
+            report = lib.sort_by_tag(args.output, mode="move" if args.move else "copy",
+                                     dry_run=args.dry_run, progress=bar, cancel=token)
+        except SortError as exc:
+            bar.close()
+            print(f"glimpse: {exc}", file=sys.stderr)
+            if args.json:
+                _print_json(exc.report.as_dict())
+            return EXIT_ERROR
+        finally:
+            bar.close()
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        verb = "would go" if args.dry_run else ("moved" if args.move else "copied")
+        for p in report.placements:
+            print(f"{p.source} -> {p.target}" if args.dry_run else p.target)
+        print(f"{len(report.placements)} photos {verb}; {len(report.skipped)} skipped.",
+              file=sys.stderr)
+        if report.unwatched:
+            print(f"{report.unwatched} moved photos are outside your library folders now: "
+                  f"`glimpse add {args.output}` keeps them in step.", file=sys.stderr)
+    return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+
+
 def _registry(lib: Library | None, args: argparse.Namespace) -> Registry:
     return lib.models if lib is not None else Registry(LibraryPaths.resolve(args.library).models)
 
@@ -611,6 +672,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimum confidence, 0..1 (default 0.3)")
     p.add_argument("--top", type=int, default=3, metavar="K",
                    help="at most K tags per photo and list (default 3)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("duplicates", cmd_duplicates,
+             "exact and near-duplicate photos, grouped, with the copy to keep first")
+    p.add_argument("--exact", action="store_true", help="only identical files")
+    p.add_argument("--threshold", type=float, default=0.95, metavar="C",
+                   help="embedding similarity for near duplicates, 0..1 (default 0.95)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("sort-by-tag", cmd_sort_by_tag,
+             "copy (or move) photos into one folder per tag under DIR; never overwrites")
+    p.add_argument("--output", required=True, metavar="DIR")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--copy", action="store_true", help="copy (the default)")
+    mode.add_argument("--move", action="store_true",
+                      help="move, and update the library so everything stays attached")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p = verb("models", cmd_models,  # runs without a library too
              "CLIP models: list, download ID, add ID FILE (no internet), remove ID, use ID")

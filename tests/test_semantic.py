@@ -459,3 +459,31 @@ def test_cli_search_similar_and_cold_query_without_torch(clip_lib: Library, phot
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["results"]) == 5
+
+
+def test_cli_tag_duplicates_and_sort_by_tag(clip_lib: Library, photo_dir: Path,
+                                            library_path: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    made = _photos(photo_dir)
+    (photo_dir / "beach copy.jpg").write_bytes(made["beach"].read_bytes())
+    clip_lib.add_root(photo_dir)
+    clip_lib.index()
+    clip_lib.close()
+    lib_arg = ["--library", str(library_path)]
+    capsys.readouterr()
+    assert main([*lib_arg, "tag", "--tags", "beach,city", "--threshold", "0", "--top", "1",
+                 "--json", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["tagged"] == 6
+    assert main([*lib_arg, "duplicates", "--json", "-q"]) == 0
+    groups = json.loads(capsys.readouterr().out)
+    exact = [g for g in groups if g["kind"] == "exact"]
+    assert len(exact) == 1
+    assert {Path(m["path"]).name for m in exact[0]["members"]} == {"beach.jpg",
+                                                                   "beach copy.jpg"}
+    out = tmp_path / "sorted"
+    assert main([*lib_arg, "sort-by-tag", "--output", str(out), "--dry-run"]) == 0
+    assert not out.exists()
+    assert main([*lib_arg, "sort-by-tag", "--output", str(out), "-q"]) == 0
+    copies = sorted(p.relative_to(out).parts[0] for p in out.rglob("*.jpg"))
+    assert len(list(out.rglob("*.*"))) == 6 and set(copies) <= {"beach", "city"}
+    assert all(p.exists() for p in made.values())  # copies: originals stay

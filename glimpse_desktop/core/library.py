@@ -56,6 +56,8 @@ from glimpse_desktop.ml import devices
 from glimpse_desktop.ml.download import DownloadError
 from glimpse_desktop.ml.registry import Installed, ModelError, Registry, model_list
 from glimpse_desktop.organize import tags as tagging
+from glimpse_desktop.organize.duplicates import DuplicateGroup, find_duplicates
+from glimpse_desktop.organize.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.organize.tags import TagReport
 from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
@@ -63,7 +65,7 @@ from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, P
 __all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "DownloadError", "EmbedReport",
            "IndexReport", "Library", "LibraryError", "LibraryFullError", "LibraryPaths",
            "ModelError", "NoLibraryError", "QueryError", "Registry", "SearchResult",
-           "StorageError", "doctor", "model_list"]
+           "SortError", "StorageError", "doctor", "model_list"]
 
 
 TAGS_SEQ_KEY = "tags.seq"
@@ -426,6 +428,28 @@ class Library:
             self.writer.call(lambda c: set_setting(c, TAGS_SEQ_KEY, str(seq)))
         return report
 
+    def duplicates(self, *, near: bool = True, threshold: float = 0.95,
+                   progress: ProgressCallback | None = None,
+                   cancel: CancelToken | None = None) -> list[DuplicateGroup]:
+        """Exact duplicates (same bytes) and, with embeddings, near duplicates (resized or
+        re-encoded copies: embedding similarity confirmed by a look at the thumbnails), each
+        group with the suggested copy to keep first."""
+        model_id = self.semantic.active() if near else None
+        table = vectors.table_for(self.reader(), model_id) if model_id else None
+        return find_duplicates(self.reader(), thumbnails=self.thumbnails, model_id=model_id,
+                               table=table, near=near and table is not None,
+                               threshold=threshold, progress=progress, cancel=cancel)
+
+    def sort_by_tag(self, output: str | os.PathLike[str], *, mode: str = "copy",
+                    dry_run: bool = False, progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None) -> SortReport:
+        """One folder per tag under ``output`` (a photo's best tag wins); copies by default,
+        never overwrites, and a move keeps the photo's row (and all attached to it)."""
+        if mode not in ("copy", "move"):
+            raise LibraryError(f"mode must be copy or move, not {mode!r}")
+        return sort_by_tag(self.reader(), output=output, mode=mode, dry_run=dry_run,
+                           writer=self.writer, progress=progress, cancel=cancel)
+
     def _photo_id(self, ref: int | str) -> int:
         row = photos.get_photo(self.reader(), ref)
         if row is None:
@@ -557,7 +581,19 @@ class Library:
 
     def doctor(self) -> dict[str, Any]:
         """Versions, paths and devices: what a bug report needs."""
-        return doctor(self.paths, self.reader())
+        info = doctor(self.paths, self.reader())
+        search_info: dict[str, Any] = dict(self.semantic.status())
+        installed = self.models.installed(search_info["target"])
+        if installed is not None:
+            try:
+                search_info["precision"] = json.loads(
+                    installed.derived("precision.json").read_text("utf-8"))["why"]
+            except (OSError, ValueError, KeyError):
+                search_info["precision"] = "measured when the model first loads"
+            search_info["text_encoder"] = ("onnx" if installed.derived("text.onnx").is_file()
+                                           else "torch (ONNX export made on first query)")
+        info["search"] = search_info
+        return info
 
 
 def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any]:
@@ -592,7 +628,9 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any
         "library_schema": schema,
         "library_error": problem,
         "cache": str(paths.cache),
-        "models": {"dir": str(paths.models), "exists": paths.models.is_dir()},
+        "models": {"dir": str(paths.models), "exists": paths.models.is_dir(),
+                   "installed": [r["id"] for r in model_list(Registry(paths.models), None, None)
+                                 if r["installed"]]},
     }
     info["devices"] = devices.describe()
     return info

@@ -17,6 +17,7 @@ from glimpse_desktop.library.db import (
     Connection,
     LibraryError,
     NotALibraryError,
+    StorageError,
     now_iso,
 )
 
@@ -232,7 +233,13 @@ def current_version(conn: Connection) -> int:
 
 def backup_path(db_path: str, version: int) -> Path:
     stamp = now_iso().replace(":", "").replace("-", "")
-    return Path(f"{db_path}.v{version}-{stamp}.bak")
+    path = Path(f"{db_path}.v{version}-{stamp}.bak")
+    # Two Glimpses upgrading the same library in the same second must not write one file.
+    n = 1
+    while path.exists():
+        n += 1
+        path = Path(f"{db_path}.v{version}-{stamp}-{n}.bak")
+    return path
 
 
 def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
@@ -262,8 +269,15 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
         return version
     if version > 0 and conn.path not in ("", ":memory:") and os.path.exists(conn.path):
         # A copy made by SQLite itself is consistent even with WAL and concurrent readers.
-        target = backup_path(conn.path, version)
-        conn.execute("VACUUM INTO ?", (str(target),))
+        for _attempt in range(5):
+            target = backup_path(conn.path, version)
+            try:
+                conn.execute("VACUUM INTO ?", (str(target),))
+                break
+            except StorageError:
+                if not target.exists():
+                    raise
+                # Another process took the same name between our look and our write.
     for m in pending:
         with conn.transaction("IMMEDIATE"):
             # Another process (the app and `glimpse watch` started together) may have applied
