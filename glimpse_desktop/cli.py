@@ -268,6 +268,16 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
     print(f"  {status['photos']} photos, {status['missing']} missing, {status['offline']} "
           f"offline, {status['unsupported']} unsupported, {status['errors']} errors, "
           f"{status['warnings']} warnings")
+    search = status["search"]
+    if not search["installed"]:
+        print(f"  Search by content: off ({search['how_to_get']})")
+    else:
+        line = f"  Search by content: {search['embedded']} photos embedded with {search['active']}"
+        if search["backlog"]:
+            line += f", {search['backlog']} to do (`glimpse index`)"
+        if search["target"] != search["active"]:
+            line += f"; switching to {search['target']}"
+        print(line)
     if not status["roots"]:
         print("  No photo folders yet: `glimpse add FOLDER`.")
     for r in status["roots"]:

@@ -482,6 +482,7 @@ class Library:
                 f"SELECT count(*) FROM errors WHERE stage IN "
                 f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
             "roots": self.roots(),
+            "search": self.semantic.status(),
         }
 
     def photo(self, ref: str | int) -> dict[str, Any] | None:
