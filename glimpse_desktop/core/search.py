@@ -200,7 +200,7 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
     if model_id is not None:
         store = semantic.store(model_id)
     if store is None or len(store.index) == 0:
-        status = semantic.status()
+        status = semantic.status(max_age=10.0)
         result.notices.append(status["how_to_get"] or
                               "no photo has been embedded yet: run `glimpse index` so search "
                               "can understand what is in the photos")
@@ -212,7 +212,7 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
             result.model = model_id
         except ModelError as exc:
             result.notices.append(str(exc))
-        status = semantic.status()
+        status = semantic.status(max_age=10.0)
         if status["backlog"]:
             result.notices.append(
                 f"{status['backlog']} photos are not embedded yet (`glimpse index` does it)")
@@ -255,10 +255,10 @@ def _clip_part(semantic: Semantic, conn: Connection, store: VectorStore, q: Quer
     text_vec: np.ndarray | None = None
     neutral: np.ndarray | None = None
     if texts:
-        embs = encoder.encode([*texts, *NEUTRAL_PROMPTS])
+        embs = encoder.encode(texts)
         weights = np.array([t.weight for t in q.terms], dtype=np.float32)
-        text_vec = _unit((embs[:len(texts)] * weights[:, None]).sum(axis=0))
-        neutral = embs[len(texts):]
+        text_vec = _unit((embs * weights[:, None]).sum(axis=0))
+        neutral = encoder.constant(NEUTRAL_PROMPTS)
     query_vec: np.ndarray
     if like:
         image_vec = _unit(_photo_vectors(conn, store, like).mean(axis=0))

@@ -55,6 +55,7 @@ class TextEncoder:
         self._semantic = semantic
         self._installed = installed
         self._onnx: Any = None
+        self._constants: dict[tuple[str, ...], np.ndarray] = {}
         self._lock = threading.Lock()
 
     @property
@@ -79,6 +80,37 @@ class TextEncoder:
                     self._onnx = None
                 self.onnx_path.unlink(missing_ok=True)
         return self._semantic.model(self._installed.entry.id).encode_texts(texts)
+
+    def constant(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of fixed texts (the neutral prompts), computed once per model and kept
+        beside the weights, so a cold search encodes only what the person typed."""
+        key = tuple(texts)
+        with self._lock:
+            found = self._constants.get(key)
+        if found is not None:
+            return found
+        import hashlib
+
+        digest = hashlib.sha256("\n".join(key).encode()).hexdigest()[:12]
+        path = self._installed.derived(f"texts-{digest}.npy")
+        try:
+            found = np.load(path)
+            if found.shape[0] != len(key):
+                found = None
+        except (OSError, ValueError):
+            found = None
+        if found is None:
+            found = self.encode(list(key))
+            if self.onnx_path.is_file():  # only vectors of the encoder queries will use
+                try:
+                    tmp = path.with_name(path.name + ".tmp.npy")
+                    np.save(tmp, found)
+                    os.replace(tmp, path)
+                except OSError:
+                    pass
+        with self._lock:
+            self._constants[key] = found
+        return found
 
     def _session(self) -> Any:
         with self._lock:
@@ -179,6 +211,7 @@ class Semantic:
         self._models: dict[str, ClipModel] = {}
         self._texts: dict[str, TextEncoder] = {}
         self._stores: dict[str, VectorStore] = {}
+        self._status: tuple[float, dict[str, Any]] | None = None
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ choice of model
@@ -318,9 +351,26 @@ class Semantic:
             self.text_encoder(target).export(model)
         if not report.cancelled:
             self.promote_if_complete()
+        self._status = None
+        # Bring the search index up to date now, not at the first search after a big import.
+        active = self.active()
+        if active is not None and not cancel.cancelled:
+            meter.start_phase("updating the search index", None)
+            self.store(active)
         return report
 
-    def status(self) -> dict[str, Any]:
+    def status(self, max_age: float = 0.0) -> dict[str, Any]:
+        """Chosen and active model, and how many photos still need embedding. ``max_age``:
+        an answer this many seconds old will do (searches ask on every keystroke, and the
+        count is a scan of the library)."""
+        cached = self._status
+        if max_age and cached is not None and time.monotonic() - cached[0] < max_age:
+            return cached[1]
+        result = self._status_now()
+        self._status = (time.monotonic(), result)
+        return result
+
+    def _status_now(self) -> dict[str, Any]:
         conn = self.reader()
         target = self.target()
         active = self.active()
