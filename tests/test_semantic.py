@@ -127,7 +127,10 @@ def test_fast_preprocessing_matches_open_clip_reference(clip_lib: Library, tmp_p
     photo_like(3000, 2000, seed=7).save(path, "JPEG", quality=92)
     reference = model.reference_transform()(Image.open(path)).unsqueeze(0)
     with torch.inference_mode():
-        ref = model.torch_model.encode_image(reference.to(model.device)).float().cpu().numpy()
+        # Same weights and precision as ingestion (the image tower may run in bf16 here).
+        dtype = next(model.torch_model.visual.parameters()).dtype
+        ref = model.torch_model.encode_image(reference.to(model.device, dtype)).float()
+        ref = ref.cpu().numpy()
     ref = ref / np.linalg.norm(ref)
     decoded = decode(path.read_bytes(), str(path), want=SizeRequest(short_edge=224))
     assert max(decoded.image.size) < 3000  # the draft decode really was used

@@ -58,19 +58,32 @@ ENGINE: Final = "usearch-hnsw"
 DTYPE: Final = "bf16"
 CONNECTIVITY: Final = 16
 EXPANSION_ADD: Final = 128
-# Search depth for an unfiltered top-k. Recall@10 on 1M clustered vectors is ~0.96 at 128
-# (p50 ~1.5 ms); 64 drops below 0.95. A search for more than this many results uses the
-# result count as its depth instead.
-EXPANSION_SEARCH: Final = 128
-# Up to this many vectors a brute-force scan of the stored vectors (usearch's SIMD kernel)
-# costs about as much as a graph walk (~1 ms) and is exact, so small libraries get exact results.
-EXACT_BELOW: Final = 16_384
-# Filtered search: a graph walk for `count` results costs about GRAPH_US_PER_RESULT * count
-# microseconds (the depth grows with the count); an exact scan of the allowed set costs about
-# EXACT_US_PER_ID per id (look-up of the stored vector plus the dot product). The cheaper one
-# is chosen; both measured at 1M on the 2-core target.
-GRAPH_US_PER_RESULT: Final = 10.0
-EXACT_US_PER_ID: Final = 1.0
+# Search depth (HNSW "ef"). On 1M clustered 512-d vectors (built with the settings above)
+# recall@10 is 0.88 at 128, 0.956 at 256, 0.979 at 512, for a p50 of 2.0, 2.9 and 3.5 ms on
+# one core: the 50 ms budget buys the margin. A search for more results than this uses the
+# result count as its depth.
+EXPANSION_SEARCH: Final = 512
+# Up to this many vectors every search is exact: usearch's brute-force scan of the stored
+# vectors (SIMD, ~65 ns a vector on one core: ~7 ms at 100k) is well inside the budget, and
+# exact whatever the distribution (HNSW on structureless vectors is not). Most personal
+# libraries are this small; above it the graph answers in ~3 ms at 1M where a scan takes 65.
+EXACT_BELOW: Final = 100_000
+# Filtered search picks the cheapest way (see VectorIndex._search_allowed); costs in
+# microseconds, measured on the 2-core target (bench/search.py):
+#   graph  GRAPH_US_PER_RESULT * max(count, EXPANSION_SEARCH)
+#   scan   SCAN_US_PER_VECTOR * n + SCAN_US_PER_RESULT * count
+#   exact  EXACT_US_PER_ID * allowed ids (usearch's look-up of the stored vector, ~2 us, is
+#          most of it: its Python binding returns one array per id)
+# The graph is used for at most GRAPH_MAX_COUNT results: at 1M, keeping the allowed ones of
+# the top 40 (50% allowed) or 200 (10%) gives recall@10 0.97-0.98, but of the top 1000 (2%)
+# only 0.87-0.94 and of the top 2000 (1%) 0.84-0.95 even at depth 2000-8000. So at 1M a
+# filter allowing below ~4% is answered exactly: ~2.5 ms per 1000 allowed ids, or a full scan
+# (~65 ms) when that is cheaper.
+GRAPH_US_PER_RESULT: Final = 8.0
+GRAPH_MAX_COUNT: Final = 512
+SCAN_US_PER_VECTOR: Final = 0.065
+SCAN_US_PER_RESULT: Final = 3.0
+EXACT_US_PER_ID: Final = 2.5
 # Oversampling of a filtered graph search beyond the inverse selectivity; widened by WIDEN
 # each time too few allowed results come back.
 OVERSAMPLE: Final = 2.0
@@ -125,18 +138,32 @@ class _TicketLock:
         self._cond = threading.Condition(threading.Lock())
         self._next = 0
         self._serving = 0
+        self._abandoned: set[int] = set()
 
     def __enter__(self) -> None:
         with self._cond:
             ticket = self._next
             self._next += 1
-            while ticket != self._serving:
-                self._cond.wait()
+            try:
+                while ticket != self._serving:
+                    self._cond.wait()
+            except BaseException:  # interrupted while waiting: give the turn up, not the lock
+                if ticket == self._serving:
+                    self._advance()
+                else:
+                    self._abandoned.add(ticket)
+                raise
 
     def __exit__(self, *exc: object) -> None:
         with self._cond:
+            self._advance()
+
+    def _advance(self) -> None:
+        self._serving += 1
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
             self._serving += 1
-            self._cond.notify_all()
+        self._cond.notify_all()
 
 
 class VectorIndex:
@@ -224,11 +251,13 @@ class VectorIndex:
         if first_from_end.size != id_arr.size:
             keep = np.sort(id_arr.size - 1 - first_from_end)
             id_arr, vec_arr = id_arr[keep], vec_arr[keep]
+        # Checked before anything is added, so a bad vector never leaves half an upsert.
+        norms = _norms(vec_arr)
         with self._write_lock:
             start, size = 0, ADD_BATCH
             while start < id_arr.size:
                 keys = _as_keys(id_arr[start:start + size])
-                batch = _normalised(vec_arr[start:start + size])
+                batch = vec_arr[start:start + size] / norms[start:start + size, None]
                 with self._index_lock:
                     began = time.perf_counter()
                     self._make_writable()
@@ -303,33 +332,49 @@ class VectorIndex:
             n = len(self._index)
             if n == 0:
                 return []
-            keys, sims = self._graph(q, min(want, n), exact=n <= self.exact_below)
+            keys, sims = self._usearch(q, min(want, n), exact=n <= self.exact_below)
         if excluded.size:
             keep = ~_member(keys, excluded)
             keys, sims = keys[keep], sims[keep]
         return _pairs(keys[:k], sims[:k])
 
     def _search_allowed(self, q: F32Array, k: int, allow: I64Array) -> list[tuple[int, float]]:
+        """Top-k among ``allow``, the cheapest of three ways by the cost model above:
+
+        * graph: the HNSW top-``count``, then keep the allowed ones; approximate, and only
+          while ``count`` <= GRAPH_MAX_COUNT (deeper graph results lose recall) and the
+          index is past ``exact_below``;
+        * scan: usearch's exact top-``count`` over all vectors, then keep the allowed ones;
+        * exact: the dot product with the stored vector of every allowed id.
+
+        ``count`` starts at k / selectivity, oversampled; while fewer than k allowed ids come
+        back it widens, until the exact way is the cheapest.
+        """
         with self._index_lock:
             n = len(self._index)
         if n == 0:
             return []
-        if n <= self.exact_below:
-            return self._exact(q, k, allow)
-        # Expected allowed results per returned result is allow.size / n (ids in `allowed`
-        # without a vector make it smaller; the widening below covers that).
+        # The share of results that are allowed is about allow.size / n (less when some
+        # allowed ids have no vector; the widening covers that).
         count = max(k, math.ceil(k * OVERSAMPLE * n / allow.size))
         exact_cost = EXACT_US_PER_ID * allow.size
-        while count * GRAPH_US_PER_RESULT < exact_cost and count < n:
+        while count < n:
+            graph = n > self.exact_below and count <= GRAPH_MAX_COUNT
+            if graph:
+                cost = GRAPH_US_PER_RESULT * max(count, EXPANSION_SEARCH)
+            else:
+                cost = SCAN_US_PER_VECTOR * n + SCAN_US_PER_RESULT * count
+            if cost >= exact_cost:
+                break
             with self._index_lock:
-                keys, sims = self._graph(q, count, exact=False)
+                keys, sims = self._usearch(q, count, exact=not graph)
             keep = _member(keys, allow)
             if int(keep.sum()) >= k:
                 return _pairs(keys[keep][:k], sims[keep][:k])
             count *= WIDEN
         return self._exact(q, k, allow)
 
-    def _graph(self, q: F32Array, count: int, *, exact: bool) -> tuple[I64Array, F32Array]:
+    def _usearch(self, q: F32Array, count: int, *, exact: bool) -> tuple[I64Array, F32Array]:
         """One usearch search (index lock held): keys and similarities, best first."""
         index = self._index
         depth = max(EXPANSION_SEARCH, count)
@@ -345,29 +390,38 @@ class VectorIndex:
         keys, stored = self._stored(allow)
         if keys.size == 0:
             return []
-        sims = stored @ q
-        if keys.size > k:
-            top = np.argpartition(-sims, k - 1)[:k]
-            keys, sims = keys[top], sims[top]
-        order = np.lexsort((keys, -sims))
-        return _pairs(keys[order], sims[order])
+        # Stored vectors are unit length to within bfloat16 rounding (~1e-3): rank by the raw
+        # dot product, then normalise only the few candidates, with a margin for near-ties.
+        dots = stored @ q
+        take = min(keys.size, 2 * k + 8)
+        cand = np.argpartition(-dots, take - 1)[:take] if keys.size > take else np.arange(
+            keys.size)
+        sims = dots[cand] / np.linalg.norm(stored[cand], axis=1)
+        order = np.lexsort((keys[cand], -sims))[:k]
+        return _pairs(keys[cand][order], sims[order].astype(np.float32))
 
     def _stored(self, ids: I64Array) -> tuple[I64Array, F32Array]:
-        """The ids that have a vector, and their vectors (float32, as stored)."""
+        """The ids that have a vector, and their vectors as stored (float32)."""
         parts_keys: list[I64Array] = []
-        parts: list[F32Array] = []
+        parts: list[npt.NDArray[np.uint16]] = []
         # Batches bound the time a writer waits behind a large allowed set.
         for start in range(0, ids.size, 8192):
             chunk = ids[start:start + 8192]
             with self._index_lock:
-                got: Any = self._index.get(_as_keys(chunk), dtype="f32")
+                # The compiled get_many in the stored bfloat16 (raw uint16) skips the per-row
+                # float32 conversion and view of Index.get: ~2 us per id instead of ~8.
+                got = self._index._compiled.get_many(_as_keys(chunk), ScalarKind.BF16)
             present = np.fromiter((v is not None for v in got), dtype=bool, count=chunk.size)
             if present.any():
                 parts_keys.append(chunk[present])
-                parts.append(np.vstack([v for v in got if v is not None]))
+                parts.append(np.concatenate([v for v in got if v is not None]))
         if not parts:
             return np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
-        return np.concatenate(parts_keys), _normalised(np.vstack(parts))
+        raw = np.concatenate(parts).reshape(-1, self.dim)
+        # bfloat16 is the upper half of a float32: place the bits there (little-endian).
+        out = np.zeros(raw.shape, np.float32)
+        out.view(np.uint16).reshape(*raw.shape, 2)[:, :, 1] = raw
+        return np.concatenate(parts_keys), out
 
     def vectors(self, ids: Sequence[int]) -> F32Array:
         """The stored vectors of ``ids``, float32 (len(ids), dim); KeyError for a missing id."""
@@ -440,13 +494,18 @@ def _set_depth(index: Index, depth: int) -> None:
     untyped.expansion_search = depth
 
 
+def _norms(vectors: F32Array) -> F32Array:
+    """Row norms; ValueError for a zero or non-finite row (no direction to search by)."""
+    squares: npt.NDArray[np.float64] = np.einsum("ij,ij->i", vectors, vectors,
+                                                 dtype=np.float64)
+    norms = np.sqrt(squares)
+    if not np.all(np.isfinite(norms) & (norms > 0)):
+        raise ValueError("vectors must be finite and non-zero")
+    return norms.astype(np.float32)
+
+
 def _normalised(vectors: F32Array) -> F32Array:
-    if not np.all(np.isfinite(vectors)):
-        raise ValueError("vectors must be finite")
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise ValueError("a zero vector has no direction")
-    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+    return np.ascontiguousarray(vectors / _norms(vectors)[:, None], dtype=np.float32)
 
 
 def _member(values: I64Array, sorted_set: I64Array) -> npt.NDArray[np.bool_]:
