@@ -144,9 +144,10 @@ class ClipModel:
             if entry.pretrained == "openai":
                 model = open_clip.load_openai_model(weights, precision="fp32", device="cpu")
             else:
-                model = open_clip.create_model(entry.arch, pretrained=None, precision="fp32",
+                # A file path as `pretrained`: open_clip loads it strictly (every weight
+                # present, every shape right) as part of building the model.
+                model = open_clip.create_model(entry.arch, pretrained=weights, precision="fp32",
                                                device="cpu")
-                open_clip.load_checkpoint(model, weights, strict=True)
             self._tokenizer = open_clip.get_tokenizer(entry.arch)
         except (RuntimeError, ValueError, KeyError, OSError, EOFError) as exc:
             raise ModelError(
