@@ -218,10 +218,8 @@ def test_filtered_search_when_the_allowed_set_is_far_from_the_query(filled) -> N
     index.exact_below = 0
     query = unit(1, seed=15)[0]
     far = np.sort(ids[np.argsort(vecs @ query)[: ids.size // 2]])
-    got = index.search(query, 10, allowed=far)
-    assert len(got) == 10 and {i for i, _ in got} <= set(far.tolist())
-    want, _ = exact_top(ids, vecs, query, 10, far)
-    assert len({i for i, _ in got} & set(want.tolist())) >= 9
+    # (the search ends in an exact scan; near-ties within bfloat16 precision may swap)
+    assert_top_k(index.search(query, 10, allowed=far), ids, vecs, query, 10, allowed=far)
 
 
 def test_filtered_search_with_an_unsorted_or_empty_allowed_set(filled) -> None:

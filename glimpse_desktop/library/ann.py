@@ -43,7 +43,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import xxhash
-from usearch.compiled import MetricKind, ScalarKind
+from usearch.compiled import MetricKind, ScalarKind, exact_search
 from usearch.index import Index
 
 log = logging.getLogger(__name__)
@@ -77,13 +77,13 @@ EXACT_BELOW: Final = 100_000
 # The graph is used for at most GRAPH_MAX_COUNT results: at 1M, keeping the allowed ones of
 # the top 40 (50% allowed) or 200 (10%) gives recall@10 0.97-0.98, but of the top 1000 (2%)
 # only 0.87-0.94 and of the top 2000 (1%) 0.84-0.95 even at depth 2000-8000. So at 1M a
-# filter allowing below ~4% is answered exactly: ~2.5 ms per 1000 allowed ids, or a full scan
+# filter allowing below ~4% is answered exactly: ~2 ms per 1000 allowed ids, or a full scan
 # (~65 ms) when that is cheaper.
 GRAPH_US_PER_RESULT: Final = 8.0
 GRAPH_MAX_COUNT: Final = 512
 SCAN_US_PER_VECTOR: Final = 0.065
 SCAN_US_PER_RESULT: Final = 3.0
-EXACT_US_PER_ID: Final = 2.5
+EXACT_US_PER_ID: Final = 2.0
 # Oversampling of a filtered graph search beyond the inverse selectivity; widened by WIDEN
 # each time too few allowed results come back.
 OVERSAMPLE: Final = 2.0
@@ -304,10 +304,12 @@ class VectorIndex:
                exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
         """The ``k`` nearest ids by cosine similarity (higher is closer), best first.
 
-        ``allowed`` (sorted ids; None for all) restricts the results to those ids without
-        losing recall: a small set is scanned exactly, a large one through an oversampled
-        graph walk that widens, and finally scans exactly, until ``k`` allowed ids are found.
-        ``exclude`` never appears in the results (the query photo of "similar").
+        ``allowed`` (sorted int64 ids; None for all; ids without a vector are ignored)
+        restricts the results to those ids without losing recall: a graph walk for k over the
+        selectivity results where that keeps recall, else an exact scan (see
+        ``_search_allowed``). ``exclude`` never appears in the results (the query photo of
+        "similar"). Up to ``exact_below`` vectors every search is exact. Similarities come
+        from the bfloat16 vectors: within ~1e-3 of float32.
         """
         if k <= 0:
             return []
@@ -390,38 +392,33 @@ class VectorIndex:
         keys, stored = self._stored(allow)
         if keys.size == 0:
             return []
-        # Stored vectors are unit length to within bfloat16 rounding (~1e-3): rank by the raw
-        # dot product, then normalise only the few candidates, with a margin for near-ties.
-        dots = stored @ q
-        take = min(keys.size, 2 * k + 8)
-        cand = np.argpartition(-dots, take - 1)[:take] if keys.size > take else np.arange(
-            keys.size)
-        sims = dots[cand] / np.linalg.norm(stored[cand], axis=1)
-        order = np.lexsort((keys[cand], -sims))[:k]
-        return _pairs(keys[cand][order], sims[order].astype(np.float32))
+        # usearch's own SIMD kernel on the stored bfloat16 rows: no float32 copy, and not
+        # BLAS, whose threads stall for milliseconds when the cores are busy (ingestion).
+        rows, distances, _, _, _ = exact_search(
+            stored, _bf16(q)[None, :], min(k, keys.size), threads=1,
+            metric_kind=MetricKind.Cos, dtype=ScalarKind.BF16)
+        found = np.asarray(rows[0], dtype=np.int64)
+        sims = (1.0 - np.asarray(distances[0], dtype=np.float32)).astype(np.float32)
+        return _pairs(keys[found], sims)
 
-    def _stored(self, ids: I64Array) -> tuple[I64Array, F32Array]:
-        """The ids that have a vector, and their vectors as stored (float32)."""
+    def _stored(self, ids: I64Array) -> tuple[I64Array, npt.NDArray[np.uint16]]:
+        """The ids that have a vector, and their vectors as stored (bfloat16 bits)."""
         parts_keys: list[I64Array] = []
         parts: list[npt.NDArray[np.uint16]] = []
         # Batches bound the time a writer waits behind a large allowed set.
         for start in range(0, ids.size, 8192):
             chunk = ids[start:start + 8192]
             with self._index_lock:
-                # The compiled get_many in the stored bfloat16 (raw uint16) skips the per-row
-                # float32 conversion and view of Index.get: ~2 us per id instead of ~8.
+                # The compiled get_many, in the stored type, skips the per-row float32
+                # conversion and view of Index.get: ~1.5 us per id instead of ~8.
                 got = self._index._compiled.get_many(_as_keys(chunk), ScalarKind.BF16)
             present = np.fromiter((v is not None for v in got), dtype=bool, count=chunk.size)
             if present.any():
                 parts_keys.append(chunk[present])
                 parts.append(np.concatenate([v for v in got if v is not None]))
         if not parts:
-            return np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
-        raw = np.concatenate(parts).reshape(-1, self.dim)
-        # bfloat16 is the upper half of a float32: place the bits there (little-endian).
-        out = np.zeros(raw.shape, np.float32)
-        out.view(np.uint16).reshape(*raw.shape, 2)[:, :, 1] = raw
-        return np.concatenate(parts_keys), out
+            return np.empty(0, np.int64), np.empty((0, self.dim), np.uint16)
+        return np.concatenate(parts_keys), np.concatenate(parts).reshape(-1, self.dim)
 
     def vectors(self, ids: Sequence[int]) -> F32Array:
         """The stored vectors of ``ids``, float32 (len(ids), dim); KeyError for a missing id."""
@@ -448,11 +445,11 @@ class VectorIndex:
         Searches go on while the file is written; upserts wait.
         """
         with self._write_lock:
-            if not self.dirty and self._digest is not None:
+            if not self.dirty and self._digest is not None and self.path.exists():
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             seq = self._seq
-            if self._graph_dirty or self._digest is None:
+            if self._graph_dirty or self._digest is None or not self.path.exists():
                 tmp = _tmp_path(self.path)
                 try:
                     # The write lock keeps the graph still; searches only read it.
@@ -492,6 +489,13 @@ def _set_depth(index: Index, depth: int) -> None:
     # expansion_search has a setter that the type stub does not declare.
     untyped: Any = index
     untyped.expansion_search = depth
+
+
+def _bf16(vector: F32Array) -> npt.NDArray[np.uint16]:
+    """float32 to bfloat16 bits, rounded to nearest even (the upper half of a float32)."""
+    bits = np.ascontiguousarray(vector, dtype=np.float32).view(np.uint32)
+    rounded = (bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+    return (rounded >> np.uint32(16)).astype(np.uint16)
 
 
 def _norms(vectors: F32Array) -> F32Array:
