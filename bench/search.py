@@ -173,7 +173,8 @@ def child(work: Path, dim: int, fractions: list[float]) -> None:
     index = VectorIndex.open(work / "index.usearch", dim)
     open_s = time.perf_counter() - t
     result: dict[str, Any] = {"open_s": open_s, "rss_base_mb": base,
-                              "rss_open_mb": rss_mb(), "count": len(index)}
+                              "rss_open_mb": rss_mb(), "count": len(index),
+                              "depth": index.depth, "exact_below": index.exact_below}
     queries = np.load(work / "queries.npy")
     similar_ids = np.load(work / "similar_ids.npy")
 
@@ -213,20 +214,10 @@ def child(work: Path, dim: int, fractions: list[float]) -> None:
 # -- the driver -------------------------------------------------------------------------------
 
 
-def bench(dist_name: str, n: int, args: argparse.Namespace, root: Path) -> None:
-    dim = args.dim
-    dist: Clustered | Uniform = Clustered(dim) if dist_name == "clustered" else Uniform(dim)
-    common = {"dist": dist_name, "n": n, "dim": dim}
-    work = root / f"{dist_name}-{n}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-
-    t = time.perf_counter()
-    data = generate(dist, n)
-    gen_s = time.perf_counter() - t
-
-    # build, in the batches an integrator would feed
-    index = VectorIndex.open(work / "index.usearch", dim)
+def build(work: Path, data: np.ndarray, dist_name: str, n: int, gen_s: float) -> None:
+    """Build in the batches an integrator would feed, save, and report."""
+    common = {"dist": dist_name, "n": n, "dim": data.shape[1]}
+    index = VectorIndex.open(work / "index.usearch", data.shape[1])
     ids = np.arange(n, dtype=np.int64)
     t = time.perf_counter()
     for start in range(0, n, 10_000):
@@ -243,8 +234,28 @@ def bench(dist_name: str, n: int, args: argparse.Namespace, root: Path) -> None:
     emit(**common, phase="build", generate_s=round(gen_s, 2), build_s=round(build_s, 2),
          build_rate_per_s=round(n / build_s), save_s=round(save_s, 2),
          file_mb=round(size / 1e6, 1), threads=cores(), dtype=ann.DTYPE,
-         connectivity=ann.CONNECTIVITY, expansion_add=ann.EXPANSION_ADD,
-         expansion_search=ann.EXPANSION_SEARCH)
+         connectivity=ann.CONNECTIVITY, expansion_add=ann.EXPANSION_ADD)
+
+
+def bench(dist_name: str, n: int, args: argparse.Namespace, root: Path) -> None:
+    dim = args.dim
+    dist: Clustered | Uniform = Clustered(dim) if dist_name == "clustered" else Uniform(dim)
+    common = {"dist": dist_name, "n": n, "dim": dim}
+    work = root / f"{dist_name}-{n}"
+    kept = VectorIndex.open(work / "index.usearch", dim)
+    reuse = args.reuse and len(kept) == n
+    kept.close()
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+
+    t = time.perf_counter()
+    data = generate(dist, n)  # deterministic: the same vectors when an index is reused
+    gen_s = time.perf_counter() - t
+    if reuse:
+        emit(**common, phase="build", reused=str(work / "index.usearch"))
+    else:
+        build(work, data, dist_name, n, gen_s)
 
     # numpy exact brute force, one query at a time (what the index replaces)
     queries = dist.sample(args.queries, seed=1)
@@ -290,6 +301,7 @@ def bench(dist_name: str, n: int, args: argparse.Namespace, root: Path) -> None:
          rss_after_queries_mb=round(res["rss_queried_mb"]),
          first_upsert_s=round(res["first_upsert_s"], 2),
          rss_after_first_upsert_mb=round(res["rss_loaded_mb"]),
+         expansion_search=res["depth"], exact_below=res["exact_below"],
          note="open maps the file; the first upsert copies it into memory")
     for mode in res["modes"]:
         m = {**common, "mode": mode}
@@ -322,6 +334,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None,
                     help="where index files are written (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the index files")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --work: measure an index kept by an earlier --keep run "
+                         "(query-time settings only; the build is skipped)")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.fractions = [float(f) for f in args.fractions.split(",") if f]

@@ -105,7 +105,7 @@ def test_search_matches_numpy_exactly_on_a_small_set(filled) -> None:
 
 def test_graph_search_agrees_with_numpy(filled) -> None:
     index, ids, vecs = filled
-    index.exact_below = 0  # force the HNSW walk even for this small set
+    index.exact_below, index.depth = 0, 128  # the HNSW walk, as in a large library
     hits = 0
     for query in unit(20, seed=3):
         got = index.search(query, 10)
@@ -133,20 +133,21 @@ def test_upsert_with_a_repeated_id_keeps_the_last_vector(path: Path) -> None:
     assert float(index.vectors([5])[0] @ b) >= 0.999
 
 
-def test_upsert_rejects_bad_shapes_and_values(path: Path) -> None:
+def test_upsert_rejects_a_bad_shape_and_skips_bad_vectors(path: Path) -> None:
     index = VectorIndex.open(path, DIM)
     with pytest.raises(ValueError):
         index.upsert(np.array([1], np.int64), np.zeros((1, DIM + 1), np.float32))
     with pytest.raises(ValueError):
-        index.upsert(np.array([1], np.int64), np.zeros((1, DIM), np.float32))
-    with pytest.raises(ValueError):
-        index.upsert(np.array([1], np.int64), np.full((1, DIM), np.nan, np.float32))
-    # a bad row anywhere rejects the whole call: nothing is half-added
+        index.upsert(np.array([-1], np.int64), unit(1, seed=16))
     vecs = unit(200, seed=16)
-    vecs[150] = np.inf
+    index.upsert(np.arange(200, dtype=np.int64), vecs)
+    # a zero or non-finite vector is skipped, the others go in, and the id's old vector goes
+    bad = vecs.copy()
+    bad[150], bad[7] = np.inf, 0.0
+    index.upsert(np.arange(200, dtype=np.int64), bad)
+    assert len(index) == 198 and 150 not in index and 7 not in index and 8 in index
     with pytest.raises(ValueError):
-        index.upsert(np.arange(200, dtype=np.int64), vecs)
-    assert len(index) == 0 and not index.dirty
+        index.search(np.zeros(DIM, np.float32), 5)
 
 
 def test_remove(filled) -> None:
@@ -194,7 +195,7 @@ def test_filtered_search_equals_exact_filtered_top_k(filled, graph: bool,
                                                      fraction: float) -> None:
     index, ids, vecs = filled
     if graph:
-        index.exact_below = 0
+        index.exact_below, index.depth = 0, 128
     rng = np.random.default_rng(5)
     allowed = np.sort(rng.choice(ids, size=max(1, int(ids.size * fraction)), replace=False))
     # ids without a vector may be allowed too (photos not embedded yet)
@@ -215,7 +216,7 @@ def test_filtered_search_when_the_allowed_set_is_far_from_the_query(filled) -> N
     # Half the ids allowed, but exactly the half least similar to the query: the first
     # oversampled graph walk finds none of them, so the search must widen or scan.
     index, ids, vecs = filled
-    index.exact_below = 0
+    index.exact_below, index.depth = 0, 128
     query = unit(1, seed=15)[0]
     far = np.sort(ids[np.argsort(vecs @ query)[: ids.size // 2]])
     # (the search ends in an exact scan; near-ties within bfloat16 precision may swap)

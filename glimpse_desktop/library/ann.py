@@ -4,27 +4,33 @@ The vec0 table in the database stays the source of truth; this index is a cache 
 (``<name>.usearch`` plus a ``<name>.usearch.json`` sidecar) that the integrator keeps in step
 with the table through ``seq``, and that can always be thrown away and rebuilt.
 
-Why usearch HNSW (measured on the 2-core target, 512-d, CLIP-like clustered vectors, 100k;
-figures in bench/search.py's output):
+Why usearch (measured on the 2-core target, 512-d clustered "CLIP-like" vectors; the
+figures come from bench/search.py and are summarised at the constants below):
 
-* usearch keeps vectors and keys itself: upsert/remove by int id in place, no training, so an
-  index that grows from an empty library never needs a retrain; ``view`` memory-maps a saved
-  file, so opening costs a checksum read, not a copy.
-* faiss IVF-SQfp16 builds 15x faster (25k/s vs 1.7k/s) at similar latency and recall, but its
-  centroids are trained once on the first vectors and drift as a library grows (a library
-  starts empty and grows by years), so it needs a retrain-and-rebuild policy; faiss HNSW has no
-  removal at all. The index is built once and then updated a few photos at a time, so the
-  build rate only matters for a rebuild from the database.
-* bfloat16 storage: half the memory of f32 at the same recall (0.978 vs 0.978 at ef 128),
-  and on this CPU twice as fast to build as f16. int8 saves another 40% but its quantisation
-  caps recall@10 at ~0.94 whatever the search depth, below the 0.95 target.
-* connectivity 16, expansion_add 128, expansion_search 128: see ``EXPANSION_SEARCH``.
+* usearch keeps keys and vectors itself: upsert and remove by id in place, no training, so an
+  index that grows from an empty library never needs retraining; ``view`` memory-maps a saved
+  file, so opening costs a checksum read (~40 ms at 100k, ~0.6 s at 1M), not a load.
+* faiss IVF-SQfp16 builds 15x faster (25k/s vs 1.7k/s at 100k) at similar latency and recall,
+  but its centroids are trained once on the first vectors and drift as a library grows over
+  years, so it needs a retrain-and-rebuild policy; faiss HNSW cannot remove at all. This index
+  is built once and then grows a few photos at a time (CLIP itself runs at tens of photos a
+  second), so the build rate only matters for a full rebuild: 12 minutes at 1M (1.3k/s),
+  20+ when the cores are shared.
+* bfloat16 storage: half the memory of f32 at the same recall (0.978 both, 100k, ef 128),
+  and here twice as fast to build as f16 (AVX-512 BF16). int8 would save another 40% but its
+  quantisation caps recall@10 near 0.94 whatever the search depth.
+* connectivity 16, expansion_add 128: at 250k (search depth 512) expansion_add 64 builds 2x
+  faster but recall@10 stops at 0.97 (0.99 with 128); connectivity 12 with 64 stops at 0.93,
+  24 with 48 at 0.97. 1M takes ~1.25-1.3 GB resident once in memory (1.0 GB of it vectors).
+
+Searches up to 100k vectors are exact (a SIMD scan, ~7 ms), larger ones walk the graph;
+filtered searches choose between graph, scan and an exact pass over the allowed ids.
 
 usearch is not safe for concurrent calls on one index from Python: every single-threaded
 call uses the same per-thread search context (slot 0), and adds may reallocate. So each call
-into the index holds ``_index_lock`` (a FIFO ticket lock, so a search waits for at most one
-batch of an upsert, never for the whole upsert); ``save`` holds only ``_write_lock``, which
-keeps writers out while searches continue.
+into the index holds ``_index_lock`` (a FIFO ticket lock: a search waits for at most one
+~25 ms batch of an upsert, never for the whole upsert); ``save`` holds only ``_write_lock``,
+which keeps writers out while searches continue.
 """
 
 from __future__ import annotations
@@ -58,19 +64,21 @@ ENGINE: Final = "usearch-hnsw"
 DTYPE: Final = "bf16"
 CONNECTIVITY: Final = 16
 EXPANSION_ADD: Final = 128
-# Search depth (HNSW "ef"). On 1M clustered 512-d vectors (built with the settings above)
-# recall@10 is 0.88 at 128, 0.956 at 256, 0.979 at 512, for a p50 of 2.0, 2.9 and 3.5 ms on
-# one core: the 50 ms budget buys the margin. A search for more results than this uses the
-# result count as its depth.
-EXPANSION_SEARCH: Final = 512
+# Search depth (HNSW "ef"). At 1M clustered 512-d vectors (built with the settings above)
+# recall@10 was 0.88 at 128, 0.956 at 256, 0.979 at 512 and 0.983 at 1024 on one data set,
+# 0.953 at 512, 0.971 at 1024 and 0.978 at 2048 on bench/search.py's; p50 1.4 ms at 128,
+# ~3.5 at 512, ~7 at 1024, ~15 at 2048 on one core. Past 512 recall grows slowly, but the
+# 50 ms budget pays for the margin. A search for more results than this uses the result
+# count as its depth.
+EXPANSION_SEARCH: Final = 1024
 # Up to this many vectors every search is exact: usearch's brute-force scan of the stored
 # vectors (SIMD, ~65 ns a vector on one core: ~7 ms at 100k) is well inside the budget, and
 # exact whatever the distribution (HNSW on structureless vectors is not). Most personal
-# libraries are this small; above it the graph answers in ~3 ms at 1M where a scan takes 65.
+# libraries are this small; above it the graph answers in ~7 ms at 1M where a scan takes 65.
 EXACT_BELOW: Final = 100_000
 # Filtered search picks the cheapest way (see VectorIndex._search_allowed); costs in
 # microseconds, measured on the 2-core target (bench/search.py):
-#   graph  GRAPH_US_PER_RESULT * max(count, EXPANSION_SEARCH)
+#   graph  GRAPH_US_PER_RESULT * max(count, depth)
 #   scan   SCAN_US_PER_VECTOR * n + SCAN_US_PER_RESULT * count
 #   exact  EXACT_US_PER_ID * allowed ids (usearch's look-up of the stored vector, ~2 us, is
 #          most of it: its Python binding returns one array per id)
@@ -79,6 +87,11 @@ EXACT_BELOW: Final = 100_000
 # only 0.87-0.94 and of the top 2000 (1%) 0.84-0.95 even at depth 2000-8000. So at 1M a
 # filter allowing below ~4% is answered exactly: ~2 ms per 1000 allowed ids, or a full scan
 # (~65 ms) when that is cheaper.
+# A filtered graph walk keeps only the allowed ones of the top `count`, so the ranks that
+# matter run deeper than k: it searches FILTERED_DEPTH times deeper. At 1M, 5% allowed,
+# recall@10 0.951 at depth 1024 and 0.963 at 2048 (10%: 0.962, 0.969; unfiltered at 1024:
+# 0.969), p50 ~15 ms.
+FILTERED_DEPTH: Final = 2
 GRAPH_US_PER_RESULT: Final = 8.0
 GRAPH_MAX_COUNT: Final = 512
 SCAN_US_PER_VECTOR: Final = 0.065
@@ -185,9 +198,10 @@ class VectorIndex:
         self._graph_dirty = False
         self._seq_dirty = False
         self._threads = _threads()
-        # Index sizes up to which searches scan exactly (a tuning knob; tests set it to 0
-        # to exercise the graph on small sets).
+        # Tuning knobs (tests lower them to exercise the graph on small sets): index sizes up
+        # to which searches scan exactly, and the graph's search depth.
         self.exact_below = EXACT_BELOW
+        self.depth = EXPANSION_SEARCH
         self._index_lock = _TicketLock()
         self._write_lock = threading.Lock()
 
@@ -235,7 +249,8 @@ class VectorIndex:
     # -- updates --------------------------------------------------------------------------
 
     def upsert(self, ids: npt.ArrayLike, vectors: npt.ArrayLike) -> None:
-        """Add or replace vectors (normalised here). A repeated id keeps its last vector."""
+        """Add or replace vectors (normalised here). A repeated id keeps its last vector; a
+        zero or non-finite vector is skipped with a warning and its id removed."""
         id_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
         vec_arr = np.asarray(vectors, dtype=np.float32)
         if vec_arr.ndim == 1 and id_arr.size == 1:
@@ -251,8 +266,15 @@ class VectorIndex:
         if first_from_end.size != id_arr.size:
             keep = np.sort(id_arr.size - 1 - first_from_end)
             id_arr, vec_arr = id_arr[keep], vec_arr[keep]
-        # Checked before anything is added, so a bad vector never leaves half an upsert.
-        norms = _norms(vec_arr)
+        norms = _row_norms(vec_arr)
+        bad = ~(np.isfinite(norms) & (norms > 0))
+        if bad.any():
+            # One bad vector (zero, NaN) must not stop the others: it has no direction to
+            # search by, so its id leaves the index (an older vector of it would be stale).
+            log.warning("ANN index %s: skipping %d zero or non-finite vectors (ids %s)",
+                        self.path.name, int(bad.sum()), id_arr[bad][:5].tolist())
+            self.remove(id_arr[bad].tolist())
+            id_arr, vec_arr, norms = id_arr[~bad], vec_arr[~bad], norms[~bad]
         with self._write_lock:
             start, size = 0, ADD_BATCH
             while start < id_arr.size:
@@ -362,24 +384,26 @@ class VectorIndex:
         exact_cost = EXACT_US_PER_ID * allow.size
         while count < n:
             graph = n > self.exact_below and count <= GRAPH_MAX_COUNT
+            depth = FILTERED_DEPTH * self.depth
             if graph:
-                cost = GRAPH_US_PER_RESULT * max(count, EXPANSION_SEARCH)
+                cost = GRAPH_US_PER_RESULT * max(count, depth)
             else:
                 cost = SCAN_US_PER_VECTOR * n + SCAN_US_PER_RESULT * count
             if cost >= exact_cost:
                 break
             with self._index_lock:
-                keys, sims = self._usearch(q, count, exact=not graph)
+                keys, sims = self._usearch(q, count, exact=not graph, depth=depth)
             keep = _member(keys, allow)
             if int(keep.sum()) >= k:
                 return _pairs(keys[keep][:k], sims[keep][:k])
             count *= WIDEN
         return self._exact(q, k, allow)
 
-    def _usearch(self, q: F32Array, count: int, *, exact: bool) -> tuple[I64Array, F32Array]:
+    def _usearch(self, q: F32Array, count: int, *, exact: bool,
+                 depth: int | None = None) -> tuple[I64Array, F32Array]:
         """One usearch search (index lock held): keys and similarities, best first."""
         index = self._index
-        depth = max(EXPANSION_SEARCH, count)
+        depth = max(depth or self.depth, count)
         if index.expansion_search != depth:
             _set_depth(index, depth)
         matches: Any = index.search(q, count, threads=1, exact=exact)
@@ -498,14 +522,19 @@ def _bf16(vector: F32Array) -> npt.NDArray[np.uint16]:
     return (rounded >> np.uint32(16)).astype(np.uint16)
 
 
-def _norms(vectors: F32Array) -> F32Array:
-    """Row norms; ValueError for a zero or non-finite row (no direction to search by)."""
+def _row_norms(vectors: F32Array) -> F32Array:
+    # einsum: no temporary the size of the matrix; float64 so large values do not overflow.
     squares: npt.NDArray[np.float64] = np.einsum("ij,ij->i", vectors, vectors,
                                                  dtype=np.float64)
-    norms = np.sqrt(squares)
+    return np.sqrt(squares).astype(np.float32)
+
+
+def _norms(vectors: F32Array) -> F32Array:
+    """Row norms; ValueError for a zero or non-finite row (no direction to search by)."""
+    norms = _row_norms(vectors)
     if not np.all(np.isfinite(norms) & (norms > 0)):
         raise ValueError("vectors must be finite and non-zero")
-    return norms.astype(np.float32)
+    return norms
 
 
 def _normalised(vectors: F32Array) -> F32Array:
