@@ -6,12 +6,13 @@ Results go to stdout (``--json`` for scripts), progress and messages to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
@@ -141,6 +142,18 @@ class _Interrupt:
         signal.signal(signal.SIGTERM, self._previous_term)
 
 
+@contextlib.contextmanager
+def _job(quiet: bool = False) -> Iterator[tuple[ProgressBar, CancelToken]]:
+    """A long job from the terminal: a progress bar, and Ctrl-C/SIGTERM as a clean cancel."""
+    token = CancelToken()
+    bar = ProgressBar(quiet=quiet)
+    with _Interrupt(token):
+        try:
+            yield bar, token
+        finally:
+            bar.close()
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -194,13 +207,8 @@ def cmd_remove(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_index(lib: Library, args: argparse.Namespace) -> int:
-    token = CancelToken()
-    bar = ProgressBar(quiet=args.quiet)
-    with _Interrupt(token):
-        try:
-            report = lib.index(args.folders or None, progress=bar, cancel=token)
-        finally:
-            bar.close()
+    with _job(args.quiet) as (bar, token):
+        report = lib.index(args.folders or None, progress=bar, cancel=token)
     if args.json:
         _print_json(asdict(report))
     else:
@@ -416,14 +424,9 @@ def cmd_similar(lib: Library, args: argparse.Namespace) -> int:
 def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
     tags = [t for t in (args.tags or "").split(",") if t.strip()]
     vocabs = [v.strip() for v in (args.vocab or "").split(",") if v.strip()]
-    token = CancelToken()
-    bar = ProgressBar(quiet=args.quiet)
-    with _Interrupt(token):
-        try:
-            report = lib.tag(tags, vocabularies=vocabs, threshold=args.threshold, top=args.top,
-                             progress=bar, cancel=token)
-        finally:
-            bar.close()
+    with _job(args.quiet) as (bar, token):
+        report = lib.tag(tags, vocabularies=vocabs, threshold=args.threshold, top=args.top,
+                         progress=bar, cancel=token)
     if args.json:
         _print_json(asdict(report))
     else:
@@ -437,17 +440,13 @@ def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
-    token = CancelToken()
-    bar = ProgressBar(quiet=args.quiet)
-    with _Interrupt(token):
-        try:
+    try:
+        with _job(args.quiet) as (bar, token):
             groups = lib.duplicates(near=not args.exact, threshold=args.threshold,
                                     progress=bar, cancel=token)
-        except Cancelled:
-            print("Interrupted.", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        finally:
-            bar.close()
+    except Cancelled:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if args.json:
         _print_json([g.as_dict() for g in groups])
         return EXIT_OK
@@ -468,20 +467,15 @@ def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_sort_by_tag(lib: Library, args: argparse.Namespace) -> int:
-    token = CancelToken()
-    bar = ProgressBar(quiet=args.quiet or args.dry_run)
-    with _Interrupt(token):
-        try:
+    try:
+        with _job(args.quiet or args.dry_run) as (bar, token):
             report = lib.sort_by_tag(args.output, mode="move" if args.move else "copy",
                                      dry_run=args.dry_run, progress=bar, cancel=token)
-        except SortError as exc:
-            bar.close()
-            print(f"glimpse: {exc}", file=sys.stderr)
-            if args.json:
-                _print_json(exc.report.as_dict())
-            return EXIT_ERROR
-        finally:
-            bar.close()
+    except SortError as exc:
+        print(f"glimpse: {exc}", file=sys.stderr)
+        if args.json:
+            _print_json(exc.report.as_dict())
+        return EXIT_ERROR
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -542,30 +536,26 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
                   "until then.")
         return EXIT_OK
     entry = registry.entry(model_id)
-    token = CancelToken()
-    bar = ProgressBar()
     print(f"{entry.name}: licence {entry.licence}"
           + (f" ({entry.licence_url})" if entry.licence_url else ""), file=sys.stderr)
-    with _Interrupt(token):
-        try:
+    if action == "add" and not args.file:
+        raise LibraryError(f"`glimpse models add {model_id} FILE`: which file?")
+    try:
+        with _job() as (bar, token):
             if action == "download":
                 installed = (lib.download_model(model_id, progress=bar, cancel=token)
                              if lib is not None else
                              registry.download(model_id, progress=bar, cancel=token))
-            else:  # add
-                if not args.file:
-                    raise LibraryError(f"`glimpse models add {model_id} FILE`: which file?")
+            else:
                 installed = (lib.add_model(model_id, args.file, progress=bar, cancel=token)
                              if lib is not None else
                              registry.add(model_id, Path(args.file), progress=bar,
                                           cancel=token))
-        except Cancelled:
-            print("Interrupted: run the same command again to resume.", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        except (DownloadError, ModelError) as exc:
-            raise LibraryError(str(exc)) from exc
-        finally:
-            bar.close()
+    except Cancelled:
+        print("Interrupted: run the same command again to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (DownloadError, ModelError) as exc:
+        raise LibraryError(str(exc)) from exc
     print(f"Installed {model_id} ({installed.size / 1e6:.0f} MB, sha256 {installed.sha256}) "
           f"in {installed.folder}.")
     if lib is not None and lib.semantic.status()["backlog"]:

@@ -268,7 +268,7 @@ def _clip_part(semantic: Semantic, conn: Connection, store: VectorStore, q: Quer
         assert text_vec is not None
         query_vec = text_vec
     allowed = None
-    if where != "p.status IN ('ok', 'offline')":
+    if q.has_filters:
         allowed = np.fromiter((r[0] for r in conn.execute(
             f"SELECT p.id FROM photos p WHERE {where} ORDER BY p.id", params)), dtype=np.int64)
         if allowed.size == 0:

@@ -300,6 +300,10 @@ class Semantic:
             return enc
 
     def table(self, model_id: str) -> str:
+        """The model's vec0 table, created (a write) only the first time."""
+        existing = vectors.table_for(self.reader(), model_id)
+        if existing is not None:
+            return existing
         entry = self.registry.entry(model_id)
         return self.writer.call(
             lambda c: vectors.ensure_space(c, model_id, kind="image", dim=entry.dim))

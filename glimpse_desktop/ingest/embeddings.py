@@ -62,14 +62,17 @@ class EmbedReport:
     cancelled: bool = False
 
 
+# Photos on disk without an embedding of their current content in a model's space (params:
+# model id, stage); a file that failed is not retried until it changes.
+_TODO = (
+    "FROM photos p LEFT JOIN photo_embeddings e ON e.photo_id = p.id AND e.model_id = ? "
+    "WHERE p.status = 'ok' AND (e.content_hash IS NULL OR e.content_hash != p.content_hash) "
+    "AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)")
+
+
 def backlog(conn: Connection, model_id: str) -> int:
     """Photos on disk that have no embedding of their current content in this model's space."""
-    return int(conn.one(
-        "SELECT count(*) FROM photos p LEFT JOIN photo_embeddings e "
-        "ON e.photo_id = p.id AND e.model_id = ? "
-        "WHERE p.status = 'ok' AND (e.content_hash IS NULL OR e.content_hash != p.content_hash)"
-        " AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)",
-        (model_id, STAGE)))
+    return int(conn.one(f"SELECT count(*) {_TODO}", (model_id, STAGE)))
 
 
 def embed_missing(
@@ -81,7 +84,6 @@ def embed_missing(
     meter: ProgressMeter,
     cancel: CancelToken,
     workers: int | None = None,
-    retry_errors: bool = False,
 ) -> EmbedReport:
     """Embed every photo that lacks an embedding of its current content.
 
@@ -93,15 +95,9 @@ def embed_missing(
 
     report = EmbedReport()
     conn = reader()
-    if retry_errors:
-        writer.call(lambda c: c.execute("DELETE FROM errors WHERE stage = ?", (STAGE,)))
     rows = conn.rows(
-        "SELECT p.id, p.path, p.content_hash, p.root_id FROM photos p "
-        "LEFT JOIN photo_embeddings e ON e.photo_id = p.id AND e.model_id = ? "
-        "WHERE p.status = 'ok' AND (e.content_hash IS NULL OR e.content_hash != p.content_hash)"
-        " AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?) "
-        "ORDER BY p.taken_ts DESC, p.id DESC",
-        (model.model_id, STAGE))
+        f"SELECT p.id, p.path, p.content_hash, p.root_id {_TODO} "
+        "ORDER BY p.taken_ts DESC, p.id DESC", (model.model_id, STAGE))
     meter.start_phase(f"embedding photos ({model.model_id})", len(rows))
     if not rows:
         return report

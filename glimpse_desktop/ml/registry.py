@@ -104,6 +104,13 @@ def _load_manifest(text: str, origin: str) -> list[ClipEntry]:
     return [ClipEntry.from_json(e) for e in raw.get("clip", [])]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hugging Face puts the LFS digest on its redirect to the CDN: read it there."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 class Registry:
     """Models known to this installation and their state in ``model_dir``."""
 
@@ -289,12 +296,7 @@ class Registry:
         failures: list[str] = []
         for url in entry.urls:
             request = urllib.request.Request(
-                url, method="HEAD", headers={"User-Agent": f"glimpse-desktop/{__version__}"})
-
-            class _NoRedirect(urllib.request.HTTPRedirectHandler):
-                def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-                    return None
-
+                url, method="HEAD", headers={"User-Agent": download.USER_AGENT})
             opener = urllib.request.build_opener(_NoRedirect)
             try:
                 with opener.open(request, timeout=30) as response:
