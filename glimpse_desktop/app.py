@@ -35,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "  glimpse add ~/Pictures      add a photo folder\n"
         "  glimpse index               read new and changed photos\n"
         "  glimpse watch               keep the library in step with the folders\n"
-        "  glimpse status              what is in the library",
+        "  glimpse status              what is in the library\n"
+        "  glimpse models download vit-b-32-laion2b   the model for search (once)\n"
+        "  glimpse search \"kids on a beach\"          find photos in plain words",
         file=sys.stderr,
     )
     return EXIT_NO_GUI
