@@ -15,6 +15,7 @@ import gzip
 import html
 import importlib.util
 import itertools
+import logging
 import math
 import os
 import secrets
@@ -491,7 +492,15 @@ def quantize_text_onnx(
     tokens = tokenizer(probe_texts, context_length)
     tmp = _atomic_target(dst)
     try:
-        quantize_dynamic(Path(src), tmp, weight_type=QuantType.QInt8)
+        # The quantiser logs advice through the root logger, which would reach the person's
+        # terminal in the middle of `glimpse index`: quiet it for this one call.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(Path(src), tmp, weight_type=QuantType.QInt8)
+        finally:
+            root.setLevel(level)
         worst = _min_cosine(_run_onnx(tmp, tokens), _run_onnx(Path(src), tokens))
         if not worst >= min_cosine:
             raise ClipTextModelError(
