@@ -29,12 +29,14 @@ from glimpse_desktop.core.library import (
     LibraryError,
     LibraryPaths,
     ModelError,
+    PeopleError,
     QueryError,
     Registry,
     SearchResult,
     SortError,
     StorageError,
     doctor,
+    face_pack_list,
     model_list,
 )
 from glimpse_desktop.core.paths import ENV_LIBRARY
@@ -213,6 +215,9 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         _print_json(asdict(report))
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
+        if report.faces or report.people_new:
+            print(f"  found {_plural(report.faces, 'face')} in earlier photos; "
+                  f"{_plural(report.people_new, 'new person')} in People")
         if report.embedded or report.embed_errors:
             print(f"  embedded {report.embedded} earlier photos for search"
                   + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
@@ -285,6 +290,15 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
             line += f", {search['backlog']} to do (`glimpse index`)"
         if search["target"] != search["active"]:
             line += f"; switching to {search['target']}"
+        print(line)
+    people = status["people"]
+    if not people["enabled"]:
+        print("  People: off (`glimpse people on`)")
+    else:
+        line = (f"  People: {people['people']} people ({people['named']} named) from "
+                f"{people['faces']} faces, {people['waiting']} waiting")
+        if people["backlog"]:
+            line += f"; {people['backlog']} photos to look at (`glimpse index`)"
         print(line)
     if not status["roots"]:
         print("  No photo folders yet: `glimpse add FOLDER`.")
@@ -494,20 +508,169 @@ def _registry(lib: Library | None, args: argparse.Namespace) -> Registry:
     return lib.models if lib is not None else Registry(LibraryPaths.resolve(args.library).models)
 
 
+def _person_label(row: dict[str, Any]) -> str:
+    return str(row["name"]) if row.get("name") else f"Unnamed {row['id']}"
+
+
+def cmd_people(lib: Library, args: argparse.Namespace) -> int:
+    people = lib.people
+    action = args.people_action
+    if action is None:
+        action = "list"
+        args.all = args.waiting = args.json = False
+    result: Any
+    if action == "list":
+        rows = people.list_people(include_hidden=args.all, include_waiting=args.waiting)
+        if args.json:
+            _print_json(rows)
+            return EXIT_OK
+        status = people.status()
+        if not rows:
+            why = ("faces are off (`glimpse people on`)" if not status["enabled"] else
+                   f"{status['backlog']} photos not looked at yet: `glimpse index`"
+                   if status["backlog"] else "no faces found yet")
+            print(f"No people yet: {why}.")
+            return EXIT_OK
+        for r in rows:
+            if r["id"] is None:
+                print(f"{'':>6}  {'(waiting for more photos)':<28} {r['faces']:>6} faces")
+                continue
+            flag = " [hidden]" if r["hidden"] else ""
+            cover = f"  cover: face {r['cover']['face']}" if r["cover"] else ""
+            print(f"{r['id']:>6}  {_person_label(r) + flag:<28} {r['faces']:>6} faces "
+                  f"{r['photos']:>6} photos{cover}")
+        if status["waiting"] and not args.waiting:
+            print(f"({status['waiting']} faces wait for more photos of the same person; "
+                  "--waiting counts them)", file=sys.stderr)
+        return EXIT_OK
+    if action == "show":
+        result = people.show(args.person)
+        if args.json:
+            _print_json(result)
+            return EXIT_OK
+        print(f"{_person_label(result)} (person {result['id']})"
+              + (" [hidden]" if result["hidden"] else ""))
+        print(f"  {_plural(len(result['faces']), 'face')} in "
+              f"{_plural(len(result['photos']), 'photo')}")
+        for face in result["faces"]:
+            how = " (placed by you)" if face["assigned"] == "user" else ""
+            print(f"  face {face['face']:>6}  {face['path']}{how}")
+        return EXIT_OK
+    if action == "find":
+        rows = people.find(args.name)
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                print(r["path"])
+        return EXIT_OK
+    if action == "faces":
+        rows = people.photo_faces(args.photo)
+        if args.json:
+            _print_json(rows)
+        else:
+            for f in rows:
+                who = f["name"] or (f"Unnamed {f['person']}" if f["person"] else "(waiting)")
+                print(f"face {f['face']:>6}  {who:<24} box {f['box']}  score {f['score']}")
+        return EXIT_OK
+    if action == "name":
+        result = people.name(args.person, " ".join(args.name))
+        message = (f"Renamed {result['was']} to {result['name']}" if result["was"]
+                   else f"Person {result['id']} is now {result['name']}")
+    elif action == "merge":
+        result = people.merge(args.person, *args.others)
+        message = (f"Merged {', '.join(map(str, result['merged']))} into person "
+                   f"{result['id']} ({_plural(result['faces'], 'face')})")
+        if result["detached"]:
+            message += (f"; {_plural(result['detached'], 'face')} shared a photo with another "
+                        "face of this person and were taken out")
+    elif action == "split":
+        result = people.split(args.person, args.faces)
+        message = (f"Moved {_plural(len(result['faces']), 'face')} from person "
+                   f"{result['from']} to new person {result['id']}")
+    elif action == "reject":
+        result = people.reject(args.faces, args.person)
+        message = "; ".join(f"face {r['face']} is not person {r['person']}"
+                            for r in result["rejected"]) + " (remembered)"
+    elif action == "assign":
+        result = people.assign_face(args.face, args.person)
+        message = f"Face {result['face']} is now person {result['person']}"
+    elif action in ("hide", "unhide"):
+        result = people.hide(args.person, action == "hide")
+        message = f"Person {result['id']} is {'hidden' if result['hidden'] else 'shown'}"
+    elif action == "cover":
+        result = people.cover(args.person, args.face)
+        message = f"Person {result['id']} shows face {result['cover']} as cover"
+    elif action == "tag":
+        result = people.tag(args.name, args.photos)
+        message = (f"{result['name']}: {_plural(result['tagged'], 'photo')} newly tagged "
+                   f"from {_plural(result['references'], 'reference face')}; "
+                   f"{result['photos']} photos in all"
+                   + (f" ({result['already']} were tagged before)" if result["already"] else ""))
+    elif action == "export":
+        count = people.export_csv(args.csv, include_unnamed=not args.named)
+        result = {"rows": count, "file": args.csv}
+        message = f"Wrote {_plural(count, 'row')} to {args.csv}"
+    elif action == "recluster":
+        report = people.recluster(join=args.threshold, found=args.found,
+                                  min_faces=args.min_faces)
+        result = asdict(report)
+        message = (f"Re-clustered {_plural(report.faces, 'face')}: {report.moved} moved, "
+                   f"{_plural(report.founded, 'new group')}, {report.waiting} waiting "
+                   "(names, faces you placed and rejections kept)")
+    elif action == "update":
+        with _job(args.quiet) as (bar, token):
+            found, clustered = lib.update_people(progress=bar, cancel=token)
+        result = {"found": asdict(found), "clustered": asdict(clustered)}
+        message = (f"Looked at {_plural(found.photos, 'photo')}: "
+                   f"{_plural(found.faces, 'face')} found; {clustered.joined} joined people, "
+                   f"{_plural(clustered.founded, 'new person', )}, {clustered.waiting} waiting")
+        if found.cancelled:
+            print(message, file=sys.stderr)
+            return EXIT_INTERRUPTED
+    elif action in ("on", "off"):
+        lib.set_faces(action == "on")
+        result = {"enabled": action == "on"}
+        message = (f"Faces are {action} for this library"
+                   + (" (faces already found stay)" if action == "off" else
+                      "; `glimpse index` looks at photos read before"))
+    else:  # pragma: no cover - argparse refuses other actions
+        raise PeopleError(f"unknown action {action}")
+    if args.json:
+        _print_json(result)
+    else:
+        print(message)
+    return EXIT_OK
+
+
 def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
     action = args.action
     registry = _registry(lib, args)
     if action == "list":
         rows = lib.model_list() if lib is not None else model_list(registry, None, None)
+        packs = (lib.face_pack_list() if lib is not None
+                 else face_pack_list(registry, None))
         if args.json:
-            _print_json({"model_dir": str(registry.model_dir), "models": rows})
+            _print_json({"model_dir": str(registry.model_dir), "models": rows,
+                         "face_packs": packs})
             return EXIT_OK
+        print("Search (CLIP):")
         for r in rows:
             state = "installed" if r["installed"] else "not installed"
             flags = [f for f, on in (("default", r["default"]), ("in use", r["active"]),
                                      ("switching to", r["target"])) if on]
             size = f", {r['size'] / 1e6:.0f} MB" if r["size"] else ""
             print(f"{r['id']:<20} {r['name']} — {state}{size}"
+                  + (f" [{', '.join(flags)}]" if flags else ""))
+            if r["summary"]:
+                print(f"{'':<20} {r['summary']}")
+            print(f"{'':<20} licence: {r['licence']}")
+        print("Faces:")
+        for r in packs:
+            state = ("comes with Glimpse" if r["builtin"] else
+                     "installed" if r["installed"] else "not installed")
+            flags = [f for f, on in (("default", r["default"]), ("in use", r["active"])) if on]
+            print(f"{r['id']:<20} {r['name']} — {state}"
                   + (f" [{', '.join(flags)}]" if flags else ""))
             if r["summary"]:
                 print(f"{'':<20} {r['summary']}")
@@ -522,6 +685,8 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
         removed = lib.remove_model(model_id) if lib is not None else registry.remove(model_id)
         print(f"Removed {model_id}." if removed else f"{model_id} was not installed.")
         return EXIT_OK
+    if registry.is_face_pack(model_id):
+        return _face_pack_action(lib, registry, args)
     if action == "use":
         if lib is None:
             raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
@@ -560,6 +725,47 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
           f"in {installed.folder}.")
     if lib is not None and lib.semantic.status()["backlog"]:
         print("Run `glimpse index` to embed your photos with it.")
+    return EXIT_OK
+
+
+def _face_pack_action(lib: Library | None, registry: Registry, args: argparse.Namespace
+                      ) -> int:
+    pack = registry.face_pack(args.model)
+    if args.action == "use":
+        if lib is None:
+            raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
+        status = lib.use_face_pack(pack.id)
+        print(f"People now uses {pack.id}: `glimpse index` looks at "
+              f"{_plural(status['backlog'], 'photo')} with it; names and rejections are "
+              "carried over to the faces it finds.")
+        return EXIT_OK
+    print(f"{pack.name}: licence {pack.licence}"
+          + (f" ({pack.licence_url})" if pack.licence_url else ""), file=sys.stderr)
+    if pack.restricted and not args.accept_licence:
+        if not sys.stdin.isatty():
+            raise LibraryError(f"{pack.id} is under a restricted licence ({pack.licence}); "
+                               "add --accept-licence to agree to it")
+        answer = input("Do you accept this licence? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("Nothing was downloaded.", file=sys.stderr)
+            return EXIT_ERROR
+    if args.action == "add" and not args.file:
+        raise LibraryError(f"`glimpse models add {pack.id} FOLDER`: which folder?")
+    try:
+        with _job() as (bar, token):
+            if args.action == "download":
+                digests = registry.download_face_pack(pack.id, progress=bar, cancel=token)
+            else:
+                digests = registry.add_face_pack(pack.id, Path(args.file), progress=bar,
+                                                 cancel=token)
+    except Cancelled:
+        print("Interrupted: run the same command again to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (DownloadError, ModelError) as exc:
+        raise LibraryError(str(exc)) from exc
+    print(f"Installed {pack.id} in {registry.face_folder(pack)} "
+          f"({', '.join(f'{k} sha256 {v[:12]}…' for k, v in digests.items())}). "
+          f"`glimpse models use {pack.id}` switches People to it.")
     return EXIT_OK
 
 
@@ -688,11 +894,77 @@ def build_parser() -> argparse.ArgumentParser:
                       help="move, and update the library so everything stays attached")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("people", cmd_people, "people found by their faces: list, show, name, merge, "
+             "split, reject, hide, cover, tag from reference photos, find, export, recluster",
+             json_flag=False)
+    people_sub = p.add_subparsers(dest="people_action", metavar="ACTION")
+    json_opt = argparse.ArgumentParser(add_help=False)
+    json_opt.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return people_sub.add_parser(name, help=help_text, description=help_text,
+                                     parents=[json_opt])
+
+    q = action("list", "everyone found in your photos, named first")
+    q.add_argument("--all", action="store_true", help="hidden people too")
+    q.add_argument("--waiting", action="store_true",
+                   help="also count faces that wait for more photos of the same person")
+    q = action("show", "a person's faces and photos")
+    q.add_argument("person", metavar="PERSON", help="person id or name")
+    q = action("find", "every photo of a person")
+    q.add_argument("name", metavar="NAME", help="person name or id")
+    q = action("faces", "the faces in one photo, with their people")
+    q.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    q = action("name", "name or rename a person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("name", metavar="NAME", nargs="+")
+    q = action("merge", "join people who are the same person (into the first)")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("others", metavar="OTHER", nargs="+")
+    q = action("split", "move faces out of a person into a new person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q = action("reject", "not this person: take faces out of their person for good")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--from", dest="person", metavar="PERSON",
+                   help="the person they are not (default: the one they are in)")
+    q = action("assign", "this face is this person")
+    q.add_argument("face", metavar="FACE", type=int)
+    q.add_argument("person", metavar="PERSON")
+    for name, text in (("hide", "keep a person out of the People list"),
+                       ("unhide", "show a hidden person again")):
+        q = action(name, text)
+        q.add_argument("person", metavar="PERSON")
+    q = action("cover", "choose the face that shows a person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("face", metavar="FACE", type=int)
+    q = action("tag", "tag every photo of a person from reference photos of them")
+    q.add_argument("--name", required=True, metavar="NAME")
+    q.add_argument("photos", metavar="PHOTO", nargs="+", help="reference photos (id or path)")
+    q = action("export", "write photo,person rows to a CSV file")
+    q.add_argument("--csv", required=True, metavar="FILE")
+    q.add_argument("--named", action="store_true", help="only named people")
+    q = action("recluster", "group faces again from stored embeddings (no re-detection); "
+               "names, faces you placed and rejections are kept")
+    q.add_argument("--threshold", type=float, default=None, metavar="T",
+                   help="similarity a face needs to join a person, 0..1 (remembered)")
+    q.add_argument("--found", type=float, default=None, metavar="T",
+                   help="similarity between faces that found a new person (remembered)")
+    q.add_argument("--min-faces", type=int, default=None, metavar="N",
+                   help="faces needed to found a new person (remembered)")
+    q = action("update", "find faces in photos read before, then group new faces")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    action("on", "find faces in this library (the default)")
+    action("off", "stop finding faces (faces already found stay)")
     p = verb("models", cmd_models,  # runs without a library too
-             "CLIP models: list, download ID, add ID FILE (no internet), remove ID, use ID")
+             "CLIP models and face packs: list, download ID, add ID FILE (no internet), remove ID, "
+             "use ID")
     p.add_argument("action", choices=("list", "download", "add", "remove", "use"))
     p.add_argument("model", nargs="?", metavar="ID")
-    p.add_argument("file", nargs="?", metavar="FILE", help="for add: the weights file")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="for add: the weights file (a folder holding both files for a face pack)")
+    p.add_argument("--accept-licence", action="store_true",
+                   help="agree to a restricted licence (InsightFace packs) without a prompt")
     p = verb("thumbnail", cmd_thumbnail, "path of a photo's cached thumbnail (made if missing)")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
     p.add_argument("--preview", action="store_true", help="the large (1280 px) preview instead")

@@ -23,12 +23,14 @@ import pillow_heif
 from glimpse_desktop import __version__
 from glimpse_desktop.core import search
 from glimpse_desktop.core.paths import LibraryPaths
+from glimpse_desktop.core.people import ClusterReport, People, PeopleError
 from glimpse_desktop.core.query import QueryError
 from glimpse_desktop.core.search import SearchResult
 from glimpse_desktop.core.semantic import Semantic, get_setting, set_setting
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.ingest.embeddings import EmbedReport
+from glimpse_desktop.ingest.faces import FaceReport
 from glimpse_desktop.ingest.pipeline import (
     MAX_FILE_BYTES,
     Indexer,
@@ -39,6 +41,7 @@ from glimpse_desktop.ingest.pipeline import (
 )
 from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.ingest.watcher import Watcher
+from glimpse_desktop.library import faces as faces_store
 from glimpse_desktop.library import fts, photos, vectors
 from glimpse_desktop.library.db import (
     Connection,
@@ -54,7 +57,14 @@ from glimpse_desktop.library.lock import ExclusiveFile, IngestLock
 from glimpse_desktop.library.migrations import current_version, migrate
 from glimpse_desktop.ml import devices
 from glimpse_desktop.ml.download import DownloadError
-from glimpse_desktop.ml.registry import Installed, ModelError, Registry, model_list
+from glimpse_desktop.ml.faces import providers as face_providers
+from glimpse_desktop.ml.registry import (
+    Installed,
+    ModelError,
+    Registry,
+    face_pack_list,
+    model_list,
+)
 from glimpse_desktop.organize import tags as tagging
 from glimpse_desktop.organize.duplicates import DuplicateGroup, find_duplicates
 from glimpse_desktop.organize.sorting import SortError, SortReport, sort_by_tag
@@ -64,8 +74,9 @@ from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, P
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
 __all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "DownloadError", "EmbedReport",
            "IndexReport", "Library", "LibraryError", "LibraryFullError", "LibraryPaths",
-           "ModelError", "NoLibraryError", "QueryError", "Registry", "SearchResult",
-           "SortError", "StorageError", "doctor", "model_list"]
+           "ModelError", "NoLibraryError", "PeopleError", "QueryError", "Registry",
+           "SearchResult",
+           "SortError", "StorageError", "doctor", "face_pack_list", "model_list"]
 
 
 TAGS_SEQ_KEY = "tags.seq"
@@ -82,7 +93,8 @@ class NoLibraryError(LibraryError):
 # Stages whose errors mean "this file could not be read or saved"; `metadata` holds warnings
 # about single fields of photos that were read fine. Later stages (clip, faces) add theirs.
 WARNING_STAGES = ("metadata",)
-ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", *WARNING_STAGES)
+ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces",
+                *WARNING_STAGES)
 
 
 def _folder_path(folder: str | os.PathLike[str]) -> str:
@@ -123,6 +135,8 @@ class Library:
         self.semantic = Semantic(reader=self.reader, writer=self.writer,
                                  models_dir=paths.models, cache_dir=paths.cache)
         self.models = self.semantic.registry
+        self.people = People(reader=self.reader, writer=self.writer, cache_dir=paths.cache,
+                             registry=self.models)
         self._refresh_stages(at_once=True)
 
     @classmethod
@@ -230,9 +244,11 @@ class Library:
             fts.delete(conn, ids)
             conn.execute("DELETE FROM roots WHERE id = ?", (root.id,))
             # vec0 tables take no part in foreign keys: drop the vectors of those photos.
-            tables = [str(r[0]) for r in conn.execute("SELECT table_name FROM embedding_spaces")]
+            tables = [str(r[0]) for r in conn.execute(
+                "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
             for table in tables:
                 vectors.delete(conn, table, ids)
+            faces_store.prune_people(conn)   # unnamed people whose every face went
             orphans = [h for h in hashes
                        if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
             return len(ids), orphans
@@ -276,6 +292,10 @@ class Library:
                                        f"add it first with `glimpse add {folder}`")
                 targets.append((root, path))
         report = self.indexer.scan(targets, progress=progress, cancel=cancel)
+        if not report.cancelled:
+            found, clustered = self.update_people(progress=progress, cancel=cancel)
+            report.faces, report.people_new = found.faces, clustered.founded
+            report.cancelled = found.cancelled
         if not report.cancelled and self.models.installed(self.semantic.target()) is not None:
             embedded = self.embed(progress=progress, cancel=cancel)
             report.embedded, report.embed_errors = embedded.embedded, embedded.errors
@@ -305,6 +325,38 @@ class Library:
         meter.finish()
         return report
 
+    def update_people(self, *, progress: ProgressCallback | None = None,
+                      cancel: CancelToken | None = None) -> tuple[FaceReport, ClusterReport]:
+        """Find faces in photos the face pack has not looked at (photos read before faces
+        were on, a pack switch), then let waiting faces join people or found new ones."""
+        cancel = cancel or CancelToken()
+        if not self.people.enabled() or not self.people.backlog():
+            # Nothing to read: just let waiting faces join people (no progress to show).
+            return FaceReport(), self.people.cluster()
+        meter = ProgressMeter("faces", progress)
+        lock = self.indexer.lock
+        try:
+            with (lock.hold(cancel, lambda: meter.start_phase(
+                    "waiting for another Glimpse that is indexing this library", None))
+                  if lock is not None else contextlib.nullcontext()):
+                result = self.people.update(meter=meter, cancel=cancel,
+                                            workers=self.indexer.workers)
+        except Cancelled:
+            result = FaceReport(cancelled=True), ClusterReport()
+        meter.finish()
+        return result
+
+    def use_face_pack(self, pack_id: str) -> dict[str, Any]:
+        """Switch face pack; the next `index` looks at every photo with it, keeping names."""
+        status = self.people.use_pack(pack_id)
+        self._refresh_stages()
+        return status
+
+    def set_faces(self, on: bool) -> None:
+        """Turn face finding on or off for this library (faces already found stay)."""
+        self.people.set_enabled(on)
+        self._refresh_stages()
+
     # ------------------------------------------------------------------ models and search
 
     def _refresh_stages(self, *, at_once: bool = False) -> None:
@@ -312,6 +364,9 @@ class Library:
         clip = self.semantic.stage()
         if clip is not None:
             stages.append(clip)
+        faces = self.people.stage()
+        if faces is not None:
+            stages.append(faces)
         self.indexer.set_stages(stages, at_once=at_once)
 
     def download_model(self, model_id: str, *, progress: ProgressCallback | None = None,
@@ -338,7 +393,10 @@ class Library:
 
     def use_model(self, model_id: str) -> dict[str, Any]:
         """Choose the CLIP model; photos are re-embedded by the next `index`/`embed` (and the
-        watcher), and search keeps the old vectors until the new ones are complete."""
+        watcher), and search keeps the old vectors until the new ones are complete. A face
+        pack id switches the face pack instead."""
+        if self.models.is_face_pack(model_id):
+            return self.use_face_pack(model_id)
         self.semantic.use(model_id)
         self._refresh_stages()
         return self.semantic.status()
@@ -346,6 +404,9 @@ class Library:
     def model_list(self) -> list[dict[str, Any]]:
         status = self.semantic.status()
         return model_list(self.models, status["active"], status["target"])
+
+    def face_pack_list(self) -> list[dict[str, Any]]:
+        return face_pack_list(self.models, self.people.pack().id)
 
     def search(self, query: str, *, limit: int = 50, like: Sequence[int | str] = (),
                like_weight: float = 0.5, min_score: float | None = None) -> SearchResult:
@@ -459,7 +520,22 @@ class Library:
     def watcher(self, **kwargs: Any) -> Watcher:
         """A watcher over every root; call start()/stop() (or use it as a context manager)."""
         kwargs.setdefault("exclusive", ExclusiveFile(f"{self.paths.library}.watch.lock"))
-        return Watcher(self.indexer, **kwargs)
+        outer = kwargs.pop("on_report", None)
+
+        def on_report(why: str, report: IndexReport) -> None:
+            # New faces join people as they arrive; a failure here is reported with the batch,
+            # never the end of watching.
+            if report.new or report.updated or report.moved:
+                try:
+                    clustered = self.people.cluster()
+                    report.people_new = clustered.founded
+                except (LibraryError, ModelError) as exc:
+                    report.errors += 1
+                    why = f"{why} (people not updated: {exc})"
+            if outer is not None:
+                outer(why, report)
+
+        return Watcher(self.indexer, on_report=on_report, **kwargs)
 
     # ------------------------------------------------------------------ reading
 
@@ -483,6 +559,7 @@ class Library:
                 f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
             "roots": self.roots(),
             "search": self.semantic.status(),
+            "people": self.people.status(),
         }
 
     def photo(self, ref: str | int) -> dict[str, Any] | None:
@@ -594,6 +671,8 @@ class Library:
             search_info["text_encoder"] = ("onnx" if installed.derived("text.onnx").is_file()
                                            else "torch (ONNX export made on first query)")
         info["search"] = search_info
+        faces: dict[str, Any] = dict(self.people.status())
+        info["faces"] = {**faces, **info["faces"]}
         return info
 
 
@@ -634,4 +713,7 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any
                                  if r["installed"]]},
     }
     info["devices"] = devices.describe()
+    info["faces"] = {"providers": face_providers(),
+                     "providers_why": "onnxruntime providers in order CUDA, CoreML, DirectML, "
+                                      "CPU; the first one present runs the face models"}
     return info

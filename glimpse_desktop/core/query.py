@@ -18,7 +18,6 @@ FILTER_KEYS = ("after", "before", "camera", "tag", "type", "folder", "person", "
                "album", "lens")
 # Filters whose data arrives with later features; a clear message beats an empty result.
 NOT_YET = {
-    "person": "person: needs People (faces), which this version does not have yet",
     "place": "place: needs Places (offline reverse geocoding), which this version does not "
              "have yet",
     "album": "album: needs Albums, which this version does not have yet",
@@ -54,6 +53,7 @@ class Query:
     tags: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -63,7 +63,7 @@ class Query:
     @property
     def has_filters(self) -> bool:
         return bool(self.after is not None or self.before is not None or self.cameras
-                    or self.lenses or self.tags or self.types or self.folders)
+                    or self.lenses or self.tags or self.types or self.folders or self.people)
 
     @property
     def is_empty(self) -> bool:
@@ -136,6 +136,8 @@ def parse(query: str) -> Query:
                 q.tags.append(value.lower())
             elif key == "folder":
                 q.folders.append(value)
+            elif key == "person":
+                q.people.append(" ".join(value.split()))
             elif key == "type":
                 kinds = TYPES.get(value.lower().lstrip("."))
                 if kinds is None:

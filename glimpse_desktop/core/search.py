@@ -82,6 +82,19 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _like_exact(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _known_people(conn: Connection, q: Query) -> None:
+    """person:NAME for a name nobody has is a typo far more often than an empty answer."""
+    for name in q.people:
+        if not conn.one("SELECT 1 FROM people WHERE name LIKE ? ESCAPE '\\' OR name LIKE ? "
+                        "ESCAPE '\\'", (_like_exact(name), _like_exact(name) + " %")):
+            raise QueryError(f"nobody is named {name!r} in People (`glimpse people list` "
+                             "shows the names; `glimpse people name` gives one)")
+
+
 def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
     """SQL over ``photos p`` for the query's filters."""
     where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
@@ -105,6 +118,12 @@ def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
     for folder in q.folders:
         where.append("p.folder LIKE ? ESCAPE '\\'")
         params.append(_like(folder))
+    for name in q.people:
+        # A person's full name or first name(s), any case: person:alice finds Alice Smith.
+        where.append("p.id IN (SELECT f.photo_id FROM faces f JOIN people pe ON "
+                     "pe.id = f.person_id WHERE pe.name LIKE ? ESCAPE '\\' "
+                     "OR pe.name LIKE ? ESCAPE '\\')")
+        params += [_like_exact(name), _like_exact(name) + " %"]
     for tag in q.tags:
         words = re.findall(r"\w+", tag)
         if not words:
@@ -187,6 +206,7 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
     ``like_weight`` is the share of the image in the combined query (0..1).
     """
     q = parse(query)
+    _known_people(conn, q)
     result = SearchResult()
     if q.is_empty and not like:
         return result

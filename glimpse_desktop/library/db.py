@@ -49,14 +49,20 @@ _ENVIRONMENTAL = (apsw.FullError, apsw.IOError, apsw.CorruptError, apsw.ReadOnly
                   MemoryError)
 
 
+def _full_in_disguise(exc: BaseException) -> bool:
+    # Virtual tables (sqlite-vec's vec0) report a full disk met while creating their shadow
+    # tables as a plain SQLError carrying SQLite's message.
+    return isinstance(exc, apsw.SQLError) and "database or disk is full" in str(exc)
+
+
 def is_environmental(exc: BaseException) -> bool:
     """True for failures of the disk or the database itself, as opposed to a bad value."""
-    return isinstance(exc, _ENVIRONMENTAL)
+    return isinstance(exc, _ENVIRONMENTAL) or _full_in_disguise(exc)
 
 
 def translate(exc: BaseException, path: str) -> BaseException:
     """A driver error as the message a person can act on (others pass through unchanged)."""
-    if isinstance(exc, apsw.FullError):
+    if isinstance(exc, apsw.FullError) or _full_in_disguise(exc):
         return LibraryFullError(
             f"the disk holding the library {path} is full: free some space and run the "
             "command again (everything saved before this point is kept)")

@@ -203,6 +203,61 @@ CREATE TABLE photo_tags(
 CREATE INDEX photo_tags_by_tag ON photo_tags(tag);
 """
 
+_V3 = """
+-- People: groups of faces. A name makes a person an anchor (clustering never moves its faces);
+-- hidden people stay out of the People view; the cover is the face the person chose.
+CREATE TABLE people(
+    id            INTEGER PRIMARY KEY,
+    name          TEXT,
+    hidden        INTEGER NOT NULL DEFAULT 0,
+    cover_face_id INTEGER,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE UNIQUE INDEX people_by_name ON people(name COLLATE NOCASE) WHERE name IS NOT NULL;
+
+-- One row per face a face pack found. Geometry is in fractions of the upright image. `assigned`
+-- says who put the face in its person: 'auto' (clustering may move it) or 'user' (only the
+-- person's own action moves it); NULL person: waiting for enough similar faces.
+CREATE TABLE faces(
+    id           INTEGER PRIMARY KEY,
+    photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id     TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+    landmarks    TEXT NOT NULL,        -- JSON: x0, y0, ... x4, y4 (fractions)
+    score        REAL NOT NULL,
+    size_px      INTEGER NOT NULL,
+    sharpness    REAL NOT NULL,
+    yaw          REAL NOT NULL,
+    seeds        INTEGER NOT NULL,     -- good enough to found a person or be evidence for one
+    person_id    INTEGER REFERENCES people(id) ON DELETE SET NULL,
+    assigned     TEXT CHECK (assigned IN ('auto', 'user')),
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX faces_by_photo ON faces(photo_id);
+CREATE INDEX faces_by_person ON faces(person_id);
+CREATE INDEX faces_by_model ON faces(model_id, person_id);
+
+-- "Not this person": a face never goes back to a person it was taken out of.
+CREATE TABLE face_rejections(
+    face_id   INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    at        TEXT NOT NULL,
+    PRIMARY KEY (face_id, person_id)
+) WITHOUT ROWID;
+
+-- Which photos a face pack has looked at (and found how many faces in), of which content: a
+-- changed file or a new pack is looked at again; a photo without faces is not.
+CREATE TABLE photo_faces(
+    photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id     TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    faces        INTEGER NOT NULL,
+    PRIMARY KEY (photo_id, model_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -216,6 +271,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Semantic search: which photos are embedded by which model (and of which content), a "
         "change log the approximate index catches up from, and zero-shot tags.",
         _sql(_V2),
+    ),
+    Migration(
+        3,
+        "faces",
+        "People: faces found by a face pack (box, landmarks, quality), the people they are "
+        "grouped into, rejections that clustering must respect, and which photos were looked at.",
+        _sql(_V3),
     ),
 )
 

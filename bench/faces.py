@@ -1,0 +1,419 @@
+"""Face benchmark: prints JSON lines, asserts nothing (not part of the test suite).
+
+On real photographs of people (``tests/facephotos``: ~15 JPEGs fetched from PyPI/npm on first
+use), pasted at varying place and scale onto photo-like camera-sized canvases so that each of
+the --photos files has its own content hash:
+  detect         FaceModels.detect (YuNet, 640x640, one core per call) on the ingestion decode
+                 (JPEG draft to >= 1280 px on the long side): one thread, then a pool of
+                 os.cpu_count() threads calling it at once (images/s)
+  find           FaceModels.find: detect + align + sharpness/yaw, one thread (images/s, faces/s)
+  embed          FaceModels.embed (SFace) of aligned 112x112 crops, batches of 1, 8, 32, 64
+  ingest         Library.index() of two fresh libraries of the same folder, faces off and on
+                 (metadata + thumbnails [+ faces]; no CLIP model is installed in the temporary
+                 model folder, so nothing is embedded by CLIP), then one people.recluster()
+  cluster        clustering.assign over synthetic 128-d faces (--cluster-sizes, K identities at
+                 one per 20 faces, same-identity cosine ~0.6), each size in a fresh process
+                 so its peak RSS is its own
+
+    python bench/faces.py [--photos 300] [--size 3000x2000] [--threads N] [--workers N]
+                          [--cluster-sizes 10000,100000] [--skip-ingest] [--skip-cluster]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+BACKGROUNDS = 8   # photo-like backgrounds, reused (each photo still differs: place, scale, stamp)
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps({"bench": "faces", **fields}), flush=True)
+
+
+def _proc_status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process. VmHWM where there is one: Linux's ru_maxrss of a
+    child process starts from its parent's peak at fork time, which would hide the child's."""
+    hwm = _proc_status_mb("VmHWM")
+    if hwm is not None or resource is None:
+        return hwm
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return round(peak / (1 << 20) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def reset_peak_rss() -> bool:
+    """Start the peak (VmHWM) again from the current RSS (Linux >= 4.0); False where not."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def machine_facts() -> dict[str, object]:
+    import onnxruntime as ort
+
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count())
+    return {"cpus": os.cpu_count(), "cores": cores, "machine": platform.machine(),
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(), "onnxruntime": ort.__version__}
+
+
+# --------------------------------------------------------------------------- photos
+
+
+def make_face_photos(folder: Path, sources: list[Path], n: int, size: tuple[int, int],
+                     workers: int) -> list[Path]:
+    """``n`` JPEGs (quality 90) of ``size``: a source photo pasted onto a photo-like canvas at
+    a varying scale (45-90% of the height) and place, with a small stamp that makes every file
+    unique. Kept in ``folder`` between runs (written under a temporary name, then renamed)."""
+    from tests.imagegen import photo_like
+
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    backgrounds: dict[int, Image.Image] = {}
+    lock = threading.Lock()
+
+    def background(k: int) -> Image.Image:
+        with lock:
+            if k not in backgrounds:
+                backgrounds[k] = photo_like(width, height, seed=1000 + k)
+            return backgrounds[k]
+
+    def one(i: int) -> Path:
+        path = folder / f"FACE_{i:05d}.jpg"
+        if path.exists():
+            return path
+        rng = np.random.default_rng(i)
+        canvas = background(i % BACKGROUNDS).copy()
+        with Image.open(sources[i % len(sources)]) as src:
+            face = src.convert("RGB")
+        scale = min(rng.uniform(0.45, 0.9) * height / face.height, 0.9 * width / face.width)
+        face = face.resize((max(1, round(face.width * scale)), max(1, round(face.height * scale))),
+                           Image.Resampling.BICUBIC)
+        x = int(rng.integers(0, max(1, width - face.width)))
+        y = int(rng.integers(0, max(1, height - face.height)))
+        canvas.paste(face, (x, y))
+        ImageDraw.Draw(canvas).rectangle(
+            (0, 0, 15, 15), fill=(i % 256, (i // 256) % 256, (i // 65536) % 256))
+        tmp = folder / f".FACE_{i:05d}.jpg.tmp"
+        canvas.save(tmp, "JPEG", quality=90)
+        os.replace(tmp, path)
+        return path
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        return list(pool.map(one, range(n)))
+
+
+# --------------------------------------------------------------------------- models
+
+
+def timed_rate(call: Callable[[], int], min_seconds: float, min_calls: int = 3
+               ) -> tuple[float, int, float]:
+    """(units per second, units, seconds) of calling ``call`` (which returns how many units it
+    did) until at least ``min_seconds`` and ``min_calls`` have passed."""
+    units, calls = 0, 0
+    started = time.perf_counter()
+    while True:
+        units += call()
+        calls += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds and calls >= min_calls:
+            return units / elapsed, units, elapsed
+
+
+def bench_models(photos: list[Path], args: argparse.Namespace, machine: dict[str, object]
+                 ) -> None:
+    from glimpse_desktop.ingest.decode import SizeRequest, decode
+    from glimpse_desktop.ingest.faces import DECODE_LONG_EDGE
+    from glimpse_desktop.ml.faces import YUNET_SFACE, FaceModels
+
+    t0 = time.perf_counter()
+    models = FaceModels(YUNET_SFACE, threads=args.threads).load()
+    emit(kind="setup", pack=YUNET_SFACE.id, load_seconds=round(time.perf_counter() - t0, 2),
+         providers=models.providers, embed_threads=models.threads, **machine)
+
+    # The pixels ingestion hands the face stage: one photo per source, draft-decoded.
+    want = SizeRequest(long_edge=DECODE_LONG_EDGE)
+    decoded = [decode(p.read_bytes(), str(p), want=want) for p in photos]
+    images = [d.image for d in decoded]
+    originals = [(d.meta.width, d.meta.height) for d in decoded]
+    arrays = [np.asarray(im) for im in images]
+    shape = list(arrays[0].shape)
+    for a in arrays[:2]:
+        models.detect(a)   # warm-up
+
+    at = [0]
+
+    def detect_one() -> int:
+        models.detect(arrays[at[0] % len(arrays)])
+        at[0] += 1
+        return 1
+
+    single, count, seconds = timed_rate(detect_one, args.min_seconds)
+    emit(kind="detect", threads=1, images=count, seconds=round(seconds, 2),
+         images_per_s=round(single, 2), ms_per_image=round(1000 / single, 1),
+         input_shape=shape, **machine)
+
+    pool_size = os.cpu_count() or 1
+    total = max(len(arrays), int(single * pool_size * args.min_seconds) + 1)
+    work = [arrays[i % len(arrays)] for i in range(total)]
+    with ThreadPoolExecutor(pool_size) as pool:
+        list(pool.map(models.detect, arrays[:pool_size]))   # warm every thread
+        started = time.perf_counter()
+        list(pool.map(models.detect, work))
+        seconds = time.perf_counter() - started
+    emit(kind="detect", threads=pool_size, images=total, seconds=round(seconds, 2),
+         images_per_s=round(total / seconds, 2),
+         speedup_over_one_thread=round(total / seconds / single, 2), input_shape=shape,
+         **machine)
+
+    found_faces: list[Any] = []
+    for im, orig in zip(images, originals, strict=True):
+        found_faces.extend(models.find(im, original_size=orig))
+    per_pass = len(found_faces)
+    at[0] = 0
+    faces_seen = [0]
+
+    def find_one() -> int:
+        i = at[0] % len(images)
+        faces_seen[0] += len(models.find(images[i], original_size=originals[i]))
+        at[0] += 1
+        return 1
+
+    rate, count, seconds = timed_rate(find_one, args.min_seconds)
+    emit(kind="find", threads=1, images=count, faces=faces_seen[0], seconds=round(seconds, 2),
+         images_per_s=round(rate, 2), faces_per_s=round(faces_seen[0] / seconds, 2),
+         faces_in_sample=per_pass, sample_images=len(images),
+         seeds_in_sample=sum(f.seeds for f in found_faces), **machine)
+
+    if not found_faces:
+        emit(kind="embed", skipped="no face found in the sample photos")
+        return
+    crops = [f.crop for f in found_faces]
+
+    def embed_rate(m: FaceModels, batch: int, **extra: object) -> None:
+        stack = np.stack([crops[i % len(crops)] for i in range(batch)])
+        m.embed(stack)   # warm-up (buffers for this batch size)
+        rate, count, seconds = timed_rate(lambda: len(m.embed(stack)), args.min_seconds)
+        emit(kind="embed", batch=batch, faces=count, seconds=round(seconds, 2),
+             faces_per_s=round(rate, 1), ms_per_batch=round(1000 * seconds / (count / batch), 2),
+             embed_threads=m.threads, peak_rss_mb=peak_rss_mb(), **extra, **machine)
+
+    for batch in (1, 8, 32, 64):
+        embed_rate(models, batch)
+    cpus = os.cpu_count() or 1
+    if args.threads is None and cpus > models.threads:
+        # The library's default leaves cores to the detection workers; this is the ceiling.
+        embed_rate(FaceModels(YUNET_SFACE, threads=cpus).load(), 32,
+                   note="all cores (the library's default threads are the lines above)")
+
+
+# --------------------------------------------------------------------------- ingestion
+
+
+def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[str, object]
+                 ) -> None:
+    from glimpse_desktop.core import Library
+    from glimpse_desktop.core.paths import ENV_CACHE, ENV_MODELS
+
+    mb = sum(p.stat().st_size for p in folder.glob("*.jpg")) / 1e6
+    for p in folder.glob("*.jpg"):   # warm the page cache so both runs read from memory
+        p.read_bytes()
+    work = Path(tempfile.mkdtemp(prefix="glimpse-bench-faces-"))
+    saved = {k: os.environ.get(k) for k in (ENV_CACHE, ENV_MODELS)}
+    rates: dict[str, float] = {}
+    try:
+        models_dir = work / "models"   # empty: no CLIP model, so ingestion embeds nothing
+        models_dir.mkdir()
+        os.environ[ENV_MODELS] = str(models_dir)
+        for mode in ("off", "on"):
+            os.environ[ENV_CACHE] = str(work / f"{mode}.cache")
+            lib = Library.open(work / f"{mode}.sqlite3", workers=args.workers)
+            try:
+                clip = lib.models.installed(lib.semantic.target()) is not None
+                t0 = time.perf_counter()
+                lib.set_faces(mode == "on")   # loads the face models when on (not timed)
+                set_seconds = time.perf_counter() - t0
+                lib.add_root(folder)
+                t0 = time.perf_counter()
+                report = lib.index()
+                seconds = time.perf_counter() - t0
+                people = lib.people.status()
+                rates[mode] = report.new / seconds
+                emit(kind="ingest", faces=mode, photos=report.new, errors=report.errors,
+                     mb=round(mb, 1), size=args.size, seconds=round(seconds, 2),
+                     photos_per_s=round(rates[mode], 2), faces_found=people["faces"],
+                     people=people["people"], waiting=people["waiting"],
+                     set_faces_seconds=round(set_seconds, 2), clip=clip,
+                     workers=lib.indexer.workers, peak_rss_mb=peak_rss_mb(), **machine)
+                if mode == "on":
+                    t0 = time.perf_counter()
+                    result = lib.people.recluster()
+                    emit(kind="recluster", faces=result.faces, seconds=round(
+                        time.perf_counter() - t0, 3), joined=result.joined,
+                        founded=result.founded, waiting=result.waiting, **machine)
+            finally:
+                lib.close()
+        if rates.get("off"):
+            emit(kind="ingest_ratio", on_over_off=round(rates["on"] / rates["off"], 3),
+                 photos=n, **machine)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- clustering
+
+
+def cluster_child(n: int, faces_per_identity: int, target_cos: float, dim: int) -> None:
+    """One clustering size, in its own process (its peak RSS is this size's)."""
+    from glimpse_desktop.organize import clustering
+
+    identities = max(1, n // faces_per_identity)
+    rng = np.random.default_rng(n)
+    centres = rng.standard_normal((identities, dim)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    who = rng.integers(0, identities, n)
+    # Unit centre + isotropic noise of squared norm s: two faces of one identity have cosine
+    # ~ 1 / (1 + s) once normalised.
+    sigma = np.float32(np.sqrt((1.0 / target_cos - 1.0) / dim))
+    vectors = centres[who]
+    vectors += rng.standard_normal((n, dim), dtype=np.float32) * sigma
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # Measured same-identity cosine, on pairs of the first faces of each identity.
+    first = {}
+    pairs = []
+    for i, w in enumerate(who[: min(n, 20_000)].tolist()):
+        if w in first:
+            pairs.append((first[w], i))
+        else:
+            first[w] = i
+    a = np.array(pairs[:5000], np.int64).reshape(-1, 2)
+    same = float(np.einsum("ij,ij->i", vectors[a[:, 0]], vectors[a[:, 1]]).mean()) \
+        if len(a) else None
+    rss_before = _proc_status_mb("VmRSS")
+    peak_before = peak_rss_mb()
+    reset = reset_peak_rss()
+    faces = clustering.Faces(vectors=vectors, photo=np.arange(n, dtype=np.int64),
+                             person=np.zeros(n, np.int64), seeds=np.ones(n, bool),
+                             fixed=np.zeros(n, bool), rejected={})
+    t0 = time.perf_counter()
+    result = clustering.assign(faces, clustering.Params())
+    seconds = time.perf_counter() - t0
+    emit(kind="cluster", faces=n, identities=identities, dim=dim,
+         same_identity_cos=None if same is None else round(same, 3), seconds=round(seconds, 2),
+         faces_per_s=round(n / seconds, 1), founded=result.founded, joined=result.joined,
+         waiting=result.waiting, rss_before_assign_mb=rss_before,
+         peak_rss_during_assign_mb=peak_rss_mb() if reset else None,
+         peak_rss_mb=max(peak_rss_mb() or 0.0, peak_before or 0.0), cpus=os.cpu_count(),
+         machine=platform.machine())
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--photos", type=int, default=300, help="generated photos to ingest")
+    ap.add_argument("--size", default="3000x2000", help="WxH of the generated photos")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="FaceModels threads (the embedder's; default: as the library does)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="ingestion workers")
+    ap.add_argument("--min-seconds", type=float, default=3.0,
+                    help="least time each model measurement runs")
+    ap.add_argument("--cluster-sizes", default="10000,100000")
+    ap.add_argument("--faces-per-identity", type=int, default=20)
+    ap.add_argument("--identity-cos", type=float, default=0.6)
+    ap.add_argument("--device", default=None, help="force GLIMPSE_DEVICE (e.g. cpu)")
+    ap.add_argument("--skip-models", action="store_true")
+    ap.add_argument("--skip-ingest", action="store_true")
+    ap.add_argument("--skip-cluster", action="store_true")
+    ap.add_argument("--data", type=Path, default=Path(__file__).parent / "out",
+                    help="where generated photos are kept between runs")
+    ap.add_argument("--cluster-child", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.cluster_child is not None:
+        cluster_child(args.cluster_child, args.faces_per_identity, args.identity_cos, 128)
+        return
+    if args.device:
+        os.environ["GLIMPSE_DEVICE"] = args.device
+    machine = machine_facts()
+    size = parse_size(args.size)
+
+    if not (args.skip_models and args.skip_ingest):
+        from tests import facephotos
+
+        sources = sorted(facephotos.photos().glob("*.jpg"))
+        n = args.photos if not args.skip_ingest else len(sources)
+        n = max(n, len(sources)) if not args.skip_models else n
+        folder = args.data / f"faces-{size[0]}x{size[1]}-{n}"
+        t0 = time.perf_counter()
+        photos = make_face_photos(folder, sources, n, size, os.cpu_count() or 1)
+        emit(kind="photos", photos=len(photos), sources=len(sources), size=args.size,
+             folder=str(folder), seconds=round(time.perf_counter() - t0, 2))
+        if not args.skip_models:
+            bench_models(photos[:len(sources)], args, machine)
+        if not args.skip_ingest:
+            bench_ingest(folder, n, args, machine)
+
+    if not args.skip_cluster:
+        for n in sorted(int(s) for s in args.cluster_sizes.split(",") if s.strip()):
+            subprocess.run([sys.executable, __file__, "--cluster-child", str(n),
+                            "--faces-per-identity", str(args.faces_per_identity),
+                            "--identity-cos", str(args.identity_cos)], check=False)
+
+    emit(kind="peak_rss", mb=peak_rss_mb(), note="this process; clustering sizes report "
+         "their own", **machine)
+
+
+if __name__ == "__main__":
+    main()

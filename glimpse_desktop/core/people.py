@@ -1,0 +1,691 @@
+"""People: faces found at ingestion, grouped into people, and what a person does with them.
+
+The face pack (``faces.pack``) and clustering thresholds are library settings. Clustering runs
+after every indexing job (new faces join people or wait for enough similar faces), and fully
+from stored embeddings with ``recluster``. Every action here is the person's own and is never
+undone by clustering: a name makes a person an anchor, faces moved by hand stay where they
+were put, and "not this person" is remembered for good.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glimpse_desktop.core.semantic import get_setting, set_setting
+from glimpse_desktop.ingest.faces import FaceCrops, FaceReport, FaceStage, backlog, find_missing
+from glimpse_desktop.library import faces as store
+from glimpse_desktop.library import photos
+from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
+from glimpse_desktop.ml.faces import DEFAULT_PACK, FaceModels
+from glimpse_desktop.ml.registry import FacePack, ModelError, Registry
+from glimpse_desktop.organize import clustering
+from glimpse_desktop.progress import CancelToken, ProgressMeter
+
+PACK_KEY = "faces.pack"
+ENABLED_KEY = "faces.enabled"
+# Faces needed to found a new person (Immich's minFaces default). The similarity thresholds
+# come with each face pack (models/manifest.json); how the default pack's were chosen is in
+# the README ("People").
+DEFAULT_MIN_FACES = 3
+
+
+class PeopleError(LibraryError):
+    """A people action that cannot be done as asked; the message says why."""
+
+
+@dataclass
+class ClusterReport:
+    faces: int = 0
+    joined: int = 0
+    founded: int = 0
+    waiting: int = 0
+    moved: int = 0
+    removed: int = 0
+
+
+class People:
+    """Faces and people of one library (thread-safe; clustering passes run one at a time)."""
+
+    def __init__(self, *, reader: Callable[[], Connection], writer: Writer, cache_dir: Path,
+                 registry: Registry, threads: int | None = None) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.registry = registry
+        self.crops = FaceCrops(Path(cache_dir) / "faces")
+        self._threads = threads
+        self._models: dict[str, FaceModels] = {}
+        self._lock = threading.Lock()
+        self._cluster_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ models and settings
+
+    def pack(self) -> FacePack:
+        """The face pack this library uses (setting ``faces.pack``)."""
+        return self.registry.face_pack(get_setting(self.reader(), PACK_KEY) or DEFAULT_PACK)
+
+    def models(self, pack: FacePack | None = None) -> FaceModels:
+        """The loaded-on-demand models of a pack (a clear ModelError when not installed)."""
+        pack = pack or self.pack()
+        digests = self.registry.face_installed(pack)
+        if digests is None:
+            raise ModelError(self.registry.face_how_to_get(pack))
+        with self._lock:
+            if pack.id not in self._models:
+                self._models[pack.id] = FaceModels(pack, folder=self.registry.face_folder(pack),
+                                                   digests=digests, threads=self._threads)
+            return self._models[pack.id]
+
+    def use_pack(self, pack_id: str) -> dict[str, Any]:
+        """Switch face pack. Photos are looked at again by the next `index` (in the
+        background with the watcher); each new face takes over the person and rejections of
+        the old face it overlaps, so names are kept."""
+        pack = self.registry.face_pack(pack_id)
+        if self.registry.face_installed(pack) is None:
+            raise ModelError(self.registry.face_how_to_get(pack))
+        self._set(PACK_KEY, pack.id)
+        return self.status()
+
+    def enabled(self) -> bool:
+        return get_setting(self.reader(), ENABLED_KEY) != "0"
+
+    def set_enabled(self, on: bool) -> None:
+        self.writer.call(lambda c: set_setting(c, ENABLED_KEY, "1" if on else "0"))
+
+    def _keys(self, pack: FacePack) -> dict[str, str]:
+        # Thresholds are per pack: one recogniser's similarities mean nothing to another's.
+        return {name: f"faces.{name}.{pack.id}" for name in ("join", "found", "min_faces")}
+
+    def params(self) -> clustering.Params:
+        """The clustering thresholds for the pack in use (settings over the pack's defaults)."""
+        conn = self.reader()
+        pack = self.pack()
+        defaults = {"join": pack.join, "found": pack.found, "min_faces": DEFAULT_MIN_FACES}
+        values: dict[str, float] = {}
+        for name, key in self._keys(pack).items():
+            raw = get_setting(conn, key)
+            try:
+                values[name] = float(raw) if raw is not None else float(defaults[name])
+            except ValueError:
+                values[name] = float(defaults[name])
+        return clustering.Params(join=values["join"], found=values["found"],
+                                 min_faces=max(1, int(values["min_faces"])))
+
+    def set_threshold(self, join: float | None = None, found: float | None = None,
+                      min_faces: int | None = None) -> clustering.Params:
+        keys = self._keys(self.pack())
+        for name, val in (("join", join), ("found", found), ("min_faces", min_faces)):
+            if val is None:
+                continue
+            if name != "min_faces" and not 0.0 < float(val) < 1.0:
+                raise PeopleError(f"a similarity threshold is between 0 and 1, not {val}")
+            if name == "min_faces" and int(val) < 1:
+                raise PeopleError(f"a person needs at least one face, not {val}")
+            self._set(keys[name], str(val))
+        return self.params()
+
+    def _set(self, key: str, value: str) -> None:
+        self.writer.call(lambda c: set_setting(c, key, value))
+
+    def stage(self) -> FaceStage | None:
+        """The ingestion stage, or None when faces are turned off or the pack is missing."""
+        if not self.enabled():
+            return None
+        try:
+            models = self.models()
+            models.load()
+        except ModelError:
+            return None
+        pack = models.pack
+        # The vector table exists before the first photo is written: its creation failing
+        # (a full disk) must not cost the photos of the batch that would have made it.
+        table = self.writer.call(lambda c: store.space(c, pack.id, pack.dim))
+        return FaceStage(models, self.crops, lambda c: table)
+
+    def _table(self, conn: Connection, pack: FacePack) -> str | None:
+        name = conn.one("SELECT table_name FROM embedding_spaces WHERE model_id = ? "
+                        "AND kind = 'face'", (pack.id,))
+        return None if name is None else str(name)
+
+    # ------------------------------------------------------------------ background work
+
+    def update(self, *, meter: ProgressMeter, cancel: CancelToken,
+               workers: int | None = None) -> tuple[FaceReport, ClusterReport]:
+        """Look for faces in photos the pack has not seen, then let new faces join people."""
+        report = FaceReport()
+        stage = self.stage()
+        if stage is None:
+            return report, ClusterReport()
+        if backlog(self.reader(), stage.models.model_id):
+            report = find_missing(reader=self.reader, writer=self.writer, stage=stage,
+                                  meter=meter, cancel=cancel, workers=workers)
+        if cancel.cancelled:
+            return report, ClusterReport()
+        return report, self.cluster()
+
+    def backlog(self) -> int:
+        return backlog(self.reader(), self.pack().id)
+
+    def _arrays(self) -> tuple[FacePack, store.FaceArrays] | None:
+        pack = self.pack()
+        conn = self.reader()
+        table = self._table(conn, pack)
+        if table is None:
+            return None
+        return pack, store.load(conn, pack.id, table, pack.dim)
+
+    def _run(self, full: bool, params: clustering.Params | None) -> ClusterReport:
+        with self._cluster_lock:
+            loaded = self._arrays()
+            if loaded is None:
+                return ClusterReport()
+            _, arrays = loaded
+            params = params or self.params()
+            faces = clustering.Faces(vectors=arrays.vectors, photo=arrays.photo,
+                                     person=arrays.person, seeds=arrays.seeds,
+                                     fixed=arrays.fixed, rejected=arrays.rejected)
+            result = (clustering.recluster(faces, params) if full
+                      else clustering.assign(faces, params))
+            problems = clustering.check(faces, result.person)
+            if problems:   # never write a result that breaks a promise to the person
+                raise PeopleError("clustering produced an inconsistent result: "
+                                  + "; ".join(problems[:3]))
+            applied = self.writer.call(lambda c: _apply(c, arrays, result.person))
+            return ClusterReport(faces=len(arrays.ids), joined=result.joined,
+                                 founded=result.founded, waiting=result.waiting,
+                                 moved=applied["moved"], removed=applied["removed"])
+
+    def cluster(self) -> ClusterReport:
+        """The incremental pass: waiting faces join the nearest person or found new ones."""
+        return self._run(False, None)
+
+    def recluster(self, *, join: float | None = None, found: float | None = None,
+                  min_faces: int | None = None, remember: bool = True) -> ClusterReport:
+        """Cluster again from stored embeddings (no re-detection), keeping names, faces placed
+        by hand, and every rejection. New thresholds are remembered unless ``remember`` is off."""
+        params = self.params()
+        params = clustering.Params(join=params.join if join is None else join,
+                                   found=params.found if found is None else found,
+                                   min_faces=params.min_faces if min_faces is None
+                                   else min_faces)
+        if remember and (join is not None or found is not None or min_faces is not None):
+            self.set_threshold(join, found, min_faces)
+        return self._run(True, params)
+
+    # ------------------------------------------------------------------ reading
+
+    def person_ref(self, ref: int | str, conn: Connection | None = None) -> dict[str, Any]:
+        """A person by id or by name (case-insensitive)."""
+        conn = conn or self.reader()
+        row = None
+        if isinstance(ref, int) or str(ref).isdigit():
+            row = conn.row("SELECT * FROM people WHERE id = ?", (int(ref),))
+        if row is None:
+            row = conn.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (str(ref),))
+        if row is None:
+            raise PeopleError(f"no person {ref!r} (`glimpse people list --all` shows them)")
+        return row
+
+    def _face(self, conn: Connection, face_id: int) -> dict[str, Any]:
+        row = conn.row("SELECT * FROM faces WHERE id = ?", (int(face_id),))
+        if row is None:
+            raise PeopleError(f"no face {face_id} (`glimpse people show PERSON` lists faces)")
+        return row
+
+    def list_people(self, *, include_hidden: bool = False, include_waiting: bool = False
+             ) -> list[dict[str, Any]]:
+        """People with their face and photo counts and cover, most photographed first."""
+        conn = self.reader()
+        rows = conn.rows(
+            f"""SELECT p.id, p.name, p.hidden, p.cover_face_id,
+                      count(f.id) AS faces, count(DISTINCT f.photo_id) AS photos
+               FROM people p LEFT JOIN faces f ON f.person_id = p.id
+               {'' if include_hidden else 'WHERE p.hidden = 0'}
+               GROUP BY p.id
+               ORDER BY p.name IS NULL, count(DISTINCT f.photo_id) DESC, p.id""")
+        for row in rows:
+            row["hidden"] = bool(row["hidden"])
+            row["cover"] = self._cover(conn, row["id"], row["cover_face_id"])
+            row.pop("cover_face_id")
+        if include_waiting:
+            waiting = conn.one("SELECT count(*) FROM faces WHERE person_id IS NULL")
+            rows.append({"id": None, "name": None, "hidden": False, "faces": waiting,
+                         "photos": conn.one("SELECT count(DISTINCT photo_id) FROM faces "
+                                            "WHERE person_id IS NULL"), "cover": None})
+        return rows
+
+    def _cover(self, conn: Connection, person_id: int, chosen: int | None
+               ) -> dict[str, Any] | None:
+        """The chosen cover face, or the best one: sharp, frontal, large, confident."""
+        row = None
+        if chosen is not None:
+            row = conn.row("SELECT * FROM faces WHERE id = ? AND person_id = ?",
+                           (chosen, person_id))
+        if row is None:
+            row = conn.row(
+                "SELECT * FROM faces WHERE person_id = ? ORDER BY seeds DESC, "
+                "(min(size_px, 160) / 160.0) * score * (1.0 - abs(yaw) / 90.0) DESC, id "
+                "LIMIT 1", (person_id,))
+        return None if row is None else self._face_out(conn, row)
+
+    def _face_out(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+        photo = conn.row("SELECT path, content_hash FROM photos WHERE id = ?",
+                         (row["photo_id"],))
+        box = (row["x"], row["y"], row["w"], row["h"])
+        crop = self.crops.path_for(photo["content_hash"], box) if photo else None
+        return {"face": row["id"], "photo": row["photo_id"],
+                "path": photo["path"] if photo else None,
+                "box": [round(v, 4) for v in box], "score": round(row["score"], 3),
+                "size_px": row["size_px"], "seeds": bool(row["seeds"]),
+                "person": row["person_id"], "assigned": row["assigned"],
+                "crop": str(crop) if crop is not None and crop.is_file() else None}
+
+    def show(self, ref: int | str) -> dict[str, Any]:
+        """A person, their faces and their photos (newest first)."""
+        conn = self.reader()
+        person = self.person_ref(ref, conn)
+        faces = conn.rows(
+            "SELECT f.* FROM faces f JOIN photos p ON p.id = f.photo_id WHERE f.person_id = ? "
+            "ORDER BY p.taken_ts DESC, f.id", (person["id"],))
+        return {"id": person["id"], "name": person["name"], "hidden": bool(person["hidden"]),
+                "cover": self._cover(conn, person["id"], person["cover_face_id"]),
+                "faces": [self._face_out(conn, f) for f in faces],
+                "photos": self._photos(conn, person["id"])}
+
+    def _photos(self, conn: Connection, person_id: int) -> list[dict[str, Any]]:
+        return conn.rows(
+            "SELECT DISTINCT p.id, p.path, p.taken_at, p.status FROM photos p "
+            "JOIN faces f ON f.photo_id = p.id WHERE f.person_id = ? "
+            "ORDER BY p.taken_ts DESC, p.id DESC", (person_id,))
+
+    def find(self, name: str) -> list[dict[str, Any]]:
+        """Every photo of a person (by name or id), newest first."""
+        conn = self.reader()
+        return self._photos(conn, self.person_ref(name, conn)["id"])
+
+    def photo_faces(self, photo_ref: int | str) -> list[dict[str, Any]]:
+        """The faces in one photo with their people (what the viewer draws)."""
+        conn = self.reader()
+        photo = photos.get_photo(conn, photo_ref)
+        if photo is None:
+            raise PeopleError(f"no photo {photo_ref} in this library")
+        out = []
+        for row in conn.rows("SELECT * FROM faces WHERE photo_id = ? ORDER BY x",
+                             (photo["id"],)):
+            face = self._face_out(conn, row)
+            face["name"] = conn.one("SELECT name FROM people WHERE id = ?",
+                                    (row["person_id"],)) if row["person_id"] else None
+            out.append(face)
+        return out
+
+    def status(self) -> dict[str, Any]:
+        conn = self.reader()
+        pack = self.pack()
+        return {
+            "enabled": self.enabled(),
+            "pack": pack.id,
+            "installed": self.registry.face_installed(pack) is not None,
+            "faces": int(conn.one("SELECT count(*) FROM faces")),
+            "people": int(conn.one("SELECT count(*) FROM people WHERE hidden = 0")),
+            "named": int(conn.one("SELECT count(*) FROM people WHERE name IS NOT NULL")),
+            "waiting": int(conn.one("SELECT count(*) FROM faces WHERE person_id IS NULL")),
+            "backlog": backlog(conn, pack.id),
+            "thresholds": vars(self.params()),
+        }
+
+    # ------------------------------------------------------------------ the person's actions
+
+    def name(self, ref: int | str, name: str) -> dict[str, Any]:
+        """Name (or rename) a person. A name already used by someone else is refused with
+        the merge that would join them."""
+        name = " ".join(name.split())
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        if name.isdigit():
+            raise PeopleError("a name cannot be only digits (they are person ids)")
+
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            other = c.row("SELECT id FROM people WHERE name = ? COLLATE NOCASE AND id != ?",
+                          (name, person["id"]))
+            if other is not None:
+                raise PeopleError(f"{name!r} is already person {other['id']}; if they are the "
+                                  f"same person: `glimpse people merge {other['id']} "
+                                  f"{person['id']}`")
+            c.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                      (name, now_iso(), person["id"]))
+            store.refresh_names(c, store.photos_of_people(c, [person["id"]]))
+            return {"id": person["id"], "name": name, "was": person["name"]}
+
+        return self.writer.call(apply)
+
+    def unname(self, ref: int | str) -> dict[str, Any]:
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            c.execute("UPDATE people SET name = NULL, updated_at = ? WHERE id = ?",
+                      (now_iso(), person["id"]))
+            store.refresh_names(c, store.photos_of_people(c, [person["id"]]))
+            return {"id": person["id"], "was": person["name"]}
+
+        return self.writer.call(apply)
+
+    def merge(self, into: int | str, *others: int | str) -> dict[str, Any]:
+        """Join people into the first one: faces, rejections and (if it has none) the name.
+        Where two of their faces share a photo, only one can be this person: the other is
+        taken out (and remembered as "not this person")."""
+        if not others:
+            raise PeopleError("name at least two people to merge")
+
+        def apply(c: Connection) -> dict[str, Any]:
+            target = self.person_ref(into, c)
+            sources = [self.person_ref(o, c) for o in others]
+            names = {s["name"] for s in sources if s["name"]}
+            if target["name"] is None and len(names) > 1:
+                raise PeopleError(f"those people have different names ({', '.join(names)}): "
+                                  "name the one to keep first")
+            detached = 0
+            now = now_iso()
+            for src in sources:
+                if src["id"] == target["id"]:
+                    continue
+                photos_here = {int(r[0]) for r in c.execute(
+                    "SELECT photo_id FROM faces WHERE person_id = ?", (target["id"],))}
+                for face_id, photo_id in [(int(r["id"]), int(r["photo_id"])) for r in c.rows(
+                        "SELECT id, photo_id FROM faces WHERE person_id = ? ORDER BY "
+                        "seeds DESC, score DESC", (src["id"],))]:
+                    if photo_id in photos_here:
+                        c.execute("UPDATE faces SET person_id = NULL, assigned = NULL "
+                                  "WHERE id = ?", (face_id,))
+                        c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
+                                  (face_id, target["id"], now))
+                        detached += 1
+                        continue
+                    photos_here.add(photo_id)
+                    # Merged by the person: these faces now belong where they were put.
+                    c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                              (target["id"], face_id))
+                c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
+                          "SELECT face_id, ?, at FROM face_rejections WHERE person_id = ?",
+                          (target["id"], src["id"]))
+                c.execute("DELETE FROM people WHERE id = ?", (src["id"],))
+            if target["name"] is None and names:
+                c.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                          (names.pop(), now, target["id"]))
+            # Faces of the target itself become the person's own choice too.
+            c.execute("UPDATE faces SET assigned = 'user' WHERE person_id = ?", (target["id"],))
+            store.refresh_names(c, store.photos_of_people(c, [target["id"]]))
+            count = c.one("SELECT count(*) FROM faces WHERE person_id = ?", (target["id"],))
+            return {"id": target["id"], "merged": [s["id"] for s in sources],
+                    "faces": count, "detached": detached}
+
+        return self.writer.call(apply)
+
+    def split(self, ref: int | str, face_ids: Sequence[int]) -> dict[str, Any]:
+        """Move faces out of a person into a new person of their own: they are not the old
+        person, and the faces left behind are not the new one (both remembered)."""
+        if not face_ids:
+            raise PeopleError("name the faces to move (`glimpse people show PERSON`)")
+
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            rows = [self._face(c, f) for f in face_ids]
+            wrong = [r["id"] for r in rows if r["person_id"] != person["id"]]
+            if wrong:
+                raise PeopleError(f"face {wrong[0]} is not one of person {person['id']}'s")
+            seen: set[int] = set()
+            for r in rows:
+                if int(r["photo_id"]) in seen:
+                    raise PeopleError("two of those faces are in the same photo; they cannot "
+                                      "be one person")
+                seen.add(int(r["photo_id"]))
+            now = now_iso()
+            c.execute("INSERT INTO people(created_at, updated_at) VALUES (?, ?)", (now, now))
+            new_id = int(c.raw.last_insert_rowid())
+            for r in rows:
+                c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                          (new_id, r["id"]))
+                c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
+                          (r["id"], person["id"], now))
+            # And the other way round: the faces left behind are not the new person, so a
+            # re-cluster cannot pour them into it and undo the split.
+            c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
+                      "SELECT id, ?, ? FROM faces WHERE person_id = ?",
+                      (new_id, now, person["id"]))
+            if person["cover_face_id"] in {r["id"] for r in rows}:
+                c.execute("UPDATE people SET cover_face_id = NULL WHERE id = ?", (person["id"],))
+            store.refresh_names(c, [r["photo_id"] for r in rows])
+            store.prune_people(c)
+            return {"from": person["id"], "id": new_id, "faces": [r["id"] for r in rows]}
+
+        return self.writer.call(apply)
+
+    def reject(self, face_ids: Sequence[int], ref: int | str | None = None) -> dict[str, Any]:
+        """"Not this person": take faces out of their person for good. They wait for
+        clustering to find who they are (never that person again)."""
+        def apply(c: Connection) -> dict[str, Any]:
+            now = now_iso()
+            done = []
+            for face_id in face_ids:
+                row = self._face(c, face_id)
+                person_id: int | None = (int(self.person_ref(ref, c)["id"]) if ref is not None
+                                         else row["person_id"])
+                if person_id is None:
+                    raise PeopleError(f"face {face_id} is not in any person")
+                c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
+                          (row["id"], person_id, now))
+                if row["person_id"] == person_id:
+                    c.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ?",
+                              (row["id"],))
+                    c.execute("UPDATE people SET cover_face_id = NULL WHERE id = ? AND "
+                              "cover_face_id = ?", (person_id, row["id"]))
+                done.append({"face": row["id"], "person": person_id})
+                store.refresh_names(c, [row["photo_id"]])
+            store.prune_people(c)
+            return {"rejected": done}
+
+        return self.writer.call(apply)
+
+    def assign_face(self, face_id: int, ref: int | str) -> dict[str, Any]:
+        """Put a face in a person by hand (the viewer's "this is ...")."""
+        def apply(c: Connection) -> dict[str, Any]:
+            row = self._face(c, face_id)
+            person = self.person_ref(ref, c)
+            clash = c.one("SELECT id FROM faces WHERE photo_id = ? AND person_id = ? AND id != ?",
+                          (row["photo_id"], person["id"], row["id"]))
+            if clash is not None:
+                raise PeopleError(f"face {clash} in the same photo is already "
+                                  f"{person['name'] or 'person ' + str(person['id'])}")
+            c.execute("DELETE FROM face_rejections WHERE face_id = ? AND person_id = ?",
+                      (row["id"], person["id"]))
+            c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                      (person["id"], row["id"]))
+            store.refresh_names(c, [row["photo_id"]])
+            store.prune_people(c)
+            return {"face": row["id"], "person": person["id"]}
+
+        return self.writer.call(apply)
+
+    def hide(self, ref: int | str, hidden: bool = True) -> dict[str, Any]:
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            c.execute("UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?",
+                      (int(hidden), now_iso(), person["id"]))
+            return {"id": person["id"], "hidden": hidden}
+
+        return self.writer.call(apply)
+
+    def cover(self, ref: int | str, face_id: int) -> dict[str, Any]:
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            row = self._face(c, face_id)
+            if row["person_id"] != person["id"]:
+                raise PeopleError(f"face {face_id} is not one of person {person['id']}'s")
+            c.execute("UPDATE people SET cover_face_id = ?, updated_at = ? WHERE id = ?",
+                      (row["id"], now_iso(), person["id"]))
+            return {"id": person["id"], "cover": row["id"]}
+
+        return self.writer.call(apply)
+
+    def tag(self, name: str, references: Sequence[int | str]) -> dict[str, Any]:
+        """Tag every photo of a person from reference photos of them: the reference faces
+        become the person's (created under ``name`` if new), and every face similar enough
+        to any of them joins (one face per photo; faces the person placed elsewhere, faces in
+        other named people and rejected faces stay where they are). More reference photos
+        cover more looks (ages, glasses, light)."""
+        if not references:
+            raise PeopleError("give at least one reference photo of the person")
+        pack = self.pack()
+        conn = self.reader()
+        ref_faces: list[dict[str, Any]] = []
+        for ref in references:
+            photo = photos.get_photo(conn, ref)
+            if photo is None:
+                raise PeopleError(f"{ref} is not a photo of this library (add its folder and "
+                                  "index it first)")
+            found = conn.rows("SELECT f.id, f.photo_id, f.size_px FROM faces f WHERE "
+                              "f.photo_id = ? AND f.model_id = ?", (photo["id"], pack.id))
+            if not found:
+                raise PeopleError(f"no face was found in {photo['path']}"
+                                  + (" (run `glimpse index` first)"
+                                     if backlog(conn, pack.id) else ""))
+            ref_faces.append({"photo": photo, "faces": found})
+        table = self._table(conn, pack)
+        assert table is not None
+        loaded = store.load(conn, pack.id, table, pack.dim)
+        where = loaded.index_of()
+        # In a reference photo with several faces, the person is the face most like the
+        # other references (or the largest face when there is nothing to compare with).
+        single = [where[r["faces"][0]["id"]] for r in ref_faces
+                  if len(r["faces"]) == 1 and r["faces"][0]["id"] in where]
+        chosen: list[int] = []
+        for r in ref_faces:
+            cands = [f for f in r["faces"] if f["id"] in where]
+            if not cands:
+                continue
+            if len(cands) == 1 or not single:
+                best = max(cands, key=lambda f: f["size_px"])
+            else:
+                anchor = loaded.vectors[single]
+                best = max(cands, key=lambda f: float(
+                    (anchor @ loaded.vectors[where[f["id"]]]).max()))
+            chosen.append(where[best["id"]])
+        params = self.params()
+        refs = loaded.vectors[chosen]
+        sims = (loaded.vectors @ refs.T).max(axis=1) if len(chosen) else np.zeros(0)
+
+        def apply(c: Connection) -> dict[str, Any]:
+            now = now_iso()
+            row = c.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (name,))
+            if row is None:
+                c.execute("INSERT INTO people(name, created_at, updated_at) VALUES (?, ?, ?)",
+                          (" ".join(name.split()), now, now))
+                person_id = int(c.raw.last_insert_rowid())
+            else:
+                person_id = int(row["id"])
+            before = {int(r[0]) for r in c.execute(
+                "SELECT DISTINCT photo_id FROM faces WHERE person_id = ?", (person_id,))}
+            have = set(before)
+            touched: set[int] = set()
+            for i in chosen:
+                face_id, photo_id = int(loaded.ids[i]), int(loaded.photo[i])
+                c.execute("DELETE FROM face_rejections WHERE face_id = ? AND person_id = ?",
+                          (face_id, person_id))
+                c.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE "
+                          "photo_id = ? AND person_id = ? AND id != ?",
+                          (photo_id, person_id, face_id))
+                c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                          (person_id, face_id))
+                have.add(photo_id)
+                touched.add(photo_id)
+            rejected = {int(r[0]) for r in c.execute(
+                "SELECT face_id FROM face_rejections WHERE person_id = ?", (person_id,))}
+            locked = {int(r[0]) for r in c.execute(
+                "SELECT f.id FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE "
+                "f.person_id IS NOT NULL AND f.person_id != ? AND "
+                "(f.assigned = 'user' OR p.name IS NOT NULL)", (person_id,))}
+            order = np.argsort(-sims)
+            for i in order:
+                if sims[i] < params.join:
+                    break
+                face_id, photo_id = int(loaded.ids[i]), int(loaded.photo[i])
+                if photo_id in have or face_id in rejected or face_id in locked:
+                    continue
+                if not c.one("SELECT 1 FROM faces WHERE id = ?", (face_id,)):
+                    continue
+                c.execute("UPDATE faces SET person_id = ?, assigned = 'auto' WHERE id = ?",
+                          (person_id, face_id))
+                have.add(photo_id)
+                touched.add(photo_id)
+            store.refresh_names(c, touched)
+            store.prune_people(c)
+            return {"id": person_id, "name": name, "references": len(chosen),
+                    "tagged": len(have - before), "already": len(before),
+                    "photos": len(have)}
+
+        return self.writer.call(apply)
+
+    def export_csv(self, target: str | os.PathLike[str], *, include_unnamed: bool = True
+                   ) -> int:
+        """Write ``path,person,person_id,face_id,x,y,w,h`` for every face in a person (hidden
+        people left out); returns the number of rows."""
+        conn = self.reader()
+        rows = conn.rows(
+            "SELECT ph.path, pe.name, pe.id AS person_id, f.id AS face_id, f.x, f.y, f.w, f.h "
+            "FROM faces f JOIN people pe ON pe.id = f.person_id JOIN photos ph "
+            "ON ph.id = f.photo_id WHERE pe.hidden = 0 "
+            + ("" if include_unnamed else "AND pe.name IS NOT NULL ")
+            + "ORDER BY ph.path, f.x")
+        path = Path(target)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                out = csv.writer(fh)
+                out.writerow(["path", "person", "person_id", "face_id", "x", "y", "w", "h"])
+                for r in rows:
+                    out.writerow([r["path"], r["name"] or f"Unnamed {r['person_id']}",
+                                  r["person_id"], r["face_id"],
+                                  *(round(r[k], 4) for k in ("x", "y", "w", "h"))])
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise PeopleError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return len(rows)
+
+
+def _apply(conn: Connection, arrays: store.FaceArrays, person: np.ndarray) -> dict[str, Any]:
+    """Write a clustering result, re-checking each change against the library as it is now:
+    a face the person moved, rejected or whose photo changed since the faces were read keeps
+    the person's choice."""
+    now = now_iso()
+    new_ids: dict[int, int] = {}
+    changed = np.nonzero(person != arrays.person)[0]
+    moved = 0
+    touched: set[int] = set()
+    for i in changed:
+        label = int(person[i])
+        if label < 0 and label not in new_ids:
+            conn.execute("INSERT INTO people(created_at, updated_at) VALUES (?, ?)", (now, now))
+            new_ids[label] = int(conn.raw.last_insert_rowid())
+        target = new_ids.get(label, label) or None
+        face_id, old = int(arrays.ids[i]), int(arrays.person[i]) or None
+        conn.execute(
+            "UPDATE faces SET person_id = ?1, assigned = CASE WHEN ?1 IS NULL THEN NULL "
+            "ELSE 'auto' END WHERE id = ?2 AND person_id IS ?3 AND coalesce(assigned, '') != "
+            "'user' AND (?1 IS NULL OR (EXISTS (SELECT 1 FROM people WHERE id = ?1) AND "
+            "NOT EXISTS (SELECT 1 FROM face_rejections WHERE face_id = ?2 AND person_id = ?1) "
+            "AND NOT EXISTS (SELECT 1 FROM faces g WHERE g.photo_id = faces.photo_id AND "
+            "g.id != ?2 AND g.person_id = ?1)))", (target, face_id, old))
+        if conn.raw.changes():
+            moved += 1
+            touched.add(int(arrays.photo[i]))
+    removed = store.prune_people(conn)
+    if touched:
+        store.refresh_names(conn, touched)
+    return {"moved": moved, "removed": removed}

@@ -1,0 +1,211 @@
+"""Faces and people in the library file: storage, the arrays clustering works on, and the
+names that feed full-text search.
+
+Face vectors live in a vec0 table per face pack (``embedding_spaces`` kind ``face``), keyed by
+face id; a trigger created with the table drops a face's vector with its row, cascades from
+deleted photos included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from glimpse_desktop.library import fts, vectors
+from glimpse_desktop.library.db import Connection, now_iso
+
+# A new face takes over the person (and the rejections) of an old face of the same photo when
+# their boxes overlap this much: the same face, found again after an edit or by another pack.
+CARRY_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class NewFace:
+    """A face to store: geometry in fractions of the upright image, and its embedding."""
+
+    box: tuple[float, float, float, float]
+    landmarks: tuple[float, ...]
+    score: float
+    size_px: int
+    sharpness: float
+    yaw: float
+    seeds: bool
+    vector: np.ndarray
+
+
+def space(conn: Connection, model_id: str, dim: int) -> str:
+    """The vec0 table of a face pack, created with the trigger that keeps it in step with
+    ``faces`` (call inside a write)."""
+    existing = vectors.table_for(conn, model_id)
+    table = vectors.ensure_space(conn, model_id, kind="face", dim=dim)
+    if existing is None:
+        literal = model_id.replace("'", "''")
+        conn.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_gone AFTER DELETE ON faces "
+            f"WHEN old.model_id = '{literal}' BEGIN "
+            f"DELETE FROM {table} WHERE item_id = old.id; END")
+    return table
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = w * h
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def store(conn: Connection, *, photo_id: int, model_id: str, table: str,
+          faces: Sequence[NewFace]) -> list[int]:
+    """Replace the faces of a photo with the ones a pack just found (call inside a write).
+
+    A new face that overlaps an old one (IoU > 0.5) keeps the old face's person, how it got
+    there, and its rejections: names survive an edited file and a switch of face pack.
+    """
+    content_hash = conn.one("SELECT content_hash FROM photos WHERE id = ?", (photo_id,))
+    if content_hash is None:
+        return []   # forgotten meanwhile
+    old = conn.rows("SELECT id, x, y, w, h, person_id, assigned FROM faces WHERE photo_id = ?",
+                    (photo_id,))
+    now = now_iso()
+    ids: list[int] = []
+    taken: set[int] = set()
+    touched = False
+    for face in faces:
+        conn.execute(
+            "INSERT INTO faces(photo_id, model_id, content_hash, x, y, w, h, landmarks, score, "
+            "size_px, sharpness, yaw, seeds, created_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (photo_id, model_id, content_hash, *face.box,
+             json.dumps([round(v, 5) for v in face.landmarks]), face.score, face.size_px,
+             face.sharpness, face.yaw, int(face.seeds), now))
+        face_id = int(conn.raw.last_insert_rowid())
+        ids.append(face_id)
+        vectors.put(conn, table, face_id, face.vector)
+        best, best_iou = None, CARRY_IOU
+        for o in old:
+            overlap = iou(face.box, (o["x"], o["y"], o["w"], o["h"]))
+            if o["id"] not in taken and overlap > best_iou:
+                best, best_iou = o, overlap
+        if best is None:
+            continue
+        taken.add(best["id"])
+        conn.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
+                     "SELECT ?, person_id, at FROM face_rejections WHERE face_id = ?",
+                     (face_id, best["id"]))
+        if best["person_id"] is not None:
+            conn.execute("UPDATE faces SET person_id = ?, assigned = ? WHERE id = ?",
+                         (best["person_id"], best["assigned"], face_id))
+            conn.execute("UPDATE people SET cover_face_id = ? WHERE cover_face_id = ?",
+                         (face_id, best["id"]))
+            touched = True
+    if old:
+        conn.executemany("DELETE FROM faces WHERE id = ?", [(o["id"],) for o in old])
+        touched = touched or any(o["person_id"] is not None for o in old)
+    conn.execute("DELETE FROM photo_faces WHERE photo_id = ? AND model_id != ?",
+                 (photo_id, model_id))
+    conn.execute(
+        "INSERT INTO photo_faces(photo_id, model_id, content_hash, faces) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(photo_id, model_id) DO UPDATE SET content_hash = excluded.content_hash, "
+        "faces = excluded.faces", (photo_id, model_id, content_hash, len(faces)))
+    if touched:
+        refresh_names(conn, [photo_id])
+    return ids
+
+
+def refresh_names(conn: Connection, photo_ids: Iterable[int]) -> None:
+    """Put the names of the people in these photos into their full-text rows (inside a
+    write); ``glimpse search Alice`` and ``person:Alice`` find them."""
+    ids = list(dict.fromkeys(photo_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        names: dict[int, list[str]] = {}
+        for photo_id, name in conn.execute(
+                f"SELECT f.photo_id, p.name FROM faces f JOIN people p ON p.id = f.person_id "
+                f"WHERE f.photo_id IN ({marks}) AND p.name IS NOT NULL "
+                f"ORDER BY f.x", chunk):
+            names.setdefault(int(photo_id), []).append(str(name))
+        conn.execute(f"DELETE FROM photo_text WHERE field = 'people' AND source = 'faces' "
+                     f"AND photo_id IN ({marks})", chunk)
+        conn.executemany(
+            "INSERT INTO photo_text(photo_id, field, source, value) VALUES (?, 'people', "
+            "'faces', ?)", [(pid, " ".join(dict.fromkeys(n))) for pid, n in names.items()])
+        fts.refresh(conn, chunk)
+
+
+def photos_of_people(conn: Connection, person_ids: Iterable[int]) -> list[int]:
+    ids = list(dict.fromkeys(person_ids))
+    out: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out += [int(r[0]) for r in conn.execute(
+            f"SELECT DISTINCT photo_id FROM faces WHERE person_id IN "
+            f"({','.join('?' * len(chunk))})", chunk)]
+    return out
+
+
+@dataclass
+class FaceArrays:
+    """Every face of one pack, as clustering sees them (rows in face id order)."""
+
+    ids: np.ndarray          # (n,) face ids
+    vectors: np.ndarray      # (n, dim) float32, L2-normalised
+    photo: np.ndarray        # (n,) photo ids
+    person: np.ndarray       # (n,) person id, 0 = none
+    seeds: np.ndarray        # (n,) bool
+    fixed: np.ndarray        # (n,) bool: placed by the person, or in a named person
+    rejected: dict[int, set[int]]  # row index -> person ids
+
+    def index_of(self) -> dict[int, int]:
+        return {int(f): i for i, f in enumerate(self.ids)}
+
+
+def load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
+    """The faces of a pack with their vectors, people and constraints."""
+    rows = conn.execute(
+        "SELECT f.id, f.photo_id, coalesce(f.person_id, 0), f.seeds, "
+        "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0) "
+        "FROM faces f LEFT JOIN people p ON p.id = f.person_id "
+        "WHERE f.model_id = ? ORDER BY f.id", (model_id,)).fetchall()
+    n = len(rows)
+    meta = np.array(rows, dtype=np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
+    ids = meta[:, 0]
+    vecs = np.zeros((n, dim), np.float32)
+    have = np.zeros(n, bool)
+    where = {int(f): i for i, f in enumerate(ids)}
+    for item, blob in conn.execute(f"SELECT item_id, embedding FROM {table}"):
+        i = where.get(int(item))
+        if i is not None:
+            vecs[i] = np.frombuffer(blob, dtype="<f4")
+            have[i] = True
+    rejected: dict[int, set[int]] = {}
+    for face_id, person_id in conn.execute(
+            "SELECT r.face_id, r.person_id FROM face_rejections r JOIN faces f "
+            "ON f.id = r.face_id WHERE f.model_id = ?", (model_id,)):
+        i = where.get(int(face_id))
+        if i is not None:
+            rejected.setdefault(i, set()).add(int(person_id))
+    keep = have   # a face whose vector was lost cannot be clustered (it keeps its person)
+    arrays = FaceArrays(ids=ids[keep], vectors=vecs[keep], photo=meta[keep, 1],
+                        person=meta[keep, 2], seeds=meta[keep, 3].astype(bool),
+                        fixed=meta[keep, 4].astype(bool), rejected={})
+    if not keep.all():
+        remap = {int(old): new for new, old in enumerate(np.nonzero(keep)[0])}
+        arrays.rejected = {remap[i]: s for i, s in rejected.items() if i in remap}
+    else:
+        arrays.rejected = rejected
+    return arrays
+
+
+def prune_people(conn: Connection) -> int:
+    """Delete unnamed people that have no faces left (named ones stay: the name is the
+    person's own work)."""
+    conn.execute("DELETE FROM people WHERE name IS NULL AND NOT EXISTS "
+                 "(SELECT 1 FROM faces f WHERE f.person_id = people.id)")
+    return int(conn.raw.changes())
