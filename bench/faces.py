@@ -260,13 +260,23 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
     saved = {k: os.environ.get(k) for k in (ENV_CACHE, ENV_MODELS)}
     rates: dict[str, float] = {}
     try:
-        models_dir = work / "models"   # empty: no CLIP model, so ingestion embeds nothing
+        models_dir = work / "models"   # empty unless --clip: then ingestion embeds too
         models_dir.mkdir()
         os.environ[ENV_MODELS] = str(models_dir)
+        clip_model: tuple[str, str] | None = None
+        if args.clip:
+            from bench.embed import install_random_model
+            weights, model_id = install_random_model(models_dir, args.clip, 224, 512).split("|")
+            clip_model = (weights, model_id)
         for mode in ("off", "on"):
             os.environ[ENV_CACHE] = str(work / f"{mode}.cache")
             lib = Library.open(work / f"{mode}.sqlite3", workers=args.workers)
             try:
+                if clip_model is not None:
+                    if lib.models.installed(clip_model[1]) is None:
+                        lib.add_model(clip_model[1], clip_model[0])
+                    lib.use_model(clip_model[1])
+                    lib.semantic.model().load()   # not timed: loading is not ingestion
                 clip = lib.models.installed(lib.semantic.target()) is not None
                 t0 = time.perf_counter()
                 lib.set_faces(mode == "on")   # loads the face models when on (not timed)
@@ -373,6 +383,9 @@ def main() -> None:
     ap.add_argument("--faces-per-identity", type=int, default=20)
     ap.add_argument("--identity-cos", type=float, default=0.6)
     ap.add_argument("--device", default=None, help="force GLIMPSE_DEVICE (e.g. cpu)")
+    ap.add_argument("--clip", metavar="ARCH", default=None,
+                    help="also embed with a random-weight CLIP model of this open_clip "
+                         "architecture (e.g. ViT-B-32) in the ingestion runs")
     ap.add_argument("--skip-models", action="store_true")
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-cluster", action="store_true")

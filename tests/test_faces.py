@@ -532,3 +532,25 @@ def test_people_from_the_command_line(people_lib: Library, photo_dir: Path, tmp_
     assert "no person" in capsys.readouterr().err
     assert main([*lib, "status"]) == 0
     assert "People: " in capsys.readouterr().out
+
+
+def test_a_photo_copied_into_a_watched_folder_joins_its_person(
+        people_lib: Library, face_photos: Path, photo_dir: Path, tmp_path: Path) -> None:
+    from tests.conftest import eventually
+    obama = _person_of(people_lib, "obama1.jpg")
+    assert obama is not None
+    people_lib.people.name(obama, "Obama")
+    # A new photograph of him (a different framing of a real photo: new bytes, new hash),
+    # written elsewhere and copied in, as a camera import would.
+    with Image.open(face_photos / "obama3.jpg") as im:
+        framed = im.convert("RGB").crop((0, 0, im.width, im.height * 2 // 3))
+    framed.save(tmp_path / "new.jpg", quality=88)
+    reports: list[str] = []
+    with people_lib.watcher(settle=0.3, poll=0.05,
+                            on_report=lambda why, r: reports.append(why)) as watcher:
+        assert watcher.wait_idle(30)
+        shutil.copy(tmp_path / "new.jpg", photo_dir / "new.jpg")
+        assert eventually(lambda: "new.jpg" in {Path(p["path"]).name
+                                                for p in people_lib.people.find("Obama")},
+                          timeout=60), reports
+    assert len(people_lib.people.find("Obama")) == 5

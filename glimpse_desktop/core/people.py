@@ -64,6 +64,7 @@ class People:
         self._models: dict[str, FaceModels] = {}
         self._lock = threading.Lock()
         self._cluster_lock = threading.Lock()
+        self._last_pass: tuple[Any, ...] | None = None
 
     # ------------------------------------------------------------------ models and settings
 
@@ -203,8 +204,30 @@ class People:
                                  moved=applied["moved"], removed=applied["removed"])
 
     def cluster(self) -> ClusterReport:
-        """The incremental pass: waiting faces join the nearest person or found new ones."""
-        return self._run(False, None)
+        """The incremental pass: waiting faces join the nearest person or found new ones.
+
+        Skipped when nothing it depends on changed since the last pass in this process (the
+        same faces in the same people, the same rejections and thresholds): the watcher calls
+        it after every batch, and a pass over a large library reads every face vector."""
+        before = self._signature()
+        if before == self._last_pass:
+            return ClusterReport(waiting=int(before[-1]))
+        report = self._run(False, None)
+        self._last_pass = self._signature()
+        return report
+
+    def _signature(self) -> tuple[Any, ...]:
+        conn = self.reader()
+        pack = self.pack()
+        faces = conn.execute(
+            "SELECT count(*), total(id), total(coalesce(person_id, 0) * (id % 1000003)), "
+            "count(*) FILTER (WHERE person_id IS NULL) FROM faces WHERE model_id = ?",
+            (pack.id,)).fetchone()
+        others = conn.execute(
+            "SELECT (SELECT count(*) FROM face_rejections), (SELECT count(*) FROM people), "
+            "(SELECT coalesce(max(updated_at), '') FROM people)").fetchone()
+        return (pack.id, tuple(vars(self.params()).items()), *tuple(others or ()),
+                *tuple(faces or ()))
 
     def recluster(self, *, join: float | None = None, found: float | None = None,
                   min_faces: int | None = None, remember: bool = True) -> ClusterReport:

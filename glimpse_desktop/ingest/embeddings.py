@@ -177,20 +177,32 @@ def embed_missing(
 def run_batch_stages(stages: Sequence[Any], outcomes: Sequence[Any]) -> None:
     """Give each batch stage the per-photo results of one pipeline batch at once (on the
     pipeline's model thread); a failure costs that stage's result for the batch, recorded
-    per photo, never the photos themselves."""
+    per photo, never the photos themselves. Several batch stages (CLIP and faces) run side
+    by side: each is one model that keeps only part of the machine busy."""
+    work = []
     for stage in stages:
         batch = getattr(stage, "process_batch", None)
         if batch is None:
             continue
         holders = [o for o in outcomes if stage.name in o.stage_results]
-        if not holders:
-            continue
+        if holders:
+            work.append((stage, batch, holders))
+
+    def run(item: tuple[Any, Any, list[Any]]) -> None:
+        stage, batch, holders = item
         try:
             results = batch([o.stage_results[stage.name] for o in holders])
         except Exception as exc:
             for o in holders:
                 del o.stage_results[stage.name]
                 o.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
-            continue
+            return
         for o, result in zip(holders, results, strict=True):
             o.stage_results[stage.name] = result
+
+    if len(work) <= 1:
+        for item in work:
+            run(item)
+        return
+    with ThreadPoolExecutor(len(work), thread_name_prefix="glimpse-model") as pool:
+        list(pool.map(run, work))
