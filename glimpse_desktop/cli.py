@@ -215,9 +215,14 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         _print_json(asdict(report))
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
-        if report.faces or report.people_new:
-            print(f"  found {_plural(report.faces, 'face')} in earlier photos; "
-                  f"{_plural(report.people_new, 'new person')} in People")
+        if report.faces:
+            print(f"  found {_plural(report.faces, 'face')} in photos read before")
+        people = lib.people.status()
+        if people["enabled"] and people["faces"]:
+            print(f"  People: {people['people']} people from {people['faces']} faces"
+                  + (f" ({report.people_new} new)" if report.people_new else "")
+                  + (f", {people['waiting']} faces waiting for more photos of the same person"
+                     if people["waiting"] else "") + "; `glimpse people` lists them")
         if report.embedded or report.embed_errors:
             print(f"  embedded {report.embedded} earlier photos for search"
                   + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
@@ -624,9 +629,13 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
         result = {"found": asdict(found), "clustered": asdict(clustered)}
         message = (f"Looked at {_plural(found.photos, 'photo')}: "
                    f"{_plural(found.faces, 'face')} found; {clustered.joined} joined people, "
-                   f"{_plural(clustered.founded, 'new person', )}, {clustered.waiting} waiting")
+                   f"{clustered.founded} new {'person' if clustered.founded == 1 else 'people'}"
+                   f", {clustered.waiting} waiting")
         if found.cancelled:
-            print(message, file=sys.stderr)
+            if args.json:
+                _print_json({**result, "cancelled": True})
+            else:
+                print(message + " (interrupted: run it again to finish)", file=sys.stderr)
             return EXIT_INTERRUPTED
     elif action in ("on", "off"):
         lib.set_faces(action == "on")

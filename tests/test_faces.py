@@ -331,11 +331,17 @@ def test_tag_from_reference_photos(people_lib: Library, photo_dir: Path) -> None
     assert again["tagged"] == 0 and again["already"] == 2    # never twice
     obama = people.tag("Obama", [str(photo_dir / "obama1.jpg"), str(photo_dir / "obama4.jpg")])
     assert obama["photos"] == 4
+    blank = photo_dir / "blank.jpg"
+    Image.new("RGB", (640, 480), "grey").save(blank)
+    people_lib.index()
     with pytest.raises(PeopleError, match="no face"):
-        blank = photo_dir / "blank.jpg"
-        Image.new("RGB", (640, 480), "grey").save(blank)
-        people_lib.index()
         people.tag("Nobody", [str(blank)])
+    # Names are cleaned and checked as `people name` does.
+    again = people.tag("  nicolas   CAGE ", [str(photo_dir / "cage1.jpg")])
+    assert again["id"] == result["id"] and again["tagged"] == 0
+    for bad in ("", "   ", "123"):
+        with pytest.raises(PeopleError):
+            people.tag(bad, [str(photo_dir / "cage1.jpg")])
     _assert_pure(people_lib)
 
 
@@ -520,8 +526,10 @@ def test_people_from_the_command_line(people_lib: Library, photo_dir: Path, tmp_
     shown = json.loads(capsys.readouterr().out)
     face = shown["faces"][0]["face"]
     assert main([*lib, "people", "reject", str(face)]) == 0
+    assert "(remembered)" in capsys.readouterr().out
     assert main([*lib, "people", "faces", shown["faces"][0]["path"], "--json"]) == 0
-    capsys.readouterr()
+    in_photo = json.loads(capsys.readouterr().out)
+    assert [f["face"] for f in in_photo] == [face] and in_photo[0]["person"] is None
     assert main([*lib, "search", "person:barack", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["results"]) == 3
     assert main([*lib, "people", "export", "--csv", str(tmp_path / "p.csv")]) == 0
@@ -554,3 +562,72 @@ def test_a_photo_copied_into_a_watched_folder_joins_its_person(
                                                 for p in people_lib.people.find("Obama")},
                           timeout=60), reports
     assert len(people_lib.people.find("Obama")) == 5
+
+
+def _no_rejection_undone(lib: Library) -> None:
+    conn = lib.reader()
+    assert conn.one("SELECT count(*) FROM face_rejections r JOIN faces f ON f.id = r.face_id "
+                    "AND f.person_id = r.person_id") == 0
+    # ... nor with the faces the person had when it was said, under any id.
+    assert conn.one("SELECT count(*) FROM face_apart l JOIN faces a ON a.id = l.face_id "
+                    "JOIN faces b ON b.id = l.other_id WHERE a.person_id = b.person_id") == 0
+
+
+def test_merging_back_a_split_keeps_every_rejection(people_lib: Library) -> None:
+    """Reject a face, let it land elsewhere, then merge that person in: the rejected face
+    leaves, and clustering goes on working (the stored state keeps every rule)."""
+    people = people_lib.people
+    obama = _person_of(people_lib, "obama1.jpg")
+    assert obama is not None
+    face4 = int(str(_faces_by_file(people_lib)["obama4.jpg"][0]["id"]))
+    face3 = int(str(_faces_by_file(people_lib)["obama3.jpg"][0]["id"]))
+    people.reject([face4])
+    moved = people.split(obama, [face3])
+    people.assign_face(face4, moved["id"])       # "this is the person of obama3"
+    merged = people.merge(obama, moved["id"])    # they were all him after all
+    assert merged["detached"] == 1                # ... but face 4 was said not to be
+    assert _person_of(people_lib, "obama4.jpg") is None
+    assert _person_of(people_lib, "obama3.jpg") == obama
+    _no_rejection_undone(people_lib)
+    people.cluster()
+    people.recluster(min_faces=2)
+    _no_rejection_undone(people_lib)
+    with pytest.raises(PeopleError, match="itself"):
+        people.merge(obama, obama)
+
+
+def test_a_recluster_that_folds_people_together_keeps_their_rejections(
+        people_lib: Library) -> None:
+    people = people_lib.people
+    obama = _person_of(people_lib, "obama1.jpg")
+    faces = _faces_by_file(people_lib)
+    people.reject([int(str(faces["obama3.jpg"][0]["id"])),
+                   int(str(faces["obama4.jpg"][0]["id"]))])
+    rejections = people_lib.reader().one("SELECT count(*) FROM face_rejections")
+    for join, found in ((0.05, 0.05), (0.3, 0.3), (0.42, 0.48)):
+        people.recluster(join=join, found=found, min_faces=2)
+        _no_rejection_undone(people_lib)
+        assert people_lib.reader().one("SELECT count(*) FROM face_rejections") >= rejections
+    # Back at sane thresholds, whatever ids the passes went through: he is one person again,
+    # and the two faces said not to be him are still not.
+    him = _person_of(people_lib, "obama1.jpg")
+    assert him is not None and him == _person_of(people_lib, "obama2.jpg")
+    assert him not in {_person_of(people_lib, "obama3.jpg"), _person_of(people_lib, "obama4.jpg")}
+    assert obama is not None
+
+
+def test_ids_are_never_reused_and_crops_go_with_their_photos(
+        people_lib: Library, photo_dir: Path) -> None:
+    people = people_lib.people
+    obama = _person_of(people_lib, "obama1.jpg")
+    assert obama is not None
+    face2 = int(str(_faces_by_file(people_lib)["obama2.jpg"][0]["id"]))
+    first = people.split(obama, [face2])["id"]
+    people.assign_face(face2, obama)              # back: the split person is gone
+    assert first not in {p["id"] for p in people.list_people(include_hidden=True)}
+    second = people.split(obama, [face2])["id"]
+    assert second > first
+    crops = list(people.crops.root.rglob("*.jpg"))
+    assert len(crops) == len(IDENTITY) + GROUP_FACES
+    people_lib.remove_root(photo_dir)
+    assert list(people.crops.root.rglob("*.jpg")) == []

@@ -13,9 +13,9 @@ import os
 import platform
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import PIL
 import pillow_heif
@@ -80,6 +80,7 @@ __all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "DownloadErro
 
 
 TAGS_SEQ_KEY = "tags.seq"
+_T = TypeVar("_T")
 
 
 class AlreadyInLibraryError(LibraryError):
@@ -258,8 +259,9 @@ class Library:
         return count
 
     def _forget_thumbnails(self, hashes: list[str]) -> None:
-        """Cached thumbnails of content no photo has any more."""
+        """Cached thumbnails and face crops of content no photo has any more."""
         for content_hash in hashes:
+            self.people.crops.forget(content_hash)
             for kind in KINDS:
                 try:
                     self.thumbnails.path_for(content_hash, kind).unlink()
@@ -311,40 +313,41 @@ class Library:
         model's space (new model, model switch, photos read before the model was there);
         search moves to the chosen model once it is complete. Without the model installed
         it does nothing (``remaining`` is -1)."""
-        cancel = cancel or CancelToken()
-        meter = ProgressMeter("embed", progress)
+        return self._exclusive_job(
+            "embed", progress, cancel, lambda meter, token: self.semantic.embed(
+                meter=meter, cancel=token, workers=self.indexer.workers),
+            lambda: EmbedReport(cancelled=True))
+
+    def _exclusive_job(self, name: str, progress: ProgressCallback | None,
+                       cancel: CancelToken | None,
+                       work: Callable[[ProgressMeter, CancelToken], _T],
+                       cancelled: Callable[[], _T]) -> _T:
+        """A catch-up job outside the pipeline: one ingestion at a time per library (it waits
+        for another process that is indexing), with progress and a clean cancel."""
+        token = cancel or CancelToken()
+        meter = ProgressMeter(name, progress)
         lock = self.indexer.lock
         try:
-            with (lock.hold(cancel, lambda: meter.start_phase(
+            with (lock.hold(token, lambda: meter.start_phase(
                     "waiting for another Glimpse that is indexing this library", None))
                   if lock is not None else contextlib.nullcontext()):
-                report = self.semantic.embed(meter=meter, cancel=cancel,
-                                             workers=self.indexer.workers)
+                result = work(meter, token)
         except Cancelled:
-            report = EmbedReport(cancelled=True)
+            result = cancelled()
         meter.finish()
-        return report
+        return result
 
     def update_people(self, *, progress: ProgressCallback | None = None,
                       cancel: CancelToken | None = None) -> tuple[FaceReport, ClusterReport]:
         """Find faces in photos the face pack has not looked at (photos read before faces
         were on, a pack switch), then let waiting faces join people or found new ones."""
-        cancel = cancel or CancelToken()
         if not self.people.enabled() or not self.people.backlog():
             # Nothing to read: just let waiting faces join people (no progress to show).
             return FaceReport(), self.people.cluster()
-        meter = ProgressMeter("faces", progress)
-        lock = self.indexer.lock
-        try:
-            with (lock.hold(cancel, lambda: meter.start_phase(
-                    "waiting for another Glimpse that is indexing this library", None))
-                  if lock is not None else contextlib.nullcontext()):
-                result = self.people.update(meter=meter, cancel=cancel,
-                                            workers=self.indexer.workers)
-        except Cancelled:
-            result = FaceReport(cancelled=True), ClusterReport()
-        meter.finish()
-        return result
+        return self._exclusive_job(
+            "faces", progress, cancel, lambda meter, token: self.people.update(
+                meter=meter, cancel=token, workers=self.indexer.workers),
+            lambda: (FaceReport(cancelled=True), ClusterReport()))
 
     def use_face_pack(self, pack_id: str) -> dict[str, Any]:
         """Switch face pack; the next `index` looks at every photo with it, keeping names."""

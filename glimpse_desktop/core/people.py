@@ -91,14 +91,24 @@ class People:
         pack = self.registry.face_pack(pack_id)
         if self.registry.face_installed(pack) is None:
             raise ModelError(self.registry.face_how_to_get(pack))
-        self._set(PACK_KEY, pack.id)
+
+        def apply(c: Connection) -> None:
+            set_setting(c, PACK_KEY, pack.id)
+            _forget_face_errors(c)   # another pack may well read what this one could not
+
+        self.writer.call(apply)
         return self.status()
 
     def enabled(self) -> bool:
         return get_setting(self.reader(), ENABLED_KEY) != "0"
 
     def set_enabled(self, on: bool) -> None:
-        self.writer.call(lambda c: set_setting(c, ENABLED_KEY, "1" if on else "0"))
+        def apply(c: Connection) -> None:
+            set_setting(c, ENABLED_KEY, "1" if on else "0")
+            if on:
+                _forget_face_errors(c)
+
+        self.writer.call(apply)
 
     def _keys(self, pack: FacePack) -> dict[str, str]:
         # Thresholds are per pack: one recogniser's similarities mean nothing to another's.
@@ -194,8 +204,11 @@ class People:
                                      fixed=arrays.fixed, rejected=arrays.rejected)
             result = (clustering.recluster(faces, params) if full
                       else clustering.assign(faces, params))
-            problems = clustering.check(faces, result.person)
-            if problems:   # never write a result that breaks a promise to the person
+            # Never write a result that breaks a promise to the person. (Only what this pass
+            # changes is judged: a state left by an older version must not stop clustering.)
+            before = set(clustering.check(faces, faces.person))
+            problems = [p for p in clustering.check(faces, result.person) if p not in before]
+            if problems:
                 raise PeopleError("clustering produced an inconsistent result: "
                                   + "; ".join(problems[:3]))
             applied = self.writer.call(lambda c: _apply(c, arrays, result.person))
@@ -224,7 +237,8 @@ class People:
             "count(*) FILTER (WHERE person_id IS NULL) FROM faces WHERE model_id = ?",
             (pack.id,)).fetchone()
         others = conn.execute(
-            "SELECT (SELECT count(*) FROM face_rejections), (SELECT count(*) FROM people), "
+            "SELECT (SELECT count(*) FROM face_rejections), (SELECT count(*) FROM face_apart), "
+            "(SELECT count(*) FROM people), "
             "(SELECT coalesce(max(updated_at), '') FROM people)").fetchone()
         return (pack.id, tuple(vars(self.params()).items()), *tuple(others or ()),
                 *tuple(faces or ()))
@@ -368,11 +382,7 @@ class People:
     def name(self, ref: int | str, name: str) -> dict[str, Any]:
         """Name (or rename) a person. A name already used by someone else is refused with
         the merge that would join them."""
-        name = " ".join(name.split())
-        if not name:
-            raise PeopleError("a name cannot be empty")
-        if name.isdigit():
-            raise PeopleError("a name cannot be only digits (they are person ids)")
+        name = _clean_name(name)
 
         def apply(c: Connection) -> dict[str, Any]:
             person = self.person_ref(ref, c)
@@ -409,44 +419,66 @@ class People:
         def apply(c: Connection) -> dict[str, Any]:
             target = self.person_ref(into, c)
             sources = [self.person_ref(o, c) for o in others]
+            if any(src["id"] == target["id"] for src in sources):
+                raise PeopleError(f"person {target['id']} cannot be merged with itself")
             names = {s["name"] for s in sources if s["name"]}
             if target["name"] is None and len(names) > 1:
                 raise PeopleError(f"those people have different names ({', '.join(names)}): "
                                   "name the one to keep first")
-            detached = 0
             now = now_iso()
-            for src in sources:
-                if src["id"] == target["id"]:
+            ids = [target["id"], *dict.fromkeys(src["id"] for src in sources)]
+            marks = ",".join("?" * len(ids))
+            # Merging people that were split apart undoes the split: what the split implied
+            # about them goes. The person's own "not this person" is never undone: it holds for
+            # the merged person, and a face it names leaves.
+            c.execute(f"DELETE FROM face_rejections WHERE kind = 'split' AND person_id IN "
+                      f"({marks}) AND face_id IN (SELECT id FROM faces WHERE person_id IN "
+                      f"({marks}))", (*ids, *ids))
+            c.execute(f"DELETE FROM face_apart WHERE kind = 'split' AND face_id IN (SELECT id "
+                      f"FROM faces WHERE person_id IN ({marks})) AND other_id IN (SELECT id FROM "
+                      f"faces WHERE person_id IN ({marks}))", (*ids, *ids))
+            for src in ids[1:]:
+                c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
+                          "SELECT face_id, ?, at, kind FROM face_rejections WHERE person_id = ?",
+                          (target["id"], src))
+            rejected = {int(r[0]) for r in c.execute(
+                "SELECT face_id FROM face_rejections WHERE person_id = ?", (target["id"],))}
+            rows = c.rows(
+                f"SELECT id, photo_id FROM faces WHERE person_id IN ({marks}) ORDER BY "
+                f"person_id != ?, seeds DESC, score DESC, id", (*ids, target["id"]))
+            apart: dict[int, set[int]] = {}
+            for a, b in c.execute(
+                    f"SELECT face_id, other_id FROM face_apart WHERE face_id IN (SELECT id FROM "
+                    f"faces WHERE person_id IN ({marks}))", ids):
+                apart.setdefault(int(a), set()).add(int(b))
+                apart.setdefault(int(b), set()).add(int(a))
+            kept: set[int] = set()
+            kept_faces: set[int] = set()
+            detached = 0
+            for row in rows:
+                face_id, photo_id = int(row["id"]), int(row["photo_id"])
+                if (face_id in rejected or photo_id in kept
+                        or apart.get(face_id, set()) & kept_faces):
+                    # Two of their faces share this photo: only one can be this person.
+                    c.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ?",
+                              (face_id,))
+                    c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
+                              "VALUES (?, ?, ?)", (face_id, target["id"], now))
+                    detached += 1
                     continue
-                photos_here = {int(r[0]) for r in c.execute(
-                    "SELECT photo_id FROM faces WHERE person_id = ?", (target["id"],))}
-                for face_id, photo_id in [(int(r["id"]), int(r["photo_id"])) for r in c.rows(
-                        "SELECT id, photo_id FROM faces WHERE person_id = ? ORDER BY "
-                        "seeds DESC, score DESC", (src["id"],))]:
-                    if photo_id in photos_here:
-                        c.execute("UPDATE faces SET person_id = NULL, assigned = NULL "
-                                  "WHERE id = ?", (face_id,))
-                        c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
-                                  (face_id, target["id"], now))
-                        detached += 1
-                        continue
-                    photos_here.add(photo_id)
-                    # Merged by the person: these faces now belong where they were put.
-                    c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
-                              (target["id"], face_id))
-                c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
-                          "SELECT face_id, ?, at FROM face_rejections WHERE person_id = ?",
-                          (target["id"], src["id"]))
-                c.execute("DELETE FROM people WHERE id = ?", (src["id"],))
+                kept.add(photo_id)
+                kept_faces.add(face_id)
+                # Merged by the person: these faces now belong where they were put.
+                c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                          (target["id"], face_id))
+            c.executemany("DELETE FROM people WHERE id = ?", [(i,) for i in ids[1:]])
             if target["name"] is None and names:
                 c.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
                           (names.pop(), now, target["id"]))
-            # Faces of the target itself become the person's own choice too.
-            c.execute("UPDATE faces SET assigned = 'user' WHERE person_id = ?", (target["id"],))
-            store.refresh_names(c, store.photos_of_people(c, [target["id"]]))
-            count = c.one("SELECT count(*) FROM faces WHERE person_id = ?", (target["id"],))
-            return {"id": target["id"], "merged": [s["id"] for s in sources],
-                    "faces": count, "detached": detached}
+            c.execute("UPDATE people SET updated_at = ? WHERE id = ?", (now, target["id"]))
+            store.refresh_names(c, [int(r["photo_id"]) for r in rows])
+            return {"id": target["id"], "merged": ids[1:], "faces": len(kept),
+                    "detached": detached}
 
         return self.writer.call(apply)
 
@@ -455,6 +487,8 @@ class People:
         person, and the faces left behind are not the new one (both remembered)."""
         if not face_ids:
             raise PeopleError("name the faces to move (`glimpse people show PERSON`)")
+
+        face_ids = list(dict.fromkeys(int(f) for f in face_ids))
 
         def apply(c: Connection) -> dict[str, Any]:
             person = self.person_ref(ref, c)
@@ -474,12 +508,13 @@ class People:
             for r in rows:
                 c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
                           (new_id, r["id"]))
-                c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
-                          (r["id"], person["id"], now))
+                c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
+                          "VALUES (?, ?, ?, 'split')", (r["id"], person["id"], now))
+                store.keep_apart(c, r["id"], person["id"], kind="split")
             # And the other way round: the faces left behind are not the new person, so a
             # re-cluster cannot pour them into it and undo the split.
-            c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
-                      "SELECT id, ?, ? FROM faces WHERE person_id = ?",
+            c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
+                      "SELECT id, ?, ?, 'split' FROM faces WHERE person_id = ?",
                       (new_id, now, person["id"]))
             if person["cover_face_id"] in {r["id"] for r in rows}:
                 c.execute("UPDATE people SET cover_face_id = NULL WHERE id = ?", (person["id"],))
@@ -501,8 +536,9 @@ class People:
                                          else row["person_id"])
                 if person_id is None:
                     raise PeopleError(f"face {face_id} is not in any person")
-                c.execute("INSERT OR IGNORE INTO face_rejections VALUES (?, ?, ?)",
-                          (row["id"], person_id, now))
+                c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
+                          "VALUES (?, ?, ?)", (row["id"], person_id, now))
+                store.keep_apart(c, row["id"], person_id)
                 if row["person_id"] == person_id:
                     c.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ?",
                               (row["id"],))
@@ -525,8 +561,7 @@ class People:
             if clash is not None:
                 raise PeopleError(f"face {clash} in the same photo is already "
                                   f"{person['name'] or 'person ' + str(person['id'])}")
-            c.execute("DELETE FROM face_rejections WHERE face_id = ? AND person_id = ?",
-                      (row["id"], person["id"]))
+            store.bring_together(c, row["id"], person["id"])
             c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
                       (person["id"], row["id"]))
             store.refresh_names(c, [row["photo_id"]])
@@ -564,32 +599,48 @@ class People:
         cover more looks (ages, glasses, light)."""
         if not references:
             raise PeopleError("give at least one reference photo of the person")
+        name = _clean_name(name)
         pack = self.pack()
         conn = self.reader()
-        ref_faces: list[dict[str, Any]] = []
+        existing = conn.row("SELECT id FROM people WHERE name = ? COLLATE NOCASE", (name,))
+        existing_id = int(existing["id"]) if existing else None
+        ref_faces: list[list[dict[str, Any]]] = []
         for ref in references:
             photo = photos.get_photo(conn, ref)
             if photo is None:
                 raise PeopleError(f"{ref} is not a photo of this library (add its folder and "
                                   "index it first)")
-            found = conn.rows("SELECT f.id, f.photo_id, f.size_px FROM faces f WHERE "
-                              "f.photo_id = ? AND f.model_id = ?", (photo["id"], pack.id))
+            found = conn.rows(
+                "SELECT f.id, f.size_px, f.person_id, f.assigned, p.name, "
+                "EXISTS (SELECT 1 FROM face_rejections r WHERE r.face_id = f.id AND "
+                "r.person_id = ?) AS rejected FROM faces f LEFT JOIN people p "
+                "ON p.id = f.person_id WHERE f.photo_id = ? AND f.model_id = ?",
+                (existing_id, photo["id"], pack.id))
             if not found:
                 raise PeopleError(f"no face was found in {photo['path']}"
                                   + (" (run `glimpse index` first)"
                                      if backlog(conn, pack.id) else ""))
-            ref_faces.append({"photo": photo, "faces": found})
+            mine = [f for f in found if existing_id is not None and f["person_id"] == existing_id]
+            free = [f for f in found if f["person_id"] is None or f["person_id"] == existing_id
+                    or (f["assigned"] != "user" and f["name"] is None)]
+            if mine:
+                free = mine      # already this person in that photo: that face it is
+            elif not free:
+                raise PeopleError(f"every face in {photo['path']} is already someone you named "
+                                  "or placed; `glimpse people assign FACE PERSON` moves one")
+            else:
+                free = [f for f in free if not f["rejected"]] or free
+            ref_faces.append(free)
         table = self._table(conn, pack)
         assert table is not None
         loaded = store.load(conn, pack.id, table, pack.dim)
         where = loaded.index_of()
         # In a reference photo with several faces, the person is the face most like the
         # other references (or the largest face when there is nothing to compare with).
-        single = [where[r["faces"][0]["id"]] for r in ref_faces
-                  if len(r["faces"]) == 1 and r["faces"][0]["id"] in where]
+        single = [where[r[0]["id"]] for r in ref_faces if len(r) == 1 and r[0]["id"] in where]
         chosen: list[int] = []
-        for r in ref_faces:
-            cands = [f for f in r["faces"] if f["id"] in where]
+        for cands in ref_faces:
+            cands = [f for f in cands if f["id"] in where]
             if not cands:
                 continue
             if len(cands) == 1 or not single:
@@ -608,7 +659,7 @@ class People:
             row = c.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (name,))
             if row is None:
                 c.execute("INSERT INTO people(name, created_at, updated_at) VALUES (?, ?, ?)",
-                          (" ".join(name.split()), now, now))
+                          (name, now, now))
                 person_id = int(c.raw.last_insert_rowid())
             else:
                 person_id = int(row["id"])
@@ -618,11 +669,11 @@ class People:
             touched: set[int] = set()
             for i in chosen:
                 face_id, photo_id = int(loaded.ids[i]), int(loaded.photo[i])
-                c.execute("DELETE FROM face_rejections WHERE face_id = ? AND person_id = ?",
-                          (face_id, person_id))
-                c.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE "
-                          "photo_id = ? AND person_id = ? AND id != ?",
-                          (photo_id, person_id, face_id))
+                if photo_id in have and not c.one(
+                        "SELECT 1 FROM faces WHERE id = ? AND person_id = ?",
+                        (face_id, person_id)):
+                    continue     # the person already has another face there (placed meanwhile)
+                store.bring_together(c, face_id, person_id)
                 c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
                           (person_id, face_id))
                 have.add(photo_id)
@@ -640,12 +691,18 @@ class People:
                 face_id, photo_id = int(loaded.ids[i]), int(loaded.photo[i])
                 if photo_id in have or face_id in rejected or face_id in locked:
                     continue
+                if c.one("SELECT 1 FROM face_apart l JOIN faces f ON f.id = CASE WHEN "
+                         "l.face_id = ?1 THEN l.other_id ELSE l.face_id END WHERE "
+                         "(l.face_id = ?1 OR l.other_id = ?1) AND f.person_id = ?2 LIMIT 1",
+                         (face_id, person_id)):
+                    continue
                 if not c.one("SELECT 1 FROM faces WHERE id = ?", (face_id,)):
                     continue
                 c.execute("UPDATE faces SET person_id = ?, assigned = 'auto' WHERE id = ?",
                           (person_id, face_id))
                 have.add(photo_id)
                 touched.add(photo_id)
+            touched.update(store.enforce_apart(c))
             store.refresh_names(c, touched)
             store.prune_people(c)
             return {"id": person_id, "name": name, "references": len(chosen),
@@ -682,15 +739,30 @@ class People:
         return len(rows)
 
 
+def _forget_face_errors(conn: Connection) -> None:
+    conn.execute("DELETE FROM errors WHERE stage = 'faces'")
+
+
+def _clean_name(name: str) -> str:
+    """A person's name as stored: single spaces, not empty, not a number (numbers are ids)."""
+    name = " ".join(str(name).split())
+    if not name:
+        raise PeopleError("a name cannot be empty")
+    if name.isdigit():
+        raise PeopleError("a name cannot be only digits (they are person ids)")
+    return name
+
+
 def _apply(conn: Connection, arrays: store.FaceArrays, person: np.ndarray) -> dict[str, Any]:
     """Write a clustering result, re-checking each change against the library as it is now:
-    a face the person moved, rejected or whose photo changed since the faces were read keeps
-    the person's choice."""
+    a face the person moved, rejected, or put in a person they named since the faces were
+    read keeps the person's choice."""
     now = now_iso()
     new_ids: dict[int, int] = {}
     changed = np.nonzero(person != arrays.person)[0]
     moved = 0
     touched: set[int] = set()
+    went: dict[int, set[int]] = {}     # old person -> the people its faces went to
     for i in changed:
         label = int(person[i])
         if label < 0 and label not in new_ids:
@@ -701,13 +773,35 @@ def _apply(conn: Connection, arrays: store.FaceArrays, person: np.ndarray) -> di
         conn.execute(
             "UPDATE faces SET person_id = ?1, assigned = CASE WHEN ?1 IS NULL THEN NULL "
             "ELSE 'auto' END WHERE id = ?2 AND person_id IS ?3 AND coalesce(assigned, '') != "
-            "'user' AND (?1 IS NULL OR (EXISTS (SELECT 1 FROM people WHERE id = ?1) AND "
+            "'user' AND NOT EXISTS (SELECT 1 FROM people WHERE id = ?3 AND name IS NOT NULL) "
+            "AND (?1 IS NULL OR (EXISTS (SELECT 1 FROM people WHERE id = ?1) AND "
             "NOT EXISTS (SELECT 1 FROM face_rejections WHERE face_id = ?2 AND person_id = ?1) "
             "AND NOT EXISTS (SELECT 1 FROM faces g WHERE g.photo_id = faces.photo_id AND "
             "g.id != ?2 AND g.person_id = ?1)))", (target, face_id, old))
         if conn.raw.changes():
             moved += 1
             touched.add(int(arrays.photo[i]))
+            if old is not None and target is not None:
+                went.setdefault(old, set()).add(target)
+    # A person re-clustering folded into others is the same human under another id: what was
+    # said about them ("not this person") moves with them before the empty row goes, and a
+    # face it names leaves the person it now applies to.
+    for old, targets in went.items():
+        if conn.one("SELECT 1 FROM faces WHERE person_id = ?", (old,)):
+            continue
+        for target in targets:
+            conn.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
+                         "SELECT face_id, ?, at, kind FROM face_rejections WHERE person_id = ?",
+                         (target, old))
+            evicted = [int(r[0]) for r in conn.execute(
+                "SELECT f.photo_id FROM faces f JOIN face_rejections r ON r.face_id = f.id "
+                "AND r.person_id = f.person_id WHERE f.person_id = ?", (target,))]
+            conn.execute(
+                "UPDATE faces SET person_id = NULL, assigned = NULL WHERE person_id = ? AND "
+                "id IN (SELECT face_id FROM face_rejections WHERE person_id = ?)",
+                (target, target))
+            touched.update(evicted)
+    touched.update(store.enforce_apart(conn))
     removed = store.prune_people(conn)
     if touched:
         store.refresh_names(conn, touched)

@@ -8,16 +8,16 @@ over a whole batch on one thread while the workers decode the next batch.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from glimpse_desktop.ingest.decode import Decoded, DecodeError, SizeRequest, decode
-from glimpse_desktop.library import photos, vectors
+from glimpse_desktop.ingest.catchup import catch_up
+from glimpse_desktop.ingest.decode import Decoded, SizeRequest
+from glimpse_desktop.library import vectors
 from glimpse_desktop.library.db import Connection, Writer
 from glimpse_desktop.ml.clip import ClipModel
 from glimpse_desktop.progress import CancelToken, ProgressMeter
@@ -91,8 +91,6 @@ def embed_missing(
     same draft decode as ingestion. A file that changed since it was read is left for the
     next scan; one that cannot be read is recorded under the ``clip`` stage.
     """
-    from glimpse_desktop.ingest.pipeline import MAX_FILE_BYTES, hash_content
-
     report = EmbedReport()
     conn = reader()
     rows = conn.rows(
@@ -101,75 +99,18 @@ def embed_missing(
     meter.start_phase(f"embedding photos ({model.model_id})", len(rows))
     if not rows:
         return report
-    want = SizeRequest(short_edge=model.image_size)
 
-    def prepare(row: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray | None, str | None]:
-        try:
-            if os.path.getsize(row["path"]) > MAX_FILE_BYTES:
-                return row, None, "too large to read"
-            with open(row["path"], "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            return row, None, f"could not be read: {exc.strerror or exc}"
-        if hash_content(data) != row["content_hash"]:
-            return row, None, "changed"  # the next scan reads it again, embeddings included
-        try:
-            decoded = decode(data, row["path"], want=want)
-        except DecodeError as exc:
-            return row, None, str(exc)
-        return row, model.pixels(decoded.image), None
+    def encode(items: list[np.ndarray]) -> list[np.ndarray]:
+        return list(model.encode_pixels(np.stack(items)))
 
-    def save(items: list[tuple[int, np.ndarray]], failed: list[tuple[dict[str, Any], str]]
-             ) -> None:
-        def apply(c: Connection) -> None:
-            for photo_id, vec in items:
-                # The photo may have been changed or forgotten meanwhile.
-                if c.one("SELECT 1 FROM photos WHERE id = ?", (photo_id,)):
-                    vectors.store_embedding(c, table, model.model_id, photo_id, vec)
-            for row, reason in failed:
-                photos.record_error(c, path=row["path"], stage=STAGE, reason=reason,
-                                    root_id=row["root_id"], photo_id=row["id"])
-        writer.call(apply)
-
-    workers = workers or max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-embed") as pool:
-        pending: list[Future[tuple[dict[str, Any], np.ndarray | None, str | None]]] = []
-        todo = iter(rows)
-        exhausted = False
-        while True:
-            # Keep two batches of decodes in flight while the model works on one.
-            while not exhausted and not cancel.cancelled and len(pending) < 2 * BATCH:
-                row = next(todo, None)
-                if row is None:
-                    exhausted = True
-                    break
-                pending.append(pool.submit(prepare, row))
-            if not pending:
-                break
-            chunk, pending = pending[:BATCH], pending[BATCH:]
-            ready: list[tuple[int, np.ndarray]] = []
-            failed: list[tuple[dict[str, Any], str]] = []
-            for fut in chunk:
-                row, pixels, problem = fut.result()
-                if pixels is not None:
-                    ready.append((int(row["id"]), pixels))
-                elif problem == "changed":
-                    report.skipped += 1
-                else:
-                    failed.append((row, problem or "unknown error"))
-            if cancel.cancelled:
-                for fut in pending:
-                    fut.cancel()
-                report.cancelled = True
-                break
-            embedded: list[tuple[int, np.ndarray]] = []
-            if ready:
-                embs = model.encode_pixels(np.stack([p for _, p in ready]))
-                embedded = [(pid, embs[i]) for i, (pid, _) in enumerate(ready)]
-            save(embedded, failed)
-            report.embedded += len(embedded)
-            report.errors += len(failed)
-            meter.advance(len(chunk), errors=len(failed))
+    counts = catch_up(
+        rows, stage=STAGE, want=SizeRequest(short_edge=model.image_size),
+        prepare=lambda row, decoded: model.pixels(decoded.image), run_batch=encode,
+        write=lambda c, photo_id, vec: vectors.store_embedding(
+            c, table, model.model_id, photo_id, vec),
+        writer=writer, meter=meter, cancel=cancel, workers=workers, batch=BATCH)
+    report.embedded, report.errors = counts.done, counts.errors
+    report.skipped, report.cancelled = counts.skipped, counts.cancelled
     report.remaining = backlog(reader(), model.model_id)
     return report
 

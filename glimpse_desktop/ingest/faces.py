@@ -9,10 +9,7 @@ vectors and the aligned crop's file name in the batch's transaction.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +17,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from glimpse_desktop.ingest.decode import Decoded, DecodeError, SizeRequest, decode
+from glimpse_desktop.ingest.catchup import catch_up
+from glimpse_desktop.ingest.decode import Decoded, SizeRequest
+from glimpse_desktop.ingest.thumbnails import save_jpeg
 from glimpse_desktop.library import faces as store
-from glimpse_desktop.library import photos
 from glimpse_desktop.library.db import Connection, Writer
 from glimpse_desktop.ml.faces import FaceModels, FoundFace
 from glimpse_desktop.progress import CancelToken, ProgressMeter
@@ -49,21 +47,19 @@ class FaceCrops:
     def write(self, content_hash: str, box: tuple[float, float, float, float],
               crop: np.ndarray) -> Path:
         target = self.path_for(content_hash, box)
-        if target.is_file():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                Image.fromarray(crop).save(fh, "JPEG", quality=90)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        if not target.is_file():
+            save_jpeg(Image.fromarray(crop), target, quality=90)
         return target
+
+    def forget(self, content_hash: str) -> None:
+        """Delete the crops of content no photo has any more (they are pictures of faces:
+        nothing of them stays behind once their photo is gone)."""
+        folder = self.root / content_hash[:2]
+        try:
+            for crop in folder.glob(f"{content_hash}-*.jpg"):
+                crop.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 @dataclass
@@ -143,8 +139,6 @@ def find_missing(*, reader: Callable[[], Connection], writer: Writer, stage: Fac
                  ) -> FaceReport:
     """Look for faces in every photo the pack has not seen (reading each file again, with the
     same draft decode as ingestion). Newest photos first: they are the ones people look at."""
-    from glimpse_desktop.ingest.pipeline import MAX_FILE_BYTES, hash_content
-
     report = FaceReport()
     model_id = stage.models.model_id
     rows = reader().rows(
@@ -153,83 +147,18 @@ def find_missing(*, reader: Callable[[], Connection], writer: Writer, stage: Fac
     meter.start_phase(f"finding faces ({model_id})", len(rows))
     if not rows:
         return report
-    want = stage.wants()
 
-    def prepare(row: dict[str, Any]) -> tuple[dict[str, Any], PhotoFaces | None, str | None]:
-        try:
-            if os.path.getsize(row["path"]) > MAX_FILE_BYTES:
-                return row, None, "too large to read"
-            with open(row["path"], "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            return row, None, f"could not be read: {exc.strerror or exc}"
-        if hash_content(data) != row["content_hash"]:
-            return row, None, "changed"   # the next scan reads it again, faces included
-        try:
-            decoded = decode(data, row["path"], want=want)
-            return row, stage.process(row["content_hash"], decoded), None
-        except DecodeError as exc:
-            return row, None, str(exc)
-        except Exception as exc:  # one photo's failure is recorded, never the run's
-            return row, None, f"{type(exc).__name__}: {exc}"
+    def found(results: list[Any]) -> None:
+        report.faces += sum(len(r.found) for r in results)
 
-    def save(done: list[tuple[int, PhotoFaces]], failed: list[tuple[dict[str, Any], str]]
-             ) -> None:
-        def apply(c: Connection) -> None:
-            for photo_id, result in done:
-                if c.one("SELECT 1 FROM photos WHERE id = ?", (photo_id,)):
-                    stage.write(c, photo_id, result)
-            for row, reason in failed:
-                photos.record_error(c, path=row["path"], stage=STAGE, reason=reason,
-                                    root_id=row["root_id"], photo_id=row["id"])
-        writer.call(apply)
-
-    workers = workers or max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-faces") as pool:
-        pending: list[Future[tuple[dict[str, Any], PhotoFaces | None, str | None]]] = []
-        todo = iter(rows)
-        exhausted = False
-        while True:
-            while not exhausted and not cancel.cancelled and len(pending) < 2 * BATCH:
-                row = next(todo, None)
-                if row is None:
-                    exhausted = True
-                    break
-                pending.append(pool.submit(prepare, row))
-            if not pending:
-                break
-            chunk, pending = pending[:BATCH], pending[BATCH:]
-            ready: list[tuple[int, PhotoFaces]] = []
-            failed: list[tuple[dict[str, Any], str]] = []
-            for fut in chunk:
-                row, result, problem = fut.result()
-                if result is not None:
-                    ready.append((int(row["id"]), result))
-                elif problem == "changed":
-                    report.skipped += 1
-                else:
-                    failed.append((row, problem or "unknown error"))
-            if cancel.cancelled:
-                for fut in pending:
-                    fut.cancel()
-                report.cancelled = True
-                break
-            if ready:
-                try:
-                    stage.process_batch([r for _, r in ready])
-                except Exception as exc:
-                    failed += [({"id": pid, "path": photos_path(reader(), pid),
-                                 "root_id": None}, f"{type(exc).__name__}: {exc}")
-                               for pid, _ in ready]
-                    ready = []
-            save(ready, failed)
-            report.photos += len(ready)
-            report.faces += sum(len(r.found) for _, r in ready)
-            report.errors += len(failed)
-            meter.advance(len(chunk), errors=len(failed))
+    # A recogniser that fails on a whole batch is the model's or the machine's problem, not
+    # the photos': the job stops with the error and nothing is marked against them.
+    counts = catch_up(
+        rows, stage=STAGE, want=stage.wants(),
+        prepare=lambda row, decoded: stage.process(row["content_hash"], decoded),
+        run_batch=stage.process_batch, write=stage.write, writer=writer, meter=meter,
+        cancel=cancel, workers=workers, batch=BATCH, on_batch=found)
+    report.photos, report.errors = counts.done, counts.errors
+    report.skipped, report.cancelled = counts.skipped, counts.cancelled
     report.remaining = backlog(reader(), model_id)
     return report
-
-
-def photos_path(conn: Connection, photo_id: int) -> str:
-    return str(conn.one("SELECT path FROM photos WHERE id = ?", (photo_id,)) or "")

@@ -40,21 +40,26 @@ class ThumbnailCache:
     def write(self, content_hash: str, kind: str, image: Image.Image) -> Path:
         """Scale ``image`` to the kind's size and store it; a reader never sees half a file."""
         target = self.path_for(content_hash, kind)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        thumb = scaled(image, KINDS[kind])
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                thumb.save(fh, "JPEG", quality=_QUALITY[kind], optimize=False,
-                           progressive=kind == "preview")
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        save_jpeg(scaled(image, KINDS[kind]), target, quality=_QUALITY[kind],
+                  progressive=kind == "preview")
         return target
+
+
+def save_jpeg(image: Image.Image, target: Path, *, quality: int,
+              progressive: bool = False) -> None:
+    """Write a JPEG so that a reader never sees half a file (temp file + rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            image.save(fh, "JPEG", quality=quality, optimize=False, progressive=progressive)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def scaled(image: Image.Image, long_edge: int) -> Image.Image:

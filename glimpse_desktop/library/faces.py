@@ -95,8 +95,14 @@ def store(conn: Connection, *, photo_id: int, model_id: str, table: str,
         if best is None:
             continue
         taken.add(best["id"])
-        conn.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
-                     "SELECT ?, person_id, at FROM face_rejections WHERE face_id = ?",
+        conn.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
+                     "SELECT ?, person_id, at, kind FROM face_rejections WHERE face_id = ?",
+                     (face_id, best["id"]))
+        conn.execute("INSERT OR IGNORE INTO face_apart(face_id, other_id, kind) "
+                     "SELECT ?, other_id, kind FROM face_apart WHERE face_id = ?",
+                     (face_id, best["id"]))
+        conn.execute("INSERT OR IGNORE INTO face_apart(face_id, other_id, kind) "
+                     "SELECT face_id, ?, kind FROM face_apart WHERE other_id = ?",
                      (face_id, best["id"]))
         if best["person_id"] is not None:
             conn.execute("UPDATE faces SET person_id = ?, assigned = ? WHERE id = ?",
@@ -116,6 +122,48 @@ def store(conn: Connection, *, photo_id: int, model_id: str, table: str,
     if touched:
         refresh_names(conn, [photo_id])
     return ids
+
+
+# How many of a person's faces a "not this person" is tied to, best first.
+APART_LIMIT = 500
+
+
+def keep_apart(conn: Connection, face_id: int, person_id: int, *, kind: str = "user") -> None:
+    """Tie a rejection to the faces the person has now (call inside a write)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO face_apart(face_id, other_id, kind) SELECT ?, id, ? FROM faces "
+        "WHERE person_id = ? AND id != ? ORDER BY seeds DESC, score DESC, id LIMIT ?",
+        (face_id, kind, person_id, face_id, APART_LIMIT))
+
+
+def bring_together(conn: Connection, face_id: int, person_id: int) -> None:
+    """The person said this face *is* this person: what kept it from the person's faces goes
+    (call inside a write)."""
+    conn.execute("DELETE FROM face_rejections WHERE face_id = ? AND person_id = ?",
+                 (face_id, person_id))
+    conn.execute("DELETE FROM face_apart WHERE face_id = ?1 AND other_id IN (SELECT id FROM "
+                 "faces WHERE person_id = ?2) OR other_id = ?1 AND face_id IN (SELECT id FROM "
+                 "faces WHERE person_id = ?2)", (face_id, person_id))
+
+
+def enforce_apart(conn: Connection) -> list[int]:
+    """Take out of their person the faces that share it with a face they were said not to be
+    (faces the person placed by hand stay; their link goes instead). Returns the photos
+    touched. Call inside a write, after anything that moved faces."""
+    pairs = conn.rows(
+        "SELECT a.id AS face, a.assigned AS assigned, a.photo_id AS photo, b.id AS other "
+        "FROM face_apart l JOIN faces a ON a.id = l.face_id JOIN faces b ON b.id = l.other_id "
+        "WHERE a.person_id IS NOT NULL AND a.person_id = b.person_id")
+    touched: list[int] = []
+    for pair in pairs:
+        if pair["assigned"] == "user":
+            conn.execute("DELETE FROM face_apart WHERE face_id = ? AND other_id = ?",
+                         (pair["face"], pair["other"]))
+            continue
+        conn.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ?",
+                     (pair["face"],))
+        touched.append(int(pair["photo"]))
+    return touched
 
 
 def refresh_names(conn: Connection, photo_ids: Iterable[int]) -> None:
@@ -167,7 +215,13 @@ class FaceArrays:
 
 
 def load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
-    """The faces of a pack with their vectors, people and constraints."""
+    """The faces of a pack with their vectors, people and constraints, as one snapshot (a
+    rejection written meanwhile is either in all of it or in none)."""
+    with conn.transaction("DEFERRED"):
+        return _load(conn, model_id, table, dim)
+
+
+def _load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
     rows = conn.execute(
         "SELECT f.id, f.photo_id, coalesce(f.person_id, 0), f.seeds, "
         "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0) "
@@ -188,6 +242,14 @@ def load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
     for face_id, person_id in conn.execute(
             "SELECT r.face_id, r.person_id FROM face_rejections r JOIN faces f "
             "ON f.id = r.face_id WHERE f.model_id = ?", (model_id,)):
+        i = where.get(int(face_id))
+        if i is not None:
+            rejected.setdefault(i, set()).add(int(person_id))
+    # A face kept apart from other faces may not join the people those faces are in now.
+    for face_id, person_id in conn.execute(
+            "SELECT l.face_id, b.person_id FROM face_apart l JOIN faces b ON b.id = l.other_id "
+            "WHERE b.person_id IS NOT NULL UNION SELECT l.other_id, a.person_id FROM face_apart "
+            "l JOIN faces a ON a.id = l.face_id WHERE a.person_id IS NOT NULL"):
         i = where.get(int(face_id))
         if i is not None:
             rejected.setdefault(i, set()).add(int(person_id))

@@ -206,8 +206,9 @@ CREATE INDEX photo_tags_by_tag ON photo_tags(tag);
 _V3 = """
 -- People: groups of faces. A name makes a person an anchor (clustering never moves its faces);
 -- hidden people stay out of the People view; the cover is the face the person chose.
+-- AUTOINCREMENT: an id the CLI printed never comes to mean someone else.
 CREATE TABLE people(
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     name          TEXT,
     hidden        INTEGER NOT NULL DEFAULT 0,
     cover_face_id INTEGER,
@@ -220,7 +221,7 @@ CREATE UNIQUE INDEX people_by_name ON people(name COLLATE NOCASE) WHERE name IS 
 -- says who put the face in its person: 'auto' (clustering may move it) or 'user' (only the
 -- person's own action moves it); NULL person: waiting for enough similar faces.
 CREATE TABLE faces(
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
     model_id     TEXT NOT NULL,
     content_hash TEXT NOT NULL,
@@ -239,13 +240,27 @@ CREATE INDEX faces_by_photo ON faces(photo_id);
 CREATE INDEX faces_by_person ON faces(person_id);
 CREATE INDEX faces_by_model ON faces(model_id, person_id);
 
--- "Not this person": a face never goes back to a person it was taken out of.
+-- "Not this person": a face never goes back to a person it was taken out of. `kind` 'user'
+-- is the person's own "not this person"; 'split' is implied by a split (the faces moved are not
+-- the old person, the faces left are not the new one), which merging the two back undoes.
 CREATE TABLE face_rejections(
     face_id   INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
     person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
     at        TEXT NOT NULL,
+    kind      TEXT NOT NULL DEFAULT 'user' CHECK (kind IN ('user', 'split')),
     PRIMARY KEY (face_id, person_id)
 ) WITHOUT ROWID;
+
+-- "Not this person" is also kept face to face: the rejected face and the faces the person had
+-- when it was said (up to 500). Person ids of unnamed groups can change in a re-cluster; these
+-- pairs cannot, so no pass can ever put the face back with those faces under any id.
+CREATE TABLE face_apart(
+    face_id  INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    other_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    kind     TEXT NOT NULL DEFAULT 'user' CHECK (kind IN ('user', 'split')),
+    PRIMARY KEY (face_id, other_id)
+) WITHOUT ROWID;
+CREATE INDEX face_apart_by_other ON face_apart(other_id);
 
 -- Which photos a face pack has looked at (and found how many faces in), of which content: a
 -- changed file or a new pack is looked at again; a photo without faces is not.

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from glimpse_desktop.library import fts
+from glimpse_desktop.library import faces, fts
 from glimpse_desktop.library.db import Connection, now_iso
 
 # photo_text fields that come from the file itself; a re-read replaces exactly these, so text
@@ -57,6 +57,7 @@ def _evict_path(conn: Connection, path: str, keep_id: int) -> None:
     if stale:
         fts.delete(conn, stale)
         conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in stale])
+        faces.prune_people(conn)   # unnamed people whose only faces were in it
 
 
 def upsert_photo(

