@@ -363,6 +363,66 @@ def cluster_child(n: int, faces_per_identity: int, target_cos: float, dim: int) 
 # --------------------------------------------------------------------------- main
 
 
+def bench_passes(n: int, args: argparse.Namespace, machine: dict[str, object]) -> None:
+    """The clustering passes a library runs, through the real People service on a real
+    library file: the first pass over ``n`` faces, then the pass after a watcher batch of 64
+    new faces (focused on them), then a pass with nothing new (skipped). A third of the
+    faces are strangers who appear once (they wait for good)."""
+    from glimpse_desktop.core import Library
+    from glimpse_desktop.library import faces as store
+    from glimpse_desktop.library.db import now_iso
+
+    rng = np.random.default_rng(7)
+    dim = 128
+    people_n = max(1, (n * 2 // 3) // args.faces_per_identity)
+
+    def vectors(count: int, centres: np.ndarray | None) -> np.ndarray:
+        if centres is None:      # strangers: each their own identity
+            centres = rng.standard_normal((count, dim))
+            centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+        noise = rng.standard_normal((count, dim)) * 0.85 / np.sqrt(dim)
+        out = centres + noise
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+    centres = rng.standard_normal((people_n, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    known = n * 2 // 3
+    batch_vectors = np.vstack([vectors(known, centres[rng.integers(0, people_n, known)]),
+                               vectors(n - known, None)])
+    work = Path(tempfile.mkdtemp(prefix="glimpse-bench-passes-"))
+    try:
+        lib = Library.open(work / "lib.sqlite3", workers=1)
+        pack = lib.people.pack()
+        table = lib.writer.call(lambda c: store.space(c, pack.id, pack.dim))
+
+        def insert(vecs: np.ndarray, first_photo: int) -> None:
+            def apply(c: Any) -> None:
+                now = now_iso()
+                for k, vec in enumerate(vecs):
+                    pid = first_photo + k
+                    c.execute("INSERT INTO photos(id, path, folder, filename, size, mtime_ns, "
+                              "content_hash, added_at, updated_at) VALUES "
+                              "(?, ?, '/x', ?, 1, 1, ?, ?, ?)",
+                              (pid, f"/x/{pid}.jpg", f"{pid}.jpg", f"h{pid}", now, now))
+                    store.store(c, photo_id=pid, model_id=pack.id, table=table,
+                                faces=[store.NewFace((0.4, 0.3, 0.2, 0.3), (0.0,) * 10, 0.95,
+                                                     120, 500.0, 0.0, True, vec)])
+            lib.writer.call(apply)
+
+        insert(batch_vectors, 1)
+        for label, prepare in (("first", None), ("after_64_new", 64), ("nothing_new", 0)):
+            if prepare:
+                insert(vectors(prepare, centres[rng.integers(0, people_n, prepare)]), n + 1)
+            t0 = time.perf_counter()
+            report = lib.people.cluster()
+            emit(kind="cluster_pass", faces=n + (64 if label != "first" else 0), pass_=label,
+                 seconds=round(time.perf_counter() - t0, 3), joined=report.joined,
+                 founded=report.founded, waiting=report.waiting, **machine)
+        lib.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     w, _, h = text.lower().partition("x")
     return int(w), int(h)
@@ -386,6 +446,8 @@ def main() -> None:
     ap.add_argument("--clip", metavar="ARCH", default=None,
                     help="also embed with a random-weight CLIP model of this open_clip "
                          "architecture (e.g. ViT-B-32) in the ingestion runs")
+    ap.add_argument("--pass-sizes", default="100000",
+                    help="library sizes (faces) for the pass-after-a-batch measurement")
     ap.add_argument("--skip-models", action="store_true")
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--skip-cluster", action="store_true")
@@ -423,6 +485,9 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--cluster-child", str(n),
                             "--faces-per-identity", str(args.faces_per_identity),
                             "--identity-cos", str(args.identity_cos)], check=False)
+
+    for n in sorted(int(s) for s in args.pass_sizes.split(",") if s.strip()):
+        bench_passes(n, args, machine)
 
     emit(kind="peak_rss", mb=peak_rss_mb(), note="this process; clustering sizes report "
          "their own", **machine)

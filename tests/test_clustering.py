@@ -526,3 +526,21 @@ def test_thirty_thousand_faces_without_an_n_by_n_matrix() -> None:
             whole += 1
     assert whole >= 20
     assert result.founded >= people - 5
+
+
+def test_a_focused_sweep_founds_around_new_faces_only() -> None:
+    """After a batch, founding looks only around the new faces: two waiting faces of a person
+    and a new third one found them; a group of waiting strangers elsewhere is left for the
+    full sweep (which a change of thresholds or a large batch triggers)."""
+    rng = np.random.default_rng(12)
+    him, crowd = identities(rng, 2)
+    old = np.vstack([faces_of(rng, him, 2), faces_of(rng, crowd, 3)])
+    faces = make(old)
+    faces, new = grown(faces, faces_of(rng, him, 1))
+    result = assign(faces, Params(), candidates=new, focus=new)
+    person = result.person
+    assert person[0] == person[1] == person[5] != 0
+    assert person[2:5].tolist() == [0, 0, 0]
+    assert result.founded == 1
+    full = assign(faces, Params(), candidates=new)
+    assert full.founded == 2 and len(set(full.person[2:5].tolist())) == 1

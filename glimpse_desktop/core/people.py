@@ -197,13 +197,27 @@ class People:
             loaded = self._arrays()
             if loaded is None:
                 return ClusterReport()
-            _, arrays = loaded
+            pack, arrays = loaded
             params = params or self.params()
             faces = clustering.Faces(vectors=arrays.vectors, photo=arrays.photo,
                                      person=arrays.person, seeds=arrays.seeds,
                                      fixed=arrays.fixed, rejected=arrays.rejected)
-            result = (clustering.recluster(faces, params) if full
-                      else clustering.assign(faces, params))
+            waiting = arrays.person == 0
+            fresh = arrays.fresh if arrays.fresh is not None else waiting
+            # After a batch of new faces only they (and their surroundings) need a look; a
+            # change of thresholds, or many new faces at once, calls for the whole sweep.
+            swept_key = f"faces.swept_params.{pack.id}"
+            same_params = get_setting(self.reader(), swept_key) == repr(vars(params))
+            focused = (not full and same_params
+                       and int(np.count_nonzero(fresh)) * 10
+                       < max(1, int(np.count_nonzero(waiting))))
+            if full:
+                result = clustering.recluster(faces, params)
+            elif focused:
+                new = np.flatnonzero(fresh)
+                result = clustering.assign(faces, params, candidates=new, focus=new)
+            else:
+                result = clustering.assign(faces, params)
             # Never write a result that breaks a promise to the person. (Only what this pass
             # changes is judged: a state left by an older version must not stop clustering.)
             before = set(clustering.check(faces, faces.person))
@@ -211,7 +225,15 @@ class People:
             if problems:
                 raise PeopleError("clustering produced an inconsistent result: "
                                   + "; ".join(problems[:3]))
-            applied = self.writer.call(lambda c: _apply(c, arrays, result.person))
+            looked = arrays.ids[waiting]
+
+            def write(c: Connection) -> dict[str, Any]:
+                out = _apply(c, arrays, result.person)
+                store.mark_swept(c, looked.tolist())
+                set_setting(c, swept_key, repr(vars(params)))
+                return out
+
+            applied = self.writer.call(write)
             return ClusterReport(faces=len(arrays.ids), joined=result.joined,
                                  founded=result.founded, waiting=result.waiting,
                                  moved=applied["moved"], removed=applied["removed"])

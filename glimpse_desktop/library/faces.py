@@ -209,6 +209,7 @@ class FaceArrays:
     seeds: np.ndarray        # (n,) bool
     fixed: np.ndarray        # (n,) bool: placed by the person, or in a named person
     rejected: dict[int, set[int]]  # row index -> person ids
+    fresh: np.ndarray | None = None  # (n,) bool: waiting and not looked at by a pass yet
 
     def index_of(self) -> dict[int, int]:
         return {int(f): i for i, f in enumerate(self.ids)}
@@ -224,11 +225,12 @@ def load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
 def _load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
     rows = conn.execute(
         "SELECT f.id, f.photo_id, coalesce(f.person_id, 0), f.seeds, "
-        "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0) "
+        "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0), "
+        "f.person_id IS NULL AND f.swept = 0 "
         "FROM faces f LEFT JOIN people p ON p.id = f.person_id "
         "WHERE f.model_id = ? ORDER BY f.id", (model_id,)).fetchall()
     n = len(rows)
-    meta = np.array(rows, dtype=np.int64).reshape(n, 5) if n else np.zeros((0, 5), np.int64)
+    meta = np.array(rows, dtype=np.int64).reshape(n, 6) if n else np.zeros((0, 6), np.int64)
     ids = meta[:, 0]
     vecs = np.zeros((n, dim), np.float32)
     have = np.zeros(n, bool)
@@ -256,7 +258,8 @@ def _load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
     keep = have   # a face whose vector was lost cannot be clustered (it keeps its person)
     arrays = FaceArrays(ids=ids[keep], vectors=vecs[keep], photo=meta[keep, 1],
                         person=meta[keep, 2], seeds=meta[keep, 3].astype(bool),
-                        fixed=meta[keep, 4].astype(bool), rejected={})
+                        fixed=meta[keep, 4].astype(bool), rejected={},
+                        fresh=meta[keep, 5].astype(bool))
     if not keep.all():
         remap = {int(old): new for new, old in enumerate(np.nonzero(keep)[0])}
         arrays.rejected = {remap[i]: s for i, s in rejected.items() if i in remap}
@@ -271,3 +274,9 @@ def prune_people(conn: Connection) -> int:
     conn.execute("DELETE FROM people WHERE name IS NULL AND NOT EXISTS "
                  "(SELECT 1 FROM faces f WHERE f.person_id = people.id)")
     return int(conn.raw.changes())
+
+
+def mark_swept(conn: Connection, face_ids: Iterable[int]) -> None:
+    """Faces a clustering pass looked at while they waited (call inside a write)."""
+    conn.executemany("UPDATE faces SET swept = 1 WHERE id = ? AND person_id IS NULL",
+                     [(int(i),) for i in face_ids])

@@ -234,8 +234,15 @@ CREATE TABLE faces(
     seeds        INTEGER NOT NULL,     -- good enough to found a person or be evidence for one
     person_id    INTEGER REFERENCES people(id) ON DELETE SET NULL,
     assigned     TEXT CHECK (assigned IN ('auto', 'user')),
+    -- 1 once a clustering pass has looked at the face while it waited; a face that starts
+    -- waiting again (rejected, its person removed) is looked at again.
+    swept        INTEGER NOT NULL DEFAULT 0,
     created_at   TEXT NOT NULL
 );
+CREATE TRIGGER faces_waiting_again AFTER UPDATE OF person_id ON faces
+WHEN new.person_id IS NULL AND old.person_id IS NOT NULL BEGIN
+    UPDATE faces SET swept = 0 WHERE id = new.id;
+END;
 CREATE INDEX faces_by_photo ON faces(photo_id);
 CREATE INDEX faces_by_person ON faces(person_id);
 CREATE INDEX faces_by_model ON faces(model_id, person_id);
