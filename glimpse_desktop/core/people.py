@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ class People:
         self._lock = threading.Lock()
         self._cluster_lock = threading.Lock()
         self._last_pass: tuple[Any, ...] | None = None
+        self._vectors: dict[str, store.VectorCache] = {}
 
     # ------------------------------------------------------------------ models and settings
 
@@ -190,7 +192,8 @@ class People:
         table = self._table(conn, pack)
         if table is None:
             return None
-        return pack, store.load(conn, pack.id, table, pack.dim)
+        cache = self._vectors.setdefault(table, store.VectorCache(pack.dim))
+        return pack, store.load(conn, pack.id, table, pack.dim, cache)
 
     def _run(self, full: bool, params: clustering.Params | None) -> ClusterReport:
         with self._cluster_lock:
@@ -206,9 +209,16 @@ class People:
             fresh = arrays.fresh if arrays.fresh is not None else waiting
             # After a batch of new faces only they (and their surroundings) need a look; a
             # change of thresholds, or many new faces at once, calls for the whole sweep.
+            # Once a day the whole sweep runs anyway: waiting faces may by now be close enough
+            # to a person who has grown since they were last looked at.
             swept_key = f"faces.swept_params.{pack.id}"
+            sweep_key = f"faces.full_sweep_at.{pack.id}"
             same_params = get_setting(self.reader(), swept_key) == repr(vars(params))
-            focused = (not full and same_params
+            try:
+                recent = time.time() - float(get_setting(self.reader(), sweep_key) or 0) < 86400
+            except ValueError:
+                recent = False
+            focused = (not full and same_params and recent
                        and int(np.count_nonzero(fresh)) * 10
                        < max(1, int(np.count_nonzero(waiting))))
             if full:
@@ -231,6 +241,8 @@ class People:
                 out = _apply(c, arrays, result.person)
                 store.mark_swept(c, looked.tolist())
                 set_setting(c, swept_key, repr(vars(params)))
+                if not focused:
+                    set_setting(c, sweep_key, repr(time.time()))
                 return out
 
             applied = self.writer.call(write)

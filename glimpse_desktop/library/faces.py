@@ -215,14 +215,50 @@ class FaceArrays:
         return {int(f): i for i, f in enumerate(self.ids)}
 
 
-def load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
+class VectorCache:
+    """Face vectors already read, by face id. A face's vector never changes (a re-found face
+    is a new row with a new id), so a later pass reads only the faces added since."""
+
+    def __init__(self, dim: int) -> None:
+        self.ids = np.zeros(0, np.int64)
+        self.vectors = np.zeros((0, dim), np.float32)
+
+    def update(self, conn: Connection, table: str) -> None:
+        newest = int(self.ids[-1]) if self.ids.size else 0
+        found: list[tuple[int, bytes]] = [
+            (int(item), bytes(blob)) for item, blob in conn.execute(
+                f"SELECT item_id, embedding FROM {table} WHERE item_id > ? ORDER BY item_id",
+                (newest,))]
+        if not found:
+            return
+        ids = np.fromiter((r[0] for r in found), np.int64, len(found))
+        vecs = np.frombuffer(b"".join(r[1] for r in found), dtype="<f4")
+        self.ids = np.concatenate([self.ids, ids])
+        self.vectors = np.concatenate([self.vectors, vecs.reshape(len(found), -1)])
+
+    def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, have) for the given face ids, in their order."""
+        if np.array_equal(ids, self.ids):
+            return self.vectors, np.ones(len(ids), bool)   # the usual case: no copy
+        pos = np.searchsorted(self.ids, ids)
+        pos = np.minimum(pos, max(0, self.ids.size - 1))
+        have = (self.ids[pos] == ids) if self.ids.size else np.zeros(len(ids), bool)
+        out = np.zeros((len(ids), self.vectors.shape[1]), np.float32)
+        out[have] = self.vectors[pos[have]]
+        return out, have
+
+
+def load(conn: Connection, model_id: str, table: str, dim: int,
+         cache: VectorCache | None = None) -> FaceArrays:
     """The faces of a pack with their vectors, people and constraints, as one snapshot (a
-    rejection written meanwhile is either in all of it or in none)."""
+    rejection written meanwhile is either in all of it or in none). With a ``cache``, only
+    the vectors of faces added since its last use are read."""
     with conn.transaction("DEFERRED"):
-        return _load(conn, model_id, table, dim)
+        return _load(conn, model_id, table, dim, cache or VectorCache(dim))
 
 
-def _load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
+def _load(conn: Connection, model_id: str, table: str, dim: int,
+          cache: VectorCache) -> FaceArrays:
     rows = conn.execute(
         "SELECT f.id, f.photo_id, coalesce(f.person_id, 0), f.seeds, "
         "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0), "
@@ -232,14 +268,9 @@ def _load(conn: Connection, model_id: str, table: str, dim: int) -> FaceArrays:
     n = len(rows)
     meta = np.array(rows, dtype=np.int64).reshape(n, 6) if n else np.zeros((0, 6), np.int64)
     ids = meta[:, 0]
-    vecs = np.zeros((n, dim), np.float32)
-    have = np.zeros(n, bool)
+    cache.update(conn, table)
+    vecs, have = cache.lookup(ids)
     where = {int(f): i for i, f in enumerate(ids)}
-    for item, blob in conn.execute(f"SELECT item_id, embedding FROM {table}"):
-        i = where.get(int(item))
-        if i is not None:
-            vecs[i] = np.frombuffer(blob, dtype="<f4")
-            have[i] = True
     rejected: dict[int, set[int]] = {}
     for face_id, person_id in conn.execute(
             "SELECT r.face_id, r.person_id FROM face_rejections r JOIN faces f "
