@@ -603,6 +603,41 @@ class Library:
             "updated_at": row["updated_at"],
         }
 
+    def photo_page(self, *, after: tuple[float | None, int] | None = None, limit: int = 500,
+                   include_unavailable: bool = False) -> list[dict[str, Any]]:
+        """One page of the library, newest first, for views that scroll through all of it.
+
+        Keyset paging: pass the ``(taken_ts, id)`` of the last row of a page as ``after`` for
+        the next one, so every page costs the same at 1M photos (an OFFSET would read every
+        row before it). Photos without a date come last, newest added first."""
+        conn = self.reader()
+        status = "" if include_unavailable else "AND status IN ('ok', 'offline') "
+        cols = ("SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
+                "status, format FROM photos ")
+        rows: list[dict[str, Any]] = []
+        ts, last = after if after is not None else (float("inf"), -1)
+        if ts is not None:
+            # The dated photos, along the photos_by_time index.
+            bound = "" if after is None else "AND (taken_ts < ? OR (taken_ts = ? AND id < ?)) "
+            rows = conn.rows(
+                cols + "WHERE taken_ts IS NOT NULL " + status + bound
+                + "ORDER BY taken_ts DESC, id DESC LIMIT ?",
+                ((ts, ts, last, limit) if after is not None else (limit,)))
+            if len(rows) == limit:
+                return rows
+            last = -1
+        more = limit - len(rows)
+        bound = "AND id < ? " if last >= 0 else ""
+        rows += conn.rows(cols + "WHERE taken_ts IS NULL " + status + bound
+                          + "ORDER BY id DESC LIMIT ?",
+                          ((last, more) if last >= 0 else (more,)))
+        return rows
+
+    def photo_count(self, *, include_unavailable: bool = False) -> int:
+        """How many photos the library view shows."""
+        where = "" if include_unavailable else " WHERE status IN ('ok', 'offline')"
+        return int(self.reader().one(f"SELECT count(*) FROM photos{where}"))
+
     def errors(self, *, limit: int | None = None, stage: str | None = None
                ) -> list[dict[str, Any]]:
         where = "WHERE stage = ?" if stage else ""

@@ -97,6 +97,7 @@ class Outcome:
     reason: str | None = None
     stage_results: dict[str, Any] = field(default_factory=dict)
     stage_errors: dict[str, str] = field(default_factory=dict)
+    written: int | None = None  # the photo row this outcome added, changed or moved
 
 
 @dataclass
@@ -120,6 +121,8 @@ class IndexReport:
     cancelled: bool = False
     seconds: float = 0.0
     offline_roots: list[str] = field(default_factory=list)
+    # Photos added, changed or moved by the run (the GUI inserts or refreshes these rows).
+    photo_ids: list[int] = field(default_factory=list)
 
     def merge(self, other: IndexReport) -> None:
         for name in ("seen", "new", "updated", "moved", "unchanged", "missing", "restored",
@@ -127,6 +130,7 @@ class IndexReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.cancelled = self.cancelled or other.cancelled
         self.offline_roots += other.offline_roots
+        self.photo_ids += other.photo_ids
 
 
 class ByteBudget:
@@ -531,7 +535,7 @@ class Indexer:
                 "SELECT id, content_hash FROM photos WHERE status = 'missing'"))
         meter.start_phase("reading photos", len(tasks))
         batch: list[Outcome] = []
-        writes: deque[Future[list[str]]] = deque()
+        writes: deque[tuple[Future[list[str]], list[Outcome]]] = deque()
         last_flush = time.monotonic()
 
         def finish(todo: list[Outcome]) -> list[str]:
@@ -545,13 +549,19 @@ class Indexer:
             if batch:
                 todo, batch = batch, []
                 if batch_stages:
-                    writes.append(post.submit(finish, todo))
+                    writes.append((post.submit(finish, todo), todo))
                 else:
-                    writes.append(self.writer.submit(lambda conn: self._write_batch(conn, todo)))
+                    writes.append((self.writer.submit(
+                        lambda conn: self._write_batch(conn, todo)), todo))
             last_flush = time.monotonic()
             # At most two batches wait for the writer: readers slow down rather than pile up.
-            while len(writes) > 2 or (writes and writes[0].done()):
-                self._released(writes.popleft().result())
+            while len(writes) > 2 or (writes and writes[0][0].done()):
+                done_write()
+
+        def done_write() -> None:
+            future, written = writes.popleft()
+            self._released(future.result())
+            report.photo_ids += [o.written for o in written if o.written is not None]
 
         queue_limit = self.workers * 2
         fatal: str | None = None
@@ -586,7 +596,7 @@ class Indexer:
                     flush()
             flush()
             while writes:
-                self._released(writes.popleft().result())
+                done_write()
         if fatal is not None:
             raise LibraryFullError(fatal)
 
@@ -710,6 +720,7 @@ class Indexer:
                     raise  # a full disk, an I/O error: not this file's fault
                 conn.execute("ROLLBACK TO outcome")
                 conn.execute("RELEASE outcome")
+                o.written = None
                 photos.record_error(conn, path=o.task.path, stage="ingest",
                                     reason=f"could not be saved: {type(exc).__name__}: {exc}",
                                     root_id=o.task.root_id, size=o.size, mtime_ns=o.mtime_ns)
@@ -727,6 +738,7 @@ class Indexer:
                 content_hash=o.content_hash, meta=meta,
                 status="ok" if o.kind == "photo" else "unsupported",
                 texts=meta.texts if meta else (), photo_id=t.photo_id)
+            o.written = photo_id
             photos.clear_errors(conn, t.path)
             if o.kind == "unsupported":
                 photos.record_error(conn, path=t.path, stage=o.stage or "decode",
@@ -747,6 +759,7 @@ class Indexer:
             assert o.moved_id is not None
             photos.move_photo(conn, o.moved_id, t.path, root_id=t.root_id,
                               size=o.size, mtime_ns=o.mtime_ns)
+            o.written = o.moved_id
         elif o.kind == "touched":
             assert t.photo_id is not None
             photos.touch_photo(conn, t.photo_id, size=o.size, mtime_ns=o.mtime_ns)
