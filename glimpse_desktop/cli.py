@@ -215,11 +215,12 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         _print_json(asdict(report))
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
-        if report.faces:
-            print(f"  found {_plural(report.faces, 'face')} in photos read before")
         people = lib.people.status()
-        if people["enabled"] and people["faces"]:
-            print(f"  People: {people['people']} people from {people['faces']} faces"
+        if people["problem"]:
+            print(f"  People: faces cannot be found: {people['problem']}", file=sys.stderr)
+        elif people["enabled"] and people["faces"]:
+            print(f"  People: {_plural(report.faces, 'face')} found; "
+                  f"{_people_count(people['people'])} from {_plural(people['faces'], 'face')}"
                   + (f" ({report.people_new} new)" if report.people_new else "")
                   + (f", {people['waiting']} faces waiting for more photos of the same person"
                      if people["waiting"] else "") + "; `glimpse people` lists them")
@@ -246,8 +247,10 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
             print(json.dumps({"event": why, **asdict(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
                 or report.offline or report.restored or why.startswith(("offline", "back")):
-            print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report, brief=True)}",
-                  flush=True)
+            people = (f"; {_people_count(report.people_new)} new in People"
+                      if report.people_new else "")
+            print(f"{time.strftime('%H:%M:%S')} {why}: {_report_text(report, brief=True)}"
+                  f"{people}", flush=True)
 
     if args.settle < 0:
         raise LibraryError("--settle must be 0 seconds or more")
@@ -299,11 +302,13 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
     people = status["people"]
     if not people["enabled"]:
         print("  People: off (`glimpse people on`)")
+    elif people["problem"]:
+        print(f"  People: faces cannot be found: {people['problem']}")
     else:
-        line = (f"  People: {people['people']} people ({people['named']} named) from "
-                f"{people['faces']} faces, {people['waiting']} waiting")
+        line = (f"  People: {_people_count(people['people'])} ({people['named']} named) from "
+                f"{_plural(people['faces'], 'face')}, {people['waiting']} waiting")
         if people["backlog"]:
-            line += f"; {people['backlog']} photos to look at (`glimpse index`)"
+            line += f"; {_plural(people['backlog'], 'photo')} to look at (`glimpse index`)"
         print(line)
     if not status["roots"]:
         print("  No photo folders yet: `glimpse add FOLDER`.")
@@ -513,6 +518,10 @@ def _registry(lib: Library | None, args: argparse.Namespace) -> Registry:
     return lib.models if lib is not None else Registry(LibraryPaths.resolve(args.library).models)
 
 
+def _people_count(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def _person_label(row: dict[str, Any]) -> str:
     return str(row["name"]) if row.get("name") else f"Unnamed {row['id']}"
 
@@ -525,7 +534,8 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
         args.all = args.waiting = args.json = False
     result: Any
     if action == "list":
-        rows = people.list_people(include_hidden=args.all, include_waiting=args.waiting)
+        rows = people.list_people(include_hidden=args.all,
+                                  include_waiting=args.waiting and not args.json)
         if args.json:
             _print_json(rows)
             return EXIT_OK
@@ -542,8 +552,10 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
                 continue
             flag = " [hidden]" if r["hidden"] else ""
             cover = f"  cover: face {r['cover']['face']}" if r["cover"] else ""
-            print(f"{r['id']:>6}  {_person_label(r) + flag:<28} {r['faces']:>6} faces "
-                  f"{r['photos']:>6} photos{cover}")
+            label = _person_label(r)
+            label = label if len(label) <= 40 else label[:39] + "…"
+            print(f"{r['id']:>6}  {label + flag:<28} {_plural(r['faces'], 'face'):>10} "
+                  f"{_plural(r['photos'], 'photo'):>11}{cover}")
         if status["waiting"] and not args.waiting:
             print(f"({status['waiting']} faces wait for more photos of the same person; "
                   "--waiting counts them)", file=sys.stderr)
@@ -557,9 +569,12 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
               + (" [hidden]" if result["hidden"] else ""))
         print(f"  {_plural(len(result['faces']), 'face')} in "
               f"{_plural(len(result['photos']), 'photo')}")
+        state = {p["id"]: p["status"] for p in result["photos"]}
         for face in result["faces"]:
             how = " (placed by you)" if face["assigned"] == "user" else ""
-            print(f"  face {face['face']:>6}  {face['path']}{how}")
+            gone = state.get(face["photo"], "ok")
+            mark = f" [{gone}]" if gone != "ok" else ""
+            print(f"  face {face['face']:>6}  {face['path']}{mark}{how}")
         return EXIT_OK
     if action == "find":
         rows = people.find(args.name)
@@ -567,7 +582,7 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
             _print_json(rows)
         else:
             for r in rows:
-                print(r["path"])
+                print(r["path"] + (f"  [{r['status']}]" if r["status"] != "ok" else ""))
         return EXIT_OK
     if action == "faces":
         rows = people.photo_faces(args.photo)
@@ -577,6 +592,10 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
             for f in rows:
                 who = f["name"] or (f"Unnamed {f['person']}" if f["person"] else "(waiting)")
                 print(f"face {f['face']:>6}  {who:<24} box {f['box']}  score {f['score']}")
+            if not rows:
+                print("No faces in this photo" + (
+                    " (it has not been looked at yet: `glimpse index`)"
+                    if people.status()["backlog"] else "."), file=sys.stderr)
         return EXIT_OK
     if action == "name":
         result = people.name(args.person, " ".join(args.name))
@@ -609,14 +628,27 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
     elif action == "tag":
         result = people.tag(args.name, args.photos)
         message = (f"{result['name']}: {_plural(result['tagged'], 'photo')} newly tagged "
-                   f"from {_plural(result['references'], 'reference face')}; "
-                   f"{result['photos']} photos in all"
+                   f"from {_plural(result['references'], 'reference face')} ("
+                   + ", ".join(f"face {f}" for f in result["reference_faces"]) + "); "
+                   f"{_plural(result['photos'], 'photo')} in all"
                    + (f" ({result['already']} were tagged before)" if result["already"] else ""))
     elif action == "export":
+        if args.csv == "-":
+            people.export_csv(sys.stdout, include_unnamed=not args.named)
+            return EXIT_OK
         count = people.export_csv(args.csv, include_unnamed=not args.named)
         result = {"rows": count, "file": args.csv}
         message = f"Wrote {_plural(count, 'row')} to {args.csv}"
+    elif action == "delete":
+        result = people.delete(args.person)
+        message = (f"Forgot {result['name'] or 'person ' + str(result['id'])}; their faces "
+                   "wait to be grouped again")
     elif action == "recluster":
+        default = lib.people.pack().join
+        if args.threshold is not None and args.threshold < default:
+            print(f"Note: below the default ({default}) more faces join people; faces that "
+                  "join a named person stay with them (take a wrong one out with `glimpse "
+                  "people reject FACE`).", file=sys.stderr)
         report = people.recluster(join=args.threshold, found=args.found,
                                   min_faces=args.min_faces)
         result = asdict(report)
@@ -747,6 +779,10 @@ def _face_pack_action(lib: Library | None, registry: Registry, args: argparse.Na
         print(f"People now uses {pack.id}: `glimpse index` looks at "
               f"{_plural(status['backlog'], 'photo')} with it; names and rejections are "
               "carried over to the faces it finds.")
+        return EXIT_OK
+    if pack.package is not None:
+        print(f"{pack.id} comes with Glimpse (in the {pack.package} package): there is nothing "
+              "to download or add.")
         return EXIT_OK
     print(f"{pack.name}: licence {pack.licence}"
           + (f" ({pack.licence_url})" if pack.licence_url else ""), file=sys.stderr)
@@ -944,14 +980,18 @@ def build_parser() -> argparse.ArgumentParser:
                        ("unhide", "show a hidden person again")):
         q = action(name, text)
         q.add_argument("person", metavar="PERSON")
+    q = action("delete", "forget a person (the name too); their faces are grouped again")
+    q.add_argument("person", metavar="PERSON")
     q = action("cover", "choose the face that shows a person")
     q.add_argument("person", metavar="PERSON")
     q.add_argument("face", metavar="FACE", type=int)
     q = action("tag", "tag every photo of a person from reference photos of them")
     q.add_argument("--name", required=True, metavar="NAME")
-    q.add_argument("photos", metavar="PHOTO", nargs="+", help="reference photos (id or path)")
+    q.add_argument("photos", metavar="PHOTO", nargs="+",
+                   help="reference photos (id or path), or face:ID for one face of a photo "
+                        "with several people")
     q = action("export", "write photo,person rows to a CSV file")
-    q.add_argument("--csv", required=True, metavar="FILE")
+    q.add_argument("--csv", required=True, metavar="FILE", help="the file, or - for stdout")
     q.add_argument("--named", action="store_true", help="only named people")
     q = action("recluster", "group faces again from stored embeddings (no re-detection); "
                "names, faces you placed and rejections are kept")
@@ -982,9 +1022,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _people_list_by_default(argv: list[str]) -> list[str]:
+    """`glimpse people --json` means `glimpse people list --json`."""
+    for i, token in enumerate(argv):
+        if token == "people":
+            rest = argv[i + 1:]
+            if rest and rest[0].startswith("-") and rest[0] not in ("-h", "--help"):
+                return [*argv[:i + 1], "list", *rest]
+            return argv
+        if token == "--library":
+            continue
+        if not token.startswith("-") and (i == 0 or argv[i - 1] != "--library"):
+            return argv   # another command
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(
+        _people_list_by_default(list(sys.argv[1:] if argv is None else argv)))
     if extra:
         if getattr(args, "command", None) not in ("text-search", "search", "similar"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")

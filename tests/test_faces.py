@@ -514,7 +514,7 @@ def test_people_from_the_command_line(people_lib: Library, photo_dir: Path, tmp_
     lib = ["--library", str(people_lib.paths.library)]
     people_lib.close()       # the CLI opens the library file like a person's shell would
     capsys.readouterr()
-    assert main([*lib, "people", "list", "--json"]) == 0
+    assert main([*lib, "people", "--json"]) == 0          # `list` is the default action
     listed = json.loads(capsys.readouterr().out)
     assert sorted(p["faces"] for p in listed) == [3, 4]
     biggest = max(listed, key=lambda p: p["faces"])["id"]
@@ -631,3 +631,64 @@ def test_ids_are_never_reused_and_crops_go_with_their_photos(
     assert len(crops) == len(IDENTITY) + GROUP_FACES
     people_lib.remove_root(photo_dir)
     assert list(people.crops.root.rglob("*.jpg")) == []
+
+
+def test_a_group_photo_as_reference_needs_the_face_named(people_lib: Library,
+                                                         photo_dir: Path) -> None:
+    people = people_lib.people
+    group = str(photo_dir / GROUP)
+    with pytest.raises(PeopleError, match="face:"):
+        people.tag("Someone", [group])          # six faces: which one is meant?
+    faces = people.photo_faces(group)
+    chosen = faces[2]["face"]
+    result = people.tag("Someone", [f"face:{chosen}"])
+    assert result["reference_faces"] == [chosen]
+    assert people.photo_faces(group)[2]["name"] == "Someone"
+    # A group photo with nobody like the other reference is refused, not guessed.
+    with pytest.raises(PeopleError, match="looks like"):
+        people.tag("Nicolas Cage", [str(photo_dir / "cage1.jpg"), group])
+
+
+def test_names_are_found_by_first_name_and_unnamed_label(people_lib: Library) -> None:
+    people = people_lib.people
+    obama = _person_of(people_lib, "obama1.jpg")
+    franck = _person_of(people_lib, "franck1.jpg")
+    assert obama is not None and franck is not None
+    assert people.person_ref(f"Unnamed {franck}")["id"] == franck
+    people.name(obama, "Barack Obama")
+    people.name(franck, "Barack")
+    assert people.person_ref("barack")["id"] == franck           # the exact name first
+    assert {Path(h.path).name for h in people_lib.search("person:barack").hits} == \
+        {"franck1.jpg", "franck2.jpg", "franck3.jpg"}
+    people.name(franck, "Barack Franck")
+    with pytest.raises(PeopleError, match="more than one"):
+        people.person_ref("barack")
+    assert len(people_lib.search("person:barack").hits) == 7    # both of them
+    with pytest.raises(PeopleError, match="real name"):
+        people.name(obama, "Unnamed 3")
+    deleted = people.delete("Barack Franck")
+    assert deleted["id"] == franck and _person_of(people_lib, "franck1.jpg") is None
+
+
+def test_a_broken_face_pack_is_said_not_silent(people_lib: Library, mirror_pack: str,
+                                               tmp_path: Path) -> None:
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for f in PACK.files:
+        (junk / f.name).write_bytes(b"not a model")
+    from glimpse_desktop.ml.download import DownloadError
+    from glimpse_desktop.ml.registry import ModelError
+    with pytest.raises((ModelError, DownloadError)):
+        people_lib.models.add_face_pack(mirror_pack, junk)    # refused, not "installed"
+    assert people_lib.models.face_installed(people_lib.models.face_pack(mirror_pack)) is None
+    people_lib.models.download_face_pack(mirror_pack)
+    people_lib.use_face_pack(mirror_pack)
+    for f in PACK.files:     # then the files go missing behind Glimpse's back
+        (people_lib.models.model_dir / "faces" / mirror_pack / f.name).unlink()
+    people_lib._refresh_stages(at_once=True)
+    status = people_lib.status()["people"]
+    assert status["problem"] and "not installed" in status["problem"]
+    report = people_lib.index()           # photos are still read; faces say why they are not
+    assert report.errors == 0
+    with pytest.raises(ModelError, match="cannot be found"):
+        people_lib.update_people()

@@ -295,8 +295,14 @@ class Library:
                 targets.append((root, path))
         report = self.indexer.scan(targets, progress=progress, cancel=cancel)
         if not report.cancelled:
-            found, clustered = self.update_people(progress=progress, cancel=cancel)
-            report.faces, report.people_new = found.faces, clustered.founded
+            try:
+                found, clustered = self.update_people(progress=progress, cancel=cancel)
+            except ModelError:
+                # The face pack is missing or broken: the photos are read all the same, and
+                # `people.problem` says why faces are not (status, doctor and index show it).
+                found, clustered = FaceReport(), ClusterReport()
+            report.faces = found.faces + faces_store.count_in(self.reader(), report.photo_ids)
+            report.people_new = clustered.founded
             report.cancelled = found.cancelled
         if not report.cancelled and self.models.installed(self.semantic.target()) is not None:
             embedded = self.embed(progress=progress, cancel=cancel)
@@ -529,6 +535,7 @@ class Library:
             # New faces join people as they arrive; a failure here is reported with the batch,
             # never the end of watching.
             if report.new or report.updated or report.moved:
+                report.faces = faces_store.count_in(self.reader(), report.photo_ids)
                 try:
                     clustered = self.people.cluster()
                     report.people_new = clustered.founded

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -67,6 +68,7 @@ class People:
         self._cluster_lock = threading.Lock()
         self._last_pass: tuple[Any, ...] | None = None
         self._vectors: dict[str, store.VectorCache] = {}
+        self.problem: str | None = None   # why faces cannot be found right now, if they cannot
 
     # ------------------------------------------------------------------ models and settings
 
@@ -149,12 +151,15 @@ class People:
 
     def stage(self) -> FaceStage | None:
         """The ingestion stage, or None when faces are turned off or the pack is missing."""
+        self.problem = None
         if not self.enabled():
             return None
         try:
             models = self.models()
             models.load()
-        except ModelError:
+        except ModelError as exc:
+            # Said by `status`, `doctor` and `index`; everything else keeps working.
+            self.problem = str(exc)
             return None
         pack = models.pack
         # The vector table exists before the first photo is written: its creation failing
@@ -175,6 +180,8 @@ class People:
         report = FaceReport()
         stage = self.stage()
         if stage is None:
+            if self.problem is not None:
+                raise ModelError(f"faces cannot be found: {self.problem}")
             return report, ClusterReport()
         if backlog(self.reader(), stage.models.model_id):
             report = find_missing(reader=self.reader, writer=self.writer, stage=stage,
@@ -296,10 +303,23 @@ class People:
         """A person by id or by name (case-insensitive)."""
         conn = conn or self.reader()
         row = None
-        if isinstance(ref, int) or str(ref).isdigit():
-            row = conn.row("SELECT * FROM people WHERE id = ?", (int(ref),))
+        text = " ".join(str(ref).split())
+        unnamed = re.fullmatch(r"(?i)unnamed (\d+)", text)
+        if isinstance(ref, int) or text.isdigit() or unnamed:
+            row = conn.row("SELECT * FROM people WHERE id = ?",
+                           (int(unnamed.group(1) if unnamed else text),))
         if row is None:
-            row = conn.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (str(ref),))
+            row = conn.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (text,))
+        if row is None and text:
+            # A first name (or the first words of a name) that only one person has.
+            like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found = conn.rows("SELECT * FROM people WHERE name LIKE ? ESCAPE '\\' LIMIT 2",
+                              (like + " %",))
+            if len(found) == 1:
+                row = found[0]
+            elif found:
+                raise PeopleError(f"more than one person is called {text!r}: use the full "
+                                  "name or the person's id")
         if row is None:
             raise PeopleError(f"no person {ref!r} (`glimpse people list --all` shows them)")
         return row
@@ -312,7 +332,9 @@ class People:
 
     def list_people(self, *, include_hidden: bool = False, include_waiting: bool = False
              ) -> list[dict[str, Any]]:
-        """People with their face and photo counts and cover, most photographed first."""
+        """People with their face and photo counts and cover, named first, then the most
+        photographed. Hidden people, and named people left without faces, only with
+        ``include_hidden``."""
         conn = self.reader()
         rows = conn.rows(
             f"""SELECT p.id, p.name, p.hidden, p.cover_face_id,
@@ -320,6 +342,7 @@ class People:
                FROM people p LEFT JOIN faces f ON f.person_id = p.id
                {'' if include_hidden else 'WHERE p.hidden = 0'}
                GROUP BY p.id
+               {'' if include_hidden else 'HAVING count(f.id) > 0'}
                ORDER BY p.name IS NULL, count(DISTINCT f.photo_id) DESC, p.id""")
         for row in rows:
             row["hidden"] = bool(row["hidden"])
@@ -403,6 +426,7 @@ class People:
             "enabled": self.enabled(),
             "pack": pack.id,
             "installed": self.registry.face_installed(pack) is not None,
+            "problem": self.problem,
             "faces": int(conn.one("SELECT count(*) FROM faces")),
             "people": int(conn.one("SELECT count(*) FROM people WHERE hidden = 0")),
             "named": int(conn.one("SELECT count(*) FROM people WHERE name IS NOT NULL")),
@@ -570,6 +594,9 @@ class People:
                                          else row["person_id"])
                 if person_id is None:
                     raise PeopleError(f"face {face_id} is not in any person")
+                if row["person_id"] is not None and row["person_id"] != person_id:
+                    raise PeopleError(f"face {face_id} is person {row['person_id']}'s, not "
+                                      f"person {person_id}'s")
                 c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at) "
                           "VALUES (?, ?, ?)", (row["id"], person_id, now))
                 store.keep_apart(c, row["id"], person_id)
@@ -601,6 +628,17 @@ class People:
             store.refresh_names(c, [row["photo_id"]])
             store.prune_people(c)
             return {"face": row["id"], "person": person["id"]}
+
+        return self.writer.call(apply)
+
+    def delete(self, ref: int | str) -> dict[str, Any]:
+        """Forget a person (name and all): their faces wait to be grouped again."""
+        def apply(c: Connection) -> dict[str, Any]:
+            person = self.person_ref(ref, c)
+            touched = store.photos_of_people(c, [person["id"]])
+            c.execute("DELETE FROM people WHERE id = ?", (person["id"],))
+            store.refresh_names(c, touched)
+            return {"id": person["id"], "name": person["name"], "faces": len(touched)}
 
         return self.writer.call(apply)
 
@@ -639,17 +677,26 @@ class People:
         existing = conn.row("SELECT id FROM people WHERE name = ? COLLATE NOCASE", (name,))
         existing_id = int(existing["id"]) if existing else None
         ref_faces: list[list[dict[str, Any]]] = []
+        paths: list[str] = []
         for ref in references:
-            photo = photos.get_photo(conn, ref)
+            # face:ID names one face (of a photo with several people); anything else a photo.
+            face_ref = re.fullmatch(r"(?i)face:(\d+)", str(ref).strip())
+            photo = (conn.row("SELECT p.* FROM photos p JOIN faces f ON f.photo_id = p.id "
+                              "WHERE f.id = ?", (int(face_ref.group(1)),)) if face_ref
+                     else photos.get_photo(conn, ref))
             if photo is None:
-                raise PeopleError(f"{ref} is not a photo of this library (add its folder and "
+                raise PeopleError(f"no face {face_ref.group(1)}" if face_ref else
+                                  f"{ref} is not a photo of this library (add its folder and "
                                   "index it first)")
             found = conn.rows(
                 "SELECT f.id, f.size_px, f.person_id, f.assigned, p.name, "
                 "EXISTS (SELECT 1 FROM face_rejections r WHERE r.face_id = f.id AND "
                 "r.person_id = ?) AS rejected FROM faces f LEFT JOIN people p "
-                "ON p.id = f.person_id WHERE f.photo_id = ? AND f.model_id = ?",
-                (existing_id, photo["id"], pack.id))
+                "ON p.id = f.person_id WHERE f.photo_id = ? AND f.model_id = ?"
+                + (" AND f.id = ?" if face_ref else ""),
+                (existing_id, photo["id"], pack.id,
+                 *((int(face_ref.group(1)),) if face_ref else ())))
+            paths.append(str(photo["path"]))
             if not found:
                 raise PeopleError(f"no face was found in {photo['path']}"
                                   + (" (run `glimpse index` first)"
@@ -669,22 +716,33 @@ class People:
         assert table is not None
         loaded = store.load(conn, pack.id, table, pack.dim)
         where = loaded.index_of()
+        params = self.params()
         # In a reference photo with several faces, the person is the face most like the
-        # other references (or the largest face when there is nothing to compare with).
+        # other (single-face) references, if one is close enough to them; guessing would pin
+        # a stranger's face to the name, so otherwise the person is asked which face.
         single = [where[r[0]["id"]] for r in ref_faces if len(r) == 1 and r[0]["id"] in where]
         chosen: list[int] = []
-        for cands in ref_faces:
+        for cands, path in zip(ref_faces, paths, strict=True):
             cands = [f for f in cands if f["id"] in where]
             if not cands:
                 continue
-            if len(cands) == 1 or not single:
-                best = max(cands, key=lambda f: f["size_px"])
-            else:
+            if len(cands) > 1:
+                listing = ", ".join(f"face:{f['id']}" for f in cands)
+                if not single:
+                    raise PeopleError(f"{path} has {len(cands)} faces ({listing}): name the "
+                                      "one to use, e.g. face:ID (`glimpse people faces "
+                                      "PHOTO` shows them)")
                 anchor = loaded.vectors[single]
-                best = max(cands, key=lambda f: float(
-                    (anchor @ loaded.vectors[where[f["id"]]]).max()))
+                scored = [(float((anchor @ loaded.vectors[where[f["id"]]]).max()), f)
+                          for f in cands]
+                score, best = max(scored, key=lambda t: t[0])
+                if score < params.join:
+                    raise PeopleError(f"none of the {len(cands)} faces in {path} looks like "
+                                      f"the other reference photos ({listing}): name the one "
+                                      "to use, e.g. face:ID")
+            else:
+                best = cands[0]
             chosen.append(where[best["id"]])
-        params = self.params()
         refs = loaded.vectors[chosen]
         sims = (loaded.vectors @ refs.T).max(axis=1) if len(chosen) else np.zeros(0)
 
@@ -740,13 +798,14 @@ class People:
             store.refresh_names(c, touched)
             store.prune_people(c)
             return {"id": person_id, "name": name, "references": len(chosen),
+                    "reference_faces": [int(loaded.ids[i]) for i in chosen],
                     "tagged": len(have - before), "already": len(before),
                     "photos": len(have)}
 
         return self.writer.call(apply)
 
-    def export_csv(self, target: str | os.PathLike[str], *, include_unnamed: bool = True
-                   ) -> int:
+    def export_csv(self, target: str | os.PathLike[str] | TextIO, *,
+                   include_unnamed: bool = True) -> int:
         """Write ``path,person,person_id,face_id,x,y,w,h`` for every face in a person (hidden
         people left out); returns the number of rows."""
         conn = self.reader()
@@ -756,16 +815,22 @@ class People:
             "ON ph.id = f.photo_id WHERE pe.hidden = 0 "
             + ("" if include_unnamed else "AND pe.name IS NOT NULL ")
             + "ORDER BY ph.path, f.x")
+        def write(fh: TextIO) -> None:
+            out = csv.writer(fh)
+            out.writerow(["path", "person", "person_id", "face_id", "x", "y", "w", "h"])
+            for r in rows:
+                out.writerow([r["path"], r["name"] or f"Unnamed {r['person_id']}",
+                              r["person_id"], r["face_id"],
+                              *(round(r[k], 4) for k in ("x", "y", "w", "h"))])
+
+        if not isinstance(target, str | os.PathLike):
+            write(target)
+            return len(rows)
         path = Path(target)
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                out = csv.writer(fh)
-                out.writerow(["path", "person", "person_id", "face_id", "x", "y", "w", "h"])
-                for r in rows:
-                    out.writerow([r["path"], r["name"] or f"Unnamed {r['person_id']}",
-                                  r["person_id"], r["face_id"],
-                                  *(round(r[k], 4) for k in ("x", "y", "w", "h"))])
+                write(fh)
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -784,6 +849,10 @@ def _clean_name(name: str) -> str:
         raise PeopleError("a name cannot be empty")
     if name.isdigit():
         raise PeopleError("a name cannot be only digits (they are person ids)")
+    if re.fullmatch(r"(?i)unnamed \d+", name):
+        raise PeopleError(f"{name!r} is how unnamed people are shown; choose a real name")
+    if len(name) > 200:
+        raise PeopleError("a name can be at most 200 characters")
     return name
 
 

@@ -54,6 +54,8 @@ class Query:
     types: list[str] = field(default_factory=list)
     folders: list[str] = field(default_factory=list)
     people: list[str] = field(default_factory=list)
+    # For each person: filter, the ids of the people it names (filled in by the search).
+    person_ids: list[list[int]] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -87,12 +87,21 @@ def _like_exact(value: str) -> str:
 
 
 def _known_people(conn: Connection, q: Query) -> None:
-    """person:NAME for a name nobody has is a typo far more often than an empty answer."""
+    """Resolve each person:NAME to the people it names: the person of that exact name if
+    there is one, otherwise everyone whose name starts with those words (person:barack finds
+    Barack Obama). A name nobody has is a typo far more often than an empty answer."""
+    q.person_ids = []
     for name in q.people:
-        if not conn.one("SELECT 1 FROM people WHERE name LIKE ? ESCAPE '\\' OR name LIKE ? "
-                        "ESCAPE '\\'", (_like_exact(name), _like_exact(name) + " %")):
+        ids = [int(r[0]) for r in conn.execute(
+            "SELECT id FROM people WHERE name = ? COLLATE NOCASE", (name,))]
+        if not ids:
+            ids = [int(r[0]) for r in conn.execute(
+                "SELECT id FROM people WHERE name LIKE ? ESCAPE '\\'",
+                (_like_exact(name) + " %",))]
+        if not ids:
             raise QueryError(f"nobody is named {name!r} in People (`glimpse people list` "
                              "shows the names; `glimpse people name` gives one)")
+        q.person_ids.append(ids)
 
 
 def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
@@ -118,12 +127,11 @@ def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
     for folder in q.folders:
         where.append("p.folder LIKE ? ESCAPE '\\'")
         params.append(_like(folder))
-    for name in q.people:
-        # A person's full name or first name(s), any case: person:alice finds Alice Smith.
-        where.append("p.id IN (SELECT f.photo_id FROM faces f JOIN people pe ON "
-                     "pe.id = f.person_id WHERE pe.name LIKE ? ESCAPE '\\' "
-                     "OR pe.name LIKE ? ESCAPE '\\')")
-        params += [_like_exact(name), _like_exact(name) + " %"]
+    for ids in q.person_ids:
+        # Every person: filter must be in the photo (person:ada person:bob: both of them).
+        where.append(f"p.id IN (SELECT photo_id FROM faces WHERE person_id IN "
+                     f"({','.join('?' * len(ids))}))")
+        params += ids
     for tag in q.tags:
         words = re.findall(r"\w+", tag)
         if not words:

@@ -116,7 +116,7 @@ class IndexReport:
     skipped: int = 0
     embedded: int = 0      # photos read before that were embedded afterwards (CLIP catch-up)
     embed_errors: int = 0
-    faces: int = 0         # faces found in photos read before (face catch-up)
+    faces: int = 0         # faces found by the run (in new and changed photos, and catch-up)
     people_new: int = 0    # people founded by clustering after the run
     cancelled: bool = False
     seconds: float = 0.0

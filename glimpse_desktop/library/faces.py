@@ -187,6 +187,16 @@ def refresh_names(conn: Connection, photo_ids: Iterable[int]) -> None:
         fts.refresh(conn, chunk)
 
 
+def count_in(conn: Connection, photo_ids: Sequence[int]) -> int:
+    """How many faces these photos have."""
+    total = 0
+    for start in range(0, len(photo_ids), 500):
+        chunk = list(photo_ids[start:start + 500])
+        total += int(conn.one(f"SELECT count(*) FROM faces WHERE photo_id IN "
+                              f"({','.join('?' * len(chunk))})", chunk))
+    return total
+
+
 def photos_of_people(conn: Connection, person_ids: Iterable[int]) -> list[int]:
     ids = list(dict.fromkeys(person_ids))
     out: list[int] = []

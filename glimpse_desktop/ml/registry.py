@@ -253,7 +253,7 @@ class Registry:
         try:
             return entries[model_id]
         except KeyError:
-            known = ", ".join(sorted(entries))
+            known = ", ".join([*sorted(entries), *sorted(self._faces)])
             raise ModelError(f"unknown model {model_id!r} (known: {known})") from None
 
     def default(self) -> ClipEntry:
@@ -371,7 +371,12 @@ class Registry:
                                  f"with `glimpse models add {pack.id} FOLDER`")
             sha256, size = f.sha256, f.size
             if sha256 is None:
-                sha256, size = self._published_digest_of(f.urls, f.name, pack.id)
+                sha256, size = self._published_digest_of(
+                    f.urls, f.name, pack.id,
+                    hint=f"Download {' and '.join(x.name for x in pack.files)} from "
+                         f"{', '.join(x.urls[0] for x in pack.files if x.urls)} on another "
+                         f"machine, put them in one folder and run `glimpse models add "
+                         f"{pack.id} FOLDER`.")
             download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
                               progress=progress, cancel=cancel, what=f"{pack.id} {f.name}")
             digests[f.name] = sha256
@@ -399,6 +404,16 @@ class Registry:
             download.install_file(source / f.name, folder / f.name, sha256=digest,
                                   size=f.size, progress=progress, cancel=cancel)
             digests[f.name] = digest
+        # Checked by loading: two files that are not this pack's models are refused here,
+        # not found out later as an index that silently finds no face.
+        from glimpse_desktop.ml.faces import FaceModels
+
+        try:
+            FaceModels(pack, folder=folder, digests=digests, threads=1).load()
+        except ModelError as exc:
+            for f in pack.files:
+                (folder / f.name).unlink(missing_ok=True)
+            raise ModelError(f"{source} does not hold the {pack.id} models: {exc}") from exc
         self._record_pack(pack, folder, digests, "file")
         return digests
 
@@ -500,8 +515,8 @@ class Registry:
         return Registry._published_digest_of(entry.urls, entry.file, entry.id)
 
     @staticmethod
-    def _published_digest_of(urls: tuple[str, ...], file: str, what: str
-                             ) -> tuple[str, int | None]:
+    def _published_digest_of(urls: tuple[str, ...], file: str, what: str,
+                             hint: str | None = None) -> tuple[str, int | None]:
         """The sha256 and size the hub publishes for the file (Hugging Face serves large
         files from Git LFS, whose object id is the sha256 of the content, in
         ``X-Linked-Etag``; ``X-Linked-Size`` is its length)."""
@@ -528,8 +543,8 @@ class Registry:
                 return etag.lower(), (int(size) if size and size.isdigit() else None)
             failures.append(f"{url}: the server published no sha256 for the file")
         raise download.DownloadError(
-            f"could not get the published digest of {what}: " + "; ".join(failures)
-            + f". Download {file} by hand and run `glimpse models add {what} FILE`.")
+            f"could not get the published digest of {what}: " + "; ".join(failures) + ". "
+            + (hint or f"Download {file} by hand and run `glimpse models add {what} FILE`."))
 
 
 def model_list(registry: Registry, active: str | None, target: str | None
@@ -544,7 +559,9 @@ def model_list(registry: Registry, active: str | None, target: str | None
             "sha256": inst.sha256 if inst else entry.sha256, "dim": entry.dim,
             "licence": entry.licence, "licence_url": entry.licence_url,
             "summary": entry.summary, "retrieval_r5": entry.retrieval_r5,
-            "active": entry.id == active, "target": entry.id == target and target != active,
+            # "switching to" only means something for a model that is there to switch to.
+            "active": entry.id == active,
+            "target": entry.id == target and target != active and inst is not None,
             "path": str(inst.weights) if inst else None,
         })
     return rows
