@@ -1024,16 +1024,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _people_list_by_default(argv: list[str]) -> list[str]:
     """`glimpse people --json` means `glimpse people list --json`."""
-    for i, token in enumerate(argv):
-        if token == "people":
-            rest = argv[i + 1:]
-            if rest and rest[0].startswith("-") and rest[0] not in ("-h", "--help"):
-                return [*argv[:i + 1], "list", *rest]
-            return argv
+    i = 0
+    while i < len(argv):
+        token = argv[i]
         if token == "--library":
+            i += 2          # the option and its value (which may be any word)
             continue
-        if not token.startswith("-") and (i == 0 or argv[i - 1] != "--library"):
-            return argv   # another command
+        if token.startswith("-"):
+            i += 1
+            continue
+        # The first word that is not an option or its value is the command.
+        rest = argv[i + 1:]
+        if token == "people" and rest and rest[0].startswith("-") \
+                and rest[0] not in ("-h", "--help"):
+            return [*argv[:i + 1], "list", *rest]
+        return argv
     return argv
 
 

@@ -692,3 +692,54 @@ def test_a_broken_face_pack_is_said_not_silent(people_lib: Library, mirror_pack:
     assert report.errors == 0
     with pytest.raises(ModelError, match="cannot be found"):
         people_lib.update_people()
+
+
+def test_forgetting_a_person_lets_their_faces_be_grouped_again(people_lib: Library) -> None:
+    people = people_lib.people
+    franck = _person_of(people_lib, "franck1.jpg")
+    assert franck is not None
+    face = int(str(_faces_by_file(people_lib)["franck2.jpg"][0]["id"]))
+    people.assign_face(face, franck)          # placed by hand...
+    people.delete(franck)                     # ... then the person is forgotten
+    conn = people_lib.reader()
+    assert conn.one("SELECT count(*) FROM faces WHERE person_id IS NULL AND "
+                    "assigned IS NOT NULL") == 0
+    people.cluster()
+    regrouped = {_person_of(people_lib, f"franck{i}.jpg") for i in (1, 2, 3)}
+    assert len(regrouped) == 1 and None not in regrouped
+
+
+def test_tag_never_takes_back_a_rejection_by_guessing(face_photos: Path, people_lib: Library,
+                                                     photo_dir: Path) -> None:
+    people = people_lib.people
+    _two_obamas(face_photos, photo_dir / "two.jpg")
+    people_lib.index()
+    obama = _person_of(people_lib, "obama1.jpg")
+    assert obama is not None
+    people.name(obama, "Barack")
+    # Both faces of the two-photo picture were said not to be Barack (one of them is him:
+    # the person may be wrong, but only their own word can undo it).
+    two = [int(str(f["id"])) for f in _faces_by_file(people_lib)["two.jpg"]]
+    for face in two:
+        if _faces_by_file(people_lib)["two.jpg"][two.index(face)]["person_id"] == obama:
+            people.reject([face])
+        else:
+            people_lib.writer.call(lambda c, f=face: c.execute(
+                "INSERT INTO face_rejections(face_id, person_id, at) VALUES (?, ?, 'now')",
+                (f, obama)))
+    with pytest.raises(PeopleError, match="said not to be"):
+        people.tag("Barack", [str(photo_dir / "obama2.jpg"), str(photo_dir / "two.jpg")])
+    _no_rejection_undone(people_lib)
+
+
+def test_a_split_does_not_keep_the_moved_faces_apart(people_lib: Library) -> None:
+    people = people_lib.people
+    obama = _person_of(people_lib, "obama1.jpg")
+    assert obama is not None
+    faces = [int(str(_faces_by_file(people_lib)[n][0]["id"])) for n in ("obama2.jpg",
+                                                                         "obama3.jpg")]
+    people.split(obama, faces)
+    conn = people_lib.reader()
+    assert conn.one(f"SELECT count(*) FROM face_apart WHERE face_id IN ({faces[0]}, "
+                    f"{faces[1]}) AND other_id IN ({faces[0]}, {faces[1]})") == 0
+    assert conn.one("SELECT count(*) FROM face_apart") > 0

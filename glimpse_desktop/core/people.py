@@ -228,11 +228,17 @@ class People:
             focused = (not full and same_params and recent
                        and int(np.count_nonzero(fresh)) * 10
                        < max(1, int(np.count_nonzero(waiting))))
+            looked = waiting.copy()
             if full:
                 result = clustering.recluster(faces, params)
             elif focused:
+                # The new faces and the waiting faces around them may join people or found
+                # one together; only they count as looked at.
                 new = np.flatnonzero(fresh)
-                result = clustering.assign(faces, params, candidates=new, focus=new)
+                near = clustering.neighbourhood(faces, params, new)
+                result = clustering.assign(faces, params, candidates=near, focus=new)
+                looked = np.zeros_like(waiting)
+                looked[near] = True
             else:
                 result = clustering.assign(faces, params)
             # Never write a result that breaks a promise to the person. (Only what this pass
@@ -242,11 +248,13 @@ class People:
             if problems:
                 raise PeopleError("clustering produced an inconsistent result: "
                                   + "; ".join(problems[:3]))
-            looked = arrays.ids[waiting]
+            # Marked only if still waiting after the pass (a face placed and then taken out
+            # again in the same write is left for the next pass to look at).
+            swept = arrays.ids[looked & waiting & (result.person == 0)]
 
             def write(c: Connection) -> dict[str, Any]:
                 out = _apply(c, arrays, result.person)
-                store.mark_swept(c, looked.tolist())
+                store.mark_swept(c, swept.tolist())
                 set_setting(c, swept_key, repr(vars(params)))
                 if not focused:
                     set_setting(c, sweep_key, repr(time.time()))
@@ -566,6 +574,7 @@ class People:
             for r in rows:
                 c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
                           (new_id, r["id"]))
+            for r in rows:   # all moved first: the moved faces are not kept from each other
                 c.execute("INSERT OR IGNORE INTO face_rejections(face_id, person_id, at, kind) "
                           "VALUES (?, ?, ?, 'split')", (r["id"], person["id"], now))
                 store.keep_apart(c, r["id"], person["id"], kind="split")
@@ -678,6 +687,7 @@ class People:
         existing_id = int(existing["id"]) if existing else None
         ref_faces: list[list[dict[str, Any]]] = []
         paths: list[str] = []
+        counts: list[int] = []      # faces in each reference photo (or 1 for face:ID)
         for ref in references:
             # face:ID names one face (of a photo with several people); anything else a photo.
             face_ref = re.fullmatch(r"(?i)face:(\d+)", str(ref).strip())
@@ -702,6 +712,8 @@ class People:
                                   + (" (run `glimpse index` first)"
                                      if backlog(conn, pack.id) else ""))
             mine = [f for f in found if existing_id is not None and f["person_id"] == existing_id]
+            # A face named outright, or the person's own face there, needs no matching.
+            counts.append(1 if face_ref or mine else len(found))
             free = [f for f in found if f["person_id"] is None or f["person_id"] == existing_id
                     or (f["assigned"] != "user" and f["name"] is None)]
             if mine:
@@ -710,7 +722,12 @@ class People:
                 raise PeopleError(f"every face in {photo['path']} is already someone you named "
                                   "or placed; `glimpse people assign FACE PERSON` moves one")
             else:
-                free = [f for f in free if not f["rejected"]] or free
+                kept = [f for f in free if not f["rejected"]]
+                if not kept and len(free) > 1:
+                    raise PeopleError(
+                        f"every face in {photo['path']} was said not to be {name}: name the "
+                        "one to use, e.g. face:ID")
+                free = kept or free   # one face, given as the reference: the person's word
             ref_faces.append(free)
         table = self._table(conn, pack)
         assert table is not None
@@ -720,13 +737,14 @@ class People:
         # In a reference photo with several faces, the person is the face most like the
         # other (single-face) references, if one is close enough to them; guessing would pin
         # a stranger's face to the name, so otherwise the person is asked which face.
-        single = [where[r[0]["id"]] for r in ref_faces if len(r) == 1 and r[0]["id"] in where]
+        single = [where[r[0]["id"]] for r, n in zip(ref_faces, counts, strict=True)
+                  if n == 1 and len(r) == 1 and r[0]["id"] in where]
         chosen: list[int] = []
-        for cands, path in zip(ref_faces, paths, strict=True):
+        for cands, path, n_faces in zip(ref_faces, paths, counts, strict=True):
             cands = [f for f in cands if f["id"] in where]
             if not cands:
                 continue
-            if len(cands) > 1:
+            if len(cands) > 1 or n_faces > 1:
                 listing = ", ".join(f"face:{f['id']}" for f in cands)
                 if not single:
                     raise PeopleError(f"{path} has {len(cands)} faces ({listing}): name the "

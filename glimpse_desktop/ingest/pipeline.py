@@ -413,6 +413,7 @@ class Indexer:
         self.writer.call(apply)
         report.missing += len(gone)
         report.restored += len(restore)
+        report.photo_ids += restore     # back on screen: views show them again
         report.errors += len(problems)
         return tasks
 
@@ -474,6 +475,7 @@ class Indexer:
 
         if restore or unstorable:
             self.writer.call(bookkeeping)
+        report.photo_ids += restore
         report.errors += len(unstorable)
         self._process(tasks, report, meter, cancel)
         return report

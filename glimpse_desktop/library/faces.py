@@ -147,22 +147,28 @@ def bring_together(conn: Connection, face_id: int, person_id: int) -> None:
 
 
 def enforce_apart(conn: Connection) -> list[int]:
-    """Take out of their person the faces that share it with a face they were said not to be
-    (faces the person placed by hand stay; their link goes instead). Returns the photos
-    touched. Call inside a write, after anything that moved faces."""
+    """Take out of their person the faces that share it with a face they were said not to be:
+    the one clustering put there leaves; when the person placed both by hand, the later word
+    wins and the link goes. Returns the photos touched. Call inside a write, after anything
+    that moved faces."""
     pairs = conn.rows(
-        "SELECT a.id AS face, a.assigned AS assigned, a.photo_id AS photo, b.id AS other "
-        "FROM face_apart l JOIN faces a ON a.id = l.face_id JOIN faces b ON b.id = l.other_id "
+        "SELECT a.id AS a, a.assigned AS a_how, a.photo_id AS a_photo, b.id AS b, "
+        "b.assigned AS b_how, b.photo_id AS b_photo FROM face_apart l "
+        "JOIN faces a ON a.id = l.face_id JOIN faces b ON b.id = l.other_id "
         "WHERE a.person_id IS NOT NULL AND a.person_id = b.person_id")
     touched: list[int] = []
     for pair in pairs:
-        if pair["assigned"] == "user":
+        if pair["a_how"] != "user":
+            leaving, photo = pair["a"], pair["a_photo"]
+        elif pair["b_how"] != "user":
+            leaving, photo = pair["b"], pair["b_photo"]
+        else:
             conn.execute("DELETE FROM face_apart WHERE face_id = ? AND other_id = ?",
-                         (pair["face"], pair["other"]))
+                         (pair["a"], pair["b"]))
             continue
-        conn.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ?",
-                     (pair["face"],))
-        touched.append(int(pair["photo"]))
+        conn.execute("UPDATE faces SET person_id = NULL, assigned = NULL WHERE id = ? AND "
+                     "person_id IS NOT NULL", (leaving,))
+        touched.append(int(photo))
     return touched
 
 

@@ -241,7 +241,9 @@ CREATE TABLE faces(
 );
 CREATE TRIGGER faces_waiting_again AFTER UPDATE OF person_id ON faces
 WHEN new.person_id IS NULL AND old.person_id IS NOT NULL BEGIN
-    UPDATE faces SET swept = 0 WHERE id = new.id;
+    -- Whatever took it out (a rejection, its person forgotten), it is nobody's now: clustering
+    -- may place it again.
+    UPDATE faces SET swept = 0, assigned = NULL WHERE id = new.id;
 END;
 CREATE INDEX faces_by_photo ON faces(photo_id);
 CREATE INDEX faces_by_person ON faces(person_id);

@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["BLOCK_ELEMENTS", "MAX_NEIGHBOURS", "Faces", "Params", "Result", "assign", "check",
-           "recluster"]
+           "neighbourhood", "recluster"]
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -409,11 +409,40 @@ def _around(vectors: FloatArray, waiting: IntArray, focus: IntArray, threshold: 
     return waiting[inside]
 
 
+def _degrees(vectors: FloatArray, photo: IntArray, rows: IntArray, pool: IntArray,
+             threshold: float) -> IntArray:
+    """For each face in ``rows``, how many faces of ``pool`` (from other photos) are at
+    ``threshold`` or more."""
+    out = np.zeros(rows.size, dtype=np.int64)
+    pool_vectors, pool_photo = vectors[pool], photo[pool]
+    step = _rows_per_block(pool.size)
+    for lo in range(0, rows.size, step):
+        block = rows[lo:lo + step]
+        close = (vectors[block] @ pool_vectors.T) >= threshold
+        close &= photo[block][:, None] != pool_photo[None, :]
+        out[lo:lo + step] = close.sum(axis=1)
+    return out
+
+
+def neighbourhood(faces: Faces, params: Params, focus: npt.ArrayLike) -> IntArray:
+    """The faces a focused :func:`assign` looks at: the focus faces that are waiting, and the
+    waiting seed faces within two neighbour steps of them."""
+    person = np.asarray(faces.person, dtype=np.int64)
+    focus_idx = np.unique(np.asarray(focus, dtype=np.int64))
+    focus_idx = focus_idx[person[focus_idx] == 0]
+    seeds = np.asarray(faces.seeds, dtype=np.bool_) & ~np.asarray(faces.fixed, dtype=np.bool_)
+    waiting = np.flatnonzero((person == 0) & seeds)
+    vectors = np.ascontiguousarray(faces.vectors, dtype=np.float32)
+    near = _around(vectors, waiting, focus_idx, params.found) if waiting.size else waiting
+    return np.union1d(near, focus_idx).astype(np.int64)
+
+
 def _found(work: _Work, params: Params, first_id: int, focus: IntArray | None = None) -> int:
     """Step 2 of :func:`assign`, in place: new people get ids first_id, first_id - 1, ...
     Returns how many were founded."""
     person = work.person
     waiting = np.flatnonzero((person == 0) & work.seeds & ~work.fixed)
+    everyone = waiting
     if focus is not None and waiting.size:
         waiting = _around(work.vectors, waiting, focus, params.found)
     m = waiting.size
@@ -421,6 +450,10 @@ def _found(work: _Work, params: Params, first_id: int, focus: IntArray | None = 
         return 0
     photo_w = work.photo[waiting]
     src, dst, sim, degree = _neighbours(work.vectors[waiting], photo_w, params.found)
+    if waiting.size < everyone.size:
+        # Whether a face is a core depends on all its neighbours, not only those near the
+        # focus: count them over every waiting face, as the full sweep does.
+        degree = _degrees(work.vectors, work.photo, waiting, everyone, params.found)
     core = degree >= params.min_faces - 1
 
     groups = _Groups(photo_w.tolist())
