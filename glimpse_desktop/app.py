@@ -37,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "  glimpse watch               keep the library in step with the folders\n"
         "  glimpse status              what is in the library\n"
         "  glimpse models download vit-b-32-laion2b   the model for search (once)\n"
-        "  glimpse search \"kids on a beach\"          find photos in plain words",
+        "  glimpse search \"kids on a beach\"          find photos in plain words\n"
+        "  glimpse people              everyone in your photos, grouped by face",
         file=sys.stderr,
     )
     return EXIT_NO_GUI
