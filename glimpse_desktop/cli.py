@@ -280,6 +280,22 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forget_missing(lib: Library, args: argparse.Namespace) -> int:
+    gone = lib.forget_missing(dry_run=args.dry_run)
+    if args.json:
+        _print_json({"dry_run": args.dry_run, "photos": gone})
+        return EXIT_OK
+    for row in gone:
+        print(row["path"] + (f"  (missing since {row['missing_since']})"
+                             if row["missing_since"] else ""))
+    verb = "Would forget" if args.dry_run else "Forgot"
+    print(f"{verb} {_plural(len(gone), 'missing photo')}"
+          + ("" if gone else " (every photo's file is where the library expects it)")
+          + (" with their faces, tags and thumbnails" if gone and not args.dry_run else "")
+          + "; photos on unplugged drives are kept.", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_status(lib: Library, args: argparse.Namespace) -> int:
     status = lib.status()
     if args.json:
@@ -880,6 +896,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS",
                    help=argparse.SUPPRESS)
     verb("status", cmd_status, "counts of photos, missing, offline and errors, per folder")
+    p = verb("forget-missing", cmd_forget_missing,
+             "forget photos whose files were deleted (not those on unplugged drives)")
+    p.add_argument("--dry-run", action="store_true", help="list them, forget nothing")
     p = verb("info", cmd_info, "everything the library knows about one photo")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
     p = verb("errors", cmd_errors, "files that could not be read, and why")

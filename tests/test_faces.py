@@ -743,3 +743,29 @@ def test_a_split_does_not_keep_the_moved_faces_apart(people_lib: Library) -> Non
     assert conn.one(f"SELECT count(*) FROM face_apart WHERE face_id IN ({faces[0]}, "
                     f"{faces[1]}) AND other_id IN ({faces[0]}, {faces[1]})") == 0
     assert conn.one("SELECT count(*) FROM face_apart") > 0
+
+
+def test_forgetting_missing_photos_takes_their_faces_and_empty_people(
+        people_lib: Library, photo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from glimpse_desktop.cli import main
+    people = people_lib.people
+    franck = _person_of(people_lib, "franck1.jpg")
+    for i in (1, 2, 3):
+        (photo_dir / f"franck{i}.jpg").unlink()
+    report = people_lib.index()
+    assert report.missing == 3
+    assert _person_of(people_lib, "franck1.jpg") == franck      # kept while missing
+    lib = ["--library", str(people_lib.paths.library)]
+    assert main([*lib, "forget-missing", "--dry-run", "--json"]) == 0
+    import json
+    assert len(json.loads(capsys.readouterr().out)["photos"]) == 3
+    assert people_lib.status()["missing"] == 3
+    gone = people_lib.forget_missing()
+    assert {Path(r["path"]).name for r in gone} == {"franck1.jpg", "franck2.jpg",
+                                                    "franck3.jpg"}
+    assert people_lib.status()["missing"] == 0
+    assert franck not in {p["id"] for p in people.list_people(include_hidden=True)}
+    assert people_lib.reader().one("SELECT count(*) FROM faces") == len(IDENTITY) + \
+        GROUP_FACES - 3
+    from tests.conftest import assert_consistent
+    assert_consistent(people_lib)

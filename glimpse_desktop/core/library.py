@@ -258,6 +258,35 @@ class Library:
         self._forget_thumbnails(orphans)
         return count
 
+    def forget_missing(self, *, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Forget photos whose files are gone from folders that are present (status
+        *missing*; photos on an unplugged drive are *offline* and always kept), with what was
+        attached to them: faces (unnamed people left without faces go too), text, vectors,
+        thumbnails. Returns the photos forgotten (or that would be, with ``dry_run``)."""
+        gone = self.reader().rows(
+            "SELECT id, path, missing_since, content_hash FROM photos WHERE status = 'missing' "
+            "ORDER BY path")
+        if dry_run or not gone:
+            return gone
+        wanted = [int(r["id"]) for r in gone]
+
+        def apply(conn: Connection) -> list[str]:
+            # Only those still missing now: a file that came back meanwhile stays.
+            ids = [i for i in wanted if conn.one(
+                "SELECT 1 FROM photos WHERE id = ? AND status = 'missing'", (i,))]
+            fts.delete(conn, ids)
+            tables = [str(r[0]) for r in conn.execute(
+                "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
+            for table in tables:
+                vectors.delete(conn, table, ids)
+            conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in ids])
+            faces_store.prune_people(conn)
+            return [h for h in {str(r["content_hash"]) for r in gone}
+                    if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
+
+        self._forget_thumbnails(self.writer.call(apply))
+        return gone
+
     def _forget_thumbnails(self, hashes: list[str]) -> None:
         """Cached thumbnails and face crops of content no photo has any more."""
         for content_hash in hashes:
