@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -78,11 +80,33 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _get(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "glimpse-tests"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return bytes(response.read())
+
+
+def _from_index(filename: str, project: str) -> bytes | None:
+    """The file from the package index's simple page (PEP 503): no build step, unlike pip
+    download of an sdist, which runs its setup to read the metadata."""
+    index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+    try:
+        page = _get(f"{index}/{project}/").decode("utf-8", "replace")
+    except OSError:
+        return None
+    for href in re.findall(r'href="([^"]+)"', page):
+        if href.split("#")[0].rsplit("/", 1)[-1] == filename:
+            return _get(urllib.parse.urljoin(f"{index}/{project}/", href.split("#")[0]))
+    return None
+
+
 def _fetch(name: str, spec: dict[str, object]) -> bytes:
     if "url" in spec:
-        request = urllib.request.Request(str(spec["url"]), headers={"User-Agent": "glimpse-tests"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return bytes(response.read())
+        return _get(str(spec["url"]))
+    project = re.sub(r"[-_.]+", "-", name).lower()
+    found = _from_index(str(spec["file"]), project)
+    if found is not None:
+        return found
     with tempfile.TemporaryDirectory() as tmp:
         args = spec["pip"]
         assert isinstance(args, list)
