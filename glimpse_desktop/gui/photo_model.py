@@ -1,0 +1,268 @@
+"""The library as a Qt list model: rows fetched a page at a time, thumbnails off the GUI thread.
+
+- Rows come from ``Library.photo_page`` (keyset paging, newest first) as the view scrolls:
+  ``canFetchMore``/``fetchMore`` add one page at a time, so opening a library of 1M photos
+  reads 500 rows, not 1M.
+- Thumbnails are read (or made, for a photo read before thumbnails existed) by a small thread
+  pool into ``QImage``s, handed to the GUI thread through a queued signal, turned into
+  ``QPixmap``s there and kept in an LRU cache of bounded size. Until then a tile shows a
+  placeholder; nothing on the GUI thread touches a file.
+- Photos added or changed by an ingestion run (``IndexReport.photo_ids``) are inserted at
+  their place in the order, as row insertions: the view keeps its scroll position and
+  selection, never a model reset.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QPixmap
+
+from glimpse_desktop.core.library import Library, LibraryError
+
+PAGE = 500
+# Pixmaps kept: a 256 px grid thumbnail is about 200 KB as a pixmap, so 1,500 of them (several
+# screens of a dense grid) stay under 300 MB whatever the size of the library.
+CACHE_ITEMS = 1500
+
+PhotoIdRole = Qt.ItemDataRole.UserRole + 1
+PathRole = Qt.ItemDataRole.UserRole + 2
+TakenRole = Qt.ItemDataRole.UserRole + 3
+ScoreRole = Qt.ItemDataRole.UserRole + 4
+
+
+@dataclass(slots=True)
+class Row:
+    id: int
+    taken_ts: float | None
+    content_hash: str
+    filename: str
+    path: str
+    taken_at: str | None
+    status: str
+
+    @property
+    def key(self) -> tuple[float, int]:
+        """Sort key, ascending for bisect: the view shows newest first (undated last)."""
+        return (-(self.taken_ts if self.taken_ts is not None else float("-inf")), -self.id)
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> Row:
+        return cls(int(raw["id"]), raw["taken_ts"], str(raw["content_hash"]),
+                   str(raw["filename"]), str(raw["path"]), raw["taken_at"], str(raw["status"]))
+
+
+class _Bridge(QObject):
+    """Carries results from pool threads to the GUI thread (queued: the receiver lives there)."""
+
+    loaded = Signal(str, QImage)
+    failed = Signal(str, str)
+
+
+class _Load(QRunnable):
+    def __init__(self, lib: Library, photo_id: int, content_hash: str, bridge: _Bridge) -> None:
+        super().__init__()
+        self.lib, self.photo_id, self.content_hash, self.bridge = (
+            lib, photo_id, content_hash, bridge)
+
+    def run(self) -> None:
+        try:
+            path = self.lib.thumbnails.path_for(self.content_hash, "grid")
+            if not path.is_file():
+                path = self.lib.thumbnail(self.photo_id, "grid")   # made now, off the GUI
+            image = QImage(str(path))
+            if image.isNull():
+                raise LibraryError(f"cannot read thumbnail {path}")
+        except Exception as exc:  # a bad file costs its tile, never the view
+            self.bridge.failed.emit(self.content_hash, str(exc))
+            return
+        self.bridge.loaded.emit(self.content_hash, image)
+
+
+class ThumbnailCache(QObject):
+    """Pixmaps by content hash, loaded on demand by a thread pool, least recently used out."""
+
+    ready = Signal(str)
+
+    def __init__(self, lib: Library, *, capacity: int = CACHE_ITEMS, threads: int = 2,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lib = lib
+        self.capacity = capacity
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._pending: set[str] = set()
+        self._failed: set[str] = set()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max(1, threads))
+        self._bridge = _Bridge(self)
+        self._bridge.loaded.connect(self._loaded)
+        self._bridge.failed.connect(self._failed_load)
+
+    def get(self, photo_id: int, content_hash: str) -> QPixmap | None:
+        """The pixmap if cached (marked recently used); otherwise a load is queued once."""
+        pixmap = self._pixmaps.get(content_hash)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(content_hash)
+            return pixmap
+        if content_hash not in self._pending and content_hash not in self._failed:
+            self._pending.add(content_hash)
+            self.pool.start(_Load(self.lib, photo_id, content_hash, self._bridge))
+        return None
+
+    def has_failed(self, content_hash: str) -> bool:
+        return content_hash in self._failed
+
+    def __len__(self) -> int:
+        return len(self._pixmaps)
+
+    def _loaded(self, content_hash: str, image: QImage) -> None:
+        self._pending.discard(content_hash)
+        self._pixmaps[content_hash] = QPixmap.fromImage(image)   # GUI thread: allowed here
+        self._pixmaps.move_to_end(content_hash)
+        while len(self._pixmaps) > self.capacity:
+            self._pixmaps.popitem(last=False)
+        self.ready.emit(content_hash)
+
+    def _failed_load(self, content_hash: str, _why: str) -> None:
+        self._pending.discard(content_hash)
+        self._failed.add(content_hash)
+        self.ready.emit(content_hash)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Tests and shutdown: let queued loads finish."""
+        return bool(self.pool.waitForDone(msecs))
+
+
+class PhotoListModel(QAbstractListModel):
+    """Every photo of the library, newest first, fetched a page at a time."""
+
+    def __init__(self, lib: Library, *, page: int = PAGE, thumbnails: ThumbnailCache | None = None,
+                 tile: int = 192, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lib = lib
+        self.page = page
+        self.tile = tile
+        self.rows: list[Row] = []
+        self._keys: list[tuple[float, int]] = []
+        self._index: dict[str, list[int]] = {}     # content hash -> row positions (lazy)
+        self._exhausted = False
+        self.thumbnails = (thumbnails if thumbnails is not None
+                           else ThumbnailCache(lib, parent=self))
+        self.thumbnails.ready.connect(self._thumbnail_ready)
+        self._placeholder = QPixmap(QSize(tile, tile))
+        self._placeholder.fill(QColor(60, 60, 60))
+
+    # ------------------------------------------------------------------ Qt model interface
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._exhausted:
+            return
+        last = self.rows[-1] if self.rows else None
+        page = self.lib.photo_page(after=(last.taken_ts, last.id) if last else None,
+                                   limit=self.page)
+        if len(page) < self.page:
+            self._exhausted = True
+        if not page:
+            return
+        first = len(self.rows)
+        # `last` is inclusive in beginInsertRows.
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        for raw in page:
+            row = Row.of(raw)
+            self.rows.append(row)
+            self._keys.append(row.key)
+        self._index.clear()
+        self.endInsertRows()
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.filename
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self.thumbnails.get(row.id, row.content_hash)
+            return pixmap if pixmap is not None else self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.path}\n{row.taken_at or 'date unknown'}"
+        if role == PhotoIdRole:
+            return row.id
+        if role == PathRole:
+            return row.path
+        if role == TakenRole:
+            return row.taken_at
+        return None
+
+    # ------------------------------------------------------------------ live updates
+
+    def add_photos(self, photo_ids: Iterable[int]) -> int:
+        """Insert (or refresh) photos an ingestion run wrote, at their place in the order.
+
+        Photos beyond the rows fetched so far are left for ``fetchMore``, which reaches them in
+        order anyway. Returns how many rows were inserted."""
+        ids = list(dict.fromkeys(int(i) for i in photo_ids))
+        if not ids:
+            return 0
+        fresh = {int(r["id"]): Row.of(r) for r in self._rows_for(ids)}
+        inserted = 0
+        for photo_id, row in fresh.items():
+            at = next((i for i, r in enumerate(self.rows) if r.id == photo_id), None)
+            if at is not None:
+                # Already shown: it changed (new content, new date). Take it out and put it
+                # back at its place.
+                self.beginRemoveRows(QModelIndex(), at, at)
+                del self.rows[at]
+                del self._keys[at]
+                self.endRemoveRows()
+            if row.status not in ("ok", "offline"):
+                continue
+            pos = bisect.bisect_left(self._keys, row.key)
+            if pos == len(self.rows) and not self._exhausted:
+                continue    # beyond what is loaded: fetchMore brings it in its turn
+            self.beginInsertRows(QModelIndex(), pos, pos)
+            self.rows.insert(pos, row)
+            self._keys.insert(pos, row.key)
+            self.endInsertRows()
+            inserted += 1
+        self._index.clear()
+        return inserted
+
+    def _rows_for(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        conn = self.lib.reader()
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            out += conn.rows(
+                "SELECT id, path, filename, content_hash, taken_at, taken_ts, status "
+                f"FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return out
+
+    def _thumbnail_ready(self, content_hash: str) -> None:
+        if not self._index:
+            for i, row in enumerate(self.rows):
+                self._index.setdefault(row.content_hash, []).append(i)
+        for i in self._index.get(content_hash, ()):
+            index = self.index(i)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

@@ -1,0 +1,109 @@
+"""The library's list model against a real library: pages fetched as the view scrolls,
+thumbnails loaded off the GUI thread, new photos inserted in place (never a model reset)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QThread
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QListView
+from pytestqt.qtbot import QtBot
+
+from glimpse_desktop.core import Library
+from glimpse_desktop.gui.photo_model import PhotoIdRole, PhotoListModel, ThumbnailCache
+from tests import imagegen as ig
+
+
+def _album(folder: Path, n: int) -> None:
+    for i in range(n):
+        day = f"2022:{1 + i % 12:02d}:{1 + i % 27:02d}"
+        ig.write_jpeg(folder / f"IMG_{i:04d}.jpg", (96, 64), seed=i,
+                      datetime_original=f"{day} 09:{i % 60:02d}:00")
+
+
+def test_pages_arrive_as_the_view_scrolls(qtbot: QtBot, lib: Library, photo_dir: Path) -> None:
+    _album(photo_dir, 23)
+    lib.add_root(photo_dir)
+    lib.index()
+    model = PhotoListModel(lib, page=10)
+    assert model.rowCount() == 0 and model.canFetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 10
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rowCount() == 23 == lib.photo_count()
+    ids = [model.data(model.index(i), PhotoIdRole) for i in range(23)]
+    assert ids == [p["id"] for p in lib.photo_page(limit=100)]     # newest first, no repeats
+    # A view asks for more by itself as it is shown and scrolled.
+    fresh = PhotoListModel(lib, page=5)
+    view = QListView()
+    view.setModel(fresh)
+    view.resize(300, 200)
+    view.show()
+    qtbot.waitUntil(lambda: fresh.rowCount() >= 5)
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: fresh.rowCount() > 5)
+
+
+def test_thumbnails_load_off_the_gui_thread_into_a_bounded_cache(
+        qtbot: QtBot, lib: Library, photo_dir: Path) -> None:
+    _album(photo_dir, 8)
+    lib.add_root(photo_dir)
+    lib.index()
+    # One photo's grid thumbnail is gone from the cache: it is made again, off the GUI thread.
+    first = lib.photo_page(limit=1)[0]
+    lib.thumbnails.path_for(first["content_hash"]).unlink()
+    cache = ThumbnailCache(lib, capacity=5)
+    model = PhotoListModel(lib, thumbnails=cache)
+    model.fetchMore()
+    placeholder = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert isinstance(placeholder, QPixmap)
+    threads: set[object] = set()
+    original = lib.thumbnail
+
+    def spy(*args: object, **kwargs: object) -> Path:
+        threads.add(QThread.currentThread())
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    lib.thumbnail = spy  # type: ignore[method-assign]
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, bottom, roles: changed.append(top.row()))
+    for i in range(8):
+        model.data(model.index(i), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: len(set(changed)) == 8, timeout=20_000)
+    assert threads and QThread.currentThread() not in threads
+    assert lib.thumbnails.has(first["content_hash"])
+    assert len(cache) == 5                       # least recently used ones went
+    pixmap = model.data(model.index(7), Qt.ItemDataRole.DecorationRole)
+    assert isinstance(pixmap, QPixmap) and max(pixmap.width(), pixmap.height()) == 96
+
+
+def test_new_photos_are_inserted_in_place_without_a_reset(
+        qtbot: QtBot, lib: Library, photo_dir: Path, tmp_path: Path) -> None:
+    _album(photo_dir, 6)
+    lib.add_root(photo_dir)
+    lib.index()
+    model = PhotoListModel(lib)
+    model.fetchMore()
+    resets: list[bool] = []
+    inserted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.rowsInserted.connect(lambda parent, first, last: inserted.append((first, last)))
+    # A photo taken between the others arrives (as the watcher would report it).
+    ig.write_jpeg(tmp_path / "late.jpg", (96, 64), seed=99,
+                  datetime_original="2022:03:15 12:00:00")
+    shutil.copy(tmp_path / "late.jpg", photo_dir / "late.jpg")
+    report = lib.index()
+    assert report.new == 1
+    assert model.add_photos(report.photo_ids) == 1
+    assert resets == [] and len(inserted) == 1
+    order = [model.data(model.index(i), PhotoIdRole) for i in range(model.rowCount())]
+    assert order == [p["id"] for p in lib.photo_page(limit=100)]
+    assert model.data(model.index(inserted[0][0])) == "late.jpg"
+    # Adding the same photo again changes nothing.
+    assert model.add_photos(report.photo_ids) == 1
+    assert model.rowCount() == 7
+    assert model.rowCount(model.index(0)) == 0 and not model.canFetchMore(model.index(0))
+    assert model.data(QModelIndex()) is None
