@@ -160,6 +160,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _report_json(report: IndexReport) -> dict[str, Any]:
+    """A run's counts for scripts; the ids of every photo written stay in the API (a first
+    index of 100k photos would print them all)."""
+    out = asdict(report)
+    out["photos_written"] = len(out.pop("photo_ids"))
+    return out
+
+
 def _report_text(report: IndexReport, *, brief: bool = False) -> str:
     parts = [f"{report.new} new", f"{report.updated} updated", f"{report.moved} moved",
              f"{report.unchanged} unchanged", f"{report.missing} missing"]
@@ -212,7 +220,7 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
     with _job(args.quiet) as (bar, token):
         report = lib.index(args.folders or None, progress=bar, cancel=token)
     if args.json:
-        _print_json(asdict(report))
+        _print_json(_report_json(report))
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
         people = lib.people.status()
@@ -244,7 +252,7 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
 def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
     def on_report(why: str, report: IndexReport) -> None:
         if args.json:
-            print(json.dumps({"event": why, **asdict(report)}, default=str), flush=True)
+            print(json.dumps({"event": why, **_report_json(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
                 or report.offline or report.restored or why.startswith(("offline", "back")):
             people = (f"; {_people_count(report.people_new)} new in People"
