@@ -465,16 +465,6 @@ class People:
 
         return self.writer.call(apply)
 
-    def unname(self, ref: int | str) -> dict[str, Any]:
-        def apply(c: Connection) -> dict[str, Any]:
-            person = self.person_ref(ref, c)
-            c.execute("UPDATE people SET name = NULL, updated_at = ? WHERE id = ?",
-                      (now_iso(), person["id"]))
-            store.refresh_names(c, store.photos_of_people(c, [person["id"]]))
-            return {"id": person["id"], "was": person["name"]}
-
-        return self.writer.call(apply)
-
     def merge(self, into: int | str, *others: int | str) -> dict[str, Any]:
         """Join people into the first one: faces, rejections and (if it has none) the name.
         Where two of their faces share a photo, only one can be this person: the other is
