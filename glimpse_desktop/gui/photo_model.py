@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import bisect
+import calendar
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -29,6 +31,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import QColor, QImage, QPixmap
@@ -44,6 +47,35 @@ PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
 TakenRole = Qt.ItemDataRole.UserRole + 3
 ScoreRole = Qt.ItemDataRole.UserRole + 4
+HashRole = Qt.ItemDataRole.UserRole + 5
+StatusRole = Qt.ItemDataRole.UserRole + 6
+
+
+def month_of(taken_at: str | None) -> str:
+    """The section a photo belongs to: "2024-03" from its local date, "" when undated."""
+    return taken_at[:7] if taken_at and len(taken_at) >= 7 and taken_at[4] == "-" else ""
+
+
+def month_label(month: str) -> str:
+    """ "2024-03" -> "March 2024"; "" -> "No date"."""
+    if not month:
+        return "No date"
+    try:
+        year, number = int(month[:4]), int(month[5:7])
+        return f"{calendar.month_name[number]} {year}"
+    except (ValueError, IndexError):
+        return month
+
+
+def sections_of(months: Sequence[str]) -> list[tuple[int, str]]:
+    """Runs of equal months as (first row, label)."""
+    out: list[tuple[int, str]] = []
+    previous: str | None = None
+    for i, month in enumerate(months):
+        if month != previous:
+            out.append((i, month_label(month)))
+            previous = month
+    return out
 
 
 @dataclass(slots=True)
@@ -55,6 +87,7 @@ class Row:
     path: str
     taken_at: str | None
     status: str
+    score: float | None = None
 
     @property
     def key(self) -> tuple[float, int]:
@@ -63,8 +96,10 @@ class Row:
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> Row:
-        return cls(int(raw["id"]), raw["taken_ts"], str(raw["content_hash"]),
-                   str(raw["filename"]), str(raw["path"]), raw["taken_at"], str(raw["status"]))
+        return cls(int(raw["id"]), raw.get("taken_ts"), str(raw["content_hash"]),
+                   str(raw.get("filename") or raw["path"].rsplit("/", 1)[-1]),
+                   str(raw["path"]), raw.get("taken_at"), str(raw.get("status") or "ok"),
+                   raw.get("score"))
 
 
 class _Bridge(QObject):
@@ -148,19 +183,21 @@ class ThumbnailCache(QObject):
         return bool(self.pool.waitForDone(msecs))
 
 
-class PhotoListModel(QAbstractListModel):
-    """Every photo of the library, newest first, fetched a page at a time."""
+class _PhotoRows(QAbstractListModel):
+    """What every photo list shares: the rows, their roles, thumbnails and month sections."""
 
-    def __init__(self, lib: Library, *, page: int = PAGE, thumbnails: ThumbnailCache | None = None,
+    # Sections are shown as date headers by the grid; a list ranked by score has none.
+    sectioned = True
+
+    def __init__(self, lib: Library, *, thumbnails: ThumbnailCache | None = None,
                  tile: int = 192, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lib = lib
-        self.page = page
         self.tile = tile
         self.rows: list[Row] = []
-        self._keys: list[tuple[float, int]] = []
+        self._months: list[str] = []
+        self._sections: list[tuple[int, str]] | None = None
         self._index: dict[str, list[int]] = {}     # content hash -> row positions (lazy)
-        self._exhausted = False
         self.thumbnails = (thumbnails if thumbnails is not None
                            else ThumbnailCache(lib, parent=self))
         self.thumbnails.ready.connect(self._thumbnail_ready)
@@ -172,28 +209,11 @@ class PhotoListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
-
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
-            return
-        last = self.rows[-1] if self.rows else None
-        page = self.lib.photo_page(after=(last.taken_ts, last.id) if last else None,
-                                   limit=self.page)
-        if len(page) < self.page:
-            self._exhausted = True
-        if not page:
-            return
-        first = len(self.rows)
-        # `last` is inclusive in beginInsertRows.
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        for raw in page:
-            row = Row.of(raw)
-            self.rows.append(row)
-            self._keys.append(row.key)
-        self._index.clear()
-        self.endInsertRows()
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled)
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -206,14 +226,125 @@ class PhotoListModel(QAbstractListModel):
             pixmap = self.thumbnails.get(row.id, row.content_hash)
             return pixmap if pixmap is not None else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.path}\n{row.taken_at or 'date unknown'}"
+            tip = f"{row.path}\n{row.taken_at.replace('T', ' ') if row.taken_at else 'no date'}"
+            if row.score is not None:
+                tip += f"\nmatch {row.score:.0%}"
+            if row.status != "ok":
+                tip += ("\nthe drive holding it is not connected" if row.status == "offline"
+                        else f"\n{row.status}")
+            return tip
         if role == PhotoIdRole:
             return row.id
         if role == PathRole:
             return row.path
         if role == TakenRole:
             return row.taken_at
+        if role == ScoreRole:
+            return row.score
+        if role == HashRole:
+            return row.content_hash
+        if role == StatusRole:
+            return row.status
         return None
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Dragging tiles out of the window drags the files (into a file manager, an editor)."""
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(self.rows[i.row()].path) for i in indexes
+                      if i.isValid() and i.row() < len(self.rows)])
+        return data
+
+    # ------------------------------------------------------------------ helpers for views
+
+    def photo_ids(self, indexes: Iterable[QModelIndex | QPersistentModelIndex]) -> list[int]:
+        return [self.rows[i.row()].id for i in indexes if 0 <= i.row() < len(self.rows)]
+
+    def row_of(self, photo_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.id == photo_id), None)
+
+    def sections(self) -> list[tuple[int, str]]:
+        """Date headers as (first row, "March 2024"); empty for a ranked list."""
+        if not self.sectioned:
+            return []
+        if self._sections is None:
+            self._sections = sections_of(self._months)
+        return self._sections
+
+    def _append(self, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self.rows.extend(rows)
+        self._months.extend(month_of(r.taken_at) for r in rows)
+        self._sections = None
+        self._index.clear()
+        self.endInsertRows()
+
+    def _insert(self, pos: int, row: Row) -> None:
+        self.beginInsertRows(QModelIndex(), pos, pos)
+        self.rows.insert(pos, row)
+        self._months.insert(pos, month_of(row.taken_at))
+        self._sections = None
+        self._index.clear()
+        self.endInsertRows()
+
+    def _remove(self, pos: int) -> None:
+        self.beginRemoveRows(QModelIndex(), pos, pos)
+        del self.rows[pos]
+        del self._months[pos]
+        self._sections = None
+        self._index.clear()
+        self.endRemoveRows()
+
+    def remove_photos(self, photo_ids: Iterable[int]) -> int:
+        """Take rows out (photos forgotten, or a folder removed)."""
+        gone = set(photo_ids)
+        removed = 0
+        for pos in range(len(self.rows) - 1, -1, -1):
+            if self.rows[pos].id in gone:
+                self._remove(pos)
+                removed += 1
+        return removed
+
+    def _thumbnail_ready(self, content_hash: str) -> None:
+        if not self._index:
+            for i, row in enumerate(self.rows):
+                self._index.setdefault(row.content_hash, []).append(i)
+        for i in self._index.get(content_hash, ()):
+            index = self.index(i)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class PhotoListModel(_PhotoRows):
+    """Every photo of the library, newest first, fetched a page at a time."""
+
+    def __init__(self, lib: Library, *, page: int = PAGE, thumbnails: ThumbnailCache | None = None,
+                 tile: int = 192, parent: QObject | None = None) -> None:
+        super().__init__(lib, thumbnails=thumbnails, tile=tile, parent=parent)
+        self.page = page
+        self._keys: list[tuple[float, int]] = []
+        self._ids: set[int] = set()
+        self._exhausted = False
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._exhausted:
+            return
+        last = self.rows[-1] if self.rows else None
+        page = self.lib.photo_page(after=(last.taken_ts, last.id) if last else None,
+                                   limit=self.page)
+        if len(page) < self.page:
+            self._exhausted = True
+        rows = [Row.of(raw) for raw in page if int(raw["id"]) not in self._ids]
+        self._keys.extend(r.key for r in rows)
+        self._ids.update(r.id for r in rows)
+        self._append(rows)
 
     # ------------------------------------------------------------------ live updates
 
@@ -228,26 +359,33 @@ class PhotoListModel(QAbstractListModel):
         fresh = {int(r["id"]): Row.of(r) for r in self._rows_for(ids)}
         inserted = 0
         for photo_id, row in fresh.items():
-            at = next((i for i, r in enumerate(self.rows) if r.id == photo_id), None)
-            if at is not None:
+            if photo_id in self._ids:
                 # Already shown: it changed (new content, new date). Take it out and put it
                 # back at its place.
-                self.beginRemoveRows(QModelIndex(), at, at)
-                del self.rows[at]
-                del self._keys[at]
-                self.endRemoveRows()
+                at = self.row_of(photo_id)
+                if at is not None:
+                    del self._keys[at]
+                    self._remove(at)
+                self._ids.discard(photo_id)
             if row.status not in ("ok", "offline"):
                 continue
             pos = bisect.bisect_left(self._keys, row.key)
             if pos == len(self.rows) and not self._exhausted:
                 continue    # beyond what is loaded: fetchMore brings it in its turn
-            self.beginInsertRows(QModelIndex(), pos, pos)
-            self.rows.insert(pos, row)
             self._keys.insert(pos, row.key)
-            self.endInsertRows()
+            self._ids.add(photo_id)
+            self._insert(pos, row)
             inserted += 1
-        self._index.clear()
         return inserted
+
+    def remove_photos(self, photo_ids: Iterable[int]) -> int:
+        gone = set(photo_ids) & self._ids
+        for pos in range(len(self.rows) - 1, -1, -1):
+            if self.rows[pos].id in gone:
+                del self._keys[pos]
+                self._remove(pos)
+        self._ids -= gone
+        return len(gone)
 
     def _rows_for(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         conn = self.lib.reader()
@@ -259,10 +397,24 @@ class PhotoListModel(QAbstractListModel):
                 f"FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk)
         return out
 
-    def _thumbnail_ready(self, content_hash: str) -> None:
-        if not self._index:
-            for i, row in enumerate(self.rows):
-                self._index.setdefault(row.content_hash, []).append(i)
-        for i in self._index.get(content_hash, ()):
-            index = self.index(i)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+class ResultListModel(_PhotoRows):
+    """A fixed list of photos: search results (ranked, with scores), a person's photos, a
+    folder, a group of duplicates. Rows are dicts with at least id, path and content_hash."""
+
+    def __init__(self, lib: Library, rows: Iterable[dict[str, Any]], *, sectioned: bool = False,
+                 sections: Sequence[tuple[int, str]] | None = None,
+                 thumbnails: ThumbnailCache | None = None, tile: int = 192,
+                 parent: QObject | None = None) -> None:
+        """``sectioned``: month headers; ``sections``: headers of the caller's own (groups of
+        duplicates), as (first row, label)."""
+        super().__init__(lib, thumbnails=thumbnails, tile=tile, parent=parent)
+        self.sectioned = sectioned or sections is not None
+        self.rows = [Row.of(r) for r in rows]
+        self._months = [month_of(r.taken_at) for r in self.rows]
+        self._fixed = list(sections) if sections is not None else None
+
+    def sections(self) -> list[tuple[int, str]]:
+        if self._fixed is not None:
+            return self._fixed
+        return super().sections()

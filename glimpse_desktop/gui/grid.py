@@ -1,0 +1,555 @@
+"""The photo grid: square tiles under month headers, laid out by arithmetic, painted on demand.
+
+A QListView in icon mode can't draw section headers, and the variable-size layout that would
+let it costs a Python ``sizeHint`` call per row on every insert (a visible stall at 100k
+rows). This view knows its layout in closed form instead: the model gives its sections as
+(first row, label); a section is a header and ``ceil(n / columns)`` lines of tiles, so the
+position of any row, and the row under any point, is a bisect over the sections. Painting
+touches only the tiles on screen; selection (click, shift, ctrl, rubber band), keyboard
+navigation and scrolling are the stock QAbstractItemView behaviour fed by that geometry.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QRegion,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QRubberBand,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from glimpse_desktop.gui.photo_model import ScoreRole, StatusRole
+
+MIN_TILE, MAX_TILE, DEFAULT_TILE = 96, 384, 176
+SPACING = 3
+MARGIN = 12
+HEADER = 44
+
+
+class TileDelegate(QStyledItemDelegate):
+    """A square tile: the thumbnail cropped to fill, a tint and check mark when selected, the
+    match score on search results, a mark on photos whose drive is not connected."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        target = rect.adjusted(6, 6, -6, -6) if selected else rect
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            # Fill the square: crop the longer side, keep the centre (what Photos apps do).
+            w, h = pixmap.width(), pixmap.height()
+            side = min(w, h)
+            source = QRect((w - side) // 2, (h - side) // 2, side, side)
+            painter.drawPixmap(target, pixmap, source)
+        else:
+            painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
+        status = index.data(StatusRole)
+        if status and status != "ok":
+            painter.fillRect(target, QColor(0, 0, 0, 110))
+            self._badge(painter, target, "offline" if status == "offline" else str(status),
+                        left=True)
+        score = index.data(ScoreRole)
+        if isinstance(score, float):
+            self._badge(painter, target, f"{score:.0%}")
+        if selected:
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            painter.setPen(QPen(highlight, 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect.adjusted(1, 1, -2, -2))
+            # A check mark in a filled circle, top-left, as in Photos apps.
+            circle = QRectF(rect.left() + 10, rect.top() + 10, 22, 22)
+            painter.setPen(QPen(QColor("white"), 2))
+            painter.setBrush(highlight)
+            painter.drawEllipse(circle)
+            path = QPainterPath()
+            path.moveTo(circle.left() + 6, circle.center().y())
+            path.lineTo(circle.left() + 10, circle.bottom() - 6)
+            path.lineTo(circle.right() - 5, circle.top() + 7)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(target, QColor(255, 255, 255, 28))
+        if state & QStyle.StateFlag.State_HasFocus and not selected:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1,
+                                Qt.PenStyle.DotLine))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        painter.restore()
+
+    @staticmethod
+    def _badge(painter: QPainter, rect: QRect, text: str, *, left: bool = False) -> None:
+        font = QFont(painter.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 4
+        x = rect.left() + 6 if left else rect.right() - w - 5
+        box = QRectF(x, rect.bottom() - h - 5, w, h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(box, h / 2, h / 2)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(DEFAULT_TILE, DEFAULT_TILE)
+
+
+class PhotoGrid(QAbstractItemView):
+    """Tiles in month sections; see the module docstring for how the layout is computed."""
+
+    tile_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tile = DEFAULT_TILE
+        self._cols = 1
+        self._cell = float(DEFAULT_TILE)
+        self._starts: list[int] = []      # first row of each section
+        self._labels: list[str] = []
+        self._tops: list[int] = []        # y of each section's header, in content coordinates
+        self._header = HEADER
+        self._height = 0
+        self._dirty = True
+        self._rubber: QRubberBand | None = None
+        self._origin = QPoint()
+        self.setItemDelegate(TileDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setFrameShape(QAbstractItemView.Shape.NoFrame)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
+        self._fetch_timer = QTimer(self, singleShot=True, interval=0)
+        self._fetch_timer.timeout.connect(self._fetch_if_needed)
+        self.verticalScrollBar().valueChanged.connect(lambda _v: self._fetch_timer.start())
+
+    # ------------------------------------------------------------------ zoom and layout
+
+    def tile(self) -> int:
+        return self._tile
+
+    def set_tile(self, size: int) -> None:
+        """Zoom: tile edge in pixels; the photo at the top of the view stays there."""
+        size = max(MIN_TILE, min(MAX_TILE, int(size)))
+        if size == self._tile:
+            return
+        anchor = self.indexAt(QPoint(MARGIN + 1, self._header + 1))
+        self._tile = size
+        self._relayout()
+        if anchor.isValid():
+            self.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.tile_changed.emit(size)
+
+    def columns(self) -> int:
+        self._ensure_layout()
+        return self._cols
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()
+        if old is not None:
+            for signal in (old.rowsInserted, old.rowsRemoved, old.modelReset, old.layoutChanged):
+                try:
+                    signal.disconnect(self._relayout)
+                except (RuntimeError, TypeError):
+                    pass
+        super().setModel(model)
+        if model is not None:
+            for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
+                           model.layoutChanged):
+                signal.connect(self._relayout)
+        self.verticalScrollBar().setValue(0)
+        self._relayout()
+        self._fetch_timer.start()
+
+    def _relayout(self, *_args: Any) -> None:
+        self._dirty = True
+        self.updateGeometries()
+        self.viewport().update()
+        self._fetch_timer.start()
+
+    def _ensure_layout(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        width = max(1, self.viewport().width() - 2 * MARGIN)
+        self._cols = max(1, (width + SPACING) // (self._tile + SPACING))
+        # Tiles stretch a little so the lines end flush with the margin.
+        self._cell = (width + SPACING) / self._cols
+        sections_of = getattr(model, "sections", None)
+        sections: list[tuple[int, str]] = list(sections_of()) if callable(sections_of) else []
+        if rows and not sections:
+            sections = [(0, "")]
+        self._header = HEADER if any(label for _, label in sections) else MARGIN
+        self._starts = [start for start, _ in sections]
+        self._labels = [label for _, label in sections]
+        self._tops = []
+        y = 0
+        for i, start in enumerate(self._starts):
+            end = self._starts[i + 1] if i + 1 < len(self._starts) else rows
+            self._tops.append(y)
+            y += self._header + math.ceil(max(0, end - start) / self._cols) * round(self._cell)
+        self._height = y + MARGIN
+
+    def _line_height(self) -> int:
+        return round(self._cell)
+
+    def _content_rect(self, row: int) -> QRect:
+        """The tile of ``row`` in content coordinates (before scrolling)."""
+        s = bisect.bisect_right(self._starts, row) - 1
+        if s < 0:
+            return QRect()
+        offset = row - self._starts[s]
+        line, col = divmod(offset, self._cols)
+        x = MARGIN + round(col * self._cell)
+        y = self._tops[s] + self._header + line * self._line_height()
+        size = round(self._cell) - SPACING
+        return QRect(x, y, size, size)
+
+    def updateGeometries(self) -> None:
+        self._ensure_layout()
+        bar = self.verticalScrollBar()
+        page = self.viewport().height()
+        bar.setRange(0, max(0, self._height - page))
+        bar.setPageStep(page)
+        bar.setSingleStep(max(20, self._line_height() // 3))
+        super().updateGeometries()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._dirty = True
+        super().resizeEvent(event)
+        self.updateGeometries()
+        self._fetch_timer.start()
+
+    def _fetch_if_needed(self) -> None:
+        """Ask the model for the next page when the end of what is loaded comes into view."""
+        model = self.model()
+        if model is None or not model.canFetchMore(QModelIndex()):
+            return
+        self._ensure_layout()
+        bar = self.verticalScrollBar()
+        if bar.value() + 2 * self.viewport().height() >= self._height - MARGIN:
+            model.fetchMore(QModelIndex())
+
+    # ------------------------------------------------------------------ QAbstractItemView
+
+    def visualRect(self, index: QModelIndex | QPersistentModelIndex) -> QRect:
+        if not index.isValid():
+            return QRect()
+        self._ensure_layout()
+        rect = self._content_rect(index.row())
+        return rect.translated(0, -self.verticalOffset()) if rect.isValid() else rect
+
+    def _row_at(self, x: int, y: int) -> int:
+        """The row at a point in content coordinates, or -1 (a header, a gap, past the end)."""
+        self._ensure_layout()
+        model = self.model()
+        if model is None or not self._tops:
+            return -1
+        s = bisect.bisect_right(self._tops, y) - 1
+        if s < 0:
+            return -1
+        inner = y - self._tops[s] - self._header
+        if inner < 0 or x < MARGIN:
+            return -1
+        line = inner // self._line_height()
+        col = int((x - MARGIN) // self._cell)
+        if col >= self._cols:
+            return -1
+        row = self._starts[s] + line * self._cols + col
+        end = self._starts[s + 1] if s + 1 < len(self._starts) else model.rowCount()
+        return row if row < end else -1
+
+    def indexAt(self, point: QPoint) -> QModelIndex:
+        model = self.model()
+        if model is None:
+            return QModelIndex()
+        row = self._row_at(point.x(), point.y() + self.verticalOffset())
+        if row < 0:
+            return QModelIndex()
+        index = model.index(row, 0, self.rootIndex())
+        rect = self.visualRect(index)
+        return index if rect.contains(point) else QModelIndex()
+
+    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,
+                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible
+                 ) -> None:
+        if not index.isValid():
+            return
+        self._ensure_layout()
+        rect = self._content_rect(index.row())
+        bar = self.verticalScrollBar()
+        top, page = bar.value(), self.viewport().height()
+        if hint == QAbstractItemView.ScrollHint.PositionAtTop:
+            bar.setValue(rect.top() - self._header)
+        elif hint == QAbstractItemView.ScrollHint.PositionAtCenter:
+            bar.setValue(rect.center().y() - page // 2)
+        elif rect.top() - MARGIN < top:
+            # Show the section header too when the row is on its first line.
+            s = bisect.bisect_right(self._starts, index.row()) - 1
+            first_line = index.row() - self._starts[s] < self._cols
+            bar.setValue(self._tops[s] if first_line else rect.top() - MARGIN)
+        elif rect.bottom() + MARGIN > top + page:
+            bar.setValue(rect.bottom() + MARGIN - page)
+        self.viewport().update()
+
+    def horizontalOffset(self) -> int:
+        return 0
+
+    def verticalOffset(self) -> int:
+        return self.verticalScrollBar().value()
+
+    def isIndexHidden(self, index: QModelIndex | QPersistentModelIndex) -> bool:
+        return False
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction,
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return QModelIndex()
+        self._ensure_layout()
+        current = self.currentIndex()
+        rows = model.rowCount()
+        row = current.row() if current.isValid() else 0
+        Move = QAbstractItemView.CursorAction
+        if not current.isValid():
+            row = 0
+        elif action in (Move.MoveRight, Move.MoveNext):
+            row = min(rows - 1, row + 1)
+        elif action in (Move.MoveLeft, Move.MovePrevious):
+            row = max(0, row - 1)
+        elif action in (Move.MoveDown, Move.MoveUp):
+            row = self._vertical_neighbour(row, 1 if action == Move.MoveDown else -1)
+        elif action in (Move.MovePageDown, Move.MovePageUp):
+            rect = self._content_rect(row)
+            step = self.viewport().height() * (1 if action == Move.MovePageDown else -1)
+            target = self._nearest_row(rect.center().x(), rect.center().y() + step)
+            row = target if target >= 0 else (rows - 1 if step > 0 else 0)
+        elif action == Move.MoveHome:
+            row = 0
+        elif action == Move.MoveEnd:
+            if model.canFetchMore(QModelIndex()):
+                while model.canFetchMore(QModelIndex()):
+                    model.fetchMore(QModelIndex())
+                self._ensure_layout()
+            row = model.rowCount() - 1
+        return model.index(row, 0, self.rootIndex())
+
+    def _vertical_neighbour(self, row: int, direction: int) -> int:
+        """Up/down one line, keeping the column; across section headers too."""
+        rect = self._content_rect(row)
+        y = rect.center().y() + direction * self._line_height()
+        if direction > 0:
+            y_limit = self._height
+            while y < y_limit:
+                found = self._row_at(rect.center().x(), y)
+                if found >= 0:
+                    return found
+                # A gap (a header, or a short last line): take the last tile of that line.
+                line_row = self._nearest_row(rect.center().x(), y)
+                if line_row > row:
+                    return line_row
+                y += self._line_height() // 2
+            model = self.model()
+            if model is not None and model.canFetchMore(QModelIndex()):
+                model.fetchMore(QModelIndex())
+                self._ensure_layout()
+                return min(model.rowCount() - 1, row + self._cols)
+            return row
+        while y > 0:
+            found = self._row_at(rect.center().x(), y)
+            if found >= 0:
+                return found
+            line_row = self._nearest_row(rect.center().x(), y)
+            if 0 <= line_row < row:
+                return line_row
+            y -= self._line_height() // 2
+        return row
+
+    def _nearest_row(self, x: int, y: int) -> int:
+        """The row at (x, y) or, on a short line, the last tile of that line; -1 in a header."""
+        found = self._row_at(x, y)
+        if found >= 0:
+            return found
+        for probe in range(int(x), MARGIN - 1, -max(1, int(self._cell))):
+            found = self._row_at(probe, y)
+            if found >= 0:
+                return found
+        return -1
+
+    def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
+        """Select the tiles a rectangle (viewport coordinates) touches: rubber band and click."""
+        model, selection_model = self.model(), self.selectionModel()
+        if model is None or selection_model is None:
+            return
+        self._ensure_layout()
+        content = rect.normalized().translated(0, self.verticalOffset())
+        selection = QItemSelection()
+        rows = model.rowCount()
+        for s, top in enumerate(self._tops):
+            end = self._starts[s + 1] if s + 1 < len(self._starts) else rows
+            body_top = top + self._header
+            lines = math.ceil((end - self._starts[s]) / self._cols)
+            body_bottom = body_top + lines * self._line_height()
+            if content.bottom() < body_top or content.top() >= body_bottom:
+                continue
+            first_line = max(0, (content.top() - body_top) // self._line_height())
+            last_line = min(lines - 1, (content.bottom() - body_top) // self._line_height())
+            first_col = max(0, int((content.left() - MARGIN) // self._cell))
+            last_col = min(self._cols - 1, int((content.right() - MARGIN) // self._cell))
+            if last_col < first_col:
+                continue
+            for line in range(first_line, last_line + 1):
+                a = self._starts[s] + line * self._cols + first_col
+                b = min(end - 1, self._starts[s] + line * self._cols + last_col)
+                if a <= b:
+                    selection.select(model.index(a, 0, self.rootIndex()),
+                                     model.index(b, 0, self.rootIndex()))
+        selection_model.select(selection, command)
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
+        region = QRegion()
+        height = self.viewport().height()
+        for span in selection:
+            for row in range(span.top(), span.bottom() + 1):
+                rect = self.visualRect(span.model().index(row, 0, span.parent()))
+                if rect.bottom() >= 0 and rect.top() <= height:
+                    region += rect
+        return region
+
+    # ------------------------------------------------------------------ painting
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._ensure_layout()
+        model = self.model()
+        painter = QPainter(self.viewport())
+        exposed = event.rect()
+        offset = self.verticalOffset()
+        palette = self.palette()
+        painter.fillRect(exposed, palette.color(QPalette.ColorRole.Base))
+        if model is None or model.rowCount() == 0:
+            painter.end()
+            return
+        rows = model.rowCount()
+        top, bottom = exposed.top() + offset, exposed.bottom() + offset
+        first = max(0, bisect.bisect_right(self._tops, top) - 1)
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        hover = self.indexAt(self.viewport().mapFromGlobal(self.cursor().pos()))
+        delegate = self.itemDelegate()
+        header_font = QFont(self.font())
+        header_font.setPointSizeF(header_font.pointSizeF() * 1.25)
+        header_font.setBold(True)
+        for s in range(first, len(self._tops)):
+            section_top = self._tops[s]
+            if section_top > bottom:
+                break
+            end = self._starts[s + 1] if s + 1 < len(self._starts) else rows
+            if self._labels[s] and section_top + self._header >= top:
+                painter.setFont(header_font)
+                painter.setPen(palette.color(QPalette.ColorRole.Text))
+                painter.drawText(QRect(MARGIN + 2, section_top - offset + 8,
+                                       self.viewport().width() - 2 * MARGIN, self._header - 12),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 self._labels[s])
+            body_top = section_top + self._header
+            line_h = self._line_height()
+            first_line = max(0, (top - body_top) // line_h)
+            last_line = (bottom - body_top) // line_h
+            a = self._starts[s] + first_line * self._cols
+            b = min(end, self._starts[s] + (last_line + 1) * self._cols)
+            for row in range(a, b):
+                index = model.index(row, 0, self.rootIndex())
+                option.rect = self.visualRect(index)  # type: ignore[attr-defined]
+                state = QStyle.StateFlag.State_Enabled
+                if selection is not None and selection.isSelected(index):
+                    state |= QStyle.StateFlag.State_Selected
+                if index == current and self.hasFocus():
+                    state |= QStyle.StateFlag.State_HasFocus
+                if index == hover:
+                    state |= QStyle.StateFlag.State_MouseOver
+                option.state = state  # type: ignore[attr-defined]
+                delegate.paint(painter, option, index)
+        painter.end()
+
+    # ------------------------------------------------------------------ mouse
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._origin = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if (event.buttons() & Qt.MouseButton.LeftButton
+                and self.state() == QAbstractItemView.State.DragSelectingState):
+            if self._rubber is None:
+                self._rubber = QRubberBand(QRubberBand.Shape.Rectangle, self.viewport())
+            self._rubber.setGeometry(QRect(self._origin, event.position().toPoint()).normalized())
+            self._rubber.show()
+        self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if self._rubber is not None:
+            self._rubber.hide()
+
+    def leaveEvent(self, event: Any) -> None:
+        super().leaveEvent(event)
+        self.viewport().update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            step = 16 if event.angleDelta().y() > 0 else -16
+            self.set_tile(self._tile + step)
+            event.accept()
+            return
+        super().wheelEvent(event)

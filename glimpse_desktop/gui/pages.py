@@ -1,0 +1,354 @@
+"""The main window's simpler pages: welcome, a titled photo grid, folders, places, albums.
+
+Each page is a plain widget that asks the core for its data off the GUI thread (``Tasks``)
+and shows it; the main window wires their signals.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from glimpse_desktop.core.library import Library
+from glimpse_desktop.gui.grid import PhotoGrid
+from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
+from glimpse_desktop.gui.tasks import Tasks, describe
+
+
+def title_font(widget: QWidget, scale: float = 1.6) -> QFont:
+    font = QFont(widget.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    return font
+
+
+def dimmed(label: QLabel) -> QLabel:
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText,
+                     palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText))
+    label.setPalette(palette)
+    return label
+
+
+def pictures_folder() -> str | None:
+    """The system's Pictures folder, when there is one (what the welcome page suggests)."""
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    return found if found and os.path.isdir(found) else None
+
+
+def folders_of(urls: list[Any]) -> list[str]:
+    """Local folders among dropped URLs (files dropped count for the folder holding them)."""
+    out: list[str] = []
+    for url in urls:
+        if not url.isLocalFile():
+            continue
+        path = url.toLocalFile()
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        if folder and folder not in out:
+            out.append(folder)
+    return out
+
+
+class WelcomePage(QWidget):
+    """First run: add the folders that hold photos (button, suggestion, or drag and drop)."""
+
+    add_folders = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        outer = QVBoxLayout(self)
+        outer.addStretch(2)
+        card = QFrame()
+        card.setObjectName("welcome")
+        card.setMaximumWidth(620)
+        layout = QVBoxLayout(card)
+        layout.setSpacing(14)
+        icon = QLabel()
+        icon.setPixmap(QIcon.fromTheme("folder-pictures", self.style().standardIcon(
+            QStyle.StandardPixmap.SP_DirIcon)).pixmap(72, 72))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        heading = QLabel("Welcome to Glimpse")
+        heading.setFont(title_font(self, 2.0))
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel(
+            "Choose the folders that hold your photos. Glimpse reads them where they are — "
+            "nothing is moved, changed or uploaded — and keeps watching them for new photos. "
+            "Search in plain words and the people in your photos come from models that run on "
+            "this computer.")
+        text.setWordWrap(True)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(icon)
+        layout.addWidget(heading)
+        layout.addWidget(text)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.suggested = pictures_folder()
+        if self.suggested:
+            self.use_pictures = QPushButton(f"Add {self.suggested}")
+            self.use_pictures.setDefault(True)
+            self.use_pictures.clicked.connect(
+                lambda: self.add_folders.emit([self.suggested]))
+            buttons.addWidget(self.use_pictures)
+        self.choose = QPushButton("Choose a folder…")
+        self.choose.clicked.connect(self._choose)
+        buttons.addWidget(self.choose)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        hint = dimmed(QLabel("…or drop folders onto this window."))
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(3)
+
+    def _choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose a folder of photos", self.suggested or str(Path.home()))
+        if folder:
+            self.add_folders.emit([folder])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if folders_of(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folders = folders_of(event.mimeData().urls())
+        if folders:
+            event.acceptProposedAction()
+            self.add_folders.emit(folders)
+
+
+class GridPage(QWidget):
+    """A title line over a photo grid; an empty grid says why instead of showing nothing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        head = QHBoxLayout()
+        head.setContentsMargins(16, 10, 16, 4)
+        self.title = QLabel()
+        self.title.setFont(title_font(self))
+        self.subtitle = dimmed(QLabel())
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        head.addWidget(self.title)
+        head.addSpacing(12)
+        head.addWidget(self.subtitle, 1)
+        self.tools = QHBoxLayout()
+        head.addLayout(self.tools)
+        layout.addLayout(head)
+        self.grid = PhotoGrid()
+        self.empty = QLabel()
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setContentsMargins(40, 40, 40, 40)
+        dimmed(self.empty)
+        self.empty.hide()
+        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.empty, 1)
+
+    def set_title(self, title: str, subtitle: str = "") -> None:
+        self.title.setText(title)
+        self.subtitle.setText(subtitle)
+
+    def set_empty(self, text: str | None) -> None:
+        """Show ``text`` in place of the grid (None: the grid)."""
+        self.empty.setText(text or "")
+        self.empty.setVisible(bool(text))
+        self.grid.setVisible(not text)
+
+
+class FoldersPage(QWidget):
+    """The library's folders as a tree (with photo counts); a folder's photos beside it."""
+
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks, self.thumbnails = lib, tasks, thumbnails
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        split = QSplitter()
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Folder", "Photos"])
+        self.tree.setColumnWidth(0, 260)
+        self.tree.setMinimumWidth(240)
+        self.tree.itemSelectionChanged.connect(self._chosen)
+        self.page = GridPage()
+        split.addWidget(self.tree)
+        split.addWidget(self.page)
+        split.setStretchFactor(1, 1)
+        split.setSizes([320, 900])
+        layout.addWidget(split)
+        self.page.set_title("Folders", "Choose a folder on the left.")
+
+    @property
+    def grid(self) -> PhotoGrid:
+        return self.page.grid
+
+    def refresh(self) -> None:
+        self.tasks.run(lambda: (self.lib.roots(), self.lib.folders()), self._show, read=True)
+
+    def _show(self, found: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        roots, folders = found
+        selected = self._selected_path()
+        self.tree.clear()
+        nodes: dict[str, QTreeWidgetItem] = {}
+        for root in roots:
+            item = QTreeWidgetItem([root["path"], ""])
+            item.setData(0, Qt.ItemDataRole.UserRole, root["path"])
+            item.setToolTip(0, root["path"] + ("" if root.get("present", True)
+                                               else "\n(not reachable right now)"))
+            self.tree.addTopLevelItem(item)
+            nodes[root["path"]] = item
+        for row in folders:
+            folder, root = str(row["folder"]), str(row["root"])
+            parent = nodes.get(root)
+            if parent is None:
+                continue
+            if folder == root:
+                parent.setText(1, f"{row['photos']:,}")
+                continue
+            # Make the folders between the root and this one, so the tree has every level.
+            rel = os.path.relpath(folder, root).split(os.sep)
+            path = root
+            for part in rel:
+                path = os.path.join(path, part)
+                node = nodes.get(path)
+                if node is None:
+                    node = QTreeWidgetItem([part, ""])
+                    node.setData(0, Qt.ItemDataRole.UserRole, path)
+                    node.setToolTip(0, path)
+                    parent.addChild(node)
+                    nodes[path] = node
+                parent = node
+            parent.setText(1, f"{row['photos']:,}")
+        for item in nodes.values():
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        self.tree.expandToDepth(0)
+        if selected and selected in nodes:
+            self.tree.setCurrentItem(nodes[selected])
+
+    def _selected_path(self) -> str | None:
+        item = self.tree.currentItem()
+        return None if item is None else str(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def _chosen(self) -> None:
+        folder = self._selected_path()
+        if not folder:
+            return
+        recursive = folder in {self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+                               for i in range(self.tree.topLevelItemCount())}
+        self.tasks.run(lambda: self.lib.folder_photos(folder, recursive=recursive),
+                       lambda rows: self._photos(folder, rows), read=True)
+
+    def _photos(self, folder: str, rows: list[dict[str, Any]]) -> None:
+        if folder != self._selected_path():
+            return   # another folder was chosen meanwhile
+        model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,
+                                parent=self)
+        self.page.grid.setModel(model)
+        self.page.set_title(os.path.basename(folder) or folder,
+                            f"{len(rows):,} photo{'s' if len(rows) != 1 else ''} · {folder}")
+        self.page.set_empty(None if rows else "No photos directly in this folder.")
+
+
+class NoticePage(QWidget):
+    """A view whose feature has not arrived yet says so plainly, with what already exists."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        heading = QLabel(title)
+        heading.setFont(title_font(self))
+        self.text = QLabel(text)
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setOpenExternalLinks(True)
+        layout.addWidget(heading)
+        layout.addSpacing(8)
+        layout.addWidget(self.text)
+        layout.addStretch(1)
+
+    def set_text(self, text: str) -> None:
+        self.text.setText(text)
+
+
+class DuplicatesPage(GridPage):
+    """Groups of copies of one picture, the copy to keep first in each."""
+
+    def __init__(self, lib: Library, tasks: Tasks, run_job: Callable[..., Any],
+                 thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks, self.run_job, self.thumbnails = lib, tasks, run_job, thumbnails
+        self.find = QPushButton("Look for duplicates")
+        self.find.clicked.connect(self.refresh)
+        self.tools.addWidget(self.find)
+        self.set_title("Duplicates", "Copies of the same picture: the same file twice, or a "
+                       "resized or re-saved copy. The suggested copy to keep comes first.")
+        self.set_empty("Press “Look for duplicates” to compare every photo. Nothing is deleted: "
+                       "you decide what to do with the copies.")
+        self.groups: list[Any] = []
+
+    def refresh(self) -> None:
+        self.find.setEnabled(False)
+        self.set_empty("Comparing photos…")
+        self.run_job("Looking for duplicates",
+                     lambda progress, cancel: self.lib.duplicates(progress=progress,
+                                                                  cancel=cancel),
+                     self._show, self._failed)
+
+    def _failed(self, why: str) -> None:
+        self.find.setEnabled(True)
+        self.set_empty(f"Could not look for duplicates: {why}")
+
+    def _show(self, groups: Any) -> None:
+        self.find.setEnabled(True)
+        if groups is None:      # cancelled
+            self.set_empty("Cancelled.")
+            return
+        self.groups = list(groups)
+        rows: list[dict[str, Any]] = []
+        sections: list[tuple[int, str]] = []
+        for n, group in enumerate(self.groups, 1):
+            kind = "identical files" if group.kind == "exact" else (
+                f"look alike ({group.similarity:.0%})" if group.similarity else "look alike")
+            sections.append((len(rows), f"{n}. {len(group.members)} copies · {kind}"))
+            rows += [m.as_dict() for m in group.members]
+        model = ResultListModel(self.lib, rows, sections=sections, thumbnails=self.thumbnails,
+                                parent=self)
+        self.grid.setModel(model)
+        copies = sum(len(g.members) - 1 for g in self.groups)
+        n = len(self.groups)
+        self.set_title("Duplicates", f"{n:,} group{'s' if n != 1 else ''} · "
+                       f"{copies:,} extra cop{'ies' if copies != 1 else 'y'}")
+        self.set_empty(None if self.groups else "No duplicates found.")
+
+
+def error_text(exc: BaseException) -> str:
+    return describe(exc)
