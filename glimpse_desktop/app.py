@@ -1,47 +1,65 @@
-"""Composition root of the desktop app: builds the Library, then (when it lands) the Qt UI.
+"""Composition root of the desktop app: opens the Library, then builds the Qt window over it.
 
-The window itself arrives with the GUI issue; until then `glimpse-desktop` opens the library
-(creating and migrating it, so problems show up now), says where it is and how to use the CLI,
-and exits with status 2.
+`glimpse-desktop` (or `python -m glimpse_desktop` with no command) opens the default library,
+`--library PATH` another. Paths given after the options (what a file manager passes through
+the desktop entry's "Open with Glimpse") are folders to add, or photos to show.
+
+Nothing on this path imports torch or open_clip: the window paints first, and models load in
+the background when the first job needs them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-
-from glimpse_desktop.core.library import Library, LibraryError, StorageError
-
-EXIT_NO_GUI = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="glimpse-desktop",
                                      description="Glimpse Desktop photo library")
     parser.add_argument("--library", metavar="PATH", help="library file to open")
-    args = parser.parse_args(argv)
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="folders to add to the library, or photos to show")
+    args, qt_args = parser.parse_known_args(argv)
+
+    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    QCoreApplication.setOrganizationName("Glimpse")
+    QCoreApplication.setApplicationName("Glimpse Desktop")
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
+    app.setDesktopFileName("glimpse-desktop")
+    icon = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources",
+                        "glimpse-desktop.svg")
+    if os.path.isfile(icon):
+        app.setWindowIcon(QIcon(icon))
+
+    from glimpse_desktop.core.library import Library, LibraryError, StorageError
+
     try:
-        with Library.open(args.library) as lib:
-            status = lib.status()
+        lib = Library.open(args.library, load_models=False)
     except (LibraryError, StorageError) as exc:
+        # A library from a newer Glimpse, a full disk, a folder without permission: said in
+        # words, in a window (the person may have started us from a menu, with no terminal).
         print(f"glimpse-desktop: {exc}", file=sys.stderr)
+        QMessageBox.critical(None, "Glimpse", f"The library cannot be opened.\n\n{exc}")
         return 1
-    print(
-        "Glimpse Desktop's window is not part of this version yet.\n"
-        f"Your library is ready at {status['library']} ({status['photos']} photos in "
-        f"{len(status['roots'])} folder{'' if len(status['roots']) == 1 else 's'}).\n"
-        "Use the `glimpse` command meanwhile:\n"
-        "  glimpse add ~/Pictures      add a photo folder\n"
-        "  glimpse index               read new and changed photos\n"
-        "  glimpse watch               keep the library in step with the folders\n"
-        "  glimpse status              what is in the library\n"
-        "  glimpse models download vit-b-32-laion2b   the model for search (once)\n"
-        "  glimpse search \"kids on a beach\"          find photos in plain words\n"
-        "  glimpse people              everyone in your photos, grouped by face",
-        file=sys.stderr,
-    )
-    return EXIT_NO_GUI
+
+    from glimpse_desktop.gui.window import MainWindow
+
+    try:
+        window = MainWindow(lib)
+        window.show()
+        if args.paths:
+            QTimer.singleShot(0, lambda: window.open_paths(args.paths))
+        status = app.exec()
+    finally:
+        lib.close()
+    return int(status)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import platform
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 import PIL
 import pillow_heif
+from PIL import Image
 
 from glimpse_desktop import __version__
 from glimpse_desktop.core import search
@@ -108,7 +110,10 @@ class Library:
     """An open photo library. Thread-safe; close it when done."""
 
     def __init__(self, paths: LibraryPaths, *, workers: int | None = None,
-                 create: bool = True) -> None:
+                 create: bool = True, load_models: bool = True) -> None:
+        """``load_models=False`` defers loading the face pack (a second or more) to the first
+        job that reads photos, or to ``load_models()``: the desktop app paints its window
+        first."""
         self.paths = paths
         if not create and not paths.library.exists():
             raise NoLibraryError(
@@ -138,7 +143,18 @@ class Library:
         self.models = self.semantic.registry
         self.people = People(reader=self.reader, writer=self.writer, cache_dir=paths.cache,
                              registry=self.models)
-        self._refresh_stages(at_once=True)
+        self._stages_lock = threading.Lock()
+        self._stages_pending = not load_models
+        if load_models:
+            self._refresh_stages(at_once=True)
+
+    def load_models(self) -> None:
+        """Load what ingestion needs now, if ``Library.open(load_models=False)`` deferred it
+        (idempotent, any thread). Jobs that read photos call it themselves."""
+        with self._stages_lock:
+            if self._stages_pending:
+                self._refresh_stages(at_once=True)
+                self._stages_pending = False
 
     @classmethod
     def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:
@@ -186,6 +202,10 @@ class Library:
         for row in rows:
             row["present"] = os.path.isdir(row["path"])
         return rows
+
+    def root_paths(self) -> list[str]:
+        """The photo folders alone (no counts): cheap enough for a window's first paint."""
+        return [root.path for root in self.indexer.roots()]
 
     def add_root(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
         """Register a photo folder. A folder inside one already added is refused; a folder
@@ -307,6 +327,7 @@ class Library:
         cancel: CancelToken | None = None,
     ) -> IndexReport:
         """Scan every root (or the given folders, each a root or inside one)."""
+        self.load_models()
         roots = self.indexer.roots()
         if not roots:
             raise LibraryError("the library has no photo folders yet: add one with "
@@ -348,6 +369,7 @@ class Library:
         model's space (new model, model switch, photos read before the model was there);
         search moves to the chosen model once it is complete. Without the model installed
         it does nothing (``remaining`` is -1)."""
+        self.load_models()
         return self._exclusive_job(
             "embed", progress, cancel, lambda meter, token: self.semantic.embed(
                 meter=meter, cancel=token, workers=self.indexer.workers),
@@ -376,6 +398,7 @@ class Library:
                       cancel: CancelToken | None = None) -> tuple[FaceReport, ClusterReport]:
         """Find faces in photos the face pack has not looked at (photos read before faces
         were on, a pack switch), then let waiting faces join people or found new ones."""
+        self.load_models()
         if not self.people.enabled() or not self.people.backlog():
             # Nothing to read: just let waiting faces join people (no progress to show).
             return FaceReport(), self.people.cluster()
@@ -557,6 +580,7 @@ class Library:
 
     def watcher(self, **kwargs: Any) -> Watcher:
         """A watcher over every root; call start()/stop() (or use it as a context manager)."""
+        self.load_models()
         kwargs.setdefault("exclusive", ExclusiveFile(f"{self.paths.library}.watch.lock"))
         outer = kwargs.pop("on_report", None)
 
@@ -596,6 +620,8 @@ class Library:
             "warnings": int(conn.one(
                 f"SELECT count(*) FROM errors WHERE stage IN "
                 f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
+            "with_gps": int(conn.one("SELECT count(*) FROM photos WHERE status = 'ok' AND "
+                                     "gps_lat IS NOT NULL")),
             "roots": self.roots(),
             "search": self.semantic.status(),
             "people": self.people.status(),
@@ -669,6 +695,76 @@ class Library:
                           ((last, more) if last >= 0 else (more,)))
         return rows
 
+    def photo_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The photo_page columns of the given photos, in the order given (missing ids are
+        left out): what a view needs to show search hits, a person's or a folder's photos."""
+        conn = self.reader()
+        found: dict[int, dict[str, Any]] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in conn.rows(
+                    "SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
+                    f"status, format FROM photos WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[int(row["id"])] = row
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    def folder_photos(self, folder: str, *, recursive: bool = False
+                      ) -> list[dict[str, Any]]:
+        """Photos in one folder (and below it with ``recursive``), newest first."""
+        conn = self.reader()
+        folder = folder.rstrip(os.sep) or os.sep
+        cols = ("SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
+                "status, format FROM photos WHERE status IN ('ok', 'offline') AND ")
+        order = " ORDER BY taken_ts IS NULL, taken_ts DESC, id DESC"
+        if recursive:
+            prefix = folder.rstrip(os.sep) + os.sep
+            return conn.rows(cols + "(folder = ? OR substr(folder, 1, ?) = ?)" + order,
+                             (folder, len(prefix), prefix))
+        return conn.rows(cols + "folder = ?" + order, (folder,))
+
+    def folders(self) -> list[dict[str, Any]]:
+        """Every folder holding photos, with its count and its root: the Folders view."""
+        return self.reader().rows(
+            "SELECT p.folder AS folder, count(*) AS photos, r.path AS root "
+            "FROM photos p JOIN roots r ON r.id = p.root_id "
+            "WHERE p.status IN ('ok', 'offline') GROUP BY p.folder ORDER BY p.folder")
+
+    def search_vocabulary(self, *, limit: int = 500) -> dict[str, list[str]]:
+        """Words the search box can suggest after a filter: people's names, cameras, lenses,
+        tags and keywords (most used first)."""
+        conn = self.reader()
+        people = [str(r["name"]) for r in conn.rows(
+            "SELECT name FROM people WHERE name IS NOT NULL AND hidden = 0 ORDER BY name "
+            "LIMIT ?", (limit,))]
+        cameras = [str(r["camera"]) for r in conn.rows(
+            "SELECT trim(coalesce(camera_model, camera_make)) AS camera, count(*) AS n "
+            "FROM photos WHERE coalesce(camera_model, camera_make) IS NOT NULL "
+            "GROUP BY camera ORDER BY n DESC LIMIT ?", (limit,)) if r["camera"]]
+        lenses = [str(r["lens"]) for r in conn.rows(
+            "SELECT lens, count(*) AS n FROM photos WHERE lens IS NOT NULL AND lens != '' "
+            "GROUP BY lens ORDER BY n DESC LIMIT ?", (limit,))]
+        counts: dict[str, int] = {}
+        for row in conn.rows("SELECT value FROM photo_text WHERE field IN ('keywords', 'tags') "
+                             "LIMIT 200000"):
+            for word in re.split(r"[;,\n]", str(row["value"])):
+                word = word.strip()
+                if word:
+                    counts[word] = counts.get(word, 0) + 1
+        tags = sorted(counts, key=lambda w: (-counts[w], w.lower()))[:limit]
+        return {"person": people, "camera": cameras, "lens": lenses, "tag": tags}
+
+    def photos_added_after(self, after_id: int | None, *, limit: int = 5000) -> list[int]:
+        """Ids of photos written after ``after_id`` (all ids grow), oldest first; with None,
+        the newest id alone. A window showing a run in progress polls this."""
+        conn = self.reader()
+        if after_id is None:
+            newest = conn.one("SELECT max(id) FROM photos")
+            return [] if newest is None else [int(newest)]
+        return [int(r[0]) for r in conn.execute(
+            "SELECT id FROM photos WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))]
+
     def photo_count(self, *, include_unavailable: bool = False) -> int:
         """How many photos the library view shows."""
         where = "" if include_unavailable else " WHERE status IN ('ok', 'offline')"
@@ -730,6 +826,38 @@ class Library:
             raise LibraryError(f"cannot write to the thumbnail cache {self.paths.cache}: "
                                f"{exc.strerror or exc}") from exc
         return target
+
+    def full_image(self, ref: str | int, *, max_edge: int | None = None) -> Image.Image:
+        """The photo's own pixels at full resolution (or at most ``max_edge`` on the long
+        edge), upright and in sRGB: what a viewer shows when zoomed past the preview. One
+        decode of the original, with the same limits as ingestion (file size, megapixels).
+
+        Raises LibraryError when the file cannot be read now (offline, missing, changed to
+        something unreadable) with a message to show as is."""
+        row = photos.get_photo(self.reader(), ref)
+        if row is None:
+            raise LibraryError(f"no photo {ref} in this library")
+        if row["status"] != "ok":
+            raise LibraryError(f"the original is {row['status']}: {row['path']} cannot be "
+                               "read right now")
+        try:
+            with open(row["path"], "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise LibraryError(f"cannot read {row['path']}: {exc.strerror or exc}") from exc
+        if len(data) > MAX_FILE_BYTES:
+            raise LibraryError(f"{row['path']} is too large to be a photo")
+        try:
+            image = decode(data, row["path"], want=SizeRequest(long_edge=max_edge or 0)).image
+        except DecodeError as exc:
+            raise LibraryError(f"cannot show {row['path']}: {exc}") from exc
+        if max_edge and max(image.size) > max_edge:
+            # JPEG drafts come in powers of two; other formats decode whole: scale the rest.
+            scale = max_edge / max(image.size)
+            image = image.resize((max(1, round(image.width * scale)),
+                                  max(1, round(image.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        return image
 
     def doctor(self) -> dict[str, Any]:
         """Versions, paths and devices: what a bug report needs."""

@@ -630,6 +630,58 @@ class People:
 
         return self.writer.call(apply)
 
+    def name_face(self, face_id: int, name: str) -> dict[str, Any]:
+        """The viewer's "Who is this?" on one face, in one write. ``action`` says what it did:
+
+        - ``same``: the face is already that person's;
+        - ``assigned``: someone already has the name, so the face joins them (as
+          ``assign_face`` would);
+        - ``named``: the face's person has no name yet, so the person (every face of them)
+          takes the name;
+        - ``created``: a face of no person, or of a named person who it is not, starts a new
+          person under the name, holding this face (placed by hand, so clustering keeps it
+          there; similar faces join the named person at the next clustering pass)."""
+        name = _clean_name(name)
+
+        def apply(c: Connection) -> dict[str, Any]:
+            row = self._face(c, face_id)
+            current = (c.row("SELECT * FROM people WHERE id = ?", (row["person_id"],))
+                       if row["person_id"] is not None else None)
+            named = c.row("SELECT * FROM people WHERE name = ? COLLATE NOCASE", (name,))
+            if named is not None and current is not None and named["id"] == current["id"]:
+                return {"face": row["id"], "person": named["id"], "name": named["name"],
+                        "action": "same"}
+            if named is not None:
+                clash = c.one("SELECT id FROM faces WHERE photo_id = ? AND person_id = ? "
+                              "AND id != ?", (row["photo_id"], named["id"], row["id"]))
+                if clash is not None:
+                    raise PeopleError(f"face {clash} in the same photo is already "
+                                      f"{named['name']}")
+                person_id, action = int(named["id"]), "assigned"
+                store.bring_together(c, row["id"], person_id)
+            elif current is not None and current["name"] is None:
+                c.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                          (name, now_iso(), current["id"]))
+                store.refresh_names(c, store.photos_of_people(c, [current["id"]]))
+                return {"face": row["id"], "person": current["id"], "name": name,
+                        "action": "named"}
+            else:
+                now = now_iso()
+                c.execute("INSERT INTO people(name, created_at, updated_at) VALUES (?, ?, ?)",
+                          (name, now, now))
+                person_id, action = int(c.raw.last_insert_rowid()), "created"
+            c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                      (person_id, row["id"]))
+            if current is not None:
+                c.execute("UPDATE people SET cover_face_id = NULL WHERE id = ? AND "
+                          "cover_face_id = ?", (current["id"], row["id"]))
+            store.refresh_names(c, [row["photo_id"]])
+            store.prune_people(c)
+            return {"face": row["id"], "person": person_id, "name": name if named is None
+                    else named["name"], "action": action}
+
+        return self.writer.call(apply)
+
     def delete(self, ref: int | str) -> dict[str, Any]:
         """Forget a person (name and all): their faces wait to be grouped again."""
         def apply(c: Connection) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -195,7 +196,10 @@ class FoldersPage(QWidget):
         split = QSplitter()
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Folder", "Photos"])
-        self.tree.setColumnWidth(0, 260)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setMinimumWidth(240)
         self.tree.itemSelectionChanged.connect(self._chosen)
         self.page = GridPage()
@@ -225,13 +229,14 @@ class FoldersPage(QWidget):
                                                else "\n(not reachable right now)"))
             self.tree.addTopLevelItem(item)
             nodes[root["path"]] = item
+        totals: dict[str, int] = {}
         for row in folders:
             folder, root = str(row["folder"]), str(row["root"])
             parent = nodes.get(root)
             if parent is None:
                 continue
+            totals[root] = totals.get(root, 0) + int(row["photos"])
             if folder == root:
-                parent.setText(1, f"{row['photos']:,}")
                 continue
             # Make the folders between the root and this one, so the tree has every level.
             rel = os.path.relpath(folder, root).split(os.sep)
@@ -246,9 +251,11 @@ class FoldersPage(QWidget):
                     parent.addChild(node)
                     nodes[path] = node
                 parent = node
-            parent.setText(1, f"{row['photos']:,}")
-        for item in nodes.values():
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+                # A folder counts the photos below it too, as a file manager would.
+                totals[path] = totals.get(path, 0) + int(row["photos"])
+        for path, item in nodes.items():
+            item.setText(1, f"{totals.get(path, 0):,}")
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.tree.expandToDepth(0)
         if selected and selected in nodes:
             self.tree.setCurrentItem(nodes[selected])
@@ -261,8 +268,8 @@ class FoldersPage(QWidget):
         folder = self._selected_path()
         if not folder:
             return
-        recursive = folder in {self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
-                               for i in range(self.tree.topLevelItemCount())}
+        item = self.tree.currentItem()
+        recursive = item is not None and item.childCount() > 0
         self.tasks.run(lambda: self.lib.folder_photos(folder, recursive=recursive),
                        lambda rows: self._photos(folder, rows), read=True)
 

@@ -1,0 +1,230 @@
+"""GUI figures (issue 5), one JSON line each:
+
+- ``first_paint``: from launching the app's process (interpreter start, imports, opening the
+  library, building the window) to the library grid painted with its first page of photos,
+  and to the first screen of thumbnails shown. Target: <= 1.0 s with 100k photos.
+- ``scroll``: thumbnails shown per second while the grid scrolls down through the library a
+  line at a time, 60 steps a second, from the thumbnail cache (target >= 500/s), and the longest
+  the GUI thread went without running its event loop meanwhile (target: no stall > 16 ms).
+- ``memory``: resident memory of the idle window with the library open, before any model
+  loads (target <= 400 MB), and after the scroll (pixmap cache full); whether torch or
+  open_clip were imported (they must not be, on the start path).
+
+The library is synthetic: ``--photos`` rows (100k by default) dated over 15 years, of which
+the first ``--thumbs`` have real 256 px JPEG thumbnails in the cache (scrolling stops there),
+so the figures measure the GUI, not ingestion. The files themselves do not exist; the window is
+started without its background jobs (reading photos would mark them missing).
+
+    python bench/gui.py [--photos 100000] [--thumbs 4000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def build(folder: Path, photos: int, thumbs: int) -> Path:
+    """A library of ``photos`` rows, the newest ``thumbs`` with thumbnails in the cache."""
+    import numpy as np
+    from PIL import Image
+
+    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.library.db import now_iso
+
+    path = folder / "library.sqlite3"
+    if path.exists():
+        return path
+    os.environ["GLIMPSE_CACHE_DIR"] = str(folder / "cache")
+    lib = Library.open(path)
+    root = folder / "Pictures"
+    root.mkdir(exist_ok=True)
+    lib.add_root(root)
+    rng = np.random.default_rng(5)
+    now = now_iso()
+    end = 1.73e9
+    stamps = np.sort(end - rng.uniform(0, 15 * 365 * 86400, photos))[::-1]
+
+    def rows(c: object) -> None:
+        from datetime import UTC, datetime
+        batch = []
+        for k in range(photos):
+            ts = float(stamps[k])
+            taken = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(
+                timespec="seconds")
+            batch.append((1, f"{root}/{k // 1000:03d}/IMG_{k:06d}.jpg", f"{root}/{k // 1000:03d}",
+                          f"IMG_{k:06d}.jpg", 1, 1, f"{k:064x}", taken, ts, now, now))
+        c.executemany(  # type: ignore[attr-defined]
+            "INSERT INTO photos(root_id, path, folder, filename, size, mtime_ns, content_hash, "
+            "taken_at, taken_ts, added_at, updated_at, width, height, has_thumb, format) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 4000, 3000, 1, 'JPEG')", batch)
+
+    lib.writer.call(rows)
+    # Thumbnails of the newest photos (what the grid shows first, in order).
+    first = lib.photo_page(limit=thumbs)
+    for n, row in enumerate(first):
+        pixels = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels).resize((256, 192), Image.Resampling.BICUBIC)
+        lib.thumbnails.write(row["content_hash"], "grid", image)
+        if n % 1000 == 999:
+            print(f"  thumbnails {n + 1}/{thumbs}", file=sys.stderr)
+    lib.close()
+    return path
+
+
+def child(library: Path, launched: float, scroll_seconds: float) -> None:
+    """The app's start path as `glimpse-desktop` runs it, then the measurements."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("Glimpse-bench")
+    app = QApplication([sys.argv[0]])
+    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.gui.window import MainWindow
+
+    lib = Library.open(library, load_models=False)
+    window = MainWindow(lib, start_jobs=False)
+    window.resize(1280, 820)
+    grid = window.library_page.grid
+    marks: dict[str, float] = {}
+    original_paint = grid.paintEvent
+
+    def paint(event: object) -> None:
+        original_paint(event)  # type: ignore[arg-type]
+        if "first_paint" not in marks and window.model.rowCount() > 0:
+            marks["first_paint"] = time.time()
+
+    grid.paintEvent = paint  # type: ignore[method-assign]
+    visible_loaded: list[float] = []
+
+    def on_ready(_hash: str) -> None:
+        if "thumbs_on_screen" in marks:
+            return
+        shown = [grid.model().index(r, 0) for r in range(min(window.model.rowCount(), 60))]
+        on_screen = [i for i in shown if grid.viewport().rect().intersects(grid.visualRect(i))]
+        if on_screen and all(window.thumbnails._pixmaps.get(window.model.rows[i.row()]
+                                                            .content_hash) is not None
+                             for i in on_screen):
+            marks["thumbs_on_screen"] = time.time()
+            visible_loaded.append(len(on_screen))
+
+    window.thumbnails.ready.connect(on_ready)
+    window.show()
+    while "first_paint" not in marks or "thumbs_on_screen" not in marks:
+        app.processEvents()
+        if time.time() - launched > 30:
+            break
+    idle_rss = _rss_now()
+    first = {"bench": "first_paint", "photos": lib.photo_count(),
+             "seconds": round(marks.get("first_paint", float("nan")) - launched, 3),
+             "thumbnails_on_screen_seconds": round(
+                 marks.get("thumbs_on_screen", float("nan")) - launched, 3),
+             "tiles_on_screen": visible_loaded[0] if visible_loaded else None,
+             "target_seconds": 1.0}
+    print(json.dumps(first), flush=True)
+
+    # ---- scrolling: a line at a time, 60 steps a second, for scroll_seconds.
+    shown = {"n": 0}
+    window.thumbnails.ready.connect(lambda _h: shown.__setitem__("n", shown["n"] + 1))
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = {"t": clock.nsecsElapsed()}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last["t"]) / 1e6)
+        last["t"] = now
+
+    probe = QTimer(interval=1)
+    probe.timeout.connect(tick)
+    bar = grid.verticalScrollBar()
+    step = max(1, grid.tile() // 2)
+
+    def scroll() -> None:
+        bar.setValue(bar.value() + step)
+
+    driver = QTimer(interval=16)
+    driver.timeout.connect(scroll)
+    start = time.time()
+    before = shown["n"]
+    probe.start()
+    driver.start()
+    while time.time() - start < scroll_seconds:
+        app.processEvents()
+        time.sleep(0.0005)
+    driver.stop()
+    probe.stop()
+    elapsed = time.time() - start
+    gaps.sort()
+    print(json.dumps({
+        "bench": "scroll", "seconds": round(elapsed, 2), "rows_loaded": window.model.rowCount(),
+        "thumbnails_shown": shown["n"] - before,
+        "thumbnails_per_second": round((shown["n"] - before) / elapsed, 1),
+        "longest_stall_ms": round(gaps[-1], 1) if gaps else None,
+        "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)], 1) if gaps else None,
+        "stall_target_ms": 16, "rate_target": 500}), flush=True)
+    print(json.dumps({
+        "bench": "memory", "idle_rss_mb": round(idle_rss, 1),
+        "after_scroll_rss_mb": round(_rss_now(), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "pixmaps_cached": len(window.thumbnails),
+        "torch_imported": "torch" in sys.modules, "open_clip_imported": "open_clip" in sys.modules,
+        "target_mb": 400}), flush=True)
+    window.close()
+    lib.close()
+
+
+def _rss_now() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--thumbs", type=int, default=4000)
+    parser.add_argument("--scroll-seconds", type=float, default=6.0)
+    parser.add_argument("--keep", metavar="DIR", help="build (or reuse) the library here")
+    parser.add_argument("--child", metavar="LIBRARY", help=argparse.SUPPRESS)
+    parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child), args.launched, args.scroll_seconds)
+        return
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="glimpse-gui-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    t = time.time()
+    library = build(folder, args.photos, args.thumbs)
+    print(json.dumps({"bench": "setup", "photos": args.photos, "thumbnails": args.thumbs,
+                      "seconds": round(time.time() - t, 1)}), flush=True)
+    env = dict(os.environ, GLIMPSE_CACHE_DIR=str(folder / "cache"),
+               QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+               XDG_CONFIG_HOME=str(folder / "config"))
+    for _run in range(2):   # the first run warms the OS file cache, as a second launch would
+        launched = time.time()
+        out = subprocess.run([sys.executable, __file__, "--child", str(library), "--launched",
+                              str(launched), "--scroll-seconds", str(args.scroll_seconds)],
+                             env=env, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            sys.stderr.write(out.stderr)
+            raise SystemExit(out.returncode)
+    sys.stdout.write(out.stdout)
+
+
+if __name__ == "__main__":
+    main()

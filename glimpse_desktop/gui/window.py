@@ -1,0 +1,851 @@
+"""The main window: search box on top, sidebar of views, the views, live status below.
+
+Start-up is ordered for a fast first paint: the window and the first page of the library grid
+appear first; reading new photos (``Library.index``, which loads the models it needs in its
+own thread) and then watching the folders start afterwards, as a job in the status bar.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from PySide6.QtCore import (
+    QPoint,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from glimpse_desktop.core.library import IndexReport, Library
+from glimpse_desktop.core.query import FILTER_KEYS
+from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
+from glimpse_desktop.gui.pages import (
+    DuplicatesPage,
+    FoldersPage,
+    GridPage,
+    NoticePage,
+    WelcomePage,
+    folders_of,
+)
+from glimpse_desktop.gui.photo_model import (
+    PathRole,
+    PhotoIdRole,
+    PhotoListModel,
+    ResultListModel,
+    ThumbnailCache,
+)
+from glimpse_desktop.gui.settings import app_settings
+from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
+from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
+
+SEARCH_LIMIT = 500
+# Filters the search box suggests, with what a person types after them.
+FILTER_HINTS = {
+    "person": "a name", "camera": "a camera", "lens": "a lens", "tag": "a tag or keyword",
+    "after": "a date: 2023, 2023-06, 2023-06-14", "before": "a date", "type": "jpg, png, raw…",
+    "folder": "part of a folder's path", "place": "a place", "album": "an album",
+}
+
+
+def short_notice(result: Any) -> str:
+    """The search's notices in a line that fits under the title (the CLI's full text, with
+    commands to run, goes to the tooltip)."""
+    if not result.notices:
+        return ""
+    if not result.semantic:
+        text = " ".join(result.notices)
+        why = ("the model for searching by what is in the photos is not installed "
+               "(Settings › Search model)" if "not installed" in text else
+               "photos are still being prepared for searching by content")
+        return f"matched by names, folders and text only: {why}"
+    return " ".join(result.notices)
+
+
+def quoted(value: str) -> str:
+    return f'"{value}"' if re.search(r"\s", value) else value
+
+
+class SearchBox(QLineEdit):
+    """Plain words and filters; completes filter names, then people, cameras, lenses, tags."""
+
+    cleared = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("Search your photos: “kids on a beach”, person:Anna, "
+                                "after:2023 camera:iphone")
+        self.setClearButtonEnabled(True)
+        self.addAction(QIcon.fromTheme("edit-find", self.style().standardIcon(
+            QStyle.StandardPixmap.SP_FileDialogContentsView)),
+            QLineEdit.ActionPosition.LeadingPosition)
+        self.vocabulary: dict[str, list[str]] = {}
+        self._words = QStringListModel(self)
+        self.completer_ = QCompleter(self._words, self)
+        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer_.setFilterMode(Qt.MatchFlag.MatchStartsWith)
+        self.completer_.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.completer_.setMaxVisibleItems(12)
+        self.completer_.setWidget(self)
+        self.completer_.activated.connect(self._insert)
+        self.textEdited.connect(self._suggest)
+
+    def _token(self) -> tuple[int, str]:
+        """Where the word being typed starts, and the word."""
+        text = self.text()[: self.cursorPosition()]
+        match = re.search(r'(\S+:"[^"]*|\S*)$', text)
+        assert match is not None
+        return match.start(), match.group(0)
+
+    def suggestions(self, token: str) -> list[str]:
+        """What to offer for the word being typed."""
+        if ":" in token:
+            key = token.split(":", 1)[0].lower().lstrip("-")
+            values = self.vocabulary.get(key, [])
+            return [f"{key}:{quoted(v)}" for v in values]
+        if len(token) < 1:
+            return []
+        keys = [f"{key}:" for key in FILTER_KEYS]
+        words = [f"person:{quoted(n)}" for n in self.vocabulary.get("person", [])]
+        return keys + words
+
+    def _suggest(self, _text: str) -> None:
+        _start, token = self._token()
+        options = self.suggestions(token)
+        if not options:
+            self.completer_.popup().hide()
+            return
+        self._words.setStringList(options)
+        self.completer_.setCompletionPrefix(token)
+        if self.completer_.completionCount() == 0:
+            self.completer_.popup().hide()
+            return
+        self.completer_.complete()
+
+    def _insert(self, completion: str) -> None:
+        start, _token = self._token()
+        text, cursor = self.text(), self.cursorPosition()
+        add = completion if completion.endswith(":") else completion + " "
+        self.setText(text[:start] + add + text[cursor:])
+        self.setCursorPosition(start + len(add))
+        if completion.endswith(":"):
+            self._suggest(self.text())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not self.completer_.popup().isVisible():
+            self.clear()
+            self.cleared.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Sidebar(QTreeWidget):
+    """Library, People, Albums, Places, Folders, Duplicates, and the running jobs."""
+
+    VIEWS = (("library", "Library", "folder-pictures", QStyle.StandardPixmap.SP_DirHomeIcon),
+             ("people", "People", "system-users", QStyle.StandardPixmap.SP_FileDialogDetailedView),
+             ("albums", "Albums", "folder", QStyle.StandardPixmap.SP_DirIcon),
+             ("places", "Places", "mark-location", QStyle.StandardPixmap.SP_DriveNetIcon),
+             ("folders", "Folders", "folder-open", QStyle.StandardPixmap.SP_DirOpenIcon),
+             ("duplicates", "Duplicates", "edit-copy",
+              QStyle.StandardPixmap.SP_FileDialogListView))
+
+    chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(False)
+        self.setIndentation(8)
+        self.setIconSize(QSize(20, 20))
+        self.setMinimumWidth(180)
+        self.setMaximumWidth(280)
+        self.setFrameShape(QTreeWidget.Shape.NoFrame)
+        self.items: dict[str, QTreeWidgetItem] = {}
+        for key, label, theme, fallback in self.VIEWS:
+            item = QTreeWidgetItem([label])
+            item.setData(0, Qt.ItemDataRole.UserRole, key)
+            item.setIcon(0, QIcon.fromTheme(theme, self.style().standardIcon(fallback)))
+            item.setSizeHint(0, QSize(0, 32))
+            self.addTopLevelItem(item)
+            self.items[key] = item
+        self.jobs = QTreeWidgetItem(["Jobs"])
+        self.jobs.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = self.font()
+        font.setBold(True)
+        self.jobs.setFont(0, font)
+        self.addTopLevelItem(self.jobs)
+        self.jobs.setHidden(True)
+        self.jobs.setExpanded(True)
+        self._job_items: dict[int, QTreeWidgetItem] = {}
+        self.currentItemChanged.connect(self._changed)
+
+    def select(self, key: str) -> None:
+        item = self.items.get(key)
+        if item is not None and self.currentItem() is not item:
+            self.blockSignals(True)
+            self.setCurrentItem(item)
+            self.blockSignals(False)
+
+    def _changed(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        if key:
+            self.chosen.emit(str(key))
+
+    def add_job(self, job: Job) -> None:
+        item = QTreeWidgetItem([job.name])
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setToolTip(0, job.name)
+        self.jobs.addChild(item)
+        self.jobs.setHidden(False)
+        self.jobs.setExpanded(True)
+        self._job_items[id(job)] = item
+        job.progress.connect(lambda _e, j=job: self._update_job(j))
+        job.state_changed.connect(lambda j=job: self._update_job(j))
+
+    def _update_job(self, job: Job) -> None:
+        item = self._job_items.get(id(job))
+        if item is None:
+            return
+        event = job.last
+        if event is not None and event.total:
+            item.setText(0, f"{job.name} · {event.done * 100 // max(1, event.total)}%"
+                         + (" (paused)" if job.paused else ""))
+        item.setToolTip(0, job.describe())
+
+    def end_job(self, job: Job) -> None:
+        item = self._job_items.pop(id(job), None)
+        if item is not None:
+            self.jobs.removeChild(item)
+        self.jobs.setHidden(self.jobs.childCount() == 0)
+
+
+class MainWindow(QMainWindow):
+    """Glimpse's window over one open library."""
+
+    def __init__(self, lib: Library, *, start_jobs: bool = True, page: int = 500,
+                 parent: QWidget | None = None) -> None:
+        """``start_jobs``: read new photos and watch the folders once shown (tests of
+        the views alone turn it off); ``page``: rows the library grid fetches at a time."""
+        super().__init__(parent)
+        self.lib = lib
+        self.start_jobs = start_jobs
+        self.setWindowTitle("Glimpse")
+        self.setWindowIcon(QIcon.fromTheme("glimpse-desktop"))
+        self.setAcceptDrops(True)
+        self.tasks = Tasks(self)
+        self.jobs = Jobs(self)
+        self.thumbnails = ThumbnailCache(lib, parent=self, threads=2)
+        self.watcher: Any = None
+        self.index_job: Job | None = None
+        self._closing = False
+        self._last_id = 0
+        self._query = ""
+        self._back_to = "library"
+
+        # ---- the library grid (built first: it is what the first paint shows)
+        self.page = page
+        self.model = PhotoListModel(lib, page=page, thumbnails=self.thumbnails, parent=self)
+        self.library_page = GridPage()
+        self.library_page.grid.setModel(self.model)
+        self.results_page = GridPage()
+        self.back_button = QToolButton()
+        self.back_button.setText("← Library")
+        self.back_button.setAutoRaise(True)
+        self.back_button.clicked.connect(self.show_library)
+        self.results_page.tools.addWidget(self.back_button)
+
+        # ---- other views (People, viewer: their own modules)
+        from glimpse_desktop.gui.people_view import PeopleView
+        from glimpse_desktop.gui.viewer import Viewer
+
+        self.people_page = PeopleView(lib, self.tasks)
+        self.viewer = Viewer(lib, self.tasks)
+        self.welcome = WelcomePage()
+        self.folders_page = FoldersPage(lib, self.tasks, self.thumbnails)
+        self.duplicates_page = DuplicatesPage(lib, self.tasks, self.start_job, self.thumbnails)
+        self.albums_page = NoticePage(
+            "Albums",
+            "Albums made for you — events, trips, “on this day” — and albums of your own arrive "
+            "with the next update of Glimpse. Until then, searches and People find the same "
+            "photos: try <i>after:2023-06 before:2023-07</i> or <i>person:Anna</i>.")
+        self.places_page = NoticePage("Places", "Counting the photos that carry a position…")
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {
+            "welcome": self.welcome, "library": self.library_page, "results": self.results_page,
+            "people": self.people_page, "albums": self.albums_page, "places": self.places_page,
+            "folders": self.folders_page, "duplicates": self.duplicates_page,
+            "viewer": self.viewer}
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+
+        # ---- top bar: search and zoom
+        self.search = SearchBox()
+        self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
+        self.search.cleared.connect(self.show_library)
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(MIN_TILE, MAX_TILE)
+        self.zoom.setValue(self.library_page.grid.tile())
+        self.zoom.setFixedWidth(140)
+        self.zoom.setToolTip("Tile size (Ctrl + mouse wheel)")
+        self.zoom.valueChanged.connect(self._zoom)
+        self.settings_button = QToolButton()
+        self.settings_button.setIcon(QIcon.fromTheme(
+            "preferences-system",
+            self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)))
+        self.settings_button.setToolTip("Settings")
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.clicked.connect(self.open_settings)
+        top = QHBoxLayout()
+        top.setContentsMargins(10, 8, 10, 8)
+        top.addWidget(self.search, 1)
+        top.addSpacing(12)
+        small = QLabel("▫")
+        top.addWidget(small)
+        top.addWidget(self.zoom)
+        top.addWidget(QLabel("◻"))
+        top.addSpacing(8)
+        top.addWidget(self.settings_button)
+
+        self.sidebar = Sidebar()
+        self.sidebar.chosen.connect(self.show_view)
+        split = QSplitter()
+        split.addWidget(self.sidebar)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([210, 1000])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.status = JobStatus(self.jobs)
+        self.setStatusBar(self.status)
+        self.status.problems_clicked.connect(self.show_problems)
+        self.jobs.started.connect(self.sidebar.add_job)
+        self.jobs.ended.connect(self.sidebar.end_job)
+        self.tasks.error.connect(lambda why: self.status.set_idle(f"⚠ {why}"))
+        self._report.connect(self._watched)
+
+        # ---- wiring between views
+        for grid in self.grids():
+            self._wire_grid(grid)
+        self.viewer.closed.connect(self._viewer_closed)
+        self.viewer.find_similar.connect(self.find_similar)
+        self.viewer.person_chosen.connect(self.show_person)
+        self.people_page.show_photos.connect(self.show_person_photos)
+        if hasattr(self.people_page, "open_photo"):
+            self.people_page.open_photo.connect(self.open_photo_id)
+        self.welcome.add_folders.connect(self.add_folders)
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
+        self._pull = QTimer(self, interval=1500)
+        self._pull.timeout.connect(self._pull_new_photos)
+        self._restore()
+
+        if lib.root_paths():
+            self.show_view("library")
+        else:
+            self.show_view("welcome")
+        self.refresh_counts()
+
+    # ------------------------------------------------------------------ start and stop
+
+    def grids(self) -> list[PhotoGrid]:
+        return [self.library_page.grid, self.results_page.grid, self.folders_page.grid,
+                self.duplicates_page.grid]
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.start_jobs and self.index_job is None and self.watcher is None:
+            # After the first paint: reading photos loads models; never before the window.
+            QTimer.singleShot(50, self.start_background)
+
+    def start_background(self) -> None:
+        """Read what changed since last time, then watch the folders."""
+        if self._closing or not self.lib.root_paths():
+            return
+        self.index_now(then_watch=True)
+
+    def index_now(self, *, then_watch: bool = False) -> None:
+        if self.index_job is not None and not self.index_job.done:
+            return
+
+        def done(report: IndexReport | None) -> None:
+            self.index_job = None
+            self._pull.stop()
+            if report is not None:
+                self.model.add_photos(report.photo_ids)
+                self._pull_new_photos()
+                self.status.set_idle(self._summary(report))
+            self.refresh_counts()
+            self.people_page.refresh()
+            if then_watch and not self._closing:
+                self.start_watching()
+
+        def failed(why: str) -> None:
+            self.index_job = None
+            self._pull.stop()
+            self.status.set_idle(f"⚠ Reading photos failed: {why}")
+            if then_watch and not self._closing:
+                self.start_watching()
+
+        self._last_id = self._max_id()
+        self.index_job = self.start_job(
+            "Reading photos", lambda progress, cancel: self.lib.index(progress=progress,
+                                                                      cancel=cancel),
+            done, failed)
+        self._pull.start()
+
+    def start_job(self, name: str, work: Any, done: Any = None, failed: Any = None) -> Job:
+        return self.jobs.start(name, work, done, failed)
+
+    def _max_id(self) -> int:
+        ids = self.lib.photos_added_after(None)
+        return ids[-1] if ids else 0
+
+    def _pull_new_photos(self) -> None:
+        """While photos are being read, show the new ones as they are written."""
+        ids = self.lib.photos_added_after(self._last_id)
+        if ids:
+            self._last_id = ids[-1]
+            self.model.add_photos(ids)
+            self.refresh_counts()
+
+    def start_watching(self) -> None:
+        if self.watcher is not None or self._closing:
+            return
+        watcher = self.lib.watcher(on_report=self._bridge_report, catch_up=False)
+
+        def started(_result: object) -> None:
+            self.watcher = watcher
+            roots = len(self.lib.root_paths())
+            self.status.set_watching(f"Watching {roots} folder{'s' if roots != 1 else ''}")
+
+        def failed(exc: BaseException) -> None:
+            self.status.set_watching("Not watching")
+            self.status.setToolTip(describe(exc))
+            self.status.set_idle(f"Not watching for new photos: {describe(exc)}")
+
+        self.tasks.run(watcher.start, started, failed)
+
+    def stop_watching(self) -> None:
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+            self.status.set_watching("")
+
+    _report = Signal(str, object)
+
+    def _bridge_report(self, why: str, report: IndexReport) -> None:
+        """Watcher thread -> GUI thread."""
+        self._report.emit(why, report)
+
+    def _watched(self, why: str, report: IndexReport) -> None:
+        if report.photo_ids:
+            self.model.add_photos(report.photo_ids)
+        self.refresh_counts()
+        if report.new or report.updated or report.moved:
+            self.people_page.refresh()
+        changed = report.new + report.updated + report.moved
+        if changed or report.missing or report.errors:
+            self.status.set_idle(self._summary(report))
+
+    def _summary(self, report: IndexReport) -> str:
+        parts = []
+        if report.new:
+            parts.append(f"{report.new:,} new")
+        if report.updated:
+            parts.append(f"{report.updated:,} changed")
+        if report.moved:
+            parts.append(f"{report.moved:,} moved")
+        if report.missing:
+            parts.append(f"{report.missing:,} gone")
+        if report.faces:
+            parts.append(f"{report.faces:,} faces")
+        if report.errors:
+            parts.append(f"{report.errors:,} could not be read")
+        if report.cancelled:
+            parts.append("stopped before the end")
+        return ("Up to date" if not parts else "Photos read: " + ", ".join(parts))
+
+    def refresh_counts(self) -> None:
+        def show(status: dict[str, Any]) -> None:
+            n = status["photos"]
+            self.library_page.set_title(
+                "Library", f"{n:,} photo{'s' if n != 1 else ''}" + (
+                    f" · {status['offline']:,} on drives not connected" if status["offline"]
+                    else ""))
+            self.library_page.set_empty(
+                None if n or self.model.rowCount() else
+                "No photos yet. They appear here as they are read." if status["roots"] else
+                "Add a folder of photos to begin.")
+            self.status.set_problems(int(status["errors"]))
+            with_gps = status.get("with_gps", 0)
+            self.places_page.set_text(
+                "A map and places by name — Lisbon, Portugal — arrive with the next update of "
+                "Glimpse, worked out on this computer from the positions your camera recorded. "
+                f"{with_gps:,} of your photos carry a position already.")
+        self.tasks.run(self.lib.status, show, read=True)
+        self.update_vocabulary()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
+        self._save()
+        self._pull.stop()
+        self.jobs.cancel_all()
+        self.stop_watching()
+        self.jobs.wait(20.0)
+        self.tasks.wait(10_000)
+        self.thumbnails.wait(5_000)
+        super().closeEvent(event)
+
+    def _restore(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        tile = settings.value("grid/tile")
+        if tile is not None:
+            try:
+                self.zoom.setValue(int(tile))
+            except (TypeError, ValueError):
+                pass
+
+    def _save(self) -> None:
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("grid/tile", self.zoom.value())
+
+    # ------------------------------------------------------------------ views
+
+    def show_view(self, key: str) -> None:
+        if key == "library" and not self.lib.root_paths():
+            key = "welcome"
+        page = self.pages[key]
+        if key not in ("viewer", "welcome"):
+            self._back_to = key
+        self.stack.setCurrentWidget(page)
+        self.sidebar.select("library" if key in ("welcome", "results") else key)
+        if key == "people":
+            self.people_page.refresh()
+        elif key == "folders":
+            self.folders_page.refresh()
+        if key in ("library", "results", "folders", "duplicates"):
+            grid = self._current_grid()
+            if grid is not None:
+                grid.setFocus()
+
+    def show_library(self) -> None:
+        self.search.clear()
+        self._query = ""
+        self.show_view("library")
+
+    def _current_grid(self) -> PhotoGrid | None:
+        page = self.stack.currentWidget()
+        if page is self.folders_page:
+            return self.folders_page.grid
+        grid = getattr(page, "grid", None)
+        return grid if isinstance(grid, PhotoGrid) else None
+
+    def _zoom(self, value: int) -> None:
+        for grid in self.grids():
+            grid.set_tile(value)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.stack.currentWidget() is self.results_page:
+            self.show_library()
+            return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------------ search
+
+    def run_search(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            self.show_library()
+            return
+        self._query = text
+        self.results_page.set_title("Searching…", text)
+        self.results_page.set_empty("Searching…")
+        self.show_view("results")
+
+        def search() -> tuple[Any, list[dict[str, Any]]]:
+            result = self.lib.search(text, limit=SEARCH_LIMIT)
+            rows = self.lib.photo_rows([h.photo_id for h in result.hits])
+            scores = {h.photo_id: h.score for h in result.hits}
+            for row in rows:
+                row["score"] = scores.get(int(row["id"]))
+            return result, rows
+
+        def failed(exc: BaseException) -> None:
+            if text != self._query:
+                return
+            self.results_page.set_title("Search", text)
+            self.results_page.set_empty(describe(exc))
+
+        self.tasks.run(search, lambda found: self._show_results(text, *found), failed, read=True)
+
+    def _show_results(self, text: str, result: Any, rows: list[dict[str, Any]]) -> None:
+        if text != self._query:
+            return   # a newer search was typed meanwhile
+        model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
+        self.results_page.grid.setModel(model)
+        n = len(rows)
+        note = short_notice(result)
+        self.results_page.set_title(f"{n:,} photo{'s' if n != 1 else ''}",
+                                    f"for “{text}”" + (f" · {note}" if note else ""))
+        self.results_page.subtitle.setToolTip("\n".join(result.notices))
+        self.results_page.set_empty(None if n else (
+            f"Nothing matches “{text}”." + (f"\n\n{note}" if note else "")))
+
+    def find_similar(self, photo_id: int) -> None:
+        self._query = f"similar:{photo_id}"
+        query = self._query
+        self.results_page.set_title("Looking for similar photos…")
+        self.show_view("results")
+
+        def similar() -> tuple[Any, list[dict[str, Any]]]:
+            result = self.lib.similar(photo_id, limit=SEARCH_LIMIT)
+            rows = self.lib.photo_rows([h.photo_id for h in result.hits])
+            scores = {h.photo_id: h.score for h in result.hits}
+            for row in rows:
+                row["score"] = scores.get(int(row["id"]))
+            return result, rows
+
+        def shown(found: tuple[Any, list[dict[str, Any]]]) -> None:
+            if self._query != query:
+                return
+            result, rows = found
+            self._show_results(query, result, rows)
+            self.results_page.set_title(f"{len(rows):,} similar photos")
+
+        def failed(exc: BaseException) -> None:
+            self.results_page.set_title("Similar photos")
+            self.results_page.set_empty(describe(exc))
+
+        self.tasks.run(similar, shown, failed, read=True)
+
+    def update_vocabulary(self) -> None:
+        def got(words: dict[str, list[str]]) -> None:
+            self.search.vocabulary = words
+        self.tasks.run(self.lib.search_vocabulary, got, read=True)
+
+    # ------------------------------------------------------------------ people
+
+    def show_person(self, person_id: int) -> None:
+        self.show_person_photos(person_id, "")
+
+    def show_person_photos(self, person_id: int, title: str) -> None:
+        self._query = f"person#{person_id}"
+        query = self._query
+        self.show_view("results")
+        self.results_page.set_title(title or "Person", "")
+
+        def read() -> tuple[str, list[dict[str, Any]]]:
+            person = self.lib.people.show(person_id)
+            rows = self.lib.photo_rows([p["id"] for p in person["photos"]])
+            return person["name"] or f"Unnamed {person_id}", rows
+
+        def shown(found: tuple[str, list[dict[str, Any]]]) -> None:
+            if self._query != query:
+                return
+            name, rows = found
+            model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,
+                                    parent=self)
+            self.results_page.grid.setModel(model)
+            self.results_page.set_title(name, f"{len(rows):,} photo{'s' if len(rows) != 1 else ''}")
+            self.results_page.set_empty(None if rows else "No photos of this person.")
+
+        self.tasks.run(read, shown, lambda exc: self.results_page.set_empty(describe(exc)),
+                       read=True)
+
+    # ------------------------------------------------------------------ grid actions
+
+    def _wire_grid(self, grid: PhotoGrid) -> None:
+        grid.activated.connect(lambda index, g=grid: self.open_photo(g, index.row()))
+        grid.doubleClicked.connect(lambda index, g=grid: self.open_photo(g, index.row()))
+        grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        grid.customContextMenuRequested.connect(lambda pos, g=grid: self._grid_menu(g, pos))
+        grid.tile_changed.connect(self.zoom.setValue)
+
+    def open_photo(self, grid: PhotoGrid, row: int) -> None:
+        model = grid.model()
+        if model is None or not 0 <= row < model.rowCount():
+            return
+        self._viewer_grid = grid
+        self._back_page = self.stack.currentWidget()
+        self.viewer.open(model, row)
+        self.stack.setCurrentWidget(self.viewer)
+        self.viewer.setFocus()
+
+    def open_photo_id(self, photo_id: int) -> None:
+        def shown(rows: list[dict[str, Any]]) -> None:
+            model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
+            self._viewer_grid = None
+            self._back_page = self.stack.currentWidget()
+            self.viewer.open(model, 0)
+            self.stack.setCurrentWidget(self.viewer)
+        self.tasks.run(lambda: self.lib.photo_rows([photo_id]), shown, read=True)
+
+    def _viewer_closed(self) -> None:
+        back = getattr(self, "_back_page", None) or self.library_page
+        self.stack.setCurrentWidget(back)
+        grid = getattr(self, "_viewer_grid", None)
+        if grid is not None and grid.model() is not None:
+            index = grid.model().index(self.viewer.current_row(), 0)
+            if index.isValid():
+                grid.setCurrentIndex(index)
+                grid.scrollTo(index)
+            grid.setFocus()
+
+    def _grid_menu(self, grid: PhotoGrid, pos: QPoint) -> None:
+        index = grid.indexAt(pos)
+        if not index.isValid():
+            return
+        selection = grid.selectionModel()
+        if selection is not None and not selection.isSelected(index):
+            grid.setCurrentIndex(index)
+        model = grid.model()
+        chosen = [i for i in (selection.selectedIndexes() if selection else [])] or [index]
+        paths = [str(model.data(i, PathRole)) for i in chosen]
+        ids = [int(model.data(i, PhotoIdRole)) for i in chosen]
+        menu = QMenu(grid)
+        menu.addAction("Open", lambda: self.open_photo(grid, index.row()))
+        menu.addAction("Show in file manager", lambda: self.show_in_folder(paths[0]))
+        menu.addAction("Copy path" if len(paths) == 1 else f"Copy {len(paths)} paths",
+                       lambda: self.copy_paths(paths))
+        similar = QAction("Find similar photos", menu)
+        similar.triggered.connect(lambda: self.find_similar(ids[0]))
+        similar.setEnabled(len(ids) == 1)
+        menu.addAction(similar)
+        menu.exec(grid.viewport().mapToGlobal(pos))
+
+    @staticmethod
+    def show_in_folder(path: str) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
+
+    @staticmethod
+    def copy_paths(paths: list[str]) -> None:
+        QGuiApplication.clipboard().setText("\n".join(paths))
+
+    # ------------------------------------------------------------------ folders
+
+    def add_folders(self, folders: list[str]) -> None:
+        def add() -> list[str]:
+            added = []
+            for folder in folders:
+                self.lib.add_root(folder)
+                added.append(folder)
+            return added
+
+        def done(added: list[str]) -> None:
+            self.stop_watching()
+            self.show_view("library")
+            self.refresh_counts()
+            self.index_now(then_watch=True)
+
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, "Glimpse", f"Could not add the folder: {describe(exc)}")
+
+        self.tasks.run(add, done, failed)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.source() is None and folders_of(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        folders = [f for f in folders_of(event.mimeData().urls()) if os.path.isdir(f)]
+        if folders and event.source() is None:
+            event.acceptProposedAction()
+            self.add_folders(folders)
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Paths from the command line or a file manager: folders are added, a photo of the
+        library is shown."""
+        folders = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
+        files = [os.path.abspath(p) for p in paths if os.path.isfile(p)]
+        if folders:
+            self.add_folders(folders)
+        if files:
+            def shown(found: dict[str, Any] | None) -> None:
+                if found is None:
+                    self.status.set_idle(f"{files[0]} is not in the library: add its folder "
+                                         "to see it here")
+                else:
+                    self.open_photo_id(int(found["id"]))
+            self.tasks.run(lambda: self.lib.photo(files[0]), shown, read=True)
+
+    def show_problems(self) -> None:
+        dialog = ProblemsDialog(self.lib, self.tasks, self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def open_settings(self) -> None:
+        from glimpse_desktop.gui.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.lib, self.tasks, self.jobs, self)
+        dialog.roots_changed.connect(self._roots_changed)
+        dialog.models_changed.connect(self._models_changed)
+        dialog.people_changed.connect(self.people_page.refresh)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _models_changed(self) -> None:
+        """A model installed or switched, faces turned on: the catch-up (embedding, faces)
+        runs as the next read of the folders."""
+        self.refresh_counts()
+        if self.lib.root_paths():
+            self.index_now()
+
+    def _roots_changed(self) -> None:
+        self.stop_watching()
+        # A folder removed takes its photos with it: start the grid again from the top.
+        self.model = PhotoListModel(self.lib, page=self.page, thumbnails=self.thumbnails,
+                                    parent=self)
+        self.library_page.grid.setModel(self.model)
+        self.refresh_counts()
+        self.show_view("library")
+        self.index_now(then_watch=True)

@@ -1,0 +1,221 @@
+"""The main window against a real library: the grid's count and pages, month headers, the
+grid's geometry and selection, search results with scores, Esc back to the library, the
+welcome page adding a folder, and a file copied into a watched folder appearing in the grid."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPoint, QRect, Qt
+from pytestqt.qtbot import QtBot
+
+from glimpse_desktop.core import Library
+from glimpse_desktop.gui.grid import PhotoGrid
+from glimpse_desktop.gui.photo_model import PhotoIdRole, ScoreRole
+from glimpse_desktop.gui.window import MainWindow, SearchBox
+from tests import imagegen as ig
+
+
+def _photos(folder: Path, n: int, *, start: int = 0) -> None:
+    for i in range(start, start + n):
+        ig.write_jpeg(folder / f"IMG_{i:04d}.jpg", (96, 64), seed=i,
+                      datetime_original=f"2023:{1 + i % 3:02d}:{1 + i % 27:02d} 10:{i % 60:02d}:00",
+                      make="Canon", model="Canon EOS R6" if i % 2 else "Canon EOS 5D")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, lib: Library) -> Iterator[MainWindow]:
+    made: list[MainWindow] = []
+
+    def make(**kwargs: object) -> MainWindow:
+        w = MainWindow(lib, **kwargs)  # type: ignore[arg-type]
+        qtbot.addWidget(w)
+        w.resize(1000, 700)
+        made.append(w)
+        return w
+
+    yield make  # type: ignore[misc]
+    for w in made:
+        w.close()
+
+
+def _fill(grid: PhotoGrid, qtbot: QtBot) -> None:
+    model = grid.model()
+    while model.canFetchMore():
+        model.fetchMore()
+    qtbot.waitUntil(lambda: grid.columns() > 0)
+
+
+def test_library_grid_shows_every_photo_a_page_at_a_time(
+        qtbot: QtBot, lib: Library, photo_dir: Path, window: object) -> None:
+    _photos(photo_dir, 45)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False, page=20)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    grid = w.library_page.grid
+    # The first page only, then more as the view scrolls to its end.
+    qtbot.waitUntil(lambda: w.model.rowCount() >= 20)
+    assert w.model.rowCount() < 45
+    for _ in range(10):
+        grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 45)
+    assert w.model.rowCount() == lib.photo_count()
+    qtbot.waitUntil(lambda: "45 photos" in w.library_page.subtitle.text())
+    # Month headers, newest first, over the photos of that month.
+    labels = [label for _, label in w.model.sections()]
+    assert labels == ["March 2023", "February 2023", "January 2023"]
+
+
+def test_grid_geometry_selection_and_keyboard(qtbot: QtBot, lib: Library, photo_dir: Path,
+                                              window: object) -> None:
+    _photos(photo_dir, 30)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    grid = w.library_page.grid
+    _fill(grid, qtbot)
+    model = grid.model()
+    cols = grid.columns()
+    assert cols > 1
+    # Every visible tile is found again under its own centre; headers are not tiles.
+    for row in range(model.rowCount()):
+        rect = grid.visualRect(model.index(row, 0))
+        if grid.viewport().rect().contains(rect.center()):
+            assert grid.indexAt(rect.center()).row() == row
+    assert not grid.indexAt(QPoint(grid.viewport().width() // 2, 10)).isValid()
+    # Down keeps the column within a month (two lines of the first section).
+    first_section = w.model.sections()
+    rows_in_first = first_section[1][0] - first_section[0][0]
+    grid.setFocus()
+    grid.setCurrentIndex(model.index(0, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert grid.currentIndex().row() == 1
+    qtbot.keyClick(grid, Qt.Key.Key_Down)
+    assert grid.currentIndex().row() == (1 + cols if rows_in_first > 1 + cols
+                                         else first_section[1][0] + 1)
+    # A rubber band over the first line of the first month selects exactly those tiles.
+    grid.selectionModel().clear()
+    top_left = grid.visualRect(model.index(0, 0)).center()
+    last = min(cols, rows_in_first) - 1
+    bottom_right = grid.visualRect(model.index(last, 0)).center()
+    grid.setSelection(QRect(top_left, bottom_right),
+                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    assert sorted(i.row() for i in grid.selectionModel().selectedIndexes()) == list(
+        range(last + 1))
+    # Zoom: bigger tiles, fewer columns.
+    w.zoom.setValue(grid.tile() * 2)
+    assert grid.columns() < cols
+
+
+def test_search_shows_scored_results_and_esc_returns(qtbot: QtBot, lib: Library,
+                                                     photo_dir: Path, window: object) -> None:
+    _photos(photo_dir, 12)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.keyClicks(w.search, "camera:R6 IMG_0003")
+    qtbot.keyClick(w.search, Qt.Key.Key_Return)
+    grid = w.results_page.grid
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.results_page
+                    and grid.model() is not None and grid.model().rowCount() > 0)
+    model = grid.model()
+    ids = [model.data(model.index(i, 0), PhotoIdRole) for i in range(model.rowCount())]
+    want = lib.photo(str(photo_dir / "IMG_0003.jpg"))
+    assert want is not None and ids == [want["id"]]
+    score = model.data(model.index(0, 0), ScoreRole)
+    assert isinstance(score, float) and 0 < score <= 1
+    assert "1 photo" in w.results_page.title.text()
+    # A query that matches nothing says so, rather than showing an empty grid.
+    w.search.setText("camera:Hasselblad")
+    qtbot.keyClick(w.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Nothing matches" in w.results_page.empty.text())
+    assert w.results_page.empty.isVisible() and not grid.isVisible()
+    # Esc in the search box: back to the whole library.
+    w.search.setFocus()
+    qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+    assert w.stack.currentWidget() is w.library_page
+    assert w.search.text() == ""
+
+
+def test_search_box_suggests_filters_and_names(qtbot: QtBot, lib: Library, photo_dir: Path,
+                                               window: object) -> None:
+    _photos(photo_dir, 4)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    box: SearchBox = w.search
+    qtbot.waitUntil(lambda: bool(box.vocabulary.get("camera")))
+    assert "camera:" in box.suggestions("cam")
+    assert 'camera:"Canon EOS R6"' in box.suggestions("camera:")
+    # Choosing a suggestion replaces the word being typed, keeping the rest.
+    box.setText("beach cam")
+    box.setCursorPosition(len(box.text()))
+    box._insert('camera:"Canon EOS R6"')
+    assert box.text() == 'beach camera:"Canon EOS R6" '
+
+
+def test_welcome_page_adds_a_folder_and_reads_it(qtbot: QtBot, lib: Library, photo_dir: Path,
+                                                 window: object) -> None:
+    _photos(photo_dir, 5)
+    w = window()  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.stack.currentWidget() is w.welcome
+    w.welcome.add_folders.emit([str(photo_dir)])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 5, timeout=60_000)
+    assert [r["path"] for r in lib.roots()] == [str(photo_dir)]
+    assert w.stack.currentWidget() is w.library_page
+
+
+def test_a_photo_copied_into_a_watched_folder_appears(qtbot: QtBot, lib: Library,
+                                                      photo_dir: Path, tmp_path: Path,
+                                                      window: object) -> None:
+    _photos(photo_dir, 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window()  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.watcher is not None, timeout=60_000)
+    assert w.model.rowCount() == 3
+    resets: list[bool] = []
+    w.model.modelReset.connect(lambda: resets.append(True))
+    outside = tmp_path / "new.jpg"
+    ig.write_jpeg(outside, (96, 64), seed=99, datetime_original="2024:05:01 12:00:00")
+    shutil.copy(outside, photo_dir / "new.jpg")
+    qtbot.waitUntil(lambda: w.model.rowCount() == 4, timeout=60_000)
+    new = lib.photo(str(photo_dir / "new.jpg"))
+    assert new is not None
+    assert w.model.data(w.model.index(0, 0), PhotoIdRole) == new["id"]   # newest first
+    assert not resets                                                     # rows inserted
+
+
+def test_double_click_opens_the_viewer_and_esc_returns(qtbot: QtBot, lib: Library,
+                                                       photo_dir: Path, window: object) -> None:
+    _photos(photo_dir, 6)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    grid = w.library_page.grid
+    qtbot.waitUntil(lambda: w.model.rowCount() == 6)
+    grid.setFocus()
+    grid.setCurrentIndex(w.model.index(2, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert w.stack.currentWidget() is w.viewer
+    assert w.viewer.current_row() == 2
+    qtbot.keyClick(w.viewer, Qt.Key.Key_Right)
+    qtbot.keyClick(w.viewer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.library_page)
+    assert grid.currentIndex().row() == 3       # the grid follows what was last shown

@@ -1,0 +1,201 @@
+"""Screenshots of every view of the desktop app, on a generated library, under Xvfb.
+
+Not a test: it is how a developer (or a reviewer) sees what a person sees after a GUI change.
+
+    python tools/screenshots.py [--out DIR] [--keep DIR]
+
+It writes a few dozen photos with real EXIF (dates over several months, cameras, GPS), copies
+in the real face photographs the tests use (fetched from the package index into
+.cache/face-photos), indexes them into a fresh library with faces on, starts an X server
+(``Xvfb``, Debian package ``xvfb``) unless $DISPLAY is set, opens the window the way
+`glimpse-desktop` does, walks through the views and saves one PNG per view, grabbed from the
+X screen (so popups and dialogs are in the picture).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_photos(folder: Path) -> None:
+    from tests import facephotos
+    from tests import imagegen as ig
+
+    cities = [(38.7223, -9.1393), (35.0116, 135.7681), (-33.8688, 151.2093), (40.7128, -74.006)]
+    (folder / "2024").mkdir(parents=True, exist_ok=True)
+    for i in range(60):
+        month = 1 + i % 6
+        lat, lon = cities[i % len(cities)]
+        ig.write_jpeg(folder / "2024" / f"IMG_{i:04d}.jpg", (1200, 800), seed=i,
+                      datetime_original=f"2024:{month:02d}:{1 + i % 27:02d} "
+                                        f"1{i % 10}:{i % 60:02d}:00",
+                      make="FUJIFILM", model="X-T5", gps=(lat, lon))
+    people = folder / "Friends and family"
+    people.mkdir(exist_ok=True)
+    faces = facephotos.photos()
+    for photo in sorted(faces.iterdir()):
+        if photo.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            shutil.copy(photo, people / photo.name)
+    ig.write_truncated_jpeg(folder / "2024" / "broken.jpg")
+    # A copy, and a resized copy, for the Duplicates view.
+    shutil.copy(folder / "2024" / "IMG_0001.jpg", folder / "2024" / "IMG_0001 (copy).jpg")
+
+
+def start_display() -> subprocess.Popen[bytes] | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    if shutil.which("Xvfb") is None:
+        raise SystemExit("Xvfb is not installed (Debian: apt install xvfb)")
+    display = ":97"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1440x900x24", "-nolisten",
+                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    time.sleep(1.0)
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "screenshots"),
+                        help="folder for the PNGs (default: screenshots/)")
+    parser.add_argument("--keep", metavar="DIR", help="build the library here and keep it")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="glimpse-shots-"))
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ["GLIMPSE_CACHE_DIR"] = str(work / "cache")
+    os.environ["GLIMPSE_MODEL_DIR"] = str(work / "models")
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+    server = start_display()
+    try:
+        run(work, out)
+    finally:
+        if server is not None:
+            server.terminate()
+
+
+def run(work: Path, out: Path) -> None:
+    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from glimpse_desktop.core.library import Library
+
+    QCoreApplication.setOrganizationName("Glimpse-screenshots")
+    app = QApplication([sys.argv[0]])
+    from glimpse_desktop.gui.window import MainWindow
+
+    def settle(seconds: float = 1.0, until: Callable[[], bool] | None = None) -> None:
+        end = time.time() + seconds
+        while time.time() < end or (until is not None and not until()
+                                     and time.time() < end + 60):
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(name: str) -> None:
+        settle(0.6)
+        screen = QGuiApplication.primaryScreen()
+        screen.grabWindow(0).save(str(out / f"{name}.png"))
+        print(f"  {out / name}.png")
+
+    # 1. A first run: no folders yet.
+    empty = Library.open(work / "empty" / "library.sqlite3", load_models=False)
+    window = MainWindow(empty)
+    window.resize(1400, 860)
+    window.move(20, 20)
+    window.show()
+    shot("01-welcome")
+    window.close()
+    empty.close()
+
+    # 2. A library with photos, read as the app reads them (faces on).
+    photos = work / "Pictures"
+    if not photos.exists():
+        make_photos(photos)
+    lib = Library.open(work / "lib" / "library.sqlite3", load_models=False)
+    if not lib.root_paths():
+        lib.add_root(photos)
+    window = MainWindow(lib)
+    window.resize(1400, 860)
+    window.move(20, 20)
+    window.show()
+    settle(3, until=lambda: window.watcher is not None)
+    shot("02-library")
+    # Name two people so the views have names to show.
+    people = lib.people.list_people()
+    for person, name in zip(people, ("Barack Obama", "Nicolas Cage"), strict=False):
+        if person["name"] is None:
+            lib.people.name(person["id"], name)
+    window.search.setText("camera:X-T5 IMG_001")
+    window.run_search(window.search.text())
+    settle(2, until=lambda: window.results_page.grid.model() is not None)
+    shot("03-search")
+    window.search.setText("pers")
+    window.search.setFocus()
+    window.search.setCursorPosition(4)
+    window.search._suggest(window.search.text())
+    shot("04-search-suggestions")
+    window.search.completer_.popup().hide()
+    window.show_library()
+    # The viewer on a photo with faces.
+    rows = window.model.rowCount()
+    target = next((r for r in range(rows) if "friends" in str(
+        window.model.rows[r].path).lower()), 0)
+    window.open_photo(window.library_page.grid, target)
+    settle(3)
+    shot("05-viewer")
+    window.viewer.closed.emit()
+    window.sidebar.select("people")
+    window.show_view("people")
+    settle(2)
+    shot("06-people")
+    window.show_view("folders")
+    settle(1)
+    top = window.folders_page.tree.topLevelItem(0)
+    if top is not None:
+        window.folders_page.tree.setCurrentItem(top)
+    settle(2)
+    shot("07-folders")
+    window.show_view("places")
+    shot("08-places")
+    window.show_view("duplicates")
+    window.duplicates_page.refresh()
+    settle(3, until=lambda: window.duplicates_page.find.isEnabled())
+    shot("09-duplicates")
+    window.show_view("library")
+    grid = window.library_page.grid
+    grid.selectAll()
+    window.zoom.setValue(120)
+    shot("10-library-selected-zoomed")
+
+    def capture_dialog(name: str) -> None:
+        dialog = next((w for w in app.topLevelWidgets()
+                       if isinstance(w, QDialog) and w.isVisible()), None)
+        if dialog is not None:
+            settle(1.5)
+            shot(name)
+            dialog.reject()
+
+    QTimer.singleShot(300, lambda: capture_dialog("11-problems"))
+    window.show_problems()
+    QTimer.singleShot(300, lambda: capture_dialog("12-settings"))
+    window.open_settings()
+    window.close()
+    lib.close()
+
+
+if __name__ == "__main__":
+    main()
