@@ -4,7 +4,8 @@
   library, building the window) to the library grid painted with its first page of photos,
   and to the first screen of thumbnails shown. Target: <= 1.0 s with 100k photos.
 - ``scroll``: thumbnails shown per second while the grid scrolls down through the library a
-  line at a time, 60 steps a second, from the thumbnail cache (target >= 500/s), and the longest
+  line and a half at a time, 60 steps a second, from the thumbnail cache (target >= 500/s),
+  and the longest
   the GUI thread went without running its event loop meanwhile (target: no stall > 16 ms).
 - ``memory``: resident memory of the idle window with the library open, before any model
   loads (target <= 400 MB), and after the scroll (pixmap cache full); whether torch or
@@ -142,15 +143,20 @@ def child(library: Path, launched: float, scroll_seconds: float) -> None:
     clock.start()
     last = {"t": clock.nsecsElapsed()}
 
+    when: list[float] = []
+
     def tick() -> None:
         now = clock.nsecsElapsed()
         gaps.append((now - last["t"]) / 1e6)
+        when.append(now / 1e9)
         last["t"] = now
 
     probe = QTimer(interval=1)
     probe.timeout.connect(tick)
     bar = grid.verticalScrollBar()
-    step = max(1, grid.tile() // 2)
+    # A fast fling: a line and a half of tiles every frame (about 550 tiles a second at
+    # 1280 px), more than a person scrolls, so the loader is the limit.
+    step = max(1, round(grid.tile() * 1.5))
 
     def scroll() -> None:
         bar.setValue(bar.value() + step)
@@ -167,6 +173,8 @@ def child(library: Path, launched: float, scroll_seconds: float) -> None:
     driver.stop()
     probe.stop()
     elapsed = time.time() - start
+    worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else 0
+    worst_at = round(when[worst], 2) if gaps else None
     gaps.sort()
     print(json.dumps({
         "bench": "scroll", "seconds": round(elapsed, 2), "rows_loaded": window.model.rowCount(),
@@ -174,6 +182,7 @@ def child(library: Path, launched: float, scroll_seconds: float) -> None:
         "thumbnails_per_second": round((shown["n"] - before) / elapsed, 1),
         "longest_stall_ms": round(gaps[-1], 1) if gaps else None,
         "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)], 1) if gaps else None,
+        "longest_stall_at_s": worst_at,
         "stall_target_ms": 16, "rate_target": 500}), flush=True)
     print(json.dumps({
         "bench": "memory", "idle_rss_mb": round(idle_rss, 1),

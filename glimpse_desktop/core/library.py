@@ -680,11 +680,13 @@ class Library:
         ts, last = after if after is not None else (float("inf"), -1)
         if ts is not None:
             # The dated photos, along the photos_by_time index.
-            bound = "" if after is None else "AND (taken_ts < ? OR (taken_ts = ? AND id < ?)) "
+            # A row value, not "a < ? OR (a = ? AND b < ?)": SQLite seeks the index with it,
+            # where the OR form reads every older photo and sorts them (O(n) per page).
+            bound = "" if after is None else "AND (taken_ts, id) < (?, ?) "
             rows = conn.rows(
                 cols + "WHERE taken_ts IS NOT NULL " + status + bound
                 + "ORDER BY taken_ts DESC, id DESC LIMIT ?",
-                ((ts, ts, last, limit) if after is not None else (limit,)))
+                ((ts, last, limit) if after is not None else (limit,)))
             if len(rows) == limit:
                 return rows
             last = -1

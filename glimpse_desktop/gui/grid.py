@@ -71,16 +71,21 @@ class TileDelegate(QStyledItemDelegate):
         palette: QPalette = option.palette  # type: ignore[attr-defined]
         selected = bool(state & QStyle.StateFlag.State_Selected)
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         target = rect.adjusted(6, 6, -6, -6) if selected else rect
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            # Fill the square: crop the longer side, keep the centre (what Photos apps do).
-            w, h = pixmap.width(), pixmap.height()
-            side = min(w, h)
-            source = QRect((w - side) // 2, (h - side) // 2, side, side)
-            painter.drawPixmap(target, pixmap, source)
+            ratio = pixmap.devicePixelRatio()
+            w, h = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
+            if w == h == target.width() == target.height():
+                painter.drawPixmap(target.topLeft(), pixmap)     # a tile made to size: a blit
+            else:
+                # Another size (a zoom in progress, a tile being selected): crop to the
+                # centre square and scale, quickly; the tile at the right size follows.
+                side = min(pixmap.width(), pixmap.height())
+                source = QRect((pixmap.width() - side) // 2, (pixmap.height() - side) // 2,
+                               side, side)
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, selected)
+                painter.drawPixmap(target, pixmap, source)
         else:
             painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
         status = index.data(StatusRole)
@@ -92,6 +97,7 @@ class TileDelegate(QStyledItemDelegate):
         if isinstance(score, float):
             self._badge(painter, target, f"{score:.0%}")
         if selected:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             highlight = palette.color(QPalette.ColorRole.Highlight)
             painter.setPen(QPen(highlight, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -108,6 +114,7 @@ class TileDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
         elif state & QStyle.StateFlag.State_MouseOver:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.fillRect(target, QColor(255, 255, 255, 28))
         if state & QStyle.StateFlag.State_HasFocus and not selected:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1,
@@ -117,6 +124,7 @@ class TileDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _badge(painter: QPainter, rect: QRect, text: str, *, left: bool = False) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         font.setBold(True)
@@ -146,6 +154,7 @@ class PhotoGrid(QAbstractItemView):
         self._tile = DEFAULT_TILE
         self._cols = 1
         self._cell = float(DEFAULT_TILE)
+        self._left = MARGIN
         self._starts: list[int] = []      # first row of each section
         self._labels: list[str] = []
         self._tops: list[int] = []        # y of each section's header, in content coordinates
@@ -174,12 +183,16 @@ class PhotoGrid(QAbstractItemView):
     def tile(self) -> int:
         return self._tile
 
+    def tile_pixels(self) -> int:
+        """The tile edge in device pixels (what the thumbnail cache makes pixmaps at)."""
+        return round(self._tile * self.devicePixelRatioF())
+
     def set_tile(self, size: int) -> None:
         """Zoom: tile edge in pixels; the photo at the top of the view stays there."""
         size = max(MIN_TILE, min(MAX_TILE, int(size)))
         if size == self._tile:
             return
-        anchor = self.indexAt(QPoint(MARGIN + 1, self._header + 1))
+        anchor = self.indexAt(QPoint(self._left + 1, self._header + 1))
         self._tile = size
         self._relayout()
         if anchor.isValid():
@@ -221,8 +234,10 @@ class PhotoGrid(QAbstractItemView):
         rows = model.rowCount() if model is not None else 0
         width = max(1, self.viewport().width() - 2 * MARGIN)
         self._cols = max(1, (width + SPACING) // (self._tile + SPACING))
-        # Tiles stretch a little so the lines end flush with the margin.
-        self._cell = (width + SPACING) / self._cols
+        # Tiles keep their size (their pixmaps are made at exactly that size, so painting is
+        # a blit); what is left of the width goes to the margins, centring the grid.
+        self._cell = float(self._tile + SPACING)
+        self._left = MARGIN + max(0, (width + SPACING - self._cols * (self._tile + SPACING)) // 2)
         sections_of = getattr(model, "sections", None)
         sections: list[tuple[int, str]] = list(sections_of()) if callable(sections_of) else []
         if rows and not sections:
@@ -248,7 +263,7 @@ class PhotoGrid(QAbstractItemView):
             return QRect()
         offset = row - self._starts[s]
         line, col = divmod(offset, self._cols)
-        x = MARGIN + round(col * self._cell)
+        x = self._left + round(col * self._cell)
         y = self._tops[s] + self._header + line * self._line_height()
         size = round(self._cell) - SPACING
         return QRect(x, y, size, size)
@@ -297,10 +312,10 @@ class PhotoGrid(QAbstractItemView):
         if s < 0:
             return -1
         inner = y - self._tops[s] - self._header
-        if inner < 0 or x < MARGIN:
+        if inner < 0 or x < self._left:
             return -1
         line = inner // self._line_height()
-        col = int((x - MARGIN) // self._cell)
+        col = int((x - self._left) // self._cell)
         if col >= self._cols:
             return -1
         row = self._starts[s] + line * self._cols + col
@@ -418,7 +433,7 @@ class PhotoGrid(QAbstractItemView):
         found = self._row_at(x, y)
         if found >= 0:
             return found
-        for probe in range(int(x), MARGIN - 1, -max(1, int(self._cell))):
+        for probe in range(int(x), self._left - 1, -max(1, int(self._cell))):
             found = self._row_at(probe, y)
             if found >= 0:
                 return found
@@ -442,8 +457,8 @@ class PhotoGrid(QAbstractItemView):
                 continue
             first_line = max(0, (content.top() - body_top) // self._line_height())
             last_line = min(lines - 1, (content.bottom() - body_top) // self._line_height())
-            first_col = max(0, int((content.left() - MARGIN) // self._cell))
-            last_col = min(self._cols - 1, int((content.right() - MARGIN) // self._cell))
+            first_col = max(0, int((content.left() - self._left) // self._cell))
+            last_col = min(self._cols - 1, int((content.right() - self._left) // self._cell))
             if last_col < first_col:
                 continue
             for line in range(first_line, last_line + 1):
@@ -497,7 +512,7 @@ class PhotoGrid(QAbstractItemView):
             if self._labels[s] and section_top + self._header >= top:
                 painter.setFont(header_font)
                 painter.setPen(palette.color(QPalette.ColorRole.Text))
-                painter.drawText(QRect(MARGIN + 2, section_top - offset + 8,
+                painter.drawText(QRect(self._left + 2, section_top - offset + 8,
                                        self.viewport().width() - 2 * MARGIN, self._header - 12),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  self._labels[s])

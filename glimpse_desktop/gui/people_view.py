@@ -1353,7 +1353,9 @@ class PeopleView(QWidget):
         self.hide_action.setText("Unhide person" if person["hidden"] else "Hide person")
         cover = person.get("cover")
         self.face_model.set_faces(person["faces"], cover["face"] if cover else None)
-        self.person_cover.set_pixmap(self.covers.get(cover))
+        pixmap = self.covers.get(cover)
+        if pixmap is not None:
+            self.person_cover.set_pixmap(pixmap)   # else the old one until the new arrives
         self._face_selection()
 
     def _cover_ready(self, key: str) -> None:

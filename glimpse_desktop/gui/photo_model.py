@@ -39,9 +39,9 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from glimpse_desktop.core.library import Library, LibraryError
 
 PAGE = 500
-# Pixmaps kept: a 256 px grid thumbnail is about 200 KB as a pixmap, so 1,500 of them (several
-# screens of a dense grid) stay under 300 MB whatever the size of the library.
-CACHE_ITEMS = 1500
+# Pixmaps kept: a 176 px tile is 124 KB as a pixmap, so 800 of them (five screens of the
+# densest grid) stay near 100 MB whatever the size of the library.
+CACHE_ITEMS = 800
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -105,15 +105,24 @@ class Row:
 class _Bridge(QObject):
     """Carries results from pool threads to the GUI thread (queued: the receiver lives there)."""
 
-    loaded = Signal(str, QImage)
+    loaded = Signal(str, QImage, int)
     failed = Signal(str, str)
 
 
+def square(image: QImage, size: int) -> QImage:
+    """The centre square of ``image`` scaled to ``size`` pixels: a grid tile, made once."""
+    side = min(image.width(), image.height())
+    crop = image.copy((image.width() - side) // 2, (image.height() - side) // 2, side, side)
+    return crop.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                       Qt.TransformationMode.SmoothTransformation)
+
+
 class _Load(QRunnable):
-    def __init__(self, lib: Library, photo_id: int, content_hash: str, bridge: _Bridge) -> None:
+    def __init__(self, lib: Library, photo_id: int, content_hash: str, size: int,
+                 bridge: _Bridge) -> None:
         super().__init__()
-        self.lib, self.photo_id, self.content_hash, self.bridge = (
-            lib, photo_id, content_hash, bridge)
+        self.lib, self.photo_id, self.content_hash, self.size, self.bridge = (
+            lib, photo_id, content_hash, size, bridge)
 
     def run(self) -> None:
         try:
@@ -123,24 +132,35 @@ class _Load(QRunnable):
             image = QImage(str(path))
             if image.isNull():
                 raise LibraryError(f"cannot read thumbnail {path}")
+            if self.size > 0:
+                # Scaled here, in the pool: the GUI thread only ever blits a tile.
+                image = square(image, self.size)
         except Exception as exc:  # a bad file costs its tile, never the view
             self.bridge.failed.emit(self.content_hash, str(exc))
             return
-        self.bridge.loaded.emit(self.content_hash, image)
+        self.bridge.loaded.emit(self.content_hash, image, self.size)
 
 
 class ThumbnailCache(QObject):
-    """Pixmaps by content hash, loaded on demand by a thread pool, least recently used out."""
+    """Pixmaps by content hash, loaded on demand by a thread pool, least recently used out.
+
+    With a ``size`` (the grid's tile edge in device pixels) every pixmap is the photo's centre
+    square at exactly that size, cropped and scaled in the pool, so painting a tile is a blit.
+    After a zoom the pixmaps of the old size are still returned (the view scales them while
+    it waits) and reloaded at the new size."""
 
     ready = Signal(str)
 
     def __init__(self, lib: Library, *, capacity: int = CACHE_ITEMS, threads: int = 2,
-                 parent: QObject | None = None) -> None:
+                 size: int = 0, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lib = lib
         self.capacity = capacity
+        self.size = size
+        self.ratio = 1.0
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
-        self._pending: set[str] = set()
+        self._sizes: dict[str, int] = {}
+        self._pending: dict[str, int] = {}
         self._failed: set[str] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(1, threads))
@@ -148,16 +168,29 @@ class ThumbnailCache(QObject):
         self._bridge.loaded.connect(self._loaded)
         self._bridge.failed.connect(self._failed_load)
 
+    def set_size(self, size: int, ratio: float = 1.0) -> None:
+        """A new tile size (device pixels; ``ratio`` device pixels per logical pixel):
+        pixmaps are made again at that size as they are asked for."""
+        self.size = max(0, int(size))
+        self.ratio = ratio
+
     def get(self, photo_id: int, content_hash: str) -> QPixmap | None:
         """The pixmap if cached (marked recently used); otherwise a load is queued once."""
         pixmap = self._pixmaps.get(content_hash)
         if pixmap is not None:
             self._pixmaps.move_to_end(content_hash)
+            if self._sizes.get(content_hash) != self.size:
+                self._queue(photo_id, content_hash)
             return pixmap
-        if content_hash not in self._pending and content_hash not in self._failed:
-            self._pending.add(content_hash)
-            self.pool.start(_Load(self.lib, photo_id, content_hash, self._bridge))
+        if content_hash not in self._failed:
+            self._queue(photo_id, content_hash)
         return None
+
+    def _queue(self, photo_id: int, content_hash: str) -> None:
+        if self._pending.get(content_hash) == self.size:
+            return
+        self._pending[content_hash] = self.size
+        self.pool.start(_Load(self.lib, photo_id, content_hash, self.size, self._bridge))
 
     def has_failed(self, content_hash: str) -> bool:
         return content_hash in self._failed
@@ -165,16 +198,23 @@ class ThumbnailCache(QObject):
     def __len__(self) -> int:
         return len(self._pixmaps)
 
-    def _loaded(self, content_hash: str, image: QImage) -> None:
-        self._pending.discard(content_hash)
-        self._pixmaps[content_hash] = QPixmap.fromImage(image)   # GUI thread: allowed here
+    def _loaded(self, content_hash: str, image: QImage, size: int) -> None:
+        if self._pending.get(content_hash) == size:
+            del self._pending[content_hash]
+        if size != self.size and content_hash in self._pixmaps:
+            return      # an old size arriving after a zoom: the one at the new size follows
+        pixmap = QPixmap.fromImage(image)                         # GUI thread: allowed here
+        pixmap.setDevicePixelRatio(self.ratio if size else 1.0)
+        self._pixmaps[content_hash] = pixmap
+        self._sizes[content_hash] = size
         self._pixmaps.move_to_end(content_hash)
         while len(self._pixmaps) > self.capacity:
-            self._pixmaps.popitem(last=False)
+            gone, _ = self._pixmaps.popitem(last=False)
+            self._sizes.pop(gone, None)
         self.ready.emit(content_hash)
 
     def _failed_load(self, content_hash: str, _why: str) -> None:
-        self._pending.discard(content_hash)
+        self._pending.pop(content_hash, None)
         self._failed.add(content_hash)
         self.ready.emit(content_hash)
 

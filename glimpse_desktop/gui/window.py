@@ -323,6 +323,7 @@ class MainWindow(QMainWindow):
         self.zoom.setFixedWidth(140)
         self.zoom.setToolTip("Tile size (Ctrl + mouse wheel)")
         self.zoom.valueChanged.connect(self._zoom)
+        self._zoom(self.zoom.value())
         self.settings_button = QToolButton()
         self.settings_button.setIcon(QIcon.fromTheme(
             "preferences-system",
@@ -589,6 +590,8 @@ class MainWindow(QMainWindow):
     def _zoom(self, value: int) -> None:
         for grid in self.grids():
             grid.set_tile(value)
+        grid = self.library_page.grid
+        self.thumbnails.set_size(grid.tile_pixels(), grid.devicePixelRatioF())
 
     def _focus_search(self) -> None:
         self.search.setFocus()

@@ -122,3 +122,22 @@ def test_the_qt_binding_does_not_lose_references_to_none(qtbot: QtBot, lib: Libr
     for _ in range(2000):
         assert index.data(Qt.ItemDataRole.UserRole + 99) is None
     assert sys.getrefcount(None) - before > -100
+
+
+def test_tiles_are_made_square_at_the_grid_size_off_the_gui_thread(
+        qtbot: QtBot, lib: Library, photo_dir: Path) -> None:
+    _album(photo_dir, 2)
+    lib.add_root(photo_dir)
+    lib.index()
+    cache = ThumbnailCache(lib, size=48)
+    model = PhotoListModel(lib, thumbnails=cache)
+    model.fetchMore()
+    model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: len(cache) == 1)
+    tile = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert (tile.width(), tile.height()) == (48, 48)          # the 96x64 photo's centre square
+    # A zoom: the old tile is still given (the view scales it) while the new size loads.
+    cache.set_size(80)
+    assert model.data(model.index(0), Qt.ItemDataRole.DecorationRole).width() == 48
+    qtbot.waitUntil(lambda: model.data(model.index(0),
+                                       Qt.ItemDataRole.DecorationRole).width() == 80)
