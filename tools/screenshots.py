@@ -148,7 +148,7 @@ def run(work: Path, out: Path) -> None:
     window.search.setCursorPosition(4)
     window.search._suggest(window.search.text())
     shot("04-search-suggestions")
-    window.search.completer_.popup().hide()
+    window.search._hide_popup()
     window.show_library()
     # The viewer on a photo with faces.
     rows = window.model.rowCount()
@@ -173,7 +173,7 @@ def run(work: Path, out: Path) -> None:
     shot("08-places")
     window.show_view("duplicates")
     window.duplicates_page.refresh()
-    settle(3, until=lambda: window.duplicates_page.find.isEnabled())
+    settle(3, until=lambda: window.duplicates_page.find_button.isEnabled())
     shot("09-duplicates")
     window.show_view("library")
     grid = window.library_page.grid

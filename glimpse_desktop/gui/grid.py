@@ -66,9 +66,9 @@ class TileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        state = option.state
+        palette: QPalette = option.palette
         selected = bool(state & QStyle.StateFlag.State_Selected)
         painter.save()
         target = rect.adjusted(6, 6, -6, -6) if selected else rect
@@ -472,7 +472,8 @@ class PhotoGrid(QAbstractItemView):
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
         region = QRegion()
         height = self.viewport().height()
-        for span in selection:
+        for i in range(selection.size()):
+            span = selection.at(i)
             for row in range(span.top(), span.bottom() + 1):
                 rect = self.visualRect(span.model().index(row, 0, span.parent()))
                 if rect.bottom() >= 0 and rect.top() <= height:
@@ -524,7 +525,7 @@ class PhotoGrid(QAbstractItemView):
             b = min(end, self._starts[s] + (last_line + 1) * self._cols)
             for row in range(a, b):
                 index = model.index(row, 0, self.rootIndex())
-                option.rect = self.visualRect(index)  # type: ignore[attr-defined]
+                option.rect = self.visualRect(index)
                 state = QStyle.StateFlag.State_Enabled
                 if selection is not None and selection.isSelected(index):
                     state |= QStyle.StateFlag.State_Selected
@@ -532,7 +533,7 @@ class PhotoGrid(QAbstractItemView):
                     state |= QStyle.StateFlag.State_HasFocus
                 if index == hover:
                     state |= QStyle.StateFlag.State_MouseOver
-                option.state = state  # type: ignore[attr-defined]
+                option.state = state
                 delegate.paint(painter, option, index)
         painter.end()
 

@@ -231,16 +231,16 @@ class FoldersPage(QWidget):
             nodes[root["path"]] = item
         totals: dict[str, int] = {}
         for row in folders:
-            folder, root = str(row["folder"]), str(row["root"])
-            parent = nodes.get(root)
+            folder, top = str(row["folder"]), str(row["root"])
+            parent = nodes.get(top)
             if parent is None:
                 continue
-            totals[root] = totals.get(root, 0) + int(row["photos"])
-            if folder == root:
+            totals[top] = totals.get(top, 0) + int(row["photos"])
+            if folder == top:
                 continue
             # Make the folders between the root and this one, so the tree has every level.
-            rel = os.path.relpath(folder, root).split(os.sep)
-            path = root
+            rel = os.path.relpath(folder, top).split(os.sep)
+            path = top
             for part in rel:
                 path = os.path.join(path, part)
                 node = nodes.get(path)
@@ -313,9 +313,9 @@ class DuplicatesPage(GridPage):
                  thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib, self.tasks, self.run_job, self.thumbnails = lib, tasks, run_job, thumbnails
-        self.find = QPushButton("Look for duplicates")
-        self.find.clicked.connect(self.refresh)
-        self.tools.addWidget(self.find)
+        self.find_button = QPushButton("Look for duplicates")
+        self.find_button.clicked.connect(self.refresh)
+        self.tools.addWidget(self.find_button)
         self.set_title("Duplicates", "Copies of the same picture: the same file twice, or a "
                        "resized or re-saved copy. The suggested copy to keep comes first.")
         self.set_empty("Press “Look for duplicates” to compare every photo. Nothing is deleted: "
@@ -323,7 +323,7 @@ class DuplicatesPage(GridPage):
         self.groups: list[Any] = []
 
     def refresh(self) -> None:
-        self.find.setEnabled(False)
+        self.find_button.setEnabled(False)
         self.set_empty("Comparing photos…")
         self.run_job("Looking for duplicates",
                      lambda progress, cancel: self.lib.duplicates(progress=progress,
@@ -331,11 +331,11 @@ class DuplicatesPage(GridPage):
                      self._show, self._failed)
 
     def _failed(self, why: str) -> None:
-        self.find.setEnabled(True)
+        self.find_button.setEnabled(True)
         self.set_empty(f"Could not look for duplicates: {why}")
 
     def _show(self, groups: Any) -> None:
-        self.find.setEnabled(True)
+        self.find_button.setEnabled(True)
         if groups is None:      # cancelled
             self.set_empty("Cancelled.")
             return

@@ -143,16 +143,25 @@ class SearchBox(QLineEdit):
         words = [f"person:{quoted(n)}" for n in self.vocabulary.get("person", [])]
         return keys + words
 
+    def _hide_popup(self) -> None:
+        popup = self.completer_.popup()
+        if popup is not None:
+            popup.hide()
+
+    def _popup_visible(self) -> bool:
+        popup = self.completer_.popup()
+        return popup is not None and popup.isVisible()
+
     def _suggest(self, _text: str) -> None:
         _start, token = self._token()
         options = self.suggestions(token)
         if not options:
-            self.completer_.popup().hide()
+            self._hide_popup()
             return
         self._words.setStringList(options)
         self.completer_.setCompletionPrefix(token)
         if self.completer_.completionCount() == 0:
-            self.completer_.popup().hide()
+            self._hide_popup()
             return
         self.completer_.complete()
 
@@ -166,7 +175,7 @@ class SearchBox(QLineEdit):
             self._suggest(self.text())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and not self.completer_.popup().isVisible():
+        if event.key() == Qt.Key.Key_Escape and not self._popup_visible():
             self.clear()
             self.cleared.emit()
             return
@@ -276,6 +285,8 @@ class MainWindow(QMainWindow):
         self._last_id = 0
         self._query = ""
         self._back_to = "library"
+        self._viewer_grid: PhotoGrid | None = None
+        self._back_page: QWidget | None = None
 
         # ---- the library grid (built first: it is what the first paint shows)
         self.page = page
@@ -310,8 +321,8 @@ class MainWindow(QMainWindow):
             "people": self.people_page, "albums": self.albums_page, "places": self.places_page,
             "folders": self.folders_page, "duplicates": self.duplicates_page,
             "viewer": self.viewer}
-        for page in self.pages.values():
-            self.stack.addWidget(page)
+        for widget in self.pages.values():
+            self.stack.addWidget(widget)
 
         # ---- top bar: search and zoom
         self.search = SearchBox()
@@ -734,9 +745,9 @@ class MainWindow(QMainWindow):
         self.tasks.run(lambda: self.lib.photo_rows([photo_id]), shown, read=True)
 
     def _viewer_closed(self) -> None:
-        back = getattr(self, "_back_page", None) or self.library_page
+        back = self._back_page or self.library_page
         self.stack.setCurrentWidget(back)
-        grid = getattr(self, "_viewer_grid", None)
+        grid = self._viewer_grid
         if grid is not None and grid.model() is not None:
             index = grid.model().index(self.viewer.current_row(), 0)
             if index.isValid():
