@@ -219,3 +219,66 @@ def test_double_click_opens_the_viewer_and_esc_returns(qtbot: QtBot, lib: Librar
     qtbot.keyClick(w.viewer, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: w.stack.currentWidget() is w.library_page)
     assert grid.currentIndex().row() == 3       # the grid follows what was last shown
+
+
+def test_glimpse_desktop_opens_its_window_on_the_library(qtbot: QtBot, lib: Library,
+                                                         photo_dir: Path,
+                                                         library_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from glimpse_desktop import app
+
+    _photos(photo_dir, 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    seen: dict[str, object] = {}
+
+    def look_and_close() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        seen["windows"] = len(windows)
+        if windows:
+            seen["rows"] = windows[0].model.rowCount()
+            seen["library"] = str(windows[0].lib.paths.library)
+            windows[0].close()
+
+    def poll() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if windows and windows[0].model.rowCount() == 3:
+            look_and_close()
+        else:
+            QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(100, poll)
+    assert app.main(["--library", str(library_path)]) == 0
+    assert seen == {"windows": 1, "rows": 3, "library": str(library_path)}
+
+
+def test_a_library_that_cannot_be_opened_is_said_in_a_window(qtbot: QtBot, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from glimpse_desktop import app
+
+    bad = tmp_path / "notes.sqlite3"
+    bad.write_text("this is not a photo library\n" * 100)
+    said: list[str] = []
+
+    def dismiss() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            said.append(box.text())
+            box.done(0)
+        else:
+            QTimer.singleShot(100, dismiss)
+
+    QTimer.singleShot(100, dismiss)
+    assert app.main(["--library", str(bad)]) == 1
+    assert said and "cannot be opened" in said[0]
+    err = capsys.readouterr().err
+    assert err.startswith("glimpse-desktop: ") and err.strip()[len("glimpse-desktop: "):] in said[0]
+    assert bad.read_text().startswith("this is not a photo library")   # left as it was
