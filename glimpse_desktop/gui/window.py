@@ -72,6 +72,7 @@ from glimpse_desktop.gui.photo_model import (
 from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
+from glimpse_desktop.progress import Progress
 
 SEARCH_LIMIT = 500
 # Filters the search box suggests, with what a person types after them.
@@ -374,6 +375,7 @@ class MainWindow(QMainWindow):
         self.jobs.ended.connect(self.sidebar.end_job)
         self.tasks.error.connect(lambda why: self.status.set_idle(f"⚠ {why}"))
         self._report.connect(self._watched)
+        self._watch_progress.connect(self._watching_progress)
 
         # ---- wiring between views
         for grid in self.grids():
@@ -463,12 +465,12 @@ class MainWindow(QMainWindow):
     def start_watching(self) -> None:
         if self.watcher is not None or self._closing:
             return
-        watcher = self.lib.watcher(on_report=self._bridge_report, catch_up=False)
+        watcher = self.lib.watcher(on_report=self._bridge_report, catch_up=False,
+                                   progress=self._watch_progress.emit)
 
         def started(_result: object) -> None:
             self.watcher = watcher
-            roots = len(self.lib.root_paths())
-            self.status.set_watching(f"Watching {roots} folder{'s' if roots != 1 else ''}")
+            self._show_watching()
 
         def failed(exc: BaseException) -> None:
             self.status.set_watching("Not watching")
@@ -484,12 +486,28 @@ class MainWindow(QMainWindow):
             self.status.set_watching("")
 
     _report = Signal(str, object)
+    _watch_progress = Signal(object)
+
+    def _show_watching(self) -> None:
+        roots = len(self.lib.root_paths())
+        self.status.set_watching(f"Watching {roots} folder{'s' if roots != 1 else ''}")
+
+    def _watching_progress(self, event: Progress) -> None:
+        """A batch the watcher is reading (a burst of photos copied in)."""
+        if self.watcher is None or event.finished:
+            return
+        if event.total:
+            self.status.set_watching(f"Reading new photos: {event.done:,} of {event.total:,}")
+        else:
+            self.status.set_watching("Reading new photos…")
 
     def _bridge_report(self, why: str, report: IndexReport) -> None:
         """Watcher thread -> GUI thread."""
         self._report.emit(why, report)
 
     def _watched(self, why: str, report: IndexReport) -> None:
+        if self.watcher is not None:
+            self._show_watching()
         if report.photo_ids:
             self.model.add_photos(report.photo_ids)
         self.refresh_counts()

@@ -29,7 +29,7 @@ from glimpse_desktop.ingest.decode import SUPPORTED_EXTENSIONS
 from glimpse_desktop.ingest.pipeline import Indexer, IndexReport, Root
 from glimpse_desktop.library.db import LibraryError, is_environmental
 from glimpse_desktop.library.lock import ExclusiveFile
-from glimpse_desktop.progress import CancelToken
+from glimpse_desktop.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger(__name__)
 # watchdog's inotify emitter warns when a folder it watched comes back (moved out and in);
@@ -116,7 +116,10 @@ class Watcher:
         catch_up: bool = True,
         on_report: Callable[[str, IndexReport], None] | None = None,
         exclusive: ExclusiveFile | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
+        """``progress`` hears every batch the watcher reads (what the app's status bar shows
+        while a burst of new photos is read); ``on_report`` what each batch did."""
         self.indexer = indexer
         self.settle = settle
         self.poll = poll
@@ -125,6 +128,7 @@ class Watcher:
         self.catch_up = catch_up
         self.on_report = on_report
         self._exclusive = exclusive
+        self.progress = progress
         self.stats = WatchStats()
         self._events: queue.Queue[_Event] = queue.Queue()
         self._link_watches: dict[tuple[str, str], ObservedWatch] = {}
@@ -229,7 +233,8 @@ class Watcher:
             if self.catch_up:
                 # Changes made while Glimpse was not running.
                 self._report("catch-up", self.indexer.scan(
-                    [(r, r.path) for r in self._roots], cancel=self._cancel))
+                    [(r, r.path) for r in self._roots], cancel=self._cancel,
+                    progress=self.progress))
             last_health = time.monotonic()
             while not self._cancel.cancelled:
                 busy = False
@@ -364,12 +369,12 @@ class Watcher:
                 self._report(f"deleted {_describe(others)}", IndexReport(missing=missing))
         if ready:
             self._report(f"changed {_describe(ready)}", self.indexer.index_files(
-                ready, cancel=self._cancel))
+                ready, cancel=self._cancel, progress=self.progress))
         for folder in dirs:
             root = self._root_of(folder)
             if root is not None and os.path.isdir(folder):
-                self._report(f"folder {folder}", self.indexer.scan([(root, folder)],
-                                                                   cancel=self._cancel))
+                self._report(f"folder {folder}", self.indexer.scan(
+                    [(root, folder)], cancel=self._cancel, progress=self.progress))
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
@@ -386,7 +391,7 @@ class Watcher:
                     if _under(where, root.path) and not scan.is_ignored(where, root.path):
                         self.stats.rescans += 1
                         self._report(f"rescan {where}", self.indexer.scan(
-                            [(root, where)], cancel=self._cancel))
+                            [(root, where)], cancel=self._cancel, progress=self.progress))
         return bool(self._pending or self._pending_dirs or self._gone)
 
     def _unwatch(self, path: str) -> None:
@@ -419,13 +424,13 @@ class Watcher:
                 why = "back online" if root.path in known else "new photo folder"
                 self._unwatch(root.path)
                 self._schedule(root)
-                self._report(f"{why} {root.path}", self.indexer.scan([(root, root.path)],
-                                                                     cancel=self._cancel))
+                self._report(f"{why} {root.path}", self.indexer.scan(
+                    [(root, root.path)], cancel=self._cancel, progress=self.progress))
             elif not present and root.path not in self._offline:
                 self._offline.add(root.path)
                 self._unwatch(root.path)
-                self._report(f"offline {root.path}", self.indexer.scan([(root, root.path)],
-                                                                       cancel=self._cancel))
+                self._report(f"offline {root.path}", self.indexer.scan(
+                    [(root, root.path)], cancel=self._cancel, progress=self.progress))
 
     def _watch_links(self) -> None:
         """Watch the targets of folder links followed out of the roots (inotify does not follow

@@ -190,6 +190,8 @@ def test_a_photo_copied_into_a_watched_folder_appears(qtbot: QtBot, lib: Library
     assert w.model.rowCount() == 3
     resets: list[bool] = []
     w.model.modelReset.connect(lambda: resets.append(True))
+    heard: list[str] = []
+    w._watch_progress.connect(lambda _event: heard.append(w.status.watching.text()))
     outside = tmp_path / "new.jpg"
     ig.write_jpeg(outside, (96, 64), seed=99, datetime_original="2024:05:01 12:00:00")
     shutil.copy(outside, photo_dir / "new.jpg")
@@ -198,6 +200,9 @@ def test_a_photo_copied_into_a_watched_folder_appears(qtbot: QtBot, lib: Library
     assert new is not None
     assert w.model.data(w.model.index(0, 0), PhotoIdRole) == new["id"]   # newest first
     assert not resets                                                     # rows inserted
+    # The status bar said what the watcher was doing, then went back to watching.
+    assert any(text.startswith("Reading new photos") for text in heard)
+    qtbot.waitUntil(lambda: w.status.watching.text() == "Watching 1 folder")
 
 
 def test_double_click_opens_the_viewer_and_esc_returns(qtbot: QtBot, lib: Library,
