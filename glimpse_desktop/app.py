@@ -33,10 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(app, QApplication)
     app.setDesktopFileName("glimpse-desktop")
-    icon = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources",
-                        "glimpse-desktop.svg")
-    if os.path.isfile(icon):
-        app.setWindowIcon(QIcon(icon))
+    # The icon: from the desktop's theme once installed, else resources/ of a checkout or of
+    # the PyInstaller bundle.
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (getattr(sys, "_MEIPASS", None), os.path.join(here, "..")):
+        icon = os.path.join(folder, "resources", "glimpse-desktop.svg") if folder else ""
+        if icon and os.path.isfile(icon):
+            app.setWindowIcon(QIcon.fromTheme("glimpse-desktop", QIcon(icon)))
+            break
 
     from glimpse_desktop.core.library import Library, LibraryError, StorageError
 

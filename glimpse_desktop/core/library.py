@@ -172,10 +172,13 @@ class Library:
         return conn
 
     def close(self) -> None:
+        """Close the writer and every reader. A reader still busy in a thread that outlived
+        its owner (a job that did not stop in time at exit) is left to the process's end
+        rather than failing the close of all the others."""
         self.writer.close()
         with self._readers_lock:
             for conn in self._readers:
-                conn.close()
+                conn.close(busy_ok=True)
             self._readers.clear()
 
     def __enter__(self) -> Library:

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QSize,
     QStringListModel,
     Qt,
+    QThreadPool,
     QTimer,
     QUrl,
     Signal,
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
+    QFocusEvent,
     QGuiApplication,
     QIcon,
     QKeyEvent,
@@ -105,6 +107,7 @@ class SearchBox(QLineEdit):
     """Plain words and filters; completes filter names, then people, cameras, lenses, tags."""
 
     cleared = Signal()
+    focused = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +177,10 @@ class SearchBox(QLineEdit):
         self.setCursorPosition(start + len(add))
         if completion.endswith(":"):
             self._suggest(self.text())
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.focused.emit()      # names and tags may have changed: read them again
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and not self._popup_visible():
@@ -275,7 +282,6 @@ class MainWindow(QMainWindow):
         self.lib = lib
         self.start_jobs = start_jobs
         self.setWindowTitle("Glimpse")
-        self.setWindowIcon(QIcon.fromTheme("glimpse-desktop"))
         self.setAcceptDrops(True)
         self.tasks = Tasks(self)
         self.jobs = Jobs(self)
@@ -329,6 +335,7 @@ class MainWindow(QMainWindow):
         self.search = SearchBox()
         self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
         self.search.cleared.connect(self.show_library)
+        self.search.focused.connect(self.update_vocabulary)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(MIN_TILE, MAX_TILE)
         self.zoom.setValue(self.library_page.grid.tile())
@@ -469,6 +476,9 @@ class MainWindow(QMainWindow):
                                    progress=self._watch_progress.emit)
 
         def started(_result: object) -> None:
+            if self._closing:
+                watcher.stop()
+                return
             self.watcher = watcher
             self._show_watching()
 
@@ -556,14 +566,20 @@ class MainWindow(QMainWindow):
         self.update_vocabulary()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop everything that reads the library before the caller closes it: jobs are
+        cancelled and joined, the watcher stopped, every thread pool of the window (tasks,
+        thumbnails, People's covers) emptied of queued work and waited for."""
         self._closing = True
         self._save()
         self._pull.stop()
         self.jobs.cancel_all()
         self.stop_watching()
+        for pool in self.findChildren(QThreadPool):
+            pool.clear()                 # queued, not started: never run
         self.jobs.wait(20.0)
-        self.tasks.wait(10_000)
-        self.thumbnails.wait(5_000)
+        for pool in self.findChildren(QThreadPool):
+            pool.waitForDone(10_000)
+        self.stop_watching()             # one that finished starting meanwhile
         super().closeEvent(event)
 
     def _restore(self) -> None:

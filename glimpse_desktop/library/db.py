@@ -129,8 +129,16 @@ class Connection:
     def in_transaction(self) -> bool:
         return not self.raw.getautocommit()
 
-    def close(self) -> None:
-        self.raw.close()
+    def close(self, *, busy_ok: bool = False) -> bool:
+        """Close; with ``busy_ok`` a connection in use by another thread right now is left
+        open (False) instead of raising."""
+        try:
+            self.raw.close()
+        except apsw.ThreadingViolationError:
+            if not busy_ok:
+                raise
+            return False
+        return True
 
 
 def connect(path: str | Path, *, readonly: bool = False, create: bool = True) -> Connection:
