@@ -15,6 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+EXIT_NO_DISPLAY = 2
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="glimpse-desktop",
@@ -23,6 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="folders to add to the library, or photos to show")
     args, qt_args = parser.parse_known_args(argv)
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort with a core dump; a terminal without a desktop (ssh, a server) is
+        # where the CLI is the way in.
+        print("glimpse-desktop: there is no display to open the window on (no DISPLAY or "
+              "WAYLAND_DISPLAY). Use the `glimpse` command here: `glimpse add FOLDER`, "
+              "`glimpse index`, `glimpse search WORDS`, `glimpse --help` for the rest.",
+              file=sys.stderr)
+        return EXIT_NO_DISPLAY
 
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QIcon

@@ -144,11 +144,16 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(tmp_path: Path, photo_dir: Pat
     assert report["new"] == 150 - partial and report["unchanged"] == partial
 
 
-def test_desktop_entry_without_gui_says_what_to_do(tmp_path: Path) -> None:
-    proc = _glimpse("--library", str(tmp_path / "l.sqlite3"))
+def test_the_desktop_app_without_a_display_points_to_the_cli(tmp_path: Path) -> None:
+    """`python -m glimpse_desktop` with no command is the window; over ssh, with no display,
+    it says to use the CLI instead of letting Qt abort."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = _glimpse("--library", str(tmp_path / "l.sqlite3"), env=env)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert "glimpse add" in err and str(tmp_path / "l.sqlite3") in err
+    assert "no display" in err and "glimpse add" in err
+    assert not (tmp_path / "l.sqlite3").exists()        # nothing created for a window not shown
 
 
 def test_watch_command_runs_and_stops(tmp_path: Path, photo_dir: Path) -> None:

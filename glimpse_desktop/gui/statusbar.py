@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStatusBar,
     QTableWidget,
     QTableWidgetItem,
@@ -27,8 +29,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library
+from glimpse_desktop.core.library import WARNING_STAGES, Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks
+
+
+class ElidedLabel(QLabel):
+    """One line that never asks for more width than it gets: a long message (a download's
+    error, a path) is cut with an ellipsis, whole in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(0)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text if len(text) > 60 else "")
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        line = self._full.replace("\n", " ")
+        shown = self.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight,
+                                              max(0, self.width() - 4))
+        super().setText(shown)
 
 
 class JobStatus(QStatusBar):
@@ -40,8 +71,7 @@ class JobStatus(QStatusBar):
         super().__init__(parent)
         self.jobs = jobs
         self.job: Job | None = None
-        self.message = QLabel()
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = ElidedLabel()
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(False)
@@ -132,10 +162,16 @@ class JobStatus(QStatusBar):
     def set_watching(self, text: str) -> None:
         self.watching.setText(text)
 
-    def set_problems(self, errors: int) -> None:
-        self.problems.setVisible(errors > 0)
-        self.problems.setText(f"{errors:,} problem{'s' if errors != 1 else ''}")
-        self.problems.setToolTip("Files Glimpse could not read, and why")
+    def set_problems(self, errors: int, warnings: int = 0) -> None:
+        """``errors``: files not read (or not completely); ``warnings``: read, with something
+        odd (an unreadable date)."""
+        self.problems.setVisible(errors + warnings > 0)
+        text = f"{errors:,} problem{'s' if errors != 1 else ''}" if errors else ""
+        if warnings:
+            text += (" · " if text else "") + f"{warnings:,} warning{'s' if warnings != 1 else ''}"
+        self.problems.setText(text)
+        self.problems.setToolTip("Files Glimpse could not read, or read with a warning, "
+                                 "and why")
 
 
 class ProblemsDialog(QDialog):
@@ -167,14 +203,23 @@ class ProblemsDialog(QDialog):
         tasks.run(lambda: lib.errors(limit=5000), self._show, read=True)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
+        rows = sorted(rows, key=lambda r: r.get("stage") in WARNING_STAGES)  # errors first
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             for j, key in enumerate(("path", "stage", "reason")):
                 item = QTableWidgetItem(str(row.get(key) or ""))
                 item.setToolTip(str(row.get(key) or ""))
                 self.table.setItem(i, j, item)
+        warnings = sum(1 for r in rows if r.get("stage") in WARNING_STAGES)
+        errors = len(rows) - warnings
+        parts = []
+        if errors:
+            parts.append(f"{errors:,} problem{'s' if errors != 1 else ''}: a file that could "
+                         "not be read, or not completely")
+        if warnings:
+            parts.append(f"{warnings:,} warning{'s' if warnings != 1 else ''}: read, but "
+                         "something in it was odd (a date that makes no sense)")
         self.summary.setText(
             "Nothing went wrong." if not rows else
-            f"{len(rows):,} file{'s' if len(rows) != 1 else ''} could not be read completely. "
-            "Originals are never changed; fix the file or leave it, and the next read tries "
-            "again.")
+            "; ".join(parts) + ". Originals are never changed; fix the file or leave it, and "
+            "the next read tries again.")

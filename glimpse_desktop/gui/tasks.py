@@ -167,7 +167,7 @@ class Job(QObject):
         parts = [f"{what} {event.done:,}" + (f" of {event.total:,}" if event.total else "")]
         if event.rate:
             parts.append(f"{event.rate:,.0f}/s" if event.rate >= 10 else f"{event.rate:.1f}/s")
-        if event.eta is not None and event.total:
+        if event.eta is not None and event.total and not self.paused:
             parts.append(f"{duration(event.eta)} left")
         if event.errors:
             parts.append(f"{event.errors:,} problem{'s' if event.errors != 1 else ''}")
@@ -211,7 +211,8 @@ class Jobs(QObject):
             except Cancelled:
                 job.finished.emit(None)
             except BaseException as exc:
-                traceback.print_exc()
+                if not type(exc).__module__.startswith("glimpse_desktop"):
+                    traceback.print_exc()     # a bug: worth a traceback on the terminal
                 job.failed.emit(describe(exc))
             else:
                 job.finished.emit(result)

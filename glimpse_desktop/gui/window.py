@@ -108,6 +108,7 @@ class SearchBox(QLineEdit):
 
     cleared = Signal()
     focused = Signal()
+    submitted = Signal(str)      # Enter with a query (not Enter choosing a suggestion)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,6 +128,14 @@ class SearchBox(QLineEdit):
         self.completer_.setWidget(self)
         self.completer_.activated.connect(self._insert)
         self.textEdited.connect(self._suggest)
+        self.returnPressed.connect(self._return)
+
+    def _return(self) -> None:
+        # Enter on a suggestion reaches the box before the suggestion is inserted: look again
+        # once it has been, and search only if Enter was not choosing a suggestion.
+        typed = self.text()
+        QTimer.singleShot(0, lambda: self.submitted.emit(typed) if self.text() == typed
+                          else None)
 
     def _token(self) -> tuple[int, str]:
         """Where the word being typed starts, and the word."""
@@ -136,15 +145,23 @@ class SearchBox(QLineEdit):
         return match.start(), match.group(0)
 
     def suggestions(self, token: str) -> list[str]:
-        """What to offer for the word being typed."""
+        """What to offer for the word being typed: filters by their start, then a filter's
+        values by the start of the value, quotes or not (person:b offers person:"Barack
+        Obama")."""
+        def plain(text: str) -> str:
+            return text.replace('"', "").lower()
+
         if ":" in token:
-            key = token.split(":", 1)[0].lower().lstrip("-")
-            values = self.vocabulary.get(key, [])
+            key, typed = token.split(":", 1)
+            key = key.lower().lstrip("-")
+            values = [v for v in self.vocabulary.get(key, [])
+                      if plain(v).startswith(plain(typed))]
             return [f"{key}:{quoted(v)}" for v in values]
         if len(token) < 1:
             return []
-        keys = [f"{key}:" for key in FILTER_KEYS]
-        words = [f"person:{quoted(n)}" for n in self.vocabulary.get("person", [])]
+        keys = [f"{key}:" for key in FILTER_KEYS if key.startswith(token.lower())]
+        words = [f"person:{quoted(n)}" for n in self.vocabulary.get("person", [])
+                 if any(part.lower().startswith(token.lower()) for part in n.split())]
         return keys + words
 
     def _hide_popup(self) -> None:
@@ -163,10 +180,7 @@ class SearchBox(QLineEdit):
             self._hide_popup()
             return
         self._words.setStringList(options)
-        self.completer_.setCompletionPrefix(token)
-        if self.completer_.completionCount() == 0:
-            self._hide_popup()
-            return
+        self.completer_.setCompletionPrefix("")     # filtered above: show them all
         self.completer_.complete()
 
     def _insert(self, completion: str) -> None:
@@ -293,6 +307,7 @@ class MainWindow(QMainWindow):
         self._query = ""
         self._back_to = "library"
         self._viewer_grid: PhotoGrid | None = None
+        self._results_section = "library"
         self._back_page: QWidget | None = None
 
         # ---- the library grid (built first: it is what the first paint shows)
@@ -304,7 +319,7 @@ class MainWindow(QMainWindow):
         self.back_button = QToolButton()
         self.back_button.setText("← Library")
         self.back_button.setAutoRaise(True)
-        self.back_button.clicked.connect(self.show_library)
+        self.back_button.clicked.connect(self._results_back)
         self.results_page.tools.addWidget(self.back_button)
 
         # ---- other views (People, viewer: their own modules)
@@ -333,7 +348,7 @@ class MainWindow(QMainWindow):
 
         # ---- top bar: search and zoom
         self.search = SearchBox()
-        self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
+        self.search.submitted.connect(self.run_search)
         self.search.cleared.connect(self.show_library)
         self.search.focused.connect(self.update_vocabulary)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
@@ -344,10 +359,11 @@ class MainWindow(QMainWindow):
         self.zoom.valueChanged.connect(self._zoom)
         self._zoom(self.zoom.value())
         self.settings_button = QToolButton()
-        self.settings_button.setIcon(QIcon.fromTheme(
-            "preferences-system",
-            self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)))
-        self.settings_button.setToolTip("Settings")
+        self.settings_button.setText("Settings")
+        self.settings_button.setIcon(QIcon.fromTheme("preferences-system"))
+        self.settings_button.setToolButtonStyle(
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_button.setToolTip("Settings (Ctrl+,)")
         self.settings_button.setAutoRaise(True)
         self.settings_button.clicked.connect(self.open_settings)
         top = QHBoxLayout()
@@ -556,7 +572,7 @@ class MainWindow(QMainWindow):
                 None if n or self.model.rowCount() else
                 "No photos yet. They appear here as they are read." if status["roots"] else
                 "Add a folder of photos to begin.")
-            self.status.set_problems(int(status["errors"]))
+            self.status.set_problems(int(status["errors"]), int(status["warnings"]))
             with_gps = status.get("with_gps", 0)
             self.places_page.set_text(
                 "A map and places by name — Lisbon, Portugal — arrive with the next update of "
@@ -603,22 +619,35 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ views
 
-    def show_view(self, key: str) -> None:
+    def show_view(self, key: str, *, focus: bool = True, section: str = "library") -> None:
+        """Show a page; ``section``: the sidebar entry results belong to (Library for a
+        search, People for a person's photos)."""
         if key == "library" and not self.lib.root_paths():
             key = "welcome"
         page = self.pages[key]
         if key not in ("viewer", "welcome"):
             self._back_to = key
+        if key not in ("results", "viewer") and self.search.text():
+            self.search.clear()          # a query left in the box would not match the page
+            self._query = ""
         self.stack.setCurrentWidget(page)
-        self.sidebar.select("library" if key in ("welcome", "results") else key)
+        self.sidebar.select(section if key in ("welcome", "results") else key)
+        self.back_button.setText("← People" if section == "people" else "← Library")
+        self._results_section = section
         if key == "people":
             self.people_page.refresh()
         elif key == "folders":
             self.folders_page.refresh()
-        if key in ("library", "results", "folders", "duplicates"):
+        if focus and key in ("library", "results", "folders", "duplicates"):
             grid = self._current_grid()
             if grid is not None:
                 grid.setFocus()
+
+    def _results_back(self) -> None:
+        if self._results_section == "people":
+            self.show_view("people")
+        else:
+            self.show_library()
 
     def show_library(self) -> None:
         self.search.clear()
@@ -658,7 +687,7 @@ class MainWindow(QMainWindow):
         self._query = text
         self.results_page.set_title("Searching…", text)
         self.results_page.set_empty("Searching…")
-        self.show_view("results")
+        self.show_view("results", focus=False)
 
         def search() -> tuple[Any, list[dict[str, Any]]]:
             result = self.lib.search(text, limit=SEARCH_LIMIT)
@@ -692,7 +721,8 @@ class MainWindow(QMainWindow):
     def find_similar(self, photo_id: int) -> None:
         self._query = f"similar:{photo_id}"
         query = self._query
-        self.results_page.set_title("Looking for similar photos…")
+        self.results_page.set_title("Looking for similar photos…", "")
+        self.results_page.set_empty("Looking for similar photos…")
         self.show_view("results")
 
         def similar() -> tuple[Any, list[dict[str, Any]]]:
@@ -707,8 +737,18 @@ class MainWindow(QMainWindow):
             if self._query != query:
                 return
             result, rows = found
-            self._show_results(query, result, rows)
-            self.results_page.set_title(f"{len(rows):,} similar photos")
+            model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
+            self.results_page.grid.setModel(model)
+            n = len(rows)
+            self.results_page.set_title(f"{n:,} similar photo{'s' if n != 1 else ''}", "")
+            if n:
+                self.results_page.set_empty(None)
+            elif not result.semantic:
+                self.results_page.set_empty(
+                    "Finding photos that look alike needs the search model, which is not "
+                    "installed yet: Settings › Search model.")
+            else:
+                self.results_page.set_empty("No photo looks enough like this one.")
 
         def failed(exc: BaseException) -> None:
             self.results_page.set_title("Similar photos")
@@ -729,7 +769,7 @@ class MainWindow(QMainWindow):
     def show_person_photos(self, person_id: int, title: str) -> None:
         self._query = f"person#{person_id}"
         query = self._query
-        self.show_view("results")
+        self.show_view("results", section="people")
         self.results_page.set_title(title or "Person", "")
 
         def read() -> tuple[str, list[dict[str, Any]]]:
@@ -753,8 +793,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ grid actions
 
     def _wire_grid(self, grid: PhotoGrid) -> None:
+        # activated: Enter, and a double-click (or a single click where the desktop asks for
+        # that); connecting doubleClicked too would open the photo twice.
         grid.activated.connect(lambda index, g=grid: self.open_photo(g, index.row()))
-        grid.doubleClicked.connect(lambda index, g=grid: self.open_photo(g, index.row()))
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         grid.customContextMenuRequested.connect(lambda pos, g=grid: self._grid_menu(g, pos))
         grid.tile_changed.connect(self.zoom.setValue)
@@ -764,16 +805,19 @@ class MainWindow(QMainWindow):
         if model is None or not 0 <= row < model.rowCount():
             return
         self._viewer_grid = grid
-        self._back_page = self.stack.currentWidget()
+        if self.stack.currentWidget() is not self.viewer:
+            self._back_page = self.stack.currentWidget()
         self.viewer.open(model, row)
         self.stack.setCurrentWidget(self.viewer)
-        self.viewer.setFocus()
+        # After the mouse release that ended the double-click, not before it.
+        QTimer.singleShot(0, self.viewer.setFocus)
 
     def open_photo_id(self, photo_id: int) -> None:
         def shown(rows: list[dict[str, Any]]) -> None:
             model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
             self._viewer_grid = None
-            self._back_page = self.stack.currentWidget()
+            if self.stack.currentWidget() is not self.viewer:
+                self._back_page = self.stack.currentWidget()
             self.viewer.open(model, 0)
             self.stack.setCurrentWidget(self.viewer)
         self.tasks.run(lambda: self.lib.photo_rows([photo_id]), shown, read=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
@@ -155,8 +156,30 @@ def test_search_box_suggests_filters_and_names(qtbot: QtBot, lib: Library, photo
     w = window(start_jobs=False)  # type: ignore[operator]
     box: SearchBox = w.search
     qtbot.waitUntil(lambda: bool(box.vocabulary.get("camera")))
-    assert "camera:" in box.suggestions("cam")
+    assert box.suggestions("cam") == ["camera:"]
     assert 'camera:"Canon EOS R6"' in box.suggestions("camera:")
+    assert box.suggestions("camera:can") == ['camera:"Canon EOS R6"', 'camera:"Canon EOS 5D"'] \
+        or box.suggestions("camera:can") == ['camera:"Canon EOS 5D"', 'camera:"Canon EOS R6"']
+    assert box.suggestions("camera:nik") == []
+    box.vocabulary = {**box.vocabulary, "person": ["Barack Obama", "Ada Lovelace"]}
+    assert box.suggestions("person:b") == ['person:"Barack Obama"']
+    assert box.suggestions("person:\"bar") == ['person:"Barack Obama"']
+    assert 'person:"Barack Obama"' in box.suggestions("ob")      # a last name works too
+    # Enter on a suggestion inserts it; it does not search for the half-typed word.
+    searched: list[str] = []
+    box.submitted.connect(searched.append)
+    box.show()
+    box.setFocus()
+    box.clear()
+    qtbot.keyClicks(box, "camera:")
+    popup = box.completer_.popup()
+    assert popup is not None and popup.isVisible()
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert box.text().startswith('camera:"Canon EOS') and searched == []
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: searched == [box.text()])
     # Choosing a suggestion replaces the word being typed, keeping the rest.
     box.setText("beach cam")
     box.setCursorPosition(len(box.text()))
@@ -287,3 +310,41 @@ def test_a_library_that_cannot_be_opened_is_said_in_a_window(qtbot: QtBot, tmp_p
     err = capsys.readouterr().err
     assert err.startswith("glimpse-desktop: ") and err.strip()[len("glimpse-desktop: "):] in said[0]
     assert bad.read_text().startswith("this is not a photo library")   # left as it was
+
+
+def test_double_click_opens_once_and_back_returns(qtbot: QtBot, lib: Library, photo_dir: Path,
+                                                  window: object) -> None:
+    """A double-click is also an 'activated': the photo must open once, so Back returns to
+    the grid rather than to the viewer itself."""
+    _photos(photo_dir, 4)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    grid = w.library_page.grid
+    qtbot.waitUntil(lambda: w.model.rowCount() == 4)
+    centre = grid.visualRect(w.model.index(1, 0)).center()
+    # As a real double-click arrives: press, release, double-click, release.
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseDClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseRelease(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert w.stack.currentWidget() is w.viewer and w.viewer.current_row() == 1
+    qtbot.waitUntil(lambda: w.viewer.isAncestorOf(QApplication.focusWidget())
+                    or QApplication.focusWidget() is w.viewer)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.library_page)
+
+
+def test_a_long_message_never_widens_the_window(qtbot: QtBot, lib: Library,
+                                                window: object) -> None:
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    width = w.width()
+    long = "Downloading the model failed: " + "a very long reason " * 40
+    w.status.set_idle(long)
+    qtbot.wait(50)
+    assert w.width() == width
+    assert w.status.message.text() == long and w.status.message.toolTip() == long
