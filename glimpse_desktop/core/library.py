@@ -171,6 +171,18 @@ class Library:
                 self._readers.append(conn)
         return conn
 
+    def release_reader(self) -> None:
+        """Close this thread's read connection, if it has one (a thread that is about to
+        end; a later read on it opens a new one)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        conn.close(busy_ok=True)
+
     def close(self) -> None:
         """Close the writer and every reader. A reader still busy in a thread that outlived
         its owner (a job that did not stop in time at exit) is left to the process's end

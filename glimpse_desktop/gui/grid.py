@@ -162,6 +162,8 @@ class PhotoGrid(QAbstractItemView):
         self._height = 0
         self._dirty = True
         self._rubber: QRubberBand | None = None
+        self._banding = False
+        self._anchor = -1
         self._origin = QPoint()
         self.setItemDelegate(TileDelegate(self))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -174,6 +176,8 @@ class PhotoGrid(QAbstractItemView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setFrameShape(QAbstractItemView.Shape.NoFrame)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
+        self._geometry_timer = QTimer(self, singleShot=True, interval=0)
+        self._geometry_timer.timeout.connect(self._update_geometries)
         self._fetch_timer = QTimer(self, singleShot=True, interval=0)
         self._fetch_timer.timeout.connect(self._fetch_if_needed)
         self.verticalScrollBar().valueChanged.connect(lambda _v: self._fetch_timer.start())
@@ -195,6 +199,7 @@ class PhotoGrid(QAbstractItemView):
         anchor = self.indexAt(QPoint(self._left + 1, self._header + 1))
         self._tile = size
         self._relayout()
+        self.updateGeometries()        # the scroll range of the new size, before scrolling
         if anchor.isValid():
             self.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
         self.tile_changed.emit(size)
@@ -204,7 +209,10 @@ class PhotoGrid(QAbstractItemView):
         return self._cols
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
+        """Show ``model``; a list made for one view (search results: ``disposable``) and the
+        old selection model are deleted when replaced, so views do not pile up."""
         old = self.model()
+        old_selection = self.selectionModel()
         if old is not None:
             for signal in (old.rowsInserted, old.rowsRemoved, old.modelReset, old.layoutChanged):
                 try:
@@ -212,6 +220,10 @@ class PhotoGrid(QAbstractItemView):
                 except (RuntimeError, TypeError):
                     pass
         super().setModel(model)
+        if old_selection is not None and old_selection is not self.selectionModel():
+            old_selection.deleteLater()
+        if old is not None and old is not model and getattr(old, "disposable", False):
+            old.deleteLater()
         if model is not None:
             for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
                            model.layoutChanged):
@@ -221,9 +233,14 @@ class PhotoGrid(QAbstractItemView):
         self._fetch_timer.start()
 
     def _relayout(self, *_args: Any) -> None:
+        # Rows may arrive a thousand at a time: the layout is computed once, when next asked
+        # for (a paint, a hit test) or on the next turn of the event loop.
         self._dirty = True
-        self.updateGeometries()
+        self._geometry_timer.start()
         self.viewport().update()
+
+    def _update_geometries(self) -> None:
+        self.updateGeometries()
         self._fetch_timer.start()
 
     def _ensure_layout(self) -> None:
@@ -384,9 +401,15 @@ class PhotoGrid(QAbstractItemView):
             row = self._vertical_neighbour(row, 1 if action == Move.MoveDown else -1)
         elif action in (Move.MovePageDown, Move.MovePageUp):
             rect = self._content_rect(row)
-            step = self.viewport().height() * (1 if action == Move.MovePageDown else -1)
-            target = self._nearest_row(rect.center().x(), rect.center().y() + step)
-            row = target if target >= 0 else (rows - 1 if step > 0 else 0)
+            down = action == Move.MovePageDown
+            y = rect.center().y() + self.viewport().height() * (1 if down else -1)
+            target = self._nearest_row(rect.center().x(), y)
+            # Landed on a month's header: the first line below it (or the last above).
+            probe = y
+            while target < 0 and 0 <= probe <= self._height:
+                probe += (1 if down else -1) * max(1, self._line_height() // 2)
+                target = self._nearest_row(rect.center().x(), probe)
+            row = target if target >= 0 else (rows - 1 if down else 0)
         elif action == Move.MoveHome:
             row = 0
         elif action == Move.MoveEnd:
@@ -395,6 +418,8 @@ class PhotoGrid(QAbstractItemView):
                     model.fetchMore(QModelIndex())
                 self._ensure_layout()
             row = model.rowCount() - 1
+        if not modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self._anchor = row            # where a later Shift+move or Shift+click extends from
         return model.index(row, 0, self.rootIndex())
 
     def _vertical_neighbour(self, row: int, direction: int) -> int:
@@ -440,11 +465,16 @@ class PhotoGrid(QAbstractItemView):
         return -1
 
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
-        """Select the tiles a rectangle (viewport coordinates) touches: rubber band and click."""
+        """A rubber band selects the tiles its rectangle touches; a click, Shift+click or
+        Shift+arrow selects the run of photos from the anchor to the target, in reading order
+        (as in every photo app), not the rectangle between them."""
         model, selection_model = self.model(), self.selectionModel()
         if model is None or selection_model is None:
             return
         self._ensure_layout()
+        if not self._banding:
+            self._select_run(rect, command)
+            return
         content = rect.normalized().translated(0, self.verticalOffset())
         selection = QItemSelection()
         rows = model.rowCount()
@@ -467,6 +497,29 @@ class PhotoGrid(QAbstractItemView):
                 if a <= b:
                     selection.select(model.index(a, 0, self.rootIndex()),
                                      model.index(b, 0, self.rootIndex()))
+        selection_model.select(selection, command)
+
+    def _select_run(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
+        model, selection_model = self.model(), self.selectionModel()
+        rows = model.rowCount()
+        corners = [rect.topLeft(), rect.topRight(), rect.bottomLeft(), rect.bottomRight()]
+        offset = self.verticalOffset()
+        target = -1
+        if 0 <= self._anchor < rows:
+            # QAbstractItemView passes the rectangle between the anchor's centre and the
+            # target's: the target is the corner opposite the anchor.
+            a = self.visualRect(model.index(self._anchor, 0, self.rootIndex())).center()
+            k = min(range(4), key=lambda i: (corners[i] - a).manhattanLength())
+            t = corners[3 - k]
+            target = self._row_at(t.x(), t.y() + offset)
+        if target < 0:
+            target = self._row_at(rect.center().x(), rect.center().y() + offset)
+        if target < 0:
+            return
+        anchor = self._anchor if 0 <= self._anchor < rows else target
+        first, last = min(anchor, target), max(anchor, target)
+        selection = QItemSelection(model.index(first, 0, self.rootIndex()),
+                                   model.index(last, 0, self.rootIndex()))
         selection_model.select(selection, command)
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
@@ -541,6 +594,11 @@ class PhotoGrid(QAbstractItemView):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self._origin = event.position().toPoint()
+        index = self.indexAt(self._origin)
+        # Pressed between tiles: a drag draws a rubber band; on a tile, it drags the photos.
+        self._banding = not index.isValid()
+        if index.isValid() and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._anchor = index.row()
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -555,6 +613,7 @@ class PhotoGrid(QAbstractItemView):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
+        self._banding = False
         if self._rubber is not None:
             self._rubber.hide()
 

@@ -227,6 +227,7 @@ class FaceCovers(QObject):
         self._pending: set[str] = set()
         self._failed: set[str] = set()
         self.pool = QThreadPool(self)
+        self.pool.setExpiryTimeout(-1)   # a retired thread would leak its library connection
         self.pool.setMaxThreadCount(max(1, threads))
         self._bridge = _CoverBridge(self)
         self._bridge.loaded.connect(self._loaded)

@@ -163,6 +163,7 @@ class ThumbnailCache(QObject):
         self._pending: dict[str, int] = {}
         self._failed: set[str] = set()
         self.pool = QThreadPool(self)
+        self.pool.setExpiryTimeout(-1)   # a retired thread would leak its library connection
         self.pool.setMaxThreadCount(max(1, threads))
         self._bridge = _Bridge(self)
         self._bridge.loaded.connect(self._loaded)
@@ -191,6 +192,10 @@ class ThumbnailCache(QObject):
             return
         self._pending[content_hash] = self.size
         self.pool.start(_Load(self.lib, photo_id, content_hash, self.size, self._bridge))
+
+    def forget_failures(self) -> None:
+        """Try failed tiles again (a drive came back, a file was fixed)."""
+        self._failed.clear()
 
     def has_failed(self, content_hash: str) -> bool:
         return content_hash in self._failed
@@ -237,7 +242,7 @@ class _PhotoRows(QAbstractListModel):
         self.rows: list[Row] = []
         self._months: list[str] = []
         self._sections: list[tuple[int, str]] | None = None
-        self._index: dict[str, list[int]] = {}     # content hash -> row positions (lazy)
+        self._by_hash: dict[str, set[int]] = {}    # content hash -> the photos showing it
         self.thumbnails = (thumbnails if thumbnails is not None
                            else ThumbnailCache(lib, parent=self))
         self.thumbnails.ready.connect(self._thumbnail_ready)
@@ -303,7 +308,8 @@ class _PhotoRows(QAbstractListModel):
         return [self.rows[i.row()].id for i in indexes if 0 <= i.row() < len(self.rows)]
 
     def row_of(self, photo_id: int) -> int | None:
-        return next((i for i, r in enumerate(self.rows) if r.id == photo_id), None)
+        """The row showing a photo, or None (O(log n) in the library, O(1) in a list)."""
+        raise NotImplementedError
 
     def sections(self) -> list[tuple[int, str]]:
         """Date headers as (first row, "March 2024"); empty for a ranked list."""
@@ -313,61 +319,91 @@ class _PhotoRows(QAbstractListModel):
             self._sections = sections_of(self._months)
         return self._sections
 
-    def _append(self, rows: Sequence[Row]) -> None:
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _track(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            self._by_hash.setdefault(row.content_hash, set()).add(row.id)
+
+    def _untrack(self, row: Row) -> None:
+        ids = self._by_hash.get(row.content_hash)
+        if ids is not None:
+            ids.discard(row.id)
+            if not ids:
+                del self._by_hash[row.content_hash]
+
+    def _insert_block(self, pos: int, rows: Sequence[Row]) -> None:
+        """Rows that go together at ``pos``: one insertion for the views, however many."""
         if not rows:
             return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
-        self._months.extend(month_of(r.taken_at) for r in rows)
+        self.beginInsertRows(QModelIndex(), pos, pos + len(rows) - 1)
+        self.rows[pos:pos] = rows
+        self._months[pos:pos] = [month_of(r.taken_at) for r in rows]
         self._sections = None
-        self._index.clear()
+        self._track(rows)
+        self._inserted(pos, rows)
         self.endInsertRows()
 
-    def _insert(self, pos: int, row: Row) -> None:
-        self.beginInsertRows(QModelIndex(), pos, pos)
-        self.rows.insert(pos, row)
-        self._months.insert(pos, month_of(row.taken_at))
-        self._sections = None
-        self._index.clear()
-        self.endInsertRows()
-
-    def _remove(self, pos: int) -> None:
+    def _remove_at(self, pos: int) -> None:
         self.beginRemoveRows(QModelIndex(), pos, pos)
-        del self.rows[pos]
+        row = self.rows.pop(pos)
         del self._months[pos]
         self._sections = None
-        self._index.clear()
+        self._untrack(row)
+        self._removed(pos, row)
         self.endRemoveRows()
 
+    def _replace_at(self, pos: int, row: Row) -> None:
+        """The same photo at the same place with new details (a new path after a move)."""
+        old = self.rows[pos]
+        self.rows[pos] = row
+        month = month_of(row.taken_at)
+        if month != self._months[pos]:
+            self._months[pos] = month
+            self._sections = None
+        if old.content_hash != row.content_hash:
+            self._untrack(old)
+            self._track([row])
+        index = self.index(pos)
+        self.dataChanged.emit(index, index)
+
+    def _inserted(self, pos: int, rows: Sequence[Row]) -> None:
+        """Subclasses keep their own indexes in step."""
+
+    def _removed(self, pos: int, row: Row) -> None:
+        """Subclasses keep their own indexes in step."""
+
     def remove_photos(self, photo_ids: Iterable[int]) -> int:
-        """Take rows out (photos forgotten, or a folder removed)."""
-        gone = set(photo_ids)
+        """Take rows out (photos forgotten, or gone from the disk)."""
         removed = 0
-        for pos in range(len(self.rows) - 1, -1, -1):
-            if self.rows[pos].id in gone:
-                self._remove(pos)
+        for photo_id in set(photo_ids):
+            pos = self.row_of(photo_id)
+            if pos is not None:
+                self._remove_at(pos)
                 removed += 1
         return removed
 
     def _thumbnail_ready(self, content_hash: str) -> None:
-        if not self._index:
-            for i, row in enumerate(self.rows):
-                self._index.setdefault(row.content_hash, []).append(i)
-        for i in self._index.get(content_hash, ()):
-            index = self.index(i)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        for photo_id in self._by_hash.get(content_hash, ()):
+            pos = self.row_of(photo_id)
+            if pos is not None:
+                index = self.index(pos)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 class PhotoListModel(_PhotoRows):
-    """Every photo of the library, newest first, fetched a page at a time."""
+    """Every photo of the library, newest first, fetched a page at a time.
+
+    Rows are kept sorted by their key (date, then id), so the row of any photo is a bisect
+    (``row_of``), and updates from an ingestion run (``apply_rows``) cost O(log n) a photo plus
+    one insertion per run of neighbouring new photos."""
 
     def __init__(self, lib: Library, *, page: int = PAGE, thumbnails: ThumbnailCache | None = None,
                  tile: int = 192, parent: QObject | None = None) -> None:
         super().__init__(lib, thumbnails=thumbnails, tile=tile, parent=parent)
         self.page = page
         self._keys: list[tuple[float, int]] = []
-        self._ids: set[int] = set()
+        self._key_of: dict[int, tuple[float, int]] = {}
         self._exhausted = False
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
@@ -381,78 +417,109 @@ class PhotoListModel(_PhotoRows):
                                    limit=self.page)
         if len(page) < self.page:
             self._exhausted = True
-        rows = [Row.of(raw) for raw in page if int(raw["id"]) not in self._ids]
-        self._keys.extend(r.key for r in rows)
-        self._ids.update(r.id for r in rows)
-        self._append(rows)
+        rows = [row for row in (Row.of(raw) for raw in page) if row.id not in self._key_of]
+        self._insert_block(len(self.rows), rows)
+
+    def row_of(self, photo_id: int) -> int | None:
+        key = self._key_of.get(photo_id)
+        if key is None:
+            return None
+        pos = bisect.bisect_left(self._keys, key)
+        return pos if pos < len(self._keys) and self._keys[pos] == key else None
+
+    def _inserted(self, pos: int, rows: Sequence[Row]) -> None:
+        keys = [r.key for r in rows]
+        self._keys[pos:pos] = keys
+        for row, key in zip(rows, keys, strict=True):
+            self._key_of[row.id] = key
+
+    def _removed(self, pos: int, row: Row) -> None:
+        del self._keys[pos]
+        self._key_of.pop(row.id, None)
 
     # ------------------------------------------------------------------ live updates
 
     def add_photos(self, photo_ids: Iterable[int]) -> int:
-        """Insert (or refresh) photos an ingestion run wrote, at their place in the order.
-
-        Photos beyond the rows fetched so far are left for ``fetchMore``, which reaches them in
-        order anyway. Returns how many rows were inserted."""
+        """Insert, refresh or drop the photos an ingestion run wrote (reads them here: from
+        the GUI, read them off its thread with ``lib.photo_rows`` and call ``apply_rows``)."""
         ids = list(dict.fromkeys(int(i) for i in photo_ids))
         if not ids:
             return 0
-        fresh = {int(r["id"]): Row.of(r) for r in self._rows_for(ids)}
+        return self.apply_rows(self.lib.photo_rows(ids))
+
+    def apply_rows(self, rows: Iterable[Row | dict[str, Any]]) -> int:
+        """Bring these photos' rows up to date, at their place in the order: new ones
+        inserted, changed ones refreshed (or moved, when their date changed), missing ones
+        dropped. Photos beyond the rows fetched so far are left for ``fetchMore``, which
+        reaches them in order anyway. Returns how many rows were inserted."""
+        fresh: list[Row] = []
+        for row in (r if isinstance(r, Row) else Row.of(r) for r in rows):
+            shown = row.status in ("ok", "offline")
+            pos = self.row_of(row.id)
+            if pos is not None:
+                if shown and self.rows[pos].key == row.key:
+                    if self.rows[pos] != row:
+                        self._replace_at(pos, row)
+                    continue
+                self._remove_at(pos)          # gone, or moved in time: out, then back in
+            if shown:
+                fresh.append(row)
+        if not fresh:
+            return 0
+        fresh.sort(key=lambda r: r.key)
+        # Neighbouring new photos go in as one block (a folder of new photos is one insertion).
         inserted = 0
-        for photo_id, row in fresh.items():
-            if photo_id in self._ids:
-                # Already shown: it changed (new content, new date). Take it out and put it
-                # back at its place.
-                at = self.row_of(photo_id)
-                if at is not None:
-                    del self._keys[at]
-                    self._remove(at)
-                self._ids.discard(photo_id)
-            if row.status not in ("ok", "offline"):
-                continue
-            pos = bisect.bisect_left(self._keys, row.key)
+        i = 0
+        while i < len(fresh):
+            pos = bisect.bisect_left(self._keys, fresh[i].key)
+            j = i + 1
+            limit = self._keys[pos] if pos < len(self._keys) else None
+            while j < len(fresh) and (limit is None or fresh[j].key < limit):
+                j += 1
             if pos == len(self.rows) and not self._exhausted:
-                continue    # beyond what is loaded: fetchMore brings it in its turn
-            self._keys.insert(pos, row.key)
-            self._ids.add(photo_id)
-            self._insert(pos, row)
-            inserted += 1
+                break      # beyond what is loaded: fetchMore brings these in their turn
+            self._insert_block(pos, fresh[i:j])
+            inserted += j - i
+            i = j
         return inserted
-
-    def remove_photos(self, photo_ids: Iterable[int]) -> int:
-        gone = set(photo_ids) & self._ids
-        for pos in range(len(self.rows) - 1, -1, -1):
-            if self.rows[pos].id in gone:
-                del self._keys[pos]
-                self._remove(pos)
-        self._ids -= gone
-        return len(gone)
-
-    def _rows_for(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        conn = self.lib.reader()
-        out: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            out += conn.rows(
-                "SELECT id, path, filename, content_hash, taken_at, taken_ts, status "
-                f"FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        return out
 
 
 class ResultListModel(_PhotoRows):
     """A fixed list of photos: search results (ranked, with scores), a person's photos, a
-    folder, a group of duplicates. Rows are dicts with at least id, path and content_hash."""
+    folder, a group of duplicates. Rows are dicts with at least id, path and content_hash (or
+    ``Row``s, made off the GUI thread for long lists)."""
 
-    def __init__(self, lib: Library, rows: Iterable[dict[str, Any]], *, sectioned: bool = False,
-                 sections: Sequence[tuple[int, str]] | None = None,
+    # The grid deletes a list it no longer shows (the library's own model stays).
+    disposable = True
+
+    def __init__(self, lib: Library, rows: Iterable[Row | dict[str, Any]], *,
+                 sectioned: bool = False, sections: Sequence[tuple[int, str]] | None = None,
                  thumbnails: ThumbnailCache | None = None, tile: int = 192,
                  parent: QObject | None = None) -> None:
         """``sectioned``: month headers; ``sections``: headers of the caller's own (groups of
         duplicates), as (first row, label)."""
         super().__init__(lib, thumbnails=thumbnails, tile=tile, parent=parent)
         self.sectioned = sectioned or sections is not None
-        self.rows = [Row.of(r) for r in rows]
+        self.rows = [r if isinstance(r, Row) else Row.of(r) for r in rows]
         self._months = [month_of(r.taken_at) for r in self.rows]
         self._fixed = list(sections) if sections is not None else None
+        self._track(self.rows)
+        self._positions: dict[int, int] | None = None
+
+    def row_of(self, photo_id: int) -> int | None:
+        if self._positions is None:
+            self._positions = {r.id: i for i, r in enumerate(self.rows)}
+        return self._positions.get(photo_id)
+
+    def _inserted(self, pos: int, rows: Sequence[Row]) -> None:
+        self._positions = None
+
+    def _removed(self, pos: int, row: Row) -> None:
+        self._positions = None
+        if self._fixed is not None:
+            # A group loses a member: the headers after it move up by one.
+            self._fixed = [(start - 1 if start > pos else start, label)
+                           for start, label in self._fixed]
 
     def sections(self) -> list[tuple[int, str]]:
         if self._fixed is not None:

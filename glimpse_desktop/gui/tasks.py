@@ -46,6 +46,16 @@ class _Call(QRunnable):
         self.bridge.done.emit(self.key, result)
 
 
+def _deliver(callback: Callable[[Any], None], value: Any) -> None:
+    """Run a result's callback; one addressed to a widget closed meanwhile (a dialog whose
+    read came back after it was deleted) is dropped, not an error."""
+    try:
+        callback(value)
+    except RuntimeError as exc:
+        if "already deleted" not in str(exc):
+            raise
+
+
 def describe(exc: BaseException) -> str:
     """One line a person can read: the message of our own errors, else the type and text."""
     text = str(exc).strip()
@@ -66,6 +76,10 @@ class Tasks(QObject):
         self._actions.setMaxThreadCount(1)        # in order, one at a time
         self._reads = QThreadPool(self)
         self._reads.setMaxThreadCount(max(1, readers))
+        for pool in (self._actions, self._reads):
+            # Threads stay: each holds the library's read connection of its own, which a
+            # retired thread would leave open.
+            pool.setExpiryTimeout(-1)
         self._bridge = _Bridge(self)
         self._bridge.done.connect(self._done)
         self._bridge.failed.connect(self._failed)
@@ -94,13 +108,13 @@ class Tasks(QObject):
     def _done(self, key: int, result: object) -> None:
         done, _ = self._callbacks.pop(key, (None, None))
         if done is not None:
-            done(result)
+            _deliver(done, result)
 
     def _failed(self, key: int, exc: object) -> None:
         _, failed = self._callbacks.pop(key, (None, None))
         assert isinstance(exc, BaseException)
         if failed is not None:
-            failed(exc)
+            _deliver(failed, exc)
         else:
             self.error.emit(describe(exc))
 
@@ -193,10 +207,14 @@ class Jobs(QObject):
     started = Signal(object)      # Job
     ended = Signal(object)        # Job (finished, failed or cancelled)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *,
+                 thread_end: Callable[[], None] | None = None) -> None:
+        """``thread_end`` runs on each job's thread as it ends (the library's
+        ``release_reader``: the thread's connection closes with it)."""
         super().__init__(parent)
         self.running: list[Job] = []
         self._threads: list[threading.Thread] = []
+        self.thread_end = thread_end
 
     def start(self, name: str, work: Callable[[ProgressCallback, CancelToken], Any],
               done: Callable[[Any], None] | None = None,
@@ -216,6 +234,12 @@ class Jobs(QObject):
                 job.failed.emit(describe(exc))
             else:
                 job.finished.emit(result)
+            finally:
+                if self.thread_end is not None:
+                    try:
+                        self.thread_end()
+                    except Exception:
+                        traceback.print_exc()
 
         thread = threading.Thread(target=body, name=f"glimpse-job-{name}", daemon=True)
         self.running.append(job)

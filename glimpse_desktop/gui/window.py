@@ -69,6 +69,7 @@ from glimpse_desktop.gui.photo_model import (
     PhotoIdRole,
     PhotoListModel,
     ResultListModel,
+    Row,
     ThumbnailCache,
 )
 from glimpse_desktop.gui.settings import app_settings
@@ -298,7 +299,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Glimpse")
         self.setAcceptDrops(True)
         self.tasks = Tasks(self)
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(self, thread_end=lib.release_reader)
         self.thumbnails = ThumbnailCache(lib, parent=self, threads=2)
         self.watcher: Any = None
         self.index_job: Job | None = None
@@ -307,6 +308,9 @@ class MainWindow(QMainWindow):
         self._query = ""
         self._back_to = "library"
         self._viewer_grid: PhotoGrid | None = None
+        self._starting: Any = None
+        self._status_busy = False
+        self._status_again = False
         self._results_section = "library"
         self._back_page: QWidget | None = None
 
@@ -414,6 +418,9 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._pull = QTimer(self, interval=1500)
         self._pull.timeout.connect(self._pull_new_photos)
+        self._watch_check = QTimer(self, interval=3000)
+        self._watch_check.timeout.connect(self._check_watcher)
+        self._watch_check.start()
         self._restore()
 
         if lib.root_paths():
@@ -447,20 +454,24 @@ class MainWindow(QMainWindow):
         def done(report: IndexReport | None) -> None:
             self.index_job = None
             self._pull.stop()
+            if self._closing:
+                return
             if report is not None:
-                self.model.add_photos(report.photo_ids)
+                self.refresh_rows(report.photo_ids)
                 self._pull_new_photos()
                 self.status.set_idle(self._summary(report))
             self.refresh_counts()
             self.people_page.refresh()
-            if then_watch and not self._closing:
+            if then_watch:
                 self.start_watching()
 
         def failed(why: str) -> None:
             self.index_job = None
             self._pull.stop()
+            if self._closing:
+                return
             self.status.set_idle(f"⚠ Reading photos failed: {why}")
-            if then_watch and not self._closing:
+            if then_watch:
                 self.start_watching()
 
         self._last_id = self._max_id()
@@ -482,34 +493,71 @@ class MainWindow(QMainWindow):
         ids = self.lib.photos_added_after(self._last_id)
         if ids:
             self._last_id = ids[-1]
-            self.model.add_photos(ids)
+            self.refresh_rows(ids)
             self.refresh_counts()
 
+    def refresh_rows(self, photo_ids: list[int]) -> None:
+        """Bring the library grid's rows of these photos up to date: their rows are read off
+        the GUI thread, then inserted, refreshed or dropped in place."""
+        if not photo_ids or self._closing:
+            return
+        model = self.model
+        ids = list(photo_ids)
+
+        def read() -> list[Row]:
+            return [Row.of(r) for r in self.lib.photo_rows(ids)]
+
+        def apply(rows: list[Row]) -> None:
+            if model is self.model and not self._closing:   # not a model since replaced
+                model.apply_rows(rows)
+
+        self.tasks.run(read, apply, read=True)
+
     def start_watching(self) -> None:
-        if self.watcher is not None or self._closing:
+        if self.watcher is not None or self._starting is not None or self._closing:
             return
         watcher = self.lib.watcher(on_report=self._bridge_report, catch_up=False,
                                    progress=self._watch_progress.emit)
 
         def started(_result: object) -> None:
+            self._starting = None
             if self._closing:
-                watcher.stop()
-                return
+                return           # closeEvent stops it
             self.watcher = watcher
             self._show_watching()
 
         def failed(exc: BaseException) -> None:
+            self._starting = None
             self.status.set_watching("Not watching")
             self.status.setToolTip(describe(exc))
             self.status.set_idle(f"Not watching for new photos: {describe(exc)}")
 
+        self._starting = watcher
         self.tasks.run(watcher.start, started, failed)
 
-    def stop_watching(self) -> None:
+    def stop_watching(self, *, wait: bool = False) -> None:
+        """Stop watching. The watcher's thread may be in the middle of a batch (grouping faces
+        cannot be interrupted), so it is joined off the GUI thread, unless ``wait``."""
         watcher, self.watcher = self.watcher, None
         if watcher is not None:
-            watcher.stop()
             self.status.set_watching("")
+            if wait:
+                watcher.stop()
+            else:
+                self.tasks.run(watcher.stop)
+
+    def _check_watcher(self) -> None:
+        """A watcher that stopped by itself (a full disk, a damaged library) says so."""
+        watcher = self.watcher
+        if watcher is None:
+            return
+        if watcher.error is not None:
+            self.watcher = None
+            self.status.set_watching("Not watching")
+            self.status.set_idle(f"⚠ Watching stopped: {describe(watcher.error)}. Restart "
+                                 "Glimpse to watch again.")
+        elif watcher.problems:
+            self.status.watching.setToolTip("\n".join(watcher.problems))
 
     _report = Signal(str, object)
     _watch_progress = Signal(object)
@@ -535,7 +583,8 @@ class MainWindow(QMainWindow):
         if self.watcher is not None:
             self._show_watching()
         if report.photo_ids:
-            self.model.add_photos(report.photo_ids)
+            self.thumbnails.forget_failures()
+            self.refresh_rows(report.photo_ids)
         self.refresh_counts()
         if report.new or report.updated or report.moved:
             self.people_page.refresh()
@@ -562,7 +611,18 @@ class MainWindow(QMainWindow):
         return ("Up to date" if not parts else "Photos read: " + ", ".join(parts))
 
     def refresh_counts(self) -> None:
+        """Re-read the counts (title, problems, places) off the GUI thread; never two reads
+        at once (a big library's status takes a moment), the latest wish served last."""
+        if self._status_busy:
+            self._status_again = True
+            return
+        self._status_busy = True
+
         def show(status: dict[str, Any]) -> None:
+            self._status_busy = False
+            if self._status_again:
+                self._status_again = False
+                QTimer.singleShot(1000, self.refresh_counts)
             n = status["photos"]
             self.library_page.set_title(
                 "Library", f"{n:,} photo{'s' if n != 1 else ''}" + (
@@ -578,7 +638,11 @@ class MainWindow(QMainWindow):
                 "A map and places by name — Lisbon, Portugal — arrive with the next update of "
                 "Glimpse, worked out on this computer from the positions your camera recorded. "
                 f"{with_gps:,} of your photos carry a position already.")
-        self.tasks.run(self.lib.status, show, read=True)
+        def failed(exc: BaseException) -> None:
+            self._status_busy = False
+            self.status.set_idle(f"⚠ {describe(exc)}")
+
+        self.tasks.run(self.lib.status, show, failed, read=True)
         self.update_vocabulary()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -588,14 +652,17 @@ class MainWindow(QMainWindow):
         self._closing = True
         self._save()
         self._pull.stop()
+        self._watch_check.stop()
         self.jobs.cancel_all()
-        self.stop_watching()
         for pool in self.findChildren(QThreadPool):
             pool.clear()                 # queued, not started: never run
+        self.stop_watching(wait=True)
         self.jobs.wait(20.0)
         for pool in self.findChildren(QThreadPool):
             pool.waitForDone(10_000)
-        self.stop_watching()             # one that finished starting meanwhile
+        if self._starting is not None:   # it finished starting while we waited
+            self._starting.stop()
+            self._starting = None
         super().closeEvent(event)
 
     def _restore(self) -> None:
@@ -935,9 +1002,11 @@ class MainWindow(QMainWindow):
     def _roots_changed(self) -> None:
         self.stop_watching()
         # A folder removed takes its photos with it: start the grid again from the top.
+        old = self.model
         self.model = PhotoListModel(self.lib, page=self.page, thumbnails=self.thumbnails,
                                     parent=self)
         self.library_page.grid.setModel(self.model)
+        old.deleteLater()
         self.refresh_counts()
         self.show_view("library")
         self.index_now(then_watch=True)

@@ -121,7 +121,8 @@ class IndexReport:
     cancelled: bool = False
     seconds: float = 0.0
     offline_roots: list[str] = field(default_factory=list)
-    # Photos added, changed or moved by the run (the GUI inserts or refreshes these rows).
+    # Photos added, changed, moved, restored or gone missing in the run: the rows a view
+    # inserts, refreshes or drops.
     photo_ids: list[int] = field(default_factory=list)
 
     def merge(self, other: IndexReport) -> None:
@@ -414,6 +415,7 @@ class Indexer:
         report.missing += len(gone)
         report.restored += len(restore)
         report.photo_ids += restore     # back on screen: views show them again
+        report.photo_ids += gone        # and these leave the views
         report.errors += len(problems)
         return tasks
 
@@ -482,9 +484,13 @@ class Indexer:
 
     def mark_gone(self, paths: Iterable[str]) -> int:
         """Files or folders deleted (the watcher's entry point): their rows become missing."""
+        return len(self.mark_gone_ids(paths))
+
+    def mark_gone_ids(self, paths: Iterable[str]) -> list[int]:
+        """``mark_gone``, returning the ids of the photos now missing (views drop them)."""
         wanted = [p for p in paths if scan.encodable(p)]  # others were never stored
 
-        def apply(conn: Connection) -> int:
+        def apply(conn: Connection) -> list[int]:
             ids: list[int] = []
             for path in wanted:
                 if os.path.lexists(path):
@@ -497,32 +503,35 @@ class Indexer:
                              (path, lo, hi))
             unique = list(dict.fromkeys(ids))  # a file and its deleted folder both listed
             photos.mark_status(conn, unique, "missing")
-            return len(unique)
+            return unique
 
         return self.writer.call(apply)
 
     def move(self, src: str, dest: str, *, is_dir: bool) -> int:
+        return len(self.move_ids(src, dest, is_dir=is_dir))
+
+    def move_ids(self, src: str, dest: str, *, is_dir: bool) -> list[int]:
         """A file or folder renamed/moved inside the library: rows follow, nothing is re-read.
 
         Returns how many photos moved (0 when the source was unknown: the caller then treats
         the destination as new).
         """
         if not scan.encodable(src):
-            return 0  # never stored: the caller treats the destination as new
+            return []  # never stored: the caller treats the destination as new
         root = self.root_for(dest)
         if root is None or not scan.encodable(dest):
-            return self.mark_gone([src])
+            return self.mark_gone_ids([src])
 
-        def apply(conn: Connection) -> int:
+        def apply(conn: Connection) -> list[int]:
             if is_dir:
-                return len(photos.move_folder(conn, src, dest, root_id=root.id))
+                return photos.move_folder(conn, src, dest, root_id=root.id)
             photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (src,))
             if photo_id is None:
-                return 0
+                return []
             # The row keeps the size and time it was read with: a rename preserves both, and
             # if the file was also edited, the difference makes the next look re-read it.
             photos.move_photo(conn, int(photo_id), dest, root_id=root.id)
-            return 1
+            return [int(photo_id)]
 
         return self.writer.call(apply)
 

@@ -309,11 +309,12 @@ class Watcher:
             prefix = src.rstrip(os.sep) + os.sep
             for old in [p for p in self._pending if p.startswith(prefix)]:
                 self._pending[dest + os.sep + old[len(prefix):]] = self._pending.pop(old)
-            moved = self.indexer.move(src, dest, is_dir=True) if self._root_of(dest) else 0
+            moved = self.indexer.move_ids(src, dest, is_dir=True) if self._root_of(dest) else []
             if self._root_of(dest) is None:
                 self._gone[src] = now
             if moved:
-                self._report(f"moved {src} → {dest}", IndexReport(moved=moved))
+                self._report(f"moved {src} → {dest}",
+                             IndexReport(moved=len(moved), photo_ids=moved))
             # Files we did not know yet (or a folder moved in from outside): scan it.
             if self._root_of(dest) is not None:
                 self._pending_dirs[dest] = now
@@ -327,9 +328,9 @@ class Watcher:
         if self._root_of(dest) is None or not self._interesting_file(dest):
             self._gone[src] = now
             return
-        moved = self.indexer.move(src, dest, is_dir=False)
+        moved = self.indexer.move_ids(src, dest, is_dir=False)
         if moved:
-            self._report(f"moved {src} → {dest}", IndexReport(moved=moved))
+            self._report(f"moved {src} → {dest}", IndexReport(moved=len(moved), photo_ids=moved))
         else:
             self._pending[dest] = (now, None)
 
@@ -364,9 +365,10 @@ class Watcher:
             if roots_gone:
                 self._check_roots()
             others = [p for p in gone if p not in root_paths]
-            missing = self.indexer.mark_gone(others)
+            missing = self.indexer.mark_gone_ids(others)
             if missing:
-                self._report(f"deleted {_describe(others)}", IndexReport(missing=missing))
+                self._report(f"deleted {_describe(others)}",
+                             IndexReport(missing=len(missing), photo_ids=missing))
         if ready:
             self._report(f"changed {_describe(ready)}", self.indexer.index_files(
                 ready, cancel=self._cancel, progress=self.progress))

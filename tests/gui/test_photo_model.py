@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QListView
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
-from glimpse_desktop.gui.photo_model import PhotoIdRole, PhotoListModel, ThumbnailCache
+from glimpse_desktop.gui.photo_model import PathRole, PhotoIdRole, PhotoListModel, ThumbnailCache
 from tests import imagegen as ig
 
 
@@ -103,8 +103,31 @@ def test_new_photos_are_inserted_in_place_without_a_reset(
     assert order == [p["id"] for p in lib.photo_page(limit=100)]
     assert model.data(model.index(inserted[0][0])) == "late.jpg"
     # Adding the same photo again changes nothing.
-    assert model.add_photos(report.photo_ids) == 1
-    assert model.rowCount() == 7
+    assert model.add_photos(report.photo_ids) == 0
+    assert model.rowCount() == 7 and len(inserted) == 1
+    # A photo renamed on disk keeps its row, with its new path; a deleted one leaves.
+    late = photo_dir / "late.jpg"
+    late.rename(photo_dir / "late-renamed.jpg")
+    (photo_dir / "IMG_0000.jpg").unlink()
+    report = lib.index()
+    assert report.moved == 1
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, bottom, roles: changed.append(top.row()))
+    assert model.add_photos(report.photo_ids) == 0
+    assert model.rowCount() == 6 and len(inserted) == 1 and resets == []
+    paths = [model.data(model.index(i), PathRole) for i in range(model.rowCount())]
+    assert str(photo_dir / "late-renamed.jpg") in paths
+    assert str(photo_dir / "IMG_0000.jpg") not in paths
+    # A folder of new photos taken together arrives as one insertion, not one per photo.
+    for i in range(5):
+        ig.write_jpeg(photo_dir / f"burst_{i}.jpg", (96, 64), seed=200 + i,
+                      datetime_original=f"2022:03:16 12:00:0{i}")
+    report = lib.index()
+    assert report.new == 5
+    assert model.add_photos(report.photo_ids) == 5
+    assert len(inserted) == 2 and inserted[-1][1] - inserted[-1][0] == 4
+    order = [model.data(model.index(i), PhotoIdRole) for i in range(model.rowCount())]
+    assert order == [p["id"] for p in lib.photo_page(limit=100)]
     assert model.rowCount(model.index(0)) == 0 and not model.canFetchMore(model.index(0))
     assert model.data(QModelIndex()) is None
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -41,6 +42,17 @@ def window(qtbot: QtBot, lib: Library) -> Iterator[MainWindow]:
     yield make  # type: ignore[misc]
     for w in made:
         w.close()
+
+
+def _mouse(grid: PhotoGrid, kind: QEvent.Type, at: QPoint | QPointF) -> None:
+    """A real mouse event with the left button held (QTest's moves carry no buttons)."""
+    held = (Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease
+            else Qt.MouseButton.LeftButton)
+    point = QPointF(at)
+    event = QMouseEvent(kind, point, grid.viewport().mapToGlobal(point),
+                        Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove
+                        else Qt.MouseButton.NoButton, held, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(grid.viewport(), event)
 
 
 def _fill(grid: PhotoGrid, qtbot: QtBot) -> None:
@@ -102,15 +114,37 @@ def test_grid_geometry_selection_and_keyboard(qtbot: QtBot, lib: Library, photo_
     qtbot.keyClick(grid, Qt.Key.Key_Down)
     assert grid.currentIndex().row() == (1 + cols if rows_in_first > 1 + cols
                                          else first_section[1][0] + 1)
-    # A rubber band over the first line of the first month selects exactly those tiles.
+    # A rubber band dragged from the month's header over its first line selects exactly
+    # those tiles.
     grid.selectionModel().clear()
-    top_left = grid.visualRect(model.index(0, 0)).center()
     last = min(cols, rows_in_first) - 1
-    bottom_right = grid.visualRect(model.index(last, 0)).center()
-    grid.setSelection(QRect(top_left, bottom_right),
-                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    first_tile = grid.visualRect(model.index(0, 0))
+    start = QPoint(first_tile.left() + 2, first_tile.top() - 6)          # in the header
+    end = grid.visualRect(model.index(last, 0)).center()
+    assert not grid.indexAt(start).isValid()
+    _mouse(grid, QEvent.Type.MouseButtonPress, start)
+    _mouse(grid, QEvent.Type.MouseMove, (start + end) / 2)
+    _mouse(grid, QEvent.Type.MouseMove, end)
+    _mouse(grid, QEvent.Type.MouseButtonRelease, end)
     assert sorted(i.row() for i in grid.selectionModel().selectedIndexes()) == list(
         range(last + 1))
+    # Shift+click selects the run of photos between, in reading order, not a rectangle.
+    a, b = 1, min(model.rowCount() - 1, cols + 2)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                     pos=grid.visualRect(model.index(a, 0)).center())
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier,
+                     pos=grid.visualRect(model.index(b, 0)).center())
+    assert sorted(i.row() for i in grid.selectionModel().selectedIndexes()) == list(
+        range(a, b + 1))
+    # Shift+Right extends the run by one.
+    qtbot.keyClick(grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert sorted(i.row() for i in grid.selectionModel().selectedIndexes()) == list(
+        range(a, b + 2))
+    # Page Down never lands on a header or jumps to the end.
+    grid.setCurrentIndex(model.index(0, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_PageDown)
+    assert 0 < grid.currentIndex().row() < model.rowCount() - 1
     # Zoom: bigger tiles, fewer columns.
     w.zoom.setValue(grid.tile() * 2)
     assert grid.columns() < cols
