@@ -196,8 +196,8 @@ class _CoverLoad(QRunnable):
             path = self.lib.thumbnail(int(self.face["photo"]), "grid")
         else:
             # (The face rows carry no content hash; one indexed read, on this pool thread.)
-            content_hash = self.lib.reader().one(
-                "SELECT content_hash FROM photos WHERE id = ?", (int(self.face["photo"]),))
+            found = self.lib.photo_rows([int(self.face["photo"])])
+            content_hash = found[0]["content_hash"] if found else None
             if not content_hash:
                 return QImage()
             path = self.lib.thumbnails.path_for(str(content_hash), "grid")
