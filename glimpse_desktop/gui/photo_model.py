@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import bisect
 import calendar
-from collections import OrderedDict
+import threading
+import time
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,10 +30,9 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QRunnable,
     QSize,
     Qt,
-    QThreadPool,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -102,13 +104,6 @@ class Row:
                    raw.get("score"))
 
 
-class _Bridge(QObject):
-    """Carries results from pool threads to the GUI thread (queued: the receiver lives there)."""
-
-    loaded = Signal(str, QImage, int)
-    failed = Signal(str, str)
-
-
 def square(image: QImage, size: int) -> QImage:
     """The centre square of ``image`` scaled to ``size`` pixels: a grid tile, made once."""
     side = min(image.width(), image.height())
@@ -117,39 +112,97 @@ def square(image: QImage, size: int) -> QImage:
                        Qt.TransformationMode.SmoothTransformation)
 
 
-class _Load(QRunnable):
-    def __init__(self, lib: Library, photo_id: int, content_hash: str, size: int,
-                 bridge: _Bridge) -> None:
-        super().__init__()
-        self.lib, self.photo_id, self.content_hash, self.size, self.bridge = (
-            lib, photo_id, content_hash, size, bridge)
+class _Loader:
+    """The workers' side of the thumbnail cache: a stack of requests in, a list of results
+    out, under one lock. The workers touch no Qt object but the QImages they make, so a
+    cache deleted with its window can never be called back into from a worker."""
 
-    def run(self) -> None:
-        try:
-            path = self.lib.thumbnails.path_for(self.content_hash, "grid")
-            if not path.is_file():
-                path = self.lib.thumbnail(self.photo_id, "grid")   # made now, off the GUI
-            image = QImage(str(path))
-            if image.isNull():
-                raise LibraryError(f"cannot read thumbnail {path}")
-            if self.size > 0:
-                # Scaled here, in the pool: the GUI thread only ever blits a tile.
-                image = square(image, self.size)
-        except Exception as exc:  # a bad file costs its tile, never the view
-            self.bridge.failed.emit(self.content_hash, str(exc))
-            return
-        self.bridge.loaded.emit(self.content_hash, image, self.size)
+    def __init__(self, lib: Library, threads: int, backlog: int) -> None:
+        self.lib = lib
+        self.backlog = backlog
+        self.cond = threading.Condition()
+        self.stack: deque[tuple[int, str, int]] = deque()
+        self.results: list[tuple[str, QImage | None, int, str]] = []
+        self.dropped: list[str] = []
+        self.busy = 0
+        self.stopped = False
+        for i in range(max(1, threads)):
+            threading.Thread(target=self.work, name=f"glimpse-thumbs-{i}", daemon=True).start()
+
+    def ask(self, photo_id: int, content_hash: str, size: int) -> None:
+        with self.cond:
+            self.stack.append((photo_id, content_hash, size))
+            while len(self.stack) > self.backlog:
+                self.dropped.append(self.stack.popleft()[1])   # scrolled past long ago
+            self.cond.notify()
+
+    def take(self) -> tuple[list[tuple[str, QImage | None, int, str]], list[str]]:
+        with self.cond:
+            results, self.results = self.results, []
+            dropped, self.dropped = self.dropped, []
+        return results, dropped
+
+    def work(self) -> None:
+        while True:
+            with self.cond:
+                while not self.stack and not self.stopped:
+                    self.cond.wait()
+                if self.stopped:
+                    return
+                photo_id, content_hash, size = self.stack.pop()      # newest first
+                self.busy += 1
+            result: tuple[str, QImage | None, int, str]
+            try:
+                result = (content_hash, self.load(photo_id, content_hash, size), size, "")
+            except Exception as exc:  # a bad file costs its tile, never the view
+                result = (content_hash, None, size, str(exc) or type(exc).__name__)
+            with self.cond:
+                self.results.append(result)
+                self.busy -= 1
+                self.cond.notify_all()
+
+    def load(self, photo_id: int, content_hash: str, size: int) -> QImage:
+        path = self.lib.thumbnails.path_for(content_hash, "grid")
+        if not path.is_file():
+            path = self.lib.thumbnail(photo_id, "grid")   # made now, off the GUI
+        image = QImage(str(path))
+        if image.isNull():
+            raise LibraryError(f"cannot read thumbnail {path}")
+        if size > 0:
+            # Scaled here, off the GUI thread: the GUI thread only ever blits a tile.
+            image = square(image, size)
+        return image
+
+    def idle(self) -> bool:
+        with self.cond:
+            return not self.stack and not self.busy
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.stack.clear()
+            self.cond.notify_all()
 
 
 class ThumbnailCache(QObject):
-    """Pixmaps by content hash, loaded on demand by a thread pool, least recently used out.
+    """Pixmaps by content hash, loaded on demand by worker threads, least recently used out.
 
     With a ``size`` (the grid's tile edge in device pixels) every pixmap is the photo's centre
-    square at exactly that size, cropped and scaled in the pool, so painting a tile is a blit.
-    After a zoom the pixmaps of the old size are still returned (the view scales them while
-    it waits) and reloaded at the new size."""
+    square at exactly that size, cropped and scaled by the workers, so painting a tile is a
+    blit. After a zoom the pixmaps of the old size are still returned (the view scales them
+    while it waits) and reloaded at the new size.
+
+    Requests go on a stack, newest first: while the grid is flung, the tiles on screen now
+    load before the ones that already scrolled past, and requests too old to matter are
+    dropped (asked for again if their tile comes back). Asking costs an append; results are
+    collected on the GUI thread by a timer, a batch at a time."""
 
     ready = Signal(str)
+    # Requests kept waiting at most: a few screens of the densest grid.
+    BACKLOG = 600
+    # How often finished loads are collected while some are outstanding (ms).
+    COLLECT_MS = 8
+    PER_TICK = 24
 
     def __init__(self, lib: Library, *, capacity: int = CACHE_ITEMS, threads: int = 2,
                  size: int = 0, parent: QObject | None = None) -> None:
@@ -160,14 +213,14 @@ class ThumbnailCache(QObject):
         self.ratio = 1.0
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._sizes: dict[str, int] = {}
-        self._pending: dict[str, int] = {}
+        self._pending: dict[str, int] = {}           # hash -> size asked for
         self._failed: set[str] = set()
-        self.pool = QThreadPool(self)
-        self.pool.setExpiryTimeout(-1)   # a retired thread would leak its library connection
-        self.pool.setMaxThreadCount(max(1, threads))
-        self._bridge = _Bridge(self)
-        self._bridge.loaded.connect(self._loaded)
-        self._bridge.failed.connect(self._failed_load)
+        self._loader = _Loader(lib, threads, self.BACKLOG)
+        self._arrived: list[tuple[str, QImage | None, int, str]] = []
+        # The workers end with the cache, even one nobody stopped (a test's, a closed view's).
+        weakref.finalize(self, self._loader.stop)
+        self._collect = QTimer(self, interval=self.COLLECT_MS)
+        self._collect.timeout.connect(self._collect_results)
 
     def set_size(self, size: int, ratio: float = 1.0) -> None:
         """A new tile size (device pixels; ``ratio`` device pixels per logical pixel):
@@ -188,10 +241,28 @@ class ThumbnailCache(QObject):
         return None
 
     def _queue(self, photo_id: int, content_hash: str) -> None:
-        if self._pending.get(content_hash) == self.size:
+        if self._pending.get(content_hash) == self.size or self._loader.stopped:
             return
         self._pending[content_hash] = self.size
-        self.pool.start(_Load(self.lib, photo_id, content_hash, self.size, self._bridge))
+        self._loader.ask(photo_id, content_hash, self.size)
+        if not self._collect.isActive():
+            self._collect.start()
+
+    def _collect_results(self) -> None:
+        results, dropped = self._loader.take()
+        for content_hash in dropped:
+            self._pending.pop(content_hash, None)
+        self._arrived.extend(results)
+        # A bounded number per tick (each becomes a pixmap here): a burst of finished loads
+        # is spread over a few frames instead of stalling one.
+        batch, self._arrived = self._arrived[:self.PER_TICK], self._arrived[self.PER_TICK:]
+        for content_hash, image, size, why in batch:
+            if image is None:
+                self._failed_load(content_hash, why)
+            else:
+                self._loaded(content_hash, image, size)
+        if not self._pending and not self._arrived:
+            self._collect.stop()
 
     def forget_failures(self) -> None:
         """Try failed tiles again (a drive came back, a file was fixed)."""
@@ -224,8 +295,19 @@ class ThumbnailCache(QObject):
         self.ready.emit(content_hash)
 
     def wait(self, msecs: int = 30_000) -> bool:
-        """Tests and shutdown: let queued loads finish."""
-        return bool(self.pool.waitForDone(msecs))
+        """Tests: let the queued loads finish; their results are collected by the event
+        loop (``qtbot.waitUntil``) as usual."""
+        deadline = time.monotonic() + msecs / 1000
+        while not self._loader.idle():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def stop(self) -> None:
+        """Shutdown: drop what waits; the workers end after the load in hand."""
+        self._collect.stop()
+        self._loader.stop()
 
 
 class _PhotoRows(QAbstractListModel):

@@ -654,6 +654,7 @@ class MainWindow(QMainWindow):
         self._pull.stop()
         self._watch_check.stop()
         self.jobs.cancel_all()
+        self.thumbnails.stop()
         for pool in self.findChildren(QThreadPool):
             pool.clear()                 # queued, not started: never run
         self.stop_watching(wait=True)
