@@ -5,9 +5,10 @@
   and to the first screen of thumbnails shown. Target: <= 1.0 s with 100k photos.
 - ``scroll``: thumbnails shown per second while the grid scrolls down through the library a
   line and a half at a time, 60 steps a second, from the thumbnail cache (target >= 500/s),
-  and the longest
-  the GUI thread went without running its event loop meanwhile (target: no stall > 16 ms).
-- ``load``: thumbnails made ready per second when 500 not yet cached are asked for at once (the loader alone: read from the thumbnail cache, cropped, scaled, made pixmaps).
+  and the longest the GUI thread went without running its event loop meanwhile (target: no
+  stall > 16 ms).
+- ``load``: thumbnails made ready per second when 500 not yet cached are asked for at once
+  (the loader alone: read from the thumbnail cache, cropped, scaled, made pixmaps).
 - ``memory``: resident memory of the idle window with the library open, before any model
   loads (target <= 400 MB), and after the scroll (pixmap cache full); whether torch or
   open_clip were imported (they must not be, on the start path).

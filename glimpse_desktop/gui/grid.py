@@ -66,14 +66,22 @@ class TileDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        rect: QRect = option.rect
         state = option.state
-        palette: QPalette = option.palette
-        selected = bool(state & QStyle.StateFlag.State_Selected)
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        self.paint_tile(painter, option.rect, option.palette,
+                        pixmap if isinstance(pixmap, QPixmap) else None,
+                        index.data(StatusRole), index.data(ScoreRole),
+                        selected=bool(state & QStyle.StateFlag.State_Selected),
+                        hover=bool(state & QStyle.StateFlag.State_MouseOver),
+                        focus=bool(state & QStyle.StateFlag.State_HasFocus))
+
+    def paint_tile(self, painter: QPainter, rect: QRect, palette: QPalette,
+                   pixmap: QPixmap | None, status: str | None, score: float | None, *,
+                   selected: bool, hover: bool, focus: bool) -> None:
+        """One tile from its data (the grid calls this directly: no model round trips)."""
         painter.save()
         target = rect.adjusted(6, 6, -6, -6) if selected else rect
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+        if pixmap is not None and not pixmap.isNull():
             ratio = pixmap.devicePixelRatio()
             w, h = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
             if w == h == target.width() == target.height():
@@ -88,12 +96,10 @@ class TileDelegate(QStyledItemDelegate):
                 painter.drawPixmap(target, pixmap, source)
         else:
             painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
-        status = index.data(StatusRole)
         if status and status != "ok":
             painter.fillRect(target, QColor(0, 0, 0, 110))
             self._badge(painter, target, "offline" if status == "offline" else str(status),
                         left=True)
-        score = index.data(ScoreRole)
         if isinstance(score, float):
             self._badge(painter, target, f"{score:.0%}")
         if selected:
@@ -113,10 +119,9 @@ class TileDelegate(QStyledItemDelegate):
             path.lineTo(circle.right() - 5, circle.top() + 7)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(path)
-        elif state & QStyle.StateFlag.State_MouseOver:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        elif hover:
             painter.fillRect(target, QColor(255, 255, 255, 28))
-        if state & QStyle.StateFlag.State_HasFocus and not selected:
+        if focus and not selected:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1,
                                 Qt.PenStyle.DotLine))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
@@ -552,12 +557,20 @@ class PhotoGrid(QAbstractItemView):
         option = QStyleOptionViewItem()
         self.initViewItemOption(option)
         selection = self.selectionModel()
-        current = self.currentIndex()
-        hover = self.indexAt(self.viewport().mapFromGlobal(self.cursor().pos()))
+        current = self.currentIndex().row() if self.hasFocus() else -1
+        hover = self.indexAt(self.viewport().mapFromGlobal(self.cursor().pos())).row()
         delegate = self.itemDelegate()
+        # Our own models hand their tiles' data straight over (three model round trips a
+        # tile saved); any other model goes through the delegate's usual paint().
+        tile_data = getattr(model, "tile_data", None)
+        fast = isinstance(delegate, TileDelegate) and callable(tile_data)
+        region = event.region()
         header_font = QFont(self.font())
         header_font.setPointSizeF(header_font.pointSizeF() * 1.25)
         header_font.setBold(True)
+        size = round(self._cell) - SPACING
+        line_h = self._line_height()
+        root = self.rootIndex()
         for s in range(first, len(self._tops)):
             section_top = self._tops[s]
             if section_top > bottom:
@@ -571,20 +584,32 @@ class PhotoGrid(QAbstractItemView):
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  self._labels[s])
             body_top = section_top + self._header
-            line_h = self._line_height()
             first_line = max(0, (top - body_top) // line_h)
             last_line = (bottom - body_top) // line_h
             a = self._starts[s] + first_line * self._cols
             b = min(end, self._starts[s] + (last_line + 1) * self._cols)
             for row in range(a, b):
-                index = model.index(row, 0, self.rootIndex())
-                option.rect = self.visualRect(index)
+                line, col = divmod(row - self._starts[s], self._cols)
+                rect = QRect(self._left + round(col * self._cell),
+                             body_top + line * line_h - offset, size, size)
+                if not region.intersects(rect):
+                    continue          # only what needs painting (a strip after a scroll)
+                index = model.index(row, 0, root)
+                selected = selection is not None and selection.isSelected(index)
+                if fast:
+                    assert isinstance(delegate, TileDelegate) and callable(tile_data)
+                    pixmap, status, score = tile_data(row)
+                    delegate.paint_tile(painter, rect, palette, pixmap, status, score,
+                                        selected=selected, hover=row == hover,
+                                        focus=row == current)
+                    continue
+                option.rect = rect
                 state = QStyle.StateFlag.State_Enabled
-                if selection is not None and selection.isSelected(index):
+                if selected:
                     state |= QStyle.StateFlag.State_Selected
-                if index == current and self.hasFocus():
+                if row == current:
                     state |= QStyle.StateFlag.State_HasFocus
-                if index == hover:
+                if row == hover:
                     state |= QStyle.StateFlag.State_MouseOver
                 option.state = state
                 delegate.paint(painter, option, index)

@@ -40,7 +40,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 
 from glimpse_desktop.core.library import Library, LibraryError
 
-PAGE = 500
+PAGE = 300
 # Pixmaps kept: a 176 px tile is 124 KB as a pixmap, so 800 of them (five screens of the
 # densest grid) stay near 100 MB whatever the size of the library.
 CACHE_ITEMS = 800
@@ -373,6 +373,12 @@ class _PhotoRows(QAbstractListModel):
         if role == StatusRole:
             return row.status
         return None
+
+    def tile_data(self, row: int) -> tuple[QPixmap | None, str, float | None]:
+        """What the grid paints for a row, without a round trip through Qt's model API:
+        the pixmap (None until loaded), the status and the match score."""
+        item = self.rows[row]
+        return (self.thumbnails.get(item.id, item.content_hash), item.status, item.score)
 
     def mimeTypes(self) -> list[str]:
         return ["text/uri-list"]

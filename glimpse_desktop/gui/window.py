@@ -65,6 +65,7 @@ from glimpse_desktop.gui.pages import (
     folders_of,
 )
 from glimpse_desktop.gui.photo_model import (
+    PAGE,
     PathRole,
     PhotoIdRole,
     PhotoListModel,
@@ -289,7 +290,7 @@ class Sidebar(QTreeWidget):
 class MainWindow(QMainWindow):
     """Glimpse's window over one open library."""
 
-    def __init__(self, lib: Library, *, start_jobs: bool = True, page: int = 500,
+    def __init__(self, lib: Library, *, start_jobs: bool = True, page: int = PAGE,
                  parent: QWidget | None = None) -> None:
         """``start_jobs``: read new photos and watch the folders once shown (tests of
         the views alone turn it off); ``page``: rows the library grid fetches at a time."""
