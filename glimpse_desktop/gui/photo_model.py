@@ -40,7 +40,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 
 from glimpse_desktop.core.library import Library, LibraryError
 
-PAGE = 300
+PAGE = 200
 # Pixmaps kept: a 176 px tile is 124 KB as a pixmap, so 800 of them (five screens of the
 # densest grid) stay near 100 MB whatever the size of the library.
 CACHE_ITEMS = 800
@@ -202,7 +202,7 @@ class ThumbnailCache(QObject):
     BACKLOG = 600
     # How often finished loads are collected while some are outstanding (ms).
     COLLECT_MS = 8
-    PER_TICK = 24
+    PER_TICK = 10
 
     def __init__(self, lib: Library, *, capacity: int = CACHE_ITEMS, threads: int = 2,
                  size: int = 0, parent: QObject | None = None) -> None:
