@@ -581,6 +581,7 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
             print(f"{r['id']:>6}  {label + flag:<28} {_plural(r['faces'], 'face'):>10} "
                   f"{_plural(r['photos'], 'photo'):>11}{cover}")
         if status["waiting"] and not args.waiting:
+            sys.stdout.flush()     # the table first, then the note, in a terminal or a pipe
             print(f"({status['waiting']} faces wait for more photos of the same person; "
                   "--waiting counts them)", file=sys.stderr)
         return EXIT_OK
