@@ -100,6 +100,18 @@ ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces"
                 *WARNING_STAGES)
 
 
+def _read_original(path: str) -> bytes:
+    """A photo's bytes, within ingestion's size limit, or a LibraryError that says why not."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise LibraryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise LibraryError(f"{path} is too large to be a photo")
+    return data
+
+
 def _folder_path(folder: str | os.PathLike[str]) -> str:
     """One spelling per folder: absolute, symlinks resolved, so a folder added through a link
     and through its real path is recognised as the same folder (never indexed twice)."""
@@ -820,13 +832,7 @@ class Library:
         if row["status"] != "ok":
             raise LibraryError(f"photo {row['id']} is {row['status']}: "
                                f"{row['path']} cannot be shown")
-        try:
-            with open(row["path"], "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise LibraryError(f"cannot read {row['path']}: {exc.strerror or exc}") from exc
-        if len(data) > MAX_FILE_BYTES:
-            raise LibraryError(f"{row['path']} is too large to be a photo")
+        data = _read_original(row["path"])
         content_hash = hash_content(data)
         # Edited since it was indexed: key the new pixels by their own hash, so the old
         # hash never points at a picture of different content.
@@ -857,13 +863,7 @@ class Library:
         if row["status"] != "ok":
             raise LibraryError(f"the original is {row['status']}: {row['path']} cannot be "
                                "read right now")
-        try:
-            with open(row["path"], "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise LibraryError(f"cannot read {row['path']}: {exc.strerror or exc}") from exc
-        if len(data) > MAX_FILE_BYTES:
-            raise LibraryError(f"{row['path']} is too large to be a photo")
+        data = _read_original(row["path"])
         try:
             image = decode(data, row["path"], want=SizeRequest(long_edge=max_edge or 0)).image
         except DecodeError as exc:
