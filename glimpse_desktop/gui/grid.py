@@ -181,6 +181,9 @@ class PhotoGrid(QAbstractItemView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setFrameShape(QAbstractItemView.Shape.NoFrame)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
+        # paintEvent fills every pixel it is asked for: telling Qt so lets a scroll move the
+        # pixels already drawn and repaint only the strip that comes into view.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._geometry_timer = QTimer(self, singleShot=True, interval=0)
         self._geometry_timer.timeout.connect(self._update_geometries)
         self._fetch_timer = QTimer(self, singleShot=True, interval=0)
