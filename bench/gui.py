@@ -189,7 +189,9 @@ def child(library: Path, launched: float, scroll_seconds: float) -> None:
     # ---- the loader alone: a thousand thumbnails not yet cached, asked for at once.
     rows = window.model.rows
     while len(rows) < 4000 and window.model.canFetchMore():
-        window.model.fetchMore()
+        window.model.fetchMore()        # read off the GUI thread: let the page arrive
+        app.processEvents()
+        time.sleep(0.001)
     # (No more than the loader keeps waiting: older requests are dropped by design.)
     fresh = [r for r in rows[-500:] if r.content_hash not in window.thumbnails._pixmaps]
     done = {"n": 0}

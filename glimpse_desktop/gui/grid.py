@@ -422,8 +422,12 @@ class PhotoGrid(QAbstractItemView):
             row = 0
         elif action == Move.MoveEnd:
             if model.canFetchMore(QModelIndex()):
+                fetch_now = getattr(model, "fetch_now", None)
                 while model.canFetchMore(QModelIndex()):
-                    model.fetchMore(QModelIndex())
+                    if callable(fetch_now):
+                        fetch_now(limit=5000)       # here and now, in big pages
+                    else:
+                        model.fetchMore(QModelIndex())
                 self._ensure_layout()
             row = model.rowCount() - 1
         if not modifiers & Qt.KeyboardModifier.ShiftModifier:
@@ -447,7 +451,11 @@ class PhotoGrid(QAbstractItemView):
                 y += self._line_height() // 2
             model = self.model()
             if model is not None and model.canFetchMore(QModelIndex()):
-                model.fetchMore(QModelIndex())
+                fetch_now = getattr(model, "fetch_now", None)
+                if callable(fetch_now):
+                    fetch_now()
+                else:
+                    model.fetchMore(QModelIndex())
                 self._ensure_layout()
                 return min(model.rowCount() - 1, row + self._cols)
             return row

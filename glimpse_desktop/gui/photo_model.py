@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -493,20 +493,54 @@ class PhotoListModel(_PhotoRows):
         self._keys: list[tuple[float, int]] = []
         self._key_of: dict[int, tuple[float, int]] = {}
         self._exhausted = False
+        # With a way to run reads off the GUI thread (the window's Tasks), pages after the
+        # first are read there: the query and the rows cost the GUI thread nothing while
+        # the grid is flung. Without one (tests, scripts) fetchMore reads in place.
+        self.background: Callable[[Callable[[], Any], Callable[[Any], None],
+                                   Callable[[BaseException], None]], None] | None = None
+        self._fetching = False
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and not self._exhausted
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
+        if parent.isValid() or self._exhausted or self._fetching:
             return
         last = self.rows[-1] if self.rows else None
-        page = self.lib.photo_page(after=(last.taken_ts, last.id) if last else None,
-                                   limit=self.page)
-        if len(page) < self.page:
+        after = (last.taken_ts, last.id) if last else None
+        if self.background is None or not self.rows:
+            self._add_page(self._read_page(after))
+            return
+        self._fetching = True
+        self.background(lambda: self._read_page(after), self._page_arrived,
+                        self._page_failed)
+
+    def fetch_now(self, *, limit: int | None = None) -> None:
+        """The next page read here and now, whatever ``background`` says (a key press that
+        needs the rows before it can move: End, Down at the last line)."""
+        if self._exhausted:
+            return
+        last = self.rows[-1] if self.rows else None
+        self._add_page(self._read_page((last.taken_ts, last.id) if last else None, limit))
+
+    def _read_page(self, after: tuple[float | None, int] | None,
+                   limit: int | None = None) -> tuple[list[Row], bool]:
+        limit = limit or self.page
+        page = self.lib.photo_page(after=after, limit=limit)
+        return [Row.of(raw) for raw in page], len(page) < limit
+
+    def _page_arrived(self, result: tuple[list[Row], bool]) -> None:
+        self._fetching = False
+        self._add_page(result)
+
+    def _page_failed(self, exc: BaseException) -> None:
+        self._fetching = False      # the next scroll to the end asks again
+
+    def _add_page(self, result: tuple[list[Row], bool]) -> None:
+        rows, last_page = result
+        if last_page:
             self._exhausted = True
-        rows = [row for row in (Row.of(raw) for raw in page) if row.id not in self._key_of]
-        self._insert_block(len(self.rows), rows)
+        self._insert_block(len(self.rows), [r for r in rows if r.id not in self._key_of])
 
     def row_of(self, photo_id: int) -> int | None:
         key = self._key_of.get(photo_id)

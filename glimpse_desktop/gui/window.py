@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
         # ---- the library grid (built first: it is what the first paint shows)
         self.page = page
         self.model = PhotoListModel(lib, page=page, thumbnails=self.thumbnails, parent=self)
+        self.model.background = self._read_in_background
         self.library_page = GridPage()
         self.library_page.grid.setModel(self.model)
         self.results_page = GridPage()
@@ -481,6 +482,12 @@ class MainWindow(QMainWindow):
                                                                       cancel=cancel),
             done, failed)
         self._pull.start()
+
+    def _read_in_background(self, fn: Any, done: Any, failed: Any) -> None:
+        def report(exc: BaseException) -> None:
+            failed(exc)
+            self.status.set_idle(f"⚠ {describe(exc)}")
+        self.tasks.run(fn, done, report, read=True)
 
     def start_job(self, name: str, work: Any, done: Any = None, failed: Any = None) -> Job:
         return self.jobs.start(name, work, done, failed)
@@ -1007,6 +1014,7 @@ class MainWindow(QMainWindow):
         old = self.model
         self.model = PhotoListModel(self.lib, page=self.page, thumbnails=self.thumbnails,
                                     parent=self)
+        self.model.background = self._read_in_background
         self.library_page.grid.setModel(self.model)
         old.deleteLater()
         self.refresh_counts()

@@ -83,6 +83,16 @@ def test_library_grid_shows_every_photo_a_page_at_a_time(
     # Month headers, newest first, over the photos of that month.
     labels = [label for _, label in w.model.sections()]
     assert labels == ["March 2023", "February 2023", "January 2023"]
+    # Pages after the first are read off the GUI thread, and End reads the rest at once.
+    assert w.model.background is not None
+    other = window(start_jobs=False, page=20)  # type: ignore[operator]
+    other.show()
+    qtbot.waitUntil(lambda: other.model.rowCount() >= 20)
+    grid = other.library_page.grid
+    grid.setFocus()
+    grid.setCurrentIndex(other.model.index(0, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_End)
+    assert other.model.rowCount() == 45 and grid.currentIndex().row() == 44
 
 
 def test_grid_geometry_selection_and_keyboard(qtbot: QtBot, lib: Library, photo_dir: Path,
