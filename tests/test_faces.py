@@ -19,13 +19,7 @@ from glimpse_desktop.core.people import PeopleError
 from glimpse_desktop.core.query import QueryError
 from glimpse_desktop.ml.faces import YUNET_SFACE as PACK
 from glimpse_desktop.ml.faces import FaceModels, clean_graph, pack_folder, similarity_transform
-from tests import facephotos
 from tests.facephotos import GROUP, GROUP_FACES, IDENTITY
-
-
-@pytest.fixture(scope="session")
-def face_photos() -> Path:
-    return facephotos.photos()
 
 
 @pytest.fixture(scope="session")

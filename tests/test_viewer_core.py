@@ -3,8 +3,6 @@ one face (real JPEGs, real face photos with the default face pack)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,23 +11,7 @@ from PIL import Image, ImageChops, ImageOps
 from glimpse_desktop.core import Library
 from glimpse_desktop.core.library import LibraryError
 from glimpse_desktop.core.people import PeopleError
-from tests import facephotos
 from tests import imagegen as ig
-
-
-@pytest.fixture(scope="session")
-def face_photos() -> Path:
-    return facephotos.photos()
-
-
-@pytest.fixture
-def people_lib(face_photos: Path, photo_dir: Path, lib: Library) -> Iterator[Library]:
-    for name in ("obama1.jpg", "obama2.jpg", "obama3.jpg", "obama4.jpg", "biden.jpg",
-                 "friends.jpg"):
-        shutil.copy(face_photos / name, photo_dir / name)
-    lib.add_root(photo_dir)
-    lib.index()
-    yield lib
 
 
 def _face_of(lib: Library, filename: str, index: int = 0) -> dict[str, object]:
@@ -56,8 +38,8 @@ def test_full_image_is_the_original_upright(lib: Library, photo_dir: Path) -> No
         lib.full_image(photo_id)
 
 
-def test_name_face_names_assigns_or_starts_a_person(people_lib: Library) -> None:
-    lib = people_lib
+def test_name_face_names_assigns_or_starts_a_person(few_faces_lib: Library) -> None:
+    lib = few_faces_lib
     obama = _face_of(lib, "obama1.jpg")
     assert obama["person"] is not None          # his four photos made a person
     person = int(str(obama["person"]))

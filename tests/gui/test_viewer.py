@@ -4,7 +4,6 @@ pixels, the boxes' names) and what the library holds after their clicks."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,27 +18,11 @@ from glimpse_desktop.core import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole, PhotoListModel
 from glimpse_desktop.gui.tasks import Tasks
 from glimpse_desktop.gui.viewer import Viewer
-from tests import facephotos
 from tests import imagegen as ig
 
 WAIT = 30_000
 
 
-@pytest.fixture(scope="session")
-def face_photos() -> Path:
-    return facephotos.photos()
-
-
-@pytest.fixture
-def people_lib(face_photos: Path, photo_dir: Path, lib: Library) -> Iterator[Library]:
-    # Four photos of one man (enough for the default clustering to found a person), one of
-    # another, and a group photo of six.
-    for name in ("obama1.jpg", "obama2.jpg", "obama3.jpg", "obama4.jpg", "biden.jpg",
-                 "friends.jpg"):
-        shutil.copy(face_photos / name, photo_dir / name)
-    lib.add_root(photo_dir)
-    lib.index()
-    yield lib
 
 
 @pytest.fixture
@@ -286,8 +269,8 @@ def _menu_action(menu: QMenu, text: str) -> None:
 
 
 def test_faces_are_drawn_named_and_rejected_in_the_library(
-        qtbot: QtBot, people_lib: Library, tasks: Tasks) -> None:
-    lib = people_lib
+        qtbot: QtBot, few_faces_lib: Library, tasks: Tasks) -> None:
+    lib = few_faces_lib
     model = PhotoListModel(lib)
     viewer = _viewer(qtbot, lib, tasks)
     viewer.open(model, _row_of(model, "obama1.jpg"))
@@ -348,10 +331,10 @@ def test_faces_are_drawn_named_and_rejected_in_the_library(
     assert "unnamed people" in viewer.notice.text.text()
 
 
-def test_a_click_on_a_face_box_opens_its_menu(qtbot: QtBot, people_lib: Library,
+def test_a_click_on_a_face_box_opens_its_menu(qtbot: QtBot, few_faces_lib: Library,
                                              tasks: Tasks) -> None:
-    model = PhotoListModel(people_lib)
-    viewer = _viewer(qtbot, people_lib, tasks)
+    model = PhotoListModel(few_faces_lib)
+    viewer = _viewer(qtbot, few_faces_lib, tasks)
     viewer.open(model, _row_of(model, "friends.jpg"))
     qtbot.waitUntil(lambda: len(viewer.shown_faces()) == 6, timeout=WAIT)
     qtbot.waitUntil(lambda: not viewer.shown_image_size().isEmpty(), timeout=WAIT)
@@ -367,4 +350,4 @@ def test_a_click_on_a_face_box_opens_its_menu(qtbot: QtBot, people_lib: Library,
     # A new name for a face of no one starts a person with that face.
     viewer.name_face(face["face"], "Courteney Cox")
     qtbot.waitUntil(lambda: viewer.shown_faces()[2]["label"] == "Courteney Cox", timeout=WAIT)
-    assert [p["name"] for p in people_lib.people.list_people()].count("Courteney Cox") == 1
+    assert [p["name"] for p in few_faces_lib.people.list_people()].count("Courteney Cox") == 1
