@@ -309,12 +309,10 @@ def paint_face(painter: QPainter, rect: QRectF, pixmap: QPixmap | None, palette:
 # ---------------------------------------------------------------------------- the people grid
 
 
-class PeopleModel(QAbstractListModel):
-    """The people of ``list_people``: names, counts, covers. Edits and drops are requests: the
-    view carries them out through the core (and refreshes the rows from the library)."""
-
-    rename_requested = Signal(int, str)            # person id, new name
-    merge_requested = Signal(int, list)            # into, [others] (a drop onto a person)
+class _FaceRows(QAbstractListModel):
+    """Rows that each show a face crop (people by their cover, a person's faces): rows
+    replaced in place when the same items come back in the same order (the view keeps its
+    selection, editor and scroll), else reset; a loaded crop repaints the rows showing it."""
 
     def __init__(self, covers: FaceCovers, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -323,11 +321,9 @@ class PeopleModel(QAbstractListModel):
         self._by_key: dict[str, list[int]] = {}
         covers.ready.connect(self._cover_ready)
 
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        """New rows from the library: changed in place when the same people are in the same
-        order (no reset: the view keeps selection, editor and scroll), else a reset."""
-        same = [r["id"] for r in rows] == [r["id"] for r in self.rows]
-        if same:
+    def _replace(self, rows: list[dict[str, Any]], id_key: str,
+                 face_of: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
+        if [r[id_key] for r in rows] == [r[id_key] for r in self.rows]:
             self.rows = rows
             if rows:
                 self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
@@ -337,8 +333,27 @@ class PeopleModel(QAbstractListModel):
             self.endResetModel()
         self._by_key = {}
         for i, row in enumerate(rows):
-            if row.get("cover"):
-                self._by_key.setdefault(face_key(row["cover"]), []).append(i)
+            face = face_of(row)
+            if face:
+                self._by_key.setdefault(face_key(face), []).append(i)
+
+    def _cover_ready(self, key: str) -> None:
+        for i in self._by_key.get(key, ()):
+            index = self.index(i)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class PeopleModel(_FaceRows):
+    """The people of ``list_people``: names, counts, covers. Edits and drops are requests: the
+    view carries them out through the core (and refreshes the rows from the library)."""
+
+    rename_requested = Signal(int, str)            # person id, new name
+    merge_requested = Signal(int, list)            # into, [others] (a drop onto a person)
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        """New rows from the library: changed in place when the same people are in the same
+        order (no reset: the view keeps selection, editor and scroll), else a reset."""
+        self._replace(rows, "id", lambda row: row.get("cover"))
 
     def row_of(self, person_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r["id"] == person_id), None)
@@ -437,11 +452,6 @@ class PeopleModel(QAbstractListModel):
         others = [i for i in self.dragged(data) if i != target]
         self.merge_requested.emit(target, others)
         return False
-
-    def _cover_ready(self, key: str) -> None:
-        for i in self._by_key.get(key, ()):
-            index = self.index(i)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 class PersonDelegate(QStyledItemDelegate):
@@ -652,31 +662,16 @@ class PeopleGrid(QListView):
 # ---------------------------------------------------------------------------- one person's faces
 
 
-class FaceModel(QAbstractListModel):
+class FaceModel(_FaceRows):
     """The faces of one person (``People.show``), newest photo first."""
 
     def __init__(self, covers: FaceCovers, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.covers = covers
-        self.rows: list[dict[str, Any]] = []
+        super().__init__(covers, parent)
         self.cover_face: int | None = None
-        self._by_key: dict[str, list[int]] = {}
-        covers.ready.connect(self._cover_ready)
 
     def set_faces(self, faces: list[dict[str, Any]], cover_face: int | None) -> None:
-        same = [f["face"] for f in faces] == [f["face"] for f in self.rows]
         self.cover_face = cover_face
-        if same:
-            self.rows = faces
-            if faces:
-                self.dataChanged.emit(self.index(0), self.index(len(faces) - 1))
-        else:
-            self.beginResetModel()
-            self.rows = faces
-            self.endResetModel()
-        self._by_key = {}
-        for i, face in enumerate(faces):
-            self._by_key.setdefault(face_key(face), []).append(i)
+        self._replace(faces, "face", lambda face: face)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -703,11 +698,6 @@ class FaceModel(QAbstractListModel):
         if role == IsCoverRole:
             return face["face"] == self.cover_face
         return None
-
-    def _cover_ready(self, key: str) -> None:
-        for i in self._by_key.get(key, ()):
-            index = self.index(i)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 class FaceDelegate(QStyledItemDelegate):
