@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_NO_DISPLAY
 
+    from glimpse_desktop.gui import prepare_qt_environment
+
+    prepare_qt_environment()
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox

@@ -88,6 +88,9 @@ def main() -> None:
 
 
 def run(work: Path, out: Path) -> None:
+    from glimpse_desktop.gui import prepare_qt_environment
+
+    prepare_qt_environment()
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QDialog

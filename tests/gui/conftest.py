@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from glimpse_desktop.gui import prepare_qt_environment
+
+prepare_qt_environment()        # Qt as the app configures it (read when the QApplication starts)
+
 
 @pytest.fixture(autouse=True)
 def _own_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

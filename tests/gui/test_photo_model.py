@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt, QThread
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QListView
@@ -164,3 +165,29 @@ def test_tiles_are_made_square_at_the_grid_size_off_the_gui_thread(
     assert model.data(model.index(0), Qt.ItemDataRole.DecorationRole).width() == 48
     qtbot.waitUntil(lambda: model.data(model.index(0),
                                        Qt.ItemDataRole.DecorationRole).width() == 80)
+
+
+def test_a_tile_is_the_centre_square_scaled_and_a_broken_file_is_named(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from glimpse_desktop.core.library import LibraryError
+    from glimpse_desktop.gui.photo_model import read_tile
+
+    # 300x100: a red band, a green centre square, a blue band; as JPEG and as PNG.
+    image = Image.new("RGB", (300, 100), (220, 0, 0))
+    image.paste((0, 200, 0), (100, 0, 200, 100))
+    image.paste((0, 0, 220), (200, 0, 300, 100))
+    for name in ("wide.jpg", "wide.png"):
+        image.save(tmp_path / name)
+        tile = read_tile(str(tmp_path / name), 40)
+        assert (tile.width(), tile.height()) == (40, 40)
+        for x, y in ((1, 1), (20, 20), (38, 38)):                   # only the green square
+            colour = tile.pixelColor(x, y)
+            assert colour.green() > 150 and colour.red() < 60 and colour.blue() < 60, name
+    assert read_tile(str(tmp_path / "wide.png"), 0).width() == 300   # size 0: as it is
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "wide.jpg").read_bytes()[:40])
+    with pytest.raises(LibraryError, match=r"cut\.jpg"):
+        read_tile(str(tmp_path / "cut.jpg"), 40)
+    with pytest.raises(OSError):
+        read_tile(str(tmp_path / "gone.jpg"), 40)
