@@ -282,6 +282,65 @@ CREATE TABLE photo_faces(
 ) WITHOUT ROWID;
 """
 
+_V4 = """
+-- Places: where each photo was taken, in words, from offline reverse geocoding (GeoNames'
+-- places of 1,000+ people). source 'gps': from the photo's own coordinates; 'inferred': the
+-- photo has none, and took the place of `from_photo`, taken minutes apart with the same camera.
+-- `lat`/`lon` are the coordinates the place was looked up from (the photo's, or from_photo's).
+CREATE TABLE photo_places(
+    photo_id     INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    source       TEXT NOT NULL CHECK (source IN ('gps', 'inferred')),
+    from_photo   INTEGER REFERENCES photos(id) ON DELETE SET NULL,
+    lat          REAL NOT NULL,
+    lon          REAL NOT NULL,
+    city         TEXT,
+    region       TEXT,
+    country      TEXT,
+    country_code TEXT,
+    distance_km  REAL,              -- from the coordinates to the place chosen
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX photo_places_by_country ON photo_places(country, region, city);
+CREATE INDEX photo_places_by_city ON photo_places(city);
+
+-- Albums. kind: 'manual' (made by the person), 'smart' (a saved search, `query`), 'event' and
+-- 'trip' (made by Glimpse from dates and places). An automatic album is found again on a rebuild
+-- by `auto_key`; once the person edits it (`edited` = 1: renamed, photos removed or added) a
+-- rebuild never changes its title or membership again. `removed` = 1: the person deleted an
+-- automatic album; it stays as a tombstone so that a rebuild does not bring it back.
+CREATE TABLE albums(
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL CHECK (kind IN ('manual', 'smart', 'event', 'trip')),
+    title       TEXT NOT NULL,
+    query       TEXT,
+    auto_key    TEXT UNIQUE,
+    edited      INTEGER NOT NULL DEFAULT 0,
+    removed     INTEGER NOT NULL DEFAULT 0,
+    start_ts    REAL,
+    end_ts      REAL,
+    cover_photo INTEGER REFERENCES photos(id) ON DELETE SET NULL,
+    position    INTEGER,
+    details     TEXT,                -- JSON: places visited, reasons for the title
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX albums_by_kind ON albums(kind, start_ts);
+
+-- Members of manual and automatic albums (a smart album's members are its query's results).
+-- position orders a manual album as the person arranged it. removed = 1: the person took the
+-- photo out of an automatic album; a rebuild does not put it back.
+CREATE TABLE album_photos(
+    album_id INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL DEFAULT 0,
+    added_by TEXT NOT NULL DEFAULT 'user' CHECK (added_by IN ('user', 'auto')),
+    removed  INTEGER NOT NULL DEFAULT 0,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (album_id, photo_id)
+) WITHOUT ROWID;
+CREATE INDEX album_photos_by_photo ON album_photos(photo_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -302,6 +361,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "People: faces found by a face pack (box, landmarks, quality), the people they are "
         "grouped into, rejections that clustering must respect, and which photos were looked at.",
         _sql(_V3),
+    ),
+    Migration(
+        4,
+        "places-albums",
+        "Places from offline reverse geocoding (or inferred from a neighbour in time), and "
+        "albums: manual, smart (a saved search), and events and trips made by Glimpse.",
+        _sql(_V4),
     ),
 )
 
