@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -24,6 +25,7 @@ from glimpse_desktop.core.library import (
     AlreadyInLibraryError,
     DecodeError,
     DownloadError,
+    ExportError,
     IndexReport,
     Library,
     LibraryError,
@@ -34,6 +36,7 @@ from glimpse_desktop.core.library import (
     Registry,
     SearchResult,
     SortError,
+    SortReport,
     StorageError,
     doctor,
     face_pack_list,
@@ -232,6 +235,12 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
                   + (f" ({report.people_new} new)" if report.people_new else "")
                   + (f", {people['waiting']} faces waiting for more photos of the same person"
                      if people["waiting"] else "") + "; `glimpse people` lists them")
+        if report.places:
+            print(f"  Places: {_plural(report.places, 'photo')} placed or re-placed; "
+                  "`glimpse places` lists them")
+        if report.albums:
+            print(f"  Albums: {_plural(report.albums, 'event or trip album')} made or "
+                  "updated; `glimpse albums list` shows them")
         if report.embedded or report.embed_errors:
             print(f"  embedded {report.embedded} earlier photos for search"
                   + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
@@ -334,6 +343,10 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
         if people["backlog"]:
             line += f"; {_plural(people['backlog'], 'photo')} to look at (`glimpse index`)"
         print(line)
+    places = status.get("places")
+    if places and (places["placed"] or places["inferred"]):
+        print(f"  Places: {places['placed']} photos placed by GPS, {places['inferred']} "
+              f"inferred, in {places['countries']} countries (`glimpse places`)")
     if not status["roots"]:
         print("  No photo folders yet: `glimpse add FOLDER`.")
     for r in status["roots"]:
@@ -386,11 +399,62 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
         g = info["gps"]
         alt = f", {g['alt']:.0f} m" if g["alt"] is not None else ""
         print(f"  gps             {g['lat']:.6f}, {g['lon']:.6f}{alt}")
+    place = info.get("place")
+    if place:
+        names = ", ".join(dict.fromkeys(n for n in (place["city"], place["region"],
+                                                    place["country"]) if n))
+        how = (f" (inferred from photo {place['from_photo']}, taken minutes apart with the "
+               "same camera)" if place["source"] == "inferred" else "")
+        print(f"  place           {names}{how}")
     for t in info["texts"]:
         value = t["value"].replace("\n", " ")
         print(f"  {t['field'].replace('_', ' '):<15} {value[:200]} ({t['source']})")
     for e in info["errors"]:
         print(f"  error           {e['stage']}: {e['reason']}")
+    return EXIT_OK
+
+
+def _print_place_tree(tree: list[dict[str, Any]]) -> None:
+    def line(depth: int, node: dict[str, Any], unnamed: str) -> None:
+        inferred = f" ({node['inferred']} inferred)" if node["inferred"] else ""
+        print(f"{'  ' * depth}{node['name'] or unnamed}  {node['photos']}{inferred}")
+
+    for country in tree:
+        line(0, country, "")
+        for region in country["regions"]:
+            line(1, region, "(no region)")
+            for city in region["cities"]:
+                line(2, city, "(far from any town)")
+
+
+def cmd_places(lib: Library, args: argparse.Namespace) -> int:
+    # Bring places up to date first: a no-op when nothing changed, and on a library read
+    # before Places existed it finds every photo's place once (with a progress bar).
+    with _job(args.quiet) as (bar, token):
+        report = lib.places.update(progress=bar, cancel=token)
+    if report.cancelled:
+        print("Interrupted: the places found so far are saved; run `glimpse places` again "
+              "to finish.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    tree = lib.places.tree()
+    if args.json:
+        _print_json(tree)
+        return EXIT_OK
+    _print_place_tree(tree)
+    status = lib.places.status()
+    if not tree:
+        print(f"No photo has a place yet: places come from the GPS coordinates in the photos "
+              f"({_plural(int(lib.status()['with_gps']), 'photo')} with GPS).",
+              file=sys.stderr)
+    else:
+        countries = status["countries"]
+        print(f"{_plural(status['placed'] + status['inferred'], 'photo')} in "
+              f"{_plural(status['cities'], 'place')} of {countries} "
+              f"{'country' if countries == 1 else 'countries'}"
+              + (f"; {status['inferred']} inferred from photos taken minutes apart with the "
+                 "same camera" if status["inferred"] else "")
+              + (f"; {status['nowhere']} with GPS far from any known place"
+                 if status["nowhere"] else ""), file=sys.stderr)
     return EXIT_OK
 
 
@@ -535,6 +599,377 @@ def cmd_sort_by_tag(lib: Library, args: argparse.Namespace) -> int:
         if report.unwatched:
             print(f"{report.unwatched} moved photos are outside your library folders now: "
                   f"`glimpse add {args.output}` keeps them in step.", file=sys.stderr)
+    return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+
+
+# ---------------------------------------------------------------------------- albums
+
+
+def _album_dates(a: dict[str, Any]) -> str:
+    start, end = (a["start"] or "")[:10], (a["end"] or "")[:10]
+    return start if start == end else f"{start} – {end}"
+
+
+def _album_kind(a: dict[str, Any]) -> str:
+    """The kind column: automatic albums are marked, so a person knows Glimpse made them."""
+    return f"{a['kind']} (auto)" if a["auto"] else str(a["kind"])
+
+
+def _albums_list(lib: Library, args: argparse.Namespace) -> int:
+    rows = lib.albums.list_albums(args.kind or None, include_empty=not args.non_empty)
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("No albums yet: `glimpse albums create TITLE [PHOTO...]` makes one.",
+              file=sys.stderr)
+    notices: dict[str, None] = {}
+    for a in rows:
+        title = a["title"] if len(a["title"]) <= 40 else a["title"][:39] + "…"
+        extra = f"  search: {a['query']}" if a["kind"] == "smart" else ""
+        print(f"{a['id']:>6}  {_album_kind(a):<14} {title:<40} "
+              f"{_plural(a['count'], 'photo'):>11}  {_album_dates(a)}{extra}")
+        notices.update(dict.fromkeys(a.get("notices") or ()))
+    sys.stdout.flush()
+    _show_notices(list(notices))
+    return EXIT_OK
+
+
+def _albums_show(lib: Library, args: argparse.Namespace) -> int:
+    album = lib.albums.show(args.album)
+    if args.json:
+        _print_json(album)
+        return EXIT_OK
+    print(f"{album['title']} (album {album['id']}, {_album_kind(album)}"
+          + (", edited by you" if album["auto"] and album["edited"] else "") + ")")
+    if album["query"]:
+        print(f"  search: {album['query']}")
+    print(f"  {_plural(album['count'], 'photo')}"
+          + (f", {_album_dates(album)}" if album["start"] else "")
+          + (f", cover: photo {album['cover']}" if album["cover"] else ""))
+    for p in album["photos"]:
+        mark = "" if p["status"] == "ok" else f" [{p['status']}]"
+        score = f"  {p['score'] * 100:5.1f}%" if "score" in p else ""
+        print(f"{p['id']:>7}{score}  {p['path']}{mark}")
+    sys.stdout.flush()
+    _show_notices(album.get("notices") or ())
+    return EXIT_OK
+
+
+def _albums_create(lib: Library, args: argparse.Namespace) -> int:
+    album = lib.albums.create(args.title, args.photos, query=args.query)
+    if args.json:
+        _print_json(album)
+    else:
+        what = (f"showing what `{album['query']}` finds ({_plural(album['count'], 'photo')} "
+                "now)" if album["kind"] == "smart" else _plural(album["count"], "photo"))
+        print(f"Created album {album['id']} {album['title']!r}: {what}")
+        _show_notices(album.get("notices") or ())
+    return EXIT_OK
+
+
+def _albums_change(lib: Library, args: argparse.Namespace) -> int:
+    """The actions that change an album and answer with one line (or --json)."""
+    albums = lib.albums
+    action = args.albums_action
+    result: dict[str, Any]
+    if action == "add":
+        result = albums.add(args.album, args.photos)
+        message = (f"Added {_plural(result['added'], 'photo')} to {result['title']!r}"
+                   + (f" ({result['already']} already in it)" if result["already"] else ""))
+    elif action == "remove":
+        result = albums.remove(args.album, args.photos)
+        message = (f"Took {_plural(result['removed'], 'photo')} out of {result['title']!r} "
+                   "(they stay in the library)"
+                   + (f"; {result['not_in_album']} were not in it" if result["not_in_album"]
+                      else ""))
+    elif action == "rename":
+        result = albums.rename(args.album, " ".join(args.title))
+        message = f"Renamed {result['was']!r} to {result['title']!r}"
+    elif action == "delete":
+        result = albums.delete(args.album)
+        message = f"Deleted album {result['title']!r} (its photos stay in the library)"
+    elif action == "cover":
+        result = albums.set_cover(args.album, args.photo)
+        message = f"{result['title']!r} shows photo {result['cover']} as its cover"
+    elif action == "order":
+        result = albums.order(args.album, args.photos, before=args.before, after=args.after)
+        message = f"{result['title']!r} now reads: " + ", ".join(map(str, result["order"]))
+    else:  # pragma: no cover - argparse refuses other actions
+        raise LibraryError(f"unknown action {action}")
+    if args.json:
+        _print_json(result)
+    else:
+        print(message)
+    return EXIT_OK
+
+
+# Each `glimpse albums ACTION` and its handler: a new action adds its sub-parser in
+# _albums_parser and its handler here.
+ALBUM_ACTIONS: dict[str, Callable[[Library, argparse.Namespace], int]] = {
+    "list": _albums_list, "show": _albums_show, "create": _albums_create,
+    **dict.fromkeys(("add", "remove", "rename", "delete", "cover", "order"), _albums_change),
+}
+
+
+def cmd_albums(lib: Library, args: argparse.Namespace) -> int:
+    action = args.albums_action
+    if action is None:  # `glimpse albums`: the list
+        action = args.albums_action = "list"
+        args.kind, args.non_empty, args.json = None, False, False
+    return ALBUM_ACTIONS[action](lib, args)
+
+
+def _albums_parser(p: argparse.ArgumentParser) -> Any:
+    """The actions of `glimpse albums`, each with --json; returns the sub-parsers so more
+    actions can join (see ALBUM_ACTIONS)."""
+    album_sub = p.add_subparsers(dest="albums_action", metavar="ACTION")
+    json_opt = argparse.ArgumentParser(add_help=False)
+    json_opt.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        return album_sub.add_parser(name, help=help_text, description=help_text,
+                                    parents=[json_opt])
+
+    q = action("list", "every album: yours first, then those Glimpse made (marked auto)")
+    q.add_argument("--kind", action="append", choices=("manual", "smart", "event", "trip"),
+                   help="only albums of this kind (repeatable)")
+    q.add_argument("--non-empty", action="store_true", help="leave out empty albums")
+    q = action("show", "an album's photos, in its order")
+    q.add_argument("album", metavar="ALBUM", help="album id or title")
+    q = action("create", "a new album of these photos, or with --query a smart album that "
+               "shows what a search finds")
+    q.add_argument("title", metavar="TITLE")
+    q.add_argument("photos", metavar="PHOTO", nargs="*", help="photo ids or paths")
+    q.add_argument("--query", metavar="QUERY",
+                   help='a search to save, e.g. "after:2023-06 before:2023-09 beach"')
+    q = action("add", "put photos into an album (at the end)")
+    q.add_argument("album", metavar="ALBUM")
+    q.add_argument("photos", metavar="PHOTO", nargs="+")
+    q = action("remove", "take photos out of an album (never out of the library)")
+    q.add_argument("album", metavar="ALBUM")
+    q.add_argument("photos", metavar="PHOTO", nargs="+")
+    q = action("rename", "give an album a new title")
+    q.add_argument("album", metavar="ALBUM")
+    q.add_argument("title", metavar="TITLE", nargs="+")
+    q = action("delete", "delete an album (its photos stay in the library)")
+    q.add_argument("album", metavar="ALBUM")
+    q = action("cover", "choose the photo that shows an album")
+    q.add_argument("album", metavar="ALBUM")
+    q.add_argument("photo", metavar="PHOTO")
+    q = action("order", "arrange a manual album: these photos, in this order, go first (or "
+               "before/after another photo)")
+    q.add_argument("album", metavar="ALBUM")
+    q.add_argument("photos", metavar="PHOTO", nargs="+")
+    where = q.add_mutually_exclusive_group()
+    where.add_argument("--before", metavar="PHOTO", help="put them before this photo")
+    where.add_argument("--after", metavar="PHOTO", help="put them after this photo")
+    return album_sub
+
+
+# ---------------------------------------------------------------------------- events, trips,
+# home and memories (the albums Glimpse makes; `glimpse albums` lists and edits them)
+
+
+def _auto_dates(a: dict[str, Any]) -> str:
+    start, end = a.get("start_date") or "", a.get("end_date") or ""
+    return start if start == end else f"{start} – {end}"
+
+
+def _build_auto_albums(lib: Library, args: argparse.Namespace, rebuild: bool) -> int | None:
+    """Update (or rebuild) events and trips with a progress bar; an exit code when it was
+    interrupted, else None and the report in ``args.auto_report``."""
+    with _job(getattr(args, "quiet", False)) as (bar, token):
+        build = lib.auto_albums.rebuild if rebuild else lib.auto_albums.update
+        report = build(progress=bar, cancel=token)
+    args.auto_report = report
+    if report.cancelled:
+        print("Interrupted: albums finished so far are saved; run the command again to "
+              "finish.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return None
+
+
+def _home_line(home: dict[str, Any] | None) -> str:
+    if home is None:
+        return ("Home: not known yet (it is where photos with GPS were taken on the most days; "
+                "`glimpse home set LAT LON` tells Glimpse). Without it there are no trips.")
+    where = home["place"] or f"{home['lat']:.4f}, {home['lon']:.4f}"
+    how = ("set by you" if home["source"] == "set"
+           else f"inferred from {_plural(home['days'], 'day')} of photos")
+    return f"Home: {where} ({how})"
+
+
+def cmd_events(lib: Library, args: argparse.Namespace) -> int:
+    interrupted = _build_auto_albums(lib, args, args.rebuild)
+    if interrupted is not None:
+        return interrupted
+    report = args.auto_report
+    rows = lib.auto_albums.albums()
+    if args.json:
+        _print_json({"report": report.as_dict(), "albums": rows})
+        return EXIT_OK
+    for a in rows:
+        title = a["title"] if len(a["title"]) <= 44 else a["title"][:43] + "…"
+        mark = " (edited by you)" if a["edited"] else ""
+        print(f"{a['id']:>6}  {a['kind']:<5}  {title:<44} {_plural(a['count'], 'photo'):>11}  "
+              f"{_auto_dates(a)}{mark}")
+    sys.stdout.flush()
+    what = "Rebuilt" if report.full else "Updated"
+    print(f"{what} events and trips: {report.created} new, {report.updated} changed, "
+          f"{report.deleted} gone; {report.by_kind.get('event', 0)} events and "
+          f"{report.by_kind.get('trip', 0)} trips in all. Albums you renamed, changed or "
+          "deleted are left as you made them.", file=sys.stderr)
+    print(_home_line(report.home), file=sys.stderr)
+    return EXIT_OK
+
+
+def _albums_rebuild(lib: Library, args: argparse.Namespace) -> int:
+    """`glimpse albums rebuild`: group the whole library into events and trips again."""
+    interrupted = _build_auto_albums(lib, args, True)
+    if interrupted is not None:
+        return interrupted
+    report = args.auto_report
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(f"Rebuilt events and trips: {report.created} new, {report.updated} changed, "
+              f"{report.unchanged} unchanged, {report.deleted} gone, {report.kept} left as "
+              f"you edited them ({report.by_kind.get('event', 0)} events, "
+              f"{report.by_kind.get('trip', 0)} trips).")
+    return EXIT_OK
+
+
+ALBUM_ACTIONS["rebuild"] = _albums_rebuild
+
+
+def cmd_home(lib: Library, args: argparse.Namespace) -> int:
+    home: dict[str, Any] | None
+    if args.action == "set":
+        if len(args.coords) != 2:
+            print("glimpse: `glimpse home set LAT LON` takes a latitude and a longitude in "
+                  "decimal degrees, e.g. 38.72 -9.14", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            lat, lon = float(args.coords[0]), float(args.coords[1])
+        except ValueError:
+            print(f"glimpse: {' '.join(args.coords)!r} are not numbers: give decimal degrees, "
+                  "e.g. 38.72 -9.14", file=sys.stderr)
+            return EXIT_USAGE
+        home = lib.auto_albums.set_home(lat, lon)
+    elif args.coords:
+        print("glimpse: only `glimpse home set` takes coordinates", file=sys.stderr)
+        return EXIT_USAGE
+    elif args.action == "clear":
+        home = lib.auto_albums.clear_home()
+    else:
+        home = lib.auto_albums.home()
+    if args.json:
+        _print_json(home)
+    else:
+        print(_home_line(home))
+        if args.action:
+            print("Trips follow at the next `glimpse events`.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_memories(lib: Library, args: argparse.Namespace) -> int:
+    try:
+        today = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"glimpse: --date {args.date!r}: give the date as YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
+    found = lib.auto_albums.memories(today)
+    if args.json:
+        _print_json(found)
+        return EXIT_OK
+    if not found:
+        print("Nothing from this day in earlier years.", file=sys.stderr)
+    for m in found:
+        ids = " ".join(map(str, m["photo_ids"][:12])) + (" …" if m["count"] > 12 else "")
+        print(f"{m['title']} — {m['subtitle']} ({_plural(m['count'], 'photo')})\n    {ids}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- export, organize
+
+
+def cmd_export(lib: Library, args: argparse.Namespace) -> int:
+    try:
+        with _job(args.quiet) as (bar, token):
+            report = lib.export(args.to, album=args.album, search=args.search, size=args.size,
+                                force=args.force, progress=bar, cancel=token)
+    except ExportError as exc:
+        print(f"glimpse: {exc}", file=sys.stderr)
+        if args.json:
+            _print_json(exc.report.as_dict())
+        return EXIT_ERROR
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        for e in report.exported:
+            print(e.target)
+        kinds = report.as_dict()["skipped"]
+        print(f"Exported {_plural(len(report.exported), 'photo')} to {report.output}"
+              + (f" ({report.bytes_written / 1e6:.1f} MB)" if report.exported else "")
+              + (f"; {kinds['exists']} were exported before" if kinds.get("exists") else ""),
+              file=sys.stderr)
+        for s in report.skipped:
+            if s.kind != "exists":
+                print(f"  not exported: {s.source}: {s.reason}", file=sys.stderr)
+        if not report.planned:
+            print("Nothing to export: the album is empty or the search found nothing.",
+                  file=sys.stderr)
+    if report.cancelled:
+        print("Interrupted: every file written is complete; run it again to finish.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _organize_json(report: SortReport) -> dict[str, Any]:
+    """sort-by-tag's report, with the date folder where it says "tag"."""
+    data = report.as_dict()
+    for key in ("placements", "skipped_photos"):
+        data[key] = [{("folder" if k == "tag" else k): v for k, v in row.items()}
+                     for row in data[key]]
+    return data
+
+
+def cmd_organize(lib: Library, args: argparse.Namespace) -> int:
+    mode = "move" if args.move else "copy"
+    try:
+        with _job(args.quiet or args.dry_run) as (bar, token):
+            report = lib.organize(args.to, by=args.by, mode=mode, dry_run=args.dry_run,
+                                  progress=bar, cancel=token)
+    except SortError as exc:
+        print(f"glimpse: {exc}", file=sys.stderr)
+        if args.json:
+            _print_json(_organize_json(exc.report))
+        return EXIT_ERROR
+    if args.json:
+        _print_json(_organize_json(report))
+    else:
+        for p in report.placements:
+            print(f"{p.source} -> {p.target}" if args.dry_run else p.target)
+        kinds = report.skipped_by_kind()
+        verb = ("would be " + ("moved" if args.move else "copied") if args.dry_run
+                else "moved" if args.move else "copied")
+        print(f"{_plural(len(report.placements), 'photo')} {verb}"
+              + (f"; {kinds.pop('in_place')} already in place" if "in_place" in kinds else "")
+              + (f"; {kinds.pop('exists')} copied before" if "exists" in kinds else "")
+              + "".join(f"; {n} {kind}" for kind, n in sorted(kinds.items()))
+              + (" (nothing was changed)" if args.dry_run else "") + ".", file=sys.stderr)
+        for s in report.skipped:
+            if s.kind not in ("in_place", "exists"):
+                print(f"  left alone: {s.source}: {s.reason}", file=sys.stderr)
+        if report.output_in_library and not args.move and report.placements:
+            print("The copies are inside a library folder: the next `glimpse index` reads "
+                  "them as photos of their own (duplicates). --move reorganises instead.",
+                  file=sys.stderr)
+        if report.unwatched:
+            print(f"{report.unwatched} moved photos are outside your library folders now: "
+                  f"`glimpse add {args.to}` keeps them in step.", file=sys.stderr)
     return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
 
 
@@ -910,6 +1345,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list them, forget nothing")
     p = verb("info", cmd_info, "everything the library knows about one photo")
     p.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    p = verb("places", cmd_places,
+             "where your photos were taken: countries, regions and cities with counts "
+             "(updated first, offline)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p = verb("errors", cmd_errors, "files that could not be read, and why")
     p.add_argument("--stage", choices=ERROR_STAGES,
                    help="only this stage's errors (metadata: warnings about single fields)")
@@ -961,6 +1400,47 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("sort-by-tag", cmd_sort_by_tag,
              "copy (or move) photos into one folder per tag under DIR; never overwrites")
     p.add_argument("--output", required=True, metavar="DIR")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--copy", action="store_true", help="copy (the default)")
+    mode.add_argument("--move", action="store_true",
+                      help="move, and update the library so everything stays attached")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("albums", cmd_albums, "albums: list, show, create (or a smart album from a "
+             "search), add, remove, rename, delete, cover, order", json_flag=False)
+    album_sub = _albums_parser(p)
+    q = album_sub.add_parser("rebuild", help="group the whole library into events and trips "
+                             "again (albums you edited or deleted stay as they are)")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("events", cmd_events, "events and trips Glimpse made from dates and places: "
+             "brings them up to date with new photos, then lists them")
+    p.add_argument("--rebuild", action="store_true",
+                   help="group the whole library again (same as `glimpse albums rebuild`)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("home", cmd_home, "where you live, which trips are measured from: show it, "
+             "set LAT LON, or clear (back to the one inferred from your photos)")
+    p.add_argument("action", nargs="?", choices=("set", "clear"))
+    p.add_argument("coords", nargs="*", metavar="LAT LON",
+                   help="decimal degrees, e.g. 38.72 -9.14 (south and west are negative)")
+    p = verb("memories", cmd_memories, "photos from this day in earlier years, and events of "
+             "the same week")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="as if today were this day")
+    p = verb("export", cmd_export, "copy an album's photos, or a search's results, to a folder "
+             "(originals or previews; never moves, never overwrites)")
+    p.add_argument("album", metavar="ALBUM", nargs="?", help="album id or title")
+    p.add_argument("--search", metavar="QUERY", help="export what this search finds instead")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder (created if needed)")
+    p.add_argument("--size", choices=("full", "preview"), default="full",
+                   help="full: the original files (default); preview: 2048 px JPEGs with "
+                        "the photos' EXIF")
+    p.add_argument("--force", action="store_true",
+                   help="export into a library folder even so (the copies become duplicates)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("organize", cmd_organize, "copy (or move) photos into DIR/YYYY/YYYY-MM-DD/ by the "
+             "day they were taken; never overwrites")
+    p.add_argument("--by", choices=("date",), default="date", help="date (the default)")
+    p.add_argument("--to", required=True, metavar="DIR")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--copy", action="store_true", help="copy (the default)")
     mode.add_argument("--move", action="store_true",
@@ -1051,7 +1531,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _people_list_by_default(argv: list[str]) -> list[str]:
-    """`glimpse people --json` means `glimpse people list --json`."""
+    """`glimpse people --json` means `glimpse people list --json` (`albums` likewise)."""
     i = 0
     while i < len(argv):
         token = argv[i]
@@ -1063,7 +1543,7 @@ def _people_list_by_default(argv: list[str]) -> list[str]:
             continue
         # The first word that is not an option or its value is the command.
         rest = argv[i + 1:]
-        if token == "people" and rest and rest[0].startswith("-") \
+        if token in ("people", "albums") and rest and rest[0].startswith("-") \
                 and rest[0] not in ("-h", "--help"):
             return [*argv[:i + 1], "list", *rest]
         return argv

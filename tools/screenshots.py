@@ -29,17 +29,33 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_photos(folder: Path) -> None:
+    from datetime import date, datetime, timedelta
+
     from tests import facephotos
     from tests import imagegen as ig
 
-    cities = [(38.7223, -9.1393), (35.0116, 135.7681), (-33.8688, 151.2093), (40.7128, -74.006)]
+    lisbon, kyoto, osaka, sydney = ((38.7223, -9.1393), (35.0116, 135.7681),
+                                    (34.6937, 135.5023), (-33.8688, 151.2093))
+    shots: list[tuple[datetime, tuple[float, float]]] = []
+    # Home: a Saturday morning in Lisbon each month.
+    for month in range(1, 7):
+        day = date(2024, month, 1)
+        day += timedelta(days=(5 - day.weekday()) % 7)
+        shots += [(datetime(day.year, day.month, day.day, 10, 7 * k), lisbon) for k in range(6)]
+    # A trip: two days in Kyoto, one in Osaka; a weekend in Sydney.
+    for offset, place in ((0, kyoto), (1, kyoto), (2, osaka)):
+        shots += [(datetime(2024, 3, 12 + offset, 9 + k, 15), place) for k in range(6)]
+    shots += [(datetime(2023, 11, 18 + k // 4, 11 + k % 4, 0), sydney) for k in range(8)]
+    # This day in earlier years: the library's memories.
+    today = date.today()
+    for years in (2, 5):
+        then = date(today.year - years, today.month, min(today.day, 28))
+        shots += [(datetime(then.year, then.month, then.day, 16, 10 * k), lisbon)
+                  for k in range(4)]
     (folder / "2024").mkdir(parents=True, exist_ok=True)
-    for i in range(60):
-        month = 1 + i % 6
-        lat, lon = cities[i % len(cities)]
+    for i, (when, (lat, lon)) in enumerate(shots):
         ig.write_jpeg(folder / "2024" / f"IMG_{i:04d}.jpg", (1200, 800), seed=i,
-                      datetime_original=f"2024:{month:02d}:{1 + i % 27:02d} "
-                                        f"1{i % 10}:{i % 60:02d}:00",
+                      datetime_original=when.strftime("%Y:%m:%d %H:%M:%S"),
                       make="FUJIFILM", model="X-T5", gps=(lat, lon))
     people = folder / "Friends and family"
     people.mkdir(exist_ok=True)
@@ -173,7 +189,24 @@ def run(work: Path, out: Path) -> None:
     settle(2)
     shot("07-folders")
     window.show_view("places")
+    settle(2, until=lambda: window.places_page.tree.topLevelItemCount() > 0)
+    japan = next((window.places_page.tree.topLevelItem(i)
+                  for i in range(window.places_page.tree.topLevelItemCount())
+                  if window.places_page.tree.topLevelItem(i).text(0) == "Japan"), None)
+    if japan is not None:
+        window.places_page.tree.expandItem(japan)
+        window.places_page.tree.setCurrentItem(japan)
+    settle(2)
     shot("08-places")
+    lib.albums.create("Best of 2024", [r.id for r in window.model.rows[:5]])
+    window.show_view("albums")
+    settle(2, until=lambda: window.albums_page.model.rowCount() > 0)
+    shot("08b-albums")
+    trip = next((c for c in window.albums_page.model.covers if c.badge == "Trip"), None)
+    if trip is not None:
+        window.show_album(trip.key, trip.title)
+        settle(2)
+        shot("08c-album")
     window.show_view("duplicates")
     window.duplicates_page.refresh()
     settle(3, until=lambda: window.duplicates_page.find_button.isEnabled())

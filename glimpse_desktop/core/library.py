@@ -14,7 +14,7 @@ import platform
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,10 +24,13 @@ from PIL import Image
 
 from glimpse_desktop import __version__
 from glimpse_desktop.core import search
+from glimpse_desktop.core.albums import AlbumError, Albums
+from glimpse_desktop.core.auto_albums import AutoAlbums, AutoAlbumsError
 from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.core.people import ClusterReport, People, PeopleError
+from glimpse_desktop.core.places import Places, PlacesError
 from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.core.search import SearchResult
+from glimpse_desktop.core.search import SMART_ALBUM_LIMIT, SearchResult
 from glimpse_desktop.core.semantic import Semantic, get_setting, set_setting
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
@@ -68,17 +71,29 @@ from glimpse_desktop.ml.registry import (
     model_list,
 )
 from glimpse_desktop.organize import tags as tagging
+from glimpse_desktop.organize.by_date import organize_by_date
 from glimpse_desktop.organize.duplicates import DuplicateGroup, find_duplicates
+from glimpse_desktop.organize.export import (
+    PREVIEW,
+    PREVIEW_EDGE,
+    SIZES,
+    ExportError,
+    ExportReport,
+    export_photos,
+    preview_jpeg,
+)
 from glimpse_desktop.organize.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.organize.tags import TagReport
 from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
-__all__ = ["ERROR_STAGES", "AlreadyInLibraryError", "DecodeError", "DownloadError", "EmbedReport",
-           "IndexReport", "Library", "LibraryError", "LibraryFullError", "LibraryPaths",
+__all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError",
+           "DecodeError", "DownloadError",
+           "EmbedReport", "ExportError", "ExportReport", "IndexReport", "Library", "LibraryError",
+           "LibraryFullError", "LibraryPaths",
            "ModelError", "NoLibraryError", "PeopleError", "QueryError", "Registry",
            "SearchResult",
-           "SortError", "StorageError", "doctor", "face_pack_list", "model_list"]
+           "SortError", "SortReport", "StorageError", "doctor", "face_pack_list", "model_list"]
 
 
 TAGS_SEQ_KEY = "tags.seq"
@@ -155,6 +170,13 @@ class Library:
         self.models = self.semantic.registry
         self.people = People(reader=self.reader, writer=self.writer, cache_dir=paths.cache,
                              registry=self.models)
+        # Loads nothing here: the geocoder's data is read on the first coordinate to look up.
+        self.places = Places(reader=self.reader, writer=self.writer)
+        # Smart albums are saved searches: they run through the library's own search.
+        self.albums = Albums(reader=self.reader, writer=self.writer,
+                             run_search=lambda query, limit: self.search(query, limit=limit))
+        # Events, trips, home and memories (organize/events groups; this reconciles).
+        self.auto_albums = AutoAlbums(reader=self.reader, writer=self.writer)
         self._stages_lock = threading.Lock()
         self._stages_pending = not load_models
         if load_models:
@@ -388,6 +410,17 @@ class Library:
             if not report.cancelled:
                 tagged = self._tag_new(progress, cancel)
                 report.cancelled = bool(tagged and tagged.cancelled)
+        if not report.cancelled:
+            try:
+                placed = self.places.update(progress=progress, cancel=cancel)
+                report.places, report.cancelled = placed.changed, placed.cancelled
+            except PlacesError:
+                pass  # the place data is broken: `glimpse places` says so; photos are read
+        if not report.cancelled:
+            # Events and trips group around what this run read (a fraction of a second at
+            # 100k photos when little changed); after places, so titles can name them.
+            built = self.auto_albums.update(progress=progress, cancel=cancel)
+            report.albums, report.cancelled = built.changed, built.cancelled
         return report
 
     def embed(self, *, progress: ProgressCallback | None = None,
@@ -599,6 +632,71 @@ class Library:
         return sort_by_tag(self.reader(), output=output, mode=mode, dry_run=dry_run,
                            writer=self.writer, progress=progress, cancel=cancel)
 
+    def organize(self, output: str | os.PathLike[str], *, by: str = "date", mode: str = "copy",
+                 dry_run: bool = False, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> SortReport:
+        """Copy or move every photo into ``output``/YYYY/YYYY-MM-DD/ (``Undated/`` without a
+        date), with sort-by-tag's safety: never overwrites, refuses folders that lead outside
+        ``output``, and a move keeps the photo's row (and all attached to it)."""
+        if by != "date":
+            raise LibraryError(f"photos can be organised by date only, not by {by!r}")
+        if mode not in ("copy", "move"):
+            raise LibraryError(f"mode must be copy or move, not {mode!r}")
+        return organize_by_date(self.reader(), output=output, mode=mode, dry_run=dry_run,
+                                writer=self.writer, progress=progress, cancel=cancel)
+
+    def export(self, to: str | os.PathLike[str], *, album: str | int | None = None,
+               search: str | None = None, size: str = "full", force: bool = False,
+               progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> ExportReport:
+        """Copy an album's photos, or a search's results, into the folder ``to``: the
+        originals byte for byte (``size`` "full") or PREVIEW_EDGE-pixel JPEGs with their EXIF
+        ("preview"). Never moves, never overwrites (a taken name becomes "name (2).jpg").
+
+        A folder inside one of the library's folders is refused unless ``force``: the copies
+        would be read into the library as photos of their own (duplicates)."""
+        if (album is None) == (search is None):
+            raise LibraryError("export an album or a search (--search QUERY), one of the two")
+        if size not in SIZES:
+            raise LibraryError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
+        target = os.path.realpath(os.path.abspath(os.fspath(to)))
+        if not force:
+            for root in self.root_paths():
+                if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+                    raise LibraryError(
+                        f"{target} is inside the library folder {root}: the exported copies "
+                        "would be read in as photos of their own (duplicates). Choose a "
+                        "folder outside your library folders (or add --force)")
+        if album is not None:
+            ids = self.albums.photo_ids(album)
+        else:
+            assert search is not None
+            if not search.strip():
+                raise LibraryError("--search needs a query, e.g. --search \"after:2023-06 "
+                                   "beach\"")
+            ids = [h.photo_id for h in self.search(search, limit=SMART_ALBUM_LIMIT).hits]
+        conn = self.reader()
+        rows = self._rows_with_status(conn, ids)
+
+        def render(row: Mapping[str, Any]) -> bytes:
+            image = self.full_image(int(row["id"]), max_edge=PREVIEW_EDGE)
+            return preview_jpeg(image, str(row["path"]))
+
+        return export_photos(rows, output=to, size=size,
+                             render=render if size == PREVIEW else None,
+                             progress=progress, cancel=cancel)
+
+    @staticmethod
+    def _rows_with_status(conn: Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """id, path and status of the given photos, in the order given."""
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = [int(i) for i in ids[start:start + 500]]
+            for row in conn.rows("SELECT id, path, status FROM photos WHERE id IN "
+                                 f"({','.join('?' * len(chunk))})", chunk):
+                found[int(row["id"])] = row
+        return [found[i] for i in dict.fromkeys(int(i) for i in ids) if i in found]
+
     def _photo_id(self, ref: int | str) -> int:
         row = photos.get_photo(self.reader(), ref)
         if row is None:
@@ -622,6 +720,16 @@ class Library:
                 except (LibraryError, ModelError) as exc:
                     report.errors += 1
                     why = f"{why} (people not updated: {exc})"
+                try:
+                    report.places = self.places.update().changed
+                except LibraryError as exc:
+                    report.errors += 1
+                    why = f"{why} (places not updated: {exc})"
+                try:
+                    report.albums = self.auto_albums.update().changed
+                except LibraryError as exc:
+                    report.errors += 1
+                    why = f"{why} (albums not updated: {exc})"
             if outer is not None:
                 outer(why, report)
 
@@ -652,6 +760,7 @@ class Library:
             "roots": self.roots(),
             "search": self.semantic.status(),
             "people": self.people.status(),
+            "places": self.places.status(),
         }
 
     def photo(self, ref: str | int) -> dict[str, Any] | None:
@@ -684,6 +793,7 @@ class Library:
             "modified_ns": row["mtime_ns"],
             "content_hash": row["content_hash"],
             "rating": row["rating"],
+            "place": self.places.of_photo(int(row["id"])),
             "texts": photos.photo_texts(conn, row["id"]),
             "errors": conn.rows("SELECT stage, reason, at FROM errors WHERE photo_id = ? "
                                 "OR path = ? ORDER BY stage", (row["id"], row["path"])),
@@ -762,7 +872,7 @@ class Library:
 
     def search_vocabulary(self, *, limit: int = 500) -> dict[str, list[str]]:
         """Words the search box can suggest after a filter: people's names, cameras, lenses,
-        tags and keywords (most used first)."""
+        tags and keywords, place names (most used first), album titles (yours first)."""
         conn = self.reader()
         people = [str(r["name"]) for r in conn.rows(
             "SELECT name FROM people WHERE name IS NOT NULL AND hidden = 0 ORDER BY name "
@@ -782,7 +892,12 @@ class Library:
                 if word:
                     counts[word] = counts.get(word, 0) + 1
         tags = sorted(counts, key=lambda w: (-counts[w], w.lower()))[:limit]
-        return {"person": people, "camera": cameras, "lens": lenses, "tag": tags}
+        albums = [str(r["title"]) for r in conn.rows(
+            "SELECT title FROM albums WHERE removed = 0 "
+            "ORDER BY kind NOT IN ('manual', 'smart'), coalesce(start_ts, 0) DESC LIMIT ?",
+            (limit,))]
+        return {"person": people, "camera": cameras, "lens": lenses, "tag": tags,
+                "place": self.places.names(limit=limit), "album": albums}
 
     def photos_added_after(self, after_id: int | None, *, limit: int = 5000) -> list[int]:
         """Ids of photos written after ``after_id`` (all ids grow), oldest first; with None,

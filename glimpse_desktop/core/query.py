@@ -17,11 +17,7 @@ from datetime import datetime, timedelta
 FILTER_KEYS = ("after", "before", "camera", "tag", "type", "folder", "person", "place",
                "album", "lens")
 # Filters whose data arrives with later features; a clear message beats an empty result.
-NOT_YET = {
-    "place": "place: needs Places (offline reverse geocoding), which this version does not "
-             "have yet",
-    "album": "album: needs Albums, which this version does not have yet",
-}
+NOT_YET: dict[str, str] = {}
 # File types a person names, to the formats Glimpse records.
 TYPES = {
     "jpg": ("JPEG", "MPO"), "jpeg": ("JPEG", "MPO"), "png": ("PNG",), "heic": ("HEIF",),
@@ -56,6 +52,14 @@ class Query:
     people: list[str] = field(default_factory=list)
     # For each person: filter, the ids of the people it names (filled in by the search).
     person_ids: list[list[int]] = field(default_factory=list)
+    albums: list[str] = field(default_factory=list)
+    # For each album: filter, the ids of the photos in the albums it names (filled in by the
+    # search: a smart album's photos are its own search's results).
+    album_photo_ids: list[list[int]] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    # For each place: filter, the (cities, regions, countries) names it matches (filled in by
+    # the search: "place:Lisbon" is the city and the region of that name).
+    place_names: list[tuple[list[str], list[str], list[str]]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -65,7 +69,8 @@ class Query:
     @property
     def has_filters(self) -> bool:
         return bool(self.after is not None or self.before is not None or self.cameras
-                    or self.lenses or self.tags or self.types or self.folders or self.people)
+                    or self.lenses or self.tags or self.types or self.folders or self.people
+                    or self.albums or self.places)
 
     @property
     def is_empty(self) -> bool:
@@ -140,6 +145,10 @@ def parse(query: str) -> Query:
                 q.folders.append(value)
             elif key == "person":
                 q.people.append(" ".join(value.split()))
+            elif key == "album":
+                q.albums.append(" ".join(value.split()))
+            elif key == "place":
+                q.places.append(" ".join(value.split()))
             elif key == "type":
                 kinds = TYPES.get(value.lower().lstrip("."))
                 if kinds is None:

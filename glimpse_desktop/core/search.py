@@ -20,6 +20,7 @@ Scores and the cut-off (README "How search decides what matches"):
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from glimpse_desktop.core.places import match_place
 from glimpse_desktop.core.query import Query, QueryError, parse
 from glimpse_desktop.core.semantic import Semantic, VectorStore, get_setting
 from glimpse_desktop.library import fts, vectors
@@ -41,6 +43,11 @@ MIN_SCORE = 0.5
 MIN_SIMILAR = 0.8
 MIN_SCORE_KEY = "search.min_score"
 MIN_SIMILAR_KEY = "search.min_similar"
+# A smart album (a saved search) holds at most this many photos, best matches first.
+SMART_ALBUM_LIMIT = 10_000
+# album: filters may name smart albums whose searches name albums in turn; deeper than this
+# is a loop (an album whose search includes itself).
+MAX_ALBUM_NESTING = 4
 # Words that carry no meaning for the text index ("kids on a beach" must not require "on").
 _STOPWORDS = frozenset((
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "with", "and", "or", "by", "from",
@@ -104,6 +111,54 @@ def _known_people(conn: Connection, q: Query) -> None:
         q.person_ids.append(ids)
 
 
+def _known_albums(semantic: Semantic, conn: Connection, q: Query, nesting: int) -> None:
+    """Resolve each album:NAME to the photos of the albums it names: the album of that title
+    (any case), else albums whose titles start with those words, else the album with that
+    id. A smart album's photos are what its saved search finds now."""
+    q.album_photo_ids = []
+    for name in q.albums:
+        albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
+                           "title = ? COLLATE NOCASE", (name,))
+        if not albums:
+            albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
+                               "title LIKE ? ESCAPE '\\'", (_like_exact(name) + " %",))
+        if not albums and name.isascii() and name.isdigit():
+            albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
+                               "id = ?", (int(name),))
+        if not albums:
+            raise QueryError(f"there is no album called {name!r} (`glimpse albums list` "
+                             "shows them)")
+        ids: set[int] = set()
+        for album in albums:
+            if album["kind"] != "smart":
+                ids.update(int(r[0]) for r in conn.execute(
+                    "SELECT photo_id FROM album_photos WHERE album_id = ? AND removed = 0",
+                    (album["id"],)))
+                continue
+            if nesting >= MAX_ALBUM_NESTING:
+                raise QueryError(f"album:{name} is a smart album whose search leads back to "
+                                 "itself")
+            found = search(semantic, conn, str(album["query"] or ""), limit=SMART_ALBUM_LIMIT,
+                           nesting=nesting + 1)
+            ids.update(h.photo_id for h in found.hits)
+        q.album_photo_ids.append(sorted(ids))
+
+
+def _known_places(conn: Connection, q: Query) -> list[str]:
+    """Resolve each place:NAME to the city, region and country names it matches; returns a
+    notice for each that matches none (a place never visited is an honest empty answer,
+    not an error)."""
+    q.place_names = []
+    notices = []
+    for value in q.places:
+        found = match_place(conn, value)
+        if not found:
+            notices.append(f"no photo was taken in a place called {value!r} (`glimpse places` "
+                           "lists the places of your photos)")
+        q.place_names.append((found.cities, found.regions, found.countries))
+    return notices
+
+
 def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
     """SQL over ``photos p`` for the query's filters."""
     where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
@@ -127,6 +182,18 @@ def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
     for folder in q.folders:
         where.append("p.folder LIKE ? ESCAPE '\\'")
         params.append(_like(folder))
+    for members in q.album_photo_ids:
+        # One JSON parameter, however many photos an album holds (SQLite caps ? parameters).
+        where.append("p.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(members))
+    for names in q.place_names:
+        # place:Lisbon is the city, the region and the country of that name, whichever exist.
+        either = [f"{column} IN ({','.join('?' * len(values))})"
+                  for column, values in zip(("city", "region", "country"), names, strict=True)
+                  if values]
+        where.append(f"p.id IN (SELECT photo_id FROM photo_places WHERE {' OR '.join(either)})"
+                     if either else "0")
+        params += [v for values in names for v in values]
     for ids in q.person_ids:
         # Every person: filter must be in the photo (person:ada person:bob: both of them).
         where.append(f"p.id IN (SELECT photo_id FROM faces WHERE person_id IN "
@@ -207,7 +274,7 @@ def _setting(conn: Connection, key: str, default: float) -> float:
 
 def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
            like: Sequence[int] = (), like_weight: float = 0.5, min_score: float | None = None,
-           include_unavailable: bool = False) -> SearchResult:
+           include_unavailable: bool = False, nesting: int = 0) -> SearchResult:
     """Photos for a query (free text, filters, arithmetic), best first, with scores.
 
     ``like``: photo ids whose look the results should share (image + text together);
@@ -215,7 +282,9 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
     """
     q = parse(query)
     _known_people(conn, q)
+    _known_albums(semantic, conn, q, nesting)
     result = SearchResult()
+    result.notices += _known_places(conn, q)
     if q.is_empty and not like:
         return result
     where, params = _filters(q, include_unavailable)

@@ -1,4 +1,4 @@
-"""The main window's simpler pages: welcome, a titled photo grid, folders, places, albums.
+"""The main window's simpler pages: welcome, a titled photo grid, folders, duplicates.
 
 Each page is a plain widget that asks the core for its data off the GUI thread (``Tasks``)
 and shows it; the main window wires their signals.
@@ -173,6 +173,12 @@ class GridPage(QWidget):
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.empty, 1)
 
+    def insert_above_grid(self, widget: QWidget) -> None:
+        """A band between the title and the grid (the library's memories)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, widget)
+
     def set_title(self, title: str, subtitle: str = "") -> None:
         self.title.setText(title)
         self.subtitle.setText(subtitle)
@@ -282,29 +288,6 @@ class FoldersPage(QWidget):
         self.page.set_title(os.path.basename(folder) or folder,
                             f"{len(rows):,} photo{'s' if len(rows) != 1 else ''} · {folder}")
         self.page.set_empty(None if rows else "No photos directly in this folder.")
-
-
-class NoticePage(QWidget):
-    """A view whose feature has not arrived yet says so plainly, with what already exists."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 16)
-        heading = QLabel(title)
-        heading.setFont(title_font(self))
-        self.text = QLabel(text)
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        self.text.setOpenExternalLinks(True)
-        layout.addWidget(heading)
-        layout.addSpacing(8)
-        layout.addWidget(self.text)
-        layout.addStretch(1)
-
-    def set_text(self, text: str) -> None:
-        self.text.setText(text)
-
 
 class DuplicatesPage(GridPage):
     """Groups of copies of one picture, the copy to keep first in each."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -60,7 +61,6 @@ from glimpse_desktop.gui.pages import (
     DuplicatesPage,
     FoldersPage,
     GridPage,
-    NoticePage,
     WelcomePage,
     folders_of,
 )
@@ -337,12 +337,14 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage()
         self.folders_page = FoldersPage(lib, self.tasks, self.thumbnails)
         self.duplicates_page = DuplicatesPage(lib, self.tasks, self.start_job, self.thumbnails)
-        self.albums_page = NoticePage(
-            "Albums",
-            "Albums made for you — events, trips, “on this day” — and albums of your own arrive "
-            "with the next update of Glimpse. Until then, searches and People find the same "
-            "photos: try <i>after:2023-06 before:2023-07</i> or <i>person:Anna</i>.")
-        self.places_page = NoticePage("Places", "Counting the photos that carry a position…")
+        from glimpse_desktop.gui.albums_view import AlbumsPage, MemoriesStrip, PlacesPage
+
+        self.albums_page = AlbumsPage(lib, self.tasks, self.thumbnails)
+        self.places_page = PlacesPage(lib, self.tasks, self.thumbnails)
+        self.memories = MemoriesStrip(lib, self.tasks, self.thumbnails)
+        self.library_page.insert_above_grid(self.memories)
+        self._album_shown: int | None = None
+        self._collections_read = False
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {
             "welcome": self.welcome, "library": self.library_page, "results": self.results_page,
@@ -413,6 +415,9 @@ class MainWindow(QMainWindow):
         self.viewer.find_similar.connect(self.find_similar)
         self.viewer.person_chosen.connect(self.show_person)
         self.people_page.show_photos.connect(self.show_person_photos)
+        self.albums_page.open_album.connect(self.show_album)
+        self.memories.open_photos.connect(
+            lambda title, ids: self.show_photo_ids(title, ids, section="library"))
         if hasattr(self.people_page, "open_photo"):
             self.people_page.open_photo.connect(self.open_photo_id)
         self.welcome.add_folders.connect(self.add_folders)
@@ -435,13 +440,19 @@ class MainWindow(QMainWindow):
 
     def grids(self) -> list[PhotoGrid]:
         return [self.library_page.grid, self.results_page.grid, self.folders_page.grid,
-                self.duplicates_page.grid]
+                self.duplicates_page.grid, self.places_page.grid]
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self.start_jobs and self.index_job is None and self.watcher is None:
             # After the first paint: reading photos loads models; never before the window.
             QTimer.singleShot(50, self.start_background)
+        if not self._collections_read:
+            # Memories over the grid and the albums "Add to album" offers, read after the
+            # first paint.
+            self._collections_read = True
+            QTimer.singleShot(100, self.memories.refresh)
+            QTimer.singleShot(150, self.albums_page.refresh)
 
     def start_background(self) -> None:
         """Read what changed since last time, then watch the folders."""
@@ -464,6 +475,8 @@ class MainWindow(QMainWindow):
                 self.status.set_idle(self._summary(report))
             self.refresh_counts()
             self.people_page.refresh()
+            self.memories.refresh()
+            self.albums_page.refresh()
             if then_watch:
                 self.start_watching()
 
@@ -641,11 +654,6 @@ class MainWindow(QMainWindow):
                 "No photos yet. They appear here as they are read." if status["roots"] else
                 "Add a folder of photos to begin.")
             self.status.set_problems(int(status["errors"]), int(status["warnings"]))
-            with_gps = status.get("with_gps", 0)
-            self.places_page.set_text(
-                "A map and places by name — Lisbon, Portugal — arrive with the next update of "
-                "Glimpse, worked out on this computer from the positions your camera recorded. "
-                f"{with_gps:,} of your photos carry a position already.")
         def failed(exc: BaseException) -> None:
             self._status_busy = False
             self.status.set_idle(f"⚠ {describe(exc)}")
@@ -708,20 +716,27 @@ class MainWindow(QMainWindow):
             self._query = ""
         self.stack.setCurrentWidget(page)
         self.sidebar.select(section if key in ("welcome", "results") else key)
-        self.back_button.setText("← People" if section == "people" else "← Library")
+        self.back_button.setText({"people": "← People", "albums": "← Albums"}.get(
+            section, "← Library"))
         self._results_section = section
+        if key != "results":
+            self._album_shown = None
         if key == "people":
             self.people_page.refresh()
         elif key == "folders":
             self.folders_page.refresh()
-        if focus and key in ("library", "results", "folders", "duplicates"):
+        elif key == "albums":
+            self.albums_page.refresh()
+        elif key == "places":
+            self.places_page.refresh()
+        if focus and key in ("library", "results", "folders", "duplicates", "places"):
             grid = self._current_grid()
             if grid is not None:
                 grid.setFocus()
 
     def _results_back(self) -> None:
-        if self._results_section == "people":
-            self.show_view("people")
+        if self._results_section in ("people", "albums"):
+            self.show_view(self._results_section)
         else:
             self.show_library()
 
@@ -734,6 +749,8 @@ class MainWindow(QMainWindow):
         page = self.stack.currentWidget()
         if page is self.folders_page:
             return self.folders_page.grid
+        if page is self.places_page:
+            return self.places_page.grid
         grid = getattr(page, "grid", None)
         return grid if isinstance(grid, PhotoGrid) else None
 
@@ -866,6 +883,58 @@ class MainWindow(QMainWindow):
         self.tasks.run(read, shown, lambda exc: self.results_page.set_empty(describe(exc)),
                        read=True)
 
+    def show_album(self, album_id: int, title: str) -> None:
+        """An album's photos in the results grid, in the album's order; back to Albums."""
+        self._query = f"album#{album_id}"
+        query = self._query
+        self.show_view("results", section="albums")
+        self._album_shown = album_id
+        self.results_page.set_title(title, "")
+
+        def read() -> dict[str, Any]:
+            return self.lib.albums.show(album_id)
+
+        def shown(album: dict[str, Any]) -> None:
+            if self._query != query:
+                return
+            rows = album["photos"]
+            # A manual album keeps the order its person gave it: no month headers then.
+            model = ResultListModel(self.lib, rows, sectioned=album["kind"] != "manual",
+                                    thumbnails=self.thumbnails, parent=self)
+            self.results_page.grid.setModel(model)
+            notes = [f"{len(rows):,} photo{'s' if len(rows) != 1 else ''}"]
+            if album.get("query"):
+                notes.append(f"the photos that match “{album['query']}”")
+            notes += [str(n) for n in album.get("notices") or []]
+            self.results_page.set_title(str(album["title"]), " · ".join(notes))
+            self.results_page.set_empty(None if rows else (
+                "No photos match this album's search now." if album["kind"] == "smart" else
+                "This album is empty: select photos in the library and choose “Add to "
+                "album” from their menu."))
+
+        self.tasks.run(read, shown, lambda exc: self.results_page.set_empty(describe(exc)),
+                       read=True)
+
+    def show_photo_ids(self, title: str, ids: list[int], *, section: str = "library") -> None:
+        """A given list of photos (a memory) in the results grid, oldest first."""
+        self._query = f"ids#{title}"
+        query = self._query
+        self.show_view("results", section=section)
+        self.results_page.set_title(title, "")
+
+        def shown(rows: list[dict[str, Any]]) -> None:
+            if self._query != query:
+                return
+            model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,
+                                    parent=self)
+            self.results_page.grid.setModel(model)
+            self.results_page.set_title(title, f"{len(rows):,} photo"
+                                               f"{'s' if len(rows) != 1 else ''}")
+            self.results_page.set_empty(None if rows else "These photos are gone.")
+
+        self.tasks.run(lambda: self.lib.photo_rows(ids), shown,
+                       lambda exc: self.results_page.set_empty(describe(exc)), read=True)
+
     # ------------------------------------------------------------------ grid actions
 
     def _wire_grid(self, grid: PhotoGrid) -> None:
@@ -909,10 +978,10 @@ class MainWindow(QMainWindow):
                 grid.scrollTo(index)
             grid.setFocus()
 
-    def _grid_menu(self, grid: PhotoGrid, pos: QPoint) -> None:
+    def _grid_menu(self, grid: PhotoGrid, pos: QPoint) -> QMenu | None:
         index = grid.indexAt(pos)
         if not index.isValid():
-            return
+            return None
         selection = grid.selectionModel()
         if selection is not None and not selection.isSelected(index):
             grid.setCurrentIndex(index)
@@ -929,7 +998,49 @@ class MainWindow(QMainWindow):
         similar.triggered.connect(lambda: self.find_similar(ids[0]))
         similar.setEnabled(len(ids) == 1)
         menu.addAction(similar)
-        menu.exec(grid.viewport().mapToGlobal(pos))
+        menu.addSeparator()
+        to_album = menu.addMenu("Add to album")
+        for album in self._own_albums:
+            to_album.addAction(str(album["title"]),
+                               partial(self.add_to_album, int(album["id"]), str(album["title"]),
+                                       ids))
+        if self._own_albums:
+            to_album.addSeparator()
+        to_album.addAction("New album…", lambda: self.albums_page.new_album(ids))
+        if grid is self.results_page.grid and self._album_shown is not None:
+            album_id = self._album_shown
+            menu.addAction("Remove from album" if len(ids) == 1 else
+                           f"Remove {len(ids)} photos from album",
+                           lambda: self.remove_from_album(album_id, ids, grid))
+        # popup(), not exec(): no nested event loop; the menu deletes itself when closed.
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(grid.viewport().mapToGlobal(pos))
+        return menu
+
+    @property
+    def _own_albums(self) -> list[dict[str, Any]]:
+        """The person's own albums (for "Add to album"), as the Albums page read them last."""
+        return [a for a in self.albums_page.albums if a["kind"] == "manual"]
+
+    def add_to_album(self, album_id: int, title: str, ids: list[int]) -> None:
+        def done(_result: Any) -> None:
+            self.status.set_idle(f"Added {len(ids):,} photo{'s' if len(ids) != 1 else ''} "
+                                 f"to “{title}”")
+            self.albums_page.refresh()
+
+        self.tasks.run(lambda: self.lib.albums.add(album_id, ids), done,
+                       lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
+
+    def remove_from_album(self, album_id: int, ids: list[int], grid: PhotoGrid) -> None:
+        model = grid.model()
+
+        def done(_result: Any) -> None:
+            if grid.model() is model and hasattr(model, "remove_photos"):
+                model.remove_photos(ids)
+            self.albums_page.refresh()
+
+        self.tasks.run(lambda: self.lib.albums.remove(album_id, ids), done,
+                       lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
 
     @staticmethod
     def show_in_folder(path: str) -> None:

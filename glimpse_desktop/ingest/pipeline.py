@@ -118,6 +118,8 @@ class IndexReport:
     embed_errors: int = 0
     faces: int = 0         # faces found by the run (in new and changed photos, and catch-up)
     people_new: int = 0    # people founded by clustering after the run
+    places: int = 0        # photos whose place was found, changed or inferred after the run
+    albums: int = 0        # automatic albums (events, trips) made or changed after the run
     cancelled: bool = False
     seconds: float = 0.0
     offline_roots: list[str] = field(default_factory=list)

@@ -25,7 +25,7 @@ import shutil
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ from glimpse_desktop.library.db import Connection, LibraryError, Writer
 from glimpse_desktop.progress import CancelToken, ProgressCallback, ProgressMeter
 
 __all__ = ["COPY", "MOVE", "Placement", "Skipped", "SortError", "SortReport", "folder_name",
-           "sort_by_tag"]
+           "sort_by_tag", "sort_photos"]
 
 COPY = "copy"
 MOVE = "move"
@@ -375,12 +375,46 @@ def sort_by_tag(
 
     ``conn`` is a read connection of the calling thread (``Library.reader()``).
     """
+    def folder_of(tag: str) -> tuple[str, ...] | None:
+        name = folder_name(tag)
+        return None if name is None else (name,)
+
+    rows = [{"id": r["id"], "path": r["path"], "status": r["status"], "group": r["tag"]}
+            for r in _tagged(conn, tags_source)]
+    return sort_photos(conn, rows, folder_of, output=output, mode=mode, dry_run=dry_run,
+                       writer=writer, ungrouped=("untagged", "the photo has no tag"),
+                       progress=progress, cancel=cancel)
+
+
+def sort_photos(
+    conn: Connection,
+    rows: Iterable[Mapping[str, Any]],
+    folder_of: Callable[[str], Sequence[str] | None],
+    *,
+    output: str | os.PathLike[str],
+    mode: str,
+    dry_run: bool,
+    writer: Writer | None,
+    ungrouped: tuple[str, str] = ("untagged", "the photo has no tag"),
+    job: str = "sort",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> SortReport:
+    """Copy or move photos into folders below ``output``, with every safety rule above.
+
+    The organisers share this: sort-by-tag groups by tag, organise-by-date by day. Each of
+    ``rows`` has ``id``, ``path``, ``status`` and ``group`` (None: nothing to sort it by,
+    skipped as ``ungrouped`` = (kind, reason)); ``folder_of(group)`` gives the group's folder
+    as path components below ``output``, each already one safe name (``folder_name``), or
+    None when the group makes no usable folder. Photos go in the order of ``rows``, so the
+    first of two photos of the same name keeps it.
+    """
     if mode not in (COPY, MOVE):
         raise ValueError(f"mode must be {COPY!r} or {MOVE!r}, not {mode!r}")
     if mode == MOVE and not dry_run and writer is None:
         raise ValueError("moving photos needs the library writer: their rows follow them")
     cancel = cancel or CancelToken()
-    meter = ProgressMeter("sort", progress)
+    meter = ProgressMeter(job, progress)
     out = os.path.abspath(os.fspath(output))
     report = SortReport(mode=mode, output=out, dry_run=dry_run)
     if os.path.lexists(out) and not os.path.isdir(out):
@@ -395,12 +429,12 @@ def sort_by_tag(
     report.output_in_library = _root_for(os.path.join(real_out, ""), roots) is not None
 
     meter.start_phase("planning", None)
-    plan: list[tuple[int, str, str, str]] = []  # photo id, source, folder, tag
-    folders: dict[str, str | _Refused] = {}  # tag -> its real folder, or why there is none
-    for row in _tagged(conn, tags_source):
-        pid, source, status, tag = int(row["id"]), str(row["path"]), row["status"], row["tag"]
+    plan: list[tuple[int, str, str, str]] = []  # photo id, source, folder, group
+    folders: dict[str, str | _Refused] = {}  # group -> its real folder, or why there is none
+    for row in rows:
+        pid, source, status, tag = int(row["id"]), str(row["path"]), row["status"], row["group"]
         if tag is None:
-            report.skipped.append(Skipped(pid, source, "untagged", "the photo has no tag"))
+            report.skipped.append(Skipped(pid, source, *ungrouped))
             continue
         if status in ("missing", "offline"):
             why = ("the file is missing" if status == "missing"
@@ -408,14 +442,14 @@ def sort_by_tag(
             report.skipped.append(Skipped(pid, source, status, why, tag))
             continue
         if tag not in folders:
-            folders[tag] = _folder_for(tag, out, real_out)
+            folders[tag] = _folder_for(tag, folder_of(tag), out, real_out)
         folder = folders[tag]
         if isinstance(folder, _Refused):
             report.skipped.append(Skipped(pid, source, "refused", str(folder), tag))
             continue
         if os.path.realpath(os.path.dirname(source)) == folder:
             report.skipped.append(Skipped(pid, source, "in_place",
-                                          "already in its tag's folder", tag))
+                                          "already in its folder", tag))
             continue
         plan.append((pid, source, folder, tag))
     report.planned = len(plan)
@@ -485,26 +519,32 @@ def sort_by_tag(
     return report
 
 
-def _folder_for(tag: str, out: str, real_out: str) -> _Refused | str:
-    """The real path of the tag's folder, or why there cannot be one."""
-    name = folder_name(tag)
-    if name is None:
-        return _Refused(f"the tag {tag!r} makes no usable folder name")
-    folder = os.path.join(out, name)
-    if not _inside(folder, real_out):
-        return _Refused(f"the folder {folder} leads outside {out} (a link?)")
-    if os.path.lexists(folder) and not os.path.isdir(folder):
-        return _Refused(f"{folder} exists and is not a folder")
+def _folder_for(group: str, parts: Sequence[str] | None, out: str, real_out: str
+                ) -> _Refused | str:
+    """The real path of a group's folder, or why there cannot be one."""
+    if not parts or any(p in ("", ".", "..") or _SEPARATORS.search(p) for p in parts):
+        return _Refused(f"{group!r} makes no usable folder name")
+    folder = out
+    for part in parts:
+        folder = os.path.join(folder, part)
+        if not _inside(folder, real_out):
+            return _Refused(f"the folder {folder} leads outside {out} (a link?)")
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            return _Refused(f"{folder} exists and is not a folder")
     return os.path.realpath(folder)
 
 
 def _make_folder(folder: str, real_out: str) -> None:
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(folder)
-    # Checked again before each file: the folder is still what the plan checked, not a link
-    # put in its place since.
-    if os.path.islink(folder) or not _inside(folder, real_out) or not os.path.isdir(folder):
-        raise _Refused(f"the folder {folder} leads outside the output folder (a link?)")
+    """Create ``folder`` (a real path below ``real_out``) level by level. Each level is
+    checked again before each file: it is still what the plan checked, not a link put in
+    its place since."""
+    level = real_out
+    for part in os.path.relpath(folder, real_out).split(os.sep):
+        level = os.path.join(level, part)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(level)
+        if os.path.islink(level) or not _inside(level, real_out) or not os.path.isdir(level):
+            raise _Refused(f"the folder {level} leads outside the output folder (a link?)")
 
 
 def _predict(plan: list[tuple[int, str, str, str]], report: SortReport) -> None:

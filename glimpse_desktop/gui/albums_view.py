@@ -1,0 +1,607 @@
+"""Albums, Places and Memories: the views over what Glimpse sorted by dates and places.
+
+- ``AlbumsPage``: every album as a cover (the person's own first, then trips and events
+  newest first), filtered by kind; New, Rename and Delete; opening one shows its photos.
+- ``MemoriesStrip``: "On this day" and "N years ago" above the library grid, hidden on days
+  with nothing to show.
+- ``PlacesPage``: countries, regions and cities with their photo counts, and the chosen
+  place's photos beside them.
+
+Each reads the core off the GUI thread (``Tasks``); covers come from the window's thumbnail
+cache, so nothing here touches a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from glimpse_desktop.core.library import Library
+from glimpse_desktop.gui.grid import PhotoGrid
+from glimpse_desktop.gui.pages import GridPage, dimmed, title_font
+from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
+from glimpse_desktop.gui.tasks import Tasks, describe
+
+ItemRole = Qt.ItemDataRole.UserRole + 40
+
+BADGES = {"trip": "Trip", "event": "Event", "smart": "Smart", "manual": ""}
+FILTERS = (("all", "All", None), ("yours", "Yours", ("manual", "smart")),
+           ("trip", "Trips", ("trip",)), ("event", "Events", ("event",)))
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def date_span(start: str | None, end: str | None) -> str:
+    """"May 2024", "3 – 5 May 2024", "Dec 2023 – Jan 2024": the dates a cover shows."""
+    from datetime import date
+
+    if not start:
+        return ""
+    try:
+        a = date.fromisoformat(start[:10])
+        b = date.fromisoformat((end or start)[:10])
+    except ValueError:
+        return ""
+    if a == b:
+        return f"{a.day} {a:%b %Y}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day} – {b.day} {a:%b %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%b} – {b.day} {b:%b %Y}"
+    return f"{a:%b %Y} – {b:%b %Y}"
+
+
+@dataclass(slots=True)
+class Cover:
+    """One card: an album or a memory."""
+
+    key: int
+    title: str
+    subtitle: str
+    badge: str
+    photo_id: int | None
+    content_hash: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class CoverModel(QAbstractListModel):
+    """Cards with their cover thumbnails (from the shared cache, repainted as they load)."""
+
+    def __init__(self, thumbnails: ThumbnailCache, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.covers: list[Cover] = []
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    def set_covers(self, covers: list[Cover]) -> None:
+        self.beginResetModel()
+        self.covers = covers
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.covers)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.covers):
+            return None
+        cover = self.covers[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cover.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{cover.title}\n{cover.subtitle}" if cover.subtitle else cover.title
+        if role == ItemRole:
+            return cover
+        return None
+
+    def pixmap(self, cover: Cover) -> Any:
+        if cover.photo_id is None or not cover.content_hash:
+            return None
+        return self.thumbnails.get(cover.photo_id, cover.content_hash)
+
+    def _thumbnail_ready(self, content_hash: str) -> None:
+        for row, cover in enumerate(self.covers):
+            if cover.content_hash == content_hash:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class CoverDelegate(QStyledItemDelegate):
+    """A rounded square cover, a badge for automatic albums, the title and a dimmed line."""
+
+    def __init__(self, edge: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.edge = edge
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(self.edge + 12, self.edge + 2 * line + 18)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        cover = index.data(ItemRole)
+        if not isinstance(cover, Cover):
+            return
+        model = index.model()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        rect = option.rect
+        palette = option.palette
+        square = QRect(rect.left() + 6, rect.top() + 6, self.edge, self.edge)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        clip = QPainterPath()
+        clip.addRoundedRect(square, 10, 10)
+        painter.setClipPath(clip)
+        pixmap = model.pixmap(cover) if isinstance(model, CoverModel) else None
+        if pixmap is not None and not pixmap.isNull():
+            side = min(pixmap.width(), pixmap.height())
+            source = QRect((pixmap.width() - side) // 2, (pixmap.height() - side) // 2,
+                           side, side)
+            painter.drawPixmap(square, pixmap, source)
+        else:
+            painter.fillRect(square, palette.color(QPalette.ColorRole.AlternateBase))
+        if option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(square, QColor(255, 255, 255, 30))
+        painter.setClipping(False)
+        if selected:
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight))
+            pen = painter.pen()
+            pen.setWidth(3)
+            painter.setPen(pen)
+            painter.drawRoundedRect(square.adjusted(1, 1, -1, -1), 10, 10)
+        if cover.badge:
+            font = QFont(option.font)
+            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.8))
+            font.setBold(True)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            w, h = metrics.horizontalAdvance(cover.badge) + 12, metrics.height() + 4
+            badge = QRect(square.left() + 8, square.top() + 8, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 160))
+            painter.drawRoundedRect(badge, h / 2, h / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, cover.badge)
+        line = option.fontMetrics.height()
+        text = QRect(square.left(), square.bottom() + 6, self.edge, line)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(text, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(cover.title,
+                                                          Qt.TextElideMode.ElideRight,
+                                                          self.edge))
+        painter.setFont(option.font)
+        painter.setPen(palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        painter.drawText(text.translated(0, line + 2),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         option.fontMetrics.elidedText(cover.subtitle,
+                                                       Qt.TextElideMode.ElideRight, self.edge))
+        painter.restore()
+
+
+class CoverList(QListView):
+    """Cards in rows that wrap (albums) or in one scrolling line (memories)."""
+
+    def __init__(self, edge: int, *, one_line: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setSpacing(6)
+        self.setMouseTracking(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setItemDelegate(CoverDelegate(edge, self))
+        self.setFrameShape(QListView.Shape.NoFrame)
+        if one_line:
+            self.setFlow(QListView.Flow.LeftToRight)
+            self.setWrapping(False)
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+
+def _covers_of(lib: Library, items: list[dict[str, Any]], cover_key: str = "cover"
+               ) -> dict[int, str]:
+    """Content hashes of the cover photos (read off the GUI thread with the items)."""
+    ids = [int(i[cover_key]) for i in items if i.get(cover_key) is not None]
+    return {int(r["id"]): str(r["content_hash"]) for r in lib.photo_rows(ids)} if ids else {}
+
+
+class AlbumsPage(QWidget):
+    """Every album as a cover; double-click (or Enter) opens it in the photo grid."""
+
+    open_album = Signal(int, str)
+
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks = lib, tasks
+        self._filter = "all"
+        self._albums: list[dict[str, Any]] = []
+        self._hashes: dict[int, str] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        head = QHBoxLayout()
+        head.setContentsMargins(16, 10, 16, 4)
+        self.title = QLabel("Albums")
+        self.title.setFont(title_font(self))
+        self.subtitle = dimmed(QLabel())
+        head.addWidget(self.title)
+        head.addSpacing(12)
+        head.addWidget(self.subtitle, 1)
+        self.filters = QButtonGroup(self)
+        for key, label, _kinds in FILTERS:
+            button = QToolButton()
+            button.setText(label)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setChecked(key == "all")
+            button.setProperty("filter", key)
+            self.filters.addButton(button)
+            head.addWidget(button)
+        self.filters.buttonClicked.connect(
+            lambda b: self._set_filter(str(b.property("filter"))))
+        head.addSpacing(12)
+        self.new_button = QPushButton("New album…")
+        self.new_button.clicked.connect(self.new_album)
+        head.addWidget(self.new_button)
+        layout.addLayout(head)
+        self.model = CoverModel(thumbnails, self)
+        self.list = CoverList(176)
+        self.list.setModel(self.model)
+        self.list.activated.connect(self._activated)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.empty = dimmed(QLabel())
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setContentsMargins(40, 40, 40, 40)
+        self.empty.hide()
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty, 1)
+
+    def refresh(self) -> None:
+        def read() -> tuple[list[dict[str, Any]], dict[int, str]]:
+            albums = self.lib.albums.list_albums()
+            return albums, _covers_of(self.lib, albums)
+
+        self.tasks.run(read, self._show, self._failed, read=True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._albums = []
+        self.model.set_covers([])
+        self._show_empty(f"Albums could not be read: {describe(exc)}")
+
+    @property
+    def albums(self) -> list[dict[str, Any]]:
+        """Every album as last read (the window's "Add to album" menu lists the manual ones)."""
+        return self._albums
+
+    def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
+        self._albums, hashes = found
+        self._hashes = hashes
+        self._fill()
+
+    def _set_filter(self, key: str) -> None:
+        self._filter = key
+        self._fill()
+
+    def _fill(self) -> None:
+        kinds = dict((k, v) for k, _label, v in FILTERS)[self._filter]
+        shown = [a for a in self._albums if kinds is None or a["kind"] in kinds]
+        covers = []
+        for album in shown:
+            cover = album.get("cover")
+            count = int(album.get("count") or 0)
+            span = date_span(album.get("start"), album.get("end"))
+            covers.append(Cover(int(album["id"]), str(album["title"]),
+                                " · ".join(p for p in (plural(count, "photo"), span) if p),
+                                BADGES.get(str(album["kind"]), ""),
+                                None if cover is None else int(cover),
+                                None if cover is None else self._hashes.get(int(cover)),
+                                album))
+        self.model.set_covers(covers)
+        own = sum(1 for a in self._albums if a["kind"] in ("manual", "smart"))
+        auto = len(self._albums) - own
+        self.subtitle.setText(f"{plural(own, 'album')} of yours · {auto:,} made for you"
+                              if self._albums else "")
+        if not self._albums:
+            self._show_empty(
+                "No albums yet. Glimpse makes albums of your events and trips from the "
+                "dates and places of your photos as it reads them; make your own with "
+                "“New album…”, or select photos in the library and choose “Add to album” "
+                "from their menu.")
+        elif not shown:
+            self._show_empty("No albums of this kind yet.")
+        else:
+            self._show_empty(None)
+
+    def _show_empty(self, text: str | None) -> None:
+        self.empty.setText(text or "")
+        self.empty.setVisible(bool(text))
+        self.list.setVisible(not text)
+
+    def album_at(self, row: int) -> dict[str, Any] | None:
+        if not 0 <= row < len(self.model.covers):
+            return None
+        return self.model.covers[row].payload
+
+    def _activated(self, index: QModelIndex) -> None:
+        album = self.album_at(index.row())
+        if album is not None:
+            self.open_album.emit(int(album["id"]), str(album["title"]))
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.list.indexAt(pos)
+        album = self.album_at(index.row()) if index.isValid() else None
+        menu = QMenu(self.list)
+        if album is not None:
+            menu.addAction("Open", lambda: self._activated(index))
+            menu.addAction("Rename…", lambda: self.rename(album))
+            menu.addAction("Delete…", lambda: self.delete(album))
+            menu.addSeparator()
+        menu.addAction("New album…", self.new_album)
+        menu.exec(self.list.viewport().mapToGlobal(pos))
+
+    def new_album(self, photo_ids: list[int] | None = None) -> None:
+        title, ok = QInputDialog.getText(self, "New album", "Name of the new album:")
+        if not ok or not title.strip():
+            return
+        ids = list(photo_ids or [])
+        self.tasks.run(lambda: self.lib.albums.create(title.strip(), ids),
+                       lambda _album: self.refresh(), self._warn)
+
+    def rename(self, album: dict[str, Any]) -> None:
+        title, ok = QInputDialog.getText(self, "Rename album", "New name:",
+                                         text=str(album["title"]))
+        if not ok or not title.strip() or title.strip() == album["title"]:
+            return
+        self.tasks.run(lambda: self.lib.albums.rename(int(album["id"]), title.strip()),
+                       lambda _album: self.refresh(), self._warn)
+
+    def delete(self, album: dict[str, Any]) -> None:
+        auto = album["kind"] in ("event", "trip")
+        text = (f"Delete the album “{album['title']}”? Its photos stay in your library"
+                + (", and Glimpse will not make this album again." if auto else "."))
+        answer = QMessageBox.question(self, "Delete album", text)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.tasks.run(lambda: self.lib.albums.delete(int(album["id"])),
+                       lambda _r: self.refresh(), self._warn)
+
+    def _warn(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, "Glimpse", describe(exc))
+        self.refresh()
+
+
+class MemoriesStrip(QWidget):
+    """"On this day" and "N years ago" cards over the library grid; hidden when empty."""
+
+    open_photos = Signal(str, list)
+
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks = lib, tasks
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 4, 16, 0)
+        layout.setSpacing(2)
+        head = QHBoxLayout()
+        label = QLabel("Memories")
+        label.setFont(title_font(self, 1.1))
+        head.addWidget(label)
+        self.hide_button = QToolButton()
+        self.hide_button.setText("Hide")
+        self.hide_button.setAutoRaise(True)
+        self.hide_button.setToolTip("Hide memories until tomorrow")
+        self.hide_button.clicked.connect(self.hide)
+        head.addStretch(1)
+        head.addWidget(self.hide_button)
+        layout.addLayout(head)
+        self.model = CoverModel(thumbnails, self)
+        self.list = CoverList(112, one_line=True)
+        self.list.setModel(self.model)
+        self.list.setFixedHeight(112 + 2 * self.fontMetrics().height() + 40)
+        self.list.activated.connect(self._activated)
+        layout.addWidget(self.list)
+        self.hide()
+
+    def refresh(self) -> None:
+        def read() -> tuple[list[dict[str, Any]], dict[int, str]]:
+            found = self.lib.auto_albums.memories()
+            return found, _covers_of(self.lib, found)
+
+        self.tasks.run(read, self._show, lambda _exc: self.hide(), read=True)
+
+    def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
+        memories, hashes = found
+        covers = []
+        for n, memory in enumerate(memories):
+            cover = memory.get("cover")
+            covers.append(Cover(n, str(memory["title"]),
+                                str(memory.get("subtitle") or plural(int(memory["count"]),
+                                                                     "photo")),
+                                "", None if cover is None else int(cover),
+                                None if cover is None else hashes.get(int(cover)), memory))
+        self.model.set_covers(covers)
+        self.setVisible(bool(covers))
+
+    def _activated(self, index: QModelIndex) -> None:
+        if not 0 <= index.row() < len(self.model.covers):
+            return
+        memory = self.model.covers[index.row()].payload
+        title = str(memory["title"])
+        if memory.get("subtitle"):
+            title = f"{title} · {memory['subtitle']}"
+        self.open_photos.emit(title, [int(i) for i in memory["photo_ids"]])
+
+
+class PlacesPage(QWidget):
+    """Countries > regions > cities with photo counts; the chosen place's photos beside."""
+
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks, self.thumbnails = lib, tasks, thumbnails
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        split = QSplitter()
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Place", "Photos"])
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setMinimumWidth(240)
+        self.tree.itemSelectionChanged.connect(self._chosen)
+        self.page = GridPage()
+        split.addWidget(self.tree)
+        split.addWidget(self.page)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 900])
+        layout.addWidget(split)
+        self.page.set_title("Places", "Choose a place on the left.")
+        self.page.set_empty("Choose a country, region or city on the left.")
+
+    @property
+    def grid(self) -> PhotoGrid:
+        return self.page.grid
+
+    def refresh(self) -> None:
+        self.tasks.run(lambda: (self.lib.places.tree(), self.lib.status()), self._show,
+                       lambda exc: self.page.set_empty(describe(exc)), read=True)
+
+    def _show(self, found: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
+        tree, status = found
+        selected = self._selected()
+        self.tree.clear()
+        items: dict[tuple[str | None, ...], QTreeWidgetItem] = {}
+
+        def add(parent: QTreeWidgetItem | None, label: str, node: dict[str, Any],
+                key: tuple[str | None, ...], where: str) -> QTreeWidgetItem:
+            item = QTreeWidgetItem([label, f"{int(node['photos']):,}"])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setData(0, Qt.ItemDataRole.UserRole, (key, where))
+            inferred = int(node.get("inferred") or 0)
+            if inferred:
+                item.setToolTip(0, f"{where}: {plural(int(node['photos']), 'photo')}, "
+                                   f"{inferred:,} placed by a photo taken minutes apart")
+            if parent is None:
+                self.tree.addTopLevelItem(item)
+            else:
+                parent.addChild(item)
+            items[key] = item
+            return item
+
+        for country in tree:
+            c_name = country["name"]
+            c_item = add(None, str(c_name), country, (c_name,), str(c_name))
+            for region in country["regions"]:
+                r_name = region["name"]
+                parent = c_item
+                if r_name is not None and len(country["regions"]) > 0:
+                    parent = add(c_item, str(r_name), region, (c_name, r_name),
+                                 f"{r_name}, {c_name}")
+                for city in region["cities"]:
+                    name = city["name"]
+                    label = str(name) if name else f"Elsewhere in {r_name or c_name}"
+                    where = ", ".join(str(p) for p in (name, r_name, c_name) if p)
+                    add(parent, label, city, (c_name, r_name, name or ""), where)
+        self.tree.expandToDepth(0)
+        placed = sum(int(c["photos"]) for c in tree)
+        gps = int(status.get("with_gps") or 0)
+        if not tree:
+            self.page.set_title("Places", "")
+            self.page.set_empty(
+                "No photo has a place yet. Photos from phones and cameras that record GPS "
+                "are placed on a map of towns and cities kept on this computer as they are "
+                "read — nothing is looked up online." + (
+                    f" {plural(gps, 'photo')} carry a position: they are being placed."
+                    if gps else ""))
+        elif selected and selected in items:
+            self.tree.setCurrentItem(items[selected])
+        else:
+            self.page.set_title("Places", f"{plural(placed, 'photo')} in "
+                                          f"{plural(len(tree), 'country')}".replace(
+                                              "countrys", "countries"))
+
+    def _selected(self) -> tuple[str | None, ...] | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        key, _where = item.data(0, Qt.ItemDataRole.UserRole)
+        return tuple(key)
+
+    def _chosen(self) -> None:
+        item = self.tree.currentItem()
+        if item is None:
+            return
+        key, where = item.data(0, Qt.ItemDataRole.UserRole)
+        key = tuple(key)
+        country = key[0]
+        region = key[1] if len(key) > 1 else None
+        city = key[2] if len(key) > 2 else None
+
+        def read() -> list[dict[str, Any]]:
+            ids = self.lib.places.photos(country=country, region=region,
+                                         city=None if city == "" else city)
+            if city == "":        # "Elsewhere in …": the photos with no town near them
+                ids = [i for i in ids if (self.lib.places.of_photo(i) or {}).get("city")
+                       is None]
+            return self.lib.photo_rows(ids)
+
+        self.tasks.run(read, lambda rows: self._photos(key, str(where), rows),
+                       lambda exc: self.page.set_empty(describe(exc)), read=True)
+
+    def _photos(self, key: tuple[str | None, ...], where: str,
+                rows: list[dict[str, Any]]) -> None:
+        if key != self._selected():
+            return      # another place was chosen meanwhile
+        model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,
+                                parent=self)
+        self.page.grid.setModel(model)
+        title = where.split(",")[0]
+        self.page.set_title(title, f"{plural(len(rows), 'photo')} · {where}")
+        self.page.set_empty(None if rows else "No photos here any more.")
