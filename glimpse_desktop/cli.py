@@ -1362,7 +1362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p = verb("search", cmd_search,
              "find photos by what is in them, in plain words, with filters "
-             "(after:2021-06 before:2022 camera:iphone tag:beach type:png folder:NAME -word)")
+             "(after:2021-06 before:2022 camera:iphone tag:beach type:png folder:NAME place:Lisbon "
+             "album:NAME person:NAME -word)")
     p.add_argument("query", metavar="QUERY", nargs="*",
                    help='e.g. "red car in the snow after:2021"; "beach + sunset - people" '
                         "adds and subtracts ideas; 2:sunset weighs a term twice")

@@ -273,3 +273,17 @@ def shelf_path(lib: Library, photo_id: str) -> str:
         return str(row["path"])
     finally:
         info.close()
+
+
+def test_an_int_ref_is_an_id_whatever_titles_other_albums_have(
+        lib: Library, shelf: dict[str, int]) -> None:
+    first = lib.albums.create("First")["id"]
+    year = lib.albums.create(str(first))["id"]         # an album titled "1", say "2023"
+    assert lib.albums.show(first)["title"] == "First"  # the GUI passes ids: always reachable
+    assert lib.albums.show(year)["title"] == str(first)
+    with pytest.raises(AlbumError, match="use the id"):
+        lib.albums.show(str(first))                    # typed text stays ambiguous, and says so
+    lib.albums.delete(year)
+    assert [a["title"] for a in lib.albums.list_albums()] == ["First"]
+    with pytest.raises(AlbumError, match="no album"):
+        lib.albums.show(year)

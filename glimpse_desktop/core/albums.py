@@ -72,7 +72,13 @@ class Albums:
     # ------------------------------------------------------------------ finding albums
 
     def _resolve(self, conn: Connection, ref: str | int) -> dict[str, Any]:
-        """The album row ``ref`` names: an id, or a title in any case."""
+        """The album row ``ref`` names: an id, or a title in any case. An int is an id and
+        nothing else (the GUI's and scripts' way in, whatever titles other albums have)."""
+        if isinstance(ref, int):
+            row = conn.row("SELECT * FROM albums WHERE id = ? AND removed = 0", (ref,))
+            if row is None:
+                raise AlbumError(f"no album {ref} (`glimpse albums list` shows them)")
+            return row
         text = str(ref).strip()
         if not text:
             raise AlbumError("which album? Give its id or its title (`glimpse albums list`)")

@@ -419,8 +419,11 @@ class Library:
         if not report.cancelled:
             # Events and trips group around what this run read (a fraction of a second at
             # 100k photos when little changed); after places, so titles can name them.
-            built = self.auto_albums.update(progress=progress, cancel=cancel)
-            report.albums, report.cancelled = built.changed, built.cancelled
+            try:
+                built = self.auto_albums.update(progress=progress, cancel=cancel)
+                report.albums, report.cancelled = built.changed, built.cancelled
+            except LibraryError:
+                pass  # photos are read all the same; `glimpse events` says what is wrong
         return report
 
     def embed(self, *, progress: ProgressCallback | None = None,

@@ -311,7 +311,9 @@ class Places:
         gives them), newest first; with no argument, every placed photo."""
         where, params = ["pp.country IS NOT NULL", _VISIBLE], []
         for column, value in (("country", country), ("region", region), ("city", city)):
-            if value is not None:
+            if value == "":                       # the node of photos that have none
+                where.append(f"pp.{column} IS NULL")
+            elif value is not None:
                 where.append(f"pp.{column} = ?")
                 params.append(value)
         return [int(r[0]) for r in self.reader().execute(

@@ -14,6 +14,7 @@ cache, so nothing here touches a file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -54,6 +55,7 @@ from glimpse_desktop.core.library import Library
 from glimpse_desktop.gui.grid import PhotoGrid
 from glimpse_desktop.gui.pages import GridPage, dimmed, title_font
 from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
+from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.tasks import Tasks, describe
 
 ItemRole = Qt.ItemDataRole.UserRole + 40
@@ -69,8 +71,6 @@ def plural(n: int, word: str) -> str:
 
 def date_span(start: str | None, end: str | None) -> str:
     """"May 2024", "3 – 5 May 2024", "Dec 2023 – Jan 2024": the dates a cover shows."""
-    from datetime import date
-
     if not start:
         return ""
     try:
@@ -378,7 +378,8 @@ class AlbumsPage(QWidget):
         album = self.album_at(index.row()) if index.isValid() else None
         menu = QMenu(self.list)
         if album is not None:
-            menu.addAction("Open", lambda: self._activated(index))
+            menu.addAction("Open", lambda: self.open_album.emit(int(album["id"]),
+                                                                str(album["title"])))
             menu.addAction("Rename…", lambda: self.rename(album))
             menu.addAction("Delete…", lambda: self.delete(album))
             menu.addSeparator()
@@ -436,7 +437,7 @@ class MemoriesStrip(QWidget):
         self.hide_button.setText("Hide")
         self.hide_button.setAutoRaise(True)
         self.hide_button.setToolTip("Hide memories until tomorrow")
-        self.hide_button.clicked.connect(self.hide)
+        self.hide_button.clicked.connect(self.hide_for_today)
         head.addStretch(1)
         head.addWidget(self.hide_button)
         layout.addLayout(head)
@@ -455,6 +456,15 @@ class MemoriesStrip(QWidget):
 
         self.tasks.run(read, self._show, lambda _exc: self.hide(), read=True)
 
+    def hide_for_today(self) -> None:
+        """Out of the way until tomorrow, in this window and the next."""
+        app_settings().setValue("memories/hidden_on", date.today().isoformat())
+        self.hide()
+
+    @staticmethod
+    def hidden_today() -> bool:
+        return bool(app_settings().value("memories/hidden_on") == date.today().isoformat())
+
     def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
         memories, hashes = found
         covers = []
@@ -466,7 +476,7 @@ class MemoriesStrip(QWidget):
                                 "", None if cover is None else int(cover),
                                 None if cover is None else hashes.get(int(cover)), memory))
         self.model.set_covers(covers)
-        self.setVisible(bool(covers))
+        self.setVisible(bool(covers) and not self.hidden_today())
 
     def _activated(self, index: QModelIndex) -> None:
         if not 0 <= index.row() < len(self.model.covers):
@@ -539,16 +549,19 @@ class PlacesPage(QWidget):
             c_name = country["name"]
             c_item = add(None, str(c_name), country, (c_name,), str(c_name))
             for region in country["regions"]:
+                # "" asks Places for the photos that have no region (or no city): the
+                # key of a node is exactly the photos its count is of.
                 r_name = region["name"]
+                r_key = "" if r_name is None else r_name
                 parent = c_item
-                if r_name is not None and len(country["regions"]) > 0:
-                    parent = add(c_item, str(r_name), region, (c_name, r_name),
+                if r_name is not None:
+                    parent = add(c_item, str(r_name), region, (c_name, r_key),
                                  f"{r_name}, {c_name}")
                 for city in region["cities"]:
                     name = city["name"]
                     label = str(name) if name else f"Elsewhere in {r_name or c_name}"
                     where = ", ".join(str(p) for p in (name, r_name, c_name) if p)
-                    add(parent, label, city, (c_name, r_name, name or ""), where)
+                    add(parent, label, city, (c_name, r_key, name or ""), where)
         self.tree.expandToDepth(0)
         placed = sum(int(c["photos"]) for c in tree)
         gps = int(status.get("with_gps") or 0)
@@ -585,12 +598,8 @@ class PlacesPage(QWidget):
         city = key[2] if len(key) > 2 else None
 
         def read() -> list[dict[str, Any]]:
-            ids = self.lib.places.photos(country=country, region=region,
-                                         city=None if city == "" else city)
-            if city == "":        # "Elsewhere in …": the photos with no town near them
-                ids = [i for i in ids if (self.lib.places.of_photo(i) or {}).get("city")
-                       is None]
-            return self.lib.photo_rows(ids)
+            return self.lib.photo_rows(self.lib.places.photos(country=country, region=region,
+                                                              city=city))
 
         self.tasks.run(read, lambda rows: self._photos(key, str(where), rows),
                        lambda exc: self.page.set_empty(describe(exc)), read=True)

@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
         self.memories = MemoriesStrip(lib, self.tasks, self.thumbnails)
         self.library_page.insert_above_grid(self.memories)
         self._album_shown: int | None = None
+        self._album_kind = ""
         self._collections_read = False
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {
@@ -609,6 +610,9 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
         if report.new or report.updated or report.moved:
             self.people_page.refresh()
+        if report.albums or report.places:
+            self.albums_page.refresh()
+            self.memories.refresh()
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
             self.status.set_idle(self._summary(report))
@@ -719,8 +723,7 @@ class MainWindow(QMainWindow):
         self.back_button.setText({"people": "← People", "albums": "← Albums"}.get(
             section, "← Library"))
         self._results_section = section
-        if key != "results":
-            self._album_shown = None
+        self._album_shown = None          # show_album sets it again after this
         if key == "people":
             self.people_page.refresh()
         elif key == "folders":
@@ -889,6 +892,7 @@ class MainWindow(QMainWindow):
         query = self._query
         self.show_view("results", section="albums")
         self._album_shown = album_id
+        self._album_kind = ""
         self.results_page.set_title(title, "")
 
         def read() -> dict[str, Any]:
@@ -898,6 +902,7 @@ class MainWindow(QMainWindow):
             if self._query != query:
                 return
             rows = album["photos"]
+            self._album_kind = str(album["kind"])
             # A manual album keeps the order its person gave it: no month headers then.
             model = ResultListModel(self.lib, rows, sectioned=album["kind"] != "manual",
                                     thumbnails=self.thumbnails, parent=self)
@@ -1007,7 +1012,8 @@ class MainWindow(QMainWindow):
         if self._own_albums:
             to_album.addSeparator()
         to_album.addAction("New album…", lambda: self.albums_page.new_album(ids))
-        if grid is self.results_page.grid and self._album_shown is not None:
+        if (grid is self.results_page.grid and self._album_shown is not None
+                and self._album_kind != "smart"):
             album_id = self._album_shown
             menu.addAction("Remove from album" if len(ids) == 1 else
                            f"Remove {len(ids)} photos from album",

@@ -129,6 +129,13 @@ def test_albums_open_into_the_grid_and_photos_are_added_and_removed_from_the_men
     menu.close()
     qtbot.waitUntil(lambda: grid.model().rowCount() == 1)
     assert lib.albums.photo_ids("Best of Kyoto") == [i for i in kyoto if i != first]
+    # Other photos in the same results grid (a search, a memory) are not the album's.
+    w.show_photo_ids("Kyoto", kyoto)
+    qtbot.waitUntil(lambda: grid.model() is not None and grid.model().rowCount() == 2)
+    menu = w._grid_menu(grid, grid.visualRect(grid.model().index(0, 0)).center())
+    assert isinstance(menu, QMenu)
+    assert "Remove from album" not in [a.text() for a in menu.actions()]
+    menu.close()
 
     # "Add to album" from the library grid puts it back.
     w.show_view("library")
@@ -160,6 +167,12 @@ def test_memories_of_this_day_show_over_the_library_and_open(
     grid = w.results_page.grid
     qtbot.waitUntil(lambda: grid.model() is not None and grid.model().rowCount() == 2)
     assert w.results_page.title.text().startswith("3 years ago")
+    # Hidden until tomorrow: a refresh (or the next window) keeps it out of the way.
+    strip.hide_button.click()
+    assert strip.isHidden()
+    strip.refresh()
+    qtbot.wait(300)
+    assert strip.isHidden() and strip.model.rowCount() >= 1
 
 
 def test_a_library_without_positions_says_how_places_come(
