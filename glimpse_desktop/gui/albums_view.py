@@ -33,27 +33,23 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QListView,
     QMenu,
     QMessageBox,
     QPushButton,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from glimpse_desktop.core.library import Library
-from glimpse_desktop.gui.grid import PhotoGrid
-from glimpse_desktop.gui.pages import GridPage, dimmed, title_font
+from glimpse_desktop.gui.pages import TreeAndGridPage, dimmed, title_font
 from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
 from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.tasks import Tasks, describe
@@ -488,36 +484,14 @@ class MemoriesStrip(QWidget):
         self.open_photos.emit(title, [int(i) for i in memory["photo_ids"]])
 
 
-class PlacesPage(QWidget):
+class PlacesPage(TreeAndGridPage):
     """Countries > regions > cities with photo counts; the chosen place's photos beside."""
 
     def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lib, self.tasks, self.thumbnails = lib, tasks, thumbnails
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        split = QSplitter()
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Place", "Photos"])
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.setMinimumWidth(240)
-        self.tree.itemSelectionChanged.connect(self._chosen)
-        self.page = GridPage()
-        split.addWidget(self.tree)
-        split.addWidget(self.page)
-        split.setStretchFactor(1, 1)
-        split.setSizes([300, 900])
-        layout.addWidget(split)
+        super().__init__(lib, tasks, thumbnails, "Place", parent)
         self.page.set_title("Places", "Choose a place on the left.")
         self.page.set_empty("Choose a country, region or city on the left.")
-
-    @property
-    def grid(self) -> PhotoGrid:
-        return self.page.grid
 
     def refresh(self) -> None:
         self.tasks.run(lambda: (self.lib.places.tree(), self.lib.status()), self._show,

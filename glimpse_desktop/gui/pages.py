@@ -190,10 +190,11 @@ class GridPage(QWidget):
         self.grid.setVisible(not text)
 
 
-class FoldersPage(QWidget):
-    """The library's folders as a tree (with photo counts); a folder's photos beside it."""
+class TreeAndGridPage(QWidget):
+    """A tree of groups with photo counts on the left (folders, places); the chosen group's
+    photos in a grid beside it. Subclasses fill the tree and answer ``_chosen``."""
 
-    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache, what: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib, self.tasks, self.thumbnails = lib, tasks, thumbnails
@@ -201,7 +202,7 @@ class FoldersPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         split = QSplitter()
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Folder", "Photos"])
+        self.tree.setHeaderLabels([what, "Photos"])
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -214,11 +215,22 @@ class FoldersPage(QWidget):
         split.setStretchFactor(1, 1)
         split.setSizes([320, 900])
         layout.addWidget(split)
-        self.page.set_title("Folders", "Choose a folder on the left.")
 
     @property
     def grid(self) -> PhotoGrid:
         return self.page.grid
+
+    def _chosen(self) -> None:
+        raise NotImplementedError
+
+
+class FoldersPage(TreeAndGridPage):
+    """The library's folders as a tree (with photo counts); a folder's photos beside it."""
+
+    def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(lib, tasks, thumbnails, "Folder", parent)
+        self.page.set_title("Folders", "Choose a folder on the left.")
 
     def refresh(self) -> None:
         self.tasks.run(lambda: (self.lib.roots(), self.lib.folders()), self._show, read=True)

@@ -6,11 +6,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
+from glimpse_desktop.core import Library
 from glimpse_desktop.gui import prepare_qt_environment
 
 prepare_qt_environment()        # Qt as the app configures it (read when the QApplication starts)
@@ -24,3 +28,22 @@ def _own_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
     return folder
+
+
+@pytest.fixture
+def window(qtbot: QtBot, lib: Library) -> Iterator[Any]:
+    """``window(**kwargs)`` makes a MainWindow over the test's library, closed at the end."""
+    from glimpse_desktop.gui.window import MainWindow
+
+    made: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        w = MainWindow(lib, **kwargs)
+        qtbot.addWidget(w)
+        w.resize(1000, 700)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()

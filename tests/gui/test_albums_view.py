@@ -5,38 +5,19 @@ years over the library grid."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QMenu, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole
-from glimpse_desktop.gui.window import MainWindow
 from tests import imagegen as ig
 
 LISBON = (38.7223, -9.1393)
 PORTO = (41.1496, -8.6109)
 KYOTO = (35.0116, 135.7681)
-
-
-@pytest.fixture
-def window(qtbot: QtBot, lib: Library) -> Iterator[MainWindow]:
-    made: list[MainWindow] = []
-
-    def make(**kwargs: object) -> MainWindow:
-        w = MainWindow(lib, **kwargs)  # type: ignore[arg-type]
-        qtbot.addWidget(w)
-        w.resize(1100, 760)
-        made.append(w)
-        return w
-
-    yield make  # type: ignore[misc]
-    for w in made:
-        w.close()
 
 
 def _trip(lib: Library, folder: Path) -> None:

@@ -5,7 +5,6 @@ welcome page adding a folder, and a file copied into a watched folder appearing 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,22 +25,6 @@ def _photos(folder: Path, n: int, *, start: int = 0) -> None:
         ig.write_jpeg(folder / f"IMG_{i:04d}.jpg", (96, 64), seed=i,
                       datetime_original=f"2023:{1 + i % 3:02d}:{1 + i % 27:02d} 10:{i % 60:02d}:00",
                       make="Canon", model="Canon EOS R6" if i % 2 else "Canon EOS 5D")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, lib: Library) -> Iterator[MainWindow]:
-    made: list[MainWindow] = []
-
-    def make(**kwargs: object) -> MainWindow:
-        w = MainWindow(lib, **kwargs)  # type: ignore[arg-type]
-        qtbot.addWidget(w)
-        w.resize(1000, 700)
-        made.append(w)
-        return w
-
-    yield make  # type: ignore[misc]
-    for w in made:
-        w.close()
 
 
 def _mouse(grid: PhotoGrid, kind: QEvent.Type, at: QPoint | QPointF) -> None:
