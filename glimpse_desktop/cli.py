@@ -720,16 +720,24 @@ def cmd_albums(lib: Library, args: argparse.Namespace) -> int:
     return ALBUM_ACTIONS[action](lib, args)
 
 
-def _albums_parser(p: argparse.ArgumentParser) -> Any:
-    """The actions of `glimpse albums`, each with --json; returns the sub-parsers so more
-    actions can join (see ALBUM_ACTIONS)."""
-    album_sub = p.add_subparsers(dest="albums_action", metavar="ACTION")
+def _actions(p: argparse.ArgumentParser, dest: str
+             ) -> tuple[Any, Callable[[str, str], argparse.ArgumentParser]]:
+    """A verb's actions (`glimpse people list`, `glimpse albums show`): the sub-parsers, and
+    a maker of one action, each with its own --json."""
+    sub = p.add_subparsers(dest=dest, metavar="ACTION")
     json_opt = argparse.ArgumentParser(add_help=False)
     json_opt.add_argument("--json", action="store_true", help="machine-readable output")
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        return album_sub.add_parser(name, help=help_text, description=help_text,
-                                    parents=[json_opt])
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[json_opt])
+
+    return sub, action
+
+
+def _albums_parser(p: argparse.ArgumentParser) -> Any:
+    """The actions of `glimpse albums`, each with --json; returns the maker of an action so
+    more can join (see ALBUM_ACTIONS)."""
+    _, action = _actions(p, "albums_action")
 
     q = action("list", "every album: yours first, then those Glimpse made (marked auto)")
     q.add_argument("--kind", action="append", choices=("manual", "smart", "event", "trip"),
@@ -764,7 +772,7 @@ def _albums_parser(p: argparse.ArgumentParser) -> Any:
     where = q.add_mutually_exclusive_group()
     where.add_argument("--before", metavar="PHOTO", help="put them before this photo")
     where.add_argument("--after", metavar="PHOTO", help="put them after this photo")
-    return album_sub
+    return action
 
 
 # ---------------------------------------------------------------------------- events, trips,
@@ -1409,10 +1417,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p = verb("albums", cmd_albums, "albums: list, show, create (or a smart album from a "
              "search), add, remove, rename, delete, cover, order", json_flag=False)
-    album_sub = _albums_parser(p)
-    q = album_sub.add_parser("rebuild", help="group the whole library into events and trips "
-                             "again (albums you edited or deleted stay as they are)")
-    q.add_argument("--json", action="store_true", help="machine-readable output")
+    album_action = _albums_parser(p)
+    q = album_action("rebuild", "group the whole library into events and trips again "
+                     "(albums you edited or deleted stay as they are)")
     q.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p = verb("events", cmd_events, "events and trips Glimpse made from dates and places: "
              "brings them up to date with new photos, then lists them")
@@ -1451,13 +1458,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("people", cmd_people, "people found by their faces: list, show, name, merge, "
              "split, reject, hide, cover, tag from reference photos, find, export, recluster",
              json_flag=False)
-    people_sub = p.add_subparsers(dest="people_action", metavar="ACTION")
-    json_opt = argparse.ArgumentParser(add_help=False)
-    json_opt.add_argument("--json", action="store_true", help="machine-readable output")
-
-    def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        return people_sub.add_parser(name, help=help_text, description=help_text,
-                                     parents=[json_opt])
+    _, action = _actions(p, "people_action")
 
     q = action("list", "everyone found in your photos, named first")
     q.add_argument("--all", action="store_true", help="hidden people too")
