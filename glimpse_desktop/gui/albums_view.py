@@ -256,6 +256,7 @@ class AlbumsPage(QWidget):
         self._filter = "all"
         self._albums: list[dict[str, Any]] = []
         self._hashes: dict[int, str] = {}
+        self.own: list[dict[str, Any]] = []      # the person's albums, for "Add to album"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -310,14 +311,23 @@ class AlbumsPage(QWidget):
         self.model.set_covers([])
         self._show_empty(f"Albums could not be read: {describe(exc)}")
 
-    @property
-    def albums(self) -> list[dict[str, Any]]:
-        """Every album as last read (the window's "Add to album" menu lists the manual ones)."""
-        return self._albums
+    def refresh_if_shown(self) -> None:
+        """After a change: the whole page if it is on screen; otherwise only the person's own
+        albums ("Add to album" lists them), which is cheap: listing every album runs each
+        smart album's search, and that may load the search model."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.tasks.run(lambda: self.lib.albums.list_albums(["manual"]), self._own_read,
+                           read=True)
+
+    def _own_read(self, albums: list[dict[str, Any]]) -> None:
+        self.own = albums
 
     def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
         self._albums, hashes = found
         self._hashes = hashes
+        self.own = [a for a in self._albums if a["kind"] == "manual"]
         self._fill()
 
     def _set_filter(self, key: str) -> None:
@@ -388,7 +398,7 @@ class AlbumsPage(QWidget):
             return
         ids = list(photo_ids or [])
         self.tasks.run(lambda: self.lib.albums.create(title.strip(), ids),
-                       lambda _album: self.refresh(), self._warn)
+                       lambda _album: self.refresh_if_shown(), self._warn)
 
     def rename(self, album: dict[str, Any]) -> None:
         title, ok = QInputDialog.getText(self, "Rename album", "New name:",
@@ -396,7 +406,7 @@ class AlbumsPage(QWidget):
         if not ok or not title.strip() or title.strip() == album["title"]:
             return
         self.tasks.run(lambda: self.lib.albums.rename(int(album["id"]), title.strip()),
-                       lambda _album: self.refresh(), self._warn)
+                       lambda _album: self.refresh_if_shown(), self._warn)
 
     def delete(self, album: dict[str, Any]) -> None:
         auto = album["kind"] in ("event", "trip")
@@ -406,7 +416,7 @@ class AlbumsPage(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.tasks.run(lambda: self.lib.albums.delete(int(album["id"])),
-                       lambda _r: self.refresh(), self._warn)
+                       lambda _r: self.refresh_if_shown(), self._warn)
 
     def _warn(self, exc: BaseException) -> None:
         QMessageBox.warning(self, "Glimpse", describe(exc))

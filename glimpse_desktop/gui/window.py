@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
             # first paint.
             self._collections_read = True
             QTimer.singleShot(100, self.memories.refresh)
-            QTimer.singleShot(150, self.albums_page.refresh)
+            QTimer.singleShot(150, self.albums_page.refresh_if_shown)
 
     def start_background(self) -> None:
         """Read what changed since last time, then watch the folders."""
@@ -477,7 +477,7 @@ class MainWindow(QMainWindow):
             self.refresh_counts()
             self.people_page.refresh()
             self.memories.refresh()
-            self.albums_page.refresh()
+            self.albums_page.refresh_if_shown()
             if then_watch:
                 self.start_watching()
 
@@ -611,7 +611,7 @@ class MainWindow(QMainWindow):
         if report.new or report.updated or report.moved:
             self.people_page.refresh()
         if report.albums or report.places:
-            self.albums_page.refresh()
+            self.albums_page.refresh_if_shown()
             self.memories.refresh()
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
@@ -1026,13 +1026,13 @@ class MainWindow(QMainWindow):
     @property
     def _own_albums(self) -> list[dict[str, Any]]:
         """The person's own albums (for "Add to album"), as the Albums page read them last."""
-        return [a for a in self.albums_page.albums if a["kind"] == "manual"]
+        return self.albums_page.own
 
     def add_to_album(self, album_id: int, title: str, ids: list[int]) -> None:
         def done(_result: Any) -> None:
             self.status.set_idle(f"Added {len(ids):,} photo{'s' if len(ids) != 1 else ''} "
                                  f"to “{title}”")
-            self.albums_page.refresh()
+            self.albums_page.refresh_if_shown()
 
         self.tasks.run(lambda: self.lib.albums.add(album_id, ids), done,
                        lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
@@ -1043,7 +1043,7 @@ class MainWindow(QMainWindow):
         def done(_result: Any) -> None:
             if grid.model() is model and hasattr(model, "remove_photos"):
                 model.remove_photos(ids)
-            self.albums_page.refresh()
+            self.albums_page.refresh_if_shown()
 
         self.tasks.run(lambda: self.lib.albums.remove(album_id, ids), done,
                        lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
