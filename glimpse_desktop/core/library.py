@@ -26,6 +26,7 @@ from glimpse_desktop import __version__
 from glimpse_desktop.core import search
 from glimpse_desktop.core.albums import AlbumError, Albums
 from glimpse_desktop.core.auto_albums import AutoAlbums, AutoAlbumsError
+from glimpse_desktop.core.config import Config, ConfigError
 from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.core.people import ClusterReport, People, PeopleError
 from glimpse_desktop.core.places import Places, PlacesError
@@ -87,7 +88,7 @@ from glimpse_desktop.organize.tags import TagReport
 from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
-__all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError",
+__all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError", "ConfigError",
            "DecodeError", "DownloadError",
            "EmbedReport", "ExportError", "ExportReport", "IndexReport", "Library", "LibraryError",
            "LibraryFullError", "LibraryPaths",
@@ -177,6 +178,8 @@ class Library:
                              run_search=lambda query, limit: self.search(query, limit=limit))
         # Events, trips, home and memories (organize/events groups; this reconciles).
         self.auto_albums = AutoAlbums(reader=self.reader, writer=self.writer)
+        # Settings by name (`glimpse config`, the GUI's Settings), with environment overrides.
+        self.config = Config(reader=self.reader, writer=self.writer)
         self._stages_lock = threading.Lock()
         self._stages_pending = not load_models
         if load_models:

@@ -341,6 +341,73 @@ CREATE TABLE album_photos(
 CREATE INDEX album_photos_by_photo ON album_photos(photo_id);
 """
 
+_V5 = """
+-- Captions: what a vision model (or the person) wrote about a photo. One current caption per
+-- photo. source 'model': a reply from the captioning service; 'user': written or edited by the
+-- person (a later captioning run never replaces it); 'xmp': read back from a sidecar or the
+-- file's own XMP. `data` holds the structured fields (JSON) when the reply was JSON.
+CREATE TABLE captions(
+    photo_id     INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,      -- the file the caption describes
+    source       TEXT NOT NULL CHECK (source IN ('model', 'user', 'xmp')),
+    model        TEXT,
+    prompt_sha   TEXT,
+    summary      TEXT NOT NULL,
+    data         TEXT,
+    updated_at   TEXT NOT NULL
+);
+
+-- Replies already paid for, keyed by what was asked: the same file, prompt and model are never
+-- sent twice (a rename, a lost library row or a second library on the same photos included).
+CREATE TABLE caption_cache(
+    content_hash TEXT NOT NULL,
+    model        TEXT NOT NULL,
+    prompt_sha   TEXT NOT NULL,
+    reply        TEXT NOT NULL,      -- the model's text as received
+    is_json      INTEGER NOT NULL,
+    tokens_in    INTEGER,
+    tokens_out   INTEGER,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (content_hash, model, prompt_sha)
+) WITHOUT ROWID;
+
+-- Write-back: what was last written for a photo, and where. `digest` hashes the metadata
+-- written, so keeping files in sync rewrites only photos whose names, captions, tags or rating
+-- changed since.
+CREATE TABLE writeback(
+    photo_id   INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    target     TEXT NOT NULL CHECK (target IN ('sidecar', 'embed')),
+    path       TEXT NOT NULL,
+    digest     TEXT NOT NULL,
+    written_at TEXT NOT NULL,
+    PRIMARY KEY (photo_id, target)
+) WITHOUT ROWID;
+
+-- XMP sidecars (photo.jpg.xmp or photo.xmp, ours or another app's) seen by indexing: a sidecar
+-- is read again only when its size or mtime changed.
+CREATE TABLE sidecars(
+    path      TEXT PRIMARY KEY,
+    photo_id  INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    size      INTEGER NOT NULL,
+    mtime_ns  INTEGER NOT NULL,
+    read_at   TEXT NOT NULL
+);
+CREATE INDEX sidecars_by_photo ON sidecars(photo_id);
+
+-- Named face regions from XMP (MWG regions, from a sidecar or embedded), in fractions of the
+-- upright image (top-left corner and size). They wait here until a detected face overlaps one;
+-- that face then goes to the named person. `face_id` is the face it was matched to.
+CREATE TABLE xmp_regions(
+    id       INTEGER PRIMARY KEY,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    source   TEXT NOT NULL,          -- 'sidecar' or 'embedded'
+    name     TEXT NOT NULL,
+    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+    face_id  INTEGER REFERENCES faces(id) ON DELETE SET NULL
+);
+CREATE INDEX xmp_regions_by_photo ON xmp_regions(photo_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -368,6 +435,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Places from offline reverse geocoding (or inferred from a neighbour in time), and "
         "albums: manual, smart (a saved search), and events and trips made by Glimpse.",
         _sql(_V4),
+    ),
+    Migration(
+        5,
+        "captions-writeback",
+        "Captions from a vision model (with a cache of replies already paid for), and metadata "
+        "that travels: what write-back wrote, XMP sidecars read, and named face regions.",
+        _sql(_V5),
     ),
 )
 
