@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test lint typecheck bench package clean
+.PHONY: run test lint typecheck bench package clean exiftool
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck exiftool
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The write-back tests check our XMP with exiftool, the reference reader (Debian's
+# libimage-exiftool-perl). Installed here when missing and we can (root with apt-get);
+# otherwise say how, and the tests that need it fail with the same advice.
+exiftool:
+	@command -v exiftool >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libimage-exiftool-perl || \
+	      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        libimage-exiftool-perl; }; \
+	  else \
+	    echo "exiftool is missing: install it (sudo apt-get install libimage-exiftool-perl," \
+	         "or brew install exiftool); the write-back tests need it"; \
+	  fi; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)

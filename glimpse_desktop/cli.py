@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from glimpse_desktop import __version__
+from glimpse_desktop.core.captions import LARGE_RUN
 from glimpse_desktop.core.library import (
     ERROR_STAGES,
     AlreadyInLibraryError,
@@ -260,6 +262,9 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
 
 def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
     def on_report(why: str, report: IndexReport) -> None:
+        if report.new or report.updated:
+            # When caption.auto applies: in a thread of its own, never holding up watching.
+            lib.captions.start_background()
         if args.json:
             print(json.dumps({"event": why, **_report_json(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
@@ -406,7 +411,13 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
         how = (f" (inferred from photo {place['from_photo']}, taken minutes apart with the "
                "same camera)" if place["source"] == "inferred" else "")
         print(f"  place           {names}{how}")
+    caption = info.get("caption")
+    if caption:
+        who = "yours" if caption["source"] == "user" else caption["model"] or caption["source"]
+        print(f"  caption         {caption['summary'][:200]} ({who})")
     for t in info["texts"]:
+        if t["source"] == "caption" and t["field"] == "caption":
+            continue        # shown just above
         value = t["value"].replace("\n", " ")
         print(f"  {t['field'].replace('_', ' '):<15} {value[:200]} ({t['source']})")
     for e in info["errors"]:
@@ -549,6 +560,191 @@ def cmd_tag(lib: Library, args: argparse.Namespace) -> int:
             print("New photos get the same tags as `glimpse index` reads them; "
                   "search them with tag:NAME.")
     return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    """The person's yes: --yes, or y on a terminal. Without a terminal, refuse with a
+    message that names --yes (a script must say so explicitly)."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise LibraryError("not confirmed: there is no terminal to ask on; run again with "
+                           "--yes to agree")
+    print(question + " [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _estimate_text(est: dict[str, Any]) -> str:
+    cost = ("unknown" if est["cost_usd"] is None else f"about ${est['cost_usd']:.2f}")
+    return (f"{_plural(est['photos'], 'photo')} to caption: {est['cached']} from the cache "
+            f"(free), {_plural(est['to_send'], 'request')} to {est['host']} "
+            f"(model {est['model']}); cost {cost} ({est['basis']}).")
+
+
+def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
+    caps = lib.captions
+    prompt = args.prompt
+    if args.prompt_file:
+        try:
+            prompt = Path(args.prompt_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LibraryError(f"cannot read {args.prompt_file}: {exc.strerror or exc}") from exc
+    enabled = bool(lib.config.get("caption.enabled"))
+    turn_on = "turn it on with `glimpse config set caption.enabled true`"
+    chosen: dict[str, Any] = {"where": args.where, "limit": args.limit, "prompt": prompt,
+                              "replace": args.replace}
+    if args.dry_run:
+        est = caps.estimate(**chosen)
+        dest = caps.destination()
+        if args.json:
+            _print_json({"estimate": est, "destination": dest, "consented": caps.consented(),
+                         "ready": caps.ready()})
+            return EXIT_OK
+        print(caps.consent_text())
+        print(_estimate_text(est))
+        print("Dry run: nothing was sent." + ("" if enabled else
+                                              f" Captioning is off: {turn_on}."))
+        return EXIT_OK
+    if not enabled:
+        raise LibraryError(
+            "captioning is off for this library. It sends a downscaled copy of each photo to "
+            "the vision service you choose (see `glimpse config list`, caption.*); "
+            f"{turn_on} (`glimpse caption --dry-run` shows what would be sent)")
+    dest = caps.destination()
+    if dest["key_source"] is None:
+        raise LibraryError(f"no API key for {dest['host']}: set GLIMPSE_CAPTION_API_KEY (or "
+                           "the provider's usual variable) or run `glimpse config set-key`")
+    if not caps.consented():
+        shown = caps.consent_record()
+        print(caps.consent_text(), file=sys.stderr)
+        if not _confirm("Send photos for captioning on these terms?", args.yes):
+            print("Nothing was sent.", file=sys.stderr)
+            return EXIT_ERROR
+        caps.give_consent(expected=shown)
+    problem = caps.ready()
+    if problem:
+        raise LibraryError(problem)
+    est = caps.estimate(**chosen)
+    if est["to_send"] > LARGE_RUN or (est["cost_usd"] or 0) > 0:
+        print(_estimate_text(est), file=sys.stderr)
+        if not _confirm("Go ahead?", args.yes):
+            print("Nothing was sent.", file=sys.stderr)
+            return EXIT_ERROR
+    with _job(args.quiet or args.json) as (bar, token):
+        report = caps.run(**chosen, max_cost=args.max_cost, progress=bar, cancel=token)
+    if args.json:
+        _print_json(asdict(report))
+    else:
+        cost = "" if report.cost_usd is None else f"; cost about ${report.cost_usd:.4f}"
+        print(f"Captioned {report.captioned} of {_plural(report.photos, 'photo')} "
+              f"({report.from_cache} from the cache, {report.plain_text} as plain text); "
+              f"{report.failed} failed{cost}.")
+        for error in report.errors[:10]:
+            print(f"  {error['path']}: {error['reason']}", file=sys.stderr)
+        if report.stopped_by_cap:
+            print("Stopped at the cost cap; run again (with a higher --max-cost) to go on.",
+                  file=sys.stderr)
+    if report.cancelled:
+        print(f"stopped; {_plural(report.captioned, 'caption')} kept, run again to go on",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR if report.failed else EXIT_OK
+
+
+def cmd_config(lib: Library, args: argparse.Namespace) -> int:
+    action = args.action
+    if action in ("get", "set", "unset") and not args.key:
+        raise LibraryError(f"give the setting's name: `glimpse config {action} KEY`"
+                           + (" VALUE`" if action == "set" else ""))
+    if action == "list":
+        items = lib.config.items()
+        if args.json:
+            _print_json(items)
+            return EXIT_OK
+        for item in items:
+            value = item["value"]
+            shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            print(f"{item['name']} = {shown or '(empty)'}  [{item['source']}]")
+            print(f"    {item['help']}")
+        return EXIT_OK
+    if action == "get":
+        item = lib.config.describe(args.key)
+        if args.json:
+            _print_json(item)
+        else:
+            value = item["value"]
+            print(("true" if value else "false") if isinstance(value, bool) else value)
+        return EXIT_OK
+    if action == "set":
+        if args.value is None:
+            raise LibraryError(f"give a value: `glimpse config set {args.key} VALUE`")
+        value = lib.config.set(args.key, args.value)
+        item = lib.config.describe(args.key)
+        if args.json:
+            _print_json(item)
+        else:
+            print(f"{args.key} = {value}")
+        if item["source"] == "environment":
+            print(f"glimpse: the environment's {item['env']} overrides it for now",
+                  file=sys.stderr)
+        return EXIT_OK
+    if action == "unset":
+        lib.config.unset(args.key)
+        if args.json:
+            _print_json(lib.config.describe(args.key))
+        else:
+            print(f"{args.key} is back to its default")
+        return EXIT_OK
+    host = lib.captions.destination()["host"]
+    if action == "set-key":
+        if sys.stdin.isatty():
+            key = getpass.getpass(f"API key for {host} (not shown): ")
+        else:
+            key = sys.stdin.readline()
+        lib.captions.set_api_key(key)
+        print(f"The key for {host} is kept in the OS keyring.", file=sys.stderr)
+        return EXIT_OK
+    removed = lib.captions.delete_api_key()
+    print(f"The key for {host} was removed from the OS keyring." if removed else
+          f"The OS keyring held no key for {host}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_writeback(lib: Library, args: argparse.Namespace) -> int:
+    if args.target is None:   # the settings (sidecars unless changed)
+        sidecar = bool(lib.config.get("writeback.sidecar"))
+        embed = bool(lib.config.get("writeback.embed"))
+        if not (sidecar or embed):
+            sidecar = True
+    else:
+        sidecar, embed = args.target in ("sidecar", "both"), args.target in ("embed", "both")
+    if args.dry_run:
+        plan = lib.writeback.plan(sidecar=sidecar, embed=embed)
+        if args.json:
+            _print_json(plan)
+            return EXIT_OK
+        counts: dict[str, int] = {}
+        for item in plan:
+            counts[item["action"]] = counts.get(item["action"], 0) + 1
+            if item["action"] in ("create", "update"):
+                print(f"{item['action']:<7} {item['target_path']}  ({item['reason']})")
+        print(", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+              or "Nothing to write.", file=sys.stderr)
+        return EXIT_OK
+    with _job(args.quiet) as (bar, token):
+        report = lib.writeback.run(sidecar=sidecar, embed=embed, progress=bar, cancel=token)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        where = " and ".join(w for w, on in (("sidecars", sidecar), ("the JPEGs", embed)) if on)
+        print(f"Wrote {_plural(report.written, 'file')} ({where}); {report.unchanged} "
+              f"unchanged, {report.skipped} with nothing to write or not supported, "
+              f"{report.failed} failed.")
+        for err in report.errors:
+            print(f"  failed: {err['path']}: {err['reason']}", file=sys.stderr)
+    if report.cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR if report.failed else EXIT_OK
 
 
 def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
@@ -1400,6 +1596,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=3, metavar="K",
                    help="at most K tags per photo and list (default 3)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("writeback", cmd_writeback,
+             "write names, captions, tags and ratings to XMP sidecars beside the photos (read "
+             "by digiKam, darktable, Lightroom), or into the JPEGs with --embed")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--sidecar", dest="target", action="store_const", const="sidecar",
+                        help="XMP sidecars only (photo.jpg.xmp); the photos are not changed")
+    target.add_argument("--embed", dest="target", action="store_const", const="embed",
+                        help="into the JPEG files (description, keywords, XMP; pixels and "
+                             "other metadata kept byte for byte)")
+    target.add_argument("--both", dest="target", action="store_const", const="both",
+                        help="sidecars and JPEGs")
+    p.add_argument("--dry-run", action="store_true", help="list what would be written")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("caption", cmd_caption,
+             "describe photos with a vision model (OpenAI-compatible service, cloud or local) "
+             "so search finds them by what is in them; asks before anything is sent")
+    prompt = p.add_mutually_exclusive_group()
+    prompt.add_argument("--prompt", metavar="TEXT", help="ask this instead of the default")
+    prompt.add_argument("--prompt-file", metavar="FILE", help="ask what this file says")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N photos")
+    p.add_argument("--where", metavar="QUERY",
+                   help='only photos this search finds, e.g. "after:2023 place:Lisbon"')
+    p.add_argument("--dry-run", action="store_true",
+                   help="say what would be sent, to whom, and the cost; send nothing")
+    p.add_argument("--replace", action="store_true",
+                   help="also redo captions another model or prompt wrote (never yours)")
+    p.add_argument("--max-cost", type=float, default=None, metavar="USD",
+                   help="stop when the run has cost this much (default: caption.max_cost)")
+    p.add_argument("--yes", action="store_true",
+                   help="agree to what is sent and to the estimate without asking")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = verb("config", cmd_config, "settings: list, get KEY, set KEY VALUE, unset KEY; "
+             "set-key / delete-key keep the captioning service's API key in the OS keyring")
+    p.add_argument("action", nargs="?", default="list",
+                   choices=("list", "get", "set", "unset", "set-key", "delete-key"))
+    p.add_argument("key", nargs="?", metavar="KEY")
+    p.add_argument("value", nargs="?", metavar="VALUE")
     p = verb("duplicates", cmd_duplicates,
              "exact and near-duplicate photos, grouped, with the copy to keep first")
     p.add_argument("--exact", action="store_true", help="only identical files")
@@ -1552,6 +1785,22 @@ def _people_list_by_default(argv: list[str]) -> list[str]:
     return argv
 
 
+# Verbs that change what write-back writes (names, captions, tags); `index` syncs by itself.
+WRITTEN_BACK = ("people", "caption", "tag")
+
+
+def _keep_in_sync(lib: Library, args: argparse.Namespace) -> None:
+    """With write-back sync on, write the sidecars (or files) the command just changed."""
+    if not lib.config.get("writeback.sync"):
+        return
+    report = lib.writeback.sync()
+    if report is None or getattr(args, "json", False) or not (report.written or report.failed):
+        return
+    print(f"Write-back: wrote {report.written:,} file{'s' if report.written != 1 else ''}"
+          + (f", {report.failed:,} failed (see `glimpse writeback --dry-run`)"
+             if report.failed else "") + ".", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(
@@ -1583,6 +1832,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code: int = args.func(lib, args)
+        if code == EXIT_OK and args.command in WRITTEN_BACK and not getattr(args, "dry_run", False):
+            _keep_in_sync(lib, args)
         return code
     except (LibraryError, ModelError) as exc:
         print(f"glimpse: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ X screen (so popups and dialogs are in the picture).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +68,31 @@ def make_photos(folder: Path) -> None:
     ig.write_truncated_jpeg(folder / "2024" / "broken.jpg")
     # A copy, and a resized copy, for the Duplicates view.
     shutil.copy(folder / "2024" / "IMG_0001.jpg", folder / "2024" / "IMG_0001 (copy).jpg")
+
+
+def caption_one(lib: Any, photo_id: int) -> None:
+    """Caption one photo through the real client against a local stand-in service."""
+    from tests import captionserver as cs
+
+    service = cs.FakeService()
+    reply = {"summary": "Four friends laughing together around a table on a sunny terrace.",
+             "objects": [{"label": "people", "colour": "", "position": "centre"},
+                         {"label": "table", "colour": "white", "position": "bottom"},
+                         {"label": "glasses", "colour": "clear", "position": "bottom left"}],
+             "scene": "outdoor terrace", "mood": "joyful, relaxed",
+             "techniques": ["centered", "framing"], "text": ""}
+    service.default = lambda body: cs.Answer(200, cs.completion(json.dumps(reply),
+                                                                model="gpt-4o-mini"))
+    try:
+        lib.config.set("caption.base_url", service.url)
+        lib.config.set("caption.model", "gpt-4o-mini")
+        lib.config.set("caption.enabled", True)
+        lib.captions.give_consent()
+        lib.captions.run(photo_ids=[photo_id])
+    finally:
+        service.close()
+        lib.config.set("caption.enabled", False)
+        lib.config.unset("caption.base_url")
 
 
 def start_display() -> subprocess.Popen[bytes] | None:
@@ -176,6 +203,15 @@ def run(work: Path, out: Path) -> None:
     window.open_photo(window.library_page.grid, target)
     settle(3)
     shot("05-viewer")
+    # A caption from a vision model (the test suite's chat-completions service on 127.0.0.1
+    # stands in for the cloud one), as the viewer shows it.
+    friends = window.model.rows[target].id
+    if lib.captions.get(friends) is None:
+        caption_one(lib, friends)
+    window.viewer.closed.emit()
+    window.open_photo(window.library_page.grid, target)
+    settle(3)
+    shot("05b-viewer-caption")
     window.viewer.closed.emit()
     window.sidebar.select("people")
     window.show_view("people")
@@ -228,7 +264,18 @@ def run(work: Path, out: Path) -> None:
 
     QTimer.singleShot(300, lambda: capture_dialog("11-problems"))
     window.show_problems()
-    QTimer.singleShot(300, lambda: capture_dialog("12-settings"))
+    def capture_settings() -> None:
+        dialog = next((w for w in app.topLevelWidgets()
+                       if isinstance(w, QDialog) and w.isVisible()), None)
+        if dialog is None:
+            return
+        for page in ("folders", "captions", "writeback"):
+            dialog.show_page(page)   # type: ignore[attr-defined]
+            settle(1.5)
+            shot(f"12-settings-{page}")
+        dialog.reject()
+
+    QTimer.singleShot(300, capture_settings)
     window.open_settings()
     window.close()
     lib.close()

@@ -26,6 +26,7 @@ from glimpse_desktop import __version__
 from glimpse_desktop.core import search
 from glimpse_desktop.core.albums import AlbumError, Albums
 from glimpse_desktop.core.auto_albums import AutoAlbums, AutoAlbumsError
+from glimpse_desktop.core.captions import CaptionError, CaptionReport, Captions
 from glimpse_desktop.core.config import Config, ConfigError
 from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.core.people import ClusterReport, People, PeopleError
@@ -33,6 +34,7 @@ from glimpse_desktop.core.places import Places, PlacesError
 from glimpse_desktop.core.query import QueryError
 from glimpse_desktop.core.search import SMART_ALBUM_LIMIT, SearchResult
 from glimpse_desktop.core.semantic import Semantic, get_setting, set_setting
+from glimpse_desktop.core.writeback import WriteBack
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.ingest.embeddings import EmbedReport
@@ -88,7 +90,8 @@ from glimpse_desktop.organize.tags import TagReport
 from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
-__all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError", "ConfigError",
+__all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError", "CaptionError",
+           "CaptionReport", "ConfigError",
            "DecodeError", "DownloadError",
            "EmbedReport", "ExportError", "ExportReport", "IndexReport", "Library", "LibraryError",
            "LibraryFullError", "LibraryPaths",
@@ -112,7 +115,7 @@ class NoLibraryError(LibraryError):
 # Stages whose errors mean "this file could not be read or saved"; `metadata` holds warnings
 # about single fields of photos that were read fine. Later stages (clip, faces) add theirs.
 WARNING_STAGES = ("metadata",)
-ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces",
+ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces", "caption",
                 *WARNING_STAGES)
 
 
@@ -180,6 +183,13 @@ class Library:
         self.auto_albums = AutoAlbums(reader=self.reader, writer=self.writer)
         # Settings by name (`glimpse config`, the GUI's Settings), with environment overrides.
         self.config = Config(reader=self.reader, writer=self.writer)
+        # Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back.
+        self.writeback = WriteBack(reader=self.reader, writer=self.writer, config=self.config,
+                                   thumbnails=self.thumbnails, crops=self.people.crops)
+        # Captions from a vision service: sends nothing until turned on and agreed to.
+        self.captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
+                                 search=lambda query, limit: self.search(query, limit=limit),
+                                 release_reader=self.release_reader)
         self._stages_lock = threading.Lock()
         self._stages_pending = not load_models
         if load_models:
@@ -224,6 +234,7 @@ class Library:
         """Close the writer and every reader. A reader still busy in a thread that outlived
         its owner (a job that did not stop in time at exit) is left to the process's end
         rather than failing the close of all the others."""
+        self.captions.stop_background()
         self.writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -397,6 +408,10 @@ class Library:
                 targets.append((root, path))
         report = self.indexer.scan(targets, progress=progress, cancel=cancel)
         if not report.cancelled:
+            # Names, captions and tags from sidecars (ours or digiKam's) before anything
+            # groups or titles the photos.
+            self.writeback.read_sidecars(progress=progress, cancel=cancel)
+        if not report.cancelled:
             try:
                 found, clustered = self.update_people(progress=progress, cancel=cancel)
             except ModelError:
@@ -427,6 +442,10 @@ class Library:
                 report.albums, report.cancelled = built.changed, built.cancelled
             except LibraryError:
                 pass  # photos are read all the same; `glimpse events` says what is wrong
+        if not report.cancelled:
+            # Faces are found by now: named XMP regions give them their names.
+            self.writeback.apply_regions()
+            self.writeback.sync(progress=progress, cancel=cancel)
         return report
 
     def embed(self, *, progress: ProgressCallback | None = None,
@@ -736,9 +755,36 @@ class Library:
                 except LibraryError as exc:
                     report.errors += 1
                     why = f"{why} (albums not updated: {exc})"
+            if report.new or report.updated or report.moved or why == "catch-up":
+                # Catching up also reads sidecars edited meanwhile beside unchanged photos.
+                ids = None if why == "catch-up" else report.photo_ids
+                try:
+                    self.writeback.read_sidecars(ids)
+                    self.writeback.apply_regions(ids)
+                except LibraryError as exc:
+                    report.errors += 1
+                    why = f"{why} (sidecars not read: {exc})"
             if outer is not None:
                 outer(why, report)
 
+        def on_sidecars(paths: list[str]) -> None:
+            # A sidecar written by another app while we watch: read it, name its faces.
+            ids = self.writeback.photos_of_sidecars(paths)
+            if not ids:
+                return
+            try:
+                self.writeback.read_sidecars(ids)
+                self.writeback.apply_regions(ids)
+            except LibraryError as exc:
+                if isinstance(exc, StorageError):
+                    raise   # a full disk, a damaged library: the watcher stops and says so
+                on_report(f"sidecar {paths[0]} not read: {exc}", IndexReport(errors=1))
+                return
+            on_report(f"sidecar {paths[0]}" + (f" and {len(paths) - 1} more"
+                                               if len(paths) > 1 else ""),
+                      IndexReport(photo_ids=ids))
+
+        kwargs.setdefault("on_sidecars", on_sidecars)
         return Watcher(self.indexer, on_report=on_report, **kwargs)
 
     # ------------------------------------------------------------------ reading
@@ -800,6 +846,7 @@ class Library:
             "content_hash": row["content_hash"],
             "rating": row["rating"],
             "place": self.places.of_photo(int(row["id"])),
+            "caption": self.captions.get(int(row["id"])),
             "texts": photos.photo_texts(conn, row["id"]),
             "errors": conn.rows("SELECT stage, reason, at FROM errors WHERE photo_id = ? "
                                 "OR path = ? ORDER BY stage", (row["id"], row["path"])),

@@ -986,6 +986,7 @@ class PeopleView(QWidget):
 
     show_photos = Signal(int, str)
     open_photo = Signal(int)
+    people_changed = Signal()       # a name, merge, move or rejection was saved
 
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1478,6 +1479,7 @@ class PeopleView(QWidget):
             if done is not None:
                 done(result)
             self.refresh()
+            self.people_changed.emit()
 
         def broke(exc: BaseException) -> None:
             if failed is not None:

@@ -1,4 +1,5 @@
-"""Settings: photo folders, where the library lives, the search model, faces, the device.
+"""Settings: photo folders, where the library lives, the search model, faces, captions and
+write-back (gui/sharing.py), the device.
 
 One dialog with a sidebar of pages, as in a system settings app. Everything it shows comes from
 the same core calls as `glimpse status`, `glimpse models` and `glimpse doctor`, made off the GUI
@@ -1267,28 +1268,6 @@ def _provider(name: str) -> str:
     return name.removesuffix("ExecutionProvider") or name
 
 
-# ---------------------------------------------------------------------- later
-
-
-class LaterPage(Page):
-    title = "Captions & Write-Back"
-    subtitle = ""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.body.addWidget(_wrapped(
-            "Two things arrive with a later update of Glimpse:"))
-        self.body.addWidget(_wrapped(
-            "• Captions: a sentence written for each photo by a model on this computer, so "
-            "search finds what is in a picture in more words.\n"
-            "• Write-back: names, tags and captions saved into your photos (or XMP files beside "
-            "them), so other apps see them too."))
-        self.body.addWidget(_wrapped(
-            "Until then Glimpse never writes to your photo files: everything it knows stays in "
-            "the library.", secondary=True))
-        self.body.addStretch(1)
-
-
 # ---------------------------------------------------------------------- the dialog
 
 
@@ -1296,17 +1275,22 @@ class SettingsDialog(QDialog):
     """The settings window. ``roots_changed``: a folder was added or removed (the window
     re-indexes and restarts watching); ``models_changed``: a CLIP model or face pack was
     installed, chosen or removed, or face finding turned on or off (the window catches up in
-    the background); ``people_changed``: faces were regrouped."""
+    the background); ``people_changed``: faces were regrouped; ``captions_changed``: a
+    captioning run ended."""
 
     roots_changed = Signal()
     models_changed = Signal()
     people_changed = Signal()
+    captions_changed = Signal()
 
-    PAGES = ("folders", "library", "search", "faces", "device", "later")
+    PAGES = ("folders", "library", "search", "faces", "captions", "writeback", "device")
 
     def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The captions and write-back pages build on this module's pieces.
+        from glimpse_desktop.gui.sharing import CaptionsPage, WriteBackPage
+
         self.lib, self.tasks, self.jobs = lib, tasks, jobs
         self.setWindowTitle("Settings")
         self.setSizeGripEnabled(True)
@@ -1315,10 +1299,12 @@ class SettingsDialog(QDialog):
         self.search = SearchModelPage(lib, tasks, jobs)
         self.faces = FacesPage(lib, tasks, jobs)
         self.device = DevicePage(lib, tasks)
-        self.later = LaterPage()
+        self.captions = CaptionsPage(lib, tasks, jobs)
+        self.writeback = WriteBackPage(lib, tasks, jobs)
         self.pages: dict[str, Page] = {
             "folders": self.folders, "library": self.library, "search": self.search,
-            "faces": self.faces, "device": self.device, "later": self.later}
+            "faces": self.faces, "device": self.device, "captions": self.captions,
+            "writeback": self.writeback}
         icons = {
             "folders": (QIcon.ThemeIcon.FolderOpen, QStyle.StandardPixmap.SP_DirIcon),
             "library": (QIcon.ThemeIcon.DriveHarddisk, QStyle.StandardPixmap.SP_DriveHDIcon),
@@ -1326,11 +1312,14 @@ class SettingsDialog(QDialog):
                        QStyle.StandardPixmap.SP_FileDialogContentsView),
             "faces": (QIcon.ThemeIcon.UserAvailable, None),
             "device": (QIcon.ThemeIcon.Computer, QStyle.StandardPixmap.SP_ComputerIcon),
-            "later": (QIcon.ThemeIcon.InsertText,
-                      QStyle.StandardPixmap.SP_FileDialogDetailedView),
+            "captions": (QIcon.ThemeIcon.InsertText,
+                         QStyle.StandardPixmap.SP_FileDialogDetailedView),
+            "writeback": (QIcon.ThemeIcon.DocumentSave,
+                          QStyle.StandardPixmap.SP_DialogSaveButton),
         }
         names = {"folders": "Folders", "library": "Library", "search": "Search Model",
-                 "faces": "Faces", "device": "Device", "later": "Captions & Write-Back"}
+                 "faces": "Faces", "device": "Device", "captions": "Captions",
+                 "writeback": "Write-Back"}
 
         self.sidebar = QListWidget()
         self.sidebar.setFrameShape(QFrame.Shape.NoFrame)
@@ -1383,6 +1372,7 @@ class SettingsDialog(QDialog):
         self.faces.packs.changed.connect(self.models_changed)
         self.faces.faces_toggled.connect(lambda _on: self.models_changed.emit())
         self.faces.people_changed.connect(self.people_changed)
+        self.captions.captions_changed.connect(self.captions_changed)
         self.models_changed.connect(self._forget_device)
 
         settings = app_settings()

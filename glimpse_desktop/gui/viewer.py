@@ -51,6 +51,7 @@ from PySide6.QtGui import (
     QIcon,
     QImage,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -58,6 +59,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QResizeEvent,
+    QShortcut,
     QShowEvent,
     QTextOption,
     QTransform,
@@ -76,6 +78,7 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QLineEdit,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -264,6 +267,8 @@ def _read_photo(lib: Library, photo_id: int) -> dict[str, Any]:
     info = lib.photo(photo_id)
     if info is None:
         raise LibraryError(f"photo {photo_id} is no longer in the library")
+    if "caption" not in info:
+        info["caption"] = lib.captions.get(photo_id)
     return info
 
 
@@ -887,6 +892,7 @@ class _InfoPanel(QScrollArea):
 
     person_chosen = Signal(int)
     find_similar = Signal(int)
+    caption_edited = Signal(int, str)       # photo id, the new text ("" removes the caption)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -904,6 +910,8 @@ class _InfoPanel(QScrollArea):
         self.layout_.setSpacing(3)
         self.setWidget(self.body)
         self.texts: dict[str, str] = {}         # what each part shows, as plain text
+        self.caption_editor: QPlainTextEdit | None = None
+        self._caption_span = (0, 0)             # the layout items the caption part fills
         self._rebuild()
 
     # ------------------------------------------------------------------ public
@@ -1117,7 +1125,11 @@ class _InfoPanel(QScrollArea):
             self.texts["people"] = ", ".join(names) + (f" ({unknown} not recognised)"
                                                        if unknown else "")
 
+        caption = info.get("caption")
+        self._caption_section(caption)
         for field, heading in {**TEXT_FIELDS, **CHIP_FIELDS}.items():
+            if field == "caption" and caption:
+                continue        # shown above, in its own words and fields
             # The same text often comes twice (EXIF and XMP), spaced differently.
             values = list({" ".join(str(t["value"]).split()): str(t["value"]).strip()
                            for t in texts if t.get("field") == field
@@ -1163,6 +1175,133 @@ class _InfoPanel(QScrollArea):
         similar.setToolTip("Photos that look like this one")
         self.layout_.addStretch(1)
         self.body.setUpdatesEnabled(True)
+
+    def _caption_section(self, caption: dict[str, Any] | None) -> None:
+        """The caption: its sentence, the fields a model described, who wrote it, and Edit
+        (or "Add a caption" where there is none)."""
+        self.caption_editor = None
+        first = self.layout_.count()
+        self._caption_part(caption)
+        self._caption_span = (first, self.layout_.count())
+
+    def _caption_part(self, caption: dict[str, Any] | None) -> None:
+        link = _link_colour(self.palette()).name()
+        if not caption:
+            add = QLabel(f'<a href="edit" style="color: {link}; text-decoration: none;">'
+                         "Add a caption…</a>")
+            add.setTextFormat(Qt.TextFormat.RichText)
+            add.setToolTip("Describe this photo in your own words; search finds them")
+            add.linkActivated.connect(lambda _href: self.edit_caption())
+            self.layout_.addSpacing(12)
+            self.layout_.addWidget(add)
+            return
+        self._caption("Caption")
+        summary = str(caption.get("summary") or "")
+        self._long_text(summary, key="caption", dim=False, size=1)
+        data = caption.get("data") if isinstance(caption.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        objects = []
+        for item in data.get("objects") or []:
+            if isinstance(item, dict) and item.get("label"):
+                colour = str(item.get("colour") or item.get("color") or "").strip()
+                objects.append(f"{colour} {item['label']}".strip() if colour else
+                               str(item["label"]))
+            elif isinstance(item, str) and item.strip():
+                objects.append(item.strip())
+        if objects:
+            self._chips(list(dict.fromkeys(objects))[:24])
+            self.texts["caption_objects"] = ", ".join(dict.fromkeys(objects))
+        details = []
+        for key, label in (("scene", "Scene"), ("mood", "Mood")):
+            value = data.get(key)
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value if v)
+            if value:
+                details.append(f"{label}: {value}")
+        techniques = data.get("techniques")
+        if isinstance(techniques, list) and techniques:
+            details.append("Composition: " + ", ".join(str(t) for t in techniques if t))
+        if details:
+            self._text("\n".join(details), key="caption_details", size=0.92)
+        seen_text = data.get("text")
+        if isinstance(seen_text, list):
+            seen_text = " / ".join(str(t) for t in seen_text if t)
+        if seen_text:
+            self._text(f"Text in the photo: {seen_text}", key="caption_text", size=0.92)
+        source = str(caption.get("source") or "")
+        by = ("Written by you" if source == "user" else
+              "From the photo's XMP" if source == "xmp" else
+              f"Written by {caption.get('model') or 'a model'}")
+        note = QLabel(f'<span>{_escape(by)}</span> · <a href="edit" style="color: {link};'
+                      ' text-decoration: none;">Edit</a>')
+        note.setTextFormat(Qt.TextFormat.RichText)
+        palette = note.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, _dim(self.palette()))
+        note.setPalette(palette)
+        font = note.font()
+        font.setPointSizeF(font.pointSizeF() * 0.88)
+        note.setFont(font)
+        note.linkActivated.connect(lambda _href: self.edit_caption())
+        self.layout_.addWidget(note)
+        self.texts["caption_by"] = by
+
+    def edit_caption(self) -> QPlainTextEdit | None:
+        """Turn the caption into a text box with Save and Cancel (Ctrl+Return saves)."""
+        info = self.info
+        if info is None:
+            return None
+        if self.caption_editor is not None:
+            self.caption_editor.setFocus()
+            return self.caption_editor
+        caption = info.get("caption") or {}
+        editor = QPlainTextEdit(str(caption.get("summary") or ""))
+        editor.setPlaceholderText("What is in this photo? Search finds these words.")
+        editor.setFixedHeight(110)
+        editor.setTabChangesFocus(True)
+        photo_id = int(info["id"])
+
+        def save() -> None:
+            self.caption_edited.emit(photo_id, editor.toPlainText().strip())
+
+        save_button = QPushButton("Save")
+        save_button.setDefault(True)
+        save_button.clicked.connect(save)
+        cancel_button = QPushButton("Cancel")
+        cancel_button.clicked.connect(self._rebuild)
+        shortcut = QShortcut(QKeySequence("Ctrl+Return"), editor)
+        shortcut.activated.connect(save)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), editor)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.activated.connect(self._rebuild)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 4, 0, 0)
+        buttons.addStretch(1)
+        buttons.addWidget(cancel_button)
+        buttons.addWidget(save_button)
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        heading = QLabel("CAPTION")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 0.78)
+        font.setWeight(QFont.Weight.DemiBold)
+        heading.setFont(font)
+        box.addWidget(heading)
+        box.addWidget(editor)
+        box.addLayout(buttons)
+        # The editor takes the place of the caption (or of the "Add a caption" link).
+        first, last = self._caption_span
+        for i in range(first, last):
+            item = self.layout_.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+        self.layout_.insertWidget(last, holder)
+        holder.show()
+        self.caption_editor = editor
+        editor.setFocus()
+        return editor
 
     def _link(self, href: str) -> None:
         if href.startswith("person:"):
@@ -1250,6 +1389,7 @@ class Viewer(QWidget):
     person_chosen = Signal(int)
     find_similar = Signal(int)
     photo_changed = Signal(int)          # photo id now shown
+    metadata_changed = Signal(int)       # photo id whose caption or face names changed
 
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1281,6 +1421,7 @@ class Viewer(QWidget):
         self.panel = _InfoPanel(self)
         self.panel.person_chosen.connect(self.person_chosen)
         self.panel.find_similar.connect(self.find_similar)
+        self.panel.caption_edited.connect(self.save_caption)
 
         self.bar = QWidget(self)
         self.bar.setObjectName("viewerBar")
@@ -1432,6 +1573,9 @@ class Viewer(QWidget):
             model.rowsRemoved.connect(self._rows_changed)
             model.modelReset.connect(self._rows_changed)
             model.rowsInserted.connect(self._rows_changed)
+        # Opening the photo shown last time reads it again: a caption, a name or a new
+        # version of the file may have arrived while the viewer was closed.
+        self._photo_id = None
         self._show_row(row)
         self.setFocus()
 
@@ -1520,10 +1664,11 @@ class Viewer(QWidget):
         self._load_faces(photo_id)
         self.photo_changed.emit(photo_id)
 
-    def _show_entry(self, entry: _Entry) -> None:
+    def _show_entry(self, entry: _Entry, *, panel: bool = True) -> None:
         self._preview = entry.preview
         self._preview_hash = entry.info["content_hash"] if entry.preview is not None else None
-        self.panel.show_info(entry.info)
+        if panel:
+            self.panel.show_info(entry.info)
         self._show_image()
         self._note_status(entry)
         self._read_ahead()
@@ -1554,11 +1699,17 @@ class Viewer(QWidget):
     def _preview_ready(self, photo_id: int, entry: _Entry | None) -> None:
         if not _alive(self) or entry is None:
             return
+        if photo_id == self._photo_id and self._info is not None \
+                and self._info.get("id") == photo_id:
+            # The details may have been read again while the preview was decoded (a caption
+            # saved, a name given): keep the newer ones.
+            entry.info = self._info
         self._remember(photo_id, entry)
         if photo_id != self._photo_id:
             return
         self._preview_loading = False
-        self._show_entry(entry)
+        # The panel already shows these details (and may hold a caption being typed).
+        self._show_entry(entry, panel=self.panel.info is not entry.info)
 
     def _preview_failed(self, photo_id: int, info: dict[str, Any], exc: BaseException) -> None:
         if not _alive(self):
@@ -1829,11 +1980,29 @@ class Viewer(QWidget):
                        done=lambda result: self._acted(photo_id, f"Noted: not {who}."),
                        failed=lambda exc: self._action_failed(photo_id, exc))
 
+    def save_caption(self, photo_id: int, text: str) -> None:
+        """Keep the person's caption (an empty one removes it); search finds its words, and a
+        captioning run never replaces it."""
+
+        def saved(_result: object) -> None:
+            if not _alive(self) or photo_id != self._photo_id:
+                return
+            self.notice.show_message("Caption saved." if text else "Caption removed.",
+                                     "done", timeout_ms=2500)
+            self.metadata_changed.emit(photo_id)
+            self.tasks.run(lambda: _read_photo(self.lib, photo_id),
+                           done=lambda info: self._info_ready(photo_id, info),
+                           failed=lambda exc: self._failed(photo_id, exc), read=True)
+
+        self.tasks.run(lambda: self.lib.captions.set_text(photo_id, text), done=saved,
+                       failed=lambda exc: self._action_failed(photo_id, exc))
+
     def _acted(self, photo_id: int | None, message: str) -> None:
         if not _alive(self) or photo_id != self._photo_id or photo_id is None:
             return
         self.notice.show_message(message, "done", timeout_ms=3500)
         self._load_faces(photo_id)
+        self.metadata_changed.emit(photo_id)
 
     def _action_failed(self, photo_id: int | None, exc: BaseException) -> None:
         if not _alive(self):

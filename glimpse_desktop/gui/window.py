@@ -74,11 +74,14 @@ from glimpse_desktop.gui.photo_model import (
     ThumbnailCache,
 )
 from glimpse_desktop.gui.settings import app_settings
+from glimpse_desktop.gui.sharing import caption_summary, writeback_summary
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.progress import Progress
 
 SEARCH_LIMIT = 500
+# Background captions and write-back wait this long after a change, so a burst makes one run.
+FOLLOW_UP_MS = 3000
 # Filters the search box suggests, with what a person types after them.
 FILTER_HINTS = {
     "person": "a name", "camera": "a camera", "lens": "a lens", "tag": "a tag or keyword",
@@ -415,6 +418,10 @@ class MainWindow(QMainWindow):
         self.viewer.closed.connect(self._viewer_closed)
         self.viewer.find_similar.connect(self.find_similar)
         self.viewer.person_chosen.connect(self.show_person)
+        # What write-back keeps in step: captions, names (faces named in the viewer, people
+        # renamed or merged on the People page).
+        self.viewer.metadata_changed.connect(lambda _id: self.follow_up(caption=False))
+        self.people_page.people_changed.connect(lambda: self.follow_up(caption=False))
         self.people_page.show_photos.connect(self.show_person_photos)
         self.albums_page.open_album.connect(self.show_album)
         self.memories.open_photos.connect(
@@ -426,6 +433,13 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._pull = QTimer(self, interval=1500)
         self._pull.timeout.connect(self._pull_new_photos)
+        # Background captions and write-back run a little after the changes that call for
+        # them, once for a burst of changes.
+        self._follow = QTimer(self, singleShot=True, interval=FOLLOW_UP_MS)
+        self._follow.timeout.connect(self._follow_up_now)
+        self._follow_caption = False
+        self.caption_job: Job | None = None
+        self.sync_job: Job | None = None
         self._watch_check = QTimer(self, interval=3000)
         self._watch_check.timeout.connect(self._check_watcher)
         self._watch_check.start()
@@ -478,6 +492,7 @@ class MainWindow(QMainWindow):
             self.people_page.refresh()
             self.memories.refresh()
             self.albums_page.refresh_if_shown()
+            self.follow_up()
             if then_watch:
                 self.start_watching()
 
@@ -616,6 +631,67 @@ class MainWindow(QMainWindow):
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
             self.status.set_idle(self._summary(report))
+        if changed or report.faces:
+            self.follow_up(caption=bool(report.new or report.updated))
+
+    def follow_up(self, *, caption: bool = True) -> None:
+        """After photos arrive or metadata changes: caption new photos (when the person turned
+        that on) and keep sidecars in step (when write-back sync is on), in the background.
+        Calls within a few seconds of each other make one run."""
+        if self._closing:
+            return
+        self._follow_caption = self._follow_caption or caption
+        self._follow.start()
+
+    def _follow_up_now(self) -> None:
+        if self._closing:
+            return
+        caption, self._follow_caption = self._follow_caption, False
+        lib = self.lib
+
+        def read() -> dict[str, bool]:
+            cfg = lib.config
+            return {"caption": caption and bool(cfg.get("caption.enabled"))
+                    and bool(cfg.get("caption.auto")) and lib.captions.consented(),
+                    "sync": bool(cfg.get("writeback.sync"))}
+
+        self.tasks.run(read, self._start_follow_ups, read=True)
+
+    def _start_follow_ups(self, wanted: dict[str, bool]) -> None:
+        if self._closing:
+            return
+        busy = self.caption_job is not None and not self.caption_job.done
+        if wanted["caption"] and not busy:
+            def captioned(report: Any) -> None:
+                self.caption_job = None
+                if report is not None and (report.captioned or report.failed):
+                    self.status.set_idle(caption_summary(report))
+                    self.follow_up(caption=False)     # write the new captions out
+
+            def caption_failed(why: str) -> None:
+                self.caption_job = None
+                self.status.set_idle(f"⚠ Captions: {why}")
+
+            self.caption_job = self.start_job(
+                "Writing captions", lambda progress, cancel: self.lib.captions.run_new(
+                    progress=progress, cancel=cancel), captioned, caption_failed)
+        if wanted["sync"]:
+            if self.sync_job is not None and not self.sync_job.done:
+                self.follow_up(caption=False)       # again once this run is over
+                return
+
+            def synced(report: Any) -> None:
+                self.sync_job = None
+                if report is not None and (report.written or report.failed):
+                    self.status.set_idle(writeback_summary(report))
+
+            def sync_failed(why: str) -> None:
+                self.sync_job = None
+                self.status.set_idle(f"⚠ Write-back: {why}")
+
+            self.sync_job = self.start_job(
+                "Writing metadata", lambda progress, cancel: self.lib.writeback.sync(
+                    progress=progress, cancel=cancel), synced, sync_failed)
 
     def _summary(self, report: IndexReport) -> str:
         parts = []
@@ -1115,7 +1191,11 @@ class MainWindow(QMainWindow):
         dialog.roots_changed.connect(self._roots_changed)
         dialog.models_changed.connect(self._models_changed)
         dialog.people_changed.connect(self.people_page.refresh)
+        dialog.people_changed.connect(lambda: self.follow_up(caption=False))
+        dialog.captions_changed.connect(lambda: self.follow_up(caption=False))
         dialog.exec()
+        # Write-back may have been turned on: write what is there now.
+        self.follow_up(caption=False)
         dialog.deleteLater()
 
     def _models_changed(self) -> None:

@@ -117,9 +117,12 @@ class Watcher:
         on_report: Callable[[str, IndexReport], None] | None = None,
         exclusive: ExclusiveFile | None = None,
         progress: ProgressCallback | None = None,
+        on_sidecars: Callable[[list[str]], None] | None = None,
     ) -> None:
         """``progress`` hears every batch the watcher reads (what the app's status bar shows
-        while a burst of new photos is read); ``on_report`` what each batch did."""
+        while a burst of new photos is read); ``on_report`` what each batch did;
+        ``on_sidecars`` the XMP sidecars created, changed or deleted (settled), which are
+        not photos but say things about them."""
         self.indexer = indexer
         self.settle = settle
         self.poll = poll
@@ -129,6 +132,8 @@ class Watcher:
         self.on_report = on_report
         self._exclusive = exclusive
         self.progress = progress
+        self.on_sidecars = on_sidecars
+        self._sidecars: dict[str, float] = {}
         self.stats = WatchStats()
         self._events: queue.Queue[_Event] = queue.Queue()
         self._link_watches: dict[tuple[str, str], ObservedWatch] = {}
@@ -195,7 +200,7 @@ class Watcher:
         return False
 
     def _quiet(self) -> bool:
-        return not (self._pending or self._pending_dirs or self._gone)
+        return not (self._pending or self._pending_dirs or self._gone or self._sidecars)
 
     def _schedule(self, root: Root) -> None:
         assert self._observer is not None
@@ -288,6 +293,10 @@ class Watcher:
                 if len(touched) <= self.burst_rescan:
                     touched.add(dest or src)
             kind = ev.event_type
+            if self.on_sidecars is not None and not ev.is_directory:
+                for path in (src, dest):
+                    if path and path.lower().endswith(".xmp") and self._root_of(path):
+                        self._sidecars[path] = now
             if kind == "moved":
                 self._on_moved(src, dest, ev.is_directory, now)
             elif ev.is_directory:
@@ -353,6 +362,11 @@ class Watcher:
             else:
                 # Unchanged for `settle` seconds is the rule, measured from now.
                 self._pending[path] = (now, current)
+        sidecars = [p for p, t in self._sidecars.items() if now - t >= self.settle]
+        for p in sidecars:
+            self._sidecars.pop(p)
+        if sidecars and self.on_sidecars is not None:
+            self.on_sidecars(sidecars)
         gone = [p for p, t in self._gone.items() if now - t >= self.settle]
         dirs = [p for p, t in self._pending_dirs.items() if now - t >= self.settle]
         for p in gone:
@@ -394,7 +408,7 @@ class Watcher:
                         self.stats.rescans += 1
                         self._report(f"rescan {where}", self.indexer.scan(
                             [(root, where)], cancel=self._cancel, progress=self.progress))
-        return bool(self._pending or self._pending_dirs or self._gone)
+        return bool(self._pending or self._pending_dirs or self._gone or self._sidecars)
 
     def _unwatch(self, path: str) -> None:
         watch = self._watches.pop(path, None)

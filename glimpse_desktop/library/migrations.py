@@ -373,21 +373,27 @@ CREATE TABLE caption_cache(
 
 -- Write-back: what was last written for a photo, and where. `digest` hashes the metadata
 -- written, so keeping files in sync rewrites only photos whose names, captions, tags or rating
--- changed since.
+-- changed since. `written` (JSON) is what of the file Glimpse itself wrote (description,
+-- keywords, hierarchical keywords, regions, rating, caption; for 'embed' also the EXIF texts):
+-- the next write replaces only those, keeping another app's items, and reading the file back
+-- skips them (our own words are not news from another app).
 CREATE TABLE writeback(
     photo_id   INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
     target     TEXT NOT NULL CHECK (target IN ('sidecar', 'embed')),
     path       TEXT NOT NULL,
     digest     TEXT NOT NULL,
+    written    TEXT,
     written_at TEXT NOT NULL,
     PRIMARY KEY (photo_id, target)
 ) WITHOUT ROWID;
 
 -- XMP sidecars (photo.jpg.xmp or photo.xmp, ours or another app's) seen by indexing: a sidecar
--- is read again only when its size or mtime changed.
+-- is read again only when its size or mtime changed. kind 'embedded': `path` is the photo
+-- itself, whose embedded XMP (face regions) was read at that size and mtime.
 CREATE TABLE sidecars(
     path      TEXT PRIMARY KEY,
     photo_id  INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL DEFAULT 'sidecar' CHECK (kind IN ('sidecar', 'embedded')),
     size      INTEGER NOT NULL,
     mtime_ns  INTEGER NOT NULL,
     read_at   TEXT NOT NULL
@@ -396,7 +402,9 @@ CREATE INDEX sidecars_by_photo ON sidecars(photo_id);
 
 -- Named face regions from XMP (MWG regions, from a sidecar or embedded), in fractions of the
 -- upright image (top-left corner and size). They wait here until a detected face overlaps one;
--- that face then goes to the named person. `face_id` is the face it was matched to.
+-- that face then goes to the named person (never one it was said not to be). `face_id` is the
+-- face it was matched to; reading the file again keeps the rows (and links) of regions that did
+-- not change.
 CREATE TABLE xmp_regions(
     id       INTEGER PRIMARY KEY,
     photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,

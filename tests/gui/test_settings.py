@@ -448,7 +448,7 @@ def test_turning_faces_off_is_kept_by_the_library(
     assert lib.people.enabled()
 
 
-# ---------------------------------------------------------------------- device, later
+# ---------------------------------------------------------------------- device
 
 
 def test_device_page_shows_what_doctor_says_read_off_the_gui_thread(
@@ -479,18 +479,6 @@ def test_device_page_shows_what_doctor_says_read_off_the_gui_thread(
 
     copied = json.loads(QGuiApplication.clipboard().text())
     assert copied["devices"]["device"] == chosen
-
-
-def test_captions_page_says_plainly_that_it_comes_later(
-        open_settings: Callable[[], SettingsDialog]) -> None:
-    dialog = open_settings()
-    dialog.show_page("later")
-    from PySide6.QtWidgets import QAbstractButton, QLabel
-
-    text = " ".join(label.text() for label in dialog.later.findChildren(QLabel))
-    assert "later update" in text
-    assert "never writes to your photo files" in text
-    assert dialog.later.findChildren(QAbstractButton) == []   # no dead controls
 
 
 def test_window_place_and_page_are_remembered_in_the_settings_file(
