@@ -198,8 +198,11 @@ def run(work: Path, out: Path) -> None:
     window.show_library()
     # The viewer on a photo with faces.
     rows = window.model.rowCount()
-    target = next((r for r in range(rows) if "friends" in str(
-        window.model.rows[r].path).lower()), 0)
+    target = next((r for r in range(rows) if Path(str(window.model.rows[r].path)).stem.lower()
+                   == "friends"), None)
+    if target is None:
+        target = next((r for r in range(rows) if "friends" in str(
+            window.model.rows[r].path).lower()), 0)
     window.open_photo(window.library_page.grid, target)
     settle(3)
     shot("05-viewer")

@@ -143,7 +143,8 @@ class CaptionsPage(Page):
         sent = QGroupBox("What is sent")
         sent_form = QFormLayout(sent)
         sent_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        sent_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        # The prompt grows with the window; the number boxes keep their size.
+        sent_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.max_edge = QSpinBox()
         self.max_edge.setRange(256, 4096)
         self.max_edge.setSingleStep(128)
@@ -163,7 +164,6 @@ class CaptionsPage(Page):
             "objects with their colours and places, the scene, the mood, the photographic "
             "techniques and any visible text, as JSON.")
         self.prompt.setFixedHeight(84)
-        self.prompt.setMinimumWidth(440)
         prompt_row = QHBoxLayout()
         self.save_prompt_button = QPushButton("Save Prompt")
         self.save_prompt_button.clicked.connect(
@@ -283,6 +283,9 @@ class CaptionsPage(Page):
                 "Set for this session by " + " and ".join(overridden) + "." if overridden
                 else "")
             self.env_note.setVisible(bool(overridden))
+            ready = bool(self.value("caption.enabled")) and bool(info.get("consented"))
+            self.run_button.setEnabled(self.job is None and ready)
+            self.run_button.setToolTip("" if ready else "Turn captions on first")
         finally:
             self._loading = False
         self._show_destination()

@@ -1131,9 +1131,11 @@ class _InfoPanel(QScrollArea):
             if field == "caption" and caption:
                 continue        # shown above, in its own words and fields
             # The same text often comes twice (EXIF and XMP), spaced differently.
+            # Tags drawn from the caption are its object and scene chips above already.
             values = list({" ".join(str(t["value"]).split()): str(t["value"]).strip()
                            for t in texts if t.get("field") == field
-                           and str(t.get("value") or "").strip()}.values())
+                           and str(t.get("value") or "").strip()
+                           and not (caption and t.get("source") == "caption")}.values())
             if not values:
                 continue
             self._caption(heading)

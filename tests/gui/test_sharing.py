@@ -147,6 +147,7 @@ def test_captioning_stays_off_until_the_person_agrees_to_what_is_sent_and_to_who
     assert page.enabled_note.text() == "Off: no photo leaves this computer."
     assert page.base_url.text() == "https://api.openai.com/v1"
     assert page.key_state.text() == "None yet."
+    assert not page.run_button.isEnabled()         # nothing to run while captions are off
 
     # A local service: chosen from the list, no key needed.
     page.service.setCurrentIndex(3)
@@ -174,6 +175,7 @@ def test_captioning_stays_off_until_the_person_agrees_to_what_is_sent_and_to_who
     assert lib.config.get("caption.enabled")
     qtbot.waitUntil(lambda: page.enabled_note.text().startswith("On: photos go to localhost"),
                     timeout=WAIT)
+    assert page.run_button.isEnabled()
 
     # Another model is another destination: asked again; no turns captioning off.
     asked = page.consent_box
