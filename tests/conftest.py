@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,3 +86,20 @@ def few_faces_lib(face_photos: Path, photo_dir: Path, lib: Library) -> Library:
     lib.add_root(photo_dir)
     lib.index()
     return lib
+
+
+@contextlib.contextmanager
+def ram_disk(path: Path, size: str) -> Iterator[Path]:
+    """A real, separate file system of ``size`` at ``path`` (a tmpfs), if this machine lets
+    the tests mount one (root in a container that allows it); skipped otherwise."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a RAM disk needs root")
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a RAM disk here: {done.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)

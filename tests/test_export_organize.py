@@ -4,12 +4,9 @@ tests mount them."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from glimpse_desktop.core import Library
 from glimpse_desktop.core.library import ExportError, LibraryError
 from glimpse_desktop.organize.by_date import date_folder
 from glimpse_desktop.progress import CancelToken
+from tests.conftest import ram_disk
 from tests.imagegen import write_jpeg
 
 SMALL = (160, 120)
@@ -60,23 +58,6 @@ def tree(folder: Path) -> dict[str, bytes]:
 def hidden(folder: Path) -> list[str]:
     """Temporary files left behind (there must never be any)."""
     return [p for p in tree(folder) if Path(p).name.startswith(".")]
-
-
-@contextlib.contextmanager
-def ram_disk(path: Path, size: str) -> Iterator[Path]:
-    """A real, separate file system of ``size`` at ``path`` (a tmpfs), if this machine lets
-    the tests mount one (root in a container that allows it); skipped otherwise."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a RAM disk needs root")
-    path.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a RAM disk here: {done.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 # --------------------------------------------------------------------------- export

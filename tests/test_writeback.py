@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import struct
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ from glimpse_desktop.ingest import xmp
 from glimpse_desktop.library.db import Connection, now_iso
 from glimpse_desktop.organize import writeback as files
 from tests import imagegen as ig
-from tests.conftest import eventually
+from tests.conftest import eventually, ram_disk
 from tests.test_xmp import DIGIKAM_SIDECAR, exiftool
 
 
@@ -259,26 +257,9 @@ def test_a_photo_with_nothing_is_skipped_and_cleared_when_it_had_something(
 
 # --------------------------------------------------------------------------- bad input
 
-@contextlib.contextmanager
-def read_only_folder(path: Path) -> Iterator[Path]:
-    """A small file system of its own (a tmpfs) at ``path``, to make read-only (root ignores
-    chmod) or fill; skipped only where this machine refuses the mount."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a read-only folder needs root")
-    path.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(path)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a RAM disk here: {done.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
 def test_a_read_only_folder_is_a_clear_failure_and_nothing_is_lost(
         lib: Library, tmp_path: Path) -> None:
-    with read_only_folder(tmp_path / "ro") as disk:
+    with ram_disk(tmp_path / "ro", "8m") as disk:
         Image.new("RGB", (64, 48), (200, 30, 30)).save(disk / "a.jpg", quality=90)
         (disk / "a.jpg.xmp").write_text(DIGIKAM_SIDECAR, encoding="utf-8")
         lib.add_root(disk)
@@ -294,7 +275,7 @@ def test_a_read_only_folder_is_a_clear_failure_and_nothing_is_lost(
 
 def test_a_full_disk_is_a_clear_failure_and_the_old_sidecar_stays(
         lib: Library, tmp_path: Path) -> None:
-    with read_only_folder(tmp_path / "small") as disk:
+    with ram_disk(tmp_path / "small", "8m") as disk:
         Image.new("RGB", (64, 48), (200, 30, 30)).save(disk / "a.jpg", quality=90)
         (disk / "a.jpg.xmp").write_text(DIGIKAM_SIDECAR, encoding="utf-8")
         lib.add_root(disk)

@@ -79,10 +79,46 @@ def money(value: float | None) -> str:
     return f"${value:,.2f}"
 
 
+class _JobPage(Page):
+    """A page with a button that starts one long job at a time: the button waits while it
+    runs, ``run_note`` says how it ended (the status bar shows its progress and Cancel)."""
+
+    def __init__(self, jobs: Jobs, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.job: Job | None = None
+        self.run_note = Notice()
+
+    def start_job(self, name: str, button: QPushButton,
+                  work: Callable[[Any, Any], Any], finished: Callable[[Any], None]
+                  ) -> Job | None:
+        if self.job is not None:
+            return None
+
+        def ended() -> None:
+            self.job = None
+            button.setEnabled(True)
+
+        def done(result: Any) -> None:
+            ended()
+            finished(result)
+
+        def failed(why: str) -> None:
+            ended()
+            self.run_note.warn(why)
+
+        button.setEnabled(False)
+        self.job = self.jobs.start(name, work)
+        self.job.finished.connect(done)
+        self.job.failed.connect(failed)
+        self.run_note.say(f"{name}… (the status bar shows progress and can stop it)")
+        return self.job
+
+
 # ---------------------------------------------------------------------- Captions
 
 
-class CaptionsPage(Page):
+class CaptionsPage(_JobPage):
     title = "Captions"
     subtitle = ("A vision model can describe each photo — what is in it, the scene, the mood, "
                 "the composition, any text — so search finds it by more words. This sends "
@@ -93,9 +129,8 @@ class CaptionsPage(Page):
 
     def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lib, self.tasks, self.jobs = lib, tasks, jobs
-        self.job: Job | None = None
+        super().__init__(jobs, parent)
+        self.lib, self.tasks = lib, tasks
         self.info: dict[str, Any] = {}
         self._loading = False
 
@@ -220,7 +255,6 @@ class CaptionsPage(Page):
         actions.addStretch(1)
         actions.addWidget(self.run_button)
         self.body.addLayout(actions)
-        self.run_note = Notice()
         self.body.addWidget(self.run_note)
         self.body.addWidget(self.notice)
         self.body.addStretch(1)
@@ -481,35 +515,21 @@ class CaptionsPage(Page):
         self.start_run()
 
     def start_run(self) -> Job | None:
-        if self.job is not None:
-            return None
         lib = self.lib
 
         def work(progress: Any, cancel: Any) -> Any:
             progress(Progress("caption", "Writing captions", 0, None))
             return lib.captions.run(progress=progress, cancel=cancel)
 
-        self.run_button.setEnabled(False)
-        self.job = self.jobs.start("Writing captions", work)
-        self.job.finished.connect(self._ran)
-        self.job.failed.connect(self._run_failed)
-        self.run_note.say("Writing captions… (the status bar shows progress and can stop it)")
-        return self.job
+        return self.start_job("Writing captions", self.run_button, work, self._ran)
 
     def _ran(self, report: Any) -> None:
-        self.job = None
-        self.run_button.setEnabled(True)
         self.captions_changed.emit()
         if report is None:
             self.run_note.say("Stopped. The captions written so far are kept; run again to "
                               "go on.")
             return
         self.run_note.say(caption_summary(report))
-
-    def _run_failed(self, why: str) -> None:
-        self.job = None
-        self.run_button.setEnabled(True)
-        self.run_note.warn(why)
 
 
 def caption_summary(report: Any) -> str:
@@ -534,7 +554,7 @@ def caption_summary(report: Any) -> str:
 # ---------------------------------------------------------------------- Write-back
 
 
-class WriteBackPage(Page):
+class WriteBackPage(_JobPage):
     title = "Write-Back"
     subtitle = ("Save what Glimpse knows — captions, tags, ratings, and people's names with "
                 "their face regions — where other apps find it: digiKam, darktable and "
@@ -542,9 +562,8 @@ class WriteBackPage(Page):
 
     def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lib, self.tasks, self.jobs = lib, tasks, jobs
-        self.job: Job | None = None
+        super().__init__(jobs, parent)
+        self.lib, self.tasks = lib, tasks
         self.info: dict[str, Any] = {}
         self._loading = False
 
@@ -586,7 +605,6 @@ class WriteBackPage(Page):
         actions.addStretch(1)
         actions.addWidget(self.write_button)
         self.body.addLayout(actions)
-        self.run_note = Notice()
         self.body.addWidget(self.run_note)
         self.body.addWidget(self.notice)
         self.body.addStretch(1)
@@ -683,8 +701,6 @@ class WriteBackPage(Page):
         self.start_write(sidecar, embed)
 
     def start_write(self, sidecar: bool, embed: bool) -> Job | None:
-        if self.job is not None:
-            return None
         lib = self.lib
 
         def work(progress: Any, cancel: Any) -> Any:
@@ -692,25 +708,13 @@ class WriteBackPage(Page):
             return lib.writeback.run(sidecar=sidecar, embed=embed, progress=progress,
                                      cancel=cancel)
 
-        self.write_button.setEnabled(False)
-        self.job = self.jobs.start("Writing metadata", work)
-        self.job.finished.connect(self._written)
-        self.job.failed.connect(self._write_failed)
-        self.run_note.say("Writing… (the status bar shows progress and can stop it)")
-        return self.job
+        return self.start_job("Writing metadata", self.write_button, work, self._written)
 
     def _written(self, report: Any) -> None:
-        self.job = None
-        self.write_button.setEnabled(True)
         if report is None:
             self.run_note.say("Stopped. What was written so far stays written.")
             return
         self.run_note.say(writeback_summary(report))
-
-    def _write_failed(self, why: str) -> None:
-        self.job = None
-        self.write_button.setEnabled(True)
-        self.run_note.warn(why)
 
 
 def writeback_summary(report: Any) -> str:

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.gui import prepare_qt_environment
+from glimpse_desktop.gui.tasks import Jobs, Tasks
 
 prepare_qt_environment()        # Qt as the app configures it (read when the QApplication starts)
 
@@ -47,3 +48,13 @@ def window(qtbot: QtBot, lib: Library) -> Iterator[Any]:
     yield make
     for w in made:
         w.close()
+
+
+@pytest.fixture
+def workers(qtbot: QtBot, lib: Library) -> Iterator[tuple[Tasks, Jobs]]:
+    """Background calls and jobs as the window has them, emptied and joined at the end."""
+    tasks, jobs = Tasks(), Jobs()
+    yield tasks, jobs
+    jobs.cancel_all()
+    assert jobs.wait(60)
+    assert tasks.wait(60_000)

@@ -35,15 +35,6 @@ TEST_PACK = "test-pack"
 
 
 @pytest.fixture
-def workers(qtbot: QtBot, lib: Library) -> Iterator[tuple[Tasks, Jobs]]:
-    tasks, jobs = Tasks(), Jobs()
-    yield tasks, jobs
-    jobs.cancel_all()
-    assert jobs.wait(60)
-    assert tasks.wait(60_000)
-
-
-@pytest.fixture
 def open_settings(qtbot: QtBot, lib: Library, workers: tuple[Tasks, Jobs]
                   ) -> Callable[[], SettingsDialog]:
     def make() -> SettingsDialog:

@@ -5,7 +5,7 @@ sidecars beside real photos, and the window keeping them in step in the backgrou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,6 @@ from tests.captionserver import (  # noqa: F401 - fixtures
 )
 
 WAIT = 30_000
-
-
-@pytest.fixture
-def workers(qtbot: QtBot, lib: Library) -> Iterator[tuple[Tasks, Jobs]]:
-    tasks, jobs = Tasks(), Jobs()
-    yield tasks, jobs
-    jobs.cancel_all()
-    assert jobs.wait(60)
-    assert tasks.wait(60_000)
 
 
 @pytest.fixture
