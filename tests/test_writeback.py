@@ -187,6 +187,26 @@ def test_a_sidecar_written_while_watching_is_read(few_faces_lib: Library,
     assert lib.reader().one("SELECT count(*) FROM photos WHERE path LIKE '%.xmp'") == 0
 
 
+def test_with_sync_on_watching_writes_the_sidecars_of_new_photos_only(
+        lib: Library, photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "old.jpg", (320, 240), seed=1, image_description="An old one")
+    lib.add_root(photo_dir)
+    lib.index()
+    lib.config.set("writeback.sync", True)
+    with lib.watcher(settle=0.2, poll=0.05, catch_up=False) as watcher:
+        ig.write_jpeg(photo_dir / "new.jpg", (320, 240), seed=2,
+                      image_description="Arrived while watching")
+        assert eventually(lambda: (photo_dir / "new.jpg.xmp").is_file())
+        assert watcher.wait_idle(10)
+    assert xmp.parse((photo_dir / "new.jpg.xmp").read_bytes()).description == \
+        "Arrived while watching"
+    # The batch wrote its own photos' sidecars; the rest of the library waits for an index
+    # (or `glimpse writeback`), which looks at every photo.
+    assert not (photo_dir / "old.jpg.xmp").exists()
+    lib.index()
+    assert (photo_dir / "old.jpg.xmp").is_file()
+
+
 def test_merging_keeps_another_apps_sidecar(few_faces_lib: Library, photo_dir: Path) -> None:
     lib = few_faces_lib
     name_people(lib)

@@ -764,6 +764,16 @@ class Library:
                 except LibraryError as exc:
                     report.errors += 1
                     why = f"{why} (sidecars not read: {exc})"
+            if report.new or report.updated or report.moved:
+                # With write-back sync on, the batch's photos get their sidecars (only
+                # theirs: a burst of new photos must not re-check the whole library).
+                try:
+                    written = self.writeback.sync(report.photo_ids)
+                    if written is not None and written.failed:
+                        why = f"{why} ({written.failed} sidecars not written)"
+                except LibraryError as exc:
+                    report.errors += 1
+                    why = f"{why} (write-back: {exc})"
             if outer is not None:
                 outer(why, report)
 

@@ -339,17 +339,22 @@ class WriteBack:
         meter.finish()
         return report
 
-    def sync(self, progress: ProgressCallback | None = None,
+    def sync(self, photo_ids: Sequence[int] | None = None,
+             progress: ProgressCallback | None = None,
              cancel: CancelToken | None = None) -> WriteBackReport | None:
         """Keep files in step when ``writeback.sync`` is on (else do nothing): writes the
-        photos whose metadata changed, to the targets the settings name."""
+        photos whose metadata changed (of ``photo_ids`` only, when given: a batch of new
+        photos need not look at the whole library), to the targets the settings name."""
         if not self.config.get("writeback.sync"):
             return None
         sidecar, embed = bool(self.config.get("writeback.sidecar")), \
             bool(self.config.get("writeback.embed"))
         if not (sidecar or embed):
             return None
-        return self.run(sidecar=sidecar, embed=embed, progress=progress, cancel=cancel)
+        if photo_ids is not None and not photo_ids:
+            return None
+        return self.run(sidecar=sidecar, embed=embed, photo_ids=photo_ids, progress=progress,
+                        cancel=cancel)
 
     def _record(self, c: Connection, item: _Item, *, seen: str, kind: str) -> None:
         c.execute("INSERT OR REPLACE INTO writeback(photo_id, target, path, digest, written, "

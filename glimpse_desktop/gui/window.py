@@ -438,6 +438,7 @@ class MainWindow(QMainWindow):
         self._follow = QTimer(self, singleShot=True, interval=FOLLOW_UP_MS)
         self._follow.timeout.connect(self._follow_up_now)
         self._follow_caption = False
+        self._follow_sync = False
         self.caption_job: Job | None = None
         self.sync_job: Job | None = None
         self._watch_check = QTimer(self, interval=3000)
@@ -492,7 +493,7 @@ class MainWindow(QMainWindow):
             self.people_page.refresh()
             self.memories.refresh()
             self.albums_page.refresh_if_shown()
-            self.follow_up()
+            self.follow_up(sync=False)       # index() has kept the files in step itself
             if then_watch:
                 self.start_watching()
 
@@ -631,29 +632,32 @@ class MainWindow(QMainWindow):
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
             self.status.set_idle(self._summary(report))
-        if changed or report.faces:
-            self.follow_up(caption=bool(report.new or report.updated))
+        if report.new or report.updated:
+            # The watcher has written the batch's sidecars itself (with sync on).
+            self.follow_up(sync=False)
 
-    def follow_up(self, *, caption: bool = True) -> None:
+    def follow_up(self, *, caption: bool = True, sync: bool = True) -> None:
         """After photos arrive or metadata changes: caption new photos (when the person turned
         that on) and keep sidecars in step (when write-back sync is on), in the background.
         Calls within a few seconds of each other make one run."""
         if self._closing:
             return
         self._follow_caption = self._follow_caption or caption
+        self._follow_sync = self._follow_sync or sync
         self._follow.start()
 
     def _follow_up_now(self) -> None:
         if self._closing:
             return
         caption, self._follow_caption = self._follow_caption, False
+        sync, self._follow_sync = self._follow_sync, False
         lib = self.lib
 
         def read() -> dict[str, bool]:
             cfg = lib.config
             return {"caption": caption and bool(cfg.get("caption.enabled"))
                     and bool(cfg.get("caption.auto")) and lib.captions.consented(),
-                    "sync": bool(cfg.get("writeback.sync"))}
+                    "sync": sync and bool(cfg.get("writeback.sync"))}
 
         self.tasks.run(read, self._start_follow_ups, read=True)
 
