@@ -475,12 +475,16 @@ def test_background_captions_new_photos_only_when_auto_applies(
     assert lib.captions.start_background() is False       # caption.auto is off
     lib.config.set("caption.auto", True)
     lib.captions.set_text(ids[0], "mine")
+    lib.config.set("writeback.sync", True)
     assert lib.captions.start_background() is True
     lib.captions.wait_background(10)
     assert lib.captions.background_error is None
     report = lib.captions.background_report
-    assert report is not None and report.captioned == 1
+    assert report is not None and report.captioned == 1 and report.photo_ids == [ids[1]]
     assert len(service.requests) == 1
+    # With write-back sync on, what the background run wrote reaches the photo's sidecar.
+    sidecar = Path(str(lib.photo(ids[1])["path"]) + ".xmp")      # type: ignore[index]
+    assert "A red bicycle" in sidecar.read_text("utf-8")
 
 
 def test_many_workers_share_the_run(lib: Library, photo_dir: Path,

@@ -92,6 +92,7 @@ class CaptionReport:
     cancelled: bool = False
     dry_run: bool = False
     errors: list[dict[str, Any]] = field(default_factory=list)
+    photo_ids: list[int] = field(default_factory=list)     # the photos captioned
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,8 @@ class Captions:
         self._bg_cancel = CancelToken()
         self.background_error: str | None = None
         self.background_report: CaptionReport | None = None
+        # Called in the background thread after a run that wrote captions (write-back).
+        self.after_background: Callable[[CaptionReport], None] | None = None
 
     # ------------------------------------------------------------------ reading, editing
 
@@ -611,14 +614,15 @@ class Captions:
         meter.finish()
         return report
 
-    def _count(self, report: CaptionReport, stored: int, members: int, reply: Reply,
+    def _count(self, report: CaptionReport, stored: list[int], members: int, reply: Reply,
                *, cached: bool) -> None:
-        report.captioned += stored
-        report.skipped += members - stored
+        report.photo_ids.extend(stored)
+        report.captioned += len(stored)
+        report.skipped += members - len(stored)
         if cached:
-            report.from_cache += stored
+            report.from_cache += len(stored)
         if reply.data is None:
-            report.plain_text += stored
+            report.plain_text += len(stored)
 
     def _send_all(self, plan: _Plan, groups: dict[str, list[dict[str, Any]]],
                   report: CaptionReport, meter: ProgressMeter, cancel: CancelToken,
@@ -763,9 +767,9 @@ class Captions:
         report.errors += [{"path": r["path"], "reason": reason} for r in members]
 
     def _store(self, conn: Connection, plan: _Plan, members: list[dict[str, Any]],
-               reply: Reply, *, new: bool) -> int:
-        """Save one reply for every photo with that content (inside a write); returns how
-        many photos took it (a caption the person wrote meanwhile is kept instead)."""
+               reply: Reply, *, new: bool) -> list[int]:
+        """Save one reply for every photo with that content (inside a write); returns the
+        photos that took it (a caption the person wrote meanwhile is kept instead)."""
         content_hash = members[0]["content_hash"]
         if new:
             conn.execute(
@@ -789,7 +793,7 @@ class Captions:
             index_caption(conn, pid)
             stored.append(pid)
         fts.refresh(conn, stored)
-        return len(stored)
+        return stored
 
     # ------------------------------------------------------------------ in the background
 
@@ -830,6 +834,9 @@ class Captions:
                 try:
                     self.background_report = self.run_new(cancel=self._bg_cancel)
                     self.background_error = None
+                    if self.background_report is not None and \
+                            self.background_report.captioned and self.after_background:
+                        self.after_background(self.background_report)
                 except Exception as exc:   # the watcher's thread must never die of it
                     self.background_error = str(exc) or type(exc).__name__
                 with self._bg_lock:

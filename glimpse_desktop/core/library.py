@@ -190,10 +190,15 @@ class Library:
         self.captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
                                  search=lambda query, limit: self.search(query, limit=limit),
                                  release_reader=self.release_reader)
+        # Captions written in the background (`glimpse watch`) reach the sidecars too.
+        self.captions.after_background = self._captions_written
         self._stages_lock = threading.Lock()
         self._stages_pending = not load_models
         if load_models:
             self._refresh_stages(at_once=True)
+
+    def _captions_written(self, report: CaptionReport) -> None:
+        self.writeback.sync(report.photo_ids)
 
     def load_models(self) -> None:
         """Load what ingestion needs now, if ``Library.open(load_models=False)`` deferred it
