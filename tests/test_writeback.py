@@ -582,6 +582,87 @@ def test_another_apps_sidecar_and_embedded_metadata_survive_a_write_back(
         "Description-pt-PT"] == "Eléctrico"
 
 
+def test_a_caption_never_replaces_another_apps_description(
+        lib: Library, photo_dir: Path, tmp_path: Path) -> None:
+    ig.write_jpeg(photo_dir / "a.jpg", seed=1, image_description="Taken by Dad")
+    ig.write_jpeg(photo_dir / "b.jpg", seed=2)
+    (photo_dir / "b.jpg.xmp").write_text(DIGIKAM_SIDECAR, encoding="utf-8")
+    lib.add_root(photo_dir)
+    lib.index()
+    a, b = photo_id(lib, "a.jpg"), photo_id(lib, "b.jpg")
+    lib.captions.set_text(a, "A garden")
+    lib.captions.set_text(b, "A tram on a hill")
+    report = lib.writeback.run(sidecar=True, embed=True)
+    assert report.failed == 0, report.errors
+    side = xmp.parse((photo_dir / "b.jpg.xmp").read_bytes())
+    assert side.description == "Tram 28 going up"
+    assert side.caption is not None and side.caption.summary == "A tram on a hill"
+    got = exiftool("-IFD0:ImageDescription", "-XMP-glimpse:all", str(photo_dir / "a.jpg"))[0]
+    assert got["ImageDescription"] == "Taken by Dad"
+    assert got["CaptionSummary"] == "A garden"
+    # A lost library: both texts come back, each as what it is.
+    with Library.open(tmp_path / "again" / "lib.sqlite3", workers=1) as other:
+        other.add_root(photo_dir)
+        other.index()
+        assert {r["photo_id"]: r["summary"] for r in other.reader().rows(
+            "SELECT photo_id, summary FROM captions")} == {
+            photo_id(other, "a.jpg"): "A garden", photo_id(other, "b.jpg"): "A tram on a hill"}
+        assert other.reader().one(
+            "SELECT value FROM photo_text WHERE photo_id = ? AND source = 'xmp-sidecar' AND "
+            "field = 'description'", (photo_id(other, "b.jpg"),)) == "Tram 28 going up"
+
+
+def test_another_apps_edit_of_our_description_is_kept(lib: Library, photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "c.jpg", seed=3)
+    lib.add_root(photo_dir)
+    lib.index()
+    pid = photo_id(lib, "c.jpg")
+    lib.captions.set_text(pid, "A boat")
+    assert lib.writeback.run().written == 1
+    sidecar = photo_dir / "c.jpg.xmp"
+    assert xmp.parse(sidecar.read_bytes()).description == "A boat"
+    sidecar.write_bytes(sidecar.read_bytes().replace(
+        b'xml:lang="x-default">A boat<', b'xml:lang="x-default">Our boat, Lisbon<'))
+    lib.index()
+    assert lib.reader().one("SELECT value FROM photo_text WHERE source = 'xmp-sidecar' AND "
+                            "field = 'description'") == "Our boat, Lisbon"
+    add_tag(lib, pid, "harbour")
+    assert lib.writeback.run().written == 1
+    back = xmp.parse(sidecar.read_bytes())
+    assert back.description == "Our boat, Lisbon" and back.subjects == ["harbour"]
+    lib.captions.set_text(pid, "A small boat")
+    lib.writeback.run()
+    assert xmp.parse(sidecar.read_bytes()).description == "Our boat, Lisbon"
+
+
+def test_embedding_keeps_their_image_description_and_their_edit_of_ours(
+        tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg"
+    ig.write_jpeg(path, seed=3, image_description="Taken by Dad")
+
+    def exif_description() -> str | None:
+        segs, _ = files.jpeg_segments(path.read_bytes())
+        return files.read_exif_texts(next(s.payload for s in segs
+                                          if s.payload.startswith(files.EXIF_HEADER)))[0]
+
+    cap = xmp.XmpData(description="A garden", caption=xmp.XmpCaption("A garden"))
+    done = files.embed_jpeg(str(path), cap)
+    assert exif_description() == "Taken by Dad" and done.exif is not None
+    assert done.exif.description is None
+    # Without their text, ours goes in; an edit of ours is then theirs.
+    plain = tmp_path / "b.jpg"
+    ig.write_jpeg(plain, seed=4)
+    first = files.embed_jpeg(str(plain), cap)
+    assert first.exif is not None and first.exif.description == "A garden"
+    edited = tmp_path / "b-edited.jpg"
+    edited.write_bytes(plain.read_bytes().replace(b"A garden\x00", b"A gardeN\x00"))
+    new = xmp.XmpData(description="A green garden", caption=xmp.XmpCaption("A green garden"))
+    again = files.embed_jpeg(str(edited), new, first.record, first.exif)
+    path = edited
+    assert exif_description() == "A gardeN"
+    assert again.exif is not None and again.exif.description is None
+
+
 def test_deleting_a_tag_of_ours_removes_only_it(lib: Library, photo_dir: Path) -> None:
     ig.write_jpeg(photo_dir / "b.jpg", seed=2)
     (photo_dir / "b.jpg.xmp").write_text(DIGIKAM_SIDECAR, encoding="utf-8")
@@ -601,8 +682,8 @@ def test_deleting_a_tag_of_ours_removes_only_it(lib: Library, photo_dir: Path) -
     assert back.subjects == ["Lisbon", "Alice Example", "harbour"]
     assert back.hierarchical == ["Places|Lisbon", "People|Alice Example", "harbour"]
     assert [r.name for r in back.regions] == ["Alice Example"]
-    # Our caption replaced digiKam's description; with it gone, digiKam's is back (the library
-    # kept it), as digiKam's: reading the sidecar again keeps it, and so does the next write.
+    # Our caption never replaced digiKam's description; with the caption gone, it is still
+    # digiKam's: reading the sidecar again keeps it, and so does the next write.
     assert back.caption is None and back.description == "Tram 28 going up"
     os.utime(photo_dir / "b.jpg.xmp", ns=(1, 1))
     lib.index()
@@ -836,8 +917,123 @@ def test_ifd0_is_not_reused_when_something_lies_after_it(tmp_path: Path) -> None
     done = None
     for words in ("First", "Second, longer words", "Third"):
         data = xmp.XmpData(description=words, caption=xmp.XmpCaption(words))
+        # ("Old words here" is said to be Glimpse's own, so that each write replaces it.)
         done = files.embed_jpeg(str(path), data, done.record if done else None,
-                                done.exif if done else None)
+                                done.exif if done else xmp.XmpData(description="Old words here"))
         got = exiftool("-ImageDescription", "-DateTimeOriginal", str(path))[0]
         assert got["ImageDescription"] == words
         assert got["DateTimeOriginal"] == "2021:06:05 14:03:22"
+
+
+def test_one_write_back_at_a_time_and_a_wait_can_be_cancelled(lib: Library,
+                                                               photo_dir: Path) -> None:
+    import threading
+
+    from glimpse_desktop.library.lock import IngestLock
+    from glimpse_desktop.progress import CancelToken
+
+    ig.write_jpeg(photo_dir / "a.jpg", seed=1)
+    lib.add_root(photo_dir)
+    lib.index()
+    add_tag(lib, photo_id(lib, "a.jpg"), "harbour")
+    assert lib.writeback.lock is not None
+    other = IngestLock(lib.writeback.lock.path)   # as another process holds it
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with other.hold():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(10)
+        token = CancelToken()
+        threading.Timer(0.3, token.cancel).start()
+        report = lib.writeback.run(cancel=token)
+        assert report.cancelled and report.written == 0
+        assert not (photo_dir / "a.jpg.xmp").exists()
+        token = CancelToken()
+        threading.Timer(0.3, token.cancel).start()
+        assert lib.writeback.read_sidecars(cancel=token)["cancelled"]
+    finally:
+        release.set()
+        thread.join()
+    assert lib.writeback.run().written == 1
+
+
+def test_a_sidecar_written_by_another_app_during_our_write_is_merged_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.jpg.xmp"
+    path.write_text(DIGIKAM_SIDECAR, encoding="utf-8")
+    real = xmp.merge_report
+    calls = []
+
+    def racing(existing: bytes | None, data: xmp.XmpData, **kw: object) -> xmp.Merged:
+        calls.append(1)
+        if len(calls) == 1:   # another app writes between our read and our rename
+            path.write_text(DIGIKAM_SIDECAR.replace("Lisbon", "Porto"), encoding="utf-8")
+            os.utime(path, ns=(1, 1))
+        return real(existing, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files.xmp, "merge_report", racing)
+    files.write_sidecar(str(path), xmp.XmpData(subjects=["harbour"]))
+    assert len(calls) == 2
+    back = xmp.parse(path.read_bytes())
+    assert back.subjects == ["Porto", "Alice Example", "harbour"]
+
+
+def test_an_edit_made_just_before_our_write_is_read_not_lost(lib: Library,
+                                                             photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "a.jpg", seed=1)
+    lib.add_root(photo_dir)
+    lib.index()
+    pid = photo_id(lib, "a.jpg")
+    add_tag(lib, pid, "tram")
+    assert lib.writeback.run().written == 1
+    side = photo_dir / "a.jpg.xmp"
+    # digiKam adds a keyword and a description (Glimpse not watching)...
+    body = side.read_bytes().replace(b"<rdf:li>tram</rdf:li>",
+                                     b"<rdf:li>tram</rdf:li><rdf:li>Lisbon</rdf:li>")
+    body = body.replace(b"</rdf:Description>", b'<dc:description><rdf:Alt><rdf:li xml:lang='
+                        b'"x-default">Tram 28</rdf:li></rdf:Alt></dc:description>'
+                        b"</rdf:Description>")
+    side.write_bytes(body)
+    os.utime(side, ns=(1, 1))
+    # ... and a tag added in Glimpse is written before any index.
+    add_tag(lib, pid, "street")
+    assert lib.writeback.run().written == 1
+    back = xmp.parse(side.read_bytes())
+    assert set(back.subjects) == {"tram", "Lisbon", "street"}
+    assert back.description == "Tram 28"
+    assert {r["tag"] for r in lib.reader().rows(
+        "SELECT tag FROM photo_tags WHERE photo_id = ?", (pid,))} == {"tram", "Lisbon", "street"}
+    assert lib.reader().one("SELECT value FROM photo_text WHERE source = 'xmp-sidecar' AND "
+                            "field = 'description'") == "Tram 28"
+
+
+def test_a_rating_changed_by_another_app_is_the_photos_rating(lib: Library,
+                                                              photo_dir: Path) -> None:
+    ig.write_jpeg(photo_dir / "a.jpg", seed=1)
+    lib.add_root(photo_dir)
+    lib.index()
+    pid = photo_id(lib, "a.jpg")
+    set_rating(lib, pid, 3)
+    assert lib.writeback.run().written == 1
+    side = photo_dir / "a.jpg.xmp"
+    assert xmp.parse(side.read_bytes()).rating == 3
+    side.write_bytes(side.read_bytes().replace(b"<xmp:Rating>3<", b"<xmp:Rating>5<"))
+    os.utime(side, ns=(1, 1))
+    lib.index()
+    assert lib.reader().one("SELECT rating FROM photos WHERE id = ?", (pid,)) == 5
+    add_tag(lib, pid, "street")
+    assert lib.writeback.run().written == 1
+    assert xmp.parse(side.read_bytes()).rating == 5
+    # Read again, our own 5 is no news; a change in Glimpse is written.
+    os.utime(side, ns=(2, 2))
+    lib.index()
+    set_rating(lib, pid, 2)
+    lib.writeback.run()
+    assert xmp.parse(side.read_bytes()).rating == 2
+    assert lib.reader().one("SELECT rating FROM photos WHERE id = ?", (pid,)) == 2

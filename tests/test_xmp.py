@@ -146,8 +146,9 @@ def test_merge_keeps_another_apps_properties_and_items_and_adds_ours() -> None:
                  'tiff:Make="Canon"', 'xmp:CreatorTool="digiKam-7.9.0"',
                  'x:xmptk="XMP Core 4.4.0-Exiv2"'):
         assert kept in text, kept
-    # Our caption is the description now; our rating replaces theirs.
-    assert "Tram 28" not in text and 'xmp:Rating="3"' not in text
+    # digiKam's description stays (our caption is in glimpse:Caption*); our rating replaces
+    # theirs.
+    assert "Tram 28 going up" in text and 'xmp:Rating="3"' not in text
     back = xmp.parse(merged.body)
     assert back.owned() == merged.expected.owned()
     # digiKam's keywords (as spelt) and its region stay; ours follow.
@@ -155,7 +156,9 @@ def test_merge_keeps_another_apps_properties_and_items_and_adds_ours() -> None:
     assert back.hierarchical == ["Places|Lisbon", "People|Alice Example", "harbour",
                                  "People|Ana", "People|Rui"]
     assert [r.name for r in back.regions] == ["Alice Example", "Ana", "Rui"]
-    assert back.description == "Ana and Rui at the harbour" and back.rating == 4
+    assert back.description == "Tram 28 going up" and back.rating == 4
+    assert back.caption is not None and back.caption.summary == "Two people at a harbour"
+    assert merged.written.description is None
     assert back.applied_to == (4000, 3000)
     # What is ours, to be replaced next time: nothing of digiKam's.
     assert merged.written.subjects == ["harbour", "Ana", "Rui"]
@@ -217,13 +220,16 @@ def test_merge_keeps_other_regions_languages_and_their_description_without_a_cap
     assert back.subjects == ["Lisbon", "Tram", "Ana"]
     assert merged.written.subjects == ["Ana"]
     assert back.hierarchical == ["Places|Portugal|Lisbon", "tram", "People|Ana"]
-    # With a caption, the x-default is ours; the other language still stays, apart.
+    # With a caption too, their x-default stays; the caption is kept in glimpse:Caption*.
     captioned = xmp.XmpData(description="Tram 28 at dusk",
                             caption=xmp.XmpCaption("Tram 28 at dusk"))
-    again = xmp.merge(OTHER_REGIONS, captioned).decode()
-    assert xmp.parse(again).description == "Tram 28 at dusk"
-    assert '<rdf:li xml:lang="pt-PT">Eléctrico</rdf:li>' in again
-    assert "Tram 28 at dusk" in again and "Tram 28 at dusk\nEl" not in again
+    again = xmp.merge_report(OTHER_REGIONS, captioned)
+    text = again.body.decode()
+    assert xmp.parse(again.body).description == "Tram"
+    assert again.written.description is None
+    caption = xmp.parse(again.body).caption
+    assert caption is not None and caption.summary == "Tram 28 at dusk"
+    assert '<rdf:li xml:lang="pt-PT">Eléctrico</rdf:li>' in text
 
 
 def test_a_second_write_replaces_only_what_glimpse_wrote_the_first_time() -> None:
@@ -239,9 +245,8 @@ def test_a_second_write_replaces_only_what_glimpse_wrote_the_first_time() -> Non
     assert back.subjects == ["Lisbon", "Tram", "Anna"]   # theirs stay, "beach" goes
     assert back.hierarchical == ["Places|Portugal|Lisbon"]
     assert [r.name for r in back.regions] == ["Rex", "Bea", "Anna"]
-    # The caption was ours: without it, nothing of ours is the description; theirs was
-    # replaced by it (x-default), the other language stayed all along.
-    assert back.description == "Eléctrico" and back.caption is None
+    # Their description was never replaced by our caption; the caption goes.
+    assert back.description == "Tram" and back.caption is None
     assert back.rating is None   # ours (5) replaced theirs (2) and is gone now
     # A record that survives JSON.
     again = xmp.XmpData.from_record(json.loads(json.dumps(second.written.record())))
@@ -332,7 +337,9 @@ def test_exiftool_still_reads_the_other_apps_fields_after_a_merge(tmp_path: Path
     assert {"TagsList", "Exposure2012", "ToneCurvePV2012", "LastKeywordXMP", "Make",
             "CreatorTool", "DateTimeOriginal"} <= set(theirs)
     assert {k: after.get(k) for k in theirs} == theirs
-    assert after["Rating"] == 4 and after["Description"] == "Ana and Rui at the harbour"
+    # Their description stays; our caption is there in our own namespace.
+    assert after["Rating"] == 4 and after["Description"] == "Tram 28 going up"
+    assert after["CaptionSummary"] == "Two people at a harbour"
 
 
 def test_text_xml_cannot_hold_is_cleaned_not_written_broken(tmp_path: Path) -> None:
@@ -341,3 +348,48 @@ def test_text_xml_cannot_hold_is_cleaned_not_written_broken(tmp_path: Path) -> N
                                                subjects=["tab\x08bed"]))
     back = xmp.parse(path.read_bytes())
     assert back.description == "Pasted caption" and back.subjects == ["tabbed"]
+
+
+def test_line_ends_of_any_kind_are_written_as_xml_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg.xmp"
+    data = xmp.XmpData(description="Holiday 2009\r\nLisbon,\rPortugal",
+                       caption=xmp.XmpCaption("Holiday 2009\r\nLisbon"))
+    done = files.write_sidecar(str(path), data)
+    back = xmp.parse(path.read_bytes())
+    assert back.description == "Holiday 2009\nLisbon,\nPortugal"
+    assert back.caption is not None and back.caption.summary == "Holiday 2009\nLisbon"
+    # Written again from the same text: still ours (not another app's edit), still verified.
+    again = files.write_sidecar(str(path), data, done.record)
+    assert again.record.description == "Holiday 2009\nLisbon,\nPortugal"
+    assert xmp.same_text("a\r\nb") == xmp.same_text("a\nb") == "a b"
+
+
+def test_one_region_per_face_when_another_app_renamed_or_moved_ours() -> None:
+    ours = xmp.XmpRegion("Alice", 0.5, 0.5, 0.2, 0.2)
+    first = xmp.merge_report(None, xmp.XmpData(regions=[ours]))
+    # Another app renames our region: theirs stays, ours is not added again beside it.
+    renamed = first.body.replace(b">Alice<", b">Alicia<")
+    again = xmp.merge_report(renamed, xmp.XmpData(regions=[ours], subjects=["t"]),
+                             previous=first.written)
+    assert [r.name for r in xmp.parse(again.body).regions] == ["Alicia"]
+    assert again.written.regions == []
+    # Another app moves it, then the person is renamed in Glimpse: still one region.
+    moved = first.body.replace(b'stArea:x="0.5"', b'stArea:x="0.52"')
+    assert moved != first.body
+    bob = xmp.XmpRegion("Bob", 0.5, 0.5, 0.2, 0.2)
+    after = xmp.merge_report(moved, xmp.XmpData(regions=[bob]), previous=first.written)
+    assert [r.name for r in xmp.parse(after.body).regions] == ["Alice"]
+    # A face elsewhere in the picture is still added.
+    other = xmp.XmpRegion("Carol", 0.15, 0.15, 0.1, 0.1)
+    both = xmp.merge_report(moved, xmp.XmpData(regions=[bob, other]), previous=first.written)
+    assert [r.name for r in xmp.parse(both.body).regions] == ["Alice", "Carol"]
+
+
+def test_another_apps_keyword_differing_only_in_case_from_ours_stays() -> None:
+    first = xmp.merge_report(None, xmp.XmpData(subjects=["beach"], hierarchical=["beach"]))
+    theirs = first.body.replace(b"<rdf:li>beach</rdf:li>",
+                                b"<rdf:li>beach</rdf:li><rdf:li>Beach</rdf:li>")
+    second = xmp.merge_report(theirs, xmp.XmpData(), previous=first.written)
+    back = xmp.parse(second.body)
+    assert back.subjects == ["Beach"] and back.hierarchical == ["Beach"]
+    assert second.written.subjects == []

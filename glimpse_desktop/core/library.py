@@ -185,7 +185,8 @@ class Library:
         self.config = Config(reader=self.reader, writer=self.writer)
         # Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back.
         self.writeback = WriteBack(reader=self.reader, writer=self.writer, config=self.config,
-                                   thumbnails=self.thumbnails, crops=self.people.crops)
+                                   thumbnails=self.thumbnails, crops=self.people.crops,
+                                   lock=IngestLock(f"{paths.library}.writeback.lock"))
         # Captions from a vision service: sends nothing until turned on and agreed to.
         self.captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
                                  search=lambda query, limit: self.search(query, limit=limit),

@@ -5,6 +5,7 @@ darktable, Lightroom), so they survive a lost library and arrive from other tool
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,8 +24,9 @@ from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache
 from glimpse_desktop.library import faces as store
 from glimpse_desktop.library import fts, photos
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, is_environmental, now_iso
+from glimpse_desktop.library.lock import IngestLock
 from glimpse_desktop.organize import writeback as files
-from glimpse_desktop.progress import CancelToken, ProgressCallback, ProgressMeter
+from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 
 __all__ = ["REGION_IOU", "WriteBack", "WriteBackReport"]
 
@@ -113,8 +115,9 @@ def subtract(data: xmp.XmpData, ours: xmp.XmpData | None) -> xmp.XmpData:
     last write; None when the library has none, as after a lost library: then all of it)."""
     if ours is None:
         return data
-    subjects = {_fold(t) for t in ours.subjects}
-    hierarchical = {_fold(t) for t in ours.hierarchical}
+    # Keywords as spelt: another app's "Beach" beside our "beach" is its own.
+    subjects = {xmp.same_text(t) for t in ours.subjects}
+    hierarchical = {xmp.same_text(t) for t in ours.hierarchical}
     caption = data.caption
     if caption is not None and ours.caption is not None and \
             _fold(caption.summary) == _fold(ours.caption.summary):
@@ -124,8 +127,8 @@ def subtract(data: xmp.XmpData, ours: xmp.XmpData | None) -> xmp.XmpData:
                      and _fold(data.description) == _fold(ours.description)
                      else data.description),
         title=data.title,
-        subjects=[t for t in data.subjects if _fold(t) not in subjects],
-        hierarchical=[t for t in data.hierarchical if _fold(t) not in hierarchical],
+        subjects=[t for t in data.subjects if xmp.same_text(t) not in subjects],
+        hierarchical=[t for t in data.hierarchical if xmp.same_text(t) not in hierarchical],
         rating=None if data.rating is not None and data.rating == ours.rating else data.rating,
         regions=[r for r in data.regions if not any(xmp._same_region(r, o)
                                                     for o in ours.regions)],
@@ -178,12 +181,26 @@ class WriteBack:
     """Write-back and read-back of a library's metadata (``lib.writeback``)."""
 
     def __init__(self, *, reader: Callable[[], Connection], writer: Writer,
-                 config: Any, thumbnails: ThumbnailCache, crops: FaceCrops) -> None:
+                 config: Any, thumbnails: ThumbnailCache, crops: FaceCrops,
+                 lock: IngestLock | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self.config = config
         self.thumbnails = thumbnails
         self.crops = crops
+        # One write-back (or read-back) at a time per library, across threads and processes:
+        # a run's plan, its writes and their records, and a read of the files, never
+        # interleave (else a record of what Glimpse wrote would name another run's text, and
+        # Glimpse's own items would look like another app's). Never held while waiting for
+        # the ingest lock, nor taken inside it.
+        self.lock = lock
+
+    def _held(self, cancel: CancelToken, meter: ProgressMeter | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        if self.lock is None:
+            return contextlib.nullcontext()
+        return self.lock.hold(cancel, None if meter is None else lambda: meter.start_phase(
+            "waiting for another Glimpse that is writing metadata to this library", None))
 
     # ------------------------------------------------------------------ what to write
 
@@ -304,11 +321,32 @@ class WriteBack:
             photo_ids: Sequence[int] | None = None, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> WriteBackReport:
         """Write what changed since the last write (sidecars and/or JPEGs). One file that
-        cannot be written is reported and skipped; nothing already there is lost."""
+        cannot be written is reported and skipped; nothing already there is lost. One run (or
+        read of the files) at a time per library: another's is waited for, cancellably; a
+        sidecar another app changed since it was read is read first."""
         token = cancel or CancelToken()
         meter = ProgressMeter("writeback", progress)
         report = WriteBackReport(dry_run=dry_run)
+        try:
+            with self._held(token, meter):
+                self._run(report, meter, token, sidecar=sidecar, embed=embed,
+                          photo_ids=photo_ids)
+        except Cancelled:
+            report.cancelled = True
+        meter.finish()
+        return report
+
+    def _run(self, report: WriteBackReport, meter: ProgressMeter, token: CancelToken, *,
+             sidecar: bool, embed: bool, photo_ids: Sequence[int] | None) -> None:
+        dry_run = report.dry_run
         items = self._items(sidecar=sidecar, embed=embed, photo_ids=photo_ids)
+        unread = [] if dry_run else self._unread(items)
+        if unread:
+            # Another app wrote these sidecars since they were last read: what it said is
+            # taken in first (else our write would mark it as read, and it would never be).
+            self._read_sidecars(unread, None, token)
+            self.apply_regions(unread)
+            items = self._items(sidecar=sidecar, embed=embed, photo_ids=photo_ids)
         todo = [i for i in items if i.action in ("create", "update")]
         report.unchanged = sum(1 for i in items if i.action == "unchanged")
         report.skipped = sum(1 for i in items if i.action == "skip")
@@ -336,8 +374,24 @@ class WriteBack:
             report.written += 1
             report.targets.append(item.target_path)
             meter.advance(current=item.target_path)
-        meter.finish()
-        return report
+
+    def _unread(self, items: list[_Item]) -> list[int]:
+        """The photos of ``items`` to write whose sidecar is there but not as last read."""
+        rows = {int(r["photo_id"]): r for r in self.reader().rows(
+            "SELECT photo_id, path, size, mtime_ns FROM sidecars WHERE kind = 'sidecar'")}
+        out: list[int] = []
+        for item in items:
+            if item.target != "sidecar" or item.action not in ("create", "update"):
+                continue
+            try:
+                st = os.stat(item.target_path)
+            except OSError:
+                continue
+            row = rows.get(item.photo_id)
+            if row is None or row["path"] != item.target_path or \
+                    (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns):
+                out.append(item.photo_id)
+        return list(dict.fromkeys(out))
 
     def sync(self, photo_ids: Sequence[int] | None = None,
              progress: ProgressCallback | None = None,
@@ -455,13 +509,24 @@ class WriteBack:
                       cancel: CancelToken | None = None) -> dict[str, Any]:
         """Read the sidecars (and JPEGs' embedded XMP) of the library's photos that are new
         or changed since last read, and apply them: descriptions and keywords to the photo's
-        text, keywords to its tags, the rating (when the photo has none), Glimpse's caption
+        text, keywords to its tags, the rating (when the photo has none, or another app changed
+        the one Glimpse wrote), Glimpse's caption
         (when it has none), and named face regions (matched to faces by `apply_regions`).
         What Glimpse itself wrote into that file (its writeback record) is not read back as
         another app's word; with no record (a new library on old files) all of it is.
         Returns counts and errors: a sidecar that cannot be read, or holds a value that cannot
         be kept, is reported (and kept as a metadata warning of the photo) and left alone."""
         token = cancel or CancelToken()
+        try:
+            with self._held(token):
+                return self._read_sidecars(photo_ids, progress, token)
+        except Cancelled:
+            return {"read": 0, "embedded": 0, "cleared": 0, "errors": [], "photos": 0,
+                    "cancelled": True}
+
+    def _read_sidecars(self, photo_ids: Sequence[int] | None,
+                       progress: ProgressCallback | None, token: CancelToken
+                       ) -> dict[str, Any]:
         meter = ProgressMeter("sidecars", progress)
         conn = self.reader()
         cols = ("SELECT id, path, folder, size, mtime_ns, updated_at, orientation, "
@@ -648,7 +713,13 @@ class WriteBack:
                     c.execute("INSERT OR REPLACE INTO photo_text(photo_id, field, source, "
                               "value) VALUES (?, 'keywords', 'xmp-sidecar', ?)",
                               (pid, "; ".join(data.subjects)))
-                if data.rating is not None:
+                if data.rating is not None and c.one(
+                        "SELECT 1 FROM writeback WHERE photo_id = ? AND target = 'sidecar' "
+                        "AND written IS NOT NULL", (pid,)):
+                    # Not the rating Glimpse wrote there (`subtract`): another app changed
+                    # it, and that is the photo's rating now.
+                    c.execute("UPDATE photos SET rating = ? WHERE id = ?", (data.rating, pid))
+                elif data.rating is not None:
                     # 0 is "not rated" (XMP, Windows): the sidecar's stars count then.
                     c.execute("UPDATE photos SET rating = ? WHERE id = ? AND "
                               "coalesce(rating, 0) = 0", (data.rating, pid))

@@ -34,7 +34,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeET
 
 __all__ = ["NS", "Merged", "XmpCaption", "XmpData", "XmpError", "XmpRegion", "from_upright",
-           "merge", "merge_report", "parse", "to_upright"]
+           "merge", "merge_report", "parse", "same_text", "to_upright"]
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -155,8 +155,15 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def clean(text: str) -> str:
     """Text without the control characters XML 1.0 cannot hold (a pasted caption can carry
-    them; written as they are, no reader could parse the file)."""
-    return _NOT_XML.sub("", text)
+    them; written as they are, no reader could parse the file), with line ends as XML reads
+    them back (\\r\\n and \\r as \\n)."""
+    return _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def same_text(text: str) -> str:
+    """A description as compared with what Glimpse wrote: line ends and runs of spaces do
+    not make another text (case does: that is an edit)."""
+    return " ".join(clean(text).split())
 
 
 # ---------------------------------------------------------------------------- geometry
@@ -421,8 +428,8 @@ def _same_region(a: XmpRegion, b: XmpRegion, tolerance: float = 5e-4) -> bool:
 
 
 def _around_same_face(a: XmpRegion, b: XmpRegion) -> bool:
-    """Two regions of one name drawn around the same thing (as `apply_regions` matches a
-    region to a face: IoU >= 0.3, or a centre inside the other)."""
+    """Two regions drawn around the same thing (as `apply_regions` matches a region to a
+    face: IoU >= 0.3, or a centre inside the other)."""
     ax0, ay0, ax1, ay1 = a.x - a.w / 2, a.y - a.h / 2, a.x + a.w / 2, a.y + a.h / 2
     bx0, by0, bx1, by1 = b.x - b.w / 2, b.y - b.h / 2, b.x + b.w / 2, b.y + b.h / 2
     inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
@@ -447,10 +454,11 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
     - keywords (dc:subject, lr:hierarchicalSubject): another app's stay, as spelt; ours follow
       (one the file already has, in any case, is not written twice);
     - regions: another app's stay, with their own fields, whatever their type; ours are added,
-      except where that app has a region of the same name around the same face;
-    - description: the x-default text is ours when ``data`` has a caption; otherwise another
-      app's stays and ours only fills a place that is empty (or ours already); the other
-      languages always stay;
+      except where that app has a region of the same name around the same thing (for faces:
+      of any name, as their rename of ours is);
+    - description: another app's stays (and so does its edit of ours: a text other than the
+      one Glimpse wrote); ours only fills a place that is empty (or ours already), caption or
+      not (the caption itself is always kept in glimpse:Caption*); other languages stay;
     - rating: ours when we have one, else another app's stays;
     - glimpse:Caption*: ours.
 
@@ -487,8 +495,9 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
             ("dc", "subject", old.subjects, data.subjects, prev.subjects),
             ("lr", "hierarchicalSubject", old.hierarchical, data.hierarchical,
              prev.hierarchical)):
-        was_ours = {_fold(t) for t in mine}
-        theirs = [t for t in before if _fold(t) not in was_ours]
+        # Ours as spelt: another app's "Beach" beside our "beach" is its own keyword.
+        was_ours = {same_text(t) for t in mine}
+        theirs = [t for t in before if same_text(t) not in was_ours]
         seen = {_fold(t) for t in theirs}
         if prefix == "lr":
             # Their "Places|Lisbon" already says our "Lisbon": not a second, flat one.
@@ -571,14 +580,12 @@ def _merge_description(root: ET.Element, target: ET.Element, drop: Any, data: Xm
     shown = default or next(((li.text or "").strip() for li in others
                              if (li.text or "").strip()), None)
     theirs = shown is not None and (prev.description is None
-                                    or _fold(shown) != _fold(prev.description))
-    new: str | None
-    if data.description and data.caption is not None:
-        new = data.description
-    elif theirs:
-        return   # another app's description, and Glimpse has no caption to put there
-    else:
-        new = data.description or None
+                                    or same_text(shown) != same_text(prev.description))
+    if theirs:
+        # Another app's description, or its edit of ours: never replaced (a caption of ours
+        # stays in glimpse:Caption*, and is read back from there).
+        return
+    new = clean(data.description) if data.description else None
     written.description = new
     if new is not None and default is not None and clean(new).strip() == default:
         return   # already says it
@@ -623,9 +630,13 @@ def _merge_regions(root: ET.Element, target: ET.Element, data: XmpData, prev: Xm
                 gone.append(li)
         elif region is not None:
             theirs.append(region)
+    # Not ours where another app has a region around the same thing: of the same name, or,
+    # for a face, of any name (their name for that face, or their rename of ours: theirs
+    # stays, one region per face; reading it back names the face where the library lets it).
     added = [r for r in data.regions if r not in placed and not any(
-        r.type.casefold() == t.type.casefold() and _fold(r.name) == _fold(t.name)
-        and _around_same_face(r, t) for t in theirs)]
+        r.type.casefold() == t.type.casefold() and _around_same_face(r, t) and (
+            _fold(r.name) == _fold(t.name) or r.type.casefold() == "face")
+        for t in theirs)]
     written.regions = [r for r in data.regions if r in placed or r in added]
     if not gone and not added:
         return

@@ -8,7 +8,7 @@ inserted, and EXIF IFD0's ImageDescription and XPKeywords are changed by writing
 (every other entry copied as is) at the end of the TIFF blob, so sub-IFDs, MakerNotes and the
 thumbnail keep their offsets. Every other segment and the entropy-coded data stay byte for byte.
 Like the XMP (see `xmp.merge_report`), the EXIF keeps what another app put there: its
-keywords stay in XPKeywords, and its ImageDescription unless Glimpse has a caption.
+keywords stay in XPKeywords, and its ImageDescription (Glimpse's caption is then only in XMP).
 """
 
 from __future__ import annotations
@@ -44,6 +44,22 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 
 class WriteBackError(OSError):
     """A file could not be written (the reason is a sentence to show as is)."""
+
+
+class _Changed(WriteBackError):
+    """The file changed (another app wrote it) between our read and our rename."""
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    """A file's (size, mtime_ns), None when there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise WriteBackError(exc.errno or 0, f"cannot read {path}: {exc.strerror or exc}"
+                             ) from exc
+    return st.st_size, st.st_mtime_ns
 
 
 @dataclass
@@ -119,9 +135,12 @@ def _reason(exc: OSError, path: str) -> str:
     return f"cannot write {path}: {exc.strerror or exc}"
 
 
-def _atomic_write(path: str, data: bytes, *, keep_times_of: str | None = None) -> None:
+def _atomic_write(path: str, data: bytes, *, keep_times_of: str | None = None,
+                  read_as: tuple[int, int] | bool | None = False) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder (never a reader
-    seeing half a file, never the old file lost)."""
+    seeing half a file, never the old file lost). ``read_as``: the file's `_signature` when
+    it was read (None: there was none); if it is another now, `_Changed` and nothing is
+    replaced (another app's write must not be lost)."""
     folder = os.path.dirname(path) or "."
     tmp = None
     try:
@@ -138,6 +157,9 @@ def _atomic_write(path: str, data: bytes, *, keep_times_of: str | None = None) -
             os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         else:
             os.chmod(tmp, 0o644)
+        if read_as is not False and _signature(path) != read_as:
+            raise _Changed(errno.EAGAIN, f"{path} was changed by another app while it was "
+                           "being written; not written (it is merged again next time)")
         os.replace(tmp, path)
         tmp = None
         try:
@@ -148,6 +170,8 @@ def _atomic_write(path: str, data: bytes, *, keep_times_of: str | None = None) -
                 os.close(dfd)
         except OSError:
             pass  # some file systems cannot sync a folder; the rename is done all the same
+    except WriteBackError:
+        raise
     except OSError as exc:
         raise WriteBackError(exc.errno or 0, _reason(exc, path)) from exc
     finally:
@@ -172,11 +196,22 @@ def write_sidecar(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = N
     """Merge ``data`` into the sidecar at ``path`` (created if absent), atomically, then
     read it back and check it says what was meant. ``previous``: what Glimpse wrote there
     before (`Written.record`), replaced by ``data``; another app's items stay. WriteBackError
-    says why not (an unreadable existing sidecar is left alone)."""
+    says why not (an unreadable existing sidecar is left alone). A sidecar another app
+    writes meanwhile is merged again (once)."""
+    try:
+        return _write_sidecar(path, data, previous)
+    except _Changed:
+        return _write_sidecar(path, data, previous)
+
+
+def _write_sidecar(path: str, data: xmp.XmpData, previous: xmp.XmpData | None) -> Written:
     _check_inside(path)
     existing: bytes | None = None
+    read_as: tuple[int, int] | None = None
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            read_as = (st.st_size, st.st_mtime_ns)
             existing = fh.read(16 * 1024 * 1024 + 1)
     except FileNotFoundError:
         pass
@@ -198,7 +233,7 @@ def write_sidecar(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = N
         raise WriteBackError(errno.EIO, f"{path}: the merged XMP would not read back as "
                              "meant; not written")
     if merged.body != existing:
-        _atomic_write(path, merged.body)
+        _atomic_write(path, merged.body, read_as=read_as)
         _verify_sidecar(path, merged.expected)
     return Written(merged.body, merged.written)
 
@@ -450,24 +485,22 @@ def _split_keywords(text: str | None) -> list[str]:
 def _exif_texts(current: tuple[str | None, str | None], data: xmp.XmpData,
                 previous: xmp.XmpData) -> tuple[str | None, list[str], xmp.XmpData]:
     """ImageDescription and XPKeywords merged as the XMP is: another app's keywords stay
-    (ours from before go), its description stays unless Glimpse has a caption. Returns the
+    (ours from before go), and so does its description (or its edit of ours). Returns the
     description, the keywords and what of them is Glimpse's."""
     desc, keys = current
     written = xmp.XmpData()
     fold = xmp._fold
     theirs_desc = desc is not None and desc.strip() != "" and (
-        previous.description is None or fold(desc) != fold(previous.description))
-    if data.description and data.caption is not None:
-        description: str | None = xmp.clean(data.description)
-    elif theirs_desc:
-        description = desc
+        previous.description is None
+        or xmp.same_text(desc) != xmp.same_text(previous.description))
+    description: str | None
+    if theirs_desc:
+        description = desc   # another app's, or its edit of ours: never replaced
     else:
         description = xmp.clean(data.description) if data.description else None
-    if description is not None and (bool(data.description and data.caption is not None)
-                                    or not theirs_desc):
         written.description = description
-    was_ours = {fold(k) for k in previous.subjects}
-    keywords = [k for k in _split_keywords(keys) if fold(k) not in was_ours]
+    was_ours = {xmp.same_text(k) for k in previous.subjects}
+    keywords = [k for k in _split_keywords(keys) if xmp.same_text(k) not in was_ours]
     seen = {fold(k) for k in keywords}
     for k in data.subjects:
         k = xmp.clean(k).strip().replace(";", ",")
@@ -512,7 +545,16 @@ def embed_jpeg(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = None
     """Write ``data`` into the JPEG at ``path``: its XMP packet and EXIF
     ImageDescription/XPKeywords, merged (``previous``, ``previous_exif``: what Glimpse wrote
     there before, `Written.record` and `Written.exif`); the pixels, every other segment and
-    the file's mtime stay. WriteBackError says why not (nothing is changed then)."""
+    the file's mtime stay. WriteBackError says why not (nothing is changed then). A file
+    another app writes meanwhile is merged again (once)."""
+    try:
+        return _embed_jpeg(path, data, previous, previous_exif)
+    except _Changed:
+        return _embed_jpeg(path, data, previous, previous_exif)
+
+
+def _embed_jpeg(path: str, data: xmp.XmpData, previous: xmp.XmpData | None,
+                previous_exif: xmp.XmpData | None) -> Written:
     if os.path.splitext(path)[1].lower() not in JPEG_EXTENSIONS:
         raise WriteBackError(errno.EINVAL, f"{path}: writing into this format is not "
                              "supported; use sidecars")
@@ -520,6 +562,8 @@ def embed_jpeg(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = None
         raise WriteBackError(errno.EPERM, f"{path} is a symbolic link: not written")
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            read_as = (st.st_size, st.st_mtime_ns)
             original = fh.read()
     except OSError as exc:
         raise WriteBackError(exc.errno or 0, f"cannot read {path}: {exc.strerror or exc}"
@@ -580,7 +624,7 @@ def embed_jpeg(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = None
     new = bytes(out)
     _verify_jpeg(path, original, new, merged.expected, description, keywords)
     if new != original:
-        _atomic_write(path, new, keep_times_of=path)
+        _atomic_write(path, new, keep_times_of=path, read_as=read_as)
         with open(path, "rb") as fh:
             if fh.read() != new:
                 raise WriteBackError(errno.EIO, f"{path} does not read back as written")
