@@ -554,3 +554,33 @@ def test_a_cancel_while_asking_again_for_json_keeps_the_reply_paid_for(
         captioner.close()
     assert reply.text == "A cat asleep on a windowsill." and reply.data is None
     assert len(service.requests) == 1
+
+
+def test_a_question_another_process_is_asking_is_not_paid_for_twice(
+        lib: Library, photo_dir: Path, service: FakeService) -> None:
+    """The app and `glimpse watch` on one library: a claim in the library keeps the second
+    from asking what the first is asking; a claim left by a stopped process expires."""
+    import time
+
+    ids = add_photos(lib, photo_dir, 2)
+    configure(lib, service)
+    lib.captions.run(photo_ids=[ids[1]])
+    assert len(service.requests) == 1
+    conn = lib.reader()
+    sha = conn.one("SELECT prompt_sha FROM captions WHERE photo_id = ?", (ids[1],))
+    content = conn.one("SELECT content_hash FROM photos WHERE id = ?", (ids[0],))
+    assert conn.one("SELECT count(*) FROM caption_claims") == 0     # released when done
+
+    def claim(at: float) -> None:
+        lib.writer.call(lambda c: c.execute(
+            "INSERT OR REPLACE INTO caption_claims VALUES (?, ?, ?, 'another-process', ?)",
+            (content, MODEL, sha, at)))
+
+    claim(time.time())
+    report = lib.captions.run()
+    assert report.skipped == 1 and report.captioned == 0
+    assert len(service.requests) == 1                  # nothing asked twice
+    claim(time.time() - 3600)                          # that process stopped long ago
+    report = lib.captions.run()
+    assert report.captioned == 1 and len(service.requests) == 2
+    assert lib.reader().one("SELECT count(*) FROM caption_claims") == 0

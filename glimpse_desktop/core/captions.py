@@ -21,6 +21,8 @@ import json
 import os
 import re
 import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -44,6 +46,9 @@ __all__ = ["DEFAULT_PROMPT", "KEYRING_SERVICE", "CaptionError", "CaptionReport",
 
 KEYRING_SERVICE = "glimpse-desktop"
 CONSENT_KEY = "caption.consent"
+# Another process's claim on a question is honoured this long (a request with its retries
+# can take minutes); older claims are from a process that stopped.
+CLAIM_TTL = 15 * 60
 # A run stops when the service refuses this many photos in a row (4xx other than 429).
 REFUSALS_IN_A_ROW = 5
 TAG_PREFIX = "caption:"
@@ -232,6 +237,8 @@ class Captions:
         # GUI's while a background one goes on) never pays for the same photo again.
         self._inflight: set[tuple[str, str, str]] = set()
         self._inflight_lock = threading.Lock()
+        # ...and another process on the same library (caption_claims) never does either.
+        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._bg_lock = threading.Lock()
         self._bg_thread: threading.Thread | None = None
         self._bg_again = False
@@ -714,6 +721,8 @@ class Captions:
             with self._inflight_lock:
                 self._inflight.difference_update(
                     (h, plan.model, plan.prompt_sha) for h in claimed)
+            if claimed:
+                self._writer.call(partial(self._release_claims, plan=plan, hashes=claimed))
         if fatal is not None:
             report.errors.append({"path": None, "reason": str(fatal)})
             raise CaptionError(f"captioning stopped: {fatal} ({report.captioned} captions "
@@ -731,7 +740,14 @@ class Captions:
             self._inflight.add(key)
         hit = self._cached(plan, [content_hash]).get(content_hash)
         if hit is None:
-            return True
+            if self._writer.call(partial(self._claim_in_library, key=key)):
+                return True
+            # Another process is asking this very question now: its answer will be in the
+            # cache for the next run.
+            with self._inflight_lock:
+                self._inflight.discard(key)
+            report.skipped += len(members)
+            return False
         with self._inflight_lock:
             self._inflight.discard(key)
         reply = Reply(hit["reply"], _load_data(hit["reply"]) if hit["is_json"] else None,
@@ -740,6 +756,24 @@ class Captions:
                                            reply=reply, new=False))
         self._count(report, stored, len(members), reply, cached=True)
         return False
+
+    def _claim_in_library(self, conn: Connection, key: tuple[str, str, str]) -> bool:
+        """Record that this process asks ``key`` (content, model, prompt) now; False when
+        another process claimed it less than CLAIM_TTL seconds ago."""
+        row = conn.row("SELECT owner, claimed_at FROM caption_claims WHERE content_hash = ? "
+                       "AND model = ? AND prompt_sha = ?", key)
+        now = time.time()
+        if row is not None and row["owner"] != self._owner \
+                and now - float(row["claimed_at"]) < CLAIM_TTL:
+            return False
+        conn.execute("INSERT OR REPLACE INTO caption_claims(content_hash, model, prompt_sha, "
+                     "owner, claimed_at) VALUES (?, ?, ?, ?, ?)", (*key, self._owner, now))
+        return True
+
+    def _release_claims(self, conn: Connection, plan: _Plan, hashes: list[str]) -> None:
+        conn.executemany(
+            "DELETE FROM caption_claims WHERE content_hash = ? AND model = ? AND prompt_sha = ? "
+            "AND owner = ?", [(h, plan.model, plan.prompt_sha, self._owner) for h in hashes])
 
     def _ask(self, captioner: client.Captioner, plan: _Plan, row: dict[str, Any],
              context: str | None, stop: CancelToken) -> Reply:

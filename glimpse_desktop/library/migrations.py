@@ -371,6 +371,18 @@ CREATE TABLE caption_cache(
     PRIMARY KEY (content_hash, model, prompt_sha)
 ) WITHOUT ROWID;
 
+-- Questions being asked right now, and by whom (a process's owner token): two Glimpses on one
+-- library (the app and `glimpse watch`) never pay for the same reply. A claim older than a
+-- quarter of an hour is from a process that stopped, and is taken over.
+CREATE TABLE caption_claims(
+    content_hash TEXT NOT NULL,
+    model        TEXT NOT NULL,
+    prompt_sha   TEXT NOT NULL,
+    owner        TEXT NOT NULL,
+    claimed_at   REAL NOT NULL,
+    PRIMARY KEY (content_hash, model, prompt_sha)
+) WITHOUT ROWID;
+
 -- Write-back: what was last written for a photo, and where. `digest` hashes the metadata
 -- written, so keeping files in sync rewrites only photos whose names, captions, tags or rating
 -- changed since. `written` (JSON) is what of the file Glimpse itself wrote (description,
