@@ -34,7 +34,7 @@ from PIL import Image
 from glimpse_desktop.core.config import Config
 from glimpse_desktop.core.semantic import get_setting, set_setting
 from glimpse_desktop.ingest.decode import SizeRequest, decode
-from glimpse_desktop.ingest.pipeline import MAX_FILE_BYTES
+from glimpse_desktop.ingest.pipeline import read_original
 from glimpse_desktop.library import fts
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.ml import captioner as client
@@ -898,11 +898,4 @@ class Captions:
 def _load(path: str, max_edge: int) -> Image.Image:
     """The photo upright, at least ``max_edge`` on its long edge (JPEG drafts make that
     cheap); the caller scales it to the edge exactly."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise CaptionError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise CaptionError(f"{path} is too large to be a photo")
-    return decode(data, path, want=SizeRequest(long_edge=max_edge)).image
+    return decode(read_original(path), path, want=SizeRequest(long_edge=max_edge)).image

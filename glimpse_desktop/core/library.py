@@ -40,12 +40,12 @@ from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.ingest.embeddings import EmbedReport
 from glimpse_desktop.ingest.faces import FaceReport
 from glimpse_desktop.ingest.pipeline import (
-    MAX_FILE_BYTES,
     Indexer,
     IndexReport,
     Root,
     Stage,
     hash_content,
+    read_original,
 )
 from glimpse_desktop.ingest.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.ingest.watcher import Watcher
@@ -117,18 +117,6 @@ class NoLibraryError(LibraryError):
 WARNING_STAGES = ("metadata",)
 ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces", "caption",
                 *WARNING_STAGES)
-
-
-def _read_original(path: str) -> bytes:
-    """A photo's bytes, within ingestion's size limit, or a LibraryError that says why not."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise LibraryError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise LibraryError(f"{path} is too large to be a photo")
-    return data
 
 
 def _folder_path(folder: str | os.PathLike[str]) -> str:
@@ -1016,7 +1004,7 @@ class Library:
         if row["status"] != "ok":
             raise LibraryError(f"photo {row['id']} is {row['status']}: "
                                f"{row['path']} cannot be shown")
-        data = _read_original(row["path"])
+        data = read_original(row["path"])
         content_hash = hash_content(data)
         # Edited since it was indexed: key the new pixels by their own hash, so the old
         # hash never points at a picture of different content.
@@ -1047,7 +1035,7 @@ class Library:
         if row["status"] != "ok":
             raise LibraryError(f"the original is {row['status']}: {row['path']} cannot be "
                                "read right now")
-        data = _read_original(row["path"])
+        data = read_original(row["path"])
         try:
             image = decode(data, row["path"], want=SizeRequest(long_edge=max_edge or 0)).image
         except DecodeError as exc:

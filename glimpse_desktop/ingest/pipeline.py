@@ -50,6 +50,19 @@ MAX_FILE_BYTES = 2 * 1024**3
 IN_FLIGHT_BYTES = 512 * 1024**2
 
 
+def read_original(path: str) -> bytes:
+    """A photo's bytes, within ingestion's size limit, or a LibraryError that says why not
+    (for the viewer's full image, an export, a caption: reads outside ingestion)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise LibraryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise LibraryError(f"{path} is too large to be a photo")
+    return data
+
+
 def hash_content(data: bytes) -> str:
     """The content hash that keys thumbnails and recognises moved files (xxh3, 128 bits)."""
     return str(xxhash.xxh3_128_hexdigest(data))
