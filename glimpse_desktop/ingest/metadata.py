@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import defusedxml.ElementTree as SafeET
 from PIL import Image, ImageFile, IptcImagePlugin
+
+from glimpse_desktop.ingest.xmp import root_element
 
 # EXIF / TIFF tag numbers (CIPA DC-008, TIFF 6.0, Microsoft XP tags).
 IFD_EXIF = 0x8769
@@ -325,17 +326,7 @@ def parse_xmp(packet: bytes | str | None) -> XmpFields | None:
         return None
     if isinstance(packet, str):
         packet = packet.encode("utf-8", errors="ignore")
-    start = packet.find(b"<x:xmpmeta")
-    if start < 0:
-        start = packet.find(b"<rdf:RDF")
-    end_tag = b"</x:xmpmeta>" if packet[start:start + 10] == b"<x:xmpmeta" else b"</rdf:RDF>"
-    end = packet.find(end_tag)
-    if start < 0 or end < 0:
-        raise ValueError("XMP packet without an x:xmpmeta/rdf:RDF element")
-    try:
-        root = SafeET.fromstring(packet[start:end + len(end_tag)])
-    except Exception as exc:  # defusedxml raises several types; all mean "unusable packet"
-        raise ValueError(f"unreadable XMP packet: {exc}") from exc
+    root = root_element(packet)       # XmpError is a ValueError
     out = XmpFields()
 
     def q(prefix: str, name: str) -> str:

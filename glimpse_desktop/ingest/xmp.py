@@ -220,7 +220,9 @@ def _clip(v: float) -> float:
 
 # ---------------------------------------------------------------------------- parsing
 
-def _root(packet: bytes | str) -> ET.Element:
+def root_element(packet: bytes | str) -> ET.Element:
+    """The x:xmpmeta (or bare rdf:RDF) element of a packet or sidecar, parsed safely;
+    XmpError (a ValueError) when there is none or it is not XML."""
     if isinstance(packet, str):
         packet = packet.encode("utf-8")
     start = packet.find(b"<x:xmpmeta")
@@ -311,7 +313,7 @@ def _property(root: ET.Element, tag: str) -> ET.Element | str | None:
 
 def parse(packet: bytes | str) -> XmpData:
     """The properties Glimpse reads from an XMP packet or sidecar; XmpError if unreadable."""
-    return _read(_root(packet))
+    return _read(root_element(packet))
 
 
 # The largest image side a region's AppliedToDimensions may name (pixels).
@@ -468,7 +470,7 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
         existing = existing.encode("utf-8")
     if not existing or not existing.strip():
         existing = _EMPTY.encode()
-    root = _root(existing)
+    root = root_element(existing)
     if root.tag != _q("x", "xmpmeta"):   # a bare rdf:RDF: wrap it, as readers expect
         wrapper = ET.Element(_q("x", "xmpmeta"))
         wrapper.append(root)
