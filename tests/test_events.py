@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -239,3 +240,86 @@ def test_a_day_away_stays_one_event_across_a_long_pause() -> None:
     kyoto = (m.series("2024-03-12T08:00", 60, 1, "Kyoto")
              + m.series("2024-03-12T19:00", 30, 1, "Kyoto"))     # temples, then dinner
     assert [g.title for g in ev.find_events(kyoto, LISBON)] == ["Tuesday in Kyoto"]
+
+
+# ---------------------------------------------------------------------------- the albums a
+# person would expect from a whole library
+
+
+def _a_year_in_lisbon(m: Maker) -> dict[str, list[ev.Shot]]:
+    """Six months of someone living in Lisbon: 8 to 14 photos on every ordinary day (an
+    afternoon out, one photo every quarter of an hour), a birthday party of 80 photos (after a
+    morning like any other), Christmas
+    Eve and Day, a Saturday in Porto and four days in Kyoto (the morning of leaving at home)."""
+    first, last = date(2024, 10, 1), date(2025, 3, 31)
+    party, porto = date(2025, 2, 15), date(2025, 1, 18)                # both Saturdays
+    kyoto = [date(2025, 3, d) for d in (12, 13, 14, 15)]
+    out: dict[str, list[ev.Shot]] = defaultdict(list)
+    day = first
+    while day <= last:
+        if day in kyoto[1:]:
+            out["kyoto"] += m.series(f"{day}T09:00", 15, 20, "Kyoto")
+        elif day == kyoto[0]:
+            out["home"] += m.series(f"{day}T06:30", 3, 10, "Lisbon")
+            out["kyoto"] += m.series(f"{day}T15:00", 12, 20, "Kyoto")
+        elif day == porto:
+            out["porto"] += m.series(f"{day}T11:00", 10, 15, "Porto")
+        elif (day.month, day.day) in ((12, 24), (12, 25)):
+            out["christmas"] += m.series(f"{day}T{'19' if day.day == 24 else '12'}:00", 12, 10,
+                                         "Lisbon")
+        else:
+            n = 14 if day.weekday() >= 5 else 8 + day.toordinal() % 5
+            taken = m.series(f"{day}T{'09' if day == party else '14'}:00", n, 15, "Lisbon")
+            feast = ev.holiday(day)
+            out[feast.name if feast else "home"] += taken
+            if day == party:
+                out["party"] += m.series(f"{day}T19:00", 80, 3, "Lisbon")
+        day += timedelta(days=1)
+    return out
+
+
+def test_a_library_gives_the_albums_a_person_expects() -> None:
+    parts = _a_year_in_lisbon(Maker())
+    shots = ordered(*parts.values())
+    found = ev.find_albums(shots, LISBON)
+    # The trip once, no event for any of its days; the party, the holidays and the day away
+    # as events; not one of the ~170 ordinary days at home.
+    assert [(g.kind, g.title) for g in sorted(found, key=lambda g: g.start_ts)] == [
+        ("event", "Halloween 2024"),
+        ("event", "Christmas 2024"),
+        ("event", "New Year's Eve 2024"),      # the afternoons of 31 December and 1 January
+        ("event", "Saturday in Porto"),
+        ("event", "Valentine's Day 2025"),
+        ("event", "Saturday in Lisbon"),       # the party
+        ("trip", "Trip to Kyoto, March 2025"),
+    ]
+    by_title = {g.title: g for g in found}
+    assert by_title["Saturday in Lisbon"].photo_ids == [s.id for s in parts["party"]]
+    assert by_title["Trip to Kyoto, March 2025"].photo_ids == [s.id for s in parts["kyoto"]]
+    assert by_title["Christmas 2024"].photo_ids == [s.id for s in parts["christmas"]]
+    # Twice a busy ordinary day (the 75th percentile is a Saturday's 14): 28 photos.
+    assert ev.busy_threshold(ev.home_day_counts(ev.shot_day_rows(shots), LISBON)) == 28
+    # A window of the library agrees with the whole when given the library's threshold.
+    window = [s for s in shots if date(2025, 2, 10) <= ev.date_of(ev.day_of(s.local))
+              <= date(2025, 2, 20)]
+    assert [g.title for g in ev.find_albums(window, LISBON, busy=28)] == [
+        "Valentine's Day 2025", "Saturday in Lisbon"]
+    # The same days seen by find_events alone would repeat the trip as its days.
+    assert "Kyoto, 12–15 March 2025" in [g.title for g in ev.find_events(shots, LISBON)]
+
+
+def test_what_an_ordinary_day_is() -> None:
+    lisbon, obidos, porto = LISBON, (39.3606, -9.1571), PLACES["Porto"][:2]
+    rows: list[tuple[int, float | None, float | None, int]] = [
+        (day, *lisbon, 10) for day in range(20)]
+    rows += [(5, *obidos, 30)]          # an outing (70 km) is not part of an ordinary day
+    rows += [(7, *porto, 40)]           # a day away is left out altogether
+    rows += [(30, None, None, 9)]       # no position: counted where most photos are, at home
+    counts = ev.home_day_counts(rows, lisbon)
+    assert sorted(counts) == [9] + [10] * 19
+    assert ev.busy_threshold(counts) == 20
+    # Without a home every day counts, outings and days away too.
+    assert sorted(ev.home_day_counts(rows, None))[-2:] == [10 + 30, 10 + 40]
+    # Too few days say nothing about an ordinary one: the minimum size is all it takes.
+    assert ev.busy_threshold(counts[:13]) == ev.DEFAULT.min_photos
+    assert ev.busy_threshold([1] * 30) == ev.DEFAULT.min_photos

@@ -11,10 +11,15 @@ stored, so that:
   tombstone) does not come back, and a photo they took out (``album_photos.removed`` = 1) is
   never put back. A computed group that is mostly the photos of such an album is dropped; its
   other photos do not make a second album of the same kind;
+* only photos whose date was taken are grouped: one dated from its file's modification time
+  (``taken_at_source`` 'file:mtime') says when it was copied, and makes no event, trip or
+  memory;
 * ``update()`` is incremental: only the time around photos added or changed since the last
   build (new ids, ``updated_at`` of photos and of their places, albums that lost photos) is
   read again, widened by a margin and to the albums it touches, and grouped anew. A change of
-  home (set by the person, or a new inferred one) or of the algorithm rebuilds everything.
+  home (set by the person, or a new inferred one), of the size that makes an event at home
+  stand out (derived from the whole library: photos per ordinary day) or of the algorithm
+  rebuilds everything.
 
 Photos that are missing or offline stay members (their drive may come back); forgotten photos
 leave their albums with their rows (``ON DELETE CASCADE``).
@@ -31,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from glimpse_desktop.core.places import UNTRUSTED_TIME_SOURCES
 from glimpse_desktop.core.semantic import get_setting, set_setting
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.organize import events as ev
@@ -47,23 +53,43 @@ AUTO_KINDS = ("event", "trip")
 HOME_KEY = "albums.home"           # the person's own home: {"lat": .., "lon": ..}
 STATE_KEY = "albums.auto.state"    # what the last build saw (see _State)
 # Bump when grouping or titles change: the next update() then rebuilds everything.
-ALGORITHM = 1
+# 2: trips hold their days (no event repeats them), events at home must stand out, photos
+# dated from the file's modification time make no album.
+ALGORITHM = 2
 # How far around a changed photo an update looks again: trips bridge up to two days without
 # photos, and an event's typical-gap median looks ten photos either side.
 MARGIN = 3 * ev.DAY
 
+# Photos whose date says when they were taken (not when the file was copied).
+_DATED = ("p.taken_ts IS NOT NULL AND coalesce(p.taken_at_source, '') NOT IN ("
+          + ", ".join(f"'{s}'" for s in UNTRUSTED_TIME_SOURCES) + ")")
+
 # A photo's position: its own GPS, else the place inferred for it from a neighbour in time.
 # (0, 0) is what broken GPS units write, not a place in the Gulf of Guinea.
-_SHOTS = """
-SELECT p.id, p.taken_ts, p.taken_ts + coalesce(p.taken_at_offset, 0) * 60.0 AS local,
-       CASE WHEN p.gps_lat IS NOT NULL AND p.gps_lon IS NOT NULL
-                 AND NOT (p.gps_lat = 0 AND p.gps_lon = 0) THEN p.gps_lat ELSE pp.lat END,
-       CASE WHEN p.gps_lat IS NOT NULL AND p.gps_lon IS NOT NULL
-                 AND NOT (p.gps_lat = 0 AND p.gps_lon = 0) THEN p.gps_lon ELSE pp.lon END,
+_OWN_GPS = ("p.gps_lat IS NOT NULL AND p.gps_lon IS NOT NULL "
+            "AND NOT (p.gps_lat = 0 AND p.gps_lon = 0)")
+_LAT = f"CASE WHEN {_OWN_GPS} THEN p.gps_lat ELSE pp.lat END"
+_LON = f"CASE WHEN {_OWN_GPS} THEN p.gps_lon ELSE pp.lon END"
+_LOCAL = "p.taken_ts + coalesce(p.taken_at_offset, 0) * 60.0"
+
+_SHOTS = f"""
+SELECT p.id, p.taken_ts, {_LOCAL} AS local, {_LAT}, {_LON},
        pp.city, pp.region, pp.country, pp.country_code
 FROM photos p LEFT JOIN photo_places pp ON pp.photo_id = p.id
-WHERE p.taken_ts IS NOT NULL {where}
+WHERE {_DATED} {{where}}
 ORDER BY p.taken_ts, p.id
+"""
+
+# Photos per day and place, what an ordinary day is derived from (ev.home_day_counts);
+# grouped in SQL, a row per place and day, not per photo. Places to 0.1 degree (under 6 km
+# off): plenty to tell home (30 km) from away (100 km), and a tenth of the rows of 0.01.
+_DAY_PLACES = f"""
+SELECT CAST(d AS INTEGER) - (d < CAST(d AS INTEGER)) AS day, round(lat, 1), round(lon, 1),
+       count(*)
+FROM (SELECT ({_LOCAL} - {{start}}) / 86400.0 AS d,
+             {_LAT} AS lat, {_LON} AS lon
+      FROM photos p LEFT JOIN photo_places pp ON pp.photo_id = p.id WHERE {_DATED})
+GROUP BY 1, 2, 3
 """
 
 # Located photos as (cell y, cell x, day), the evidence home is inferred from.
@@ -76,7 +102,7 @@ FROM (SELECT coalesce(p.gps_lat, pp.lat) AS lat, coalesce(p.gps_lon, pp.lon) AS 
               - {ev.DEFAULT.day_start_hour * 3600}) / 86400.0 AS d,
              pp.city AS city, pp.country AS country
       FROM photos p LEFT JOIN photo_places pp ON pp.photo_id = p.id
-      WHERE p.taken_ts IS NOT NULL)
+      WHERE {_DATED})
 WHERE lat IS NOT NULL AND lon IS NOT NULL AND NOT (lat = 0 AND lon = 0)
 """
 
@@ -231,22 +257,33 @@ class AutoAlbums:
         home = self.home()
         home_point = None if home is None else (float(home["lat"]), float(home["lon"]))
         mark["home"] = None if home_point is None else [round(v, 4) for v in home_point]
+        mark["params"] = asdict(self.params)
         report.home = home
         state = self._state(conn)
         if not full and (state is None or state.get("version") != ALGORITHM
-                         or state.get("home") != mark["home"]):
+                         or state.get("home") != mark["home"]
+                         or state.get("params") != mark["params"]):
             full = True
-        report.full = full
         windows: list[tuple[float, float] | None]
         windows = [None] if full else list(self._dirty_windows(conn, state or {}))
+        # No photo changed since the last build, so neither did the ordinary day: reading
+        # every photo again to say so would be most of an idle update.
+        known = None if state is None else state.get("busy")
+        if not full and not windows and isinstance(known, int):
+            busy = known
+        else:
+            busy = self._busy(conn, home_point)
+            if not full and busy != known:
+                full, windows = True, [None]
+        mark["busy"] = busy
+        report.full = full
         report.windows = len(windows)
         meter.start_phase("grouping photos into events and trips", len(windows))
         for window in windows:
             token.raise_if_cancelled()
             shots = self._shots(conn, window)
-            groups = ev.find_events(shots, home_point, self.params,
+            groups = ev.find_albums(shots, home_point, self.params, busy=busy,
                                     check=token.raise_if_cancelled)
-            groups += ev.find_trips(shots, home_point, self.params)
             token.raise_if_cancelled()
             report.photos += len(shots)
             report.events += sum(g.kind == "event" for g in groups)
@@ -271,6 +308,15 @@ class AutoAlbums:
         except ValueError:
             return None
         return state if isinstance(state, dict) else None
+
+    def _busy(self, conn: Connection, home: tuple[float, float] | None) -> int:
+        """Photos an event at home needs, from the whole library (a window alone would judge
+        the same day differently from a rebuild)."""
+        rows = [(int(r[0]), None if r[1] is None or r[2] is None else float(r[1]),
+                 None if r[1] is None or r[2] is None else float(r[2]), int(r[3]))
+                for r in conn.execute(_DAY_PLACES.format(
+                    start=self.params.day_start_hour * 3600))]
+        return ev.busy_threshold(ev.home_day_counts(rows, home, self.params), self.params)
 
     def _shots(self, conn: Connection, window: tuple[float, float] | None) -> list[ev.Shot]:
         if window is None:
@@ -373,15 +419,17 @@ class AutoAlbums:
         earlier year, titled "1 year ago", "3 years ago" (29 February's photos show on 28
         February in other years), then events and trips of the same week (±3 days) in earlier
         years, titled as their album with "N years ago" beside. Only photos that can be shown
-        now (status ok); plain dicts for the CLI and the GUI."""
+        now (status ok) and whose date was taken, not read from the file's modification time
+        (the day a folder was copied is no memory); plain dicts for the CLI and the GUI."""
         today = today or date.today()
         conn = self.reader()
         days = [f"{today.month:02d}-{today.day:02d}"]
         if (today.month, today.day) == (2, 28) and not _leap(today.year):
             days.append("02-29")
         rows = conn.rows(
-            "SELECT id, taken_at, taken_ts FROM photos WHERE status = 'ok' "
-            f"AND taken_at IS NOT NULL AND substr(taken_at, 6, 5) IN ({','.join('?' * len(days))}) "
+            "SELECT id, taken_at, taken_ts FROM photos p WHERE status = 'ok' "
+            f"AND taken_at IS NOT NULL AND {_DATED} "
+            f"AND substr(taken_at, 6, 5) IN ({','.join('?' * len(days))}) "
             "AND CAST(substr(taken_at, 1, 4) AS INTEGER) < ? ORDER BY taken_ts, id",
             [*days, today.year])
         by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)

@@ -25,6 +25,18 @@ Events, step by step (and why):
    event, and a morning walk and an evening dinner are two.
 4. **A minimum size**: ``min_photos`` (6). Fewer is a snapshot, not an event; a weekly photo
    never makes an album.
+5. **At home, an event stands out from an ordinary day.** Someone who takes ten photos on
+   every day at home does not have an event every day. An event at home (or whose place is
+   unknown) is kept only when it has many more photos than the person's usual day
+   (``busy_factor`` times the ``busy_percentile`` of photos per day at home, derived from the
+   library itself, see ``busy_threshold``), or falls on a holiday. Away from home (more than
+   ``place_km`` from it) an event needs nothing more: a day in Porto is not an ordinary day.
+6. **A trip holds its days** (``find_albums``): photos that belong to a trip make no event of
+   their own; "Kyoto, 12–14 March 2025" beside "Trip to Kyoto, March 2025" says one thing
+   twice.
+
+Photos dated from their file's modification time are not given to these functions at all
+(core leaves them out): that date says when a file was copied, not when it was taken.
 
 Titles, one consistent scheme:
 
@@ -83,6 +95,9 @@ class Params:
     trip_bridge_days: int = 2
     day_start_hour: int = 5
     holiday_max_days: int = 3
+    busy_percentile: float = 75.0
+    busy_factor: float = 2.0
+    busy_min_days: int = 14      # fewer days at home say nothing about an ordinary one
 
 
 DEFAULT = Params()
@@ -387,12 +402,72 @@ def _joins(a: _Piece, b: _Piece, home: tuple[float, float] | None, params: Param
             and _far(a.where, home, params.away_km))
 
 
+def home_day_counts(rows: Iterable[tuple[int, float | None, float | None, int]],
+                    home: tuple[float, float] | None,
+                    params: Params = DEFAULT) -> list[int]:
+    """Photos per day at home, from ``(day, lat, lon, photos)`` rows (several rows may share
+    a day). A day with a photo more than ``away_km`` from home is left out (a day of a trip),
+    and photos more than ``place_km`` from home are not counted (an outing); photos without a
+    position count where they were taken, which is most often home. Without a home every day
+    counts."""
+    per_day: dict[int, int] = defaultdict(int)
+    away: set[int] = set()
+    for day, lat, lon, n in rows:
+        if home is not None and lat is not None and lon is not None:
+            km = haversine_km(home[0], home[1], lat, lon)
+            if km > params.away_km:
+                away.add(day)
+                continue
+            if km > params.place_km:
+                continue
+        per_day[day] += n
+    return [n for day, n in per_day.items() if n > 0 and day not in away]
+
+
+def busy_threshold(day_counts: Sequence[int], params: Params = DEFAULT) -> int:
+    """How many photos an event at home needs: ``busy_factor`` times the
+    ``busy_percentile`` of photos per day at home (twice a busy ordinary day: a party, not a
+    walk), never fewer than ``min_photos``. With fewer than ``busy_min_days`` days there is
+    no ordinary day to compare with, and ``min_photos`` is all it takes."""
+    if len(day_counts) < params.busy_min_days:
+        return params.min_photos
+    usual = float(np.percentile(np.asarray(day_counts, dtype=np.float64),
+                                params.busy_percentile))
+    return max(params.min_photos, math.ceil(params.busy_factor * usual))
+
+
+def shot_day_rows(shots: Iterable[Shot],
+                  params: Params = DEFAULT) -> list[tuple[int, float | None, float | None, int]]:
+    """``home_day_counts`` rows of photos at hand (core counts them in SQL instead)."""
+    return [(day_of(s.local, params), s.lat, s.lon, 1) for s in shots]
+
+
+def find_albums(shots: Sequence[Shot], home: tuple[float, float] | None = None,
+                params: Params = DEFAULT, *, busy: int | None = None,
+                check: Callable[[], None] | None = None) -> list[Group]:
+    """Events and trips among ``shots`` (in time order): the trips, and the events among the
+    photos no trip holds (step 6). ``busy``: see ``find_events``."""
+    if busy is None:
+        busy = busy_threshold(home_day_counts(shot_day_rows(shots, params), home, params),
+                              params)
+    trips = find_trips(shots, home, params)
+    held = {pid for t in trips for pid in t.photo_ids}
+    rest = [s for s in shots if s.id not in held] if held else shots
+    return find_events(rest, home, params, busy=busy, check=check) + trips
+
+
 def find_events(shots: Sequence[Shot], home: tuple[float, float] | None = None,
-                params: Params = DEFAULT, *,
+                params: Params = DEFAULT, *, busy: int | None = None,
                 check: Callable[[], None] | None = None) -> list[Group]:
     """Events among ``shots`` (in time order), titled. ``home`` (lat, lon) decides which
-    days may join and whether a place is named with a holiday; ``check`` is called between
-    steps (a cancel token's ``raise_if_cancelled``)."""
+    days may join, whether a place is named with a holiday and which events must stand out
+    (step 5); ``busy`` is the number of photos that makes an event at home stand out (core
+    derives it from the whole library, so that grouping a window agrees with grouping
+    everything), by default derived from ``shots``; ``check`` is called between steps (a
+    cancel token's ``raise_if_cancelled``)."""
+    if busy is None:
+        busy = busy_threshold(home_day_counts(shot_day_rows(shots, params), home, params),
+                              params)
     pieces: list[_Piece] = []
     for moment in moments(shots, params):
         piece = _piece(moment, params)
@@ -403,8 +478,9 @@ def find_events(shots: Sequence[Shot], home: tuple[float, float] | None = None,
             pieces.append(piece)
     if check is not None:
         check()
-    kept = [p for p in pieces if len(p.shots) >= params.min_photos]
-    groups = [_event(p, home, params) for p in kept]
+    groups = [_event(p, home, params) for p in pieces if len(p.shots) >= params.min_photos]
+    groups = [g for g in groups if "holiday" in g.details or len(g.shots) >= busy
+              or (home is not None and _far(centroid(g.shots), home, params.place_km))]
     _disambiguate(groups)
     return groups
 
