@@ -52,8 +52,10 @@ __all__ = [
     "write_not_an_image",
     "write_png",
     "write_png_bomb",
+    "write_quartered_png",
     "write_raw_without_preview",
     "write_tiff",
+    "write_tiff16",
     "write_truncated_jpeg",
     "write_webp",
     "write_zero_byte",
@@ -1074,3 +1076,68 @@ def write_raw_without_preview(
     data = _build_tiff(ifd0, big_endian=big_endian,
                        cr2_raw_ifd=ifd0 if flavour == ".cr2" else None)
     return _finish(path, data)
+
+
+def write_quartered_png(path: str | os.PathLike[str], size: Size) -> Path:
+    """A valid 1-bit PNG of ``size`` (which may be hundreds of megapixels: a few hundred KB on
+    disk, deflated a batch of rows at a time) in four quarters: white top-left and
+    bottom-right, black top-right and bottom-left. Where each quarter lands in a downscaled
+    copy shows whether a decoder reassembled the image in the right order."""
+    width, height = size
+    if width % 16 or height % 2:
+        raise ValueError("write_quartered_png: width must be a multiple of 16, height even")
+    half = width // 16  # bytes in half a row of packed bits
+    top = b"\0" + b"\xff" * half + b"\0" * half  # filter "none", then the bits
+    bottom = b"\0" + b"\0" * half + b"\xff" * half
+    comp = zlib.compressobj(9)
+    parts: list[bytes] = []
+    rows_per_call = max(1, (1 << 20) // len(top))
+    for row, count in ((top, height // 2), (bottom, height // 2)):
+        while count > 0:
+            n = min(count, rows_per_call)
+            parts.append(comp.compress(row * n))
+            count -= n
+    parts.append(comp.flush())
+    idat = b"".join(parts)
+    out = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">LLBBBBB", width, height,
+                                                                    1, 0, 0, 0, 0))
+    for start in range(0, len(idat), 1 << 16):
+        out += _png_chunk(b"IDAT", idat[start : start + (1 << 16)])
+    return _finish(Path(path), out + _png_chunk(b"IEND", b""))
+
+
+def write_tiff16(
+    path: str | os.PathLike[str],
+    size: Size = (64, 48),
+    *,
+    channels: int = 1,
+    big_endian: bool = False,
+    max_sample_value: int | None = None,
+    peak: int | None = None,
+) -> Path:
+    """An uncompressed 16-bit-per-sample TIFF (greyscale, or RGB with ``channels=3``), as
+    scanners and raw converters write them. Pillow reads greyscale ones as ``I;16`` (little
+    endian) or ``I;16B`` (big endian).
+
+    The samples rise left to right from 0 to ``peak``: by default the top of the range, 65535,
+    or ``max_sample_value`` when given (a 12-bit scan kept in 16-bit samples declares 4095).
+    """
+    width, height = size
+    top = peak if peak is not None else (max_sample_value or 65535)
+    ramp = np.round(np.linspace(0, top, width)).astype(np.uint32)
+    grey = np.broadcast_to(ramp, (height, width))
+    samples = np.stack([grey] * channels, axis=-1) if channels > 1 else grey
+    data = samples.astype(">u2" if big_endian else "<u2").tobytes()
+    ifd = _Ifd()
+    ifd.long(0x0100, width)
+    ifd.long(0x0101, height)
+    ifd.short(0x0102, *([16] * channels))
+    ifd.short(0x0103, 1)  # no compression
+    ifd.short(0x0106, 2 if channels >= 3 else 1)  # RGB, or BlackIsZero
+    ifd.strip(data)
+    ifd.short(0x0115, channels)
+    ifd.long(0x0116, height)
+    if max_sample_value is not None:
+        ifd.short(0x0119, *([max_sample_value] * channels))
+    ifd.short(0x011C, 1)
+    return _finish(Path(path), _build_tiff(ifd, big_endian=big_endian))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from glimpse_desktop.ingest.decode import SizeRequest
 from glimpse_desktop.library.db import Connection, LibraryError, LibraryFullError
 from glimpse_desktop.progress import CancelToken, Progress
 from tests import imagegen as ig
-from tests.conftest import assert_consistent
+from tests.conftest import assert_consistent, unprivileged
 
 
 def rows(lib: Library, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
@@ -215,27 +216,6 @@ def test_symlink_loop_and_unicode_names(lib: Library, photo_dir: Path) -> None:
     assert [Path(str(r["path"])).name for r in lib.text_search("Été")] != []
 
 
-def _unprivileged(fn: object) -> int:
-    """Run fn() in a child process as 'nobody', so permissions apply even when tests run as
-    root (as they do in CI containers). Returns the child's exit status."""
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 1
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            fn()  # type: ignore[operator]
-            code = 0
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
-
-
 def test_unreadable_folder_is_reported_and_its_photos_kept() -> None:
     # Outside pytest's tmp_path, whose parents are private to root.
     with tempfile.TemporaryDirectory(prefix="glimpse-perm-") as tmp:
@@ -267,12 +247,11 @@ def _unreadable_folder_case(tmp_path: Path) -> None:
             assert all("permission denied" in str(e["reason"]) for e in errs)
             assert lib.status()["photos"] == 5
 
-    run = _unprivileged if os.geteuid() == 0 else (lambda fn: (fn(), 0)[1])
-    assert run(first_pass) == 0
+    assert unprivileged(first_pass) == 0
     os.chmod(base / "private", 0o000)
     os.chmod(base / "listable", 0o444)  # names can be listed, files cannot be opened
     try:
-        assert run(second_pass) == 0
+        assert unprivileged(second_pass) == 0
     finally:
         os.chmod(base / "private", 0o777)
         os.chmod(base / "listable", 0o777)
@@ -399,8 +378,9 @@ def test_index_of_a_subfolder_only_touches_that_subfolder(lib: Library, photo_di
     make_album(photo_dir / "x", 1, start=9)
     report = lib.index([str(photo_dir / "x")])
     assert (report.new, report.missing) == (1, 0)  # y's loss is noticed only when y is scanned
-    with pytest.raises(LibraryError, match="add it first"):
+    with pytest.raises(LibraryError, match="not inside a folder of this library") as caught:
         lib.index(["/definitely/not/here"])
+    assert caught.value.code == "roots.outside"
 
 
 def test_originals_are_never_modified(lib: Library, photo_dir: Path) -> None:
@@ -491,7 +471,7 @@ def test_names_that_are_not_utf8_are_reported(lib: Library, photo_dir: Path) -> 
     # The watcher's entry points refuse it the same way instead of crashing.
     report = lib.indexer.index_files([os.fsdecode(bad)])
     assert report.errors == 1 and report.new == 0
-    assert lib.indexer.mark_gone([os.fsdecode(bad)]) == 0
+    assert lib.indexer.mark_gone([os.fsdecode(bad)]).photo_ids == []
     assert lib.indexer.move(os.fsdecode(bad), str(photo_dir / "x.jpg"), is_dir=False) == 0
 
 
@@ -546,12 +526,25 @@ def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
 
     from glimpse_desktop.ingest.pipeline import ByteBudget
 
+    class Watched(threading.Condition):
+        """The budget's own condition, saying when a thread starts to wait on it."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.waiting = threading.Event()
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.waiting.set()
+            return super().wait(timeout)
+
     budget = ByteBudget(100)
+    watched = Watched()
+    budget._cond = watched
     first = budget.acquire(60)
     got: list[int] = []
     waiter = threading.Thread(target=lambda: got.append(budget.acquire(60)))
     waiter.start()
-    waiter.join(0.3)
+    assert watched.waiting.wait(10)          # it asked, found no room, and waits
     assert waiter.is_alive() and got == []  # 60 + 60 > 100: waits
     budget.release(first)
     waiter.join(5)
@@ -571,20 +564,43 @@ def test_one_ingestion_at_a_time_per_library(library_path: Path, photo_dir: Path
         assert first.indexer.lock is not None
         events: list[Progress] = []
         result: list[object] = []
+
+        class Retrying(CancelToken):
+            """Says when the waiter has tried the lock three times: it waits once per
+            failed try, on its cancel token."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.tries = 0
+                self.retried = threading.Event()
+
+            def wait(self, timeout: float) -> bool:
+                self.tries += 1
+                if self.tries >= 3:
+                    self.retried.set()
+                return super().wait(timeout)
+
+        waiting = Retrying()
         with first.indexer.lock.hold():
-            runner = threading.Thread(
-                target=lambda: result.append(second.index(progress=events.append)))
+            runner = threading.Thread(target=lambda: result.append(
+                second.index(progress=events.append, cancel=waiting)))
             runner.start()
-            runner.join(1.0)
-            assert runner.is_alive() and result == []  # waiting for the other holder
-            assert any("waiting for another Glimpse" in e.phase for e in events)
+            assert waiting.retried.wait(30)
+            # Three tries in and still waiting: nothing read and nothing but the wait said.
+            assert runner.is_alive() and result == []
+            assert events and all(e.phase.startswith("waiting for another Glimpse")
+                                  for e in events)
         runner.join(30)
         assert len(result) == 1 and result[0].new == 6  # type: ignore[attr-defined]
         # Cancelling while waiting ends the wait cleanly.
         token = CancelToken()
+
+        def cancel_once_waiting(event: Progress) -> None:
+            if event.phase.startswith("waiting for another Glimpse"):
+                token.cancel()
+
         with first.indexer.lock.hold():
-            threading.Timer(0.3, token.cancel).start()
-            report = second.index(cancel=token)
+            report = second.index(cancel=token, progress=cancel_once_waiting)
         assert report.cancelled and report.new == 0
 
 
@@ -756,3 +772,106 @@ def test_pages_of_the_library_walk_every_photo_once_newest_first(lib: Library,
         assert seen == expected, size
     assert lib.photo_count() == 8
     assert lib.photo_page(limit=3)[0]["filename"] == "p6.jpg"
+
+
+class _WatchedZip:
+    """Pillow's own zlib decoder (the one PNGs go through), noting in ``log`` when it starts
+    and stops filling an image of how many pixels: what was decoded at the same time."""
+
+    log: list[tuple[int, int]]  # (+1 start / -1 end, pixels), in order
+    lock: threading.Lock
+
+    def __init__(self, mode: str, *args: object) -> None:
+        from PIL import _imaging
+
+        self._inner = _imaging.zip_decoder(mode, *args)
+        self._pixels = 0
+
+    def setimage(self, im: object, extents: tuple[int, int, int, int] | None = None) -> None:
+        x0, y0, x1, y1 = extents or (0, 0, 0, 0)
+        self._pixels = (x1 - x0) * (y1 - y0)
+        with self.lock:
+            self.log.append((1, self._pixels))
+        self._inner.setimage(im, extents)
+
+    def cleanup(self) -> None:
+        with self.lock:
+            self.log.append((-1, self._pixels))
+        self._inner.cleanup()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_huge_images_are_decoded_one_at_a_time_and_indexed_whole(
+        library_path: Path, photo_dir: Path) -> None:
+    """A 687 KB PNG can hold 225 MP (~860 MB decoded): file sizes say nothing about memory,
+    so the decoded pixels in flight are bounded, and two such images never decode together
+    however many workers there are."""
+    from glimpse_desktop.ingest.decode import IN_FLIGHT_PIXELS
+
+    width = 12000
+    height = (IN_FLIGHT_PIXELS // width + 2) & ~1  # just over the budget: must go alone
+    for i in range(3):
+        ig.write_quartered_png(photo_dir / f"a_panorama_{i}.png", (width, height))
+    make_album(photo_dir / "z_small", 4)
+    _WatchedZip.log, _WatchedZip.lock = [], threading.Lock()
+    before = Image.DECODERS.get("zip")
+    Image.register_decoder("zip", _WatchedZip)  # type: ignore[arg-type]
+    try:
+        with Library.open(library_path, workers=2) as lib:
+            lib.add_root(photo_dir)
+            report = lib.index()
+            assert (report.new, report.errors) == (7, 0)
+            huge = rows(lib, "SELECT width, height, content_hash, has_thumb FROM photos "
+                             "WHERE filename LIKE 'a_panorama_%'")
+            assert len(huge) == 3
+            for r in huge:
+                assert (r["width"], r["height"], r["has_thumb"]) == (width, height, 1)
+                with Image.open(lib.thumbnails.path_for(str(r["content_hash"]))) as thumb:
+                    assert max(thumb.size) == 256
+                    w, h = thumb.size
+                    # The quarters where they belong: the image was put back together whole.
+                    assert thumb.convert("L").getpixel((w // 4, h // 4)) == 255
+                    assert thumb.convert("L").getpixel((3 * w // 4, h // 4)) == 0
+                    assert thumb.convert("L").getpixel((w // 4, 3 * h // 4)) == 0
+                    assert thumb.convert("L").getpixel((3 * w // 4, 3 * h // 4)) == 255
+    finally:
+        Image.DECODERS.pop("zip", None)
+        if before is not None:
+            Image.DECODERS["zip"] = before
+    large = [(step, pixels) for step, pixels in _WatchedZip.log if pixels == width * height]
+    assert [step for step, _ in large].count(1) == 3  # every panorama was seen decoding
+    at_once = most = 0
+    for step, _ in large:
+        at_once += step
+        most = max(most, at_once)
+    assert most == 1
+
+
+def test_a_large_request_is_not_overtaken_by_small_ones() -> None:
+    """The pixel budget serves in turn: with workers forever taking small images, a
+    panorama waiting for the budget to empty would otherwise wait for ever."""
+    from glimpse_desktop.ingest.decode import Budget
+    from tests.conftest import eventually
+
+    budget = Budget(100)
+    first = budget.acquire(60)
+    order: list[str] = []
+
+    def take(name: str, n: int) -> None:
+        got = budget.acquire(n)
+        order.append(name)
+        budget.release(got)
+
+    large = threading.Thread(target=take, args=("large", 100))
+    large.start()
+    assert eventually(lambda: budget.waiting == 1)
+    small = threading.Thread(target=take, args=("small", 10))
+    small.start()  # 60 + 10 would fit, but the large one asked first
+    assert eventually(lambda: budget.waiting == 2)
+    assert order == []
+    budget.release(first)
+    large.join(10)
+    small.join(10)
+    assert order == ["large", "small"]

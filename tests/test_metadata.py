@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from glimpse_desktop.core import Library
 from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, UnsupportedError, decode
 from glimpse_desktop.ingest.metadata import PhotoMeta
 from tests import imagegen as ig
@@ -290,3 +292,156 @@ def test_utf8_in_ascii_exif_tags_is_read_as_utf8(tmp_path: Path) -> None:
     assert t["description/exif:XPComment"] == "京都の寺"
     p = ig.write_jpeg(tmp_path / "k.jpg", image_description="京都の寺")
     assert texts(meta_of(p))["description/exif:ImageDescription"] == "京都の寺"
+
+
+def _jpeg_with_gps_refs(path: Path, lat_ref: str | None, lon_ref: str | None) -> Path:
+    """A JPEG whose GPS IFD holds Paris's coordinates under the given hemisphere letters
+    (None: the tag left out), written by Pillow's EXIF writer as a phone app would."""
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({2: (48.0, 51.0, 24.0), 4: (2.0, 21.0, 8.0)})
+    if lat_ref is not None:
+        gps[1] = lat_ref
+    if lon_ref is not None:
+        gps[3] = lon_ref
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(path, "JPEG", exif=exif.tobytes())
+    return path
+
+
+@pytest.mark.parametrize(("lat_ref", "lon_ref", "told"), [
+    ("X", "E", "latitude hemisphere is 'X'"),
+    ("N", "Q", "longitude hemisphere is 'Q'"),
+    ("", "W", "latitude hemisphere is ''"),
+    (None, "E", "latitude hemisphere is missing"),
+    ("N", None, "longitude hemisphere is missing"),
+    ("North", "E", "latitude hemisphere is 'North'"),
+    ("E", "N", "latitude hemisphere is 'E'"),  # the letters swapped
+    ("x", "e", "latitude hemisphere is 'x'"),
+])
+def test_gps_with_an_unknown_hemisphere_is_no_position_and_a_warning(
+        tmp_path: Path, lat_ref: str | None, lon_ref: str | None, told: str) -> None:
+    from tests.test_xmp import exiftool
+
+    path = _jpeg_with_gps_refs(tmp_path / "where.jpg", lat_ref, lon_ref)
+    # The file holds what the case says (ExifTool, the reference reader, reads the junk
+    # letter back and, lenient, would place the photo in the north-east all the same).
+    seen = exiftool("-n", "-GPSLatitudeRef", "-GPSLongitudeRef", "-GPSLatitude", str(path))[0]
+    assert seen["GPSLatitude"] == pytest.approx(48.856667, abs=1e-5)
+    if lat_ref:
+        assert str(seen["GPSLatitudeRef"]) == lat_ref
+    m = meta_of(path)
+    assert (m.gps_lat, m.gps_lon, m.gps_alt) == (None, None, None)
+    assert any(told in w and "position ignored" in w for w in m.warnings), m.warnings
+
+
+def test_gps_hemisphere_letters_in_lower_case_are_read(tmp_path: Path) -> None:
+    m = meta_of(_jpeg_with_gps_refs(tmp_path / "south.jpg", "s", "w"))
+    assert m.gps_lat == pytest.approx(-(48 + 51 / 60 + 24 / 3600), abs=1e-6)
+    assert m.gps_lon == pytest.approx(-(2 + 21 / 60 + 8 / 3600), abs=1e-6)
+    assert m.warnings == []
+    m = meta_of(_jpeg_with_gps_refs(tmp_path / "north.jpg", "n", "e"))
+    assert m.gps_lat == pytest.approx(48.856667, abs=1e-5)
+    assert m.gps_lon == pytest.approx(2.352222, abs=1e-5)
+    # A receiver without a fix writes 0,0, often with empty letters: no place, no warning.
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "", 2: (0.0, 0.0, 0.0), 3: "", 4: (0.0, 0.0, 0.0)})
+    Image.new("RGB", (64, 48)).save(tmp_path / "nofix.jpg", "JPEG", exif=exif.tobytes())
+    m = meta_of(tmp_path / "nofix.jpg")
+    assert (m.gps_lat, m.warnings) == (None, [])
+
+
+def test_unknown_hemisphere_is_reported_by_ingestion(lib: Library, photo_dir: Path) -> None:
+    _jpeg_with_gps_refs(photo_dir / "junk.jpg", "X", "E")
+    _jpeg_with_gps_refs(photo_dir / "good.jpg", "S", "E")
+    lib.add_root(photo_dir)
+    assert lib.index().new == 2
+    got = {r["filename"]: (r["gps_lat"], r["gps_lon"]) for r in lib.reader().rows(
+        "SELECT filename, gps_lat, gps_lon FROM photos")}
+    assert got["junk.jpg"] == (None, None)
+    assert got["good.jpg"][0] == pytest.approx(-48.856667, abs=1e-5)
+    errors = lib.reader().rows("SELECT path, stage, reason FROM errors")
+    assert [(Path(e["path"]).name, e["stage"]) for e in errors] == [("junk.jpg", "metadata")]
+    assert "hemisphere is 'X'" in errors[0]["reason"]
+
+
+def _rgb(img: Image.Image, x: int, y: int) -> tuple[int, ...]:
+    pixel = img.getpixel((x, y))
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
+@pytest.mark.parametrize(("channels", "big_endian", "mode"), [
+    (1, False, "I;16"), (1, True, "I;16B"), (3, False, "RGB"), (3, True, "RGB")])
+def test_16_bit_tiffs_are_tone_mapped_to_8_bits(
+        tmp_path: Path, channels: int, big_endian: bool, mode: str) -> None:
+    path = ig.write_tiff16(tmp_path / "scan.tif", (256, 32), channels=channels,
+                           big_endian=big_endian)
+    with Image.open(path) as img:
+        assert img.mode == mode  # what Pillow makes of the file: the case under test
+    d = decode(path.read_bytes(), str(path), want=SizeRequest())
+    assert d.image.mode == "RGB" and d.image.size == (256, 32)
+    assert (d.meta.width, d.meta.height, d.meta.format) == (256, 32, "TIFF")
+    row = [_rgb(d.image, x, 10) for x in range(256)]
+    # The ramp 0..65535 becomes 0..255, evenly: scaled, neither clipped to white nor cut off.
+    assert row[0] == (0, 0, 0) and row[-1] == (255, 255, 255)
+    greys = [p[0] for p in row]
+    assert all(p == (g, g, g) for p, g in zip(row, greys, strict=True))
+    assert all(abs(g - x) <= 1 for x, g in enumerate(greys))
+
+
+def test_16_bit_tiff_with_a_12_bit_range_uses_the_range_it_declares(tmp_path: Path) -> None:
+    # A 12-bit scanner keeps 0..4095 in 16-bit samples and says so in MaxSampleValue:
+    # dividing by 256 would show it nearly black.
+    path = ig.write_tiff16(tmp_path / "scan12.tif", (256, 8), big_endian=True,
+                           max_sample_value=4095)
+    d = decode(path.read_bytes(), str(path), want=SizeRequest())
+    greys = [_rgb(d.image, x, 4)[0] for x in range(256)]
+    assert greys[0] == 0 and greys[-1] == 255
+    assert all(abs(g - x) <= 1 for x, g in enumerate(greys))
+
+
+def test_16_bit_tiffs_are_indexed_with_thumbnails(lib: Library, photo_dir: Path) -> None:
+    ig.write_tiff16(photo_dir / "little.tif", (640, 480))
+    ig.write_tiff16(photo_dir / "big-endian.tif", (640, 480), big_endian=True)
+    ig.write_tiff16(photo_dir / "colour.tif", (640, 480), channels=3, big_endian=True)
+    lib.add_root(photo_dir)
+    report = lib.index()
+    assert (report.new, report.errors) == (3, 0)
+    assert lib.reader().rows("SELECT path, reason FROM errors") == []
+    for r in lib.reader().rows("SELECT content_hash, width, height, status FROM photos"):
+        assert (r["width"], r["height"], r["status"]) == (640, 480, "ok")
+        with Image.open(lib.thumbnails.path_for(str(r["content_hash"]))) as thumb:
+            assert thumb.size == (256, 192)
+            dark, light = _rgb(thumb, 2, 96), _rgb(thumb, 253, 96)
+            assert max(dark) < 20 and min(light) > 235  # the ramp, not a white or black field
+
+
+def test_exif_after_a_pngs_pixels_is_read_without_decoding_them(tmp_path: Path) -> None:
+    from glimpse_desktop.ingest.decode import read_exif
+    from tests.test_ingest import _WatchedZip
+
+    exif = Image.Exif()
+    exif[0x0110] = "Pano Camera"
+    exif.get_ifd(0x8769)[0x9003] = "2024:01:02 03:04:05"
+    path = ig.write_quartered_png(tmp_path / "pano.png", (4096, 2048))
+    data = path.read_bytes()
+    # Encoders may put eXIf after the pixels (the PNG spec allows it): before IEND.
+    tiff = exif.tobytes()[len(b"Exif\0\0"):]
+    path.write_bytes(data[:-12] + ig._png_chunk(b"eXIf", tiff) + data[-12:])
+    _WatchedZip.log, _WatchedZip.lock = [], threading.Lock()
+    before = Image.DECODERS.get("zip")
+    Image.register_decoder("zip", _WatchedZip)  # type: ignore[arg-type]
+    try:
+        got = read_exif(str(path))
+        assert got is not None and got[0x0110] == "Pano Camera"
+        assert got.get_ifd(0x8769)[0x9003] == "2024:01:02 03:04:05"
+        assert _WatchedZip.log == []  # not one pixel decoded
+        with Image.open(path) as img:  # what Pillow alone does to find it
+            assert img.getexif()[0x0110] == "Pano Camera"
+        assert _WatchedZip.log != []
+    finally:
+        Image.DECODERS.pop("zip", None)
+        if before is not None:
+            Image.DECODERS["zip"] = before
+    assert meta_of(path).camera_model == "Pano Camera"
+    assert read_exif(str(tmp_path / "absent.png")) is None

@@ -256,24 +256,37 @@ def _dms(value: Any) -> float | None:
     return deg + minutes / 60.0 + seconds / 3600.0
 
 
-def _ref(value: Any) -> str:
+def _hemisphere(value: Any, positive: str, negative: str, what: str) -> int:
+    """+1 or -1 for a GPS reference letter (in either case, as some phones write it).
+
+    Raises ValueError for anything else (another letter, a word, nothing at all): the
+    coordinates are unsigned, so without their hemisphere they could be any of four places,
+    and reading them as north and east would put the photo somewhere it was not taken."""
     text = clean_text(value)
-    return text.upper()[:1] if text else ""
+    letter = text.upper() if text else ""
+    if letter == positive:
+        return 1
+    if letter == negative:
+        return -1
+    shown = "missing" if value is None else repr(text or "")
+    raise ValueError(f"GPS {what} hemisphere is {shown}, not {positive} or {negative}: "
+                     "position ignored")
 
 
 def parse_gps(gps: Mapping[int, Any]) -> tuple[float, float, float | None] | None:
-    """Signed decimal degrees (and altitude in metres); None for absent, 0,0 or impossible."""
+    """Signed decimal degrees (and altitude in metres); None for absent, 0,0 or impossible.
+
+    Raises ValueError (its message a warning to keep) when a hemisphere letter is not
+    N/S or E/W."""
     lat, lon = _dms(gps.get(G_LAT)), _dms(gps.get(G_LON))
     if lat is None or lon is None:
         return None
-    if _ref(gps.get(G_LAT_REF)) == "S":
-        lat = -abs(lat)
-    if _ref(gps.get(G_LON_REF)) == "W":
-        lon = -abs(lon)
+    if abs(lat) < 1e-7 and abs(lon) < 1e-7:
+        return None  # "Null Island": a receiver without a fix, whatever its letters say
+    lat = abs(lat) * _hemisphere(gps.get(G_LAT_REF), "N", "S", "latitude")
+    lon = abs(lon) * _hemisphere(gps.get(G_LON_REF), "E", "W", "longitude")
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         return None
-    if abs(lat) < 1e-7 and abs(lon) < 1e-7:
-        return None  # "Null Island": a receiver without a fix
     alt = to_float(gps.get(G_ALT))
     ref = gps.get(G_ALT_REF)
     below = ref in (1, b"\x01") or (isinstance(ref, bytes) and ref[:1] == b"\x01")
@@ -507,12 +520,16 @@ def extract(
 
     # GPS.
     if gps:
-        fix = parse_gps(gps)
-        if fix is not None:
-            meta.gps_lat, meta.gps_lon, meta.gps_alt = fix
-        elif _dms(gps.get(G_LAT)) not in (None, 0.0):
-            # 0,0 is what phones write without a fix: normal, not worth a warning.
-            meta.warnings.append("GPS position out of range, ignored")
+        try:
+            fix = parse_gps(gps)
+        except ValueError as exc:
+            meta.warnings.append(str(exc))
+        else:
+            if fix is not None:
+                meta.gps_lat, meta.gps_lon, meta.gps_alt = fix
+            elif _dms(gps.get(G_LAT)) not in (None, 0.0):
+                # 0,0 is what phones write without a fix: normal, not worth a warning.
+                meta.warnings.append("GPS position out of range, ignored")
 
     # XMP: JPEG APP1, PNG iTXt, WebP and HEIF chunks land in info["xmp"]; TIFF in tag 700.
     xmp: XmpFields | None = None

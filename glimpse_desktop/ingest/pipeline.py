@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ import xxhash
 from glimpse_desktop.ingest import scan
 from glimpse_desktop.ingest.decode import (
     SUPPORTED_EXTENSIONS,
+    Budget,
     Decoded,
     DecodeError,
     SizeRequest,
@@ -136,55 +138,76 @@ class IndexReport:
     cancelled: bool = False
     seconds: float = 0.0
     offline_roots: list[str] = field(default_factory=list)
+    # Files a watcher's scan found still being written (changed within its settle time):
+    # not read yet; the watcher waits for them to settle like any other new file.
+    unsettled: list[str] = field(default_factory=list)
     # Photos added, changed, moved, restored or gone missing in the run: the rows a view
     # inserts, refreshes or drops.
     photo_ids: list[int] = field(default_factory=list)
+    # Folders that went away while the run read them (a drive pulled mid-index), "path: why";
+    # also in offline_roots. Their photos are offline, and the files left unread are counted
+    # in `unread`, not in `skipped`: the run did not finish them, nothing was wrong with them.
+    lost_roots: list[str] = field(default_factory=list)
+    unread: int = 0
+    # Files that vanished between the scan and their read (removed, or their drive pulled).
+    vanished: list[str] = field(default_factory=list)
 
     def merge(self, other: IndexReport) -> None:
         for name in ("seen", "new", "updated", "moved", "unchanged", "missing", "restored",
-                     "offline", "errors", "skipped"):
+                     "offline", "errors", "skipped", "unread"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.cancelled = self.cancelled or other.cancelled
         self.offline_roots += other.offline_roots
+        self.lost_roots += other.lost_roots
+        self.vanished += other.vanished
+        self.unsettled += other.unsettled
         self.photo_ids += other.photo_ids
 
 
-class ByteBudget:
+VANISHED = "removed before it could be read"
+
+
+def _take_offline(conn: Connection, root: Root) -> int:
+    """Mark a root and its photos offline (its drive is absent): kept, never missing."""
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM photos WHERE root_id = ? AND status != 'offline'", (root.id,))]
+    photos.mark_status(conn, ids, "offline")
+    conn.execute("UPDATE roots SET status = 'offline' WHERE id = ?", (root.id,))
+    return len(ids)
+
+
+class ByteBudget(Budget):
     """Caps the bytes of files held in memory at once: a handful of 300 MB panoramas must
-    not be read by every worker together. One file larger than the cap still goes alone."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._used = 0
-        self._cond = threading.Condition()
-
-    def acquire(self, n: int) -> int:
-        n = min(n, self.limit)
-        with self._cond:
-            while self._used and self._used + n > self.limit:
-                self._cond.wait()
-            self._used += n
-        return n
-
-    def release(self, n: int) -> None:
-        with self._cond:
-            self._used -= n
-            self._cond.notify_all()
+    not be read by every worker together. One file larger than the cap still goes alone.
+    (Their decoded pixels are bounded apart, by ``decode.PIXELS``: a 687 KB PNG can hold
+    225 MP.)"""
 
 
-class MoveIndex:
-    """Rows whose file has gone, by content hash: a new path with the same bytes is a move."""
+class MoveFinder:
+    """A file whose bytes belong to a photo whose own file has gone is that photo, moved:
+    whatever the row's state (missing, offline, or still "ok" because the delete or the
+    move's other half has not been seen yet) and whichever root either lies in. Asked per
+    new or changed file, by content hash (indexed); a row is claimed once per run."""
 
-    def __init__(self, rows: Iterable[tuple[int, str]]) -> None:
-        self._by_hash: dict[str, list[int]] = {}
-        for photo_id, content_hash in rows:
-            self._by_hash.setdefault(content_hash, []).append(photo_id)
+    def __init__(self, reader: Callable[[], Connection]) -> None:
+        self._reader = reader
+        self._claimed: set[int] = set()
         self._lock = threading.Lock()
 
-    def claim(self, content_hash: str) -> int | None:
-        with self._lock:
-            ids = self._by_hash.get(content_hash)
-            return ids.pop(0) if ids else None
+    def claim(self, content_hash: str, path: str) -> int | None:
+        rows = self._reader().rows(
+            "SELECT id, path FROM photos WHERE content_hash = ? AND path != ? "
+            "ORDER BY status = 'ok', id", (content_hash, path))
+        for row in rows:
+            photo_id = int(row["id"])
+            if not photos.file_gone(str(row["path"])):
+                continue  # a copy: both files are there (or the old one cannot be looked at)
+            with self._lock:
+                if photo_id in self._claimed:
+                    continue
+                self._claimed.add(photo_id)
+            return photo_id
+        return None
 
 
 def _under(path: str, folder: str) -> bool:
@@ -260,9 +283,13 @@ class Indexer:
         *,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        settle: float = 0.0,
     ) -> IndexReport:
-        """Scan folders (each a root or a folder inside one) and ingest what changed."""
-        return self._job(lambda meter, token: self._scan(targets, meter, token),
+        """Scan folders (each a root or a folder inside one) and ingest what changed.
+
+        ``settle``: files modified less than this many seconds ago are not read but listed in
+        the report's ``unsettled`` (a watcher's scan of a folder still being copied)."""
+        return self._job(lambda meter, token: self._scan(targets, meter, token, settle),
                          progress, cancel)
 
     def _job(self, work: Callable[[ProgressMeter, CancelToken], IndexReport],
@@ -292,21 +319,67 @@ class Indexer:
             "waiting for another Glimpse that is indexing this library", None))
 
     def _scan(self, targets: Sequence[tuple[Root, str]], meter: ProgressMeter,
-              cancel: CancelToken) -> IndexReport:
+              cancel: CancelToken, settle: float = 0.0) -> IndexReport:
         report = IndexReport()
         tasks: list[FileTask] = []
+        gone: list[int] = []
         for root, folder in targets:
             if cancel.cancelled:
                 break
-            tasks += self._diff_folder(root, folder, report, meter, cancel)
+            tasks += self._diff_folder(root, folder, report, meter, cancel, gone=gone,
+                                       settle_ns=int(settle * 1e9))
         if not cancel.cancelled:
             self._process(tasks, report, meter, cancel)
+            # A drive pulled mid-run first (its photos go offline, not missing), then the
+            # photos that went missing are joined to their moved files.
+            self._check_still_there([root for root, _ in targets], report)
+            self._rejoin(report, gone)
             if not cancel.cancelled:
                 done_roots = {root.id for root, folder in targets if folder == root.path}
                 self.writer.call(lambda conn: conn.executemany(
                     "UPDATE roots SET last_scan_at = ? WHERE id = ? AND status = 'online'",
                     [(now_iso(), rid) for rid in done_roots]))
         return report
+
+    def _check_still_there(self, roots: Sequence[Root], report: IndexReport) -> None:
+        """After reading: a root that was there when the run began and is gone now (its drive
+        was pulled, or it was removed) is offline, as it would have been found at the start;
+        its unread files are not "skipped" but waiting for the drive to come back."""
+        already = {line.partition(": ")[0] for line in report.offline_roots}
+        for root in {r.id: r for r in roots}.values():
+            if root.path in already:
+                continue
+            available, why = self.root_available(root)
+            if available:
+                continue
+            report.offline += self.writer.call(functools.partial(_take_offline, root=root))
+            report.offline_roots.append(f"{root.path}: {why}")
+            report.lost_roots.append(f"{root.path}: {why}")
+            unread = [p for p in report.vanished if _under(p, root.path)]
+            report.skipped -= len(unread)
+            report.unread += len(unread)
+
+    def _rejoin(self, report: IndexReport, gone: list[int]) -> None:
+        """After a run: photos that went missing whose file was read elsewhere as new (the
+        move was seen in two halves, or in an earlier run) are joined back to their rows;
+        the report counts them as moved, not missing."""
+        def apply(conn: Connection) -> tuple[list[tuple[int, int]], int]:
+            joined = photos.rejoin(conn)
+            still = 0
+            for start in range(0, len(gone), 500):
+                chunk = gone[start:start + 500]
+                still += int(conn.one(
+                    f"SELECT count(*) FROM photos WHERE status = 'missing' AND id IN "
+                    f"({', '.join('?' * len(chunk))})", chunk))
+            return joined, still
+
+        joined, still = self.writer.call(apply)
+        # Gone in the diff, found again as a move by content: a move, not a loss.
+        report.missing = max(0, report.missing - (len(gone) - still))
+        report.moved += len(joined)
+        report.new -= min(report.new, len(joined))
+        for keep, other in joined:
+            report.photo_ids += [keep, other]
 
     def root_available(self, root: Root) -> tuple[bool, str | None]:
         """Whether a root's files are there to read, and if not, why."""
@@ -332,7 +405,18 @@ class Indexer:
         return True, None
 
     def _diff_folder(self, root: Root, folder: str, report: IndexReport, meter: ProgressMeter,
-                     cancel: CancelToken) -> list[FileTask]:
+                     cancel: CancelToken, *, gone: list[int] | None = None,
+                     settle_ns: int = 0) -> list[FileTask]:
+        if not scan.encodable(folder):
+            # Never stored, so nothing below it is known: say so, as the walk does for the
+            # folders it meets.
+            def record(conn: Connection) -> None:
+                photos.record_error(conn, path=scan.printable(folder), stage="scan",
+                                    reason=scan.UNSTORABLE_FOLDER, root_id=root.id)
+
+            self.writer.call(record)
+            report.errors += 1
+            return []
         available, why = self.root_available(root)
         if not available:
             def go_offline(conn: Connection) -> int:
@@ -358,8 +442,9 @@ class Indexer:
         }
         tasks: list[FileTask] = []
         restore: list[int] = []
-        gone: list[int] = []
+        gone_here: list[int] = []
         stale_errors: list[str] = []
+        fresh_after = time.time_ns() - settle_ns
         visited: set[str] = set()
         links: dict[str, str] = {}
         others = [r.path for r in self.roots() if r.id != root.id]
@@ -384,6 +469,9 @@ class Indexer:
                         restore.append(row[0])
                     report.unchanged += 1
                     continue
+                if settle_ns and e.mtime_ns > fresh_after:
+                    report.unsettled.append(e.path)
+                    continue
                 if bad.get(e.path) == (e.size, e.mtime_ns):
                     # Known bad and unchanged (also a photo overwritten by a damaged file: its
                     # row keeps what was read before): not worth another try.
@@ -391,8 +479,8 @@ class Indexer:
                     continue
                 tasks.append(FileTask(e.path, root.id, e.size, e.mtime_ns,
                                       row[0] if row else None, row[5] if row else None))
-            gone += [row[0] for path, row in known.items()
-                     if path not in seen and row[4] != "missing"]
+            gone_here += [row[0] for path, row in known.items()
+                          if path not in seen and row[4] != "missing"]
             stale_errors += [p for p in bad if os.path.dirname(p) == directory and p not in seen]
         if cancel.cancelled:
             return []
@@ -408,14 +496,14 @@ class Indexer:
                 "(folder = ? OR (folder >= ? AND folder < ?))", (root.id, folder, lo, hi))]:
             if directory in visited or any(_under(directory, u) for u in unreadable):
                 continue
-            gone += [r[0] for r in conn.execute(
+            gone_here += [r[0] for r in conn.execute(
                 "SELECT id FROM photos WHERE folder = ? AND root_id = ? "
                 "AND status != 'missing'", (directory, root.id))]
         stale_errors += [p for p in bad if os.path.dirname(p) not in visited
                          and not any(_under(p, u) for u in unreadable)]
 
         def apply(conn: Connection) -> None:
-            photos.mark_status(conn, gone, "missing")
+            photos.mark_status(conn, gone_here, "missing")
             photos.mark_status(conn, restore, "ok")
             conn.execute("DELETE FROM errors WHERE stage = 'scan' AND (path = ? OR "
                          "(path >= ? AND path < ?))", (folder, lo, hi))
@@ -427,10 +515,12 @@ class Indexer:
             conn.execute("UPDATE roots SET status = 'online' WHERE id = ?", (root.id,))
 
         self.writer.call(apply)
-        report.missing += len(gone)
+        report.missing += len(gone_here)
+        if gone is not None:
+            gone += gone_here
         report.restored += len(restore)
         report.photo_ids += restore     # back on screen: views show them again
-        report.photo_ids += gone        # and these leave the views
+        report.photo_ids += gone_here   # and these leave the views
         report.errors += len(problems)
         return tasks
 
@@ -497,15 +587,13 @@ class Indexer:
         self._process(tasks, report, meter, cancel)
         return report
 
-    def mark_gone(self, paths: Iterable[str]) -> int:
-        """Files or folders deleted (the watcher's entry point): their rows become missing."""
-        return len(self.mark_gone_ids(paths))
-
-    def mark_gone_ids(self, paths: Iterable[str]) -> list[int]:
-        """``mark_gone``, returning the ids of the photos now missing (views drop them)."""
+    def mark_gone(self, paths: Iterable[str]) -> IndexReport:
+        """Files or folders deleted (the watcher's entry point): their rows become missing,
+        except where the file was already read at its new place (a move seen in two halves):
+        that row is joined back to the photo's, which counts as moved."""
         wanted = [p for p in paths if scan.encodable(p)]  # others were never stored
 
-        def apply(conn: Connection) -> list[int]:
+        def apply(conn: Connection) -> tuple[list[int], list[tuple[int, int]]]:
             ids: list[int] = []
             for path in wanted:
                 if os.path.lexists(path):
@@ -518,9 +606,22 @@ class Indexer:
                              (path, lo, hi))
             unique = list(dict.fromkeys(ids))  # a file and its deleted folder both listed
             photos.mark_status(conn, unique, "missing")
-            return unique
+            return unique, photos.rejoin(conn, unique)
 
-        return self.writer.call(apply)
+        gone, joined = self.writer.call(apply)
+        kept = {keep for keep, _ in joined}
+        # Views drop the missing and the joined-away rows, and refresh the moved ones.
+        return IndexReport(missing=len(gone) - len(kept), moved=len(joined),
+                           photo_ids=gone + [other for _, other in joined])
+
+    def has_photos_at(self, path: str) -> bool:
+        """Whether the library places a present photo at ``path`` or below it."""
+        if not scan.encodable(path):
+            return False
+        lo, hi = _prefix_range(path)
+        return self.reader().one(
+            "SELECT 1 FROM photos WHERE (path = ? OR (path >= ? AND path < ?)) "
+            "AND status IN ('ok', 'unsupported') LIMIT 1", (path, lo, hi)) is not None
 
     def move(self, src: str, dest: str, *, is_dir: bool) -> int:
         return len(self.move_ids(src, dest, is_dir=is_dir))
@@ -535,7 +636,7 @@ class Indexer:
             return []  # never stored: the caller treats the destination as new
         root = self.root_for(dest)
         if root is None or not scan.encodable(dest):
-            return self.mark_gone_ids([src])
+            return self.mark_gone([src]).photo_ids
 
         def apply(conn: Connection) -> list[int]:
             if is_dir:
@@ -556,9 +657,7 @@ class Indexer:
                  cancel: CancelToken) -> None:
         if not tasks:
             return
-        moves = MoveIndex(
-            (r[0], r[1]) for r in self.reader().execute(
-                "SELECT id, content_hash FROM photos WHERE status = 'missing'"))
+        moves = MoveFinder(self.reader)
         meter.start_phase("reading photos", len(tasks))
         batch: list[Outcome] = []
         writes: deque[tuple[Future[list[str]], list[Outcome]]] = deque()
@@ -644,9 +743,11 @@ class Indexer:
             report.errors += 1
         elif kind == "skipped":
             report.skipped += 1
+            if outcome.reason == VANISHED:
+                report.vanished.append(outcome.task.path)
         report.errors += len(outcome.stage_errors)
 
-    def _work(self, task: FileTask, moves: MoveIndex) -> Outcome:
+    def _work(self, task: FileTask, moves: MoveFinder) -> Outcome:
         """Runs on a worker thread. Never raises: every failure becomes an Outcome."""
         try:
             return self._work_inner(task, moves)
@@ -654,7 +755,7 @@ class Indexer:
             return Outcome(task, "error", task.size, task.mtime_ns, stage="ingest",
                            reason=f"unexpected {type(exc).__name__}: {exc}")
 
-    def _work_inner(self, task: FileTask, moves: MoveIndex) -> Outcome:
+    def _work_inner(self, task: FileTask, moves: MoveFinder) -> Outcome:
         if task.size > MAX_FILE_BYTES:
             return Outcome(task, "error", task.size, task.mtime_ns, stage="read",
                            reason=f"file is {task.size / 1024**3:.1f} GB, too large for a photo")
@@ -664,13 +765,13 @@ class Indexer:
         finally:
             self._budget.release(held)
 
-    def _read_and_decode(self, task: FileTask, moves: MoveIndex) -> Outcome:
+    def _read_and_decode(self, task: FileTask, moves: MoveFinder) -> Outcome:
         try:
             with open(task.path, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
                 st = os.fstat(fh.fileno())
         except FileNotFoundError:
-            return Outcome(task, "skipped", reason="removed before it could be read")
+            return Outcome(task, "skipped", reason=VANISHED)
         except OSError as exc:
             return Outcome(task, "error", task.size, task.mtime_ns, stage="read",
                            reason=f"cannot read file: {exc.strerror or exc}")
@@ -686,7 +787,7 @@ class Indexer:
             return out
         # Bytes that belonged to a photo whose file has gone: that photo moved here (also over
         # an existing file, `mv a.jpg b.jpg`, as the watcher sees it too).
-        moved = moves.claim(content_hash)
+        moved = moves.claim(content_hash, task.path)
         if moved is not None and moved != task.photo_id:
             out.kind, out.moved_id = "moved", moved
             return out

@@ -17,6 +17,8 @@ _SKIP_DIRS = {"@eadir", "#recycle", "$recycle.bin", "system volume information",
 
 
 UNSTORABLE_NAME = "file name is not valid UTF-8 on this system; rename the file to add it"
+UNSTORABLE_FOLDER = ("folder name is not valid UTF-8 on this system; rename the folder to add "
+                     "the photos in it")
 
 
 def encodable(path: str) -> bool:
@@ -130,6 +132,11 @@ def walk(
                 continue
             if stat_mod.S_ISDIR(st.st_mode):
                 if name.lower() in _SKIP_DIRS:
+                    continue
+                if not encodable(entry.path):
+                    # Its path cannot be stored, so neither can anything below it: one error
+                    # row for the folder, and the rest of the root is read.
+                    on_problem(ScanProblem(printable(entry.path), UNSTORABLE_FOLDER))
                     continue
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)

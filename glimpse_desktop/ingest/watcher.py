@@ -147,6 +147,9 @@ class Watcher:
         self._pending: dict[str, tuple[float, tuple[int, int] | None]] = {}
         self._pending_dirs: dict[str, float] = {}
         self._gone: dict[str, float] = {}
+        # Destinations of moves applied to the library, checked once settled: after quick
+        # nested folder moves inotify can name a folder by a path it no longer has.
+        self._moved_to: dict[str, float] = {}
         self._burst: dict[str, set[str]] = {}  # distinct paths changed per root
         self._cancel = CancelToken()
         self._thread: threading.Thread | None = None
@@ -157,8 +160,9 @@ class Watcher:
 
     def start(self) -> None:
         if self._exclusive is not None and not self._exclusive.acquire():
-            raise LibraryError("this library is already being watched (by `glimpse watch` or "
-                               "the app); one watcher per library is enough")
+            raise LibraryError("this library is already being watched by another Glimpse "
+                               "process; one watcher per library is enough",
+                               code="watch.already")
         self._observer = Observer()
         self._roots = self.indexer.roots()
         for root in self._roots:
@@ -200,7 +204,8 @@ class Watcher:
         return False
 
     def _quiet(self) -> bool:
-        return not (self._pending or self._pending_dirs or self._gone or self._sidecars)
+        return not (self._pending or self._pending_dirs or self._gone or self._sidecars
+                    or self._moved_to)
 
     def _schedule(self, root: Root) -> None:
         assert self._observer is not None
@@ -237,9 +242,7 @@ class Watcher:
         try:
             if self.catch_up:
                 # Changes made while Glimpse was not running.
-                self._report("catch-up", self.indexer.scan(
-                    [(r, r.path) for r in self._roots], cancel=self._cancel,
-                    progress=self.progress))
+                self._scan("catch-up", [(r, r.path) for r in self._roots])
             last_health = time.monotonic()
             while not self._cancel.cancelled:
                 busy = False
@@ -319,6 +322,8 @@ class Watcher:
             for old in [p for p in self._pending if p.startswith(prefix)]:
                 self._pending[dest + os.sep + old[len(prefix):]] = self._pending.pop(old)
             moved = self.indexer.move_ids(src, dest, is_dir=True) if self._root_of(dest) else []
+            if moved:
+                self._moved_to[dest] = now
             if self._root_of(dest) is None:
                 self._gone[src] = now
             if moved:
@@ -339,6 +344,7 @@ class Watcher:
             return
         moved = self.indexer.move_ids(src, dest, is_dir=False)
         if moved:
+            self._moved_to[dest] = now
             self._report(f"moved {src} → {dest}", IndexReport(moved=len(moved), photo_ids=moved))
         else:
             self._pending[dest] = (now, None)
@@ -354,6 +360,10 @@ class Watcher:
                 st = os.stat(path)
             except OSError:
                 self._pending.pop(path)
+                if not os.path.isdir(os.path.dirname(path)) and self._root_of(path):
+                    # Gone with its folder, or named by a path its folder never had: inotify
+                    # names a folder moved twice in quick succession by where it was.
+                    self._rescan_all(now, f"{path} is not where it was reported")
                 continue
             current = (st.st_size, st.st_mtime_ns)
             if seen_stat == current:
@@ -379,18 +389,16 @@ class Watcher:
             if roots_gone:
                 self._check_roots()
             others = [p for p in gone if p not in root_paths]
-            missing = self.indexer.mark_gone_ids(others)
-            if missing:
-                self._report(f"deleted {_describe(others)}",
-                             IndexReport(missing=len(missing), photo_ids=missing))
+            gone_report = self.indexer.mark_gone(others)
+            if gone_report.photo_ids:
+                self._report(f"deleted {_describe(others)}", gone_report)
         if ready:
             self._report(f"changed {_describe(ready)}", self.indexer.index_files(
                 ready, cancel=self._cancel, progress=self.progress))
         for folder in dirs:
             root = self._root_of(folder)
             if root is not None and os.path.isdir(folder):
-                self._report(f"folder {folder}", self.indexer.scan(
-                    [(root, folder)], cancel=self._cancel, progress=self.progress))
+                self._scan(f"folder {folder}", [(root, folder)])
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
@@ -406,9 +414,46 @@ class Watcher:
                         where = os.path.dirname(where)
                     if _under(where, root.path) and not scan.is_ignored(where, root.path):
                         self.stats.rescans += 1
-                        self._report(f"rescan {where}", self.indexer.scan(
-                            [(root, where)], cancel=self._cancel, progress=self.progress))
-        return bool(self._pending or self._pending_dirs or self._gone or self._sidecars)
+                        self._scan(f"rescan {where}", [(root, where)])
+        self._check_moves(now)
+        return bool(self._pending or self._pending_dirs or self._gone or self._sidecars
+                    or self._moved_to)
+
+    def _check_moves(self, now: float) -> None:
+        """A move whose destination is not there once things settled, while the library
+        still places photos there, was reported under a stale path (inotify names a
+        folder moved twice in quick succession by where it was): rescan the roots, where the
+        files are found by content and their rows follow them (every root: the folder may
+        have gone on to another one)."""
+        for dest, when in list(self._moved_to.items()):
+            if now - when < self.settle:
+                continue
+            self._moved_to.pop(dest)
+            if os.path.lexists(dest):
+                continue
+            if self._root_of(dest) is not None and self.indexer.has_photos_at(dest):
+                self._rescan_all(now, f"move to {dest} not found on disk")
+
+    def _rescan_all(self, now: float, why: str) -> None:
+        """The events no longer describe the disk: rescan every watched root (a stat each
+        file; what moved is found by content, so rows follow their files)."""
+        if not any(root.path in self._pending_dirs for root in self._roots):
+            log.info("%s; rescanning", why)
+            self.stats.rescans += 1
+        for root in self._roots:
+            if root.path in self._watches:
+                self._pending_dirs[root.path] = now
+
+    def _scan(self, why: str, targets: list[tuple[Root, str]]) -> None:
+        """Scan folders for the watcher. The settle rule holds here too: a file the scan
+        finds still changing (a folder being copied in) waits with the event-driven ones
+        instead of being read half-written."""
+        report = self.indexer.scan(targets, cancel=self._cancel, progress=self.progress,
+                                   settle=self.settle)
+        now = time.monotonic()
+        for path in report.unsettled:
+            self._pending.setdefault(path, (now, None))
+        self._report(why, report)
 
     def _unwatch(self, path: str) -> None:
         watch = self._watches.pop(path, None)
@@ -440,13 +485,11 @@ class Watcher:
                 why = "back online" if root.path in known else "new photo folder"
                 self._unwatch(root.path)
                 self._schedule(root)
-                self._report(f"{why} {root.path}", self.indexer.scan(
-                    [(root, root.path)], cancel=self._cancel, progress=self.progress))
+                self._scan(f"{why} {root.path}", [(root, root.path)])
             elif not present and root.path not in self._offline:
                 self._offline.add(root.path)
                 self._unwatch(root.path)
-                self._report(f"offline {root.path}", self.indexer.scan(
-                    [(root, root.path)], cancel=self._cancel, progress=self.progress))
+                self._scan(f"offline {root.path}", [(root, root.path)])
 
     def _watch_links(self) -> None:
         """Watch the targets of folder links followed out of the roots (inotify does not follow

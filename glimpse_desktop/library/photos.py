@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from glimpse_desktop.library import faces, fts
+from glimpse_desktop.library import faces, fts, vectors
 from glimpse_desktop.library.db import Connection, now_iso
+from glimpse_desktop.redact import redact
 
 # photo_text fields that come from the file itself; a re-read replaces exactly these, so text
 # added later by people or models (captions, tags, names) survives a changed file.
@@ -49,15 +50,25 @@ def split_path(path: str) -> tuple[str, str]:
     return folder, filename
 
 
+def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
+    """Delete photo rows with what foreign keys cannot reach: their FTS rows and image
+    vectors (vec0 tables; row ids are reused, so a stale vector would attach itself to the
+    next new photo), then unnamed people left without faces."""
+    if not ids:
+        return
+    fts.delete(conn, ids)
+    tables = [str(r[0]) for r in conn.execute(
+        "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
+    for table in tables:
+        vectors.delete(conn, table, ids)
+    conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in ids])
+    faces.prune_people(conn)
+
+
 def _evict_path(conn: Connection, path: str, keep_id: int) -> None:
-    """Drop a stale row holding ``path`` (its file was replaced by another photo's move), and
-    its FTS row, which SQLite's foreign keys cannot reach."""
-    stale = [r[0] for r in conn.execute("SELECT id FROM photos WHERE path = ? AND id != ?",
-                                        (path, keep_id))]
-    if stale:
-        fts.delete(conn, stale)
-        conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in stale])
-        faces.prune_people(conn)   # unnamed people whose only faces were in it
+    """Drop a stale row holding ``path`` (its file was replaced by another photo's move)."""
+    delete_photos(conn, [r[0] for r in conn.execute(
+        "SELECT id FROM photos WHERE path = ? AND id != ?", (path, keep_id))])
 
 
 def upsert_photo(
@@ -148,6 +159,107 @@ def move_folder(conn: Connection, old: str, new: str, *, root_id: int | None) ->
     return [r["id"] for r in rows]
 
 
+def file_gone(path: str) -> bool:
+    """True only when ``path`` is known not to exist: a folder that cannot be read, a drive
+    that answers with I/O errors, say nothing about its files (they are not moves)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+# Rows that describe the file at the row's path (re-read from it), not the photo: when two
+# rows of one photo are joined, the survivor takes the present file's.
+_FROM_THE_FILE = {"errors", "sidecars", "xmp_regions"}
+
+
+def _references(conn: Connection) -> list[tuple[str, str]]:
+    """Every (table, column) that refers to a photo, found from the schema itself so that a
+    table added by a later migration is carried along when rows are joined."""
+    tables = [str(r[0]) for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    found: list[tuple[str, str]] = []
+    for table in tables:
+        for fk in conn.rows(f"SELECT \"table\", \"from\" FROM pragma_foreign_key_list('{table}')"):
+            if fk["table"] == "photos":
+                found.append((table, str(fk["from"])))
+    return found
+
+
+def join_rows(conn: Connection, keep: int, other: int) -> None:
+    """Two rows turned out to be one photo (its file moved and was read again as new before
+    the move was seen): ``keep`` takes ``other``'s path and whatever ``other`` has that
+    ``keep`` lacks (albums, tags, a caption, the person's choices); then ``other`` goes.
+
+    What hangs off the content (thumbnails, faces found, embeddings) is the same for both;
+    ``keep``'s wins, except faces that people were given on ``other`` alone."""
+    row = conn.row("SELECT path, root_id, size, mtime_ns FROM photos WHERE id = ?", (other,))
+    if row is None or keep == other:
+        return
+    kept_named = conn.one("SELECT count(*) FROM faces WHERE photo_id = ? AND person_id IS NOT "
+                          "NULL", (keep,))
+    other_named = conn.one("SELECT count(*) FROM faces WHERE photo_id = ? AND person_id IS NOT "
+                           "NULL", (other,))
+    kept_looked = conn.one("SELECT count(*) FROM photo_faces WHERE photo_id = ?", (keep,))
+    # The faces of one of them stay: ``keep``'s, unless only ``other``'s were looked for or
+    # given to people.
+    take_faces = (other_named and not kept_named) or not kept_looked
+    if take_faces:
+        conn.execute("DELETE FROM faces WHERE photo_id = ?", (keep,))
+        conn.execute("DELETE FROM photo_faces WHERE photo_id = ?", (keep,))
+    for table, column in _references(conn):
+        if table in _FROM_THE_FILE:
+            conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (keep,))
+        elif table in ("faces", "photo_embeddings"):
+            # One photo, one set: the other's go with it (their vectors by trigger or below).
+            if table == "faces" and take_faces:
+                conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
+                             (keep, other))
+            continue
+        # Where both have a value (a primary key on the photo), ``keep``'s stays.
+        conn.execute(f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?",
+                     (keep, other))
+    delete_photos(conn, [other])
+    move_photo(conn, keep, str(row["path"]), root_id=row["root_id"], size=int(row["size"]),
+               mtime_ns=int(row["mtime_ns"]))
+
+
+def rejoin(conn: Connection, missing: Iterable[int] | None = None) -> list[tuple[int, int]]:
+    """Join each missing photo to a newer row of the same content whose file is present:
+    the newer row was its file, moved and read as new before the move was known (a move
+    seen as a delete, events that overlapped, a copy then a delete across drives).
+
+    ``missing``: only these rows (just marked missing); None: every missing row. Returns
+    the (kept, dropped) pairs."""
+    query = ("SELECT m.id AS keep, m.path AS old, n.id AS other, n.path AS new FROM photos m "
+             "JOIN photos n ON n.content_hash = m.content_hash AND n.id > m.id "
+             "WHERE m.status = 'missing' AND n.status IN ('ok', 'unsupported')")
+    pairs: list[dict[str, Any]] = []
+    if missing is None:
+        pairs = conn.rows(query + " ORDER BY m.id, n.id")
+    else:
+        ids = list(missing)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            pairs += conn.rows(query + f" AND m.id IN ({', '.join('?' * len(chunk))})", chunk)
+        pairs.sort(key=lambda p: (p["keep"], p["other"]))
+    joined: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for pair in pairs:
+        keep, other = int(pair["keep"]), int(pair["other"])
+        if keep in used or other in used:
+            continue
+        if not file_gone(pair["old"]) or not os.path.lexists(pair["new"]):
+            continue
+        join_rows(conn, keep, other)
+        used.update((keep, other))
+        joined.append((keep, other))
+    return joined
+
+
 def touch_photo(conn: Connection, photo_id: int, *, size: int, mtime_ns: int) -> None:
     """Same bytes, new modification time (a `touch`, a copy that kept content): no re-read."""
     conn.execute(
@@ -188,7 +300,8 @@ def record_error(conn: Connection, *, path: str, stage: str, reason: str,
            ON CONFLICT(path, stage) DO UPDATE SET reason = excluded.reason,
                root_id = excluded.root_id, photo_id = coalesce(excluded.photo_id, photo_id),
                size = excluded.size, mtime_ns = excluded.mtime_ns, at = excluded.at""",
-        (safe_value(path), stage, root_id, photo_id, safe_value(reason), size, mtime_ns,
+        # Reasons can quote a remote service or a URL: never a key or a password in the file.
+        (safe_value(path), stage, root_id, photo_id, safe_value(redact(reason)), size, mtime_ns,
          now_iso()),
     )
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from PIL import Image
 
+from glimpse_desktop.ingest.decode import read_exif
 from glimpse_desktop.library.db import LibraryError
 from glimpse_desktop.organize.sorting import (
     _DISK_FULL,
@@ -107,14 +108,14 @@ def preview_jpeg(image: Image.Image, original: str) -> bytes:
     is reset (the pixels are upright already) and the pixel dimensions are corrected."""
     exif_bytes = b""
     try:
-        with Image.open(original) as src:
-            exif = src.getexif()
-            if len(exif):
-                exif[_ORIENTATION] = 1
-                sub = exif.get_ifd(_EXIF_IFD)
-                if _PIXEL_X in sub or _PIXEL_Y in sub:
-                    sub[_PIXEL_X], sub[_PIXEL_Y] = image.width, image.height
-                exif_bytes = exif.tobytes()
+        # Not Image.open(...).getexif(): for a PNG that decodes the whole original again.
+        exif = read_exif(original)
+        if exif is not None and len(exif):
+            exif[_ORIENTATION] = 1
+            sub = exif.get_ifd(_EXIF_IFD)
+            if _PIXEL_X in sub or _PIXEL_Y in sub:
+                sub[_PIXEL_X], sub[_PIXEL_Y] = image.width, image.height
+            exif_bytes = exif.tobytes()
     except Exception:  # a RAW Pillow cannot open, broken EXIF: the pixels alone
         exif_bytes = b""
     if image.mode not in ("RGB", "L"):
