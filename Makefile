@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: run test lint typecheck bench package clean exiftool
+.PHONY: run test lint typecheck bench package clean exiftool strace
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck exiftool
+test: $(STAMP) lint typecheck exiftool strace
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The write-back tests check our XMP with exiftool, the reference reader (Debian's
@@ -39,6 +39,18 @@ exiftool:
 	  else \
 	    echo "exiftool is missing: install it (sudo apt-get install libimage-exiftool-perl," \
 	         "or brew install exiftool); the write-back tests need it"; \
+	  fi; }
+
+# The no-network tests run the window and every verb under strace, which sees what native
+# code (onnxruntime's telemetry) sends as well as Python's sockets. Installed like exiftool.
+strace:
+	@command -v strace >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q strace || \
+	      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q strace; }; \
+	  else \
+	    echo "strace is missing: install it (sudo apt-get install strace);" \
+	         "the no-network tests need it"; \
 	  fi; }
 
 bench: $(STAMP)

@@ -3,8 +3,9 @@
 It speaks the wire format the real ``openai`` client uses (POST /v1/chat/completions, replies
 with id, object "chat.completion", choices[0].message.content and usage), records every
 request body and its headers, and plays back scripted replies: good JSON, JSON in fences,
-malformed text, slow answers, 429 with Retry-After, 500, 401. It also answers as an HTTP
-proxy (an absolute URL in the request line), so a test can stand in for api.openai.com.
+malformed text, slow answers, 429 with Retry-After, 500, 401, and errors that echo the
+request's Authorization header and URL back (as careless services do). It also answers as an
+HTTP proxy (an absolute URL in the request line), so a test can stand in for api.openai.com.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Answer:
     body: Any = None            # a dict (sent as JSON) or text
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    echo: bool = False          # put the request's Authorization header and URL in the body
 
 
 def caption_json(summary: str = "A red bicycle leans against a yellow wall.",
@@ -80,6 +82,13 @@ def error(status: int, message: str = "error", headers: dict[str, str] | None = 
                                      "code": str(status)}}, headers or {})
 
 
+def echo(status: int, message: str = "invalid request") -> Answer:
+    """An error whose body quotes the request back: its Authorization header (the key) and
+    its URL, in the message and as fields of their own."""
+    return Answer(status, {"error": {"message": message, "type": "invalid_request_error",
+                                     "code": str(status)}}, echo=True)
+
+
 Script = Answer | Callable[[dict[str, Any]], Answer]
 
 
@@ -113,6 +122,18 @@ class FakeService:
                     answer = spec(body) if callable(spec) else spec
                 if answer.delay:
                     time.sleep(answer.delay)
+                if answer.echo:
+                    auth = self.headers.get("authorization", "")
+                    url = f"http://{self.headers.get('host', '')}{self.path}"
+                    if isinstance(answer.body, dict):
+                        inner = dict(answer.body.get("error") or {})
+                        inner["message"] = (f"{inner.get('message', 'error')}: header "
+                                            f"Authorization: {auth} for POST {url}")
+                        inner["request"] = {"url": url, "headers": {"Authorization": auth}}
+                        answer = Answer(answer.status, {"error": inner}, answer.headers)
+                    else:
+                        answer = Answer(answer.status, f"{answer.body} Authorization: {auth} "
+                                        f"{url}", answer.headers)
                 payload = (json.dumps(answer.body) if isinstance(answer.body, dict)
                            else str(answer.body)).encode()
                 try:

@@ -118,8 +118,9 @@ def test_nothing_is_sent_without_captioning_on_and_consent(
     add_photos(lib, photo_dir, 2)
     configure(lib, service, consent=False)
     lib.config.set("caption.enabled", False)
-    with pytest.raises(CaptionError, match=r"caption\.enabled true"):
+    with pytest.raises(CaptionError, match="captioning is off") as off:
         lib.captions.run()
+    assert off.value.code == "captions.off"      # how to turn it on: each front end's words
     lib.config.set("caption.enabled", True)
     with pytest.raises(CaptionError, match="not agreed"):
         lib.captions.run()

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,9 +37,11 @@ from glimpse_desktop.ingest.decode import SizeRequest, decode
 from glimpse_desktop.ingest.pipeline import read_original
 from glimpse_desktop.library import fts
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
+from glimpse_desktop.messages import Notice
 from glimpse_desktop.ml import captioner as client
 from glimpse_desktop.ml.captioner import DEFAULT_PROMPT, Reply, ServiceError
 from glimpse_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
+from glimpse_desktop.redact import redact
 
 __all__ = ["DEFAULT_PROMPT", "KEYRING_SERVICE", "CaptionError", "CaptionReport", "Captions",
            "flatten", "index_caption"]
@@ -76,7 +78,12 @@ LARGE_RUN = 100
 
 
 class CaptionError(LibraryError):
-    """Captioning cannot go on; the message says why and what to do."""
+    """Captioning cannot go on; the message says why and what to do (redacted: it may carry
+    a service's own words)."""
+
+    def __init__(self, message: str, *, code: str = "",
+                 values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(redact(message), code=code, values=values)
 
 
 @dataclass
@@ -319,8 +326,7 @@ class Captions:
         key = d["key_source"]
         key_line = ("No API key is needed." if key == "not needed (local service)" else
                     f"The API key is read from {key}; it is never stored in the library."
-                    if key else f"No API key was found: set {ENV_KEY} or run "
-                                "`glimpse config set-key`.")
+                    if key else "No API key was found yet: nothing is sent until one is set.")
         return (f"Captioning sends {sent}.\n"
                 f"It goes to {d['host']} ({d['base_url']}), {where}, which asks the model "
                 f"{d['model']!r} to describe it.\n"
@@ -531,19 +537,19 @@ class Captions:
 
     # ------------------------------------------------------------------ running
 
-    def ready(self) -> str | None:
-        """Why nothing may be sent now (with how to fix it), or None when all is set."""
+    def ready(self) -> Notice | None:
+        """Why nothing may be sent now (each front end says how to fix it), or None when all
+        is set."""
         if not self._config.get("caption.enabled"):
-            return ("captioning is off for this library: turn it on with "
-                    "`glimpse config set caption.enabled true`")
+            return Notice("captions.off", "captioning is off for this library")
         d = self._where()
         if not self.consented():
-            return (f"you have not agreed to send photos to {d['host']} (model {d['model']}) "
-                    "yet: run `glimpse caption` to see what is sent and agree (--yes agrees "
-                    "without asking)")
+            return Notice("captions.no_consent",
+                          f"you have not agreed to send photos to {d['host']} (model "
+                          f"{d['model']}) yet", {"host": d["host"], "model": d["model"]})
         if self.destination()["key_source"] is None:
-            return (f"no API key for {d['host']}: set {ENV_KEY} (or the provider's usual "
-                    "variable) or run `glimpse config set-key`")
+            return Notice("captions.no_key", f"no API key for {d['host']}",
+                          {"host": d["host"], "env": ENV_KEY})
         return None
 
     def outgoing_image(self, photo_id: int) -> bytes:
@@ -598,8 +604,8 @@ class Captions:
                                                               4)
             return report
         why_not = self.ready()
-        if why_not:
-            raise CaptionError(why_not)
+        if why_not is not None:
+            raise CaptionError.of(why_not)
         cap = float(self._config.get("caption.max_cost")) if max_cost is None else max_cost
         if cap > 0 and plan.price is None:
             raise CaptionError(f"a cost cap of ${cap:g} is set but the price of {plan.model} "
@@ -690,7 +696,8 @@ class Captions:
                             streak = streak + 1 if refused else 0
                             if refused and streak >= REFUSALS_IN_A_ROW:
                                 exc = ServiceError(f"{exc} ({streak} photos in a row were "
-                                                   "refused)", fatal=True, status=exc.status)
+                                                   "refused)", fatal=True, status=exc.status,
+                                                   code=exc.code, values=exc.values)
                             if exc.fatal:
                                 fatal = fatal or exc
                                 stop.cancel()
@@ -726,7 +733,7 @@ class Captions:
         if fatal is not None:
             report.errors.append({"path": None, "reason": str(fatal)})
             raise CaptionError(f"captioning stopped: {fatal} ({report.captioned} captions "
-                               "kept)")
+                               "kept)", code=fatal.code, values=fatal.values)
 
     def _claim(self, plan: _Plan, content_hash: str, report: CaptionReport,
                members: list[dict[str, Any]]) -> bool:
@@ -786,6 +793,9 @@ class Captions:
     def _failed(self, report: CaptionReport, members: list[dict[str, Any]], reason: str
                 ) -> None:
         report.failed += len(members)
+        # A reason may be a service's words (or an exception quoting them): no key in the
+        # errors table, the report, or what the CLI and the window show of either.
+        reason = redact(reason)
 
         def record(conn: Connection) -> None:
             for row in members:
@@ -872,7 +882,7 @@ class Captions:
                             self.background_report.captioned and self.after_background:
                         self.after_background(self.background_report)
                 except Exception as exc:   # the watcher's thread must never die of it
-                    self.background_error = str(exc) or type(exc).__name__
+                    self.background_error = redact(str(exc)) or type(exc).__name__
                 with self._bg_lock:
                     if not self._bg_again:
                         break

@@ -28,7 +28,8 @@ class ConfigError(LibraryError):
 
 @dataclass(frozen=True)
 class Key:
-    """One setting: its type ('bool', 'int', 'float', 'str'), default, limits and help."""
+    """One setting: its type ('bool', 'int', 'float', 'str', 'url'), default, limits and
+    help."""
 
     name: str
     kind: str
@@ -60,7 +61,31 @@ class Key:
                 raise ConfigError(f"{self.name} takes a number from {_num(self.low)} to "
                                   f"{_num(self.high)}, not {text}")
             return value
+        if self.kind == "url":
+            return _service_url(self.name, text)
         return str(raw)
+
+
+def _service_url(name: str, text: str) -> str:
+    """A service address without credentials in it: a password in the URL would be kept in
+    the library and shown in the consent text, the settings and every error that quotes it.
+    """
+    from urllib.parse import urlsplit
+
+    from glimpse_desktop.redact import redact, url_userinfo
+
+    if url_userinfo(text):
+        raise ConfigError(f"{name} must not hold a user name or password "
+                          f"({redact(text)}): give the address without them",
+                          code="config.url_credentials",
+                          values={"setting": name, "url": redact(text)})
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} takes an http:// or https:// address, not {redact(text)!r}")
+    return text
 
 
 def _num(value: float | None) -> str:
@@ -71,7 +96,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("caption.enabled", "bool", False,
         "Captioning is on for this library: photos may be sent to the service below. Off until "
         "you turn it on (and agree to what is sent)."),
-    Key("caption.base_url", "str", "https://api.openai.com/v1",
+    Key("caption.base_url", "url", "https://api.openai.com/v1",
         "The OpenAI-compatible service that writes captions (OpenAI, Groq, OpenRouter, or a "
         "local Ollama, LM Studio or vLLM, e.g. http://localhost:11434/v1).",
         env="GLIMPSE_CAPTION_BASE_URL"),
@@ -107,6 +132,10 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("writeback.embed", "bool", False,
         "Also write into the JPEG files themselves (description, keywords and XMP); the "
         "pixels and other metadata are kept byte for byte."),
+    Key("models.unload_after", "float", 5.0,
+        "Minutes a model (search, faces) may sit unused before its memory is given back; it "
+        "loads again when next needed. 0: keep models loaded.",
+        env="GLIMPSE_MODELS_UNLOAD_AFTER", low=0, high=24 * 60),
 )}
 
 
@@ -123,10 +152,13 @@ class Config:
         try:
             return KEYS[name]
         except KeyError:
-            hint = ("API keys are never kept in the library: set GLIMPSE_CAPTION_API_KEY or use "
-                    "`glimpse config set-key`" if "key" in name.lower() else
-                    "known settings: " + ", ".join(KEYS))
-            raise ConfigError(f"there is no setting called {name!r}; {hint}") from None
+            if "key" in name.lower():
+                raise ConfigError(f"there is no setting called {name!r}; API keys are never "
+                                  "kept in the library", code="config.key_not_a_setting",
+                                  values={"setting": name}) from None
+            raise ConfigError(f"there is no setting called {name!r}; known settings: "
+                              + ", ".join(KEYS), code="config.unknown",
+                              values={"setting": name}) from None
 
     def get(self, name: str) -> Any:
         """The value in force: the environment's, else the library's, else the default."""

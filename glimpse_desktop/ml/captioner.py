@@ -26,7 +26,9 @@ from urllib.parse import urlparse
 
 from PIL import Image
 
+from glimpse_desktop.messages import CodedError
 from glimpse_desktop.progress import Cancelled, CancelToken
+from glimpse_desktop.redact import redact, remember_secret
 
 __all__ = ["DEFAULT_PROMPT", "JSON_AGAIN", "Captioner", "RateLimiter", "Reply", "ServiceError",
            "encode_jpeg", "host_of", "is_local", "parse_json", "retry_after"]
@@ -57,12 +59,17 @@ TIMEOUT = 120.0          # seconds for one request (a local model on a CPU is sl
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 
-class ServiceError(Exception):
+class ServiceError(CodedError):
     """The service could not caption a photo. ``fatal``: no later photo will fare better (a
-    refused key, an unknown model, a service still down after retries), so a run stops."""
+    refused key, an unknown model, a service still down after retries), so a run stops.
 
-    def __init__(self, message: str, *, fatal: bool, status: int | None = None) -> None:
-        super().__init__(message)
+    The message is redacted here, where a service's words become ours: a service that echoes
+    the request (its Authorization header, a URL with a password) cannot put the key into the
+    errors table, a log or the terminal."""
+
+    def __init__(self, message: str, *, fatal: bool, status: int | None = None,
+                 code: str = "", values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(redact(message), code=code, values=values)
         self.fatal = fatal
         self.status = status
 
@@ -180,8 +187,7 @@ class RateLimiter:
 
 def _status_message(host: str, model: str, status: int, detail: str) -> str:
     if status == 401:
-        return (f"{host} did not accept the API key (401): check GLIMPSE_CAPTION_API_KEY or "
-                f"`glimpse config set-key`. {detail}").strip()
+        return f"{host} did not accept the API key (401). {detail}".strip()
     if status == 403:
         return f"{host} refused access (403): {detail or 'the key may lack permission'}"
     if status == 404:
@@ -210,6 +216,7 @@ class Captioner:
         self.limiter = limiter
         self._wait = wait or (lambda token, seconds: token.wait(seconds))
         self._openai = openai
+        remember_secret(api_key)
         # A local service needs no key, but the client insists on one; it is never checked.
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed",
                                      max_retries=0,
@@ -272,7 +279,10 @@ class Captioner:
                 detail = _detail(exc)
                 if status != 429 and status < 500:
                     raise ServiceError(_status_message(self.host, self.model, status, detail),
-                                       fatal=status in (401, 403, 404), status=status) from None
+                                       fatal=status in (401, 403, 404), status=status,
+                                       code="captions.key_refused" if status == 401 else "",
+                                       values={"host": self.host, "model": self.model}
+                                       ) from None
                 last = f"{self.host} answered {status}" + (f": {detail}" if detail else "")
                 asked = retry_after(exc.response.headers)
             except openai.APITimeoutError:
@@ -285,7 +295,9 @@ class Captioner:
                 choices = response.choices or []
                 content = choices[0].message.content if choices else None
                 usage = response.usage
-                return (content or "",
+                # A service that echoes the request in a good answer must not put the key
+                # into the reply cache and the captions either.
+                return (redact(content or "", shapes=False),
                         usage.prompt_tokens if usage is not None else None,
                         usage.completion_tokens if usage is not None else None)
             if attempt + 1 == self.max_attempts:

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from glimpse_desktop.ml import runtime
+
 if TYPE_CHECKING:
     import onnxruntime
 
@@ -248,7 +250,7 @@ def _default_threads() -> int:
 
 
 def _session_options(threads: int) -> onnxruntime.SessionOptions:
-    import onnxruntime
+    onnxruntime = runtime.onnxruntime()
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -259,7 +261,7 @@ def _session_options(threads: int) -> onnxruntime.SessionOptions:
 
 
 def _make_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
-    import onnxruntime
+    onnxruntime = runtime.onnxruntime()
 
     return onnxruntime.InferenceSession(
         str(path), _session_options(threads), providers=["CPUExecutionProvider"]

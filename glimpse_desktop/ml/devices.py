@@ -44,9 +44,11 @@ def describe() -> dict[str, Any]:
     ort_version = _version("onnxruntime")
     ort: dict[str, Any] = {"installed": ort_version or "no"}
     if ort_version and not ort_version.startswith("broken"):
-        import onnxruntime
+        from glimpse_desktop.ml import runtime
 
-        ort["providers"] = list(onnxruntime.get_available_providers())
+        # Only those Glimpse would use: the Azure provider every wheel lists runs models on a
+        # remote service, which is never what "device" means here.
+        ort["providers"] = runtime.available_providers()
     report["onnxruntime"] = ort
     report["device"] = {"chosen": chosen, "why": why}
     return report

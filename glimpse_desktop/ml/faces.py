@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from glimpse_desktop.ml import runtime
 from glimpse_desktop.ml.registry import FacePack, ModelError
 from glimpse_desktop.ml.registry import package_folder as pack_folder
 
@@ -89,15 +91,13 @@ class FoundFace:
 
 
 def providers() -> list[str]:
-    """onnxruntime execution providers, best first: CUDA, CoreML, DirectML, then CPU."""
-    import onnxruntime as ort
-
-    available = set(ort.get_available_providers())
+    """onnxruntime execution providers, best first: CUDA, CoreML, DirectML, then CPU (never
+    one that reaches a network, such as Azure's)."""
     forced = os.environ.get("GLIMPSE_DEVICE", "").lower()
     if forced == "cpu":
         return ["CPUExecutionProvider"]
-    order = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider"]
-    return [p for p in order if p in available] + ["CPUExecutionProvider"]
+    available = runtime.available_providers()
+    return [p for p in available if p != "CPUExecutionProvider"] + ["CPUExecutionProvider"]
 
 
 def _sha256(path: Path) -> str:
@@ -111,8 +111,8 @@ def _sha256(path: Path) -> str:
 def verified(path: Path, sha256: str | None) -> Path:
     """``path`` if its bytes are the published ones, else a clear error."""
     if not path.is_file():
-        raise ModelError(f"face model file {path} is missing: reinstall the package that "
-                         "ships it, or download the pack again (`glimpse models download`)")
+        raise ModelError(f"face model file {path} is missing", code="faces.file_missing",
+                         values={"path": str(path)})
     actual = _sha256(path)
     if sha256 and actual != sha256:
         raise ModelError(f"face model file {path} is damaged or not the published one "
@@ -190,7 +190,7 @@ def _fold_dequantize(graph: Any) -> None:
 
 
 def _session(model: bytes | str, threads: int) -> Any:
-    import onnxruntime as ort
+    ort = runtime.onnxruntime()
 
     options = ort.SessionOptions()
     options.log_severity_level = 3      # the int8 graphs make onnxruntime chatty
@@ -349,10 +349,15 @@ class FaceModels:
         self._lock = threading.Lock()
         self._detector: Any = None
         self._recognizer: Any = None
+        self.last_used = 0.0      # time.monotonic() of the last detect/embed (idle unload)
 
     @property
     def model_id(self) -> str:
         return self.pack.id
+
+    @property
+    def loaded(self) -> bool:
+        return self._detector is not None
 
     @property
     def dim(self) -> int:
@@ -371,6 +376,7 @@ class FaceModels:
             except Exception as exc:  # onnxruntime raises its own untyped errors
                 raise ModelError(f"cannot load the face models of {self.pack.id}: {exc}") from exc
             self._detector, self._recognizer = detector, recognizer
+            self.last_used = time.monotonic()
         return self
 
     def unload(self) -> None:
@@ -390,6 +396,7 @@ class FaceModels:
         import cv2
 
         self.load()
+        self.last_used = time.monotonic()
         h, w = rgb.shape[:2]
         scale = min(1.0, DETECT_SIZE / max(h, w))
         if scale < 1.0:
@@ -456,6 +463,7 @@ class FaceModels:
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """L2-normalised embeddings (n, dim) of aligned 112x112 RGB crops (n, 112, 112, 3)."""
         self.load()
+        self.last_used = time.monotonic()
         if len(crops) == 0:
             return np.zeros((0, self.dim), np.float32)
         out = []
