@@ -57,15 +57,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.setWindowIcon(QIcon.fromTheme("glimpse-desktop", QIcon(icon)))
             break
 
-    from glimpse_desktop.core.library import Library, LibraryError, StorageError
+    from glimpse_desktop.core.library import Library, LibraryError, LibraryPaths, StorageError
+    from glimpse_desktop.core.paths import ENV_LIBRARY
+    from glimpse_desktop.gui.wording import say
 
+    paths = LibraryPaths.resolve(args.library)
+    # The window makes the default library on its first start (and a new one at a path the
+    # person names that does not exist yet: the window's "Add Folder" is its `glimpse add`).
+    # A file that exists but is empty or not a library is refused, never made into one: a
+    # hand-picked empty file is more likely a library that lost its contents than a wish to
+    # start again in it.
+    explicit = bool(args.library or os.environ.get(ENV_LIBRARY))
+    create = not explicit or not os.path.lexists(paths.library)
     try:
-        lib = Library.open(args.library, load_models=False)
+        lib = Library(paths, load_models=False, create=create)
     except (LibraryError, StorageError) as exc:
         # A library from a newer Glimpse, a full disk, a folder without permission: said in
         # words, in a window (the person may have started us from a menu, with no terminal).
-        print(f"glimpse-desktop: {exc}", file=sys.stderr)
-        QMessageBox.critical(None, "Glimpse", f"The library cannot be opened.\n\n{exc}")
+        print(f"glimpse-desktop: {say(exc)}", file=sys.stderr)
+        QMessageBox.critical(None, "Glimpse", f"The library cannot be opened.\n\n{say(exc)}")
         return 1
 
     from glimpse_desktop.gui.window import MainWindow

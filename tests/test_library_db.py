@@ -222,7 +222,7 @@ def test_two_processes_opening_a_new_library_at_once(tmp_path: Path) -> None:
 
 
 def test_unusable_library_locations_say_why(tmp_path: Path) -> None:
-    with pytest.raises(LibraryError, match="it is a folder"):
+    with pytest.raises(LibraryError, match="is a folder, not a library file"):
         Library.open(tmp_path)
     blocker = tmp_path / "file"
     blocker.write_text("x")

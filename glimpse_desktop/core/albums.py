@@ -30,6 +30,7 @@ from glimpse_desktop.core.query import QueryError, parse
 from glimpse_desktop.core.search import SMART_ALBUM_LIMIT, SearchResult
 from glimpse_desktop.library import photos
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
+from glimpse_desktop.messages import Notice
 
 __all__ = ["AUTO_KINDS", "KINDS", "SMART_LIMIT", "USER_KINDS", "AlbumError", "Albums"]
 
@@ -77,11 +78,12 @@ class Albums:
         if isinstance(ref, int):
             row = conn.row("SELECT * FROM albums WHERE id = ? AND removed = 0", (ref,))
             if row is None:
-                raise AlbumError(f"no album {ref} (`glimpse albums list` shows them)")
+                raise AlbumError(f"no album {ref}", code="albums.unknown",
+                                 values={"album": ref})
             return row
         text = str(ref).strip()
         if not text:
-            raise AlbumError("which album? Give its id or its title (`glimpse albums list`)")
+            raise AlbumError("which album? Give its id or its title", code="albums.which")
         by_id = (conn.row("SELECT * FROM albums WHERE id = ? AND removed = 0", (int(text),))
                  if text.isascii() and text.isdigit() else None)
         by_title = conn.rows("SELECT * FROM albums WHERE title = ? COLLATE NOCASE "
@@ -97,7 +99,7 @@ class Albums:
             ids = ", ".join(str(r["id"]) for r in by_title)
             raise AlbumError(f"{len(by_title)} albums are called {text!r} (ids {ids}): "
                              "give the id")
-        raise AlbumError(f"no album {text!r} (`glimpse albums list` shows them)")
+        raise AlbumError(f"no album {text!r}", code="albums.unknown", values={"album": text})
 
     def _photo_ids(self, conn: Connection, refs: Iterable[str | int]) -> list[int]:
         """Photo ids for ids or paths, in order, without repeats; every unknown one is named
@@ -133,12 +135,14 @@ class Albums:
             "JOIN photos p ON p.id = ap.photo_id "
             f"WHERE ap.album_id = ? AND ap.removed = 0 ORDER BY {order}", (album["id"],))
 
-    def _smart(self, album: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-        """A smart album's photos (its saved search, run now) and what the search said."""
+    def _smart(self, album: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Notice]]:
+        """A smart album's photos (its saved search, run now) and what the search said, as
+        notices each front end phrases (printed as JSON, a notice is its text)."""
         try:
             result = self._search(str(album["query"] or ""), SMART_LIMIT)
         except QueryError as exc:
-            return [], [f"the saved search {album['query']!r} cannot run now: {exc}"]
+            return [], [Notice(exc.code, f"the saved search {album['query']!r} cannot run now: "
+                               f"{exc}", exc.values)]
         rows = {int(r["id"]): r for r in self._rows_of(self._reader(),
                                                        [h.photo_id for h in result.hits])}
         out = []
@@ -146,9 +150,11 @@ class Albums:
             row = rows.get(h.photo_id)
             if row is not None:
                 out.append({**row, "score": round(h.score, 4)})
-        notices = list(result.notices)
+        notices = [Notice(reason.code, text, reason.values)
+                   for reason, text in zip(result.reasons, result.notices, strict=False)]
         if len(result.hits) >= SMART_LIMIT:
-            notices.append(f"only the first {SMART_LIMIT} photos the search finds are shown")
+            notices.append(Notice("albums.smart_limit", f"only the first {SMART_LIMIT} photos "
+                                  "the search finds are shown", {"limit": SMART_LIMIT}))
         return out, notices
 
     @staticmethod
@@ -161,7 +167,7 @@ class Albums:
         return found
 
     def _summary(self, album: dict[str, Any], members: list[dict[str, Any]],
-                 notices: list[str] | None = None) -> dict[str, Any]:
+                 notices: list[Notice] | None = None) -> dict[str, Any]:
         dated = [m for m in members if m["taken_ts"] is not None]
         first = min(dated, key=lambda m: (m["taken_ts"], m["id"])) if dated else None
         last = max(dated, key=lambda m: (m["taken_ts"], m["id"])) if dated else None
@@ -187,7 +193,7 @@ class Albums:
         return out
 
     def _view(self, conn: Connection, album: dict[str, Any]
-              ) -> tuple[list[dict[str, Any]], list[str]]:
+              ) -> tuple[list[dict[str, Any]], list[Notice]]:
         if album["kind"] == "smart":
             return self._smart(album)
         return self._members(conn, album), []
@@ -252,8 +258,7 @@ class Albums:
             except QueryError as exc:
                 raise AlbumError(f"cannot save that search: {exc}") from exc
             if parsed.is_empty:
-                raise AlbumError("a smart album needs a search, e.g. --query "
-                                 "\"after:2023-06 before:2023-09 beach\"")
+                raise AlbumError("a smart album needs a search", code="albums.smart_no_query")
             kind = "smart"
         ids = self._photo_ids(conn, photos)
 
@@ -375,7 +380,8 @@ class Albums:
         ``before`` or after the photo ``after`` (neither: at the start); the others keep
         their order. Giving every photo of the album sets the whole order."""
         if before is not None and after is not None:
-            raise AlbumError("give --before or --after, not both")
+            raise AlbumError("the photos go before one photo or after one, not both",
+                             code="albums.before_and_after")
         conn = self._reader()
         album = self._resolve(conn, ref)
         if album["kind"] != "manual":

@@ -26,6 +26,7 @@ from glimpse_desktop.ingest.faces import FaceCrops, FaceReport, FaceStage, backl
 from glimpse_desktop.library import faces as store
 from glimpse_desktop.library import photos
 from glimpse_desktop.library.db import Connection, LibraryError, Writer, now_iso
+from glimpse_desktop.messages import Notice, notice_of
 from glimpse_desktop.ml.faces import DEFAULT_PACK, FaceModels
 from glimpse_desktop.ml.registry import FacePack, ModelError, Registry
 from glimpse_desktop.organize import clustering
@@ -68,7 +69,8 @@ class People:
         self._cluster_lock = threading.Lock()
         self._last_pass: tuple[Any, ...] | None = None
         self._vectors: dict[str, store.VectorCache] = {}
-        self.problem: str | None = None   # why faces cannot be found right now, if they cannot
+        # Why faces cannot be found right now, if they cannot (said by each front end).
+        self.problem: Notice | None = None
 
     # ------------------------------------------------------------------ models and settings
 
@@ -81,12 +83,22 @@ class People:
         pack = pack or self.pack()
         digests = self.registry.face_installed(pack)
         if digests is None:
-            raise ModelError(self.registry.face_how_to_get(pack))
+            raise self.registry.face_missing(pack)
         with self._lock:
             if pack.id not in self._models:
                 self._models[pack.id] = FaceModels(pack, folder=self.registry.face_folder(pack),
                                                    digests=digests, threads=self._threads)
             return self._models[pack.id]
+
+    def unload_idle(self, idle_seconds: float) -> list[str]:
+        """Free face models unused for ``idle_seconds``; they load again when next needed."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [m for m in self._models.values()
+                    if m.loaded and now - m.last_used > idle_seconds]
+        for models in idle:
+            models.unload()
+        return [m.model_id for m in idle]
 
     def use_pack(self, pack_id: str) -> dict[str, Any]:
         """Switch face pack. Photos are looked at again by the next `index` (in the
@@ -94,7 +106,7 @@ class People:
         the old face it overlaps, so names are kept."""
         pack = self.registry.face_pack(pack_id)
         if self.registry.face_installed(pack) is None:
-            raise ModelError(self.registry.face_how_to_get(pack))
+            raise self.registry.face_missing(pack)
 
         def apply(c: Connection) -> None:
             set_setting(c, PACK_KEY, pack.id)
@@ -159,7 +171,7 @@ class People:
             models.load()
         except ModelError as exc:
             # Said by `status`, `doctor` and `index`; everything else keeps working.
-            self.problem = str(exc)
+            self.problem = notice_of(exc)
             return None
         pack = models.pack
         # The vector table exists before the first photo is written: its creation failing
@@ -181,7 +193,8 @@ class People:
         stage = self.stage()
         if stage is None:
             if self.problem is not None:
-                raise ModelError(f"faces cannot be found: {self.problem}")
+                raise ModelError(f"faces cannot be found: {self.problem}",
+                                 code=self.problem.code, values=self.problem.values)
             return report, ClusterReport()
         if backlog(self.reader(), stage.models.model_id):
             report = find_missing(reader=self.reader, writer=self.writer, stage=stage,
@@ -329,13 +342,15 @@ class People:
                 raise PeopleError(f"more than one person is called {text!r}: use the full "
                                   "name or the person's id")
         if row is None:
-            raise PeopleError(f"no person {ref!r} (`glimpse people list --all` shows them)")
+            raise PeopleError(f"no person {ref!r}", code="people.unknown",
+                              values={"person": ref})
         return row
 
     def _face(self, conn: Connection, face_id: int) -> dict[str, Any]:
         row = conn.row("SELECT * FROM faces WHERE id = ?", (int(face_id),))
         if row is None:
-            raise PeopleError(f"no face {face_id} (`glimpse people show PERSON` lists faces)")
+            raise PeopleError(f"no face {face_id}", code="faces.unknown",
+                              values={"face": face_id})
         return row
 
     def list_people(self, *, include_hidden: bool = False, include_waiting: bool = False
@@ -455,9 +470,10 @@ class People:
             other = c.row("SELECT id FROM people WHERE name = ? COLLATE NOCASE AND id != ?",
                           (name, person["id"]))
             if other is not None:
-                raise PeopleError(f"{name!r} is already person {other['id']}; if they are the "
-                                  f"same person: `glimpse people merge {other['id']} "
-                                  f"{person['id']}`")
+                raise PeopleError(f"{name!r} is already person {other['id']}",
+                                  code="people.name_taken",
+                                  values={"name": name, "other": other["id"],
+                                          "person": person["id"]})
             c.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
                       (name, now_iso(), person["id"]))
             store.refresh_names(c, store.photos_of_people(c, [person["id"]]))
@@ -542,7 +558,7 @@ class People:
         """Move faces out of a person into a new person of their own: they are not the old
         person, and the faces left behind are not the new one (both remembered)."""
         if not face_ids:
-            raise PeopleError("name the faces to move (`glimpse people show PERSON`)")
+            raise PeopleError("name the faces to move", code="faces.none_given")
 
         face_ids = list(dict.fromkeys(int(f) for f in face_ids))
 
@@ -750,9 +766,12 @@ class People:
                  *((int(face_ref.group(1)),) if face_ref else ())))
             paths.append(str(photo["path"]))
             if not found:
+                pending = bool(backlog(conn, pack.id))
                 raise PeopleError(f"no face was found in {photo['path']}"
-                                  + (" (run `glimpse index` first)"
-                                     if backlog(conn, pack.id) else ""))
+                                  + (" (photos are still waiting to be looked at)"
+                                     if pending else ""),
+                                  code="faces.none_in_photo",
+                                  values={"path": photo["path"], "pending": pending})
             mine = [f for f in found if existing_id is not None and f["person_id"] == existing_id]
             # A face named outright, or the person's own face there, needs no matching.
             counts.append(1 if face_ref or mine else len(found))
@@ -762,7 +781,8 @@ class People:
                 free = mine      # already this person in that photo: that face it is
             elif not free:
                 raise PeopleError(f"every face in {photo['path']} is already someone you named "
-                                  "or placed; `glimpse people assign FACE PERSON` moves one")
+                                  "or placed", code="faces.all_taken",
+                                  values={"path": photo["path"]})
             else:
                 kept = [f for f in free if not f["rejected"]]
                 if not kept and len(free) > 1:
@@ -790,8 +810,8 @@ class People:
                 listing = ", ".join(f"face:{f['id']}" for f in cands)
                 if not single:
                     raise PeopleError(f"{path} has {len(cands)} faces ({listing}): name the "
-                                      "one to use, e.g. face:ID (`glimpse people faces "
-                                      "PHOTO` shows them)")
+                                      "one to use, e.g. face:ID", code="faces.which",
+                                      values={"path": path})
                 anchor = loaded.vectors[single]
                 scored = [(float((anchor @ loaded.vectors[where[f["id"]]]).max()), f)
                           for f in cands]

@@ -18,7 +18,6 @@ is missing) and only turned into pixmaps on it.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -84,6 +83,7 @@ from PySide6.QtWidgets import (
 from glimpse_desktop.core.library import Library, LibraryError
 from glimpse_desktop.core.people import PeopleError
 from glimpse_desktop.gui.tasks import Tasks, describe
+from glimpse_desktop.gui.wording import say
 
 PersonIdRole = Qt.ItemDataRole.UserRole + 1
 NameRole = Qt.ItemDataRole.UserRole + 2        # the stored name, or None
@@ -972,9 +972,6 @@ class _RoundCover(QWidget):
 # ---------------------------------------------------------------------------- the view
 
 
-CLASH = re.compile(r"is already person (\d+)")
-
-
 class PeopleView(QWidget):
     """The People page: a grid of people, and one person's faces.
 
@@ -1250,7 +1247,7 @@ class PeopleView(QWidget):
 
     def _notice(self, status: dict[str, Any], rows: list[dict[str, Any]], hidden: int) -> None:
         """Say why the grid is empty (or why faces are not found) and what to do."""
-        problem = status.get("problem")
+        problem = say(status["problem"]) if status.get("problem") else None
         off = not status.get("enabled", True)
         broken = problem or status.get("installed") is False
         if rows:
@@ -1498,11 +1495,10 @@ class PeopleView(QWidget):
         people = self.lib.people
 
         def failed(exc: BaseException) -> None:
-            clash = CLASH.search(str(exc))
-            if clash is None or not isinstance(exc, PeopleError):
+            if not isinstance(exc, PeopleError) or exc.code != "people.name_taken":
                 self.show_error(exc)
                 return
-            other = int(clash.group(1))
+            other = int(exc.values["other"])
             self.ask(f"“{name}” is already someone",
                      f"Another person is already called {name}. Are they the same person? "
                      "Merging puts all their faces together under that name.",

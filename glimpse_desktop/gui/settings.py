@@ -66,6 +66,7 @@ from PySide6.QtWidgets import (
 
 from glimpse_desktop.core.library import Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe, duration
+from glimpse_desktop.gui.wording import say
 from glimpse_desktop.progress import Progress
 
 ORGANIZATION = "Glimpse"
@@ -1094,7 +1095,7 @@ class FacesPage(Page):
         self.min_faces.setValue(int(params.min_faces))
         status = info["status"]
         if status.get("problem"):
-            self.notice.warn(str(status["problem"]))
+            self.notice.warn(say(status["problem"]))
         for widget in (self.join, self.found, self.min_faces, self.defaults_button,
                        self.enabled):
             widget.setEnabled(True)
@@ -1199,7 +1200,7 @@ class DevicePage(Page):
         self.body.addLayout(self.form)
         row = QHBoxLayout()
         self.copy_button = QPushButton("Copy Details")
-        self.copy_button.setToolTip("Everything `glimpse doctor` says, for a bug report")
+        self.copy_button.setToolTip("Everything this page says, for a bug report")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_details)
         row.addWidget(self.copy_button)

@@ -24,6 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from glimpse_desktop.gui.wording import say
 from glimpse_desktop.progress import Cancelled, CancelToken, Progress, ProgressCallback
 
 
@@ -57,10 +58,11 @@ def _deliver(callback: Callable[[Any], None], value: Any) -> None:
 
 
 def describe(exc: BaseException) -> str:
-    """One line a person can read: the message of our own errors, else the type and text."""
+    """One line a person can read: our own errors in the window's words (what happened, and
+    what to do here: gui/wording.py), anything else as its type and text."""
     text = str(exc).strip()
     if type(exc).__module__.startswith("glimpse_desktop") and text:
-        return text
+        return say(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

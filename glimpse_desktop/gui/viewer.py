@@ -296,7 +296,7 @@ def _read_entry(lib: Library, photo_id: int) -> _Entry:
     try:
         return _Entry(info, _read_preview(lib, info))
     except LibraryError as exc:
-        return _Entry(info, None, str(exc))
+        return _Entry(info, None, describe(exc))
 
 
 def _read_full(lib: Library, photo_id: int) -> QImage:

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import apsw
 import sqlite_vec
 
+from glimpse_desktop.messages import CodedError
+
 T = TypeVar("T")
 
 # "GLMP": marks a file as a Glimpse library so a random SQLite file is never migrated by mistake.
@@ -28,8 +30,8 @@ APPLICATION_ID = 0x474C4D50
 BUSY_TIMEOUT_MS = 10_000
 
 
-class LibraryError(Exception):
-    """A library file cannot be opened or used; the message says why and what to do."""
+class LibraryError(CodedError):
+    """A library file cannot be opened or used; the message says why, the code as data."""
 
 
 class NotALibraryError(LibraryError):
@@ -147,13 +149,20 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
     This is the only function in Glimpse that opens a database.
     """
     path = str(path)
+    # Reading never makes a library: without ``create`` the file must already be one.
+    must_be_library = (readonly or not create) and path != ":memory:"
+    if path != ":memory:":
+        _check_place(path, must_exist=must_be_library)
     flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
     if create and not readonly:
         flags |= apsw.SQLITE_OPEN_CREATE
     try:
         raw = apsw.Connection(path, flags=flags)
-    except apsw.CantOpenError as exc:
-        raise LibraryError(f"cannot open library {path}: {_why_cannot_open(path)}") from exc
+    except apsw.Error as exc:
+        # SQLite says "disk I/O error" for a folder opened read-only; say what is wrong.
+        raise LibraryError(f"cannot open library {path}: {_why_cannot_open(path)}",
+                           code="library.cannot_open",
+                           values={"path": path, "why": _why_cannot_open(path)}) from exc
     raw.setbusytimeout(BUSY_TIMEOUT_MS)
     try:
         raw.enable_load_extension(True)
@@ -172,8 +181,16 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
             tables = int(conn.one("SELECT count(*) FROM sqlite_master"))
         if app_id != APPLICATION_ID and (app_id != 0 or tables != 0):
             raise NotALibraryError(
-                f"{path} is a SQLite database but not a Glimpse library; choose another file "
-                "with --library")
+                f"{path} is a SQLite database but not a Glimpse library",
+                code="library.foreign", values={"path": path})
+        if app_id != APPLICATION_ID and must_be_library:
+            # An empty file (or an empty database) is not a library yet; only a command that
+            # creates one may make it one.
+            empty = os.path.getsize(path) == 0
+            raise NotALibraryError(
+                f"{path} is empty: it is not a Glimpse library" if empty else
+                f"{path} is an empty SQLite database, not a Glimpse library",
+                code="library.empty", values={"path": path})
         if not readonly and path != ":memory:":
             # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
             mode = _with_retry(lambda: conn.one("PRAGMA journal_mode=WAL"))
@@ -191,14 +208,18 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
         raise
     except apsw.NotADBError as exc:
         raw.close()
-        raise LibraryError(
-            f"{path} is not a SQLite database (and so not a Glimpse library)") from exc
+        raise NotALibraryError(
+            f"{path} is not a Glimpse library (it is not a SQLite database)",
+            code="library.not_sqlite", values={"path": path}) from exc
     except (apsw.ReadOnlyError, apsw.CantOpenError) as exc:
         raw.close()
-        raise LibraryError(f"cannot use library {path}: {_why_cannot_open(path)}") from exc
+        raise LibraryError(f"cannot use library {path}: {_why_cannot_open(path)}",
+                           code="library.cannot_open",
+                           values={"path": path, "why": _why_cannot_open(path)}) from exc
     except apsw.Error as exc:
         raw.close()
-        raise LibraryError(f"cannot use library {path}: {exc}") from exc
+        raise LibraryError(f"cannot use library {path}: {exc}", code="library.cannot_open",
+                           values={"path": path, "why": str(exc)}) from exc
     return conn
 
 
@@ -215,12 +236,25 @@ def _with_retry(fn: Callable[[], T], seconds: float = BUSY_TIMEOUT_MS / 1000) ->
             time.sleep(0.05)
 
 
+def _check_place(path: str, *, must_exist: bool) -> None:
+    """Refuse, in words, a path that cannot hold a library before SQLite is asked to open it
+    (it would say "disk I/O error" or "unable to open database file")."""
+    if os.path.isdir(path):
+        raise LibraryError(f"{path} is a folder, not a library file",
+                           code="library.is_folder", values={"path": path})
+    if must_exist and not os.path.exists(path):
+        raise LibraryError(f"there is no library at {path}", code="library.missing",
+                           values={"path": path})
+
+
 def _why_cannot_open(path: str) -> str:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if os.path.isdir(path):
-        return "it is a folder; give the path of a library file"
+        return "it is a folder, not a library file"
     if not os.path.isdir(folder):
         return f"the folder {folder} does not exist"
+    if not os.path.exists(path) and not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only for you (a new library cannot be made there)"
     if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
         return "the file is read-only or not yours (check its permissions)"
     if not os.access(folder, os.W_OK | os.X_OK):

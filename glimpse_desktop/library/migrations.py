@@ -501,15 +501,15 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
         version = current_version(conn)
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and table_count > 0):
         raise NotALibraryError(
-            f"{conn.path} is a SQLite database but not a Glimpse library; "
-            "choose another file with --library"
-        )
+            f"{conn.path} is a SQLite database but not a Glimpse library",
+            code="library.foreign", values={"path": conn.path})
     if version > latest:
         raise LibraryTooNewError(
             f"{conn.path} was written by a newer version of Glimpse (library schema {version}; "
             f"this version understands up to {latest}). Update Glimpse to open it; the library "
-            "has not been changed."
-        )
+            "has not been changed.",
+            code="library.too_new",
+            values={"path": conn.path, "version": version, "latest": latest})
     pending = [m for m in migrations if m.version > version]
     if not pending:
         return version

@@ -151,8 +151,8 @@ class ClipModel:
             self._tokenizer = open_clip.get_tokenizer(entry.arch)
         except (RuntimeError, ValueError, KeyError, OSError, EOFError) as exc:
             raise ModelError(
-                f"the weights of {entry.id} at {weights} could not be loaded ({exc}); "
-                f"remove them with `glimpse models remove {entry.id}` and download again"
+                f"the weights of {entry.id} at {weights} could not be loaded ({exc})",
+                code="models.damaged", values={"model": entry.id, "path": str(weights)}
             ) from exc
         return model
 
@@ -241,6 +241,7 @@ class ClipModel:
         import torch
 
         with self._lock:
+            self.load()      # again under the lock: an idle unload may have come between
             self.last_used = time.monotonic()
             x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
             x = x.permute(0, 3, 1, 2).float().div_(255.0)
@@ -259,6 +260,7 @@ class ClipModel:
         import torch
 
         with self._lock:
+            self.load()      # again under the lock: an idle unload may have come between
             self.last_used = time.monotonic()
             tokens = self._tokenizer(list(texts)).to(self.device)
             with torch.inference_mode():

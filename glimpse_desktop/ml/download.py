@@ -5,7 +5,8 @@ Weight files are 100 MB – 1 GB and come over home connections that drop, so a 
 its size and SHA-256, and only then is renamed onto ``dest``: a loader never sees half a file.
 Standard library only, so fetching a model never needs something that is not installed yet.
 
-Every ``DownloadError`` message is shown to the person as it is, so each one says what to do.
+Every ``DownloadError`` message is shown to the person; each says what happened and what to
+try, and one that a front end can help with (installing the file by hand) carries a code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from glimpse_desktop import __version__
+from glimpse_desktop.messages import CodedError
 from glimpse_desktop.progress import (
     Cancelled,
     CancelToken,
@@ -59,8 +61,9 @@ _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate newlines
 
 
-class DownloadError(Exception):
-    """A download or install that failed; the message is for the person and says what to do."""
+class DownloadError(CodedError):
+    """A download or install that failed; the message is for the person. ``models.
+    download_failed`` ({"model", "file"}): the file can still be installed by hand."""
 
 
 class ChecksumError(DownloadError):
@@ -92,12 +95,12 @@ def download(
 ) -> Path:
     """Fetch ``dest`` from the first of ``urls`` that works and verify it; returns ``dest``.
 
-    ``what`` is the model id: it names the file in messages and in the
-    ``glimpse models add <id> FILE`` advice for machines without internet. A dest that already
-    has the right hash is returned without any request. An unfinished ``<dest>.part`` from an
-    earlier call is resumed. Raises ``ChecksumError`` when no address gave the expected bytes,
-    ``DownloadError`` for any other failure and ``Cancelled`` when ``cancel`` was set; the
-    .part is kept whenever it can be resumed.
+    ``what`` is the model id: it names the file in messages and in the error's values (how
+    to install it by hand on a machine without internet is for the front end to say). A dest
+    that already has the right hash is returned without any request. An unfinished
+    ``<dest>.part`` from an earlier call is resumed. Raises ``ChecksumError`` when no address
+    gave the expected bytes, ``DownloadError`` for any other failure and ``Cancelled`` when
+    ``cancel`` was set; the .part is kept whenever it can be resumed.
     """
     job = _Download(dest, sha256=_checked_sha256(sha256), size=size, cancel=cancel,
                     timeout=timeout, model_id=what,
@@ -267,8 +270,8 @@ class _Download:
         if self._part_is_done():
             return self.dest
         if not urls:
-            raise DownloadError(f"No download address is known for {self.name}. "
-                                + self._by_hand_advice())
+            raise DownloadError(f"No download address is known for {self.name}.",
+                                code="models.download_failed", values=self._values())
         failures: list[tuple[str, _UrlFailed]] = []
         for url in urls:
             try:
@@ -498,10 +501,9 @@ class _Download:
         need = None if self.size is None else self.size - max(self.hashed, 0)
         return _disk_error(exc, self.dest.parent, self.name, need, resumable=True)
 
-    def _by_hand_advice(self) -> str:
-        model_id = self.model_id or "<model-id>"
-        return ("To install it by hand, download the file on a computer with internet, "
-                f"copy it here and run:  glimpse models add {model_id} FILE")
+    def _values(self) -> dict[str, str]:
+        """What a front end needs to say how to install the file by hand."""
+        return {"model": self.model_id or self.dest.name, "file": self.dest.name}
 
     def _final_error(self, failures: list[tuple[str, _UrlFailed]]) -> DownloadError:
         lines = [f"Could not download {self.name}:"]
@@ -516,13 +518,13 @@ class _Download:
             if kept:
                 again += f"; the {kept:,} bytes already downloaded are kept and it will resume"
             lines.append(again + ".")
-        lines.append(self._by_hand_advice())
         if self.size is not None:
             lines.append(f"(The file is {self.size:,} bytes, SHA-256 {self.sha256}.)")
         else:
             lines.append(f"(The file's SHA-256 is {self.sha256}.)")
         message = "\n".join(lines)
-        return ChecksumError(message) if checksum else DownloadError(message)
+        kind = ChecksumError if checksum else DownloadError
+        return kind(message, code="models.download_failed", values=self._values())
 
 
 # --- small helpers ---------------------------------------------------------------------------

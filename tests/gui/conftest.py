@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.gui import prepare_qt_environment
+from glimpse_desktop.gui.settings import SettingsDialog
 from glimpse_desktop.gui.tasks import Jobs, Tasks
 
 prepare_qt_environment()        # Qt as the app configures it (read when the QApplication starts)
@@ -58,3 +59,17 @@ def workers(qtbot: QtBot, lib: Library) -> Iterator[tuple[Tasks, Jobs]]:
     jobs.cancel_all()
     assert jobs.wait(60)
     assert tasks.wait(60_000)
+
+
+@pytest.fixture
+def settings(qtbot: QtBot, lib: Library, workers: tuple[Tasks, Jobs]
+             ) -> Callable[[str], SettingsDialog]:
+    """Opens the Settings dialog on a page, as the window would."""
+    def make(page: str) -> SettingsDialog:
+        dialog = SettingsDialog(lib, *workers)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.show_page(page)
+        return dialog
+
+    return make

@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+)
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
 from glimpse_desktop.gui.photo_model import PhotoListModel
-from glimpse_desktop.gui.settings import SettingsDialog
+from glimpse_desktop.gui.settings import SettingsDialog, app_settings
 from glimpse_desktop.gui.tasks import Jobs, Tasks
 from glimpse_desktop.gui.viewer import Viewer
 from tests import captionserver as cs
@@ -29,19 +35,6 @@ from tests.captionserver import (  # noqa: F401 - fixtures
 )
 
 WAIT = 30_000
-
-
-@pytest.fixture
-def settings(qtbot: QtBot, lib: Library, workers: tuple[Tasks, Jobs]
-             ) -> Callable[[str], SettingsDialog]:
-    def make(page: str) -> SettingsDialog:
-        dialog = SettingsDialog(lib, *workers)
-        qtbot.addWidget(dialog)
-        dialog.show()
-        dialog.show_page(page)
-        return dialog
-
-    return make
 
 
 @pytest.fixture
@@ -233,6 +226,50 @@ def test_caption_photos_now_says_what_it_costs_then_the_viewer_shows_what_the_mo
     page.caption_now()
     qtbot.waitUntil(lambda: page.run_note.text() == "Every photo has a caption already.",
                     timeout=WAIT)
+
+
+def test_the_api_key_set_in_the_window_goes_to_the_keyring_and_nowhere_else(
+        qtbot: QtBot, lib: Library, settings: Callable[[str], SettingsDialog],
+        memory_keyring: MemoryKeyring, _own_settings: Path) -> None:
+    secret = "sk-window-typed-7f3a9c"
+    dialog = settings("captions")
+    page = dialog.captions
+    qtbot.waitUntil(lambda: page.key_state.text() == "None yet.", timeout=WAIT)
+
+    # The person presses "Set Key…" and types the key into the dialog it opens.
+    asked: list[str] = []
+
+    def type_key() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QInputDialog)
+        asked.append(box.labelText())
+        box.setTextValue(f"  {secret}  ")
+        box.accept()
+
+    QTimer.singleShot(0, type_key)
+    page.set_key_button.click()
+    assert asked and "api.openai.com" in asked[0] and "keyring" in asked[0]
+    qtbot.waitUntil(lambda: page.key_state.text() == "Kept in the system keyring.",
+                    timeout=WAIT)
+    assert page.notice.text() == "Key saved in the system keyring."
+    assert memory_keyring.store == {("glimpse-desktop", "api.openai.com"): secret}
+    assert lib.captions.api_key() == secret
+
+    # Nowhere else: not in the window's settings (every key and value, and the files behind
+    # them once the dialog has closed and saved its own state), not in the library.
+    dialog.close()
+    stored = app_settings()
+    stored.sync()
+    assert stored.allKeys(), "the window keeps its settings here: the check must see them"
+    for key in stored.allKeys():
+        assert secret not in key and secret not in str(stored.value(key))
+    for path in [p for p in _own_settings.rglob("*") if p.is_file()]:
+        assert secret.encode() not in path.read_bytes(), path
+    lib.config.set("caption.model", "gpt-4o-mini")        # a write, so the WAL has content
+    for path in lib.paths.library.parent.iterdir():
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in " ".join(label.text() for label in page.findChildren(QLabel))
 
 
 def test_a_service_chosen_by_environment_is_shown_and_not_editable(
