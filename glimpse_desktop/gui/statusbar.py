@@ -66,6 +66,7 @@ class JobStatus(QStatusBar):
     """Live progress of the window's jobs with pause/cancel, the watcher, and problems."""
 
     problems_clicked = Signal()
+    resume_clicked = Signal()      # read what a cancelled read left
 
     def __init__(self, jobs: Jobs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +84,11 @@ class JobStatus(QStatusBar):
         self.cancel.setFlat(True)
         self.cancel.clicked.connect(self._cancel)
         self.watching = QLabel()
+        self.resume = QPushButton("Resume")
+        self.resume.setFlat(True)
+        self.resume.setToolTip("Read the photos that were not read when reading was cancelled")
+        self.resume.clicked.connect(self.resume_clicked)
+        self.resume.hide()
         self.problems = QPushButton()
         self.problems.setFlat(True)
         self.problems.clicked.connect(self.problems_clicked)
@@ -91,6 +97,7 @@ class JobStatus(QStatusBar):
         for widget in (self.bar, self.pause, self.cancel):
             self.addWidget(widget)
         self.addPermanentWidget(self.watching)
+        self.addPermanentWidget(self.resume)
         self.addPermanentWidget(self.problems)
         jobs.started.connect(self._started)
         jobs.ended.connect(self._ended)
@@ -161,6 +168,10 @@ class JobStatus(QStatusBar):
 
     def set_watching(self, text: str) -> None:
         self.watching.setText(text)
+
+    def set_resumable(self, on: bool) -> None:
+        """Offer Resume beside the watcher's state (a read was cancelled before its end)."""
+        self.resume.setVisible(on)
 
     def set_problems(self, errors: int, warnings: int = 0) -> None:
         """``errors``: files not read (or not completely); ``warnings``: read, with something

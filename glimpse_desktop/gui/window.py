@@ -54,8 +54,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.core import search as search_codes
 from glimpse_desktop.core.library import IndexReport, Library
 from glimpse_desktop.core.query import FILTER_KEYS
+from glimpse_desktop.core.search import Hit, Notice
 from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
 from glimpse_desktop.gui.pages import (
     DuplicatesPage,
@@ -66,6 +68,7 @@ from glimpse_desktop.gui.pages import (
 )
 from glimpse_desktop.gui.photo_model import (
     PAGE,
+    PagedResultModel,
     PathRole,
     PhotoIdRole,
     PhotoListModel,
@@ -77,9 +80,12 @@ from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.sharing import caption_summary, writeback_summary
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
+from glimpse_desktop.gui.wording import say
 from glimpse_desktop.progress import Progress
 
-SEARCH_LIMIT = 500
+# Search results are ranked (and counted) this deep, and shown a page at a time as the grid
+# scrolls; the header says "at least" when more than this many match.
+SEARCH_DEPTH = 10_000
 # Background captions and write-back wait this long after a change, so a burst makes one run.
 FOLLOW_UP_MS = 3000
 # Filters the search box suggests, with what a person types after them.
@@ -90,18 +96,64 @@ FILTER_HINTS = {
 }
 
 
+# What a filter that matches nothing is called, in the window's words.
+_NOTHING_FOR = {
+    "place": "no photo was taken in a place called “{value}”",
+    "camera": "no photo was taken with a camera called “{value}”",
+    "lens": "no photo was taken with a lens called “{value}”",
+    "tag": "no photo is tagged “{value}”",
+    "folder": "no photo is in a folder called “{value}”",
+    "type": "no photo is a {value} file",
+    "person": "no photo shows {value}",
+    "album": "the album “{value}” has no photos",
+    "after": "no photo was taken in or after {value}",
+    "before": "no photo was taken before {value}",
+}
+# Notices that mean search by content did not take part.
+_NO_CONTENT = (search_codes.MODEL_NOT_INSTALLED, search_codes.NOTHING_EMBEDDED,
+               search_codes.MODEL_FAILED)
+
+
+def phrase(notice: Notice) -> str:
+    """A search notice (a code and its values) in the window's words."""
+    v = notice.values
+    if notice.code == search_codes.FILTER_MATCHES_NOTHING:
+        return _NOTHING_FOR.get(str(v["filter"]), "nothing matches {filter}:{value}").format(
+            filter=v["filter"], value=v["value"])
+    if notice.code == search_codes.FILTERS_EXCLUDE_EACH_OTHER:
+        return f"no photo matches {' '.join(v['filters'])} all together"
+    if notice.code == search_codes.MODEL_NOT_INSTALLED:
+        return ("the model for searching by what is in the photos is not installed "
+                "(Settings › Search model)")
+    if notice.code == search_codes.NOTHING_EMBEDDED:
+        return "photos are still being prepared for searching by content"
+    if notice.code == search_codes.NOT_EMBEDDED_YET:
+        n = int(v["count"])
+        return f"{n:,} photo{'s are' if n != 1 else ' is'} still being prepared for " \
+               "searching by content"
+    if notice.code == search_codes.SWITCHING_MODEL:
+        return f"search uses {v['active']} until every photo is ready for {v['target']}"
+    if notice.code == search_codes.MODEL_FAILED:
+        return f"searching by content failed: {v['reason']}"
+    return notice.code.replace("_", " ")
+
+
 def short_notice(result: Any) -> str:
-    """The search's notices in a line that fits under the title (the CLI's full text, with
-    commands to run, goes to the tooltip)."""
-    if not result.notices:
+    """The search's notices in a line that fits under the title."""
+    said = [phrase(n) for n in result.reasons]
+    if not said:
         return ""
-    if not result.semantic:
-        text = " ".join(result.notices)
-        why = ("the model for searching by what is in the photos is not installed "
-               "(Settings › Search model)" if "not installed" in text else
-               "photos are still being prepared for searching by content")
-        return f"matched by names, folders and text only: {why}"
-    return " ".join(result.notices)
+    text = " · ".join(said)
+    if not result.semantic and any(n.code in _NO_CONTENT for n in result.reasons):
+        return f"matched by names, folders and text only: {text}"
+    return text
+
+
+def count_title(result: Any, noun: str = "photo") -> str:
+    """ "635 photos", or "At least 10,000 photos" when the ranking stopped looking."""
+    n = int(result.total)
+    words = f"{n:,} {noun}{'s' if n != 1 else ''}"
+    return words if result.exact else f"At least {words}"
 
 
 def quoted(value: str) -> str:
@@ -124,6 +176,9 @@ class SearchBox(QLineEdit):
             QStyle.StandardPixmap.SP_FileDialogContentsView)),
             QLineEdit.ActionPosition.LeadingPosition)
         self.vocabulary: dict[str, list[str]] = {}
+        # The query put away when the person left its results (Esc): Up or Ctrl+F bring it
+        # back, so a query typed with care is never lost to a key press.
+        self.last_query = ""
         self._words = QStringListModel(self)
         self.completer_ = QCompleter(self._words, self)
         self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -201,10 +256,30 @@ class SearchBox(QLineEdit):
         super().focusInEvent(event)
         self.focused.emit()      # names and tags may have changed: read them again
 
+    def put_away(self) -> None:
+        """Empty the box, keeping its query for ``recall``."""
+        if self.text().strip():
+            self.last_query = self.text()
+        self.clear()
+
+    def recall(self) -> bool:
+        """An empty box takes back the query put away last (selected: typing replaces it)."""
+        if self.text() or not self.last_query:
+            return False
+        self.setText(self.last_query)
+        self.selectAll()
+        return True
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and not self._popup_visible():
-            self.clear()
+        if self._popup_visible():
+            # The suggestions list has the keys while it is open (Esc closes it there).
+            super().keyPressEvent(event)
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            self.put_away()
             self.cleared.emit()
+            return
+        if event.key() == Qt.Key.Key_Up and self.recall():
             return
         super().keyPressEvent(event)
 
@@ -315,6 +390,8 @@ class MainWindow(QMainWindow):
         self._starting: Any = None
         self._status_busy = False
         self._status_again = False
+        # Photos a cancelled read left unread (0: how many is not known); None: none.
+        self._unread: int | None = None
         self._results_section = "library"
         self._back_page: QWidget | None = None
 
@@ -406,6 +483,7 @@ class MainWindow(QMainWindow):
         self.status = JobStatus(self.jobs)
         self.setStatusBar(self.status)
         self.status.problems_clicked.connect(self.show_problems)
+        self.status.resume_clicked.connect(self.resume_reading)
         self.jobs.started.connect(self.sidebar.add_job)
         self.jobs.ended.connect(self.sidebar.end_job)
         self.tasks.error.connect(lambda why: self.status.set_idle(f"⚠ {why}"))
@@ -444,6 +522,10 @@ class MainWindow(QMainWindow):
         self._watch_check = QTimer(self, interval=3000)
         self._watch_check.timeout.connect(self._check_watcher)
         self._watch_check.start()
+        # Models idle for a while (the `models.unload_after` setting) give their memory back.
+        self._unload = QTimer(self, singleShot=True, interval=1000)
+        self._unload.timeout.connect(self._unload_idle_models)
+        self._unload.start()
         self._restore()
 
         if lib.root_paths():
@@ -481,10 +563,20 @@ class MainWindow(QMainWindow):
             return
 
         def done(report: IndexReport | None) -> None:
-            self.index_job = None
+            job, self.index_job = self.index_job, None
             self._pull.stop()
             if self._closing:
                 return
+            if report is None or report.cancelled:
+                # Cancelled: what is left is read at the next change the watcher sees, at
+                # Resume, or at the next start; until then the status bar says so.
+                last = job.last if job is not None else None
+                self._unread = (last.total - last.done if last is not None and last.total
+                                and last.done < last.total else 0)
+            else:
+                self._unread = None
+            if self.watcher is not None:
+                self._show_watching()
             if report is not None:
                 self.refresh_rows(report.photo_ids)
                 self._pull_new_photos()
@@ -507,6 +599,7 @@ class MainWindow(QMainWindow):
                 self.start_watching()
 
         self._last_id = self._max_id()
+        self.status.set_resumable(False)
         self.index_job = self.start_job(
             "Reading photos", lambda progress, cancel: self.lib.index(progress=progress,
                                                                       cancel=cancel),
@@ -599,10 +692,51 @@ class MainWindow(QMainWindow):
 
     _report = Signal(str, object)
     _watch_progress = Signal(object)
+    # Models unloaded after sitting idle (their ids): memory given back.
+    models_unloaded = Signal(list)
+
+    def _unload_idle_models(self) -> None:
+        """Off the GUI thread (an unload waits for a batch in progress), then again in a
+        quarter of the idle time, between 1 and 30 seconds."""
+        if self._closing:
+            return
+
+        def unload() -> tuple[list[str], float]:
+            return self.lib.unload_idle(), float(self.lib.config.get("models.unload_after"))
+
+        def done(found: tuple[list[str], float]) -> None:
+            freed, minutes = found
+            if self._closing:
+                return
+            if freed:
+                self.models_unloaded.emit(freed)
+            self._unload.start(int(1000 * (min(30.0, max(1.0, minutes * 15)) if minutes > 0
+                                           else 30.0)))
+
+        def failed(exc: BaseException) -> None:
+            if not self._closing:
+                self._unload.start(30_000)
+
+        self.tasks.run(unload, done, failed, read=True)
 
     def _show_watching(self) -> None:
         roots = len(self.lib.root_paths())
-        self.status.set_watching(f"Watching {roots} folder{'s' if roots != 1 else ''}")
+        text = f"Watching {roots} folder{'s' if roots != 1 else ''}"
+        reading = self.index_job is not None and not self.index_job.done
+        if self._unread is not None and not reading:
+            text += (f" — {self._unread:,} photo{'s' if self._unread != 1 else ''} not read "
+                     "yet (paused)" if self._unread else " — not every photo read yet (paused)")
+        self.status.set_watching(text)
+        self.status.set_resumable(self._unread is not None and not reading)
+
+    def resume_reading(self) -> None:
+        """Read what a cancelled read left (Resume in the status bar; the watcher's next
+        change does it too)."""
+        if self._closing or self._unread is None:
+            return
+        self.index_now(then_watch=self.watcher is None and self._starting is None)
+        if self.watcher is not None:
+            self._show_watching()
 
     def _watching_progress(self, event: Progress) -> None:
         """A batch the watcher is reading (a burst of photos copied in)."""
@@ -620,6 +754,8 @@ class MainWindow(QMainWindow):
     def _watched(self, why: str, report: IndexReport) -> None:
         if self.watcher is not None:
             self._show_watching()
+        if self._unread is not None:
+            self.resume_reading()         # a change: finish what a cancel left unread
         if report.photo_ids:
             self.thumbnails.forget_failures()
             self.refresh_rows(report.photo_ids)
@@ -753,6 +889,7 @@ class MainWindow(QMainWindow):
         self._save()
         self._pull.stop()
         self._watch_check.stop()
+        self._unload.stop()
         self.jobs.cancel_all()
         self.thumbnails.stop()
         for pool in self.findChildren(QThreadPool):
@@ -796,7 +933,7 @@ class MainWindow(QMainWindow):
         if key not in ("viewer", "welcome"):
             self._back_to = key
         if key not in ("results", "viewer") and self.search.text():
-            self.search.clear()          # a query left in the box would not match the page
+            self.search.put_away()       # a query left in the box would not match the page
             self._query = ""
         self.stack.setCurrentWidget(page)
         self.sidebar.select(section if key in ("welcome", "results") else key)
@@ -824,7 +961,7 @@ class MainWindow(QMainWindow):
             self.show_library()
 
     def show_library(self) -> None:
-        self.search.clear()
+        self.search.put_away()
         self._query = ""
         self.show_view("library")
 
@@ -845,6 +982,7 @@ class MainWindow(QMainWindow):
 
     def _focus_search(self) -> None:
         self.search.setFocus()
+        self.search.recall()
         self.search.selectAll()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -865,13 +1003,9 @@ class MainWindow(QMainWindow):
         self.results_page.set_empty("Searching…")
         self.show_view("results", focus=False)
 
-        def search() -> tuple[Any, list[dict[str, Any]]]:
-            result = self.lib.search(text, limit=SEARCH_LIMIT)
-            rows = self.lib.photo_rows([h.photo_id for h in result.hits])
-            scores = {h.photo_id: h.score for h in result.hits}
-            for row in rows:
-                row["score"] = scores.get(int(row["id"]))
-            return result, rows
+        def search() -> tuple[Any, list[Row]]:
+            result = self.lib.search(text, limit=self.page, depth=SEARCH_DEPTH)
+            return result, self._hit_rows(result.hits)
 
         def failed(exc: BaseException) -> None:
             if text != self._query:
@@ -881,18 +1015,37 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(search, lambda found: self._show_results(text, *found), failed, read=True)
 
-    def _show_results(self, text: str, result: Any, rows: list[dict[str, Any]]) -> None:
+    def _hit_rows(self, hits: list[Hit]) -> list[Row]:
+        """The grid's rows of search hits, in their order, with their scores (off the GUI
+        thread)."""
+        scores = {h.photo_id: h.score for h in hits}
+        rows = [Row.of(r) for r in self.lib.photo_rows([h.photo_id for h in hits])]
+        for row in rows:
+            row.score = scores.get(row.id)
+        return rows
+
+    def _result_model(self, result: Any, rows: list[Row]) -> PagedResultModel:
+        """The results grid's model: the first page now, the rest of the ranking as the
+        grid scrolls, read off the GUI thread."""
+        def read_page(offset: int, limit: int) -> list[Row]:
+            return self._hit_rows(self.lib.search_page(result, offset, limit))
+
+        model = PagedResultModel(self.lib, rows, total=int(result.total), read_page=read_page,
+                                 page=self.page, thumbnails=self.thumbnails, parent=self)
+        model.background = self._read_in_background
+        return model
+
+    def _show_results(self, text: str, result: Any, rows: list[Row]) -> None:
         if text != self._query:
             return   # a newer search was typed meanwhile
-        model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
-        self.results_page.grid.setModel(model)
-        n = len(rows)
+        self.results_page.grid.setModel(self._result_model(result, rows))
         note = short_notice(result)
-        self.results_page.set_title(f"{n:,} photo{'s' if n != 1 else ''}",
+        self.results_page.set_title(count_title(result),
                                     f"for “{text}”" + (f" · {note}" if note else ""))
-        self.results_page.subtitle.setToolTip("\n".join(result.notices))
-        self.results_page.set_empty(None if n else (
-            f"Nothing matches “{text}”." + (f"\n\n{note}" if note else "")))
+        self.results_page.subtitle.setToolTip("\n".join(phrase(n) for n in result.reasons))
+        self.results_page.set_empty(None if result.total else (
+            f"Nothing matches “{text}”." + (f"\n\n{note[0].upper()}{note[1:]}."
+                                            if note else "")))
 
     def find_similar(self, photo_id: int) -> None:
         self._query = f"similar:{photo_id}"
@@ -901,23 +1054,17 @@ class MainWindow(QMainWindow):
         self.results_page.set_empty("Looking for similar photos…")
         self.show_view("results")
 
-        def similar() -> tuple[Any, list[dict[str, Any]]]:
-            result = self.lib.similar(photo_id, limit=SEARCH_LIMIT)
-            rows = self.lib.photo_rows([h.photo_id for h in result.hits])
-            scores = {h.photo_id: h.score for h in result.hits}
-            for row in rows:
-                row["score"] = scores.get(int(row["id"]))
-            return result, rows
+        def similar() -> tuple[Any, list[Row]]:
+            result = self.lib.similar(photo_id, limit=self.page, depth=SEARCH_DEPTH)
+            return result, self._hit_rows(result.hits)
 
-        def shown(found: tuple[Any, list[dict[str, Any]]]) -> None:
+        def shown(found: tuple[Any, list[Row]]) -> None:
             if self._query != query:
                 return
             result, rows = found
-            model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
-            self.results_page.grid.setModel(model)
-            n = len(rows)
-            self.results_page.set_title(f"{n:,} similar photo{'s' if n != 1 else ''}", "")
-            if n:
+            self.results_page.grid.setModel(self._result_model(result, rows))
+            self.results_page.set_title(count_title(result, "similar photo"), "")
+            if result.total:
                 self.results_page.set_empty(None)
             elif not result.semantic:
                 self.results_page.set_empty(
@@ -990,7 +1137,7 @@ class MainWindow(QMainWindow):
             notes = [f"{len(rows):,} photo{'s' if len(rows) != 1 else ''}"]
             if album.get("query"):
                 notes.append(f"the photos that match “{album['query']}”")
-            notes += [str(n) for n in album.get("notices") or []]
+            notes += [say(n) for n in album.get("notices") or []]
             self.results_page.set_title(str(album["title"]), " · ".join(notes))
             self.results_page.set_empty(None if rows else (
                 "No photos match this album's search now." if album["kind"] == "smart" else
