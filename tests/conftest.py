@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -52,6 +53,39 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     while not check() and time.monotonic() < deadline:
         time.sleep(0.05)
     return check()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound for a moment, then let go): a
+    connection to it is refused at once, the way an unreachable server fails."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unprivileged(fn: Callable[[], object]) -> int:
+    """Run fn() where file permissions hold: when the tests run as root (as they do in CI
+    containers), in a child process as 'nobody'; else here, as the user running them.
+    Returns 0 when fn() returned (the child's exit status)."""
+    if os.geteuid() != 0:
+        fn()
+        return 0
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            fn()
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def assert_consistent(library: Library) -> None:

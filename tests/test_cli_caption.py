@@ -176,17 +176,34 @@ def test_ctrl_c_keeps_what_was_captioned(tmp_path: Path, library_path: Path, pho
            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "glimpse_desktop", "--library", str(library_path), "caption",
-         "--yes", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+         "--yes", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env)
+    lines: list[str] = []
+    heard = threading.Event()
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("Stopping after"):
+                heard.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
         assert arrived.wait(60)
         proc.send_signal(signal.SIGINT)
-        assert eventually(lambda: proc.poll() is not None or False, timeout=1.0) is False
+        # It says it heard Ctrl-C while the second request is still held at the service; only
+        # then is that request answered, so the caption kept below arrived after Ctrl-C.
+        assert heard.wait(60), "".join(lines)
         release.set()
-        out, err = proc.communicate(timeout=60)
+        assert proc.wait(timeout=60) is not None
+        reader.join(60)
     finally:
         release.set()
         if proc.poll() is None:
             proc.kill()
+    err = "".join(lines)
     assert proc.returncode == 130, err
     assert "stopped; 2 captions kept, run again to go on" in err
     assert len(service.requests) == 2

@@ -8,6 +8,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image, IptcImagePlugin, TiffImagePlugin, UnidentifiedImageError
 
@@ -204,7 +205,6 @@ def test_png_bomb_is_small_but_declares_a_huge_size(tmp_path: Path) -> None:
 
 
 def test_heic_opens_with_exif_date(tmp_path: Path) -> None:
-    pillow_heif = pytest.importorskip("pillow_heif")
     path = write_heic(tmp_path / "p.heic", (160, 120), datetime_original="2020:01:02 03:04:05",
                       make="Apple", model="iPhone 13", gps=(51.5, -0.12))
     heif = pillow_heif.open_heif(path)
@@ -222,7 +222,6 @@ def test_heic_orientation_is_applied_by_the_decoder(tmp_path: Path) -> None:
     Through Pillow the EXIF copy then says 1 and ``info["original_orientation"]`` keeps the
     camera's value; rotating again by EXIF would turn the photo twice.
     """
-    pillow_heif = pytest.importorskip("pillow_heif")
     path = write_heic(tmp_path / "r.heic", (160, 120), orientation=6)
     pillow_heif.register_heif_opener()
     with Image.open(path) as img:

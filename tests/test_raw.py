@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 import struct
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from glimpse_desktop.ingest import raw
 from glimpse_desktop.ingest.raw import (
     RAW_EXTENSIONS,
     RawPreviewError,
@@ -49,11 +52,56 @@ def raw_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     }
 
 
-def _raises_quickly(data: bytes) -> RawPreviewError:
-    start = time.perf_counter()
-    with pytest.raises(RawPreviewError) as info:
+# What the reader may do for any input, however hostile: the IFD cap, and each IFD's entries
+# and integer values under their caps (1024 entries, 32 SubIFDs, a handful of scalar tags).
+MAX_IFDS = 64
+MAX_VALUES = MAX_IFDS * (1024 + 32 + 64)
+
+
+@dataclass
+class Work:
+    ifds: int = 0      # IFDs read
+    values: int = 0    # IFD entries and integer values read
+
+    def within_bounds(self) -> bool:
+        return self.ifds <= MAX_IFDS and self.values <= MAX_VALUES
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[Work]:
+    """Count the work the real TIFF reader does, instead of timing it: a loop or a runaway
+    count shows as IFDs and values read, the same on any machine. A reader past the bounds is
+    stopped at once (an AssertionError, which no caller catches) rather than left to spin."""
+    work = Work()
+    real = raw._Tiff
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def read_ifd(self, offset: int) -> tuple[dict[int, Any], int]:
+            work.ifds += 1
+            assert work.within_bounds(), f"runaway: {work}"
+            entries, next_offset = super().read_ifd(offset)
+            work.values += len(entries)
+            return entries, next_offset
+
+        def ints(self, entry: Any, max_count: int, what: str, *, first_only: bool = False
+                 ) -> tuple[int, ...]:
+            values: tuple[int, ...] = super().ints(entry, max_count, what,
+                                                   first_only=first_only)
+            work.values += len(values)
+            assert work.within_bounds(), f"runaway: {work}"
+            return values
+
+    setattr(raw, "_Tiff", Counting)  # noqa: B010 - a class, replaced for the block only
+    try:
+        yield work
+    finally:
+        setattr(raw, "_Tiff", real)  # noqa: B010
+
+
+def _raises_within_bounds(data: bytes) -> RawPreviewError:
+    with counting() as work, pytest.raises(RawPreviewError) as info:
         extract_preview(data)
-    assert time.perf_counter() - start < 0.25
+    assert work.within_bounds(), work
     return info.value
 
 
@@ -191,7 +239,7 @@ def test_raw_without_preview_raises_but_keeps_exif(tmp_path: Path, ext: str) -> 
     data = write_raw_without_preview(tmp_path / f"bare{ext}", sensor_size=(64, 48),
                                      datetime_original=DATE).read_bytes()
     assert b"\xff\xd8" not in data
-    assert "no embedded JPEG preview" in str(_raises_quickly(data))
+    assert "no embedded JPEG preview" in str(_raises_within_bounds(data))
     exif = read_tiff_exif(data)
     assert exif is not None and exif.get_ifd(0x8769)[0x9003] == DATE
     assert is_tiff_raw(data)
@@ -210,7 +258,7 @@ def test_truncated_files_raise(raw_files: dict[str, bytes], ext: str) -> None:
     cuts = {0, 1, 4, 7, 8, 12, first_ifd + 1, first_ifd + 40, start // 2, start, start + 2,
             start + len(preview.jpeg) // 2, start + len(preview.jpeg) - 1}
     for cut in sorted(c for c in cuts if c < start + len(preview.jpeg)):
-        _raises_quickly(data[:cut])
+        _raises_within_bounds(data[:cut])
         read_tiff_exif(data[:cut])  # may or may not find IFD0, but must not raise
 
 
@@ -221,28 +269,28 @@ def test_random_bytes_raise() -> None:
         junk = rng.randbytes(rng.randrange(0, 4096))
         if i % 2:  # half of them behind a plausible TIFF header
             junk = (b"II*\x00", b"MM\x00*")[i % 4 // 2] + junk
-        _raises_quickly(junk)
+        _raises_within_bounds(junk)
         read_tiff_exif(junk)
         is_tiff_raw(junk)
 
 
 def test_non_tiff_inputs_raise(tmp_path: Path) -> None:
-    assert "byte-order" in str(_raises_quickly(write_jpeg(tmp_path / "a.jpg", (64, 48))
+    assert "byte-order" in str(_raises_within_bounds(write_jpeg(tmp_path / "a.jpg", (64, 48))
                                                .read_bytes()))
-    assert "BigTIFF" in str(_raises_quickly(b"II+\x00\x08\x00\x00\x00" + bytes(64)))
-    _raises_quickly(b"II\x2a")
+    assert "BigTIFF" in str(_raises_within_bounds(b"II+\x00\x08\x00\x00\x00" + bytes(64)))
+    _raises_within_bounds(b"II\x2a")
     assert read_tiff_exif(b"\xff\xd8\xff\xe0") is None
 
 
 def test_ifd_loop_terminates() -> None:
     self_loop = _mini_tiff([(0x0100, 3, 1, struct.pack("<H", 64))], next_offset=8)
-    _raises_quickly(self_loop)
+    _raises_within_bounds(self_loop)
     # IFD0 -> IFD1 -> IFD0, and a SubIFD pointing back at IFD0.
     ifd1_at = 8 + 2 + 12 * 2 + 4
     ifd1 = struct.pack("<H", 1) + struct.pack("<HHL", 0x014A, 4, 1) + _long(8) + _long(8)
     two = _mini_tiff([(0x0100, 3, 1, struct.pack("<H", 64)), (0x014A, 4, 1, _long(8))],
                      next_offset=ifd1_at, extra=ifd1)
-    _raises_quickly(two)
+    _raises_within_bounds(two)
     assert not is_tiff_raw(two)
 
 
@@ -251,22 +299,24 @@ def test_loop_in_a_real_file_still_yields_its_preview(raw_files: dict[str, bytes
     ifd0 = struct.unpack_from("<L", data, 4)[0]
     count = struct.unpack_from("<H", data, ifd0)[0]
     struct.pack_into("<L", data, ifd0 + 2 + 12 * count, ifd0)  # IFD0's next -> IFD0
-    assert extract_preview(bytes(data)).width == PREVIEW[0]
+    with counting() as work:
+        assert extract_preview(bytes(data)).width == PREVIEW[0]
+    assert work.within_bounds()
 
 
 def test_absurd_counts_raise_quickly() -> None:
     # An IFD declaring 65535 entries.
-    _raises_quickly(b"II*\x00" + _long(8) + struct.pack("<H", 0xFFFF) + bytes(64))
+    _raises_within_bounds(b"II*\x00" + _long(8) + struct.pack("<H", 0xFFFF) + bytes(64))
     # SubIFDs with four billion offsets.
-    _raises_quickly(_mini_tiff([(0x014A, 4, 0xFFFFFFFF, _long(8))]))
+    _raises_within_bounds(_mini_tiff([(0x014A, 4, 0xFFFFFFFF, _long(8))]))
     # A JPEG "length" of 4 GB.
     big = _mini_tiff([(0x0201, 4, 1, _long(8)), (0x0202, 4, 1, _long(0xFFFFFFFF))])
-    assert "beyond the end" in str(_raises_quickly(big))
+    assert "beyond the end" in str(_raises_within_bounds(big))
     # A billion strips: not a single-strip JPEG, so simply no preview (and no billion reads).
     strips = _mini_tiff([(0x0103, 3, 1, struct.pack("<H", 7)),
                          (0x0111, 4, 1_000_000_000, _long(8)),
                          (0x0117, 4, 1_000_000_000, _long(8))])
-    assert "no embedded JPEG" in str(_raises_quickly(strips))
+    assert "no embedded JPEG" in str(_raises_within_bounds(strips))
 
 
 def test_endless_ifd_chain_is_capped() -> None:
@@ -275,7 +325,10 @@ def test_endless_ifd_chain_is_capped() -> None:
     for i in range(1000):
         nxt = len(data) + 18 if i < 999 else 0
         data += struct.pack("<H", 1) + struct.pack("<HHLL", 0x0100, 4, 1, 64) + _long(nxt)
-    assert "IFDs" in str(_raises_quickly(bytes(data)))
+    assert "IFDs" in str(_raises_within_bounds(bytes(data)))
+    with counting() as work, pytest.raises(RawPreviewError):
+        extract_preview(bytes(data))
+    assert work.ifds == MAX_IFDS        # walked up to the cap, and not one IFD further
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")
@@ -286,19 +339,23 @@ def test_mutated_files_fail_cleanly(tmp_path: Path) -> None:
     samples += [writer(tmp_path / f"m{ext}", preview_size=(48, 32), thumb_size=(16, 12))
                 .read_bytes() for ext, writer in WRITERS.items() if ext != ".dng"]
     rng = random.Random(5)
-    start = time.perf_counter()
     outcomes = {"preview": 0, "error": 0}
+    most = Work()
     for i in range(1200):
         data = bytearray(samples[i % len(samples)])
         for _ in range(rng.randrange(1, 4)):
             data[rng.randrange(0, min(len(data), 1200))] = rng.randrange(256)
         mutated = bytes(data)
-        try:
-            extract_preview(mutated)
-            outcomes["preview"] += 1
-        except RawPreviewError:
-            outcomes["error"] += 1
-        is_tiff_raw(mutated)
+        with counting() as work:
+            try:
+                extract_preview(mutated)
+                outcomes["preview"] += 1
+            except RawPreviewError:
+                outcomes["error"] += 1
+            is_tiff_raw(mutated)
         read_tiff_exif(mutated)
+        # Each file alone stays within the bounds (both readers together, so twice them).
+        assert work.ifds <= 2 * MAX_IFDS and work.values <= 2 * MAX_VALUES, (i, work)
+        most = Work(max(most.ifds, work.ifds), max(most.values, work.values))
     assert outcomes["preview"] and outcomes["error"]
-    assert time.perf_counter() - start < 3
+    assert most.ifds >= 2      # the files were really walked, not refused at the header

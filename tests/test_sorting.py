@@ -22,6 +22,7 @@ from glimpse_desktop.organize.sorting import (
     sort_by_tag,
 )
 from glimpse_desktop.progress import CancelToken
+from tests.conftest import ram_disk
 from tests.imagegen import write_jpeg, write_png
 
 SMALL = (160, 120)
@@ -215,10 +216,13 @@ def test_move_outside_the_library_keeps_the_photos_tracked(lib: Library, photo_d
 
 @pytest.fixture
 def other_device(tmp_path: Path) -> Iterator[Path]:
-    """A folder on another file system than ``tmp_path`` (a RAM disk), if this machine has one."""
+    """A folder on another file system than ``tmp_path``: /dev/shm where it is one, else a
+    RAM disk of the test's own."""
     shm = Path("/dev/shm")
     if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("no second file system to move across")
+        with ram_disk(tmp_path / "other-device", "16m") as disk:
+            yield disk
+        return
     folder = Path(tempfile.mkdtemp(dir=shm, prefix="glimpse-test-"))
     try:
         yield folder

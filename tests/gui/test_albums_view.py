@@ -154,8 +154,9 @@ def test_memories_of_this_day_show_over_the_library_and_open(
     # Hidden until tomorrow: a refresh (or the next window) keeps it out of the way.
     strip.hide_button.click()
     assert strip.isHidden()
-    strip.refresh()
-    qtbot.wait(300)
+    # Wait for the refresh to come back (its covers arrive) before saying it stayed hidden.
+    with qtbot.waitSignal(strip.model.modelReset):
+        strip.refresh()
     assert strip.isHidden() and strip.model.rowCount() >= 1
 
 
@@ -170,6 +171,28 @@ def test_a_library_without_positions_says_how_places_come(
     qtbot.waitUntil(lambda: "No photo has a place yet" in w.places_page.page.empty.text())
     w.show_view("albums")
     qtbot.waitUntil(lambda: "No albums yet" in w.albums_page.empty.text())
-    w.memories.refresh()
-    qtbot.wait(200)
-    assert w.memories.isHidden()
+    with qtbot.waitSignal(w.memories.model.modelReset):
+        w.memories.refresh()
+    assert w.memories.isHidden() and w.memories.model.rowCount() == 0
+
+
+def test_the_albums_page_shows_each_trip_once_and_no_ordinary_day(
+        qtbot: QtBot, lib: Library, photo_dir: Path, window: object) -> None:
+    """The albums Glimpse made of a real library (test_auto_albums' world: months of
+    ordinary Saturdays at home, a party, Christmas, trips, a day away, undated files), as the
+    Albums page shows them: what a person would expect, nothing more."""
+    from tests.test_auto_albums import EXPECTED, make_world
+
+    make_world(photo_dir)
+    lib.set_faces(False)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    w.show_view("albums")
+    page = w.albums_page
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0)       # all covers come at once
+    badges = {"trip": "Trip", "event": "Event"}
+    assert sorted((c.badge, c.title) for c in page.model.covers) == sorted(
+        (badges[kind], title) for kind, title in EXPECTED)
+    assert page.subtitle.text() == f"0 albums of yours · {len(EXPECTED)} made for you"
