@@ -399,6 +399,8 @@ class Watcher:
             root = self._root_of(folder)
             if root is not None and os.path.isdir(folder):
                 self._scan(f"folder {folder}", [(root, folder)])
+            elif root is not None and not os.path.isdir(os.path.dirname(folder)):
+                self._rescan_all(now, f"folder {folder} is not where it was reported")
         if not self._pending and not self._pending_dirs and not self._gone and self._burst:
             # The burst is over: if it was large, a stat-only rescan catches anything the
             # kernel's bounded event queue may have dropped.
