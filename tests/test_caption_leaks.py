@@ -163,3 +163,26 @@ def test_a_base_url_with_a_password_is_refused(
 def test_redact_masks_credentials_and_keeps_prose(text: str, kept: str, gone: str) -> None:
     out = redact(text)
     assert kept in out and gone not in out
+
+
+def test_a_long_error_that_ends_in_the_key_is_not_cut_inside_it(
+        library_path: Path, photo_dir: Path, service: FakeService, memory_keyring: MemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's words are shortened for the errors table; shortening before redacting
+    left the start of a key that has no recognisable shape (a self-hosted service's)."""
+    forget_secrets()
+    key = f"myLocalServerKey{uuid.uuid4().hex}"
+    monkeypatch.setenv("GLIMPSE_CAPTION_API_KEY", key)
+    monkeypatch.setattr(client, "BACKOFF_BASE", 0.01)
+    lib = Library.open(library_path, workers=2)
+    try:
+        ready(lib, photo_dir, service, 1)
+        service.script.append(cs.error(400, f"{'x' * 280} got key {key}"))
+        report = lib.captions.run()
+        assert report.failed == 1
+        reasons = [e["reason"] for e in lib.errors(stage="caption")]
+        assert reasons and "x" * 100 in reasons[0]
+        assert key[:6] not in reasons[0] + str(report.errors)
+    finally:
+        lib.close()
+    assert key[:6].encode() not in library_bytes(library_path)

@@ -316,12 +316,14 @@ def _add(a: int | None, b: int | None) -> int | None:
 
 
 def _detail(exc: Any) -> str:
-    """The service's own words about an error, when its body has them."""
+    """The service's own words about an error, when its body has them: redacted whole, then
+    shortened (shortening first could cut a key where redaction no longer recognises it)."""
     body = getattr(exc, "body", None)
+    text = str(getattr(exc, "message", "") or "")
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:300]
-        if isinstance(inner, str):
-            return inner[:300]
-    return str(getattr(exc, "message", "") or "")[:300]
+            text = str(inner["message"])
+        elif isinstance(inner, str):
+            text = inner
+    return redact(text)[:300]
