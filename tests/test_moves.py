@@ -111,12 +111,48 @@ def test_copy_then_delete_across_drives_is_a_move(lib: Library, photo_dir: Path)
     copy_id = int(lib.reader().one("SELECT id FROM photos WHERE path = ?",
                                    (str(new / "b1.jpg"),)))
     later = lib.albums.create("Later", [copy_id])
+    # A model's caption on the original, the person's own on the copy: theirs wins.
+    model_caption_on = ids["b2.jpg"]
+    lib.writer.call(lambda conn: conn.execute(
+        "INSERT INTO captions(photo_id, content_hash, source, model, summary, updated_at) "
+        "SELECT id, content_hash, 'model', 'm', 'a model guess', '2026-01-01T00:00:00Z' "
+        "FROM photos WHERE id = ?", (model_caption_on,)))
+    copy2 = int(lib.reader().one("SELECT id FROM photos WHERE path = ?", (str(new / "b2.jpg"),)))
+    lib.captions.set_text(copy2, "Grandma's 90th birthday")
     shutil.rmtree(old)
     report = lib.index()
     assert (report.missing, report.moved) == (0, 5)
     _assert_kept(lib, ids, album, new)
     assert lib.albums.photo_ids(int(later["id"])) == [ids["b1.jpg"]]
+    caption = lib.captions.get(model_caption_on)
+    assert caption is not None and caption["summary"] == "Grandma's 90th birthday"
     assert_consistent(lib)
+
+
+@pytest.mark.parametrize("gone", ["a.jpg", "b.jpg"])
+def test_two_copies_that_lived_side_by_side_stay_two_photos(lib: Library, photo_dir: Path,
+                                                            gone: str) -> None:
+    """Deleting one of two identical files that were both in the library for long is not a
+    move, whichever row is older: the other keeps its own id and caption; the deleted one is
+    missing."""
+    a = ig.write_jpeg(photo_dir / "a.jpg", (32, 24), seed=1)
+    shutil.copy(a, photo_dir / "b.jpg")
+    lib.add_root(photo_dir)
+    lib.index()
+    ids = {Path(r["path"]).name: int(r["id"]) for r in
+           lib.reader().rows("SELECT id, path FROM photos")}
+    for name, photo_id in ids.items():
+        lib.captions.set_text(photo_id, f"caption on {name}")
+    lib.writer.call(lambda conn: conn.execute(
+        "UPDATE photos SET added_at = '2026-01-01T00:00:00Z'"))
+    kept = "b.jpg" if gone == "a.jpg" else "a.jpg"
+    (photo_dir / gone).unlink()
+    report = lib.index()
+    assert (report.missing, report.moved) == (1, 0)
+    rows = {int(r["id"]): r for r in lib.reader().rows("SELECT id, path, status FROM photos")}
+    assert rows[ids[kept]]["status"] == "ok" and rows[ids[gone]]["status"] == "missing"
+    caption = lib.captions.get(ids[kept])
+    assert caption is not None and caption["summary"] == f"caption on {kept}"
 
 
 def test_an_index_repairs_a_move_recorded_as_new_rows(lib: Library, photo_dir: Path) -> None:

@@ -173,7 +173,12 @@ def file_gone(path: str) -> bool:
 
 # Rows that describe the file at the row's path (re-read from it), not the photo: when two
 # rows of one photo are joined, the survivor takes the present file's.
-_FROM_THE_FILE = {"errors", "sidecars", "xmp_regions"}
+_FROM_THE_FILE = {"errors", "sidecars", "xmp_regions", "writeback"}
+
+# Within this long before a photo went missing, a row of its content that appeared elsewhere
+# is taken to be its file moved (a move seen in two halves, a copy then a delete across
+# drives); two copies that lived side by side for longer are two photos.
+REJOIN_WINDOW_SECONDS = 3600
 
 
 def _references(conn: Connection) -> list[tuple[str, str]]:
@@ -207,9 +212,14 @@ def join_rows(conn: Connection, keep: int, other: int) -> None:
     # The faces of one of them stay: ``keep``'s, unless only ``other``'s were looked for or
     # given to people.
     take_faces = (other_named and not kept_named) or not kept_looked
-    if take_faces:
-        conn.execute("DELETE FROM faces WHERE photo_id = ?", (keep,))
-        conn.execute("DELETE FROM photo_faces WHERE photo_id = ?", (keep,))
+    drop = keep if take_faces else other
+    conn.execute("DELETE FROM faces WHERE photo_id = ?", (drop,))
+    conn.execute("DELETE FROM photo_faces WHERE photo_id = ?", (drop,))
+    # A caption the person wrote beats a model's, whichever row it was on.
+    if conn.one("SELECT 1 FROM captions WHERE photo_id = ? AND source = 'user'", (other,)) \
+            and not conn.one("SELECT 1 FROM captions WHERE photo_id = ? AND source = 'user'",
+                             (keep,)):
+        conn.execute("DELETE FROM captions WHERE photo_id = ?", (keep,))
     for table, column in _references(conn):
         if table in _FROM_THE_FILE:
             conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (keep,))
@@ -228,15 +238,19 @@ def join_rows(conn: Connection, keep: int, other: int) -> None:
 
 
 def rejoin(conn: Connection, missing: Iterable[int] | None = None) -> list[tuple[int, int]]:
-    """Join each missing photo to a newer row of the same content whose file is present:
-    the newer row was its file, moved and read as new before the move was known (a move
-    seen as a delete, events that overlapped, a copy then a delete across drives).
+    """Join each missing photo to a newer row of the same content whose file is present and
+    that appeared at most an hour before the photo went missing: the newer row was its file,
+    moved and read as new before the move was known (a move seen as a delete, events that
+    overlapped, a copy then a delete across drives). Copies that lived side by side for
+    longer stay two photos.
 
     ``missing``: only these rows (just marked missing); None: every missing row. Returns
     the (kept, dropped) pairs."""
     query = ("SELECT m.id AS keep, m.path AS old, n.id AS other, n.path AS new FROM photos m "
              "JOIN photos n ON n.content_hash = m.content_hash AND n.id > m.id "
-             "WHERE m.status = 'missing' AND n.status IN ('ok', 'unsupported')")
+             "WHERE m.status = 'missing' AND n.status IN ('ok', 'unsupported') "
+             "AND unixepoch(n.added_at) >= unixepoch(m.missing_since) - "
+             f"{REJOIN_WINDOW_SECONDS}")
     pairs: list[dict[str, Any]] = []
     if missing is None:
         pairs = conn.rows(query + " ORDER BY m.id, n.id")
