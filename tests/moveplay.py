@@ -11,6 +11,7 @@ where its bytes now are, with the same albums, captions and tags, and no extra r
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
@@ -99,11 +100,21 @@ def random_step(play: Play, rng: random.Random) -> str:
     inner = [d for d in dirs if d not in play.roots]
     files = _files(play)
     kind = rng.choice(["file-rename", "file-move", "file-move", "dir-rename", "dir-move",
-                       "dir-move-new", "root-rename"])
+                       "dir-move-new", "root-rename", "swap"])
     if kind == "root-rename" and play.renamed_roots >= 60:
         kind = "dir-rename"
     if kind in ("dir-rename", "dir-move", "dir-move-new") and not inner:
         kind = "file-move"
+    if kind == "swap" and len(files) >= 3:
+        # Names swapped or rotated through a temporary name (`mv a t; mv b a; mv c b; mv t c`):
+        # every path still exists, each now holding another photo.
+        ring = rng.sample(files, rng.choice([2, 3]))
+        parked = ring[0].with_name(play.fresh("swap") + ".tmp")
+        ring[0].rename(parked)
+        for dest, src in itertools.pairwise(ring):
+            src.rename(dest)
+        parked.rename(ring[-1])
+        return f"swap {[str(p) for p in ring]}"
     if kind == "file-rename" and files:
         src = rng.choice(files)
         dest = src.with_name(play.fresh("renamed") + ".jpg")

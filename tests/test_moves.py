@@ -195,6 +195,49 @@ def test_a_file_moved_within_a_root_counts_as_moved_not_missing(lib: Library,
     _assert_kept(lib, ids, album, photo_dir / "b")
 
 
+def test_names_swapped_between_two_scans_keep_their_photos(lib: Library,
+                                                           photo_dir: Path) -> None:
+    """`mv a t; mv b a; mv t b` between two scans: both paths still exist, each holding the
+    other photo; each photo keeps its caption and album, and nothing is re-read as new."""
+    ids, album = _album_with_caption(lib, photo_dir)
+    beach = photo_dir / "y2019" / "summer" / "beach"
+    (beach / "b0.jpg").rename(beach / "t.jpg")
+    (beach / "b1.jpg").rename(beach / "b0.jpg")
+    (beach / "t.jpg").rename(beach / "b1.jpg")
+    report = lib.index()
+    assert (report.moved, report.new, report.updated, report.missing) == (2, 0, 0, 0)
+    ids["b0.jpg"], ids["b1.jpg"] = ids["b1.jpg"], ids["b0.jpg"]
+    rows = {int(r["id"]): r["path"] for r in lib.reader().rows("SELECT id, path FROM photos")}
+    assert rows[ids["b0.jpg"]] == str(beach / "b0.jpg")
+    caption = lib.captions.get(ids["b1.jpg"])  # the captioned photo is now called b1.jpg
+    assert caption is not None and caption["summary"] == "Sand castle at low tide"
+    assert len(rows) == 8 and sorted(lib.albums.photo_ids(album)) == sorted(
+        ids[f"b{n}.jpg"] for n in range(5))
+    assert_consistent(lib)
+
+
+def test_a_photo_overwritten_by_a_move_is_missing_not_deleted(lib: Library,
+                                                            photo_dir: Path) -> None:
+    """`mv a.jpg b.jpg` over another photo: b's photo is gone from disk, so its row is
+    missing (with its album and caption) until its bytes turn up again."""
+    ids, album = _album_with_caption(lib, photo_dir)
+    beach = photo_dir / "y2019" / "summer" / "beach"
+    saved = (beach / "b0.jpg").read_bytes()
+    os.replace(beach / "b1.jpg", beach / "b0.jpg")
+    report = lib.index()
+    assert (report.moved, report.new) == (1, 0)
+    status = {int(r["id"]): r["status"] for r in lib.reader().rows("SELECT id, status FROM photos")}
+    assert status[ids["b0.jpg"]] == "missing" and status[ids["b1.jpg"]] == "ok"
+    assert ids["b0.jpg"] in lib.albums.photo_ids(album)
+    # Restored from a backup under another name: the same photo, caption and all.
+    (photo_dir / "restored.jpg").write_bytes(saved)
+    report = lib.index()
+    assert (report.moved, report.new) == (1, 0)
+    caption = lib.captions.get(ids["b0.jpg"])
+    assert caption is not None and caption["summary"] == "Sand castle at low tide"
+    assert lib.photo(str(photo_dir / "restored.jpg"))["id"] == ids["b0.jpg"]
+
+
 def test_a_renamed_photo_folder_keeps_its_photos(lib: Library, tmp_path: Path) -> None:
     """`mv photos photos-renamed; glimpse add photos-renamed; glimpse index`: the photos are
     the same rows (names, albums, captions); removing the old name removes none of them."""

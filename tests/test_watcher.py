@@ -58,8 +58,7 @@ def test_created_modified_moved_deleted(lib: Library, photo_dir: Path,
     settle(watched)
     assert paths(lib) == {str(b): first_id}
 
-    # Moving one photo over another: the moved photo keeps its row, the overwritten one's
-    # row goes with its file.
+    # Moving one photo over another: the moved photo keeps its row.
     c = ig.write_jpeg(photo_dir / "c.jpg", seed=7)
     settle(watched)
     c_id = paths(lib)[str(c)]
@@ -68,10 +67,14 @@ def test_created_modified_moved_deleted(lib: Library, photo_dir: Path,
     assert paths(lib) == {str(b): c_id}
     assert_consistent(lib)
 
+    # The overwritten photo's bytes are gone: its row is missing, not deleted.
+    replaced = str(photo_dir / f"renamed.jpg (replaced, #{first_id})")
+    assert paths(lib, "missing") == {replaced: first_id}
+
     b.unlink()
     settle(watched)
     assert paths(lib) == {}
-    assert paths(lib, "missing") == {str(b): c_id}
+    assert paths(lib, "missing") == {str(b): c_id, replaced: first_id}
     assert_consistent(lib)
 
 

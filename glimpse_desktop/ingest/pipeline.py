@@ -9,6 +9,7 @@ stages (CLIP embeddings, faces, captions) that receive the same decoded pixels.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import os
@@ -113,6 +114,7 @@ class Outcome:
     stage_results: dict[str, Any] = field(default_factory=dict)
     stage_errors: dict[str, str] = field(default_factory=dict)
     written: int | None = None  # the photo row this outcome added, changed or moved
+    displaced: bool = False     # a new photo at a path whose photo moved on in this run
 
 
 @dataclass
@@ -186,8 +188,10 @@ class ByteBudget(Budget):
 class MoveFinder:
     """A file whose bytes belong to a photo whose own file has gone is that photo, moved:
     whatever the row's state (missing, offline, or still "ok" because the delete or the
-    move's other half has not been seen yet) and whichever root either lies in. Asked per
-    new or changed file, by content hash (indexed); a row is claimed once per run."""
+    move's other half has not been seen yet) and whichever root either lies in. So is a file
+    whose bytes belong to a photo whose path now holds another photo's bytes (names swapped
+    or rotated between two scans). Asked per new or changed file, by content hash (indexed);
+    a row is claimed once per run, by a move or by staying where it is."""
 
     def __init__(self, reader: Callable[[], Connection]) -> None:
         self._reader = reader
@@ -195,12 +199,13 @@ class MoveFinder:
         self._lock = threading.Lock()
 
     def claim(self, content_hash: str, path: str) -> int | None:
-        rows = self._reader().rows(
-            "SELECT id, path FROM photos WHERE content_hash = ? AND path != ? "
-            "ORDER BY status = 'ok', id", (content_hash, path))
+        conn = self._reader()
+        rows = conn.rows(
+            "SELECT id, path, size, mtime_ns, content_hash FROM photos WHERE content_hash = ? "
+            "AND path != ? ORDER BY status = 'ok', id", (content_hash, path))
         for row in rows:
             photo_id = int(row["id"])
-            if not photos.file_gone(str(row["path"])):
+            if not (photos.file_gone(str(row["path"])) or self._displaced(conn, row)):
                 continue  # a copy: both files are there (or the old one cannot be looked at)
             with self._lock:
                 if photo_id in self._claimed:
@@ -208,6 +213,36 @@ class MoveFinder:
                 self._claimed.add(photo_id)
             return photo_id
         return None
+
+    def keep_in_place(self, photo_id: int) -> bool:
+        """The file at a photo's own path changed and is not another photo moved there: the
+        photo stays (re-read in place), unless a move has claimed it already (False: then the
+        file at its old path is a new photo)."""
+        with self._lock:
+            if photo_id in self._claimed:
+                return False
+            self._claimed.add(photo_id)
+            return True
+
+    @staticmethod
+    def _displaced(conn: Connection, row: dict[str, Any]) -> bool:
+        """Whether the row's path now holds another photo of the library (names swapped):
+        only then did its own bytes leave. A file edited in place holds bytes no row has."""
+        try:
+            st = os.stat(str(row["path"]))
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) == (row["size"], row["mtime_ns"]):
+            return False
+        try:
+            with open(str(row["path"]), "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError:
+            return False
+        now_holds = hash_content(data)
+        return now_holds != row["content_hash"] and conn.one(
+            "SELECT 1 FROM photos WHERE content_hash = ? AND id != ?",
+            (now_holds, row["id"])) is not None
 
 
 def _under(path: str, folder: str) -> bool:
@@ -791,6 +826,10 @@ class Indexer:
         if moved is not None and moved != task.photo_id:
             out.kind, out.moved_id = "moved", moved
             return out
+        if task.photo_id is not None and not moves.keep_in_place(task.photo_id):
+            # This path's photo moved on (names swapped): these bytes are a photo of their own.
+            out.task = task = dataclasses.replace(task, photo_id=None, old_hash=None)
+            out.displaced = True
         try:
             decoded = decode(data, task.path, want=self._want, mtime=st.st_mtime_ns / 1e9)
         except UnsupportedError as exc:
@@ -864,7 +903,7 @@ class Indexer:
                 conn, path=t.path, root_id=t.root_id, size=o.size, mtime_ns=o.mtime_ns,
                 content_hash=o.content_hash, meta=meta,
                 status="ok" if o.kind == "photo" else "unsupported",
-                texts=meta.texts if meta else (), photo_id=t.photo_id)
+                texts=meta.texts if meta else (), photo_id=t.photo_id, fresh=o.displaced)
             o.written = photo_id
             photos.clear_errors(conn, t.path)
             if o.kind == "unsupported":

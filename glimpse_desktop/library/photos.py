@@ -65,10 +65,22 @@ def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
     faces.prune_people(conn)
 
 
-def _evict_path(conn: Connection, path: str, keep_id: int) -> None:
-    """Drop a stale row holding ``path`` (its file was replaced by another photo's move)."""
-    delete_photos(conn, [r[0] for r in conn.execute(
-        "SELECT id FROM photos WHERE path = ? AND id != ?", (path, keep_id))])
+def _evict_path(conn: Connection, path: str, keep_id: int | None) -> None:
+    """Another photo takes ``path``: the row holding it steps aside, as a missing photo (its
+    file was overwritten by a move, or it moved on itself and its own move is written next).
+    Rows are never deleted for a vanished file: if its bytes turn up again, it is found."""
+    for row in conn.rows("SELECT id FROM photos WHERE path = ? AND id IS NOT ?",
+                         (path, keep_id)):
+        stale = int(row["id"])
+        folder, filename = split_path(path)
+        # A name no file has (the path column is unique): the row waits to be found by content.
+        aside = f"{filename} (replaced, #{stale})"
+        conn.execute(
+            "UPDATE photos SET path = ?, filename = ?, status = 'missing', "
+            "missing_since = coalesce(missing_since, ?), updated_at = ? WHERE id = ?",
+            (os.path.join(folder, aside), aside, now_iso(), now_iso(), stale))
+        conn.execute("DELETE FROM errors WHERE photo_id = ?", (stale,))
+        fts.refresh(conn, [stale])
 
 
 def upsert_photo(
@@ -83,15 +95,19 @@ def upsert_photo(
     status: str = "ok",
     texts: Iterable[Any] = (),
     photo_id: int | None = None,
+    fresh: bool = False,
 ) -> int:
-    """Insert or update the row for ``path`` (or ``photo_id``) and its file texts; return its id."""
+    """Insert or update the row for ``path`` (or ``photo_id``) and its file texts; return its id.
+    ``fresh``: a new photo whatever row holds ``path`` now (that photo moved on)."""
     folder, filename = split_path(path)
     values: dict[str, Any] = {c: None for c in META_COLUMNS}
     if meta is not None:
         data = asdict(meta) if not isinstance(meta, dict) else meta
         values.update({c: safe_value(data.get(c)) for c in META_COLUMNS})
     now = now_iso()
-    if photo_id is None:
+    if fresh:
+        _evict_path(conn, path, None)
+    elif photo_id is None:
         photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (path,))
     common = {
         "path": path, "folder": folder, "filename": filename, "root_id": root_id,
