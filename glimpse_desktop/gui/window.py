@@ -724,8 +724,9 @@ class MainWindow(QMainWindow):
         text = f"Watching {roots} folder{'s' if roots != 1 else ''}"
         reading = self.index_job is not None and not self.index_job.done
         if self._unread is not None and not reading:
+            # Beside a Resume button; the left of the bar says the read was cancelled.
             text += (f" — {self._unread:,} photo{'s' if self._unread != 1 else ''} not read "
-                     "yet (paused)" if self._unread else " — not every photo read yet (paused)")
+                     "yet" if self._unread else " — not every photo read yet")
         self.status.set_watching(text)
         self.status.set_resumable(self._unread is not None and not reading)
 

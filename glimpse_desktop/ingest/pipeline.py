@@ -412,7 +412,9 @@ class Indexer:
         # Gone in the diff, found again as a move by content: a move, not a loss.
         report.missing = max(0, report.missing - (len(gone) - still))
         report.moved += len(joined)
-        report.new -= min(report.new, len(joined))
+        # Rows this run made that turned out to be moved photos are not new.
+        made = set(report.photo_ids)
+        report.new -= min(report.new, sum(1 for _, other in joined if other in made))
         for keep, other in joined:
             report.photo_ids += [keep, other]
 

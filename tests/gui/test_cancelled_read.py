@@ -47,7 +47,7 @@ def test_cancelled_first_read_says_what_is_left_and_the_next_change_reads_it(
     read = lib.photo_count()
     assert read < PHOTOS
     # Not just "Watching": what is pending, and a way to go on.
-    qtbot.waitUntil(lambda: "not read yet (paused)" in w.status.watching.text())
+    qtbot.waitUntil(lambda: "photos not read yet" in w.status.watching.text())
     text = w.status.watching.text()
     assert text.startswith("Watching 1 folder — ")
     assert w.status.resume.isVisible()
