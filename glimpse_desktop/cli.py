@@ -693,7 +693,8 @@ def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
     for h in result.hits:
         mark = "" if h.status == "ok" else f" [{h.status}]"
         why = " text" if h.text else ""
-        print(f"{h.photo_id:>7}  {h.score * 100:5.1f}%{why:<5}  {h.path}{mark}")
+        score = f"{h.score * 100:5.1f}%" if result.ranked else ""
+        print(f"{h.photo_id:>7}  {score}{why:<5}  {h.path}{mark}")
     return EXIT_OK
 
 

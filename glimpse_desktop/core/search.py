@@ -129,6 +129,12 @@ class SearchResult:
     _filtered: tuple[str, list[Any], bool] | None = field(default=None, repr=False,
                                                           compare=False)
 
+    @property
+    def ranked(self) -> bool:
+        """Whether hits are ranked by a score (words or a photo were searched); filters alone
+        match or not, and a score would claim a "100% match" that means nothing."""
+        return self._filtered is None
+
     def page(self, conn: Connection, offset: int, limit: int) -> list[Hit]:
         """Hits ``offset`` to ``offset + limit`` of this result's ranking, without ranking
         again (a ranked search keeps its ranking; a filter-only one reads the next rows)."""

@@ -1006,7 +1006,7 @@ class MainWindow(QMainWindow):
 
         def search() -> tuple[Any, list[Row]]:
             result = self.lib.search(text, limit=self.page, depth=SEARCH_DEPTH)
-            return result, self._hit_rows(result.hits)
+            return result, self._hit_rows(result.hits, ranked=result.ranked)
 
         def failed(exc: BaseException) -> None:
             if text != self._query:
@@ -1016,10 +1016,10 @@ class MainWindow(QMainWindow):
 
         self.tasks.run(search, lambda found: self._show_results(text, *found), failed, read=True)
 
-    def _hit_rows(self, hits: list[Hit]) -> list[Row]:
-        """The grid's rows of search hits, in their order, with their scores (off the GUI
-        thread)."""
-        scores = {h.photo_id: h.score for h in hits}
+    def _hit_rows(self, hits: list[Hit], *, ranked: bool) -> list[Row]:
+        """The grid's rows of search hits, in their order, with their scores where they were
+        ranked (off the GUI thread)."""
+        scores = {h.photo_id: h.score for h in hits} if ranked else {}
         rows = [Row.of(r) for r in self.lib.photo_rows([h.photo_id for h in hits])]
         for row in rows:
             row.score = scores.get(row.id)
@@ -1029,7 +1029,8 @@ class MainWindow(QMainWindow):
         """The results grid's model: the first page now, the rest of the ranking as the
         grid scrolls, read off the GUI thread."""
         def read_page(offset: int, limit: int) -> list[Row]:
-            return self._hit_rows(self.lib.search_page(result, offset, limit))
+            return self._hit_rows(self.lib.search_page(result, offset, limit),
+                                  ranked=result.ranked)
 
         model = PagedResultModel(self.lib, rows, total=int(result.total), read_page=read_page,
                                  page=self.page, thumbnails=self.thumbnails, parent=self)
@@ -1057,7 +1058,7 @@ class MainWindow(QMainWindow):
 
         def similar() -> tuple[Any, list[Row]]:
             result = self.lib.similar(photo_id, limit=self.page, depth=SEARCH_DEPTH)
-            return result, self._hit_rows(result.hits)
+            return result, self._hit_rows(result.hits, ranked=result.ranked)
 
         def shown(found: tuple[Any, list[Row]]) -> None:
             if self._query != query:

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.core import Library
-from glimpse_desktop.gui.photo_model import PhotoIdRole
+from glimpse_desktop.gui.photo_model import PhotoIdRole, ScoreRole
 from tests import imagegen as ig
 
 
@@ -49,6 +49,8 @@ def test_more_matches_than_a_page_show_their_true_count_and_load_as_the_grid_scr
     want = [int(r[0]) for r in lib.reader().execute(
         "SELECT id FROM photos ORDER BY taken_ts DESC, id DESC")]
     assert ids == want                        # newest first, each photo once
+    # Filters alone rank nothing: no "100% match" on the tiles (nor on the paged-in ones).
+    assert {model.data(model.index(i, 0), ScoreRole) for i in (0, 529)} == {None}
     assert w.results_page.title.text() == "530 photos"
     # Words (ranked by the text index here): the same count, the same paging.
     w.search.setText("IMG")
@@ -64,6 +66,7 @@ def test_more_matches_than_a_page_show_their_true_count_and_load_as_the_grid_scr
         return ranked.rowCount() == 530
 
     qtbot.waitUntil(ranked_to_the_end, timeout=30_000)
+    assert all(isinstance(ranked.data(ranked.index(i, 0), ScoreRole), float) for i in (0, 529))
 
 
 def test_a_filter_that_matches_nothing_says_so(qtbot: QtBot, lib: Library, photo_dir: Path,
