@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     paths = LibraryPaths.resolve(args.library)
     # The window makes the default library on its first start (and a new one at a path the
-    # person names that does not exist yet: the window's "Add Folder" is its `glimpse add`).
+    # person names that does not exist yet: the window's "Add Folder" is its add).
     # A file that exists but is empty or not a library is refused, never made into one: a
     # hand-picked empty file is more likely a library that lost its contents than a wish to
     # start again in it.

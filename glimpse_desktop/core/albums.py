@@ -5,7 +5,7 @@ Kinds and what a person can do with each:
 * ``manual``: photos the person put in, in the order they arranged them. Create, rename,
   add, remove, order, choose a cover, delete (really deleted; the photos stay in the library).
 * ``smart``: a saved search (``albums.query``); its photos are whatever that search finds
-  now, so new photos join by themselves. It runs through the same search as `glimpse search`:
+  now, so new photos join by themselves. It runs through the same search as everything else:
   filters and words always work (the words through the text index), and with the CLIP model
   installed the words also match what is in the photos. Without the model the album says so
   (a notice) and shows the text matches. Photos cannot be added to or taken out of it by hand.

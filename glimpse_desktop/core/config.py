@@ -1,7 +1,7 @@
-"""Settings a person can change, by name: `glimpse config get/set/unset` and the GUI's Settings.
+"""Settings a person can change, by name: the CLI's config verb and the GUI's Settings.
 
 Each setting is kept in the library's `settings` table under its own name. Scripts may override
-some of them by environment variable (the environment wins, and `glimpse config` says so).
+some of them by environment variable (the environment wins, and the settings list says so).
 API keys are not settings: they come from the environment or the OS keyring, never from the
 library (see core/captions.py).
 """

@@ -190,7 +190,7 @@ class Library:
                              run_search=lambda query, limit: self.search(query, limit=limit))
         # Events, trips, home and memories (organize/events groups; this reconciles).
         self.auto_albums = AutoAlbums(reader=self.reader, writer=self.writer)
-        # Settings by name (`glimpse config`, the GUI's Settings), with environment overrides.
+        # Settings by name (the CLI's config verb, the GUI's Settings), with environment overrides.
         self.config = Config(reader=self.reader, writer=self.writer)
         # Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back.
         self.writeback = WriteBack(reader=self.reader, writer=self.writer, config=self.config,
@@ -200,7 +200,7 @@ class Library:
         self.captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
                                  search=lambda query, limit: self.search(query, limit=limit),
                                  release_reader=self.release_reader)
-        # Captions written in the background (`glimpse watch`) reach the sidecars too.
+        # Captions written in the background (the CLI's watcher) reach the sidecars too.
         self.captions.after_background = self._captions_written
         self._stages_lock = threading.Lock()
         self._stages_pending = not load_models
@@ -222,7 +222,7 @@ class Library:
         """Give back the memory of models unused for ``idle_seconds`` (default: the
         ``models.unload_after`` setting, in minutes; 0 keeps them): the search model, its
         query encoder, the face pack. Each loads again on its next use. Long-running front
-        ends (the window, `glimpse watch`) call this now and then; returns what was freed."""
+        ends (the window, the CLI's watcher) call this now and then; returns what was freed."""
         if idle_seconds is None:
             minutes = float(self.config.get("models.unload_after"))
             if minutes <= 0:
@@ -454,7 +454,7 @@ class Library:
                 placed = self.places.update(progress=progress, cancel=cancel)
                 report.places, report.cancelled = placed.changed, placed.cancelled
             except PlacesError:
-                pass  # the place data is broken: `glimpse places` says so; photos are read
+                pass  # the place data is broken: the places report says so; photos are read
         if not report.cancelled:
             # Events and trips group around what this run read (a fraction of a second at
             # 100k photos when little changed); after places, so titles can name them.
@@ -462,7 +462,7 @@ class Library:
                 built = self.auto_albums.update(progress=progress, cancel=cancel)
                 report.albums, report.cancelled = built.changed, built.cancelled
             except LibraryError:
-                pass  # photos are read all the same; `glimpse events` says what is wrong
+                pass  # photos are read all the same; the events report says what is wrong
         if not report.cancelled:
             # Faces are found by now: named XMP regions give them their names.
             self.writeback.apply_regions()

@@ -49,7 +49,7 @@ def set_setting(conn: Connection, key: str, value: str | None) -> None:
 
 class TextEncoder:
     """Text queries to vectors: the ONNX export of the text tower when there is one (no
-    torch import: a cold `glimpse search` stays fast), else the torch model."""
+    torch import: a cold search from the command line stays fast), else the torch model."""
 
     def __init__(self, semantic: Semantic, installed: Installed) -> None:
         self._semantic = semantic

@@ -57,7 +57,7 @@ class WriteBackReport:
     cancelled: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready values (`glimpse writeback --json`)."""
+        """The report as JSON-ready values (the CLI's JSON output)."""
         return {"written": self.written, "unchanged": self.unchanged, "skipped": self.skipped,
                 "failed": self.failed, "errors": list(self.errors),
                 "targets": list(self.targets), "dry_run": self.dry_run,

@@ -456,15 +456,7 @@ class Indexer:
             return []
         available, why = self.root_available(root)
         if not available:
-            def go_offline(conn: Connection) -> int:
-                ids = [r[0] for r in conn.execute(
-                    "SELECT id FROM photos WHERE root_id = ? AND status != 'offline'",
-                    (root.id,))]
-                photos.mark_status(conn, ids, "offline")
-                conn.execute("UPDATE roots SET status = 'offline' WHERE id = ?", (root.id,))
-                return len(ids)
-
-            report.offline += self.writer.call(go_offline)
+            report.offline += self.writer.call(functools.partial(_take_offline, root=root))
             report.offline_roots.append(f"{root.path}: {why}")
             return []
         meter.start_phase(f"scanning {folder}", None)

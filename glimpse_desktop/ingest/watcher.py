@@ -221,7 +221,7 @@ class Watcher:
             self._offline.discard(root.path)
         except OSError as exc:
             # Typically the kernel's inotify watch limit on a very large tree. The folder is
-            # present, so it is not offline: it is indexed by `glimpse index`, not live.
+            # present, so it is not offline: it is read by a full index, not live.
             hint = ""
             if exc.errno in (errno.ENOSPC, errno.EMFILE):
                 hint = (" (the system's limit on watched folders is reached; raise "
@@ -475,7 +475,7 @@ class Watcher:
         for root in self._roots:
             if root.path in self._unwatchable:
                 continue
-            # The same test `glimpse index` uses: an empty mount point left by an unmounted
+            # The same test a full index uses: an empty mount point left by an unmounted
             # drive is not the drive.
             present, _ = self.indexer.root_available(root)
             identity = _identity(root.path) if present else None

@@ -192,7 +192,7 @@ def connect(path: str | Path, *, readonly: bool = False, create: bool = True) ->
                 f"{path} is an empty SQLite database, not a Glimpse library",
                 code="library.empty", values={"path": path})
         if not readonly and path != ":memory:":
-            # WAL lets readers (the GUI, `glimpse status`) run while ingestion writes.
+            # WAL lets readers (the window, the CLI's status) run while ingestion writes.
             mode = _with_retry(lambda: conn.one("PRAGMA journal_mode=WAL"))
             if mode is None or str(mode).lower() != "wal":
                 raise LibraryError(f"{path}: cannot switch to WAL journal mode (got {mode})")
@@ -264,7 +264,7 @@ def _why_cannot_open(path: str) -> str:
 
 
 def versions(conn: Connection) -> dict[str, str]:
-    """Driver, SQLite, sqlite-vec and FTS5 facts for `glimpse doctor`."""
+    """Driver, SQLite, sqlite-vec and FTS5 facts for the doctor report."""
     fts5 = "yes"
     try:
         conn.execute("CREATE VIRTUAL TABLE temp.__fts5_probe USING fts5(x)")

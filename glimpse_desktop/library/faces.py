@@ -174,7 +174,7 @@ def enforce_apart(conn: Connection) -> list[int]:
 
 def refresh_names(conn: Connection, photo_ids: Iterable[int]) -> None:
     """Put the names of the people in these photos into their full-text rows (inside a
-    write); ``glimpse search Alice`` and ``person:Alice`` find them."""
+    write); a search for Alice and ``person:Alice`` find them."""
     ids = list(dict.fromkeys(photo_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]

@@ -1,6 +1,6 @@
 """One ingestion at a time per library, across threads and processes.
 
-`glimpse index` started while `glimpse watch` (or the app) runs would otherwise read and
+an index started while a watcher (the CLI's or the app's) runs would otherwise read and
 decode the same new photos twice. An advisory lock on a file beside the library serialises
 them; the operating system releases it if a process dies, so it can never go stale.
 """

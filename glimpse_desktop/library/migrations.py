@@ -372,7 +372,7 @@ CREATE TABLE caption_cache(
 ) WITHOUT ROWID;
 
 -- Questions being asked right now, and by whom (a process's owner token): two Glimpses on one
--- library (the app and `glimpse watch`) never pay for the same reply. A claim older than a
+-- library (the app and the CLI's watcher) never pay for the same reply. A claim older than a
 -- quarter of an hour is from a process that stopped, and is taken over.
 CREATE TABLE caption_claims(
     content_hash TEXT NOT NULL,
@@ -526,7 +526,7 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
                 # Another process took the same name between our look and our write.
     for m in pending:
         with conn.transaction("IMMEDIATE"):
-            # Another process (the app and `glimpse watch` started together) may have applied
+            # Another process (the app and the CLI's watcher started together) may have applied
             # it between our look and our write lock.
             if current_version(conn) >= m.version:
                 continue

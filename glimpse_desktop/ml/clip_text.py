@@ -1,6 +1,6 @@
 """CLIP text queries without torch: open_clip's tokenizer in pure Python and the text tower as ONNX.
 
-`import torch` plus `import open_clip` takes seconds, longer than a cold `glimpse search` may take
+`import torch` plus `import open_clip` takes seconds, longer than a cold command-line search takes
 in all. So the text tower is exported once (with torch, when the model is set up) to an ONNX file,
 and queries are encoded by ONNX Runtime with a tokenizer that gives exactly the ids open_clip's
 ``SimpleTokenizer`` gives, read from the vocabulary file inside the installed open_clip package.
@@ -495,7 +495,7 @@ def quantize_text_onnx(
     tmp = _atomic_target(dst)
     try:
         # The quantiser logs advice through the root logger, which would reach the person's
-        # terminal in the middle of `glimpse index`: quiet it for this one call.
+        # terminal in the middle of an index run: quiet it for this one call.
         root = logging.getLogger()
         level = root.level
         root.setLevel(logging.ERROR)

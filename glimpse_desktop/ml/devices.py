@@ -22,7 +22,7 @@ def _version(module: str) -> str | None:
 
 
 def describe() -> dict[str, Any]:
-    """Torch and ONNX Runtime devices, for `glimpse doctor`."""
+    """Torch and ONNX Runtime devices, for the doctor report."""
     report: dict[str, Any] = {"cpu_threads": os.cpu_count()}
     torch_version = _version("torch")
     torch_info: dict[str, Any] = {"installed": torch_version or "no"}

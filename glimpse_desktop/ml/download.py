@@ -117,7 +117,7 @@ def install_file(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Copy a weight file fetched by hand (``glimpse models add ID FILE``) to ``dest``.
+    """Copy a weight file fetched by hand (added from a file) to ``dest``.
 
     The copy is hashed as it is written and renamed onto ``dest`` only when size and SHA-256
     match, so ``dest`` is never half-written or wrong. ``src`` is only read, never moved or

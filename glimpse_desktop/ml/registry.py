@@ -560,7 +560,7 @@ class Registry:
 
 def model_list(registry: Registry, active: str | None, target: str | None
                ) -> list[dict[str, Any]]:
-    """Rows for `glimpse models list` and the settings view."""
+    """Rows for the model list (CLI and settings view)."""
     rows = []
     for entry in registry.entries():
         inst = registry.installed(entry.id)
@@ -579,7 +579,7 @@ def model_list(registry: Registry, active: str | None, target: str | None
 
 
 def face_pack_list(registry: Registry, active: str | None) -> list[dict[str, Any]]:
-    """Rows for the face packs in `glimpse models list` and the settings view."""
+    """Rows for the face packs in the model list (CLI and settings view)."""
     rows = []
     for pack in registry.face_packs():
         installed = registry.face_installed(pack)

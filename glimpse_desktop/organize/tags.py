@@ -6,7 +6,7 @@ its share is at least ``threshold`` and it is among the ``top`` best. The neutra
 let a photo get no tag at all when none fits, instead of the least bad one.
 
 Tags are stored with their confidence and source (``clip:<model id>``) in photo_tags, and as
-text in the FTS index (column ``tags``), so `glimpse search beach` and ``tag:beach`` find them.
+text in the FTS index (column ``tags``), so a search for beach and ``tag:beach`` find them.
 """
 
 from __future__ import annotations
