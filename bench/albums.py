@@ -79,7 +79,7 @@ class World:
 
 def insert(lib: object, rows: list[tuple[float, float | None, float | None,
                                       tuple[object, ...] | None]], first: int) -> None:
-    from glimpse_desktop.library.db import Connection, now_iso
+    from glimpse_desktop.kernel.db import Connection, now_iso
 
     now = now_iso()
 
@@ -113,7 +113,7 @@ def main() -> None:
     folder = Path(args.keep or tempfile.mkdtemp(prefix="glimpse-bench-albums-"))
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["GLIMPSE_CACHE_DIR"] = str(folder / "cache")
-    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.api.library import Library
 
     path = folder / "library.sqlite3"
     if path.exists():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from tests import captionserver as cs
 from tests import imagegen as ig
 

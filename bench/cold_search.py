@@ -29,8 +29,8 @@ import numpy as np
 
 from bench.embed import install_random_model
 from bench.ingest import make_photos
-from glimpse_desktop.core import Library
-from glimpse_desktop.library import vectors
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import vectors
 
 
 def emit(**fields: object) -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.ingest import make_photos
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 
 
 def emit(**fields: object) -> None:

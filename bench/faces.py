@@ -160,9 +160,9 @@ def timed_rate(call: Callable[[], int], min_seconds: float, min_calls: int = 3
 
 def bench_models(photos: list[Path], args: argparse.Namespace, machine: dict[str, object]
                  ) -> None:
-    from glimpse_desktop.ingest.decode import SizeRequest, decode
-    from glimpse_desktop.ingest.faces import DECODE_LONG_EDGE
-    from glimpse_desktop.ml.faces import YUNET_SFACE, FaceModels
+    from glimpse_desktop.faces.models import YUNET_SFACE, FaceModels
+    from glimpse_desktop.faces.stage import DECODE_LONG_EDGE
+    from glimpse_desktop.kernel.decode import SizeRequest, decode
 
     t0 = time.perf_counter()
     models = FaceModels(YUNET_SFACE, threads=args.threads).load()
@@ -250,8 +250,8 @@ def bench_models(photos: list[Path], args: argparse.Namespace, machine: dict[str
 
 def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[str, object]
                  ) -> None:
-    from glimpse_desktop.core import Library
-    from glimpse_desktop.core.paths import ENV_CACHE, ENV_MODELS
+    from glimpse_desktop.api import Library
+    from glimpse_desktop.kernel.paths import ENV_CACHE, ENV_MODELS
 
     mb = sum(p.stat().st_size for p in folder.glob("*.jpg")) / 1e6
     for p in folder.glob("*.jpg"):   # warm the page cache so both runs read from memory
@@ -318,7 +318,7 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
 
 def cluster_child(n: int, faces_per_identity: int, target_cos: float, dim: int) -> None:
     """One clustering size, in its own process (its peak RSS is this size's)."""
-    from glimpse_desktop.organize import clustering
+    from glimpse_desktop.faces import clustering
 
     identities = max(1, n // faces_per_identity)
     rng = np.random.default_rng(n)
@@ -368,9 +368,9 @@ def bench_passes(n: int, args: argparse.Namespace, machine: dict[str, object]) -
     library file: the first pass over ``n`` faces, then the pass after a watcher batch of 64
     new faces (focused on them), then a pass with nothing new (skipped). A third of the
     faces are strangers who appear once (they wait for good)."""
-    from glimpse_desktop.core import Library
-    from glimpse_desktop.library import faces as store
-    from glimpse_desktop.library.db import now_iso
+    from glimpse_desktop.api import Library
+    from glimpse_desktop.faces import store
+    from glimpse_desktop.kernel.db import now_iso
 
     rng = np.random.default_rng(7)
     dim = 128

@@ -48,8 +48,8 @@ def build(folder: Path, photos: int, thumbs: int) -> Path:
     import numpy as np
     from PIL import Image
 
-    from glimpse_desktop.core.library import Library
-    from glimpse_desktop.library.db import now_iso
+    from glimpse_desktop.api.library import Library
+    from glimpse_desktop.kernel.db import now_iso
 
     path = folder / "library.sqlite3"
     if path.exists():
@@ -102,7 +102,7 @@ def child(library: Path, launched: float, scroll_seconds: float, thumbs: int) ->
 
     QCoreApplication.setOrganizationName("Glimpse-bench")
     app = QApplication([sys.argv[0]])
-    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.api.library import Library
     from glimpse_desktop.gui.window import MainWindow
 
     lib = Library.open(library, load_models=False)
@@ -242,7 +242,7 @@ def read_child(folder: Path) -> None:
 
     QCoreApplication.setOrganizationName("Glimpse-bench")
     app = QApplication([sys.argv[0]])
-    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.api.library import Library
     from glimpse_desktop.gui.window import MainWindow
 
     lib = Library.open(folder / "read" / "library.sqlite3", load_models=False)

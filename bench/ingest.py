@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.ingest.thumbnails import GRID
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.thumbnails import GRID
 from tests.imagegen import write_jpeg
 
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[4])
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 with Library.open(sys.argv[1], workers=int(sys.argv[3])) as lib:
     lib.add_root(sys.argv[2])
     report = lib.index()

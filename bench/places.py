@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core import places as core_places
-from glimpse_desktop.library.db import Connection
-from glimpse_desktop.organize.places import EARTH_RADIUS_KM, Geocoder, geocoder
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.places import service as core_places
+from glimpse_desktop.places.geocode import EARTH_RADIUS_KM, Geocoder, geocoder
 
 
 def emit(**fields: object) -> None:

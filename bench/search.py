@@ -41,8 +41,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from glimpse_desktop.library import ann
-from glimpse_desktop.library.ann import VectorIndex
+from glimpse_desktop.search import ann
+from glimpse_desktop.search.ann import VectorIndex
 
 FRACTIONS = (0.001, 0.01, 0.1, 0.5)
 CHUNK = 50_000

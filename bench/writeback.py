@@ -27,8 +27,8 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library.db import Connection
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.db import Connection
 from tests import imagegen as ig
 
 T = TypeVar("T")

@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.setWindowIcon(QIcon.fromTheme("glimpse-desktop", QIcon(icon)))
             break
 
-    from glimpse_desktop.core.library import Library, LibraryError, LibraryPaths, StorageError
-    from glimpse_desktop.core.paths import ENV_LIBRARY
+    from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths, StorageError
     from glimpse_desktop.gui.wording import say
+    from glimpse_desktop.kernel.paths import ENV_LIBRARY
 
     paths = LibraryPaths.resolve(args.library)
     # The window makes the default library on its first start (and a new one at a path the

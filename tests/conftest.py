@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 
 # The code under test must never depend on the developer's own library or caches.
 os.environ.pop("GLIMPSE_LIBRARY", None)

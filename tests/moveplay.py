@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library.db import Connection
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.db import Connection
 from tests import imagegen as ig
 
 

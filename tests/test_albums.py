@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.albums import AlbumError
-from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.library.db import now_iso
+from glimpse_desktop.albums.service import AlbumError
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.db import now_iso
+from glimpse_desktop.search.query import QueryError
 from tests.imagegen import write_jpeg
 
 SMALL = (160, 120)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glimpse_desktop.library.ann import VectorIndex
+from glimpse_desktop.search.ann import VectorIndex
 
 DIM = 48
 TOL = 4e-3  # bfloat16 storage: similarities within a few thousandths of float32

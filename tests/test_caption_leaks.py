@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.captions import CaptionError
-from glimpse_desktop.ml import captioner as client
-from glimpse_desktop.redact import forget_secrets, redact
+from glimpse_desktop.api import Library
+from glimpse_desktop.captions import client
+from glimpse_desktop.captions.service import CaptionError
+from glimpse_desktop.kernel.redact import forget_secrets, redact
 from tests import captionserver as cs
 from tests import imagegen as ig
 from tests.captionserver import (  # noqa: F401 - fixtures

@@ -15,10 +15,10 @@ import keyring
 import pytest
 from PIL import Image
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.captions import CaptionError
-from glimpse_desktop.ml import captioner as client
-from glimpse_desktop.progress import Cancelled, CancelToken
+from glimpse_desktop.api import Library
+from glimpse_desktop.captions import client
+from glimpse_desktop.captions.service import CaptionError
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken
 from tests import captionserver as cs
 from tests import imagegen as ig
 from tests.captionserver import (  # noqa: F401 - fixtures

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.library.db import connect
-from glimpse_desktop.library.migrations import LATEST_VERSION
+from glimpse_desktop.kernel.db import connect
+from glimpse_desktop.kernel.migrations import LATEST_VERSION
 from tests import imagegen as ig
 from tests.conftest import eventually
 

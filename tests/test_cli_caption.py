@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.ml import captioner as client
+from glimpse_desktop.captions import client
 from tests import captionserver as cs
 from tests import imagegen as ig
 from tests.captionserver import (  # noqa: F401 - fixtures

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.core import Library
-from glimpse_desktop.messages import CodedError, Notice, joined, notice_of
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.messages import CodedError, Notice, joined, notice_of
 from tests import captionserver as cs
 from tests import imagegen as ig
 from tests.captionserver import (  # noqa: F401 - fixtures
@@ -114,8 +114,8 @@ def test_a_download_that_cannot_connect_says_how_to_add_the_file_by_hand(
 
 def test_a_missing_face_pack_says_which_command_gets_it(
         capsys: pytest.CaptureFixture[str], indexed: Path) -> None:
-    from glimpse_desktop.core.people import PACK_KEY
-    from glimpse_desktop.core.semantic import set_setting
+    from glimpse_desktop.faces.people import PACK_KEY
+    from glimpse_desktop.search.semantic import set_setting
 
     lib = Library.open(indexed)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from tests import imagegen as ig
 
 

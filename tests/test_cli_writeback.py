@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.ingest import xmp
+from glimpse_desktop.metadata import xmp
 from tests import imagegen as ig
 
 
@@ -70,7 +70,7 @@ def test_embed_writes_jpegs_and_refuses_other_formats(capsys: pytest.CaptureFixt
 def test_with_sync_on_naming_someone_writes_their_photos_sidecars(
         capsys: pytest.CaptureFixture[str], library_path: Path, photo_dir: Path,
         few_faces_lib: object) -> None:
-    from glimpse_desktop.core import Library
+    from glimpse_desktop.api import Library
 
     assert isinstance(few_faces_lib, Library)
     person = next(p for p in few_faces_lib.people.list_people() if p["name"] is None)

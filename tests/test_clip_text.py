@@ -16,8 +16,8 @@ import open_clip
 import pytest
 import torch
 
-from glimpse_desktop.ml import clip_text
-from glimpse_desktop.ml.clip_text import (
+from glimpse_desktop.search import clip_text
+from glimpse_desktop.search.clip_text import (
     ClipTextModelError,
     ClipTokenizer,
     OnnxTextEncoder,
@@ -259,7 +259,7 @@ def test_int8_model_that_drifts_too_far_is_refused(
 QUERY_IN_FRESH_PROCESS = """
 import json, sys
 from pathlib import Path
-from glimpse_desktop.ml.clip_text import ClipTokenizer, OnnxTextEncoder
+from glimpse_desktop.search.clip_text import ClipTokenizer, OnnxTextEncoder
 tokenizer = ClipTokenizer()
 tokens = tokenizer(["a red car"])
 vectors = OnnxTextEncoder(Path(sys.argv[1]), tokenizer).encode(["a red car", "snow"])

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from glimpse_desktop.organize.clustering import Faces, Params, Result, assign, check, recluster
+from glimpse_desktop.faces.clustering import Faces, Params, Result, assign, check, recluster
 
 D = 128
 Vectors = npt.NDArray[np.float32]

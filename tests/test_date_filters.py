@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from tests import imagegen as ig
 
 # name: (EXIF DateTimeOriginal, OffsetTimeOriginal)

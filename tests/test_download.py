@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from glimpse_desktop.ml.download import (
+from glimpse_desktop.kernel.download import (
     USER_AGENT,
     ChecksumError,
     DownloadError,
@@ -27,7 +27,7 @@ from glimpse_desktop.ml.download import (
     part_path,
     sha256_file,
 )
-from glimpse_desktop.progress import Cancelled, CancelToken, Progress
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, Progress
 from tests.conftest import closed_port, ram_disk, unprivileged
 
 SIZE = 300_000

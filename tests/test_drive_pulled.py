@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from glimpse_desktop.core.library import Library
-from glimpse_desktop.library.db import connect
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.api.library import Library
+from glimpse_desktop.kernel.db import connect
+from glimpse_desktop.kernel.progress import Progress
 from tests import imagegen as ig
 from tests.conftest import eventually, ram_disk
 

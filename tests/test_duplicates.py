@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library import photos, vectors
-from glimpse_desktop.library.db import Connection
-from glimpse_desktop.organize import duplicates
-from glimpse_desktop.organize.duplicates import (
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import photos, vectors
+from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, Progress, ProgressMeter
+from glimpse_desktop.search import duplicates
+from glimpse_desktop.search.duplicates import (
     EXACT,
     NEAR,
     PERCEPTUAL_MAX,
@@ -24,7 +25,6 @@ from glimpse_desktop.organize.duplicates import (
     fingerprint,
     perceptual_distance,
 )
-from glimpse_desktop.progress import Cancelled, CancelToken, Progress, ProgressMeter
 from tests.imagegen import exif_block, photo_like, write_jpeg
 
 MODEL = "test-model"

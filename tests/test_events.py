@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from glimpse_desktop.organize import events as ev
+from glimpse_desktop.albums import events as ev
 
 # name: (lat, lon, city, region, country, country code)
 PLACES = {

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from glimpse_desktop import cli
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.library import ExportError, LibraryError
-from glimpse_desktop.organize.by_date import date_folder
-from glimpse_desktop.progress import CancelToken
+from glimpse_desktop.albums.by_date import date_folder
+from glimpse_desktop.api import Library
+from glimpse_desktop.api.library import ExportError, LibraryError
+from glimpse_desktop.kernel.progress import CancelToken
 from tests.conftest import ram_disk
 from tests.imagegen import write_jpeg
 

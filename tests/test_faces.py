@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.people import PeopleError
-from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.ml.faces import YUNET_SFACE as PACK
-from glimpse_desktop.ml.faces import FaceModels, clean_graph, pack_folder, similarity_transform
+from glimpse_desktop.api import Library
+from glimpse_desktop.faces.models import YUNET_SFACE as PACK
+from glimpse_desktop.faces.models import FaceModels, clean_graph, pack_folder, similarity_transform
+from glimpse_desktop.faces.people import PeopleError
+from glimpse_desktop.search.query import QueryError
 from tests.facephotos import GROUP, GROUP_FACES, IDENTITY
 
 
@@ -101,7 +101,7 @@ def test_a_damaged_model_file_is_refused_with_a_clear_message(tmp_path: Path) ->
     with open(tmp_path / PACK.recognizer.name, "r+b") as fh:
         fh.seek(5000)
         fh.write(b"\0" * 64)
-    from glimpse_desktop.ml.registry import ModelError
+    from glimpse_desktop.kernel.registry import ModelError
     with pytest.raises(ModelError, match="damaged"):
         FaceModels(PACK, folder=tmp_path).load()
 
@@ -123,7 +123,7 @@ def test_cleaned_recogniser_takes_batches_and_gives_the_same_vectors(
 
 def test_alignment_maps_landmarks_onto_the_template() -> None:
     rng = np.random.default_rng(1)
-    from glimpse_desktop.ml.faces import TEMPLATE
+    from glimpse_desktop.faces.models import TEMPLATE
     angle, scale, shift = 0.3, 2.5, np.array([40.0, -7.0])
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     src = (TEMPLATE - shift) @ rot / scale + rng.normal(0, 1e-3, TEMPLATE.shape)
@@ -481,7 +481,7 @@ def test_restricted_pack_needs_the_licence_accepted(people_lib: Library, mirror_
 def test_scrfd_outputs_are_decoded_like_insightface() -> None:
     """SCRFD (InsightFace packs) reports distances from anchor centres in stride units, two
     anchors per cell; one confident anchor must come back as its box and landmarks."""
-    from glimpse_desktop.ml.faces import decode_scrfd
+    from glimpse_desktop.faces.models import decode_scrfd
     size = 640
     outs: list[np.ndarray] = []
     for stride in (8, 16, 32):
@@ -673,8 +673,8 @@ def test_a_broken_face_pack_is_said_not_silent(people_lib: Library, mirror_pack:
     junk.mkdir()
     for f in PACK.files:
         (junk / f.name).write_bytes(b"not a model")
-    from glimpse_desktop.ml.download import DownloadError
-    from glimpse_desktop.ml.registry import ModelError
+    from glimpse_desktop.kernel.download import DownloadError
+    from glimpse_desktop.kernel.registry import ModelError
     with pytest.raises((ModelError, DownloadError)):
         people_lib.models.add_face_pack(mirror_pack, junk)    # refused, not "installed"
     assert people_lib.models.face_installed(people_lib.models.face_pack(mirror_pack)) is None

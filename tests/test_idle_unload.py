@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from glimpse_desktop.api import Library
 from glimpse_desktop.cli import main
-from glimpse_desktop.core import Library
 from tests import imagegen as ig
 
 

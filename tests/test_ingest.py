@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.ingest.decode import SizeRequest
-from glimpse_desktop.library.db import Connection, LibraryError, LibraryFullError
-from glimpse_desktop.progress import CancelToken, Progress
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.db import Connection, LibraryError, LibraryFullError
+from glimpse_desktop.kernel.decode import SizeRequest
+from glimpse_desktop.kernel.progress import CancelToken, Progress
 from tests import imagegen as ig
 from tests.conftest import assert_consistent, unprivileged
 
@@ -525,7 +525,7 @@ def test_a_folder_added_through_a_symlink_is_the_same_folder(lib: Library, photo
 def test_byte_budget_holds_back_big_files_until_memory_is_free() -> None:
     import threading
 
-    from glimpse_desktop.ingest.pipeline import ByteBudget
+    from glimpse_desktop.kernel.pipeline import ByteBudget
 
     class Watched(threading.Condition):
         """The budget's own condition, saying when a thread starts to wait on it."""
@@ -809,7 +809,7 @@ def test_huge_images_are_decoded_one_at_a_time_and_indexed_whole(
     """A 687 KB PNG can hold 225 MP (~860 MB decoded): file sizes say nothing about memory,
     so the decoded pixels in flight are bounded, and two such images never decode together
     however many workers there are."""
-    from glimpse_desktop.ingest.decode import IN_FLIGHT_PIXELS
+    from glimpse_desktop.kernel.decode import IN_FLIGHT_PIXELS
 
     width = 12000
     height = (IN_FLIGHT_PIXELS // width + 2) & ~1  # just over the budget: must go alone
@@ -853,7 +853,7 @@ def test_huge_images_are_decoded_one_at_a_time_and_indexed_whole(
 def test_a_large_request_is_not_overtaken_by_small_ones() -> None:
     """The pixel budget serves in turn: with workers forever taking small images, a
     panorama waiting for the budget to empty would otherwise wait for ever."""
-    from glimpse_desktop.ingest.decode import Budget
+    from glimpse_desktop.kernel.decode import Budget
     from tests.conftest import eventually
 
     budget = Budget(100)

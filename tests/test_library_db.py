@@ -8,10 +8,10 @@ from pathlib import Path
 import apsw
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library import vectors
-from glimpse_desktop.library.db import LibraryError, Writer, connect, versions
-from glimpse_desktop.library.migrations import (
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import vectors
+from glimpse_desktop.kernel.db import LibraryError, Writer, connect, versions
+from glimpse_desktop.kernel.migrations import (
     LATEST_VERSION,
     MIGRATIONS,
     LibraryTooNewError,
@@ -48,7 +48,7 @@ def test_fresh_library_is_migrated_to_latest(tmp_path: Path) -> None:
 
 
 def _v2(conn: object) -> None:
-    from glimpse_desktop.library.db import Connection
+    from glimpse_desktop.kernel.db import Connection
 
     assert isinstance(conn, Connection)
     conn.execute("ALTER TABLE photos ADD COLUMN stars_v2 INTEGER")
@@ -77,7 +77,7 @@ def test_failed_migration_leaves_no_trace(tmp_path: Path) -> None:
     migrate(conn)
 
     def broken(c: object) -> None:
-        from glimpse_desktop.library.db import Connection
+        from glimpse_desktop.kernel.db import Connection
 
         assert isinstance(c, Connection)
         c.execute("CREATE TABLE half_done(x)")
@@ -130,7 +130,7 @@ def test_writer_commits_and_rolls_back(tmp_path: Path) -> None:
     writer.call(lambda c: c.execute("INSERT INTO settings VALUES ('a', '1')"))
 
     def fails(c: object) -> None:
-        from glimpse_desktop.library.db import Connection
+        from glimpse_desktop.kernel.db import Connection
 
         assert isinstance(c, Connection)
         c.execute("INSERT INTO settings VALUES ('b', '2')")

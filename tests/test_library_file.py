@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop import cli
-from glimpse_desktop.core.library import Library, LibraryError, NoLibraryError
-from glimpse_desktop.core.paths import LibraryPaths
-from glimpse_desktop.library.db import connect
+from glimpse_desktop.api.library import Library, LibraryError, NoLibraryError
+from glimpse_desktop.kernel.db import connect
+from glimpse_desktop.kernel.paths import LibraryPaths
 from tests.conftest import unprivileged
 
 # Every verb but `add`, with the arguments it needs to get as far as opening the library.

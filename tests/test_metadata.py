@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.ingest.decode import DecodeError, SizeRequest, UnsupportedError, decode
-from glimpse_desktop.ingest.metadata import PhotoMeta
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.decode import DecodeError, SizeRequest, UnsupportedError, decode
+from glimpse_desktop.metadata.extract import PhotoMeta
 from tests import imagegen as ig
 
 GRID = SizeRequest(long_edge=256)
@@ -417,7 +417,7 @@ def test_16_bit_tiffs_are_indexed_with_thumbnails(lib: Library, photo_dir: Path)
 
 
 def test_exif_after_a_pngs_pixels_is_read_without_decoding_them(tmp_path: Path) -> None:
-    from glimpse_desktop.ingest.decode import read_exif
+    from glimpse_desktop.kernel.decode import read_exif
     from tests.test_ingest import _WatchedZip
 
     exif = Image.Exif()

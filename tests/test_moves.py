@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.ingest import scan
-from glimpse_desktop.ingest.pipeline import IndexReport
-from glimpse_desktop.library import photos
-from glimpse_desktop.library.db import Connection
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import photos, scan
+from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.pipeline import IndexReport
 from tests import imagegen as ig
 from tests import moveplay
 from tests.conftest import assert_consistent, eventually

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core import places as core_places
-from glimpse_desktop.core.places import Places, fold
-from glimpse_desktop.organize.places import (
+from glimpse_desktop.api import Library
+from glimpse_desktop.places import service as core_places
+from glimpse_desktop.places.geocode import (
     INFER_WINDOW_S,
     Geocoder,
     TimedPhoto,
@@ -26,6 +25,7 @@ from glimpse_desktop.organize.places import (
     infer_places,
     place_text,
 )
+from glimpse_desktop.places.service import Places, fold
 from tests import imagegen as ig
 from tests.conftest import assert_consistent, eventually
 

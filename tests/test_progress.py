@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glimpse_desktop.progress import Progress, ProgressMeter
+from glimpse_desktop.kernel.progress import Progress, ProgressMeter
 
 
 class Clock:

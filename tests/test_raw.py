@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glimpse_desktop.ingest import raw
-from glimpse_desktop.ingest.raw import (
+from glimpse_desktop.kernel import raw
+from glimpse_desktop.kernel.raw import (
     RAW_EXTENSIONS,
     RawPreviewError,
     extract_preview,

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.core.search import (
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import vectors
+from glimpse_desktop.search.engine import (
     FILTER_MATCHES_NOTHING,
     FILTERS_EXCLUDE_EACH_OTHER,
     MODEL_NOT_INSTALLED,
     NOTHING_EMBEDDED,
     Notice,
 )
-from glimpse_desktop.library import vectors
+from glimpse_desktop.search.query import QueryError
 from tests import imagegen as ig
 from tests.test_semantic import MODEL, clip_lib, model_dir, weights  # noqa: F401 (fixtures)
 

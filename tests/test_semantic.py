@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from glimpse_desktop.api import Library
 from glimpse_desktop.cli import main
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.query import QueryError
-from glimpse_desktop.core.search import LOGIT_SCALE, NEUTRAL_PROMPTS
-from glimpse_desktop.ingest.decode import SizeRequest, decode
-from glimpse_desktop.library import vectors
+from glimpse_desktop.kernel import vectors
+from glimpse_desktop.kernel.decode import SizeRequest, decode
+from glimpse_desktop.search.engine import LOGIT_SCALE, NEUTRAL_PROMPTS
+from glimpse_desktop.search.query import QueryError
 from tests.clipmodels import tiny_clip
 from tests.conftest import assert_consistent, closed_port
 from tests.imagegen import photo_like, write_jpeg, write_png, xmp_packet

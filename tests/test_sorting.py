@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.library import photos, vectors
-from glimpse_desktop.library.db import Connection
-from glimpse_desktop.organize.sorting import (
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel import photos, vectors
+from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.progress import CancelToken
+from glimpse_desktop.search.sorting import (
     MAX_NAME_BYTES,
     SortError,
     SortReport,
     folder_name,
     sort_by_tag,
 )
-from glimpse_desktop.progress import CancelToken
 from tests.conftest import ram_disk
 from tests.imagegen import write_jpeg, write_png
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageOps
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.library import LibraryError
-from glimpse_desktop.core.people import PeopleError
+from glimpse_desktop.api import Library
+from glimpse_desktop.api.library import LibraryError
+from glimpse_desktop.faces.people import PeopleError
 from tests import imagegen as ig
 
 

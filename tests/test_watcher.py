@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.ingest.watcher import Watcher
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.watcher import Watcher
 from tests import imagegen as ig
 from tests.conftest import assert_consistent, eventually
 
@@ -272,7 +272,7 @@ def test_deleting_a_folder_counts_each_photo_once(lib: Library, photo_dir: Path)
 
 
 def test_one_watcher_per_library(lib: Library, photo_dir: Path) -> None:
-    from glimpse_desktop.library.db import LibraryError
+    from glimpse_desktop.kernel.db import LibraryError
 
     lib.add_root(photo_dir)
     with lib.watcher(settle=SETTLE), pytest.raises(LibraryError, match="already being watched"):

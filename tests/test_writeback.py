@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glimpse_desktop.core.library import Library
-from glimpse_desktop.ingest import xmp
-from glimpse_desktop.library.db import Connection, now_iso
-from glimpse_desktop.organize import writeback as files
+from glimpse_desktop.api.library import Library
+from glimpse_desktop.kernel.db import Connection, now_iso
+from glimpse_desktop.metadata import xmp
+from glimpse_desktop.writeback import files
 from tests import imagegen as ig
 from tests.conftest import eventually, ram_disk
 from tests.test_xmp import DIGIKAM_SIDECAR, exiftool
@@ -929,8 +929,8 @@ def test_one_write_back_at_a_time_and_a_wait_can_be_cancelled(lib: Library,
                                                                photo_dir: Path) -> None:
     import threading
 
-    from glimpse_desktop.library.lock import IngestLock
-    from glimpse_desktop.progress import CancelToken
+    from glimpse_desktop.kernel.lock import IngestLock
+    from glimpse_desktop.kernel.progress import CancelToken
 
     ig.write_jpeg(photo_dir / "a.jpg", seed=1)
     lib.add_root(photo_dir)

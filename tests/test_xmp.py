@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from glimpse_desktop.ingest import xmp
-from glimpse_desktop.organize import writeback as files
+from glimpse_desktop.metadata import xmp
+from glimpse_desktop.writeback import files
 
 # A sidecar as digiKam 7 writes it (Exiv2), with a Lightroom develop block: properties as
 # attributes (xmp:Rating among them) and as elements, its own namespaces, old names.

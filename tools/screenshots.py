@@ -138,7 +138,7 @@ def run(work: Path, out: Path) -> None:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QDialog
 
-    from glimpse_desktop.core.library import Library
+    from glimpse_desktop.api.library import Library
 
     QCoreApplication.setOrganizationName("Glimpse-screenshots")
     app = QApplication([sys.argv[0]])

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library
+from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.pages import TreeAndGridPage, dimmed, title_font
 from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
 from glimpse_desktop.gui.settings import app_settings

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library
+from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.grid import PhotoGrid
 from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
 from glimpse_desktop.gui.tasks import Tasks, describe

@@ -80,8 +80,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library, LibraryError
-from glimpse_desktop.core.people import PeopleError
+from glimpse_desktop.api.library import Library, LibraryError
+from glimpse_desktop.faces.people import PeopleError
 from glimpse_desktop.gui.tasks import Tasks, describe
 from glimpse_desktop.gui.wording import say
 

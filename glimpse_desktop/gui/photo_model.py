@@ -43,7 +43,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
 
-from glimpse_desktop.core.library import Library, LibraryError
+from glimpse_desktop.api.library import Library, LibraryError
 
 PAGE = 200
 # Pixmaps kept: a 176 px tile is 124 KB as a pixmap, so 800 of them (five screens of the

@@ -64,10 +64,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library
+from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe, duration
 from glimpse_desktop.gui.wording import say
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.kernel.progress import Progress
 
 ORGANIZATION = "Glimpse"
 APPLICATION = "Glimpse Desktop"

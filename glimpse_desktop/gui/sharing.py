@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library
+from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings import Notice, Page, _run, _wrapped, ask
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.kernel.progress import Progress
 
 # Services a person is likely to mean, with their OpenAI-compatible addresses.
 SERVICES = (

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import WARNING_STAGES, Library
+from glimpse_desktop.api.library import WARNING_STAGES, Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from glimpse_desktop.gui.wording import say
-from glimpse_desktop.progress import Cancelled, CancelToken, Progress, ProgressCallback
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, Progress, ProgressCallback
 
 
 class _Bridge(QObject):

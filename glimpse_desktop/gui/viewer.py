@@ -89,7 +89,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core.library import Library, LibraryError
+from glimpse_desktop.api.library import Library, LibraryError
 from glimpse_desktop.gui.photo_model import PhotoIdRole
 from glimpse_desktop.gui.tasks import Tasks, describe
 

@@ -54,10 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.core import search as search_codes
-from glimpse_desktop.core.library import IndexReport, Library
-from glimpse_desktop.core.query import FILTER_KEYS
-from glimpse_desktop.core.search import Hit, Notice
+from glimpse_desktop.api.library import IndexReport, Library
 from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
 from glimpse_desktop.gui.pages import (
     DuplicatesPage,
@@ -81,7 +78,10 @@ from glimpse_desktop.gui.sharing import caption_summary, writeback_summary
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.gui.wording import say
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.kernel.progress import Progress
+from glimpse_desktop.search import engine as search_codes
+from glimpse_desktop.search.engine import Hit, Notice
+from glimpse_desktop.search.query import FILTER_KEYS
 
 # Search results are ranked (and counted) this deep, and shown a page at a time as the grid
 # scrolls; the header says "at least" when more than this many match.

@@ -1,4 +1,4 @@
-"""The window's words for what core reports as codes (glimpse_desktop.messages): core says
+"""The window's words for what core reports as codes (glimpse_desktop.kernel.messages): core says
 what happened; the window adds what to do here, with its own buttons and menus, never a
 terminal command.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from glimpse_desktop.messages import Notice, joined, notice_of
+from glimpse_desktop.kernel.messages import Notice, joined, notice_of
 
 # Where things are in the window, as the person sees them.
 SEARCH_MODEL = "Settings › Search Model"

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui import prepare_qt_environment
 from glimpse_desktop.gui.settings import SettingsDialog
 from glimpse_desktop.gui.tasks import Jobs, Tasks

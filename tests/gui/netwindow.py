@@ -26,7 +26,7 @@ def main() -> int:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
-    from glimpse_desktop.core.library import Library, LibraryPaths
+    from glimpse_desktop.api.library import Library, LibraryPaths
     from glimpse_desktop.gui.settings import SettingsDialog
     from glimpse_desktop.gui.window import MainWindow
 

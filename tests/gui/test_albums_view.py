@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMenu, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole
 from tests import imagegen as ig
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.progress import Progress
 from tests import imagegen as ig
 
 PHOTOS = 150

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
+from glimpse_desktop.captions import client
 from glimpse_desktop.gui.settings import SettingsDialog
 from glimpse_desktop.gui.statusbar import ProblemsDialog
 from glimpse_desktop.gui.tasks import Jobs, Tasks
-from glimpse_desktop.ml import captioner as client
-from glimpse_desktop.redact import forget_secrets
+from glimpse_desktop.kernel.redact import forget_secrets
 from tests import captionserver as cs
 from tests import imagegen as ig
 from tests.captionserver import (  # noqa: F401 - fixtures

@@ -25,8 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
-from glimpse_desktop.core.paths import LibraryPaths
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.people_view import (
     FaceIdRole,
     HiddenRole,
@@ -35,6 +34,7 @@ from glimpse_desktop.gui.people_view import (
     PhotosRole,
 )
 from glimpse_desktop.gui.tasks import Tasks
+from glimpse_desktop.kernel.paths import LibraryPaths
 from tests import facephotos
 from tests.facephotos import GROUP, IDENTITY
 
@@ -434,8 +434,8 @@ def test_the_view_says_when_there_are_no_people_and_why(
 
 def test_a_missing_face_pack_is_said_plainly(
         qtbot: QtBot, people_lib: Library, tasks: Tasks) -> None:
-    from glimpse_desktop.core.people import PACK_KEY
-    from glimpse_desktop.core.semantic import set_setting
+    from glimpse_desktop.faces.people import PACK_KEY
+    from glimpse_desktop.search.semantic import set_setting
     # The library is set to a pack that is not installed here (it needs a download).
     people_lib.writer.call(lambda c: set_setting(c, PACK_KEY, "buffalo_s"))
     assert people_lib.people.stage() is None

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QListView
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.photo_model import PathRole, PhotoIdRole, PhotoListModel, ThumbnailCache
 from tests import imagegen as ig
 
@@ -171,7 +171,7 @@ def test_a_tile_is_the_centre_square_scaled_and_a_broken_file_is_named(
         qtbot: QtBot, tmp_path: Path) -> None:
     from PIL import Image
 
-    from glimpse_desktop.core.library import LibraryError
+    from glimpse_desktop.api.library import LibraryError
     from glimpse_desktop.gui.photo_model import read_tile
 
     # 300x100: a red band, a green centre square, a blue band; as JPEG and as PNG.

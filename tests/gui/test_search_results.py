@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole, ScoreRole
 from tests import imagegen as ig
 

@@ -21,10 +21,10 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.settings import SettingsDialog, app_settings
 from glimpse_desktop.gui.tasks import Jobs, Tasks
-from glimpse_desktop.progress import Progress
+from glimpse_desktop.kernel.progress import Progress
 from tests import facephotos
 from tests import imagegen as ig
 from tests.facephotos import GROUP, IDENTITY

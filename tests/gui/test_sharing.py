@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.photo_model import PhotoListModel
 from glimpse_desktop.gui.settings import SettingsDialog, app_settings
 from glimpse_desktop.gui.tasks import Jobs, Tasks

@@ -14,7 +14,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu, QPushButton
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole, PhotoListModel
 from glimpse_desktop.gui.tasks import Tasks
 from glimpse_desktop.gui.viewer import Viewer

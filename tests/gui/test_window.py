@@ -13,7 +13,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.core import Library
+from glimpse_desktop.api import Library
 from glimpse_desktop.gui.grid import PhotoGrid
 from glimpse_desktop.gui.photo_model import PhotoIdRole, ScoreRole
 from glimpse_desktop.gui.window import MainWindow, SearchBox

@@ -1,0 +1,1 @@
+"""Albums: manual and smart albums, events, trips, memories, export and organize."""

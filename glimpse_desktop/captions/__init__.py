@@ -1,0 +1,1 @@
+"""Captions from a vision service, sent nothing until turned on and agreed to."""

@@ -1,0 +1,3 @@
+"""The captions feature's contributions, through the hooks of kernel/hookspecs.py."""
+
+from __future__ import annotations

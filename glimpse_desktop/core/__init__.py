@@ -1,5 +1,0 @@
-"""The core API that the CLI and the GUI share (no Qt here)."""
-
-from glimpse_desktop.core.library import Library, LibraryPaths
-
-__all__ = ["Library", "LibraryPaths"]

@@ -1,0 +1,1 @@
+"""Faces and people: detection and recognition, storage, clustering, the service."""

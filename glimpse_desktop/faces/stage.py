@@ -1,0 +1,164 @@
+"""Faces as an ingestion stage, and a catch-up job for photos read before (an existing library,
+a switch of face pack, a photo whose face step failed).
+
+The ingestion workers detect, align and judge faces on the pixels already decoded for the other
+stages (YuNet runs single-threaded per worker: the workers are the parallelism); the recogniser
+embeds every face of a batch at once on the pipeline's model thread; the writer stores faces,
+vectors and the aligned crop's file name in the batch's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from glimpse_desktop.faces import store
+from glimpse_desktop.faces.models import FaceModels, FoundFace
+from glimpse_desktop.kernel.catchup import catch_up
+from glimpse_desktop.kernel.db import Connection, Writer
+from glimpse_desktop.kernel.decode import Decoded, SizeRequest
+from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
+from glimpse_desktop.kernel.thumbnails import save_jpeg
+
+STAGE = "faces"
+# Detection runs at 640 px; the crops are aligned from this many pixels on the long side, so a
+# face a tenth of the frame wide still gives the recogniser a sharp 112 px crop. (JPEG draft
+# decoding rounds up to 1/2, 1/4 or 1/8 of the file's size.)
+DECODE_LONG_EDGE = 1280
+BATCH = 64
+
+
+class FaceCrops:
+    """Aligned 112x112 face crops under ``root``/<2 hex>/<hash>-<box>.jpg, keyed by the photo's
+    content and the face's box (so an unchanged photo's crops are reused by a re-detection)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, content_hash: str, box: tuple[float, float, float, float]) -> Path:
+        x, y, w, h = (round(v * 10_000) for v in box)
+        return self.root / content_hash[:2] / f"{content_hash}-{x}-{y}-{w}-{h}.jpg"
+
+    def write(self, content_hash: str, box: tuple[float, float, float, float],
+              crop: np.ndarray) -> Path:
+        target = self.path_for(content_hash, box)
+        if not target.is_file():
+            save_jpeg(Image.fromarray(crop), target, quality=90)
+        return target
+
+    def forget(self, content_hash: str) -> None:
+        """Delete the crops of content no photo has any more (they are pictures of faces:
+        nothing of them stays behind once their photo is gone)."""
+        folder = self.root / content_hash[:2]
+        try:
+            for crop in folder.glob(f"{content_hash}-*.jpg"):
+                crop.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+@dataclass
+class PhotoFaces:
+    """What the workers found in one photo; ``vectors`` is filled on the model thread."""
+
+    found: list[FoundFace]
+    vectors: np.ndarray | None = None
+
+
+class FaceStage:
+    """Pipeline stage: detection on the workers, embeddings per batch, rows in the writer."""
+
+    name = STAGE
+
+    def __init__(self, models: FaceModels, crops: FaceCrops,
+                 table: Callable[[Connection], str]) -> None:
+        self.models = models
+        self.crops = crops
+        self._table = table
+
+    def wants(self) -> SizeRequest:
+        return SizeRequest(long_edge=DECODE_LONG_EDGE)
+
+    def process(self, content_hash: str, decoded: Decoded) -> PhotoFaces:
+        meta = decoded.meta
+        original = (meta.width, meta.height) if meta.width and meta.height else None
+        found = self.models.find(decoded.image, original_size=original)
+        for face in found:
+            self.crops.write(content_hash, face.box, face.crop)
+        return PhotoFaces(found)
+
+    def process_batch(self, items: list[Any]) -> list[Any]:
+        crops = [face.crop for item in items for face in item.found]
+        vecs = self.models.embed(np.stack(crops)) if crops else np.zeros((0, self.models.dim))
+        at = 0
+        for item in items:
+            item.vectors = vecs[at:at + len(item.found)]
+            at += len(item.found)
+        return items
+
+    def write(self, conn: Connection, photo_id: int, result: Any) -> None:
+        if not isinstance(result, PhotoFaces) or result.vectors is None:
+            return
+        table = self._table(conn)
+        store.store(conn, photo_id=photo_id, model_id=self.models.model_id, table=table,
+                    faces=[store.NewFace(f.box, f.landmarks, f.score, f.size_px, f.sharpness,
+                                         f.yaw, f.seeds, result.vectors[i])
+                           for i, f in enumerate(result.found)])
+
+
+@dataclass
+class FaceReport:
+    photos: int = 0
+    faces: int = 0
+    errors: int = 0
+    skipped: int = 0
+    remaining: int = 0
+    cancelled: bool = False
+
+
+# Photos on disk that this pack has not looked at in their current content (params: pack id,
+# stage); a file whose face step failed is not retried until it changes.
+_TODO = (
+    "FROM photos p LEFT JOIN photo_faces d ON d.photo_id = p.id AND d.model_id = ? "
+    "WHERE p.status = 'ok' AND (d.content_hash IS NULL OR d.content_hash != p.content_hash) "
+    "AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)")
+
+
+def backlog(conn: Connection, model_id: str) -> int:
+    """Photos the pack has not looked at yet."""
+    return int(conn.one(f"SELECT count(*) {_TODO}", (model_id, STAGE)))
+
+
+def find_missing(*, reader: Callable[[], Connection], writer: Writer, stage: FaceStage,
+                 meter: ProgressMeter, cancel: CancelToken, workers: int | None = None
+                 ) -> FaceReport:
+    """Look for faces in every photo the pack has not seen (reading each file again, with the
+    same draft decode as ingestion). Newest photos first: they are the ones people look at."""
+    report = FaceReport()
+    model_id = stage.models.model_id
+    rows = reader().rows(
+        f"SELECT p.id, p.path, p.content_hash, p.root_id {_TODO} "
+        "ORDER BY p.taken_ts DESC, p.id DESC", (model_id, STAGE))
+    meter.start_phase(f"finding faces ({model_id})", len(rows))
+    if not rows:
+        return report
+
+    def found(results: list[Any]) -> None:
+        report.faces += sum(len(r.found) for r in results)
+
+    # A recogniser that fails on a whole batch is the model's or the machine's problem, not
+    # the photos': the job stops with the error and nothing is marked against them.
+    counts = catch_up(
+        rows, stage=STAGE, want=stage.wants(),
+        prepare=lambda row, decoded: stage.process(row["content_hash"], decoded),
+        run_batch=stage.process_batch, write=stage.write, writer=writer, meter=meter,
+        cancel=cancel, workers=workers, batch=BATCH, on_batch=found)
+    report.photos, report.errors = counts.done, counts.errors
+    report.skipped, report.cancelled = counts.skipped, counts.cancelled
+    report.remaining = backlog(reader(), model_id)
+    return report

@@ -1,1 +1,0 @@
-"""Ingestion: scan, hash, decode once, metadata, thumbnails, the staged pipeline, the watcher."""

@@ -1,0 +1,212 @@
+"""Settings a person can change, by name: the CLI's config verb and the GUI's Settings.
+
+Each setting is kept in the library's `settings` table under its own name. Scripts may override
+some of them by environment variable (the environment wins, and the settings list says so).
+API keys are not settings: they come from the environment or the OS keyring, never from the
+library (see core/captions.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
+from glimpse_desktop.search.semantic import get_setting, set_setting
+
+__all__ = ["KEYS", "Config", "ConfigError", "Key"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(LibraryError):
+    """An unknown setting, or a value it does not take."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its type ('bool', 'int', 'float', 'str', 'url'), default, limits and
+    help."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    env: str | None = None
+    low: float | None = None
+    high: float | None = None
+
+    def parse(self, raw: Any) -> Any:
+        """``raw`` (text from the command line or the settings table, or a Python value) as
+        this setting's type; ConfigError says what it takes."""
+        text = str(raw).strip()
+        if self.kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ConfigError(f"{self.name} is on or off: give true or false, not {text!r}")
+        if self.kind in ("int", "float"):
+            try:
+                value: float = int(text) if self.kind == "int" else float(text)
+            except ValueError:
+                raise ConfigError(f"{self.name} takes a number, not {text!r}") from None
+            if (self.low is not None and value < self.low) or (
+                    self.high is not None and value > self.high):
+                raise ConfigError(f"{self.name} takes a number from {_num(self.low)} to "
+                                  f"{_num(self.high)}, not {text}")
+            return value
+        if self.kind == "url":
+            return _service_url(self.name, text)
+        return str(raw)
+
+
+def _service_url(name: str, text: str) -> str:
+    """A service address without credentials in it: a password in the URL would be kept in
+    the library and shown in the consent text, the settings and every error that quotes it.
+    """
+    from urllib.parse import urlsplit
+
+    from glimpse_desktop.kernel.redact import redact, url_userinfo
+
+    if url_userinfo(text):
+        raise ConfigError(f"{name} must not hold a user name or password "
+                          f"({redact(text)}): give the address without them",
+                          code="config.url_credentials",
+                          values={"setting": name, "url": redact(text)})
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} takes an http:// or https:// address, not {redact(text)!r}")
+    return text
+
+
+def _num(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
+
+
+KEYS: dict[str, Key] = {k.name: k for k in (
+    Key("caption.enabled", "bool", False,
+        "Captioning is on for this library: photos may be sent to the service below. Off until "
+        "you turn it on (and agree to what is sent)."),
+    Key("caption.base_url", "url", "https://api.openai.com/v1",
+        "The OpenAI-compatible service that writes captions (OpenAI, Groq, OpenRouter, or a "
+        "local Ollama, LM Studio or vLLM, e.g. http://localhost:11434/v1).",
+        env="GLIMPSE_CAPTION_BASE_URL"),
+    Key("caption.model", "str", "gpt-4o-mini",
+        "The vision model asked, by the service's name for it.", env="GLIMPSE_CAPTION_MODEL"),
+    Key("caption.prompt", "str", "",
+        "What the model is asked; empty: Glimpse's own prompt, which asks for a summary, "
+        "objects, scene, mood, techniques and visible text as JSON."),
+    Key("caption.max_edge", "int", 1024,
+        "Photos are sent downscaled to at most this many pixels on the long edge.",
+        low=256, high=4096),
+    Key("caption.send_metadata", "bool", False,
+        "Also send the date and the place's name with each photo (never the GPS coordinates "
+        "or the file's EXIF)."),
+    Key("caption.concurrency", "int", 2, "Requests in flight at once.", low=1, high=32),
+    Key("caption.rpm", "int", 60, "At most this many requests a minute.", low=1, high=100_000),
+    Key("caption.max_cost", "float", 0.0,
+        "Stop a run when its estimated cost reaches this many US dollars; 0: no cap.",
+        low=0),
+    Key("caption.price_in", "float", -1.0,
+        "US dollars per million input tokens, for the cost estimate; -1: Glimpse's table of "
+        "known models (a local service costs nothing).", low=-1),
+    Key("caption.price_out", "float", -1.0,
+        "US dollars per million output tokens, for the cost estimate; -1: as above.", low=-1),
+    Key("caption.auto", "bool", False,
+        "Caption new photos in the background as they arrive (only while captioning is on)."),
+    Key("writeback.sync", "bool", False,
+        "Keep your photos' metadata in step: names, captions, tags and ratings are written "
+        "whenever they change."),
+    Key("writeback.sidecar", "bool", True,
+        "Write XMP sidecars beside the photos (photo.jpg.xmp), read by digiKam, darktable and "
+        "Lightroom. The photo files themselves are not changed."),
+    Key("writeback.embed", "bool", False,
+        "Also write into the JPEG files themselves (description, keywords and XMP); the "
+        "pixels and other metadata are kept byte for byte."),
+    Key("models.unload_after", "float", 5.0,
+        "Minutes a model (search, faces) may sit unused before its memory is given back; it "
+        "loads again when next needed. 0: keep models loaded.",
+        env="GLIMPSE_MODELS_UNLOAD_AFTER", low=0, high=24 * 60),
+)}
+
+
+class Config:
+    """The library's settings by name, with their defaults and environment overrides."""
+
+    def __init__(self, reader: Callable[[], Connection], writer: Writer) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    @staticmethod
+    def key(name: str) -> Key:
+        """The setting called ``name``; ConfigError lists the known ones."""
+        try:
+            return KEYS[name]
+        except KeyError:
+            if "key" in name.lower():
+                raise ConfigError(f"there is no setting called {name!r}; API keys are never "
+                                  "kept in the library", code="config.key_not_a_setting",
+                                  values={"setting": name}) from None
+            raise ConfigError(f"there is no setting called {name!r}; known settings: "
+                              + ", ".join(KEYS), code="config.unknown",
+                              values={"setting": name}) from None
+
+    def get(self, name: str) -> Any:
+        """The value in force: the environment's, else the library's, else the default."""
+        return self.describe(name)["value"]
+
+    def stored(self, name: str) -> Any:
+        """The library's own value (ignoring the environment), or the default."""
+        key = self.key(name)
+        raw = get_setting(self._reader(), name)
+        if raw is None:
+            return key.default
+        try:
+            return key.parse(raw)
+        except ConfigError:
+            return key.default
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """name, value, source ('environment', 'library' or 'default'), default, type, help."""
+        key = self.key(name)
+        out = {"name": name, "type": key.kind, "default": key.default, "help": key.help,
+               "env": key.env}
+        env_value = os.environ.get(key.env) if key.env else None
+        if env_value:
+            try:
+                return {**out, "value": key.parse(env_value), "source": "environment"}
+            except ConfigError:
+                pass
+        raw = get_setting(self._reader(), name)
+        if raw is not None:
+            try:
+                return {**out, "value": key.parse(raw), "source": "library"}
+            except ConfigError:
+                pass
+        return {**out, "value": key.default, "source": "default"}
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every setting, described."""
+        return [self.describe(name) for name in KEYS]
+
+    def set(self, name: str, value: Any) -> Any:
+        """Store ``value`` (text or a Python value) for ``name``; returns it parsed."""
+        key = self.key(name)
+        parsed = key.parse(value)
+        text = ("true" if parsed else "false") if key.kind == "bool" else str(parsed)
+        self._writer.call(lambda c: set_setting(c, name, text))
+        return parsed
+
+    def unset(self, name: str) -> None:
+        """Back to the default."""
+        self.key(name)
+        self._writer.call(lambda c: set_setting(c, name, None))

@@ -1,0 +1,594 @@
+"""The model registry: which models exist (the manifest), which are installed, and where.
+
+The manifest ships with the package (``models/manifest.json``, installed as
+``glimpse_desktop.models``). A person can add models of their own by dropping a manifest of the
+same form into ``<model dir>/manifest.d/`` (the tests use that door too, with a small model).
+
+Installed weights live in ``<model dir>/clip/<id>/`` beside an ``installed.json`` that records
+the digest and size that were verified when the file arrived; files derived from the weights
+(the ONNX text encoder) sit beside them, named after the digest so they can never go stale.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from glimpse_desktop import __version__
+from glimpse_desktop.kernel import download
+from glimpse_desktop.kernel.messages import CodedError, Notice
+from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
+
+ENV_MANIFEST = "GLIMPSE_MODEL_MANIFEST"
+
+
+class ModelError(CodedError):
+    """A model is unknown, missing or unusable: the message says what happened, the code
+    (``models.*``, ``faces.pack_*``) lets each front end say how to get it."""
+
+
+class ModelNotInstalledError(ModelError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClipEntry:
+    """One CLIP model as the manifest describes it."""
+
+    id: str
+    name: str
+    arch: str
+    pretrained: str | None
+    dim: int
+    image_size: int
+    file: str
+    urls: tuple[str, ...]
+    size: int | None
+    sha256: str | None
+    licence: str
+    licence_url: str = ""
+    default: bool = False
+    summary: str = ""
+    retrieval_r5: dict[str, float] | None = None
+    # An open_clip model config for architectures open_clip does not ship (custom models).
+    config: dict[str, Any] | None = None
+    # Preprocessing overrides (mean, std, interpolation, resize_mode); open_clip's pretrained
+    # config for (arch, pretrained) is used otherwise.
+    preprocess: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ClipEntry:
+        try:
+            return cls(
+                id=str(raw["id"]), name=str(raw.get("name") or raw["id"]), arch=str(raw["arch"]),
+                pretrained=raw.get("pretrained"), dim=int(raw["dim"]),
+                image_size=int(raw["image_size"]), file=str(raw["file"]),
+                urls=tuple(raw.get("urls") or ()), size=raw.get("size"),
+                sha256=(str(raw["sha256"]).lower() if raw.get("sha256") else None),
+                licence=str(raw.get("licence") or "unknown"),
+                licence_url=str(raw.get("licence_url") or ""),
+                default=bool(raw.get("default", False)), summary=str(raw.get("summary") or ""),
+                retrieval_r5=raw.get("retrieval_r5"), config=raw.get("config"),
+                preprocess=dict(raw.get("preprocess") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"bad manifest entry {raw.get('id', '?')!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """One file of a face pack: where it is published and what its bytes must hash to."""
+
+    name: str
+    sha256: str | None = None
+    urls: tuple[str, ...] = ()
+    size: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PackFile:
+        return cls(name=str(raw["file"]),
+                   sha256=str(raw["sha256"]).lower() if raw.get("sha256") else None,
+                   urls=tuple(raw.get("urls") or ()), size=raw.get("size"))
+
+
+@dataclass(frozen=True)
+class FacePack:
+    """A face detector + recogniser pair as the manifest describes it. ``format`` says how
+    to run it: ``yunet-sface`` (OpenCV Zoo) or ``scrfd-arcface`` (InsightFace packs)."""
+
+    id: str
+    name: str
+    format: str
+    detector: PackFile
+    recognizer: PackFile
+    dim: int
+    licence: str
+    licence_url: str = ""
+    summary: str = ""
+    default: bool = False
+    # Shown and confirmed before a download (non-commercial licences).
+    restricted: bool = False
+    # Built-in packs: the installed Python package whose folder holds the files.
+    package: str | None = None
+    folder: str = "models"
+    # Default clustering thresholds: similarities are not comparable between recognisers.
+    join: float = 0.42
+    found: float = 0.48
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FacePack:
+        try:
+            fmt = str(raw.get("format") or "yunet-sface")
+            if fmt not in FACE_FORMATS:
+                raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FACE_FORMATS)})")
+            return cls(
+                id=str(raw["id"]), name=str(raw.get("name") or raw["id"]), format=fmt,
+                detector=PackFile.from_json(raw["detector"]),
+                recognizer=PackFile.from_json(raw["recognizer"]), dim=int(raw["dim"]),
+                licence=str(raw.get("licence") or "unknown"),
+                licence_url=str(raw.get("licence_url") or ""),
+                summary=str(raw.get("summary") or ""), default=bool(raw.get("default", False)),
+                restricted=bool(raw.get("restricted", False)), package=raw.get("package"),
+                folder=str(raw.get("folder") or "models"),
+                join=float((raw.get("thresholds") or {}).get("join", 0.42)),
+                found=float((raw.get("thresholds") or {}).get("found", 0.48)))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"bad face pack entry {raw.get('id', '?')!r}: {exc}") from exc
+
+    @property
+    def files(self) -> tuple[PackFile, PackFile]:
+        return self.detector, self.recognizer
+
+
+FACE_FORMATS = ("yunet-sface", "scrfd-arcface")
+
+
+def package_folder(pack: FacePack) -> Path:
+    """Where a built-in pack's files are: inside the installed package that ships them
+    (found without importing it)."""
+    spec = importlib.util.find_spec(pack.package) if pack.package else None
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotInstalledError(
+            f"the face models come with the {pack.package!r} package, which is not installed",
+            code="faces.pack_package_missing", values={"pack": pack.id, "package": pack.package})
+    return Path(next(iter(spec.submodule_search_locations))) / pack.folder
+
+
+@dataclass(frozen=True)
+class Installed:
+    entry: ClipEntry
+    weights: Path
+    sha256: str
+    size: int
+
+    @property
+    def folder(self) -> Path:
+        return self.weights.parent
+
+    def derived(self, name: str) -> Path:
+        """A file computed from these weights (valid exactly as long as the weights are)."""
+        return self.folder / f"{self.sha256[:16]}-{name}"
+
+
+def _load_manifest(text: str, origin: str) -> tuple[list[ClipEntry], list[FacePack]]:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"the model manifest {origin} is not valid JSON: {exc}") from exc
+    return ([ClipEntry.from_json(e) for e in raw.get("clip", [])],
+            [FacePack.from_json(e) for e in raw.get("faces", [])])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Hugging Face puts the LFS digest on its redirect to the CDN: read it there."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Registry:
+    """Models known to this installation and their state in ``model_dir``."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = Path(model_dir)
+        builtin = resources.files("glimpse_desktop.models").joinpath("manifest.json")
+        self._builtin, self._builtin_faces = _load_manifest(builtin.read_text("utf-8"),
+                                                            "built-in manifest")
+        self._seen: tuple[tuple[str, float], ...] | None = None
+        self._entries: dict[str, ClipEntry] = {}
+        self._faces: dict[str, FacePack] = {}
+
+    def _extra_files(self) -> list[Path]:
+        places = [self.model_dir / "manifest.d"]
+        if os.environ.get(ENV_MANIFEST):
+            places.append(Path(os.environ[ENV_MANIFEST]))
+        files: list[Path] = []
+        for place in places:
+            try:
+                if place.is_dir():
+                    files.extend(sorted(place.glob("*.json")))
+                elif place.is_file():
+                    files.append(place)
+            except OSError:  # an unreadable model folder: the built-in manifest still works
+                continue
+        return files
+
+    def _refresh(self) -> dict[str, ClipEntry]:
+        """The manifest entries; files dropped into manifest.d count from the next lookup."""
+        files = self._extra_files()
+        seen = []
+        for f in files:
+            try:
+                seen.append((str(f), f.stat().st_mtime))
+            except OSError:
+                continue
+        key = tuple(seen)
+        if key != self._seen:
+            entries = {e.id: e for e in self._builtin}
+            faces = {p.id: p for p in self._builtin_faces}
+            for f in files:
+                try:
+                    text = f.read_text("utf-8")
+                except OSError:
+                    continue
+                clip, packs = _load_manifest(text, str(f))
+                entries.update({e.id: e for e in clip})
+                faces.update({p.id: p for p in packs})
+            self._entries, self._faces, self._seen = entries, faces, key
+        return self._entries
+
+    # ------------------------------------------------------------------ queries
+
+    def entries(self) -> list[ClipEntry]:
+        return list(self._refresh().values())
+
+    def entry(self, model_id: str) -> ClipEntry:
+        entries = self._refresh()
+        try:
+            return entries[model_id]
+        except KeyError:
+            known = ", ".join([*sorted(entries), *sorted(self._faces)])
+            raise ModelError(f"unknown model {model_id!r} (known: {known})") from None
+
+    def default(self) -> ClipEntry:
+        entries = self._refresh()
+        for entry in entries.values():
+            if entry.default:
+                return entry
+        return next(iter(entries.values()))
+
+    def folder(self, model_id: str) -> Path:
+        return self.model_dir / "clip" / model_id
+
+    def installed(self, model_id: str) -> Installed | None:
+        """The installed weights of ``model_id``, or None (a half-written file is not)."""
+        entry = self.entry(model_id)
+        folder = self.folder(model_id)
+        try:
+            record = json.loads((folder / "installed.json").read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        weights = folder / entry.file
+        try:
+            size = weights.stat().st_size
+        except OSError:
+            return None
+        if size != record.get("size"):
+            return None  # replaced or damaged behind our back: download or add it again
+        return Installed(entry, weights, str(record["sha256"]), size)
+
+    def require(self, model_id: str) -> Installed:
+        found = self.installed(model_id)
+        if found is None:
+            raise ModelNotInstalledError.of(self.missing(model_id))
+        return found
+
+    def missing(self, model_id: str) -> Notice:
+        """A model that is not installed, as data (``models.not_installed``): each front end
+        says how to get it (a command, a button)."""
+        entry = self.entry(model_id)
+        return Notice("models.not_installed",
+                      f"the model {entry.id} ({entry.name}) is not installed; without it, "
+                      "search uses file names, folders and text only",
+                      {"model": entry.id, "name": entry.name, "file": entry.file,
+                       "url": entry.urls[0] if entry.urls else None})
+
+    # ------------------------------------------------------------------ face packs
+
+    def face_packs(self) -> list[FacePack]:
+        self._refresh()
+        return list(self._faces.values())
+
+    def is_face_pack(self, model_id: str) -> bool:
+        self._refresh()
+        return model_id in self._faces
+
+    def face_pack(self, pack_id: str) -> FacePack:
+        self._refresh()
+        try:
+            return self._faces[pack_id]
+        except KeyError:
+            known = ", ".join(sorted(self._faces))
+            raise ModelError(f"unknown face pack {pack_id!r} (known: {known})") from None
+
+    def face_folder(self, pack: FacePack) -> Path:
+        """Where a pack's files are: inside the package that ships a built-in pack, in the
+        model folder for a downloaded one."""
+        if pack.package is not None:
+            return package_folder(pack)
+        return self.model_dir / "faces" / pack.id
+
+    def face_installed(self, pack: FacePack) -> dict[str, str] | None:
+        """File name -> verified sha256 of an installed pack, or None."""
+        try:
+            folder = self.face_folder(pack)
+        except ModelError:
+            return None
+        if pack.package is not None:
+            if all((folder / f.name).is_file() for f in pack.files):
+                return {f.name: f.sha256 or "" for f in pack.files}
+            return None
+        try:
+            record = json.loads((folder / "installed.json").read_text("utf-8"))
+            digests = {str(k): str(v) for k, v in record["files"].items()}
+        except (OSError, ValueError, KeyError, AttributeError):
+            return None
+        for f in pack.files:
+            try:
+                if (folder / f.name).stat().st_size != record["sizes"][f.name]:
+                    return None
+            except (OSError, KeyError):
+                return None
+        return digests
+
+    def face_missing(self, pack: FacePack) -> ModelNotInstalledError:
+        """A face pack that is not installed, as a coded error each front end phrases."""
+        if pack.package is not None:
+            return ModelNotInstalledError(
+                f"the files of the face pack {pack.id} are missing from the {pack.package} "
+                "package", code="faces.pack_package_missing",
+                values={"pack": pack.id, "package": pack.package})
+        return ModelNotInstalledError(
+            f"the face pack {pack.id} is not installed (licence: {pack.licence})",
+            code="faces.pack_not_installed",
+            values={"pack": pack.id, "licence": pack.licence,
+                    "files": " and ".join(f.name for f in pack.files)})
+
+    def download_face_pack(self, pack_id: str, *, progress: ProgressCallback | None = None,
+                           cancel: CancelToken | None = None) -> dict[str, str]:
+        """Fetch both files of a pack (resumable), verify them, record them as installed."""
+        pack = self.face_pack(pack_id)
+        found = self.face_installed(pack)
+        if found is not None:
+            return found
+        if pack.package is not None:
+            raise self.face_missing(pack)
+        folder = self.face_folder(pack)
+        self._mkdir(folder)
+        by_hand = {"pack": pack.id, "files": " and ".join(x.name for x in pack.files),
+                   "urls": ", ".join(x.urls[0] for x in pack.files if x.urls)}
+        digests: dict[str, str] = {}
+        for f in pack.files:
+            if not f.urls:
+                raise ModelError(f"{pack.id} has no download address for {f.name}",
+                                 code="faces.pack_no_address", values=by_hand)
+            try:
+                sha256, size = f.sha256, f.size
+                if sha256 is None:
+                    sha256, size = self._published_digest_of(f.urls, f.name, pack.id)
+                download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
+                                  progress=progress, cancel=cancel, what=f"{pack.id} {f.name}")
+            except download.DownloadError as exc:
+                # Said as the pack's: by hand, a pack is added as a folder of its files.
+                raise type(exc)(str(exc), code="faces.pack_download_failed",
+                                values=by_hand) from exc
+            digests[f.name] = sha256
+        self._record_pack(pack, folder, digests, "download")
+        return digests
+
+    def add_face_pack(self, pack_id: str, source: Path, *,
+                      progress: ProgressCallback | None = None,
+                      cancel: CancelToken | None = None) -> dict[str, str]:
+        """Install a pack from a folder holding its files (machines without internet)."""
+        pack = self.face_pack(pack_id)
+        if pack.package is not None:
+            raise ModelError(f"{pack.id} comes with Glimpse; there is nothing to add")
+        source = Path(source)
+        if not source.is_dir():
+            raise ModelError(f"{source} is not a folder (it should hold "
+                             f"{' and '.join(f.name for f in pack.files)})")
+        folder = self.face_folder(pack)
+        self._mkdir(folder)
+        digests: dict[str, str] = {}
+        for f in pack.files:
+            if not (source / f.name).is_file():
+                raise ModelError(f"{source} has no {f.name}")
+            digest = f.sha256 or download.sha256_file(source / f.name, cancel=cancel)
+            download.install_file(source / f.name, folder / f.name, sha256=digest,
+                                  size=f.size, progress=progress, cancel=cancel)
+            digests[f.name] = digest
+        # Checked by loading: two files that are not this pack's models are refused here,
+        # not found out later as an index that silently finds no face.
+        from glimpse_desktop.faces.models import FaceModels
+
+        try:
+            FaceModels(pack, folder=folder, digests=digests, threads=1).load()
+        except ModelError as exc:
+            for f in pack.files:
+                (folder / f.name).unlink(missing_ok=True)
+            raise ModelError(f"{source} does not hold the {pack.id} models: {exc}") from exc
+        self._record_pack(pack, folder, digests, "file")
+        return digests
+
+    def _record_pack(self, pack: FacePack, folder: Path, digests: dict[str, str],
+                     source: str) -> None:
+        record = {"id": pack.id, "files": digests,
+                  "sizes": {f.name: (folder / f.name).stat().st_size for f in pack.files},
+                  "source": source, "glimpse": __version__}
+        tmp = folder / ".installed.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1), "utf-8")
+        os.replace(tmp, folder / "installed.json")
+
+    # ------------------------------------------------------------------ changes
+
+    def download(self, model_id: str, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> Installed:
+        """Fetch the weights (resumable), verify size and sha256, install atomically."""
+        entry = self.entry(model_id)
+        found = self.installed(model_id)
+        if found is not None:
+            return found
+        if not entry.urls:
+            raise ModelError(f"{entry.id} has no download address", code="models.no_address",
+                             values={"model": entry.id, "file": entry.file})
+        sha256, size = entry.sha256, entry.size
+        if sha256 is None:
+            sha256, size = self._published_digest(entry)
+        folder = self.folder(model_id)
+        self._mkdir(folder)
+        target = folder / entry.file
+        download.download(list(entry.urls), target, sha256=sha256, size=size,
+                          progress=progress, cancel=cancel, what=entry.id)
+        return self._record(entry, target, sha256, "download")
+
+    def add(self, model_id: str, source: Path, *, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> Installed:
+        """Install weights from a local file (copied; the file itself is left alone)."""
+        entry = self.entry(model_id)
+        source = Path(source)
+        if not source.is_file():
+            raise ModelError(f"{source} is not a file")
+        folder = self.folder(model_id)
+        self._mkdir(folder)
+        target = folder / entry.file
+        if entry.sha256 is not None:
+            download.install_file(source, target, sha256=entry.sha256, size=entry.size,
+                                  progress=progress, cancel=cancel)
+            return self._record(entry, target, entry.sha256, "file")
+        # No digest was published with the manifest: the file is checked by loading it as
+        # this architecture (strictly: every weight present, every shape right) before it
+        # counts as installed.
+        digest = download.sha256_file(source, cancel=cancel)
+        download.install_file(source, target, sha256=digest, progress=progress, cancel=cancel)
+        from glimpse_desktop.search.clip import ClipModel
+
+        try:
+            ClipModel(Installed(entry, target, digest, target.stat().st_size)).load()
+        except ModelError as exc:
+            target.unlink(missing_ok=True)
+            raise ModelError(f"{source} is not a {entry.arch} checkpoint: {exc}") from exc
+        return self._record(entry, target, digest, "file")
+
+    def remove(self, model_id: str) -> bool:
+        if self.is_face_pack(model_id):
+            pack = self.face_pack(model_id)
+            if pack.package is not None:
+                raise ModelError(f"{pack.id} comes with Glimpse and cannot be removed",
+                                 code="faces.pack_builtin", values={"pack": pack.id})
+            folder = self.face_folder(pack)
+        else:
+            self.entry(model_id)
+            folder = self.folder(model_id)
+        if not folder.exists():
+            return False
+        shutil.rmtree(folder)
+        return True
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _mkdir(folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelError(f"cannot create the model folder {folder}: "
+                             f"{exc.strerror or exc}") from exc
+
+    def _record(self, entry: ClipEntry, weights: Path, sha256: str, source: str) -> Installed:
+        size = weights.stat().st_size
+        record = {"id": entry.id, "file": entry.file, "sha256": sha256, "size": size,
+                  "source": source, "glimpse": __version__}
+        tmp = weights.parent / ".installed.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1), "utf-8")
+        os.replace(tmp, weights.parent / "installed.json")
+        return Installed(entry, weights, sha256, size)
+
+    @staticmethod
+    def _published_digest(entry: ClipEntry) -> tuple[str, int | None]:
+        return Registry._published_digest_of(entry.urls, entry.file, entry.id)
+
+    @staticmethod
+    def _published_digest_of(urls: tuple[str, ...], file: str, what: str
+                             ) -> tuple[str, int | None]:
+        """The sha256 and size the hub publishes for the file (Hugging Face serves large
+        files from Git LFS, whose object id is the sha256 of the content, in
+        ``X-Linked-Etag``; ``X-Linked-Size`` is its length)."""
+        failures: list[str] = []
+        for url in urls:
+            request = urllib.request.Request(
+                url, method="HEAD", headers={"User-Agent": download.USER_AGENT})
+            opener = urllib.request.build_opener(_NoRedirect)
+            try:
+                with opener.open(request, timeout=30) as response:
+                    headers = response.headers
+            except urllib.error.HTTPError as exc:
+                headers = exc.headers  # the 302 to the CDN carries the LFS headers
+                if exc.code >= 400:
+                    failures.append(f"{url}: HTTP {exc.code}")
+                    continue
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                failures.append(f"{url}: {reason}")
+                continue
+            etag = (headers.get("X-Linked-Etag") or headers.get("ETag") or "").strip('W/"')
+            if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag.lower()):
+                size = headers.get("X-Linked-Size")
+                return etag.lower(), (int(size) if size and size.isdigit() else None)
+            failures.append(f"{url}: the server published no sha256 for the file")
+        raise download.DownloadError(
+            f"could not get the published digest of {what}: " + "; ".join(failures) + ".",
+            code="models.download_failed", values={"model": what, "file": file})
+
+
+def model_list(registry: Registry, active: str | None, target: str | None
+               ) -> list[dict[str, Any]]:
+    """Rows for the model list (CLI and settings view)."""
+    rows = []
+    for entry in registry.entries():
+        inst = registry.installed(entry.id)
+        rows.append({
+            "id": entry.id, "name": entry.name, "default": entry.default,
+            "installed": inst is not None, "size": inst.size if inst else entry.size,
+            "sha256": inst.sha256 if inst else entry.sha256, "dim": entry.dim,
+            "licence": entry.licence, "licence_url": entry.licence_url,
+            "summary": entry.summary, "retrieval_r5": entry.retrieval_r5,
+            # "switching to" only means something for a model that is there to switch to.
+            "active": entry.id == active,
+            "target": entry.id == target and target != active and inst is not None,
+            "path": str(inst.weights) if inst else None,
+        })
+    return rows
+
+
+def face_pack_list(registry: Registry, active: str | None) -> list[dict[str, Any]]:
+    """Rows for the face packs in the model list (CLI and settings view)."""
+    rows = []
+    for pack in registry.face_packs():
+        installed = registry.face_installed(pack)
+        rows.append({
+            "id": pack.id, "name": pack.name, "kind": "faces", "default": pack.default,
+            "installed": installed is not None, "builtin": pack.package is not None,
+            "dim": pack.dim, "licence": pack.licence, "licence_url": pack.licence_url,
+            "restricted": pack.restricted, "summary": pack.summary,
+            "active": pack.id == active,
+            "size": sum(f.size for f in pack.files if f.size) or None,
+        })
+    return rows

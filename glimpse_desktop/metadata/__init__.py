@@ -1,0 +1,1 @@
+"""Metadata: dates, places, cameras and text read from files (EXIF, XMP, RAW)."""

@@ -1,1 +1,0 @@
-"""Models and the compute devices they run on."""

@@ -1,1 +1,0 @@
-"""What Glimpse works out from a library: tags, duplicates, sorting (later faces and albums)."""

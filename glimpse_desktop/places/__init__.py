@@ -1,0 +1,1 @@
+"""Places: offline reverse geocoding and inferred places."""

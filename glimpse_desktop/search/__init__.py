@@ -1,0 +1,1 @@
+"""Search: CLIP embeddings, vectors, queries and filters, tags, duplicates."""

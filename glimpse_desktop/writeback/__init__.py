@@ -1,0 +1,1 @@
+"""Write-back: names, captions and tags to XMP sidecars (and JPEGs when asked)."""

@@ -1,0 +1,880 @@
+"""Metadata that travels: names, captions, tags and ratings written to XMP (sidecars, and JPEGs
+when asked), and read back from sidecars and embedded XMP, ours or another app's (digiKam,
+darktable, Lightroom), so they survive a lost library and arrive from other tools.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glimpse_desktop.captions.service import index_caption
+from glimpse_desktop.faces import store
+from glimpse_desktop.faces.stage import FaceCrops
+from glimpse_desktop.kernel import fts, photos
+from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, is_environmental, now_iso
+from glimpse_desktop.kernel.lock import IngestLock
+from glimpse_desktop.kernel.pipeline import hash_content
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
+from glimpse_desktop.kernel.thumbnails import KINDS, ThumbnailCache
+from glimpse_desktop.metadata import xmp
+from glimpse_desktop.writeback import files
+
+__all__ = ["REGION_IOU", "WriteBack", "WriteBackReport"]
+
+TARGETS = ("sidecar", "embed")
+# A region and a detected face are the same face when they overlap this much (or the face's
+# centre lies inside the region: other apps draw looser or tighter boxes than our detector).
+REGION_IOU = 0.3
+_PEOPLE = "People|"
+# Descriptions a photo already has, best first, when it has no caption. Not the file's own
+# dc:description as the metadata stage keeps it: that joins every language into one text.
+_DESCRIPTION_ORDER = ("xmp-sidecar", "exif:ImageDescription")
+_NOT_DESCRIPTIONS = ("xmp:dc:description",)
+# Tags read from XMP: a sidecar's, and the file's own embedded XMP.
+_TAG_SOURCES = {"sidecar": "xmp", "embedded": "xmp-embedded"}
+
+
+@dataclass
+class WriteBackReport:
+    """What a write-back run did (or, with ``dry_run``, would do)."""
+
+    written: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)   # {path, reason}
+    targets: list[str] = field(default_factory=list)             # files written (or planned)
+    dry_run: bool = False
+    cancelled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (the CLI's JSON output)."""
+        return {"written": self.written, "unchanged": self.unchanged, "skipped": self.skipped,
+                "failed": self.failed, "errors": list(self.errors),
+                "targets": list(self.targets), "dry_run": self.dry_run,
+                "cancelled": self.cancelled}
+
+
+@dataclass
+class _Item:
+    photo_id: int
+    path: str
+    target: str
+    target_path: str
+    action: str
+    reason: str
+    payload: dict[str, Any] | None = None
+    digest: str = ""
+    previous: xmp.XmpData | None = None       # what Glimpse wrote there last time
+    previous_exif: xmp.XmpData | None = None
+    written: str | None = None                # what it writes now (JSON), once written
+
+    def public(self) -> dict[str, Any]:
+        return {"photo_id": self.photo_id, "path": self.path, "target": self.target,
+                "target_path": self.target_path, "action": self.action, "reason": self.reason}
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False)
+                          .encode()).hexdigest()[:32]
+
+
+def _empty(payload: dict[str, Any]) -> bool:
+    return not (payload["description"] or payload["keywords"] or payload["regions"]
+                or payload["caption"] or payload["rating"])
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _previous(raw: str | None) -> tuple[xmp.XmpData | None, xmp.XmpData | None]:
+    """A writeback row's record: what was written into the XMP, and (embedding) the EXIF."""
+    if not raw:
+        return None, None
+    try:
+        rec = json.loads(raw)
+    except ValueError:
+        return None, None
+    if not isinstance(rec, dict):
+        return None, None
+    return xmp.XmpData.from_record(rec), xmp.XmpData.from_record(rec.get("exif"))
+
+
+def subtract(data: xmp.XmpData, ours: xmp.XmpData | None) -> xmp.XmpData:
+    """What a file says that Glimpse did not write there itself (``ours``: the record of its
+    last write; None when the library has none, as after a lost library: then all of it)."""
+    if ours is None:
+        return data
+    # Keywords as spelt: another app's "Beach" beside our "beach" is its own.
+    subjects = {xmp.same_text(t) for t in ours.subjects}
+    hierarchical = {xmp.same_text(t) for t in ours.hierarchical}
+    caption = data.caption
+    if caption is not None and ours.caption is not None and \
+            _fold(caption.summary) == _fold(ours.caption.summary):
+        caption = None
+    return xmp.XmpData(
+        description=(None if data.description and ours.description
+                     and _fold(data.description) == _fold(ours.description)
+                     else data.description),
+        title=data.title,
+        subjects=[t for t in data.subjects if xmp.same_text(t) not in subjects],
+        hierarchical=[t for t in data.hierarchical if xmp.same_text(t) not in hierarchical],
+        rating=None if data.rating is not None and data.rating == ours.rating else data.rating,
+        regions=[r for r in data.regions if not any(xmp._same_region(r, o)
+                                                    for o in ours.regions)],
+        applied_to=data.applied_to, caption=caption)
+
+
+def _sidecar_of(photo: str, names: files.FolderNames, known: str | None) -> str:
+    """The photo's sidecar (`files.sidecar_path`), except that a Lightroom ``name.xmp``
+    already read as this photo's stays its own while it is there: another photo with the
+    same stem appearing (a.cr2 beside a.jpg) makes the name ambiguous for new sidecars, but
+    what was read from it (names, tags) must not be cleared, nor a new a.jpg.xmp split the
+    photo's metadata in two."""
+    found = files.sidecar_path(photo, names)
+    if known is None or os.path.basename(found) in names.names:
+        return found
+    folder, filename = os.path.split(photo)
+    known_folder, known_name = os.path.split(known)
+    if known_folder == folder and known_name in names.names and \
+            known_name.lower() == os.path.splitext(filename)[0].lower() + ".xmp":
+        return known
+    return found
+
+
+def _stored_size(row: dict[str, Any]) -> tuple[int, int] | None:
+    w, h = row.get("width"), row.get("height")
+    if not w or not h:
+        return None
+    return (int(h), int(w)) if (row.get("orientation") or 1) >= 5 else (int(w), int(h))
+
+
+def to_xmp(payload: dict[str, Any]) -> xmp.XmpData:
+    """A photo's write-back payload as the XMP Glimpse writes."""
+    orientation = int(payload.get("orientation") or 1)
+    caption = payload["caption"]
+    return xmp.XmpData(
+        description=payload["description"],
+        subjects=list(payload["keywords"]),
+        hierarchical=list(payload["hierarchical"]),
+        rating=payload["rating"],
+        regions=[xmp.region_from_upright(r["name"], (r["x"], r["y"], r["w"], r["h"]),
+                                         orientation) for r in payload["regions"]],
+        applied_to=((int(payload["stored_size"][0]), int(payload["stored_size"][1]))
+                    if payload["regions"] and payload.get("stored_size") else None),
+        caption=(xmp.XmpCaption(summary=caption["summary"], model=caption["model"],
+                                data=xmp.caption_data(caption["data"]),
+                                source=caption["source"]) if caption else None))
+
+
+class WriteBack:
+    """Write-back and read-back of a library's metadata (``lib.writeback``)."""
+
+    def __init__(self, *, reader: Callable[[], Connection], writer: Writer,
+                 config: Any, thumbnails: ThumbnailCache, crops: FaceCrops,
+                 lock: IngestLock | None = None) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.config = config
+        self.thumbnails = thumbnails
+        self.crops = crops
+        # One write-back (or read-back) at a time per library, across threads and processes:
+        # a run's plan, its writes and their records, and a read of the files, never
+        # interleave (else a record of what Glimpse wrote would name another run's text, and
+        # Glimpse's own items would look like another app's). Never held while waiting for
+        # the ingest lock, nor taken inside it.
+        self.lock = lock
+
+    def _held(self, cancel: CancelToken, meter: ProgressMeter | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        if self.lock is None:
+            return contextlib.nullcontext()
+        return self.lock.hold(cancel, None if meter is None else lambda: meter.start_phase(
+            "waiting for another Glimpse that is writing metadata to this library", None))
+
+    # ------------------------------------------------------------------ what to write
+
+    def payload(self, photo_id: int, conn: Connection | None = None) -> dict[str, Any]:
+        """What Glimpse knows of a photo that travels: description (its caption, else the
+        description it has), keywords (tags and people's names), hierarchical keywords
+        ("People|Name" for names), rating, named face regions (upright fractions) and the
+        full caption."""
+        conn = conn or self.reader()
+        photo = conn.row("SELECT id, rating, width, height, orientation FROM photos "
+                         "WHERE id = ?", (photo_id,))
+        if photo is None:
+            raise KeyError(photo_id)
+        caption = conn.row("SELECT source, model, summary, data FROM captions "
+                           "WHERE photo_id = ?", (photo_id,))
+        description = caption["summary"] if caption else None
+        origin = "caption" if description else None
+        if not description:
+            texts = {str(r["source"]): str(r["value"]) for r in conn.rows(
+                "SELECT source, value FROM photo_text WHERE photo_id = ? AND "
+                "field = 'description' ORDER BY source", (photo_id,))}
+            ordered = [s for s in _DESCRIPTION_ORDER if s in texts] + \
+                [s for s in texts if s not in _DESCRIPTION_ORDER and s not in _NOT_DESCRIPTIONS]
+            origin = next((s for s in ordered if texts[s].strip()), None)
+            description = texts[origin].strip() if origin else None
+        regions = conn.rows(
+            "SELECT p.name, f.x, f.y, f.w, f.h FROM faces f JOIN people p ON "
+            "p.id = f.person_id WHERE f.photo_id = ? AND p.name IS NOT NULL "
+            "ORDER BY p.name COLLATE NOCASE, f.x", (photo_id,))
+        names = list(dict.fromkeys(str(r["name"]) for r in regions))
+        folded = {_fold(n) for n in names}
+        tags: list[str] = []
+        for r in conn.execute("SELECT DISTINCT tag FROM photo_tags WHERE photo_id = ? "
+                              "ORDER BY tag COLLATE NOCASE, tag", (photo_id,)):
+            if _fold(str(r[0])) not in folded:   # one of each, however it is spelt
+                folded.add(_fold(str(r[0])))
+                tags.append(str(r[0]))
+        return {
+            "description": description or None,
+            "description_from": origin,
+            "keywords": tags + names,
+            "hierarchical": tags + [_PEOPLE + n for n in names],
+            "rating": photo["rating"],
+            "regions": [{"name": str(r["name"]), **{k: round(float(r[k]), 5)
+                                                    for k in ("x", "y", "w", "h")}}
+                        for r in regions],
+            "caption": ({"summary": caption["summary"], "model": caption["model"],
+                         "data": caption["data"], "source": caption["source"]}
+                        if caption else None),
+            "orientation": int(photo["orientation"] or 1),
+            "stored_size": _stored_size(photo),
+        }
+
+    def _items(self, *, sidecar: bool, embed: bool,
+               photo_ids: Sequence[int] | None) -> list[_Item]:
+        conn = self.reader()
+        targets = [t for t, on in (("sidecar", sidecar), ("embed", embed)) if on]
+        where = "status = 'ok'"
+        rows: list[dict[str, Any]] = []
+        if photo_ids is None:
+            rows = conn.rows(f"SELECT id, path, folder FROM photos WHERE {where} ORDER BY path")
+        else:
+            ids = [int(i) for i in dict.fromkeys(photo_ids)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows += conn.rows(f"SELECT id, path, folder FROM photos WHERE {where} AND id "
+                                  f"IN ({','.join('?' * len(chunk))}) ORDER BY path", chunk)
+        before = {(int(r["photo_id"]), str(r["target"])): r for r in conn.rows(
+            "SELECT photo_id, target, path, digest, written FROM writeback")}
+        read = {int(r["photo_id"]): str(r["path"]) for r in conn.rows(
+            "SELECT photo_id, path FROM sidecars WHERE kind = 'sidecar'")}
+        listings: dict[str, files.FolderNames] = {}
+        out: list[_Item] = []
+        for row in rows:
+            pid, path, folder = int(row["id"]), str(row["path"]), str(row["folder"])
+            payload = self.payload(pid, conn)
+            digest = _digest(payload)
+            for target in targets:
+                last = before.get((pid, target))
+                if target == "sidecar":
+                    if folder not in listings:
+                        listings[folder] = files.FolderNames.of(folder)
+                    names = listings[folder]
+                    target_path = _sidecar_of(path, names, read.get(pid))
+                    exists = os.path.basename(target_path) in names.names
+                else:
+                    target_path, exists = path, True
+                item = _Item(pid, path, target, target_path, "update" if exists else "create",
+                             "", payload, digest)
+                if last is not None:
+                    item.previous, item.previous_exif = _previous(last["written"])
+                if target == "embed" and \
+                        os.path.splitext(path)[1].lower() not in files.JPEG_EXTENSIONS:
+                    item.action, item.reason = "skip", ("writing into this format is not "
+                                                        "supported; use sidecars")
+                elif _empty(payload) and last is None:
+                    item.action, item.reason = "skip", "nothing to write"
+                elif last is not None and last["digest"] == digest and \
+                        last["path"] == target_path and (exists or target == "embed"):
+                    item.action, item.reason = "unchanged", "already written"
+                elif _empty(payload):
+                    item.reason = "clear what was written before"
+                else:
+                    item.reason = "new" if last is None else "changed since the last write"
+                out.append(item)
+        return out
+
+    def plan(self, *, sidecar: bool = True, embed: bool = False,
+             photo_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """What a run would do, per photo and target: ``action`` is 'create', 'update',
+        'unchanged' or 'skip' (with the ``reason``)."""
+        return [i.public() for i in self._items(sidecar=sidecar, embed=embed,
+                                                photo_ids=photo_ids)]
+
+    # ------------------------------------------------------------------ writing
+
+    def run(self, *, sidecar: bool = True, embed: bool = False, dry_run: bool = False,
+            photo_ids: Sequence[int] | None = None, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> WriteBackReport:
+        """Write what changed since the last write (sidecars and/or JPEGs). One file that
+        cannot be written is reported and skipped; nothing already there is lost. One run (or
+        read of the files) at a time per library: another's is waited for, cancellably; a
+        sidecar another app changed since it was read is read first."""
+        token = cancel or CancelToken()
+        meter = ProgressMeter("writeback", progress)
+        report = WriteBackReport(dry_run=dry_run)
+        try:
+            with self._held(token, meter):
+                self._run(report, meter, token, sidecar=sidecar, embed=embed,
+                          photo_ids=photo_ids)
+        except Cancelled:
+            report.cancelled = True
+        meter.finish()
+        return report
+
+    def _run(self, report: WriteBackReport, meter: ProgressMeter, token: CancelToken, *,
+             sidecar: bool, embed: bool, photo_ids: Sequence[int] | None) -> None:
+        dry_run = report.dry_run
+        items = self._items(sidecar=sidecar, embed=embed, photo_ids=photo_ids)
+        unread = [] if dry_run else self._unread(items)
+        if unread:
+            # Another app wrote these sidecars since they were last read: what it said is
+            # taken in first (else our write would mark it as read, and it would never be).
+            self._read_sidecars(unread, None, token)
+            self.apply_regions(unread)
+            items = self._items(sidecar=sidecar, embed=embed, photo_ids=photo_ids)
+        todo = [i for i in items if i.action in ("create", "update")]
+        report.unchanged = sum(1 for i in items if i.action == "unchanged")
+        report.skipped = sum(1 for i in items if i.action == "skip")
+        meter.start_phase("writing metadata", len(todo))
+        for item in todo:
+            if token.cancelled:
+                report.cancelled = True
+                break
+            if dry_run:
+                report.written += 1
+                report.targets.append(item.target_path)
+                meter.advance()
+                continue
+            try:
+                if item.target == "sidecar":
+                    self._write_sidecar(item)
+                else:
+                    self._embed(item)
+            except files.WriteBackError as exc:
+                report.failed += 1
+                report.errors.append({"path": item.target_path, "reason": exc.strerror
+                                      or str(exc)})
+                meter.advance(errors=1)
+                continue
+            report.written += 1
+            report.targets.append(item.target_path)
+            meter.advance(current=item.target_path)
+
+    def _unread(self, items: list[_Item]) -> list[int]:
+        """The photos of ``items`` to write whose sidecar is there but not as last read."""
+        rows = {int(r["photo_id"]): r for r in self.reader().rows(
+            "SELECT photo_id, path, size, mtime_ns FROM sidecars WHERE kind = 'sidecar'")}
+        out: list[int] = []
+        for item in items:
+            if item.target != "sidecar" or item.action not in ("create", "update"):
+                continue
+            try:
+                st = os.stat(item.target_path)
+            except OSError:
+                continue
+            row = rows.get(item.photo_id)
+            if row is None or row["path"] != item.target_path or \
+                    (row["size"], row["mtime_ns"]) != (st.st_size, st.st_mtime_ns):
+                out.append(item.photo_id)
+        return list(dict.fromkeys(out))
+
+    def sync(self, photo_ids: Sequence[int] | None = None,
+             progress: ProgressCallback | None = None,
+             cancel: CancelToken | None = None) -> WriteBackReport | None:
+        """Keep files in step when ``writeback.sync`` is on (else do nothing): writes the
+        photos whose metadata changed (of ``photo_ids`` only, when given: a batch of new
+        photos need not look at the whole library), to the targets the settings name."""
+        if not self.config.get("writeback.sync"):
+            return None
+        sidecar, embed = bool(self.config.get("writeback.sidecar")), \
+            bool(self.config.get("writeback.embed"))
+        if not (sidecar or embed):
+            return None
+        if photo_ids is not None and not photo_ids:
+            return None
+        return self.run(sidecar=sidecar, embed=embed, photo_ids=photo_ids, progress=progress,
+                        cancel=cancel)
+
+    def _record(self, c: Connection, item: _Item, *, seen: str, kind: str) -> None:
+        c.execute("INSERT OR REPLACE INTO writeback(photo_id, target, path, digest, written, "
+                  "written_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  (item.photo_id, item.target, item.target_path, item.digest, item.written,
+                   now_iso()))
+        # Our own write is not news: reading it back would only undo later edits.
+        try:
+            st = os.stat(seen)
+        except OSError:
+            return
+        c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, mtime_ns, "
+                  "read_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  (seen, item.photo_id, kind, st.st_size, st.st_mtime_ns, now_iso()))
+
+    def _write_sidecar(self, item: _Item) -> None:
+        assert item.payload is not None
+        done = files.write_sidecar(item.target_path, to_xmp(item.payload), item.previous)
+        if item.payload.get("description_from") == "xmp-sidecar":
+            # Another app's description, read from a sidecar, put back where our caption was:
+            # it is theirs again (read back as theirs, never taken out as ours).
+            done.record.description = None
+        item.written = json.dumps(done.record.record(), ensure_ascii=False)
+        self.writer.call(lambda c: self._record(c, item, seen=item.target_path,
+                                                kind="sidecar"))
+
+    def _embed(self, item: _Item) -> None:
+        assert item.payload is not None
+        try:
+            with open(item.path, "rb") as fh:
+                old_hash = hash_content(fh.read())
+        except OSError as exc:
+            raise files.WriteBackError(exc.errno or 0, f"cannot read {item.path}: "
+                                       f"{exc.strerror or exc}") from exc
+        done = files.embed_jpeg(item.path, to_xmp(item.payload), item.previous,
+                                item.previous_exif)
+        item.written = json.dumps({**done.record.record(),
+                                   "exif": (done.exif or xmp.XmpData()).record()},
+                                  ensure_ascii=False)
+        new = done.body
+        new_hash = hash_content(new)
+        st = os.stat(item.path)
+
+        def apply(c: Connection) -> tuple[str | None, bool]:
+            row = c.row("SELECT content_hash FROM photos WHERE id = ?", (item.photo_id,))
+            self._record(c, item, seen=item.path, kind="embedded")
+            if row is None or row["content_hash"] != old_hash:
+                # The file had changed since it was read (another write, a concurrent embed):
+                # the next index reads it afresh. Its size and mtime may be the ones the
+                # library knows (we keep the mtime), so they are made to differ.
+                c.execute("UPDATE photos SET mtime_ns = -1 WHERE id = ?", (item.photo_id,))
+                return None, False
+            c.execute("UPDATE photos SET size = ?, mtime_ns = ?, content_hash = ? "
+                      "WHERE id = ?", (st.st_size, st.st_mtime_ns, new_hash, item.photo_id))
+            # Same pixels, new bytes: everything derived from the pixels carries over, so a
+            # later index finds the file unchanged (no re-detection, names stay).
+            for table in ("faces", "photo_faces", "photo_embeddings", "captions"):
+                c.execute(f"UPDATE {table} SET content_hash = ? WHERE photo_id = ? AND "
+                          "content_hash = ?", (new_hash, item.photo_id, old_hash))
+            c.execute("INSERT OR IGNORE INTO caption_cache(content_hash, model, prompt_sha, "
+                      "reply, is_json, tokens_in, tokens_out, created_at) SELECT ?, model, "
+                      "prompt_sha, reply, is_json, tokens_in, tokens_out, created_at FROM "
+                      "caption_cache WHERE content_hash = ?", (new_hash, old_hash))
+            shared = c.one("SELECT 1 FROM photos WHERE content_hash = ?", (old_hash,))
+            return old_hash, shared is not None
+
+        old, shared = self.writer.call(apply)
+        if old is not None:
+            self._rekey_cache(old, new_hash, keep_old=shared)
+
+    def _rekey_cache(self, old: str, new: str, *, keep_old: bool) -> None:
+        """Thumbnails and face crops are keyed by content: give them the new key (a copy when
+        another photo still has the old bytes)."""
+        moves: list[tuple[Path, Path]] = [
+            (self.thumbnails.path_for(old, kind), self.thumbnails.path_for(new, kind))
+            for kind in KINDS]
+        folder = self.crops.root / old[:2]
+        if folder.is_dir():
+            for crop in folder.glob(f"{old}-*.jpg"):
+                moves.append((crop, self.crops.root / new[:2] /
+                              (new + crop.name[len(old):])))
+        for src, dst in moves:
+            if not src.is_file() or dst.exists():
+                continue
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if keep_old:
+                    shutil.copy2(src, dst)
+                else:
+                    os.replace(src, dst)
+            except OSError:
+                pass  # a cache: what cannot be moved is made again when needed
+
+    # ------------------------------------------------------------------ reading
+
+    def read_sidecars(self, photo_ids: Sequence[int] | None = None,
+                      progress: ProgressCallback | None = None,
+                      cancel: CancelToken | None = None) -> dict[str, Any]:
+        """Read the sidecars (and JPEGs' embedded XMP) of the library's photos that are new
+        or changed since last read, and apply them: descriptions and keywords to the photo's
+        text, keywords to its tags, the rating (when the photo has none, or another app changed
+        the one Glimpse wrote), Glimpse's caption
+        (when it has none), and named face regions (matched to faces by `apply_regions`).
+        What Glimpse itself wrote into that file (its writeback record) is not read back as
+        another app's word; with no record (a new library on old files) all of it is.
+        Returns counts and errors: a sidecar that cannot be read, or holds a value that cannot
+        be kept, is reported (and kept as a metadata warning of the photo) and left alone."""
+        token = cancel or CancelToken()
+        try:
+            with self._held(token):
+                return self._read_sidecars(photo_ids, progress, token)
+        except Cancelled:
+            return {"read": 0, "embedded": 0, "cleared": 0, "errors": [], "photos": 0,
+                    "cancelled": True}
+
+    def _read_sidecars(self, photo_ids: Sequence[int] | None,
+                       progress: ProgressCallback | None, token: CancelToken
+                       ) -> dict[str, Any]:
+        meter = ProgressMeter("sidecars", progress)
+        conn = self.reader()
+        cols = ("SELECT id, path, folder, size, mtime_ns, updated_at, orientation, "
+                "content_hash, root_id FROM photos WHERE status = 'ok'")
+        rows: list[dict[str, Any]] = []
+        if photo_ids is None:
+            rows = conn.rows(cols)
+        else:
+            ids = [int(i) for i in dict.fromkeys(photo_ids)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows += conn.rows(f"{cols} AND id IN ({','.join('?' * len(chunk))})", chunk)
+        seen: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in conn.rows("SELECT path, photo_id, kind, size, mtime_ns, read_at FROM sidecars"):
+            seen.setdefault(int(r["photo_id"]), {})[str(r["kind"])] = r
+        ours: dict[tuple[int, str], xmp.XmpData | None] = {
+            (int(r["photo_id"]), "sidecar" if r["target"] == "sidecar" else "embedded"):
+                _previous(r["written"])[0]
+            for r in conn.rows("SELECT photo_id, target, written FROM writeback")}
+        listings: dict[str, files.FolderNames] = {}
+        todo: list[tuple[dict[str, Any], str, str, xmp.XmpData | None, os.stat_result | None]] = []
+        problems: list[tuple[dict[str, Any], str, str]] = []   # (photo, file, reason)
+        result: dict[str, Any] = {"read": 0, "embedded": 0, "cleared": 0, "errors": []}
+        meter.start_phase("reading XMP sidecars", len(rows))
+        for row in rows:
+            if token.cancelled:
+                break
+            meter.advance()
+            pid, path, folder = int(row["id"]), str(row["path"]), str(row["folder"])
+            if folder not in listings:
+                listings[folder] = files.FolderNames.of(folder)
+            names = listings[folder]
+            known = seen.get(pid, {})
+            side_row = known.get("sidecar")
+            sidecar = _sidecar_of(path, names, str(side_row["path"]) if side_row else None)
+            if os.path.basename(sidecar) in names.names:
+                try:
+                    st = os.stat(sidecar)
+                except OSError:
+                    st = None
+                fresh = (st is not None and side_row is not None
+                         and side_row["path"] == sidecar
+                         and (side_row["size"], side_row["mtime_ns"]) ==
+                         (st.st_size, st.st_mtime_ns)
+                         and str(side_row["read_at"]) >= str(row["updated_at"]))
+                if st is not None and not fresh:
+                    try:
+                        with open(sidecar, "rb") as fh:
+                            found = xmp.parse(fh.read(16 * 1024 * 1024))
+                    except Exception as exc:  # any file, any value: reported, never fatal
+                        reason = str(exc) if isinstance(exc, (OSError, xmp.XmpError)) else \
+                            f"unreadable XMP ({type(exc).__name__}: {exc})"
+                        result["errors"].append({"path": sidecar, "reason": reason})
+                        problems.append((row, sidecar, reason))
+                        continue
+                    todo.append((row, "sidecar", sidecar,
+                                 subtract(found, ours.get((pid, "sidecar"))), st))
+            elif side_row is not None:
+                todo.append((row, "sidecar", str(side_row["path"]), None, None))
+            emb = known.get("embedded")
+            if os.path.splitext(path)[1].lower() in files.JPEG_EXTENSIONS and (
+                    emb is None or (emb["size"], emb["mtime_ns"]) !=
+                    (row["size"], row["mtime_ns"])):
+                data: xmp.XmpData | None
+                try:
+                    packet = files.read_embedded_xmp(path)
+                    data = xmp.parse(packet) if packet else None
+                except (OSError, xmp.XmpError):
+                    data = None   # the metadata stage has said what is wrong with the file
+                except Exception as exc:
+                    data = None
+                    result["errors"].append({"path": path, "reason": f"unreadable embedded "
+                                             f"XMP ({type(exc).__name__}: {exc})"})
+                if data is not None:
+                    data = subtract(data, ours.get((pid, "embedded")))
+                todo.append((row, "embedded", path, data, None))
+        touched: list[int] = []
+
+        def apply_one(c: Connection, row: dict[str, Any], kind: str, where: str,
+                      data: xmp.XmpData | None, st: os.stat_result | None) -> None:
+            pid = int(row["id"])
+            if kind == "sidecar":
+                self._apply_file(c, row, data, "sidecar")
+                if data is None or st is None:
+                    c.execute("DELETE FROM sidecars WHERE path = ?", (where,))
+                    result["cleared"] += 1
+                else:
+                    c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, "
+                              "mtime_ns, read_at) VALUES (?, ?, 'sidecar', ?, ?, ?)",
+                              (where, pid, st.st_size, st.st_mtime_ns, now_iso()))
+                    result["read"] += 1
+                photos.clear_errors(c, where, ["metadata"])
+            else:
+                self._apply_file(c, row, data, "embedded")
+                c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, "
+                          "mtime_ns, read_at) VALUES (?, ?, 'embedded', ?, ?, ?)",
+                          (where, pid, row["size"], row["mtime_ns"], now_iso()))
+                if data is not None and data.regions:
+                    result["embedded"] += 1
+
+        def warn(c: Connection, row: dict[str, Any], where: str, reason: str) -> None:
+            """A file's problem, kept as the photo's metadata warning (as a field the
+            metadata stage cannot read is)."""
+            photos.record_error(c, path=where, stage="metadata", reason=reason,
+                                root_id=row.get("root_id"), photo_id=int(row["id"]))
+
+        def apply(c: Connection, batch: list[Any]) -> None:
+            for row, kind, where, data, st in batch:
+                # One file's value the database refuses costs that file, not the batch.
+                c.execute("SAVEPOINT sidecar")
+                try:
+                    apply_one(c, row, kind, where, data, st)
+                except Exception as exc:
+                    if not c.in_transaction or isinstance(exc, LibraryError) or \
+                            is_environmental(exc):
+                        raise
+                    c.execute("ROLLBACK TO sidecar")
+                    c.execute("RELEASE sidecar")
+                    reason = f"its XMP could not be kept ({type(exc).__name__}: {exc})"
+                    result["errors"].append({"path": where, "reason": reason})
+                    warn(c, row, where, reason)
+                    continue
+                c.execute("RELEASE sidecar")
+                touched.append(int(row["id"]))
+            fts.refresh(c, list(dict.fromkeys(int(b[0]["id"]) for b in batch)))
+
+        for start in range(0, len(todo), 200):
+            self.writer.call(functools.partial(apply, batch=todo[start:start + 200]))
+        if problems:
+            def report(c: Connection) -> None:
+                for row, where, reason in problems:
+                    warn(c, row, where, reason)
+            self.writer.call(report)
+        meter.finish()
+        result["photos"] = len(dict.fromkeys(touched))
+        return result
+
+    def photos_of_sidecars(self, paths: Sequence[str]) -> list[int]:
+        """The photos these sidecar files belong to (``a.jpg.xmp`` -> a.jpg; Lightroom's
+        ``a.xmp`` -> the photo named ``a.*`` in that folder)."""
+        conn = self.reader()
+        ids: list[int] = []
+        for path in paths:
+            base = path[:-4] if path.lower().endswith(".xmp") else path
+            row = conn.one("SELECT id FROM photos WHERE path = ?", (base,))
+            if row is not None:
+                ids.append(int(row))
+                continue
+            folder, stem = os.path.split(base)
+            ids += [int(r[0]) for r in conn.execute(
+                "SELECT id FROM photos WHERE folder = ? AND filename LIKE ? ESCAPE '\\'",
+                (folder, stem.replace("\\", "\\\\").replace("%", "\\%")
+                 .replace("_", "\\_") + ".%"))]
+        return list(dict.fromkeys(ids))
+
+    @staticmethod
+    def _names(data: xmp.XmpData) -> list[str]:
+        names = [r.name for r in data.regions if r.type.lower() == "face"]
+        names += [h[len(_PEOPLE):].split("|")[-1] for h in data.hierarchical
+                  if h.lower().startswith(_PEOPLE.lower()) and len(h) > len(_PEOPLE)]
+        return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+    def _apply_file(self, c: Connection, row: dict[str, Any], data: xmp.XmpData | None,
+                    kind: str) -> None:
+        """What a sidecar (``kind`` 'sidecar') or the file's own XMP ('embedded') says, less
+        what Glimpse wrote there (see `subtract`), into the library; None: it is gone."""
+        pid = int(row["id"])
+        tag_source = _TAG_SOURCES[kind]
+        c.execute("DELETE FROM photo_tags WHERE photo_id = ? AND source = ?", (pid, tag_source))
+        if kind == "sidecar":
+            c.execute("DELETE FROM photo_text WHERE photo_id = ? AND source = 'xmp-sidecar'",
+                      (pid,))
+        names: list[str] = []
+        if data is not None:
+            names = self._names(data)
+            folded = {_fold(n) for n in names}
+            if kind == "sidecar":
+                # (the file's own description and keywords are the metadata stage's)
+                if data.description:
+                    c.execute("INSERT OR REPLACE INTO photo_text(photo_id, field, source, "
+                              "value) VALUES (?, 'description', 'xmp-sidecar', ?)",
+                              (pid, data.description))
+                if data.subjects:
+                    c.execute("INSERT OR REPLACE INTO photo_text(photo_id, field, source, "
+                              "value) VALUES (?, 'keywords', 'xmp-sidecar', ?)",
+                              (pid, "; ".join(data.subjects)))
+                if data.rating is not None and c.one(
+                        "SELECT 1 FROM writeback WHERE photo_id = ? AND target = 'sidecar' "
+                        "AND written IS NOT NULL", (pid,)):
+                    # Not the rating Glimpse wrote there (`subtract`): another app changed
+                    # it, and that is the photo's rating now.
+                    c.execute("UPDATE photos SET rating = ? WHERE id = ?", (data.rating, pid))
+                elif data.rating is not None:
+                    # 0 is "not rated" (XMP, Windows): the sidecar's stars count then.
+                    c.execute("UPDATE photos SET rating = ? WHERE id = ? AND "
+                              "coalesce(rating, 0) = 0", (data.rating, pid))
+            # Tags as the other app spelt them ("Lisbon"); one of each, whatever the case
+            # (search matches them without it).
+            for tag in data.subjects:
+                if _fold(tag) not in folded:
+                    folded.add(_fold(tag))
+                    c.execute("INSERT OR IGNORE INTO photo_tags(photo_id, tag, source) "
+                              "VALUES (?, ?, ?)", (pid, tag, tag_source))
+            self._apply_caption(c, row, data)
+        self._set_regions(c, row, data.regions if data is not None else [], kind)
+        self._people_text(c, pid, names)
+
+    @staticmethod
+    def _apply_caption(c: Connection, row: dict[str, Any], data: xmp.XmpData) -> None:
+        cap = data.caption
+        if cap is None or c.one("SELECT 1 FROM captions WHERE photo_id = ?", (row["id"],)):
+            return
+        c.execute("INSERT INTO captions(photo_id, content_hash, source, model, prompt_sha, "
+                  "summary, data, updated_at) VALUES (?, ?, 'xmp', ?, NULL, ?, ?, ?)",
+                  (row["id"], row["content_hash"], cap.model, cap.summary, cap.data, now_iso()))
+        # As a fresh caption is: its text, OCR and structured fields' tags, searchable.
+        index_caption(c, int(row["id"]))
+
+    @staticmethod
+    def _set_regions(c: Connection, row: dict[str, Any], regions: list[xmp.XmpRegion],
+                     source: str) -> None:
+        """The file's named face regions, kept in step: a region that did not change keeps
+        its row, and so the face it was matched to (a region read again after a rename must
+        not undo what the person said of that face since)."""
+        orientation = int(row["orientation"] or 1)
+        have = c.rows("SELECT id, name, x, y, w, h FROM xmp_regions WHERE photo_id = ? AND "
+                      "source = ?", (row["id"], source))
+        keep: set[int] = set()
+        for region in regions:
+            if region.type.lower() != "face":
+                continue
+            x, y, w, h = xmp.region_to_upright(region, orientation)
+            same = next((r for r in have if int(r["id"]) not in keep and r["name"] == region.name
+                         and max(abs(float(r[k]) - v) for k, v in
+                                 (("x", x), ("y", y), ("w", w), ("h", h))) <= 1e-6), None)
+            if same is not None:
+                keep.add(int(same["id"]))
+                continue
+            c.execute("INSERT INTO xmp_regions(photo_id, source, name, x, y, w, h) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?)", (row["id"], source, region.name,
+                                                       x, y, w, h))
+            keep.add(int(c.raw.last_insert_rowid()))
+        for r in have:
+            if int(r["id"]) not in keep:
+                c.execute("DELETE FROM xmp_regions WHERE id = ?", (r["id"],))
+
+    @staticmethod
+    def _people_text(c: Connection, pid: int, names: list[str]) -> None:
+        """Names from XMP are searchable before (or without) any face being detected."""
+        every = names + [str(r[0]) for r in c.execute(
+            "SELECT name FROM xmp_regions WHERE photo_id = ? ORDER BY x", (pid,))]
+        every = list(dict.fromkeys(every))
+        c.execute("DELETE FROM photo_text WHERE photo_id = ? AND field = 'people' AND "
+                  "source = 'xmp'", (pid,))
+        if every:
+            c.execute("INSERT INTO photo_text(photo_id, field, source, value) VALUES "
+                      "(?, 'people', 'xmp', ?)", (pid, " ".join(every)))
+
+    # ------------------------------------------------------------------ regions to people
+
+    def apply_regions(self, photo_ids: Sequence[int] | None = None) -> int:
+        """Give named XMP regions' faces their names: a detected face that overlaps a region
+        (IoU >= REGION_IOU, or its centre inside the region) goes to the person of that name
+        (created if none), placed by hand. A face someone put in another person by hand keeps
+        its person, and so does a face in a named person; a face is never given to a person
+        it was said not to be ("Not this person", or kept apart from that person's faces),
+        and nothing here takes such a word back. Returns how many faces were named."""
+        conn = self.reader()
+        sql = ("SELECT r.id, r.photo_id, r.name, r.x, r.y, r.w, r.h FROM xmp_regions r "
+               "WHERE r.face_id IS NULL AND EXISTS (SELECT 1 FROM faces f "
+               "WHERE f.photo_id = r.photo_id)")
+        regions: list[dict[str, Any]] = []
+        if photo_ids is None:
+            regions = conn.rows(sql)
+        else:
+            ids = [int(i) for i in dict.fromkeys(photo_ids)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                regions += conn.rows(f"{sql} AND r.photo_id IN ({','.join('?' * len(chunk))})",
+                                     chunk)
+        if not regions:
+            return 0
+
+        def apply(c: Connection) -> int:
+            named = 0
+            touched: set[int] = set()
+            for region in regions:
+                face = self._match(c, region)
+                if face is None:
+                    continue
+                person = c.row("SELECT id, name FROM people WHERE name = ? COLLATE NOCASE",
+                               (region["name"],))
+                if face["person_id"] is not None and person is not None and \
+                        face["person_id"] == person["id"]:
+                    c.execute("UPDATE xmp_regions SET face_id = ? WHERE id = ?",
+                              (face["id"], region["id"]))
+                    continue
+                if face["person_id"] is not None and (face["assigned"] == "user" or c.one(
+                        "SELECT name FROM people WHERE id = ?", (face["person_id"],))):
+                    continue   # placed by hand, or in a person someone named: their word
+                if person is not None and c.one(
+                        "SELECT 1 FROM faces WHERE photo_id = ? AND person_id = ? AND id != ?",
+                        (region["photo_id"], person["id"], face["id"])):
+                    continue   # that person already has a face in this photo
+                if person is not None and self._said_not(c, int(face["id"]), int(person["id"])):
+                    continue   # the person's word against the file's
+                if person is None:
+                    now = now_iso()
+                    c.execute("INSERT INTO people(name, created_at, updated_at) "
+                              "VALUES (?, ?, ?)", (region["name"], now, now))
+                    person_id = int(c.raw.last_insert_rowid())
+                else:
+                    person_id = int(person["id"])
+                c.execute("UPDATE faces SET person_id = ?, assigned = 'user' WHERE id = ?",
+                          (person_id, face["id"]))
+                c.execute("UPDATE xmp_regions SET face_id = ? WHERE id = ?",
+                          (face["id"], region["id"]))
+                touched.add(int(region["photo_id"]))
+                named += 1
+            if touched:
+                store.refresh_names(c, sorted(touched))
+                store.prune_people(c)
+            return named
+
+        return int(self.writer.call(apply))
+
+    @staticmethod
+    def _said_not(c: Connection, face_id: int, person_id: int) -> bool:
+        """The face was rejected from the person, or kept apart from one of its faces."""
+        return bool(c.one("SELECT 1 FROM face_rejections WHERE face_id = ? AND person_id = ?",
+                          (face_id, person_id)) or c.one(
+            "SELECT 1 FROM face_apart a JOIN faces o ON o.id = (CASE WHEN a.face_id = ?1 "
+            "THEN a.other_id ELSE a.face_id END) WHERE (a.face_id = ?1 OR a.other_id = ?1) "
+            "AND o.person_id = ?2", (face_id, person_id)))
+
+    @staticmethod
+    def _match(c: Connection, region: dict[str, Any]) -> dict[str, Any] | None:
+        box = (float(region["x"]), float(region["y"]), float(region["w"]), float(region["h"]))
+        best: tuple[float, dict[str, Any]] | None = None
+        for face in c.rows("SELECT id, x, y, w, h, person_id, assigned FROM faces "
+                           "WHERE photo_id = ?", (region["photo_id"],)):
+            fbox = (float(face["x"]), float(face["y"]), float(face["w"]), float(face["h"]))
+            overlap = store.iou(box, fbox)
+            cx, cy = fbox[0] + fbox[2] / 2, fbox[1] + fbox[3] / 2
+            inside = box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
+            if overlap < REGION_IOU and not inside:
+                continue
+            score = overlap + (0.5 if inside else 0.0)
+            if best is None or score > best[0]:
+                best = (score, face)
+        return None if best is None else best[1]
