@@ -57,10 +57,14 @@ def test_the_kernel_imports_no_feature_and_no_front_end() -> None:
 
 
 def test_features_import_no_front_end() -> None:
+    """A feature's verbs (``<feature>/cli.py``) stand on the CLI's shared helpers; nothing
+    else in a feature knows a front end."""
     offenders = []
     for feature in FEATURES:
         for path in (PACKAGE / feature).rglob("*.py"):
             for parts in _internal(path):
+                if parts[0] == "cli" and path.name == "cli.py":
+                    continue
                 if parts[0] in FRONT_ENDS:
                     offenders.append(f"{path.relative_to(PACKAGE)} imports {'.'.join(parts)}")
     assert offenders == []
@@ -146,7 +150,7 @@ def test_only_the_cli_names_glimpse_commands() -> None:
 # Imports the open-core work has yet to remove (each turns into a hook or an API record); the
 # tests above fail on any new one, and on any listed here that has gone (so the list shrinks).
 KERNEL_DEBTS: list[str] = [
-    "kernel/config.py imports search.semantic", "kernel/decode.py imports metadata.extract",
+    "kernel/decode.py imports metadata.extract",
     "kernel/photos.py imports faces", "kernel/pipeline.py imports metadata.extract",
     "kernel/pipeline.py imports search.embeddings", "kernel/registry.py imports faces.models",
     "kernel/registry.py imports search.clip"]

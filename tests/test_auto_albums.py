@@ -17,9 +17,9 @@ from glimpse_desktop import cli
 from glimpse_desktop.albums import auto as aa
 from glimpse_desktop.albums import events as ev
 from glimpse_desktop.api import Library
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, now_iso
 from glimpse_desktop.kernel.progress import CancelToken
-from glimpse_desktop.search.semantic import get_setting, set_setting
 from tests import imagegen as ig
 
 # city: (lat, lon, UTC offset)

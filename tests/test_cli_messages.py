@@ -115,7 +115,7 @@ def test_a_download_that_cannot_connect_says_how_to_add_the_file_by_hand(
 def test_a_missing_face_pack_says_which_command_gets_it(
         capsys: pytest.CaptureFixture[str], indexed: Path) -> None:
     from glimpse_desktop.faces.people import PACK_KEY
-    from glimpse_desktop.search.semantic import set_setting
+    from glimpse_desktop.kernel.config import set_setting
 
     lib = Library.open(indexed)
     try:

@@ -37,6 +37,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from glimpse_desktop.albums import events as ev
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.progress import (
     Cancelled,
@@ -45,7 +46,6 @@ from glimpse_desktop.kernel.progress import (
     ProgressMeter,
 )
 from glimpse_desktop.places.service import UNTRUSTED_TIME_SOURCES
-from glimpse_desktop.search.semantic import get_setting, set_setting
 
 __all__ = ["AUTO_KINDS", "AutoAlbumReport", "AutoAlbums", "AutoAlbumsError"]
 

@@ -44,7 +44,7 @@ from glimpse_desktop.faces.people import ClusterReport, People, PeopleError
 from glimpse_desktop.faces.stage import FaceReport
 from glimpse_desktop.kernel import devices, fts, photos, plugins, scan, vectors
 from glimpse_desktop.kernel.changes import Change, ChangeReport, FollowUp, run_chain
-from glimpse_desktop.kernel.config import Config, ConfigError
+from glimpse_desktop.kernel.config import Config, ConfigError, get_setting, set_setting
 from glimpse_desktop.kernel.db import (
     Connection,
     LibraryError,
@@ -86,7 +86,7 @@ from glimpse_desktop.search.duplicates import DuplicateGroup, find_duplicates
 from glimpse_desktop.search.embeddings import EmbedReport
 from glimpse_desktop.search.engine import SMART_ALBUM_LIMIT, Hit, SearchResult
 from glimpse_desktop.search.query import QueryError
-from glimpse_desktop.search.semantic import Semantic, get_setting, set_setting
+from glimpse_desktop.search.semantic import Semantic
 from glimpse_desktop.search.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.search.tags import TagReport
 from glimpse_desktop.writeback.service import WriteBack

@@ -34,14 +34,13 @@ from PIL import Image
 from glimpse_desktop.captions import client
 from glimpse_desktop.captions.client import DEFAULT_PROMPT, Reply, ServiceError
 from glimpse_desktop.kernel import fts
-from glimpse_desktop.kernel.config import Config
+from glimpse_desktop.kernel.config import Config, get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.decode import SizeRequest, decode
 from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.kernel.pipeline import read_original
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.redact import redact
-from glimpse_desktop.search.semantic import get_setting, set_setting
 
 __all__ = ["DEFAULT_PROMPT", "KEYRING_SERVICE", "CaptionError", "CaptionReport", "Captions",
            "flatten", "index_caption"]

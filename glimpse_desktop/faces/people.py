@@ -25,11 +25,11 @@ from glimpse_desktop.faces import clustering, store
 from glimpse_desktop.faces.models import DEFAULT_PACK, FaceModels
 from glimpse_desktop.faces.stage import FaceCrops, FaceReport, FaceStage, backlog, find_missing
 from glimpse_desktop.kernel import photos
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.messages import Notice, notice_of
 from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
 from glimpse_desktop.kernel.registry import FacePack, ModelError, Registry
-from glimpse_desktop.search.semantic import get_setting, set_setting
 
 PACK_KEY = "faces.pack"
 ENABLED_KEY = "faces.enabled"

@@ -14,12 +14,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
-from glimpse_desktop.search.semantic import get_setting, set_setting
 
-__all__ = ["KEYS", "Config", "ConfigError", "Key"]
+__all__ = ["KEYS", "Config", "ConfigError", "Key", "get_setting", "set_setting"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+def get_setting(conn: Connection, key: str) -> str | None:
+    """A raw value of the library's ``settings`` table (internal state as well as the
+    settings below), or None."""
+    value = conn.one("SELECT value FROM settings WHERE key = ?", (key,))
+    return None if value is None else str(value)
+
+
+def set_setting(conn: Connection, key: str, value: str | None) -> None:
+    """Store (or with None, remove) a raw value of the ``settings`` table; inside a write."""
+    if value is None:
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
 class ConfigError(LibraryError):

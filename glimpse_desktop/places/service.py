@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any
 
 from glimpse_desktop.kernel import fts
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.progress import (
     Cancelled,
@@ -35,7 +36,6 @@ from glimpse_desktop.kernel.progress import (
     ProgressMeter,
 )
 from glimpse_desktop.places import geocode as geo
-from glimpse_desktop.search.semantic import get_setting, set_setting
 
 # Photos written after this moment (ISO, UTC) have not been looked at by a complete pass.
 CHECKED_KEY = "places.checked"

@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 
 from glimpse_desktop.kernel import fts, vectors
+from glimpse_desktop.kernel.config import get_setting
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.registry import ModelError
 from glimpse_desktop.places.service import match_place
 from glimpse_desktop.search.query import Query, QueryError, add_filter, parse
-from glimpse_desktop.search.semantic import Semantic, VectorStore, get_setting
+from glimpse_desktop.search.semantic import Semantic, VectorStore
 
 NEUTRAL_PROMPTS = ("a photo.", "a picture.", "an image.", "a photo of something.",
                    "a photo of a scene.", "a photo of an object.")

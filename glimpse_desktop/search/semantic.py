@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from glimpse_desktop.kernel import vectors
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, Writer
 from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
 from glimpse_desktop.kernel.registry import Installed, ModelError, ModelNotInstalledError, Registry
@@ -32,19 +33,6 @@ TARGET_KEY = "clip.model"
 ACTIVE_KEY = "clip.active"
 # Catching the approximate index up reads at most this many changed vectors per round.
 SYNC_CHUNK = 20_000
-
-
-def get_setting(conn: Connection, key: str) -> str | None:
-    value = conn.one("SELECT value FROM settings WHERE key = ?", (key,))
-    return None if value is None else str(value)
-
-
-def set_setting(conn: Connection, key: str, value: str | None) -> None:
-    if value is None:
-        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
-    else:
-        conn.execute("INSERT INTO settings(key, value) VALUES (?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
 
 class TextEncoder:

@@ -435,7 +435,7 @@ def test_the_view_says_when_there_are_no_people_and_why(
 def test_a_missing_face_pack_is_said_plainly(
         qtbot: QtBot, people_lib: Library, tasks: Tasks) -> None:
     from glimpse_desktop.faces.people import PACK_KEY
-    from glimpse_desktop.search.semantic import set_setting
+    from glimpse_desktop.kernel.config import set_setting
     # The library is set to a pack that is not installed here (it needs a download).
     people_lib.writer.call(lambda c: set_setting(c, PACK_KEY, "buffalo_s"))
     assert people_lib.people.stage() is None

@@ -123,7 +123,7 @@ def test_a_missing_or_refused_caption_key_points_at_set_key(
 def test_the_people_page_says_where_to_get_a_missing_face_pack(
         qtbot: QtBot, lib: Library, photo_dir: Path) -> None:
     from glimpse_desktop.faces.people import PACK_KEY
-    from glimpse_desktop.search.semantic import set_setting
+    from glimpse_desktop.kernel.config import set_setting
 
     # The library is set to a pack that is not installed here (it needs a download).
     lib.writer.call(lambda c: set_setting(c, PACK_KEY, "buffalo_s"))
