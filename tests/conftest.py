@@ -137,3 +137,22 @@ def ram_disk(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@contextlib.contextmanager
+def stage_plugin(*stages: object, name: str = "test-stages") -> Iterator[None]:
+    """Give ingestion ``stages`` the way a plugin does (``glimpse_stages``) for the block:
+    every index in it runs them, as a third-party plugin's would."""
+    from glimpse_desktop.kernel import plugins
+    from glimpse_desktop.kernel.hookspecs import hookimpl
+
+    class _Plugin:
+        @hookimpl
+        def glimpse_stages(self) -> list[object]:
+            return list(stages)
+
+    plugins.host().register(_Plugin(), name=name)
+    try:
+        yield
+    finally:
+        plugins.host().unregister(name)

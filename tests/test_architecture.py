@@ -138,7 +138,8 @@ def test_only_the_cli_names_glimpse_commands() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         rel = str(path.relative_to(PACKAGE))
-        if rel in _TERMINAL or rel.startswith("cli/"):
+        # A feature's verbs (<feature>/cli.py) are the CLI's, in the feature's folder.
+        if rel in _TERMINAL or rel.startswith("cli/") or path.name == "cli.py":
             continue
         front = rel.startswith("gui/")
         for line, text in _string_literals(ast.parse(path.read_text(encoding="utf-8"))):
@@ -149,12 +150,7 @@ def test_only_the_cli_names_glimpse_commands() -> None:
 
 # Imports the open-core work has yet to remove (each turns into a hook or an API record); the
 # tests above fail on any new one, and on any listed here that has gone (so the list shrinks).
-KERNEL_DEBTS: list[str] = [
-    "kernel/decode.py imports metadata.extract",
-    "kernel/photos.py imports faces", "kernel/pipeline.py imports metadata.extract",
-    "kernel/pipeline.py imports search.embeddings", "kernel/registry.py imports faces.models",
-    "kernel/registry.py imports search.clip"]
+KERNEL_DEBTS: list[str] = []
 FRONT_END_DEBTS: list[str] = [
-    "cli/__init__.py imports captions.service", "gui/people_view.py imports faces.people",
-    "gui/window.py imports search", "gui/window.py imports search.engine",
-    "gui/window.py imports search.query"]
+    "gui/search_bar.py imports search", "gui/search_bar.py imports search.engine",
+    "gui/window.py imports search.engine"]

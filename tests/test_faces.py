@@ -766,3 +766,38 @@ def test_forgetting_missing_photos_takes_their_faces_and_empty_people(
         GROUP_FACES - 3
     from tests.conftest import assert_consistent
     assert_consistent(people_lib)
+
+
+def test_a_pack_added_by_hand_is_checked_by_loading_it(tmp_path: Path) -> None:
+    """A pack whose manifest publishes no digests is checked by loading it through the
+    ``faces`` kind the faces plugin contributes (the registry knows no model), before any
+    library is open: files that are not its models are refused and removed."""
+    import json
+
+    from glimpse_desktop.kernel.registry import ModelError, Registry
+
+    folder = tmp_path / "models"
+    (folder / "manifest.d").mkdir(parents=True)
+    unpublished = {f.name: {"file": f.name} for f in PACK.files}
+    (folder / "manifest.d" / "hand.json").write_text(json.dumps({"faces": [{
+        "id": "by-hand", "format": "yunet-sface", "dim": 128,
+        "detector": unpublished[PACK.detector.name],
+        "recognizer": unpublished[PACK.recognizer.name]}]}))
+    registry = Registry(folder)
+    pack = registry.face_pack("by-hand")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for f in PACK.files:
+        (junk / f.name).write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="does not hold the by-hand models"):
+        registry.add_face_pack("by-hand", junk)
+    assert registry.face_installed(pack) is None
+    assert not any((registry.face_folder(pack) / f.name).exists() for f in PACK.files)
+
+    real = tmp_path / "real"
+    real.mkdir()
+    for f in PACK.files:
+        shutil.copyfile(pack_folder(PACK) / f.name, real / f.name)
+    digests = registry.add_face_pack("by-hand", real)
+    assert registry.face_installed(pack) == digests
+    assert set(digests) == {f.name for f in PACK.files}

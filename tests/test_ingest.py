@@ -15,8 +15,9 @@ from glimpse_desktop.api import Library
 from glimpse_desktop.kernel.db import Connection, LibraryError, LibraryFullError
 from glimpse_desktop.kernel.decode import SizeRequest
 from glimpse_desktop.kernel.progress import CancelToken, Progress
+from glimpse_desktop.kernel.stages import StageBase
 from tests import imagegen as ig
-from tests.conftest import assert_consistent, unprivileged
+from tests.conftest import assert_consistent, stage_plugin, unprivileged
 
 
 def rows(lib: Library, sql: str, params: tuple[object, ...] = ()) -> list[dict[str, object]]:
@@ -262,7 +263,7 @@ def test_interrupted_index_resumes_without_duplicates(library_path: Path,
     make_album(photo_dir, 40)
     token = CancelToken()
 
-    class StopAfter:
+    class StopAfter(StageBase):
         """A pipeline stage that presses "cancel" once 8 photos have been decoded."""
 
         name = "stopper"
@@ -279,9 +280,8 @@ def test_interrupted_index_resumes_without_duplicates(library_path: Path,
         def write(self, conn: object, photo_id: int, result: object) -> None:
             pass
 
-    with Library.open(library_path, workers=2) as lib:
+    with Library.open(library_path, workers=2) as lib, stage_plugin(StopAfter()):
         lib.indexer.batch_size = 4
-        lib.indexer.stages.append(StopAfter())
         lib.add_root(photo_dir)
         report = lib.index(cancel=token)
         assert report.cancelled
@@ -432,7 +432,7 @@ def test_a_value_the_database_refuses_costs_one_file(lib: Library, photo_dir: Pa
     make_album(photo_dir, 3)
     lib.add_root(photo_dir)
 
-    class Refuses:
+    class Refuses(StageBase):
         """A stage whose result SQLite rejects for one photo (a CHECK constraint)."""
 
         name = "refuses"
@@ -449,8 +449,8 @@ def test_a_value_the_database_refuses_costs_one_file(lib: Library, photo_dir: Pa
                     "IMG_0001.jpg":
                 conn.execute("UPDATE photos SET status = 'nonsense' WHERE id = ?", (photo_id,))
 
-    lib.indexer.stages.append(Refuses())
-    report = lib.index()
+    with stage_plugin(Refuses()):
+        report = lib.index()
     assert report.new == 3
     assert lib.status()["photos"] == 2
     errors = lib.errors(stage="ingest")

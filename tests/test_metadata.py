@@ -12,7 +12,7 @@ from PIL import Image
 
 from glimpse_desktop.api import Library
 from glimpse_desktop.kernel.decode import DecodeError, SizeRequest, UnsupportedError, decode
-from glimpse_desktop.metadata.extract import PhotoMeta
+from glimpse_desktop.kernel.meta import PhotoMeta
 from tests import imagegen as ig
 
 GRID = SizeRequest(long_edge=256)
@@ -445,3 +445,45 @@ def test_exif_after_a_pngs_pixels_is_read_without_decoding_them(tmp_path: Path) 
             Image.DECODERS["zip"] = before
     assert meta_of(path).camera_model == "Pano Camera"
     assert read_exif(str(tmp_path / "absent.png")) is None
+
+
+def test_a_plugins_metadata_reader_adds_what_the_others_did_not_find(tmp_path: Path) -> None:
+    """Readers merge in plugin order, the first value wins; a reader that fails costs only
+    its own values; a plugin registered after decoding began is heard from the next photo."""
+    from glimpse_desktop.kernel import plugins
+    from glimpse_desktop.kernel.hookspecs import hookimpl
+    from glimpse_desktop.kernel.meta import MetadataReader, PhotoSource, TextItem
+
+    def read(photo: PhotoSource) -> PhotoMeta:
+        return PhotoMeta(taken_at="1999-12-31T23:59:00", taken_ts=946684740.0,
+                         taken_at_source="test:sidecar", camera_make="Plugin cam",
+                         lens="Plugin lens", gps_lat=1.5, gps_lon=2.5,
+                         texts=[TextItem("description", "test:note", f"{len(photo.data)} bytes")])
+
+    def broken(photo: PhotoSource) -> PhotoMeta:
+        raise RuntimeError("boom")
+
+    class Plugin:
+        @hookimpl
+        def glimpse_metadata_readers(self) -> list[MetadataReader]:
+            return [MetadataReader("test", read), MetadataReader("broken", broken)]
+
+    dated = ig.write_jpeg(tmp_path / "dated.jpg", datetime_original="2023:07:14 18:03:22",
+                          make="Canon", gps=(38.7223, -9.1393))
+    bare = ig.write_jpeg(tmp_path / "bare.jpg")
+    assert meta_of(bare).taken_at_source == "file:mtime"
+    host = plugins.host()
+    host.register(Plugin(), name="test-metadata-reader")
+    try:
+        d, b = meta_of(dated), meta_of(bare)
+    finally:
+        host.unregister("test-metadata-reader")
+
+    assert (d.taken_at, d.taken_at_source) == ("2023-07-14T18:03:22", "exif:DateTimeOriginal")
+    assert d.camera_make == "Canon" and d.lens == "Plugin lens"
+    assert (d.gps_lat, d.gps_lon) == (38.7223, -9.1393)     # a position is taken whole
+    assert (b.taken_at, b.taken_at_source) == ("1999-12-31T23:59:00", "test:sidecar")
+    assert (b.camera_make, b.gps_lat, b.gps_lon) == ("Plugin cam", 1.5, 2.5)
+    assert texts(b)["description/test:note"] == f"{bare.stat().st_size} bytes"
+    assert "metadata reader broken failed: RuntimeError: boom" in b.warnings
+    assert meta_of(bare).taken_at_source == "file:mtime"     # gone with its plugin

@@ -110,7 +110,7 @@ def test_no_verb_reaches_another_machine(world: dict[str, Path], tmp_path: Path)
         ["people", "list"], ["people", "recluster"],
         ["people", "export", "--csv", str(out / "people.csv")],
         ["models", "list"], ["models", "download", "net-test"],
-        ["thumbnail", "1"], ["doctor"],
+        ["thumbnail", "1"], ["doctor"], ["plugins"],
         ["config", "set", "caption.base_url", service.url],
         ["config", "set", "caption.model", "test-vision"],
         ["config", "set", "caption.enabled", "true"],

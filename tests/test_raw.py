@@ -73,7 +73,7 @@ def counting() -> Iterator[Work]:
     count shows as IFDs and values read, the same on any machine. A reader past the bounds is
     stopped at once (an AssertionError, which no caller catches) rather than left to spin."""
     work = Work()
-    real = raw._Tiff
+    real = raw.Tiff
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def read_ifd(self, offset: int) -> tuple[dict[int, Any], int]:
@@ -91,11 +91,11 @@ def counting() -> Iterator[Work]:
             assert work.within_bounds(), f"runaway: {work}"
             return values
 
-    setattr(raw, "_Tiff", Counting)  # noqa: B010 - a class, replaced for the block only
+    setattr(raw, "Tiff", Counting)  # noqa: B010 - a class, replaced for the block only
     try:
         yield work
     finally:
-        setattr(raw, "_Tiff", real)  # noqa: B010
+        setattr(raw, "Tiff", real)  # noqa: B010
 
 
 def _raises_within_bounds(data: bytes) -> RawPreviewError:

@@ -506,3 +506,26 @@ def test_cli_tag_duplicates_and_sort_by_tag(clip_lib: Library, photo_dir: Path,
     copies = sorted(p.relative_to(out).parts[0] for p in out.rglob("*.jpg"))
     assert len(list(out.rglob("*.*"))) == 6 and set(copies) <= {"beach", "city"}
     assert all(p.exists() for p in made.values())  # copies: originals stay
+
+
+def test_weights_without_a_published_digest_are_checked_by_loading_them(
+        tmp_path: Path, weights: dict[str, Any]) -> None:
+    """The registry (kernel) knows no model: it checks a file added by hand by loading it
+    through the ``clip`` kind the search plugin contributes, with no library open."""
+    from glimpse_desktop.kernel.registry import ModelError, Registry
+
+    folder = tmp_path / "models"
+    (folder / "manifest.d").mkdir(parents=True)
+    (folder / "manifest.d" / "tests.json").write_text(
+        json.dumps(_manifest({MODEL: weights[MODEL]}, with_digest=False)))
+    registry = Registry(folder)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ModelError, match="is not a"):
+        registry.add(MODEL, junk)
+    assert registry.installed(MODEL) is None
+    assert not (registry.folder(MODEL) / "weights.pt").exists()
+
+    installed = registry.add(MODEL, weights[MODEL]["path"])
+    assert installed.sha256 == weights[MODEL]["sha256"]
+    assert registry.installed(MODEL) == installed

@@ -11,9 +11,9 @@ import ctypes
 import errno
 import gc
 import json
+import logging
 import os
 import platform
-import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -24,8 +24,8 @@ import PIL
 import pillow_heif
 from PIL import Image
 
-from glimpse_desktop import __version__, features
-from glimpse_desktop.albums.auto import AutoAlbums, AutoAlbumsError
+from glimpse_desktop import __version__
+from glimpse_desktop.albums.auto import AutoAlbumReport, AutoAlbums, AutoAlbumsError
 from glimpse_desktop.albums.by_date import organize_by_date
 from glimpse_desktop.albums.export import (
     PREVIEW,
@@ -41,10 +41,12 @@ from glimpse_desktop.captions.service import CaptionError, CaptionReport, Captio
 from glimpse_desktop.faces import store as faces_store
 from glimpse_desktop.faces.models import providers as face_providers
 from glimpse_desktop.faces.people import ClusterReport, People, PeopleError
-from glimpse_desktop.faces.stage import FaceReport
+from glimpse_desktop.faces.plugin import PeopleUpdate
+from glimpse_desktop.faces.stage import STAGE as FACE_STAGE
+from glimpse_desktop.faces.stage import FaceReport, FaceStage
 from glimpse_desktop.kernel import devices, fts, photos, plugins, scan, vectors
-from glimpse_desktop.kernel.changes import Change, ChangeReport, FollowUp, run_chain
-from glimpse_desktop.kernel.config import Config, ConfigError, get_setting, set_setting
+from glimpse_desktop.kernel.changes import ChainError, Change, ChangeReport, FollowUp, run_chain
+from glimpse_desktop.kernel.config import Config, ConfigError, set_setting
 from glimpse_desktop.kernel.db import (
     Connection,
     LibraryError,
@@ -59,16 +61,9 @@ from glimpse_desktop.kernel.db import (
 from glimpse_desktop.kernel.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.kernel.download import DownloadError
 from glimpse_desktop.kernel.lock import ExclusiveFile, IngestLock
-from glimpse_desktop.kernel.migrations import current_version, migrate
+from glimpse_desktop.kernel.migrations import current_version, migrate, migrate_plugins
 from glimpse_desktop.kernel.paths import LibraryPaths
-from glimpse_desktop.kernel.pipeline import (
-    Indexer,
-    IndexReport,
-    Root,
-    Stage,
-    hash_content,
-    read_original,
-)
+from glimpse_desktop.kernel.pipeline import Indexer, IndexReport, Root, read_original
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.registry import (
     Installed,
@@ -77,19 +72,23 @@ from glimpse_desktop.kernel.registry import (
     face_pack_list,
     model_list,
 )
+from glimpse_desktop.kernel.stages import CatchUpReport, Stage, check_stage, hash_content
+from glimpse_desktop.kernel.stages import catch_up as run_catch_up
 from glimpse_desktop.kernel.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.kernel.watcher import Watcher
-from glimpse_desktop.places.service import Places, PlacesError
+from glimpse_desktop.places.service import Places, PlacesReport
 from glimpse_desktop.search import engine as search
+from glimpse_desktop.search import filters as search_filters
 from glimpse_desktop.search import tags as tagging
 from glimpse_desktop.search.duplicates import DuplicateGroup, find_duplicates
-from glimpse_desktop.search.embeddings import EmbedReport
+from glimpse_desktop.search.embeddings import STAGE as CLIP_STAGE
+from glimpse_desktop.search.embeddings import ClipStage, EmbedReport
 from glimpse_desktop.search.engine import SMART_ALBUM_LIMIT, Hit, SearchResult
 from glimpse_desktop.search.query import QueryError
 from glimpse_desktop.search.semantic import Semantic
 from glimpse_desktop.search.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.search.tags import TagReport
-from glimpse_desktop.writeback.service import WriteBack
+from glimpse_desktop.writeback.service import WriteBack, WriteBackReport
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
 __all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError", "CaptionError",
@@ -102,8 +101,31 @@ __all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsErr
            "SortError", "SortReport", "StorageError", "doctor", "face_pack_list", "model_list"]
 
 
-TAGS_SEQ_KEY = "tags.seq"
+TAGS_SEQ_KEY = tagging.SEQ_KEY
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+def _not_the_follow_ups_fault(exc: BaseException) -> bool:
+    """A full disk, a damaged or busy library, no memory: the next follow-up would fail the
+    same way, so the chain stops and the caller says so (the watcher stops)."""
+    return isinstance(exc, LibraryFullError | StorageError | MemoryError) \
+        or is_environmental(exc)
+
+
+def _fill(report: IndexReport, changes: ChangeReport) -> None:
+    """An index's or a watcher batch's counts from what followed it."""
+    people = changes.result("people")
+    if isinstance(people, PeopleUpdate):
+        report.faces += people.faces
+        report.people_new += people.cluster.founded
+    placed = changes.result("places")
+    if isinstance(placed, PlacesReport):
+        report.places = placed.changed
+    built = changes.result("albums")
+    if isinstance(built, AutoAlbumReport):
+        report.albums = built.changed
+    report.cancelled = report.cancelled or changes.cancelled
 
 
 class AlreadyInLibraryError(LibraryError):
@@ -144,6 +166,12 @@ def _folder_path(folder: str | os.PathLike[str]) -> str:
 class Library:
     """An open photo library. Thread-safe; close it when done."""
 
+    # The process keeps this library open after a call returns (the window sets it): what
+    # follows an index may then go on in threads of its own (captions for new photos). A
+    # one-shot command leaves it off, so its exit never cuts such a run short. The watcher
+    # always may.
+    stays_open: bool = False
+
     def __init__(self, paths: LibraryPaths, *, workers: int | None = None,
                  create: bool = True, load_models: bool = True) -> None:
         """``load_models=False`` defers loading the face pack (a second or more) to the first
@@ -164,13 +192,20 @@ class Library:
                             "why": str(exc.strerror or exc)}) from exc
         # Without ``create`` an empty or foreign file is refused here, before migrate() could
         # turn it into a library: reading commands leave whatever they were given as it was.
-        # The features (built-in plugins) and installed plugins, once per process.
+        # The features (built-in plugins) and installed plugins, loaded once per process.
         self.plugins = plugins.host()
-        self.plugins.register_builtin(features.BUILTIN)
-        self.plugins.load_entry_points()
         conn = connect(paths.library, create=create)
         try:
             migrate(conn)
+            # Plugins' own tables, after the app's; a plugin whose tables cannot be made is
+            # reported (``glimpse plugins``) and the library opens all the same.
+            tables = migrate_plugins(conn, self.plugins.collect("glimpse_migrations"))
+            for plugin in {*tables.versions, *tables.failed}:
+                key = f"{plugin}.glimpse_migrations"
+                if plugin in tables.failed:
+                    self.plugins.hook_problems[key] = tables.failed[plugin]
+                else:            # fixed since an earlier library of this process failed
+                    self.plugins.hook_problems.pop(key, None)
         finally:
             conn.close()
         self.writer = Writer(paths.library)
@@ -218,15 +253,24 @@ class Library:
         changed), once, in the order the features' follow-ups declare: sidecars read, faces
         named, people, places and albums updated, captions, write-back. ``why`` is one of
         ``kernel.changes.WHY``. A follow-up that fails is reported, never the end of the
-        chain; a full disk or a damaged library (StorageError) goes up."""
+        chain; a full disk or a damaged library (StorageError) goes up. The follow-ups and
+        their reports, by name, are listed in kernel/changes.py."""
+        try:
+            photo_ids = None if ids is None else tuple(int(i) for i in ids)
+        except (TypeError, ValueError) as exc:
+            raise ChainError(f"photo ids are whole numbers: {exc}",
+                             code="changes.bad_ids") from exc
         follow_ups: list[FollowUp] = self.plugins.collect("glimpse_follow_ups")
-        change = Change(None if ids is None else tuple(ids), why, progress, cancel)
-        return run_chain(self, follow_ups, change, errors=(LibraryError, ModelError, OSError),
-                         fatal=lambda exc: isinstance(exc, LibraryFullError)
-                         or is_environmental(exc))
+        return run_chain(self, follow_ups, Change(photo_ids, why, progress, cancel),
+                         fatal=_not_the_follow_ups_fault)
 
     def _captions_written(self, report: CaptionReport) -> None:
-        self.writeback.sync(report.photo_ids)
+        # Captions written in the background (caption.auto) are a change like any other:
+        # with write-back sync on they reach the photos' sidecars. A follow-up that failed
+        # is the background run's error (captions.background_error).
+        changes = self.photos_changed(report.photo_ids, "captions")
+        if changes.errors:
+            raise next(iter(changes.errors.values()))
 
     def load_models(self) -> None:
         """Load what ingestion needs now, if ``Library.open(load_models=False)`` deferred it
@@ -430,6 +474,9 @@ class Library:
     ) -> IndexReport:
         """Scan every root (or the given folders, each a root or inside one)."""
         self.load_models()
+        # The stages as the library is set now: a face pack or model switched by another
+        # process, or a plugin's stage that can run now, is used by this scan and catch-up.
+        self._refresh_stages()
         roots = self.indexer.roots()
         if not roots:
             raise LibraryError("the library has no photo folders yet", code="roots.none")
@@ -447,45 +494,50 @@ class Library:
                 targets.append((root, path))
         report = self.indexer.scan(targets, progress=progress, cancel=cancel)
         if not report.cancelled:
-            # Names, captions and tags from sidecars (ours or digiKam's) before anything
-            # groups or titles the photos.
-            self.writeback.read_sidecars(progress=progress, cancel=cancel)
+            # Photos read before a stage was there (a model installed later, faces turned on,
+            # a plugin added) catch up: every stage over its backlog, each file decoded once.
+            # A face pack that is missing or broken gives no stage: the photos are read all
+            # the same, and `people.problem` says why faces are not found.
+            caught = self.catch_up(progress=progress, cancel=cancel)
+            report.faces = faces_store.count_in(self.reader(),
+                                                caught.stage(FACE_STAGE).photo_ids)
+            clip = caught.stage(CLIP_STAGE)
+            report.embedded, report.embed_errors = clip.done, clip.errors
+            report.cancelled = caught.cancelled
         if not report.cancelled:
-            try:
-                found, clustered = self.update_people(progress=progress, cancel=cancel)
-            except ModelError:
-                # The face pack is missing or broken: the photos are read all the same, and
-                # `people.problem` says why faces are not (status, doctor and index show it).
-                found, clustered = FaceReport(), ClusterReport()
-            report.faces = found.faces + faces_store.count_in(self.reader(), report.photo_ids)
-            report.people_new = clustered.founded
-            report.cancelled = found.cancelled
-        if not report.cancelled and self.models.installed(self.semantic.target()) is not None:
-            embedded = self.embed(progress=progress, cancel=cancel)
-            report.embedded, report.embed_errors = embedded.embedded, embedded.errors
-            report.cancelled = embedded.cancelled
-            if not report.cancelled:
-                tagged = self._tag_new(progress, cancel)
-                report.cancelled = bool(tagged and tagged.cancelled)
-        if not report.cancelled:
-            try:
-                placed = self.places.update(progress=progress, cancel=cancel)
-                report.places, report.cancelled = placed.changed, placed.cancelled
-            except PlacesError:
-                pass  # the place data is broken: the places report says so; photos are read
-        if not report.cancelled:
-            # Events and trips group around what this run read (a fraction of a second at
-            # 100k photos when little changed); after places, so titles can name them.
-            try:
-                built = self.auto_albums.update(progress=progress, cancel=cancel)
-                report.albums, report.cancelled = built.changed, built.cancelled
-            except LibraryError:
-                pass  # photos are read all the same; the events report says what is wrong
-        if not report.cancelled:
-            # Faces are found by now: named XMP regions give them their names.
-            self.writeback.apply_regions()
-            self.writeback.sync(progress=progress, cancel=cancel)
+            # What follows new photos follows them here as after any change: sidecars read,
+            # people, tags, places, albums, captions, write-back.
+            changes = self.photos_changed(report.photo_ids, "indexed", progress=progress,
+                                          cancel=cancel)
+            _fill(report, changes)
+            for name, why in changes.problems.items():
+                # The photos are read all the same; each feature's own status says what is
+                # wrong (people.problem, the places report) for the front ends to show.
+                log.warning("after indexing, %s failed: %s", name, why)
         return report
+
+    def catch_up(self, *, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None,
+                 stages: Sequence[str] | None = None) -> CatchUpReport:
+        """Run the library's stages (search, faces, installed plugins') over the photos each
+        still owes work: photos read before its model or plugin was there, a switch of model
+        or face pack. Each file is read again once and decoded once for every stage that owes
+        it. ``stages``: only the stages of these names. One ingestion at a time per library
+        (it waits for another process that is indexing); ``index`` runs it after its scan."""
+        return self._catch_up("catch-up", progress, cancel, stages)
+
+    def _catch_up(self, job: str, progress: ProgressCallback | None,
+                  cancel: CancelToken | None, names: Sequence[str] | None) -> CatchUpReport:
+        self.load_models()
+        chosen = [s for s in self.indexer.upcoming_stages() if names is None or s.name in names]
+        return self._exclusive_job(
+            job, progress, cancel, lambda meter, token: run_catch_up(
+                chosen, reader=self.reader, writer=self.writer, meter=meter, cancel=token,
+                workers=self.indexer.workers),
+            lambda: CatchUpReport(cancelled=True))
+
+    def _stage(self, name: str) -> Stage | None:
+        return next((s for s in self.indexer.upcoming_stages() if s.name == name), None)
 
     def embed(self, *, progress: ProgressCallback | None = None,
               cancel: CancelToken | None = None) -> EmbedReport:
@@ -494,10 +546,14 @@ class Library:
         search moves to the chosen model once it is complete. Without the model installed
         it does nothing (``remaining`` is -1)."""
         self.load_models()
-        return self._exclusive_job(
-            "embed", progress, cancel, lambda meter, token: self.semantic.embed(
-                meter=meter, cancel=token, workers=self.indexer.workers),
-            lambda: EmbedReport(cancelled=True))
+        target = self.semantic.target()
+        if self.models.installed(target) is None:
+            return EmbedReport(remaining=-1)
+        stage = self._stage(CLIP_STAGE)
+        if not isinstance(stage, ClipStage) or stage.model.model_id != target:
+            self._refresh_stages()   # installed or chosen by another process meanwhile
+        caught = self._catch_up("embed", progress, cancel, (CLIP_STAGE,))
+        return EmbedReport.of(caught.stage(CLIP_STAGE))
 
     def _exclusive_job(self, name: str, progress: ProgressCallback | None,
                        cancel: CancelToken | None,
@@ -526,10 +582,20 @@ class Library:
         if not self.people.enabled() or not self.people.backlog():
             # Nothing to read: just let waiting faces join people (no progress to show).
             return FaceReport(), self.people.cluster()
-        return self._exclusive_job(
-            "faces", progress, cancel, lambda meter, token: self.people.update(
-                meter=meter, cancel=token, workers=self.indexer.workers),
-            lambda: (FaceReport(cancelled=True), ClusterReport()))
+        stage = self._stage(FACE_STAGE)
+        if not isinstance(stage, FaceStage) or stage.models.model_id != self.people.pack().id:
+            self._refresh_stages()   # turned on, or the pack installed, meanwhile
+            stage = self._stage(FACE_STAGE)
+        if stage is None:
+            problem = self.people.cannot_find()
+            if problem is not None:
+                raise problem
+            return FaceReport(), ClusterReport()
+        found = self._catch_up("faces", progress, cancel, (FACE_STAGE,)).stage(FACE_STAGE)
+        report = FaceReport.of(found, faces_store.count_in(self.reader(), found.photo_ids))
+        if report.cancelled:
+            return report, ClusterReport()
+        return report, self.people.cluster()
 
     def use_face_pack(self, pack_id: str) -> dict[str, Any]:
         """Switch face pack; the next `index` looks at every photo with it, keeping names."""
@@ -545,13 +611,18 @@ class Library:
     # ------------------------------------------------------------------ models and search
 
     def _refresh_stages(self, *, at_once: bool = False) -> None:
+        """The stages ingestion and catch-up run: the grid thumbnail, then every feature's
+        and installed plugin's (``glimpse_stages``), asked again whenever the models or the
+        features change. A stage that cannot run is left out and logged."""
         stages: list[Stage] = [ThumbnailStage(self.thumbnails)]
-        clip = self.semantic.stage()
-        if clip is not None:
-            stages.append(clip)
-        faces = self.people.stage()
-        if faces is not None:
-            stages.append(faces)
+        for stage in self.plugins.collect("glimpse_stages", library=self):
+            problem = check_stage(stage)
+            if problem is None and any(s.name == stage.name for s in stages):
+                problem = f"another stage is named {stage.name}"
+            if problem is not None:
+                log.warning("a plugin's stage is left out: %s", problem)
+                continue
+            stages.append(stage)
         self.indexer.set_stages(stages, at_once=at_once)
 
     def download_model(self, model_id: str, *, progress: ProgressCallback | None = None,
@@ -660,32 +731,6 @@ class Library:
         meter.finish()
         return report
 
-    def _tag_new(self, progress: ProgressCallback | None, cancel: CancelToken | None
-                 ) -> TagReport | None:
-        """After indexing: tag newly embedded photos with the remembered tag lists."""
-        conn = self.reader()
-        raw = get_setting(conn, tagging.VOCAB_KEY)
-        model_id = self.semantic.active()
-        if not raw or model_id is None:
-            return None
-        try:
-            setting = json.loads(raw)
-        except json.JSONDecodeError:
-            return None
-        since = int(get_setting(conn, TAGS_SEQ_KEY) or 0)
-        changed, seq = vectors.changes_since(conn, model_id, since, limit=10_000_000)
-        if not changed:
-            return None
-        vocabs = setting.get("vocabularies", {})
-        report = self.tag(vocabs.get("custom", []),
-                          vocabularies=[v for v in vocabs if v != "custom"],
-                          threshold=float(setting.get("threshold", 0.3)),
-                          top=int(setting.get("top", 3)), remember=False,
-                          progress=progress, cancel=cancel, photo_ids=changed)
-        if not report.cancelled:
-            self.writer.call(lambda c: set_setting(c, TAGS_SEQ_KEY, str(seq)))
-        return report
-
     def duplicates(self, *, near: bool = True, threshold: float = 0.95,
                    progress: ProgressCallback | None = None,
                    cancel: CancelToken | None = None) -> list[DuplicateGroup]:
@@ -788,45 +833,20 @@ class Library:
         outer = kwargs.pop("on_report", None)
 
         def on_report(why: str, report: IndexReport) -> None:
-            # New faces join people as they arrive; a failure here is reported with the batch,
-            # never the end of watching.
-            if report.new or report.updated or report.moved:
-                report.faces = faces_store.count_in(self.reader(), report.photo_ids)
-                try:
-                    clustered = self.people.cluster()
-                    report.people_new = clustered.founded
-                except (LibraryError, ModelError) as exc:
+            # What follows a batch runs through the change chain; a follow-up that fails is
+            # said with the batch, never the end of watching. A catch-up also reads the
+            # sidecars edited meanwhile beside unchanged photos.
+            changed = bool(report.new or report.updated or report.moved)
+            if changed or why == "catch-up":
+                changes = self.photos_changed(report.photo_ids if changed else [],
+                                              "catch-up" if why == "catch-up" else "watched")
+                _fill(report, changes)
+                for name, problem in changes.problems.items():
                     report.errors += 1
-                    why = f"{why} (people not updated: {exc})"
-                try:
-                    report.places = self.places.update().changed
-                except LibraryError as exc:
-                    report.errors += 1
-                    why = f"{why} (places not updated: {exc})"
-                try:
-                    report.albums = self.auto_albums.update().changed
-                except LibraryError as exc:
-                    report.errors += 1
-                    why = f"{why} (albums not updated: {exc})"
-            if report.new or report.updated or report.moved or why == "catch-up":
-                # Catching up also reads sidecars edited meanwhile beside unchanged photos.
-                ids = None if why == "catch-up" else report.photo_ids
-                try:
-                    self.writeback.read_sidecars(ids)
-                    self.writeback.apply_regions(ids)
-                except LibraryError as exc:
-                    report.errors += 1
-                    why = f"{why} (sidecars not read: {exc})"
-            if report.new or report.updated or report.moved:
-                # With write-back sync on, the batch's photos get their sidecars (only
-                # theirs: a burst of new photos must not re-check the whole library).
-                try:
-                    written = self.writeback.sync(report.photo_ids)
-                    if written is not None and written.failed:
-                        why = f"{why} ({written.failed} sidecars not written)"
-                except LibraryError as exc:
-                    report.errors += 1
-                    why = f"{why} (write-back: {exc})"
+                    why = f"{why} ({name} not done: {problem})"
+                written = changes.result("write-back")
+                if isinstance(written, WriteBackReport) and written.failed:
+                    why = f"{why} ({written.failed} sidecars not written)"
             if outer is not None:
                 outer(why, report)
 
@@ -835,17 +855,15 @@ class Library:
             ids = self.writeback.photos_of_sidecars(paths)
             if not ids:
                 return
-            try:
-                self.writeback.read_sidecars(ids)
-                self.writeback.apply_regions(ids)
-            except LibraryError as exc:
-                if isinstance(exc, StorageError):
-                    raise   # a full disk, a damaged library: the watcher stops and says so
-                on_report(f"sidecar {paths[0]} not read: {exc}", IndexReport(errors=1))
+            changes = self.photos_changed(ids, "sidecars")
+            if outer is None:
                 return
-            on_report(f"sidecar {paths[0]}" + (f" and {len(paths) - 1} more"
-                                               if len(paths) > 1 else ""),
-                      IndexReport(photo_ids=ids))
+            for problem in changes.problems.values():
+                outer(f"sidecar {paths[0]} not read: {problem}", IndexReport(errors=1))
+                return
+            outer(f"sidecar {paths[0]}" + (f" and {len(paths) - 1} more"
+                                           if len(paths) > 1 else ""),
+                  IndexReport(photo_ids=ids))
 
         kwargs.setdefault("on_sidecars", on_sidecars)
         return Watcher(self.indexer, on_report=on_report, **kwargs)
@@ -987,33 +1005,13 @@ class Library:
             "WHERE p.status IN ('ok', 'offline') GROUP BY p.folder ORDER BY p.folder")
 
     def search_vocabulary(self, *, limit: int = 500) -> dict[str, list[str]]:
-        """Words the search box can suggest after a filter: people's names, cameras, lenses,
-        tags and keywords, place names (most used first), album titles (yours first)."""
+        """Words the search box can suggest after a filter, by the filter's key: people's
+        names, cameras, lenses, tags and keywords, place names (most used first), album
+        titles (yours first), and the values of every plugin's filter that offers some."""
         conn = self.reader()
-        people = [str(r["name"]) for r in conn.rows(
-            "SELECT name FROM people WHERE name IS NOT NULL AND hidden = 0 ORDER BY name "
-            "LIMIT ?", (limit,))]
-        cameras = [str(r["camera"]) for r in conn.rows(
-            "SELECT trim(coalesce(camera_model, camera_make)) AS camera, count(*) AS n "
-            "FROM photos WHERE coalesce(camera_model, camera_make) IS NOT NULL "
-            "GROUP BY camera ORDER BY n DESC LIMIT ?", (limit,)) if r["camera"]]
-        lenses = [str(r["lens"]) for r in conn.rows(
-            "SELECT lens, count(*) AS n FROM photos WHERE lens IS NOT NULL AND lens != '' "
-            "GROUP BY lens ORDER BY n DESC LIMIT ?", (limit,))]
-        counts: dict[str, int] = {}
-        for row in conn.rows("SELECT value FROM photo_text WHERE field IN ('keywords', 'tags') "
-                             "LIMIT 200000"):
-            for word in re.split(r"[;,\n]", str(row["value"])):
-                word = word.strip()
-                if word:
-                    counts[word] = counts.get(word, 0) + 1
-        tags = sorted(counts, key=lambda w: (-counts[w], w.lower()))[:limit]
-        albums = [str(r["title"]) for r in conn.rows(
-            "SELECT title FROM albums WHERE removed = 0 "
-            "ORDER BY kind NOT IN ('manual', 'smart'), coalesce(start_ts, 0) DESC LIMIT ?",
-            (limit,))]
-        return {"person": people, "camera": cameras, "lens": lenses, "tag": tags,
-                "place": self.places.names(limit=limit), "album": albums}
+        return {key: search_filter.values(conn, limit)
+                for key, search_filter in search_filters.registered().items()
+                if search_filter.values is not None}
 
     def photos_added_after(self, after_id: int | None, *, limit: int = 5000) -> list[int]:
         """Ids of photos written after ``after_id`` (all ids grow), oldest first; with None,

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from glimpse_desktop.kernel import runtime
-from glimpse_desktop.kernel.registry import FacePack, ModelError
+from glimpse_desktop.kernel.registry import FacePack, ModelError, ModelFiles
 from glimpse_desktop.kernel.registry import package_folder as pack_folder
 
 DEFAULT_PACK = "yunet-sface"
@@ -479,3 +479,9 @@ class FaceModels:
         vecs = np.concatenate(out).astype(np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return np.asarray(vecs / np.maximum(norms, 1e-12), np.float32)
+
+
+def load_pack(files: ModelFiles) -> FaceModels:
+    """The ``faces`` model kind's loader: the pack whose files are in ``files.folder``,
+    loaded (ModelError when they are not its models)."""
+    return FaceModels(files.entry, folder=files.folder, digests=dict(files.digests)).load()

@@ -23,12 +23,11 @@ import numpy as np
 
 from glimpse_desktop.faces import clustering, store
 from glimpse_desktop.faces.models import DEFAULT_PACK, FaceModels
-from glimpse_desktop.faces.stage import FaceCrops, FaceReport, FaceStage, backlog, find_missing
+from glimpse_desktop.faces.stage import FaceCrops, FaceStage, backlog_count
 from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.messages import Notice, notice_of
-from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
 from glimpse_desktop.kernel.registry import FacePack, ModelError, Registry
 
 PACK_KEY = "faces.pack"
@@ -185,25 +184,17 @@ class People:
 
     # ------------------------------------------------------------------ background work
 
-    def update(self, *, meter: ProgressMeter, cancel: CancelToken,
-               workers: int | None = None) -> tuple[FaceReport, ClusterReport]:
-        """Look for faces in photos the pack has not seen, then let new faces join people."""
-        report = FaceReport()
-        stage = self.stage()
-        if stage is None:
-            if self.problem is not None:
-                raise ModelError(f"faces cannot be found: {self.problem}",
-                                 code=self.problem.code, values=self.problem.values)
-            return report, ClusterReport()
-        if backlog(self.reader(), stage.models.model_id):
-            report = find_missing(reader=self.reader, writer=self.writer, stage=stage,
-                                  meter=meter, cancel=cancel, workers=workers)
-        if cancel.cancelled:
-            return report, ClusterReport()
-        return report, self.cluster()
+    def cannot_find(self) -> ModelError | None:
+        """Why faces cannot be found now (faces on, the pack missing or broken), as the error
+        a job that needs them raises; None when they can (or are turned off)."""
+        if self.problem is None:
+            return None
+        return ModelError(f"faces cannot be found: {self.problem}", code=self.problem.code,
+                          values=self.problem.values)
 
     def backlog(self) -> int:
-        return backlog(self.reader(), self.pack().id)
+        """Photos the pack in use has not looked at yet."""
+        return backlog_count(self.reader(), self.pack().id)
 
     def _arrays(self) -> tuple[FacePack, store.FaceArrays] | None:
         pack = self.pack()
@@ -453,7 +444,7 @@ class People:
             "people": int(conn.one("SELECT count(*) FROM people WHERE hidden = 0")),
             "named": int(conn.one("SELECT count(*) FROM people WHERE name IS NOT NULL")),
             "waiting": int(conn.one("SELECT count(*) FROM faces WHERE person_id IS NULL")),
-            "backlog": backlog(conn, pack.id),
+            "backlog": backlog_count(conn, pack.id),
             "thresholds": vars(self.params()),
         }
 
@@ -765,7 +756,7 @@ class People:
                  *((int(face_ref.group(1)),) if face_ref else ())))
             paths.append(str(photo["path"]))
             if not found:
-                pending = bool(backlog(conn, pack.id))
+                pending = bool(backlog_count(conn, pack.id))
                 raise PeopleError(f"no face was found in {photo['path']}"
                                   + (" (photos are still waiting to be looked at)"
                                      if pending else ""),

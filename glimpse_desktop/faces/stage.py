@@ -1,5 +1,6 @@
-"""Faces as an ingestion stage, and a catch-up job for photos read before (an existing library,
-a switch of face pack, a photo whose face step failed).
+"""Faces as a stage (``kernel.stages``): for photos being read, and, through the same stage
+object, catch-up over photos read before (an existing library, a switch of face pack, a photo
+whose face step failed).
 
 The ingestion workers detect, align and judge faces on the pixels already decoded for the other
 stages (YuNet runs single-threaded per worker: the workers are the parallelism); the recogniser
@@ -19,10 +20,9 @@ from PIL import Image
 
 from glimpse_desktop.faces import store
 from glimpse_desktop.faces.models import FaceModels, FoundFace
-from glimpse_desktop.kernel.catchup import catch_up
-from glimpse_desktop.kernel.db import Connection, Writer
+from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.decode import Decoded, SizeRequest
-from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
+from glimpse_desktop.kernel.stages import BacklogPhoto, StageBase, StageReport, owed, owed_count
 from glimpse_desktop.kernel.thumbnails import save_jpeg
 
 STAGE = "faces"
@@ -30,7 +30,16 @@ STAGE = "faces"
 # face a tenth of the frame wide still gives the recogniser a sharp 112 px crop. (JPEG draft
 # decoding rounds up to 1/2, 1/4 or 1/8 of the file's size.)
 DECODE_LONG_EDGE = 1280
-BATCH = 64
+
+# A photo is done when this pack has looked at its current content (param: the pack id).
+_DONE = ("EXISTS (SELECT 1 FROM photo_faces d WHERE d.photo_id = p.id "
+         "AND d.model_id = ? AND d.content_hash = p.content_hash)")
+
+
+def backlog_count(conn: Connection, model_id: str) -> int:
+    """Photos on disk the pack has not looked at in their current content (a file whose face
+    step failed is not retried until it changes)."""
+    return owed_count(conn, STAGE, _DONE, (model_id,))
 
 
 class FaceCrops:
@@ -70,16 +79,22 @@ class PhotoFaces:
     vectors: np.ndarray | None = None
 
 
-class FaceStage:
-    """Pipeline stage: detection on the workers, embeddings per batch, rows in the writer."""
+class FaceStage(StageBase):
+    """Detection on the workers, embeddings per batch on the model thread, rows in the
+    writer."""
 
     name = STAGE
+    batched = True
 
     def __init__(self, models: FaceModels, crops: FaceCrops,
                  table: Callable[[Connection], str]) -> None:
         self.models = models
         self.crops = crops
         self._table = table
+
+    @property
+    def label(self) -> str:
+        return f"finding faces ({self.models.model_id})"
 
     def wants(self) -> SizeRequest:
         return SizeRequest(long_edge=DECODE_LONG_EDGE)
@@ -110,9 +125,17 @@ class FaceStage:
                                          f.yaw, f.seeds, result.vectors[i])
                            for i, f in enumerate(result.found)])
 
+    def backlog(self, conn: Connection) -> list[BacklogPhoto]:
+        return owed(conn, STAGE, _DONE, (self.models.model_id,))
+
+    def backlog_count(self, conn: Connection) -> int:
+        return backlog_count(conn, self.models.model_id)
+
 
 @dataclass
 class FaceReport:
+    """What looking for faces in photos read before did."""
+
     photos: int = 0
     faces: int = 0
     errors: int = 0
@@ -120,45 +143,8 @@ class FaceReport:
     remaining: int = 0
     cancelled: bool = False
 
-
-# Photos on disk that this pack has not looked at in their current content (params: pack id,
-# stage); a file whose face step failed is not retried until it changes.
-_TODO = (
-    "FROM photos p LEFT JOIN photo_faces d ON d.photo_id = p.id AND d.model_id = ? "
-    "WHERE p.status = 'ok' AND (d.content_hash IS NULL OR d.content_hash != p.content_hash) "
-    "AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)")
-
-
-def backlog(conn: Connection, model_id: str) -> int:
-    """Photos the pack has not looked at yet."""
-    return int(conn.one(f"SELECT count(*) {_TODO}", (model_id, STAGE)))
-
-
-def find_missing(*, reader: Callable[[], Connection], writer: Writer, stage: FaceStage,
-                 meter: ProgressMeter, cancel: CancelToken, workers: int | None = None
-                 ) -> FaceReport:
-    """Look for faces in every photo the pack has not seen (reading each file again, with the
-    same draft decode as ingestion). Newest photos first: they are the ones people look at."""
-    report = FaceReport()
-    model_id = stage.models.model_id
-    rows = reader().rows(
-        f"SELECT p.id, p.path, p.content_hash, p.root_id {_TODO} "
-        "ORDER BY p.taken_ts DESC, p.id DESC", (model_id, STAGE))
-    meter.start_phase(f"finding faces ({model_id})", len(rows))
-    if not rows:
-        return report
-
-    def found(results: list[Any]) -> None:
-        report.faces += sum(len(r.found) for r in results)
-
-    # A recogniser that fails on a whole batch is the model's or the machine's problem, not
-    # the photos': the job stops with the error and nothing is marked against them.
-    counts = catch_up(
-        rows, stage=STAGE, want=stage.wants(),
-        prepare=lambda row, decoded: stage.process(row["content_hash"], decoded),
-        run_batch=stage.process_batch, write=stage.write, writer=writer, meter=meter,
-        cancel=cancel, workers=workers, batch=BATCH, on_batch=found)
-    report.photos, report.errors = counts.done, counts.errors
-    report.skipped, report.cancelled = counts.skipped, counts.cancelled
-    report.remaining = backlog(reader(), model_id)
-    return report
+    @classmethod
+    def of(cls, stage: StageReport, faces: int) -> FaceReport:
+        """The face stage's part of a catch-up run (``faces``: how many it found)."""
+        return cls(photos=stage.done, faces=faces, errors=stage.errors, skipped=stage.skipped,
+                   remaining=stage.remaining, cancelled=stage.cancelled)

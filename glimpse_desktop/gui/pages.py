@@ -224,7 +224,7 @@ class TreeAndGridPage(QWidget):
         raise NotImplementedError
 
 
-class FoldersPage(TreeAndGridPage):
+class FolderBrowserPage(TreeAndGridPage):
     """The library's folders as a tree (with photo counts); a folder's photos beside it."""
 
     def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,

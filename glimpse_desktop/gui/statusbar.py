@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QStatusBar,
     QTableWidget,
     QTableWidgetItem,
@@ -31,35 +29,7 @@ from PySide6.QtWidgets import (
 
 from glimpse_desktop.api.library import WARNING_STAGES, Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks
-
-
-class ElidedLabel(QLabel):
-    """One line that never asks for more width than it gets: a long message (a download's
-    error, a path) is cut with an ellipsis, whole in the tooltip."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(0)
-
-    def setText(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text if len(text) > 60 else "")
-        self._elide()
-
-    def text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        line = self._full.replace("\n", " ")
-        shown = self.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight,
-                                              max(0, self.width() - 4))
-        super().setText(shown)
+from glimpse_desktop.gui.widgets import ElidedLabel
 
 
 class JobStatus(QStatusBar):
@@ -72,7 +42,7 @@ class JobStatus(QStatusBar):
         super().__init__(parent)
         self.jobs = jobs
         self.job: Job | None = None
-        self.message = ElidedLabel()
+        self.message = ElidedLabel(elide=Qt.TextElideMode.ElideRight, tooltip_over=60)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(False)

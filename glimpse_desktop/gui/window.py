@@ -8,57 +8,46 @@ own thread) and then watching the folders start afterwards, as a job in the stat
 from __future__ import annotations
 
 import os
-import re
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
     QPoint,
-    QSize,
-    QStringListModel,
     Qt,
     QThreadPool,
     QTimer,
-    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
-    QFocusEvent,
-    QGuiApplication,
     QIcon,
     QKeyEvent,
     QKeySequence,
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QCompleter,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
     QSlider,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QToolButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from glimpse_desktop.api.library import IndexReport, Library
+from glimpse_desktop.gui import follow_ups, photo_menu
+from glimpse_desktop.gui.follow_ups import index_summary
 from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
+from glimpse_desktop.gui.hooks import Page
 from glimpse_desktop.gui.pages import (
     DuplicatesPage,
-    FoldersPage,
+    FolderBrowserPage,
     GridPage,
     WelcomePage,
     folders_of,
@@ -66,303 +55,25 @@ from glimpse_desktop.gui.pages import (
 from glimpse_desktop.gui.photo_model import (
     PAGE,
     PagedResultModel,
-    PathRole,
-    PhotoIdRole,
     PhotoListModel,
     ResultListModel,
     Row,
     ThumbnailCache,
 )
+from glimpse_desktop.gui.search_bar import SearchBox, count_title, phrase, short_notice
 from glimpse_desktop.gui.settings import app_settings
-from glimpse_desktop.gui.sharing import caption_summary, writeback_summary
+from glimpse_desktop.gui.sidebar import Sidebar
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.gui.wording import say
 from glimpse_desktop.kernel.progress import Progress
-from glimpse_desktop.search import engine as search_codes
-from glimpse_desktop.search.engine import Hit, Notice
-from glimpse_desktop.search.query import FILTER_KEYS
+from glimpse_desktop.search.engine import Hit
 
 # Search results are ranked (and counted) this deep, and shown a page at a time as the grid
 # scrolls; the header says "at least" when more than this many match.
 SEARCH_DEPTH = 10_000
 # Background captions and write-back wait this long after a change, so a burst makes one run.
 FOLLOW_UP_MS = 3000
-# Filters the search box suggests, with what a person types after them.
-FILTER_HINTS = {
-    "person": "a name", "camera": "a camera", "lens": "a lens", "tag": "a tag or keyword",
-    "after": "a date: 2023, 2023-06, 2023-06-14", "before": "a date", "type": "jpg, png, raw…",
-    "folder": "part of a folder's path", "place": "a place", "album": "an album",
-}
-
-
-# What a filter that matches nothing is called, in the window's words.
-_NOTHING_FOR = {
-    "place": "no photo was taken in a place called “{value}”",
-    "camera": "no photo was taken with a camera called “{value}”",
-    "lens": "no photo was taken with a lens called “{value}”",
-    "tag": "no photo is tagged “{value}”",
-    "folder": "no photo is in a folder called “{value}”",
-    "type": "no photo is a {value} file",
-    "person": "no photo shows {value}",
-    "album": "the album “{value}” has no photos",
-    "after": "no photo was taken in or after {value}",
-    "before": "no photo was taken before {value}",
-}
-# Notices that mean search by content did not take part.
-_NO_CONTENT = (search_codes.MODEL_NOT_INSTALLED, search_codes.NOTHING_EMBEDDED,
-               search_codes.MODEL_FAILED)
-
-
-def phrase(notice: Notice) -> str:
-    """A search notice (a code and its values) in the window's words."""
-    v = notice.values
-    if notice.code == search_codes.FILTER_MATCHES_NOTHING:
-        return _NOTHING_FOR.get(str(v["filter"]), "nothing matches {filter}:{value}").format(
-            filter=v["filter"], value=v["value"])
-    if notice.code == search_codes.FILTERS_EXCLUDE_EACH_OTHER:
-        return f"no photo matches {' '.join(v['filters'])} all together"
-    if notice.code == search_codes.MODEL_NOT_INSTALLED:
-        return ("the model for searching by what is in the photos is not installed "
-                "(Settings › Search model)")
-    if notice.code == search_codes.NOTHING_EMBEDDED:
-        return "photos are still being prepared for searching by content"
-    if notice.code == search_codes.NOT_EMBEDDED_YET:
-        n = int(v["count"])
-        return f"{n:,} photo{'s are' if n != 1 else ' is'} still being prepared for " \
-               "searching by content"
-    if notice.code == search_codes.SWITCHING_MODEL:
-        return f"search uses {v['active']} until every photo is ready for {v['target']}"
-    if notice.code == search_codes.MODEL_FAILED:
-        return f"searching by content failed: {v['reason']}"
-    return notice.code.replace("_", " ")
-
-
-def short_notice(result: Any) -> str:
-    """The search's notices in a line that fits under the title."""
-    said = [phrase(n) for n in result.reasons]
-    if not said:
-        return ""
-    text = " · ".join(said)
-    if not result.semantic and any(n.code in _NO_CONTENT for n in result.reasons):
-        return f"matched by names, folders and text only: {text}"
-    return text
-
-
-def count_title(result: Any, noun: str = "photo") -> str:
-    """ "635 photos", or "At least 10,000 photos" when the ranking stopped looking."""
-    n = int(result.total)
-    words = f"{n:,} {noun}{'s' if n != 1 else ''}"
-    return words if result.exact else f"At least {words}"
-
-
-def quoted(value: str) -> str:
-    return f'"{value}"' if re.search(r"\s", value) else value
-
-
-class SearchBox(QLineEdit):
-    """Plain words and filters; completes filter names, then people, cameras, lenses, tags."""
-
-    cleared = Signal()
-    focused = Signal()
-    submitted = Signal(str)      # Enter with a query (not Enter choosing a suggestion)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setPlaceholderText("Search your photos: “kids on a beach”, person:Anna, "
-                                "after:2023 camera:iphone")
-        self.setClearButtonEnabled(True)
-        self.addAction(QIcon.fromTheme("edit-find", self.style().standardIcon(
-            QStyle.StandardPixmap.SP_FileDialogContentsView)),
-            QLineEdit.ActionPosition.LeadingPosition)
-        self.vocabulary: dict[str, list[str]] = {}
-        # The query put away when the person left its results (Esc): Up or Ctrl+F bring it
-        # back, so a query typed with care is never lost to a key press.
-        self.last_query = ""
-        self._words = QStringListModel(self)
-        self.completer_ = QCompleter(self._words, self)
-        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.completer_.setFilterMode(Qt.MatchFlag.MatchStartsWith)
-        self.completer_.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.completer_.setMaxVisibleItems(12)
-        self.completer_.setWidget(self)
-        self.completer_.activated.connect(self._insert)
-        self.textEdited.connect(self._suggest)
-        self.returnPressed.connect(self._return)
-
-    def _return(self) -> None:
-        # Enter on a suggestion reaches the box before the suggestion is inserted: look again
-        # once it has been, and search only if Enter was not choosing a suggestion.
-        typed = self.text()
-        QTimer.singleShot(0, lambda: self.submitted.emit(typed) if self.text() == typed
-                          else None)
-
-    def _token(self) -> tuple[int, str]:
-        """Where the word being typed starts, and the word."""
-        text = self.text()[: self.cursorPosition()]
-        match = re.search(r'(\S+:"[^"]*|\S*)$', text)
-        assert match is not None
-        return match.start(), match.group(0)
-
-    def suggestions(self, token: str) -> list[str]:
-        """What to offer for the word being typed: filters by their start, then a filter's
-        values by the start of the value, quotes or not (person:b offers person:"Barack
-        Obama")."""
-        def plain(text: str) -> str:
-            return text.replace('"', "").lower()
-
-        if ":" in token:
-            key, typed = token.split(":", 1)
-            key = key.lower().lstrip("-")
-            values = [v for v in self.vocabulary.get(key, [])
-                      if plain(v).startswith(plain(typed))]
-            return [f"{key}:{quoted(v)}" for v in values]
-        if len(token) < 1:
-            return []
-        keys = [f"{key}:" for key in FILTER_KEYS if key.startswith(token.lower())]
-        words = [f"person:{quoted(n)}" for n in self.vocabulary.get("person", [])
-                 if any(part.lower().startswith(token.lower()) for part in n.split())]
-        return keys + words
-
-    def _hide_popup(self) -> None:
-        popup = self.completer_.popup()
-        if popup is not None:
-            popup.hide()
-
-    def _popup_visible(self) -> bool:
-        popup = self.completer_.popup()
-        return popup is not None and popup.isVisible()
-
-    def _suggest(self, _text: str) -> None:
-        _start, token = self._token()
-        options = self.suggestions(token)
-        if not options:
-            self._hide_popup()
-            return
-        self._words.setStringList(options)
-        self.completer_.setCompletionPrefix("")     # filtered above: show them all
-        self.completer_.complete()
-
-    def _insert(self, completion: str) -> None:
-        start, _token = self._token()
-        text, cursor = self.text(), self.cursorPosition()
-        add = completion if completion.endswith(":") else completion + " "
-        self.setText(text[:start] + add + text[cursor:])
-        self.setCursorPosition(start + len(add))
-        if completion.endswith(":"):
-            self._suggest(self.text())
-
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        super().focusInEvent(event)
-        self.focused.emit()      # names and tags may have changed: read them again
-
-    def put_away(self) -> None:
-        """Empty the box, keeping its query for ``recall``."""
-        if self.text().strip():
-            self.last_query = self.text()
-        self.clear()
-
-    def recall(self) -> bool:
-        """An empty box takes back the query put away last (selected: typing replaces it)."""
-        if self.text() or not self.last_query:
-            return False
-        self.setText(self.last_query)
-        self.selectAll()
-        return True
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self._popup_visible():
-            # The suggestions list has the keys while it is open (Esc closes it there).
-            super().keyPressEvent(event)
-            return
-        if event.key() == Qt.Key.Key_Escape:
-            self.put_away()
-            self.cleared.emit()
-            return
-        if event.key() == Qt.Key.Key_Up and self.recall():
-            return
-        super().keyPressEvent(event)
-
-
-class Sidebar(QTreeWidget):
-    """Library, People, Albums, Places, Folders, Duplicates, and the running jobs."""
-
-    VIEWS = (("library", "Library", "folder-pictures", QStyle.StandardPixmap.SP_DirHomeIcon),
-             ("people", "People", "system-users", QStyle.StandardPixmap.SP_FileDialogDetailedView),
-             ("albums", "Albums", "folder", QStyle.StandardPixmap.SP_DirIcon),
-             ("places", "Places", "mark-location", QStyle.StandardPixmap.SP_DriveNetIcon),
-             ("folders", "Folders", "folder-open", QStyle.StandardPixmap.SP_DirOpenIcon),
-             ("duplicates", "Duplicates", "edit-copy",
-              QStyle.StandardPixmap.SP_FileDialogListView))
-
-    chosen = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setHeaderHidden(True)
-        self.setRootIsDecorated(False)
-        self.setIndentation(8)
-        self.setIconSize(QSize(20, 20))
-        self.setMinimumWidth(180)
-        self.setMaximumWidth(280)
-        self.setFrameShape(QTreeWidget.Shape.NoFrame)
-        self.items: dict[str, QTreeWidgetItem] = {}
-        for key, label, theme, fallback in self.VIEWS:
-            item = QTreeWidgetItem([label])
-            item.setData(0, Qt.ItemDataRole.UserRole, key)
-            item.setIcon(0, QIcon.fromTheme(theme, self.style().standardIcon(fallback)))
-            item.setSizeHint(0, QSize(0, 32))
-            self.addTopLevelItem(item)
-            self.items[key] = item
-        self.jobs = QTreeWidgetItem(["Jobs"])
-        self.jobs.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        font = self.font()
-        font.setBold(True)
-        self.jobs.setFont(0, font)
-        self.addTopLevelItem(self.jobs)
-        self.jobs.setHidden(True)
-        self.jobs.setExpanded(True)
-        self._job_items: dict[int, QTreeWidgetItem] = {}
-        self.currentItemChanged.connect(self._changed)
-
-    def select(self, key: str) -> None:
-        item = self.items.get(key)
-        if item is not None and self.currentItem() is not item:
-            self.blockSignals(True)
-            self.setCurrentItem(item)
-            self.blockSignals(False)
-
-    def _changed(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
-        key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
-        if key:
-            self.chosen.emit(str(key))
-
-    def add_job(self, job: Job) -> None:
-        item = QTreeWidgetItem([job.name])
-        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        item.setToolTip(0, job.name)
-        self.jobs.addChild(item)
-        self.jobs.setHidden(False)
-        self.jobs.setExpanded(True)
-        self._job_items[id(job)] = item
-        job.progress.connect(lambda _e, j=job: self._update_job(j))
-        job.state_changed.connect(lambda j=job: self._update_job(j))
-
-    def _update_job(self, job: Job) -> None:
-        item = self._job_items.get(id(job))
-        if item is None:
-            return
-        event = job.last
-        if event is not None and event.total:
-            item.setText(0, f"{job.name} · {event.done * 100 // max(1, event.total)}%"
-                         + (" (paused)" if job.paused else ""))
-        item.setToolTip(0, job.describe())
-
-    def end_job(self, job: Job) -> None:
-        item = self._job_items.pop(id(job), None)
-        if item is not None:
-            self.jobs.removeChild(item)
-        self.jobs.setHidden(self.jobs.childCount() == 0)
 
 
 class MainWindow(QMainWindow):
@@ -409,13 +120,13 @@ class MainWindow(QMainWindow):
         self.results_page.tools.addWidget(self.back_button)
 
         # ---- other views (People, viewer: their own modules)
-        from glimpse_desktop.gui.people_view import PeopleView
+        from glimpse_desktop.gui.people import PeopleView
         from glimpse_desktop.gui.viewer import Viewer
 
         self.people_page = PeopleView(lib, self.tasks)
         self.viewer = Viewer(lib, self.tasks)
         self.welcome = WelcomePage()
-        self.folders_page = FoldersPage(lib, self.tasks, self.thumbnails)
+        self.folders_page = FolderBrowserPage(lib, self.tasks, self.thumbnails)
         self.duplicates_page = DuplicatesPage(lib, self.tasks, self.start_job, self.thumbnails)
         from glimpse_desktop.gui.albums_view import AlbumsPage, MemoriesStrip, PlacesPage
 
@@ -468,6 +179,12 @@ class MainWindow(QMainWindow):
 
         self.sidebar = Sidebar()
         self.sidebar.chosen.connect(self.show_view)
+        # Pages plugins add (glimpse_gui_pages), built the first time they are shown.
+        self.plugin_pages: dict[str, Page] = {}
+        for extra in lib.plugins.collect("glimpse_gui_pages"):
+            if isinstance(extra, Page) and extra.key not in self.pages | self.plugin_pages:
+                self.plugin_pages[extra.key] = extra
+                self.sidebar.add_view(extra.key, extra.title)
         split = QSplitter()
         split.addWidget(self.sidebar)
         split.addWidget(self.stack)
@@ -496,6 +213,7 @@ class MainWindow(QMainWindow):
         self.viewer.closed.connect(self._viewer_closed)
         self.viewer.find_similar.connect(self.find_similar)
         self.viewer.person_chosen.connect(self.show_person)
+        self.viewer.photo_menu.connect(self._viewer_menu)
         # What write-back keeps in step: captions, names (faces named in the viewer, people
         # renamed or merged on the People page).
         self.viewer.metadata_changed.connect(lambda _id: self.follow_up(caption=False))
@@ -580,7 +298,7 @@ class MainWindow(QMainWindow):
             if report is not None:
                 self.refresh_rows(report.photo_ids)
                 self._pull_new_photos()
-                self.status.set_idle(self._summary(report))
+                self.status.set_idle(index_summary(report))
             self.refresh_counts()
             self.people_page.refresh()
             self.memories.refresh()
@@ -768,7 +486,7 @@ class MainWindow(QMainWindow):
             self.memories.refresh()
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
-            self.status.set_idle(self._summary(report))
+            self.status.set_idle(index_summary(report))
         if report.new or report.updated:
             # The watcher has written the batch's sidecars itself (with sync on).
             self.follow_up(sync=False)
@@ -784,73 +502,7 @@ class MainWindow(QMainWindow):
         self._follow.start()
 
     def _follow_up_now(self) -> None:
-        if self._closing:
-            return
-        caption, self._follow_caption = self._follow_caption, False
-        sync, self._follow_sync = self._follow_sync, False
-        lib = self.lib
-
-        def read() -> dict[str, bool]:
-            cfg = lib.config
-            return {"caption": caption and bool(cfg.get("caption.enabled"))
-                    and bool(cfg.get("caption.auto")) and lib.captions.consented(),
-                    "sync": sync and bool(cfg.get("writeback.sync"))}
-
-        self.tasks.run(read, self._start_follow_ups, read=True)
-
-    def _start_follow_ups(self, wanted: dict[str, bool]) -> None:
-        if self._closing:
-            return
-        busy = self.caption_job is not None and not self.caption_job.done
-        if wanted["caption"] and not busy:
-            def captioned(report: Any) -> None:
-                self.caption_job = None
-                if report is not None and (report.captioned or report.failed):
-                    self.status.set_idle(caption_summary(report))
-                    self.follow_up(caption=False)     # write the new captions out
-
-            def caption_failed(why: str) -> None:
-                self.caption_job = None
-                self.status.set_idle(f"⚠ Captions: {why}")
-
-            self.caption_job = self.start_job(
-                "Writing captions", lambda progress, cancel: self.lib.captions.run_new(
-                    progress=progress, cancel=cancel), captioned, caption_failed)
-        if wanted["sync"]:
-            if self.sync_job is not None and not self.sync_job.done:
-                self.follow_up(caption=False)       # again once this run is over
-                return
-
-            def synced(report: Any) -> None:
-                self.sync_job = None
-                if report is not None and (report.written or report.failed):
-                    self.status.set_idle(writeback_summary(report))
-
-            def sync_failed(why: str) -> None:
-                self.sync_job = None
-                self.status.set_idle(f"⚠ Write-back: {why}")
-
-            self.sync_job = self.start_job(
-                "Writing metadata", lambda progress, cancel: self.lib.writeback.sync(
-                    progress=progress, cancel=cancel), synced, sync_failed)
-
-    def _summary(self, report: IndexReport) -> str:
-        parts = []
-        if report.new:
-            parts.append(f"{report.new:,} new")
-        if report.updated:
-            parts.append(f"{report.updated:,} changed")
-        if report.moved:
-            parts.append(f"{report.moved:,} moved")
-        if report.missing:
-            parts.append(f"{report.missing:,} gone")
-        if report.faces:
-            parts.append(f"{report.faces:,} faces")
-        if report.errors:
-            parts.append(f"{report.errors:,} could not be read")
-        if report.cancelled:
-            parts.append("stopped before the end")
-        return ("Up to date" if not parts else "Photos read: " + ", ".join(parts))
+        follow_ups.follow_up_now(self)
 
     def refresh_counts(self) -> None:
         """Re-read the counts (title, problems, places) off the GUI thread; never two reads
@@ -930,6 +582,8 @@ class MainWindow(QMainWindow):
         search, People for a person's photos)."""
         if key == "library" and not self.lib.root_paths():
             key = "welcome"
+        if key not in self.pages and key in self.plugin_pages and not self._build_page(key):
+            return
         page = self.pages[key]
         if key not in ("viewer", "welcome"):
             self._back_to = key
@@ -954,6 +608,19 @@ class MainWindow(QMainWindow):
             grid = self._current_grid()
             if grid is not None:
                 grid.setFocus()
+
+    def _build_page(self, key: str) -> bool:
+        """A plugin's page, built for this window; one that fails to build is reported in
+        the status bar, and the window stays where it was."""
+        extra = self.plugin_pages[key]
+        try:
+            widget = extra.factory(self)
+        except Exception as exc:
+            self.status.set_idle(f"⚠ {extra.title}: the page could not open: {describe(exc)}")
+            return False
+        self.pages[key] = widget
+        self.stack.addWidget(widget)
+        return True
 
     def _results_back(self) -> None:
         if self._results_section in ("people", "albums"):
@@ -1213,77 +880,10 @@ class MainWindow(QMainWindow):
             grid.setFocus()
 
     def _grid_menu(self, grid: PhotoGrid, pos: QPoint) -> QMenu | None:
-        index = grid.indexAt(pos)
-        if not index.isValid():
-            return None
-        selection = grid.selectionModel()
-        if selection is not None and not selection.isSelected(index):
-            grid.setCurrentIndex(index)
-        model = grid.model()
-        chosen = [i for i in (selection.selectedIndexes() if selection else [])] or [index]
-        paths = [str(model.data(i, PathRole)) for i in chosen]
-        ids = [int(model.data(i, PhotoIdRole)) for i in chosen]
-        menu = QMenu(grid)
-        menu.addAction("Open", lambda: self.open_photo(grid, index.row()))
-        menu.addAction("Show in file manager", lambda: self.show_in_folder(paths[0]))
-        menu.addAction("Copy path" if len(paths) == 1 else f"Copy {len(paths)} paths",
-                       lambda: self.copy_paths(paths))
-        similar = QAction("Find similar photos", menu)
-        similar.triggered.connect(lambda: self.find_similar(ids[0]))
-        similar.setEnabled(len(ids) == 1)
-        menu.addAction(similar)
-        menu.addSeparator()
-        to_album = menu.addMenu("Add to album")
-        for album in self._own_albums:
-            to_album.addAction(str(album["title"]),
-                               partial(self.add_to_album, int(album["id"]), str(album["title"]),
-                                       ids))
-        if self._own_albums:
-            to_album.addSeparator()
-        to_album.addAction("New album…", lambda: self.albums_page.new_album(ids))
-        if (grid is self.results_page.grid and self._album_shown is not None
-                and self._album_kind != "smart"):
-            album_id = self._album_shown
-            menu.addAction("Remove from album" if len(ids) == 1 else
-                           f"Remove {len(ids)} photos from album",
-                           lambda: self.remove_from_album(album_id, ids, grid))
-        # popup(), not exec(): no nested event loop; the menu deletes itself when closed.
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(grid.viewport().mapToGlobal(pos))
-        return menu
+        return photo_menu.grid_menu(self, grid, pos)
 
-    @property
-    def _own_albums(self) -> list[dict[str, Any]]:
-        """The person's own albums (for "Add to album"), as the Albums page read them last."""
-        return self.albums_page.own
-
-    def add_to_album(self, album_id: int, title: str, ids: list[int]) -> None:
-        def done(_result: Any) -> None:
-            self.status.set_idle(f"Added {len(ids):,} photo{'s' if len(ids) != 1 else ''} "
-                                 f"to “{title}”")
-            self.albums_page.refresh_if_shown()
-
-        self.tasks.run(lambda: self.lib.albums.add(album_id, ids), done,
-                       lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
-
-    def remove_from_album(self, album_id: int, ids: list[int], grid: PhotoGrid) -> None:
-        model = grid.model()
-
-        def done(_result: Any) -> None:
-            if grid.model() is model and hasattr(model, "remove_photos"):
-                model.remove_photos(ids)
-            self.albums_page.refresh_if_shown()
-
-        self.tasks.run(lambda: self.lib.albums.remove(album_id, ids), done,
-                       lambda exc: self.status.set_idle(f"⚠ {describe(exc)}"))
-
-    @staticmethod
-    def show_in_folder(path: str) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
-
-    @staticmethod
-    def copy_paths(paths: list[str]) -> None:
-        QGuiApplication.clipboard().setText("\n".join(paths))
+    def _viewer_menu(self, photo_id: int, path: str, where: QPoint) -> QMenu:
+        return photo_menu.viewer_menu(self, photo_id, path, where)
 
     # ------------------------------------------------------------------ folders
 

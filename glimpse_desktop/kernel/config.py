@@ -9,13 +9,15 @@ library (see core/captions.py).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from glimpse_desktop.kernel import plugins
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
 
-__all__ = ["KEYS", "Config", "ConfigError", "Key", "get_setting", "set_setting"]
+__all__ = ["KERNEL_KEYS", "Config", "ConfigError", "Key", "get_setting", "keys", "set_setting"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -107,51 +109,33 @@ def _num(value: float | None) -> str:
     return "any" if value is None else f"{value:g}"
 
 
-KEYS: dict[str, Key] = {k.name: k for k in (
-    Key("caption.enabled", "bool", False,
-        "Captioning is on for this library: photos may be sent to the service below. Off until "
-        "you turn it on (and agree to what is sent)."),
-    Key("caption.base_url", "url", "https://api.openai.com/v1",
-        "The OpenAI-compatible service that writes captions (OpenAI, Groq, OpenRouter, or a "
-        "local Ollama, LM Studio or vLLM, e.g. http://localhost:11434/v1).",
-        env="GLIMPSE_CAPTION_BASE_URL"),
-    Key("caption.model", "str", "gpt-4o-mini",
-        "The vision model asked, by the service's name for it.", env="GLIMPSE_CAPTION_MODEL"),
-    Key("caption.prompt", "str", "",
-        "What the model is asked; empty: Glimpse's own prompt, which asks for a summary, "
-        "objects, scene, mood, techniques and visible text as JSON."),
-    Key("caption.max_edge", "int", 1024,
-        "Photos are sent downscaled to at most this many pixels on the long edge.",
-        low=256, high=4096),
-    Key("caption.send_metadata", "bool", False,
-        "Also send the date and the place's name with each photo (never the GPS coordinates "
-        "or the file's EXIF)."),
-    Key("caption.concurrency", "int", 2, "Requests in flight at once.", low=1, high=32),
-    Key("caption.rpm", "int", 60, "At most this many requests a minute.", low=1, high=100_000),
-    Key("caption.max_cost", "float", 0.0,
-        "Stop a run when its estimated cost reaches this many US dollars; 0: no cap.",
-        low=0),
-    Key("caption.price_in", "float", -1.0,
-        "US dollars per million input tokens, for the cost estimate; -1: Glimpse's table of "
-        "known models (a local service costs nothing).", low=-1),
-    Key("caption.price_out", "float", -1.0,
-        "US dollars per million output tokens, for the cost estimate; -1: as above.", low=-1),
-    Key("caption.auto", "bool", False,
-        "Caption new photos in the background as they arrive (only while captioning is on)."),
-    Key("writeback.sync", "bool", False,
-        "Keep your photos' metadata in step: names, captions, tags and ratings are written "
-        "whenever they change."),
-    Key("writeback.sidecar", "bool", True,
-        "Write XMP sidecars beside the photos (photo.jpg.xmp), read by digiKam, darktable and "
-        "Lightroom. The photo files themselves are not changed."),
-    Key("writeback.embed", "bool", False,
-        "Also write into the JPEG files themselves (description, keywords and XMP); the "
-        "pixels and other metadata are kept byte for byte."),
+# The kernel's own settings; each feature (and any plugin) adds its own through the
+# ``glimpse_settings`` hook: caption.* from captions, writeback.* from write-back.
+KERNEL_KEYS: tuple[Key, ...] = (
     Key("models.unload_after", "float", 5.0,
         "Minutes a model (search, faces) may sit unused before its memory is given back; it "
         "loads again when next needed. 0: keep models loaded.",
         env="GLIMPSE_MODELS_UNLOAD_AFTER", low=0, high=24 * 60),
-)}
+)
+
+# A setting's name: dotted lower-case words, the first one the plugin's own prefix.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+def keys() -> dict[str, Key]:
+    """Every setting by name: the features' and plugins' (in plugin order), then the
+    kernel's. A record that is not a ``Key``, a malformed name, or a name already taken is
+    left out and reported as that plugin's problem (``glimpse plugins``)."""
+    host = plugins.host()
+    found: dict[str, Key] = {}
+    for key in [*host.collect("glimpse_settings"), *KERNEL_KEYS]:
+        if not isinstance(key, Key) or not _NAME.match(key.name) or key.name in found:
+            name = getattr(key, "name", repr(key))
+            host.hook_problems.setdefault(
+                f"settings.{name}", f"setting {name!r} left out: not a new, dotted Key")
+            continue
+        found[key.name] = key
+    return found
 
 
 class Config:
@@ -165,14 +149,14 @@ class Config:
     def key(name: str) -> Key:
         """The setting called ``name``; ConfigError lists the known ones."""
         try:
-            return KEYS[name]
+            return keys()[name]
         except KeyError:
             if "key" in name.lower():
                 raise ConfigError(f"there is no setting called {name!r}; API keys are never "
                                   "kept in the library", code="config.key_not_a_setting",
                                   values={"setting": name}) from None
             raise ConfigError(f"there is no setting called {name!r}; known settings: "
-                              + ", ".join(KEYS), code="config.unknown",
+                              + ", ".join(keys()), code="config.unknown",
                               values={"setting": name}) from None
 
     def get(self, name: str) -> Any:
@@ -211,7 +195,7 @@ class Config:
 
     def items(self) -> list[dict[str, Any]]:
         """Every setting, described."""
-        return [self.describe(name) for name in KEYS]
+        return [self.describe(name) for name in keys()]
 
     def set(self, name: str, value: Any) -> Any:
         """Store ``value`` (text or a Python value) for ``name``; returns it parsed."""

@@ -5,6 +5,9 @@ a fraction of a full decode. RAW files are shown through the JPEG preview the ca
 Other formats cannot be scaled while they are read (Pillow decodes PNG, TIFF, WebP and HEIF
 whole), so their full-size pixels are shrunk right after reading, a strip at a time, and the
 full-size pixels of all decodes in the process together are bounded (``PIXELS``).
+
+The photo's metadata is read while it is open, before its pixels are: the kernel reads its
+format, size and orientation, the plugins' metadata readers (kernel/meta.py) the rest.
 """
 
 from __future__ import annotations
@@ -24,8 +27,14 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError, _imaging
 
-from glimpse_desktop.kernel import raw
-from glimpse_desktop.metadata.extract import PhotoMeta, extract
+from glimpse_desktop.kernel import plugins, raw
+from glimpse_desktop.kernel.meta import (
+    MetadataReader,
+    PhotoMeta,
+    PhotoSource,
+    read_metadata,
+    to_int,
+)
 
 pillow_heif.register_heif_opener()
 # A file that declares more pixels than this is refused before decoding (decompression bombs).
@@ -70,6 +79,7 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+_T_ORIENTATION = 0x0112
 
 
 class Budget:
@@ -328,7 +338,7 @@ def decode(data: bytes, path: str, *, want: SizeRequest, mtime: float | None = N
         raise DecodeError(f"unreadable image header ({type(exc).__name__}: {exc})") from exc
     try:
         decoded = _decode_opened(img, exif, full_size, orientation_override, want, mtime,
-                                 PIXELS if budget is None else budget)
+                                 PIXELS if budget is None else budget, path, data)
     finally:
         img.close()
     if source is not data:
@@ -344,6 +354,8 @@ def _decode_opened(
     want: SizeRequest,
     mtime: float,
     budget: Budget,
+    path: str,
+    data: bytes,
 ) -> Decoded:
     if img.format not in _FORMATS and exif is None:
         raise DecodeError(f"unsupported image format {img.format}")
@@ -359,7 +371,8 @@ def _decode_opened(
     # that may follow the pixels. Given back once the full-size pixels are gone.
     with budget.hold(_decoded_pixels(img, want)):
         try:
-            return _decode_held(img, exif, full_size, orientation_override, want, mtime)
+            return _decode_held(img, exif, full_size, orientation_override, want, mtime,
+                                path, data)
         finally:
             img.close()
 
@@ -371,6 +384,8 @@ def _decode_held(
     orientation_override: int | None,
     want: SizeRequest,
     mtime: float,
+    path: str,
+    data: bytes,
 ) -> Decoded:
     width, height = img.size
     if exif is None:
@@ -389,8 +404,9 @@ def _decode_held(
             full_size = None
     if img.format == "HEIF" or img.format == "AVIF":
         orientation_override = 1  # pillow-heif has already applied the rotation
-    meta = extract(img, exif=exif, mtime=mtime, full_size=full_size,
-                   orientation_override=orientation_override)
+    meta = _kernel_meta(img, exif, full_size, orientation_override)
+    read_metadata(PhotoSource(path=path, data=data, image=img, exif=exif), meta,
+                  metadata_readers(), mtime)
     icc = img.info.get("icc_profile")
     try:
         if img.format in ("JPEG", "MPO") and (want.long_edge or want.short_edge):
@@ -413,6 +429,44 @@ def _decode_held(
     if transpose is not None:
         pixels = pixels.transpose(transpose)
     return Decoded(image=pixels, meta=meta)
+
+
+def _kernel_meta(img: Image.Image, exif: Image.Exif | None, full_size: tuple[int, int] | None,
+                 orientation_override: int | None) -> PhotoMeta:
+    """What the kernel reads itself, to turn and size the pixels: format, size (``full_size``,
+    the stored size of a RAW's sensor, else the image's), orientation (``orientation_override``
+    replaces the EXIF's: a RAW's preview, pixels pillow-heif has turned already)."""
+    meta = PhotoMeta(format=img.format, mime=Image.MIME.get(img.format or "", None))
+    tag = exif.get(_T_ORIENTATION) if exif is not None else None
+    orientation = orientation_override or to_int(tag) or 1
+    meta.orientation = orientation if 1 <= orientation <= 8 else 1
+    width, height = full_size or img.size
+    if meta.orientation >= 5:
+        width, height = height, width
+    meta.width, meta.height = width, height
+    return meta
+
+
+# The metadata readers, collected from the plugins once and kept with the hook's
+# implementations they came from: a plugin registered later (a library opening, a test) is
+# noticed by comparing those, without calling any hook per photo.
+_readers: tuple[tuple[object, ...], tuple[MetadataReader, ...]] = ((), ())
+_readers_lock = threading.Lock()
+
+
+def metadata_readers() -> tuple[MetadataReader, ...]:
+    """The metadata readers of the process's plugins, in plugin order (built-in first)."""
+    global _readers
+    host = plugins.host()
+    impls = tuple(host.pm.hook.glimpse_metadata_readers.get_hookimpls())
+    known, readers = _readers
+    if len(impls) == len(known) and all(a is b for a, b in zip(impls, known, strict=True)):
+        return readers
+    with _readers_lock:
+        readers = tuple(r for r in host.collect("glimpse_metadata_readers")
+                        if isinstance(r, MetadataReader))
+        _readers = (impls, readers)
+    return readers
 
 
 def read_exif(path: str) -> Image.Exif | None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from glimpse_desktop.kernel import plugins
 from glimpse_desktop.kernel.db import Connection
 
 # FTS columns, in table order. photo_text.field values with these names are indexed.
@@ -27,7 +28,12 @@ def _folder_words(folder: str, root: str | None) -> str:
 
 
 def refresh(conn: Connection, photo_ids: Iterable[int]) -> None:
-    """Rebuild the FTS rows of these photos from photos + photo_text (call inside a write)."""
+    """Rebuild the FTS rows of these photos from photos + photo_text and the words plugins
+    keep in their own tables (``glimpse_photo_text``); call inside a write."""
+    host = plugins.host()
+    # Asked only when a plugin has words to give: most libraries have none, and this runs
+    # for every photo read.
+    plugin_text = bool(host.hook.glimpse_photo_text.get_hookimpls())
     for photo_id in photo_ids:
         row = conn.row("SELECT p.filename, p.folder, r.path AS root FROM photos p "
                        "LEFT JOIN roots r ON r.id = p.root_id WHERE p.id = ?", (photo_id,))
@@ -41,6 +47,14 @@ def refresh(conn: Connection, photo_ids: Iterable[int]) -> None:
         ):
             if field in texts:
                 texts[field].append(value)
+        if plugin_text:
+            for pair in host.collect("glimpse_photo_text", conn=conn, photo_id=photo_id):
+                try:
+                    field, value = pair
+                except (TypeError, ValueError):
+                    continue          # not a (column, text) pair: the plugin's mistake
+                if field in texts and isinstance(value, str) and value:
+                    texts[field].append(value)
         stem = re.sub(r"[_\-.]+", " ", row["filename"])
         values: list[Any] = [photo_id, f"{row['filename']} {stem}",
                              _folder_words(row["folder"], row["root"])]

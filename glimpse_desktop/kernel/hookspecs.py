@@ -20,8 +20,8 @@ through the ``glimpse_desktop.plugins`` entry-point group::
 A hook implementation may take any leading subset of the arguments its specification names
 (pluggy matches them by name). Hooks that contribute things return a list; the host joins
 every plugin's lists. The records they return (``Stage``, ``FollowUp``, ``SearchFilter``,
-``Verb``, ``Setting``, ``PhotoAction``, ``Page``, ``ModelKind``) are defined next to the code
-that runs them and re-exported by ``glimpse_desktop.api``.
+``Verb``, ``Setting``, ``PhotoAction``, ``Page``, ``ModelKind``, ``MetadataReader``) are
+defined next to the code that runs them and re-exported by ``glimpse_desktop.api``.
 
 Version of this hook set: ``HOOKS_VERSION``. It grows compatibly (new hooks, new optional
 fields); a breaking change raises the major number, and plugins may check it.
@@ -66,15 +66,30 @@ def glimpse_stages(library: Any) -> list[Any]:
     stage). A stage (``kernel.stages.Stage``) declares the pixels it needs (``SizeRequest``),
     whether it runs batched on the model thread, and how to find its backlog, so the same
     stage object serves both a photo being read and catch-up over photos read before it
-    existed. Called again whenever the library's models or features change."""
+    existed (``kernel.stages.StageBase`` has the defaults, ``kernel.stages.owed`` the usual
+    backlog query; ``Library.catch_up`` runs every stage's backlog, and ``index`` calls it).
+    Called again whenever the library's models or features change."""
+
+
+@hookspec
+def glimpse_metadata_readers() -> list[Any]:
+    """Readers of what a photo file says about itself (``kernel.meta.MetadataReader``: a name
+    and ``read(source) -> PhotoMeta``). Decoding opens each photo once and reads its size and
+    orientation itself; each reader then gets the opened image, its EXIF and the file's bytes
+    (``kernel.meta.PhotoSource``) and returns the dates, position, camera, rating and texts it
+    found, None where it found nothing. Readers merge in plugin order, the first value wins
+    (a date with its offset, a position with its altitude, taken whole); a photo none of them
+    dates is dated by its file's time. Collected once per process (again after a plugin
+    registers); ``read`` runs on ingestion's worker threads, once per photo."""
 
 
 @hookspec
 def glimpse_model_kinds() -> list[Any]:
     """Kinds of model this plugin can load (``kernel.registry.ModelKind``: the manifest's
-    ``kind`` name and a loader that turns an installed model into a runnable one). The model
-    registry downloads, verifies and installs every kind the same way; loading is the
-    kind's own."""
+    ``kind`` name and a loader that turns an installed model, ``kernel.registry.ModelFiles``,
+    into a runnable one). The model registry downloads, verifies and installs every kind the
+    same way, and loads a model added by hand through its kind to check the files are that
+    model; loading is the kind's own."""
 
 
 @hookspec
@@ -92,11 +107,22 @@ def glimpse_photo_text(conn: Any, photo_id: int) -> list[tuple[str, str]]:
 
 
 @hookspec
+def glimpse_photos_deleted(conn: Any, photo_ids: list[int]) -> None:
+    """Photo rows ``photo_ids`` were just deleted (forgotten, or joined to the row of the same
+    photo), inside the writer's transaction on ``conn``: tidy what the schema's foreign keys
+    cannot reach, such as a feature's rows that only other rows of its own referred to. Rows
+    that reference ``photos(id)`` with ``ON DELETE CASCADE`` need no hook. An exception
+    rolls the deletion back."""
+
+
+@hookspec
 def glimpse_follow_ups() -> list[Any]:
     """What must happen after photos change (``kernel.changes.FollowUp``: a name, the names
-    of the follow-ups it must run after, and ``run(library, change)``). ``photos_changed(ids,
-    why)`` runs every plugin's follow-ups once, in the order their declared dependencies
-    give; index, the watcher, every CLI verb and the window call it."""
+    of the follow-ups it must run after (``after``) and before (``before``), the reasons it
+    runs for (``when``), and ``run(library, change)``). ``photos_changed(ids, why)`` runs
+    every plugin's follow-ups once, in the order their declared dependencies give; index,
+    the watcher, every CLI verb and the window call it. kernel/changes.py lists the built-in
+    follow-ups by name."""
 
 
 # ---------------------------------------------------------------- front ends
@@ -111,9 +137,10 @@ def glimpse_cli_verbs() -> list[Any]:
 
 @hookspec
 def glimpse_photo_actions() -> list[Any]:
-    """Actions on selected photos, shown in the window's photo menu (``api.PhotoAction``:
-    a label, ``run(library, photo_ids, progress, cancel) -> result text``; the window runs it
-    in the background with progress and a Cancel button). No Qt needed."""
+    """Actions on selected photos, shown in the window's photo menu
+    (``kernel.actions.PhotoAction``, re-exported by the API: an id, a label,
+    ``run(library, photo_ids, progress, cancel) -> result text``; the window runs it in the
+    background with progress and a Cancel button). No Qt needed."""
 
 
 @hookspec

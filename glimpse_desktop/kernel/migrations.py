@@ -8,8 +8,9 @@ migration runs, and a library written by a newer Glimpse is refused, never "down
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from glimpse_desktop.kernel.db import (
@@ -22,7 +23,8 @@ from glimpse_desktop.kernel.db import (
 )
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "LibraryTooNewError", "Migration", "NotALibraryError",
-           "current_version", "migrate"]
+           "PluginMigration", "PluginMigrationReport", "current_version", "migrate",
+           "migrate_plugins", "plugin_versions"]
 
 
 class LibraryTooNewError(LibraryError):
@@ -428,6 +430,16 @@ CREATE TABLE xmp_regions(
 CREATE INDEX xmp_regions_by_photo ON xmp_regions(photo_id);
 """
 
+_V6 = """
+-- Plugins keep their own tables (glimpse_migrations hook), each plugin's schema versioned on its
+-- own: the version of each plugin's tables this library holds.
+CREATE TABLE plugin_schema(
+    plugin     TEXT PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    applied_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -462,6 +474,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Captions from a vision model (with a cache of replies already paid for), and metadata "
         "that travels: what write-back wrote, XMP sidecars read, and named face regions.",
         _sql(_V5),
+    ),
+    Migration(
+        6,
+        "plugin-schema",
+        "Plugins keep tables of their own: which version of each plugin's tables the library "
+        "holds, so a plugin's migrations run once each, beside the app's own numbers.",
+        _sql(_V6),
     ),
 )
 
@@ -544,3 +563,111 @@ def migrate(conn: Connection, migrations: Sequence[Migration] = MIGRATIONS) -> i
             conn.execute(f"PRAGMA user_version={m.version}")
         version = m.version
     return version
+
+
+# ---------------------------------------------------------------- plugins' own tables
+
+_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class PluginMigration:
+    """One step of a plugin's own tables (the ``glimpse_migrations`` hook).
+
+    ``version`` counts from 1 for each plugin on its own (the app's numbers are not the
+    plugin's); ``sql`` is the script that brings the plugin's tables from ``version - 1`` to
+    ``version``: ``CREATE TABLE``/``CREATE INDEX`` of tables named after the plugin
+    (``colors_photo``), never a change to the app's tables. A released step is never edited:
+    a later change is a new step. ``why`` says what the step is for, for whoever reads the
+    history."""
+
+    plugin: str
+    version: int
+    sql: str
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if not _PLUGIN_NAME.fullmatch(self.plugin):
+            raise ValueError(f"a plugin migration names its plugin, not {self.plugin!r}")
+        if isinstance(self.version, bool) or not isinstance(self.version, int) \
+                or self.version < 1:
+            raise ValueError(f"plugin {self.plugin}: a migration's version is a whole number "
+                             f"from 1 on, not {self.version!r}")
+        if not self.sql.strip():
+            raise ValueError(f"plugin {self.plugin}: migration {self.version} has no SQL")
+
+
+@dataclass
+class PluginMigrationReport:
+    """What ``migrate_plugins`` did: the version each plugin's tables are at now, and the
+    plugins whose migrations could not run (their reason), whose tables stay as they were."""
+
+    versions: dict[str, int] = field(default_factory=dict)
+    applied: list[tuple[str, int]] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def plugin_versions(conn: Connection) -> dict[str, int]:
+    """The version of each plugin's tables this library holds."""
+    if not conn.one("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                    "AND name = 'plugin_schema'"):
+        return {}
+    return {str(r["plugin"]): int(r["version"])
+            for r in conn.rows("SELECT plugin, version FROM plugin_schema")}
+
+
+def migrate_plugins(conn: Connection, migrations: Iterable[PluginMigration]
+                    ) -> PluginMigrationReport:
+    """Bring every plugin's tables up to its newest migration, after the app's own (the
+    library must be migrated already). Each step runs in one transaction with its record in
+    ``plugin_schema``. A plugin whose steps are malformed (a version given twice, one
+    missing) or whose step fails is reported in ``failed`` and left at the version it had,
+    never the end of opening the library: a broken plugin must not lock a person out of
+    their photos. A library whose tables for a plugin are newer than the plugin (it was
+    downgraded) is left as it is and reported too."""
+    report = PluginMigrationReport()
+    by_plugin: dict[str, list[PluginMigration]] = {}
+    for m in migrations:
+        if not isinstance(m, PluginMigration):   # a plugin's mistake, said, not a crash
+            report.failed[type(m).__name__] = f"{m!r} is not a PluginMigration"
+            continue
+        by_plugin.setdefault(m.plugin, []).append(m)
+    have = plugin_versions(conn)
+    for plugin, steps in by_plugin.items():
+        steps.sort(key=lambda m: m.version)
+        versions = [m.version for m in steps]
+        if versions != list(range(1, len(steps) + 1)):
+            report.failed[plugin] = (f"its migrations are numbered {versions}; they must be "
+                                     "1, 2, 3… with none missing or given twice")
+            report.versions[plugin] = have.get(plugin, 0)
+            continue
+        version = have.get(plugin, 0)
+        if version > versions[-1]:
+            report.failed[plugin] = (f"the library holds version {version} of its tables, "
+                                     f"newer than this plugin knows ({versions[-1]})")
+            report.versions[plugin] = version
+            continue
+        for m in steps:
+            if m.version <= version:
+                continue
+            try:
+                with conn.transaction("IMMEDIATE"):
+                    # Another process (the app and the CLI's watcher) may have applied it
+                    # between our look and our write lock.
+                    now = int(conn.one("SELECT coalesce(max(version), 0) FROM plugin_schema "
+                                       "WHERE plugin = ?", (plugin,)))
+                    if now >= m.version:
+                        version = now
+                        continue
+                    conn.execute(m.sql)
+                    conn.execute("INSERT INTO plugin_schema(plugin, version, applied_at) "
+                                 "VALUES (?, ?, ?) ON CONFLICT(plugin) DO UPDATE SET "
+                                 "version = excluded.version, applied_at = excluded.applied_at",
+                                 (plugin, m.version, now_iso()))
+            except StorageError as exc:
+                report.failed[plugin] = f"migration {m.version} failed: {exc}"
+                break
+            version = m.version
+            report.applied.append((plugin, m.version))
+        report.versions[plugin] = version
+    return report

@@ -8,8 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from glimpse_desktop.faces import store as faces
-from glimpse_desktop.kernel import fts, vectors
+from glimpse_desktop.kernel import fts, plugins, vectors
 from glimpse_desktop.kernel.db import Connection, now_iso
 from glimpse_desktop.kernel.redact import redact
 
@@ -54,7 +53,8 @@ def split_path(path: str) -> tuple[str, str]:
 def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
     """Delete photo rows with what foreign keys cannot reach: their FTS rows and image
     vectors (vec0 tables; row ids are reused, so a stale vector would attach itself to the
-    next new photo), then unnamed people left without faces."""
+    next new photo); then the features tidy their own (``glimpse_photos_deleted``: people
+    left without faces, say)."""
     if not ids:
         return
     fts.delete(conn, ids)
@@ -63,7 +63,7 @@ def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
     for table in tables:
         vectors.delete(conn, table, ids)
     conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in ids])
-    faces.prune_people(conn)
+    plugins.host().notify("glimpse_photos_deleted", conn=conn, photo_ids=list(ids))
 
 
 def _evict_path(conn: Connection, path: str, keep_id: int | None) -> None:

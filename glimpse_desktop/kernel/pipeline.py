@@ -2,15 +2,15 @@
 
 Threads do the reading and decoding (Pillow, hashing and SQLite release the GIL for the heavy
 parts), a bounded number of files is in flight at any moment (back-pressure, bounded memory),
-and results are committed by the library's single writer in batches. Later features add
-stages (CLIP embeddings, faces, captions) that receive the same decoded pixels.
+and results are committed by the library's single writer in batches. The stages
+(``kernel.stages``: the thumbnail, and whatever the features and plugins contribute) receive
+the same decoded pixels; catch-up runs the same stage objects over photos read before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import functools
 import os
 import threading
@@ -19,9 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import xxhash
+from typing import Any
 
 from glimpse_desktop.kernel import photos, scan
 from glimpse_desktop.kernel.db import (
@@ -35,19 +33,26 @@ from glimpse_desktop.kernel.db import (
 from glimpse_desktop.kernel.decode import (
     SUPPORTED_EXTENSIONS,
     Budget,
-    Decoded,
     DecodeError,
     SizeRequest,
     UnsupportedError,
     decode,
 )
 from glimpse_desktop.kernel.lock import IngestLock
+from glimpse_desktop.kernel.meta import PhotoMeta
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
-from glimpse_desktop.metadata.extract import PhotoMeta
-from glimpse_desktop.search.embeddings import run_batch_stages
+from glimpse_desktop.kernel.stages import (
+    MAX_FILE_BYTES,
+    Stage,
+    hash_content,
+    run_batch_stages,
+    run_stages,
+    write_results,
+)
 
-# Files larger than this are not read into memory; no still photo comes close.
-MAX_FILE_BYTES = 2 * 1024**3
+__all__ = ["MAX_FILE_BYTES", "ByteBudget", "FileTask", "IndexReport", "Indexer", "MoveFinder",
+           "Outcome", "Root", "Stage", "hash_content", "read_original"]
+
 # File bytes held in memory by all workers together (decoded pixels come on top).
 IN_FLIGHT_BYTES = 512 * 1024**2
 
@@ -63,24 +68,6 @@ def read_original(path: str) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise LibraryError(f"{path} is too large to be a photo")
     return data
-
-
-def hash_content(data: bytes) -> str:
-    """The content hash that keys thumbnails and recognises moved files (xxh3, 128 bits)."""
-    return str(xxhash.xxh3_128_hexdigest(data))
-
-
-class Stage(Protocol):
-    """A step that uses the decoded pixels. ``process`` runs on worker threads and must not
-    touch the database; ``write`` runs on the writer thread inside the batch's transaction."""
-
-    name: str
-
-    def wants(self) -> SizeRequest: ...
-
-    def process(self, content_hash: str, decoded: Decoded) -> Any: ...
-
-    def write(self, conn: Connection, photo_id: int, result: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -291,6 +278,10 @@ class Indexer:
             self._next_stages = None
         else:
             self._next_stages = list(stages)
+
+    def upcoming_stages(self) -> list[Stage]:
+        """The stages the next job runs (catch-up runs them too)."""
+        return list(self._next_stages if self._next_stages is not None else self.stages)
 
     def _apply_stages(self, stages: Sequence[Stage]) -> None:
         want = SizeRequest()
@@ -718,7 +709,7 @@ class Indexer:
 
         queue_limit = self.workers * 2
         fatal: str | None = None
-        batch_stages = [s for s in self.stages if hasattr(s, "process_batch")]
+        batch_stages = [s for s in self.stages if s.batched]
         with ThreadPoolExecutor(1, thread_name_prefix="glimpse-model") as post, \
                 ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
             pending: set[Future[Outcome]] = set()
@@ -833,20 +824,11 @@ class Indexer:
             return out
         del data
         out.meta = decoded.meta
-        for stage in self.stages:
-            try:
-                out.stage_results[stage.name] = stage.process(content_hash, decoded)
-            except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    # Not this photo's fault: every following one would fail the same way.
-                    out.kind, out.stage = "fatal", stage.name
-                    out.reason = (f"the disk is full ({exc.filename or 'cache'}): free some "
-                                  "space and run the command again (everything saved before "
-                                  "this point is kept)")
-                    return out
-                out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
-            except Exception as exc:  # one stage failing keeps the photo and the other stages
-                out.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
+        full = run_stages(self.stages, content_hash, decoded, out)
+        if full is not None:
+            # Not this photo's fault: every following one would fail the same way.
+            out.kind = "fatal"
+            out.stage, out.reason = full
         return out
 
     def _released(self, hashes: list[str]) -> None:
@@ -907,13 +889,8 @@ class Indexer:
                 photos.record_error(conn, path=t.path, stage="metadata",
                                     reason="; ".join(meta.warnings), root_id=t.root_id,
                                     photo_id=photo_id, size=o.size, mtime_ns=o.mtime_ns)
-            for stage in self.stages:
-                if stage.name in o.stage_results:
-                    stage.write(conn, photo_id, o.stage_results[stage.name])
-            for name, reason in o.stage_errors.items():
-                photos.record_error(conn, path=t.path, stage=name, reason=reason,
-                                    root_id=t.root_id, photo_id=photo_id,
-                                    size=o.size, mtime_ns=o.mtime_ns)
+            write_results(conn, self.stages, photo_id, o, path=t.path, root_id=t.root_id,
+                          size=o.size, mtime_ns=o.mtime_ns)
         elif o.kind == "moved":
             assert o.moved_id is not None
             photos.move_photo(conn, o.moved_id, t.path, root_id=t.root_id,

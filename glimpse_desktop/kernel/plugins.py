@@ -1,11 +1,14 @@
 """The plugin host: one pluggy manager for the process, the built-in features and installed
 plugins registered the same way.
 
-Plugins come from two places: the built-in features (``glimpse_desktop.features``, registered
-by the API when a library opens) and the ``glimpse_desktop.plugins`` entry-point group of
-every installed distribution. A plugin that fails to import or to register is recorded with
-its reason and skipped; it never stops the app. ``GLIMPSE_DISABLE_PLUGINS=name,name`` (or
-``all``) keeps installed plugins from loading, for a person whose plugin breaks the app.
+Plugins come from two places: the default plugins (``glimpse_desktop.features.BUILTIN``, the
+built-in features, as datasette lists its own) and the ``glimpse_desktop.plugins``
+entry-point group of every installed distribution. Both are registered when the host is first
+asked for, so a script that decodes a photo or adds a model without opening a library sees
+the same readers and model kinds as the app. A plugin that fails to import or to register is
+recorded with its reason and skipped; it never stops the app. ``GLIMPSE_DISABLE_PLUGINS=name,
+name`` (or ``all``) keeps installed plugins from loading, for a person whose plugin breaks the
+app.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Host:
     builtin: dict[str, str] = field(default_factory=dict)       # name -> module
     installed: dict[str, str | None] = field(default_factory=dict)  # name -> version
     problems: dict[str, str] = field(default_factory=dict)       # name -> why it was skipped
+    # "plugin.hook" -> why that plugin's hook failed (the plugin stays loaded)
+    hook_problems: dict[str, str] = field(default_factory=dict)
     loaded_entry_points: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -122,12 +127,18 @@ class Host:
             try:
                 result = impl.function(**args)
             except Exception as exc:
-                self.problems[f"{impl.plugin_name}.{hook_name}"] = \
+                self.hook_problems[f"{impl.plugin_name}.{hook_name}"] = \
                     f"{type(exc).__name__}: {exc}"
                 continue
             if result:
                 found.extend(result)
         return found
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a hook that tells plugins something happened inside a write (photos deleted):
+        every plugin's implementation runs, and an exception goes up, so the write it is part
+        of rolls back rather than leaving a plugin's tables out of step."""
+        getattr(self.pm.hook, hook_name)(**kwargs)
 
     def _ordered(self, impls: list[Any]) -> list[Any]:
         order = {name: i for i, name in enumerate(self.builtin)}
@@ -136,9 +147,8 @@ class Host:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin, loaded or not: built-in ones first, then installed ones by name."""
         out: list[PluginInfo] = []
-        names = [*self.builtin, *sorted(set(self.installed) - set(self.builtin)),
-                 *sorted(set(self.problems) - set(self.builtin) - set(self.installed)
-                         - {p.split(".")[0] for p in self.problems if "." in p})]
+        names = list(dict.fromkeys([*self.builtin, *sorted(self.installed),
+                                    *sorted(self.problems)]))
         for name in names:
             plugin = self.pm.get_plugin(name)
             hooks = tuple(sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])) \
@@ -147,8 +157,8 @@ class Host:
                 plugin.__name__ if isinstance(plugin, ModuleType)
                 else type(plugin).__module__ if plugin is not None else None)
             problem = self.problems.get(name) or next(
-                (f"{key.split('.', 1)[1]}: {why}" for key, why in self.problems.items()
-                 if key.startswith(f"{name}.")), None)
+                (f"{key.split('.', 1)[1]}: {why}" for key, why in self.hook_problems.items()
+                 if key.split(".", 1)[0] == name), None)
             out.append(PluginInfo(name=name, builtin=name in self.builtin,
                                   version=None if name in self.builtin else
                                   self.installed.get(name),
@@ -163,15 +173,21 @@ def _new_host() -> Host:
 
 
 _host: Host | None = None
-_host_lock = threading.Lock()
+_host_lock = threading.RLock()
 
 
 def host() -> Host:
-    """The process's plugin host (built on first use; installed plugins load then)."""
+    """The process's plugin host, with the built-in features and every installed plugin
+    registered on first use."""
     global _host
     with _host_lock:
         if _host is None:
+            # The default plugins are named, not imported, here: the kernel knows no feature.
+            from glimpse_desktop.features import BUILTIN
+
             _host = _new_host()
+            _host.register_builtin(BUILTIN)
+            _host.load_entry_points()
     return _host
 
 

@@ -2,7 +2,8 @@
 
 Demosaicing sensor data is slow and needs a RAW library per maker; every camera, however, stores
 a ready-made JPEG rendering of the shot inside the file, which is what Glimpse shows, thumbnails
-and indexes. This module finds that JPEG by walking the file's TIFF structure in memory.
+and indexes. This module finds that JPEG by walking the file's TIFF structure in memory
+(with kernel/tiff.py, the reader the write-back of EXIF uses too).
 
 The input is untrusted: every offset is bounds-checked, IFD cycles are broken, the number of IFDs
 and entries looked at is capped, and any inconsistency surfaces as ``RawPreviewError`` (never
@@ -27,12 +28,13 @@ MRW (Minolta's block format with TIFF nested inside).
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image
+
+from glimpse_desktop.kernel.tiff import MAGIC_RW2, MAGIC_TIFF, Entry, Tiff, TiffError
 
 __all__ = [
     "RAW_EXTENSIONS",
@@ -57,7 +59,6 @@ RAW_EXTENSIONS: frozenset[str] = frozenset({
 # Caps on work per file. Real files have fewer than 10 IFDs and at most a few hundred entries
 # per IFD; anything beyond is corrupt or hostile and must not cost us more than a few ms.
 _MAX_IFDS = 64
-_MAX_ENTRIES_PER_IFD = 1024
 _MAX_SUBIFDS = 32
 _MAX_JPEG_SEGMENTS = 512
 
@@ -75,14 +76,6 @@ _T_EXIF_IFD = 0x8769
 _T_DNG_VERSION = 0xC612
 _T_RW2_JPG_FROM_RAW = 0x002E
 
-# TIFF header magic numbers (the u16 after the byte-order mark).
-_MAGIC_TIFF = 42
-_MAGIC_BIGTIFF = 43
-_MAGIC_ORF = (0x4F52, 0x5352)  # "IIRO"/"MMOR", "IIRS"
-_MAGIC_RW2 = 0x0055
-
-# Field type -> (size in bytes, struct code) for the integer types offsets are stored in.
-_INT_TYPES = {1: (1, "B"), 3: (2, "H"), 4: (4, "L"), 13: (4, "L")}
 _OFFSET_TYPES = frozenset({4, 13})  # LONG, IFD: how SubIFDs are stored
 
 # Compression values only RAW files use; a TIFF carrying one of these is not an ordinary image.
@@ -116,92 +109,7 @@ class RawPreview:
     orientation: int  # IFD0 Orientation (EXIF 1-8); 1 when absent or invalid
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    typ: int
-    count: int
-    field: int  # file offset of the entry's 4-byte value/offset field
-
-
-class _Tiff:
-    """Bounds-checked reader over an in-memory TIFF-structured file."""
-
-    def __init__(self, data: bytes) -> None:
-        if len(data) < 8:
-            raise RawPreviewError("file too short for a TIFF header")
-        order = data[:2]
-        if order == b"II":
-            self.endian = "<"
-        elif order == b"MM":
-            self.endian = ">"
-        else:
-            raise RawPreviewError("not a TIFF-based file (no II/MM byte-order mark)")
-        self.data = data
-        self.size = len(data)
-        self.magic = self.u16(2)
-        if self.magic == _MAGIC_BIGTIFF:
-            raise RawPreviewError("BigTIFF files are not supported")
-        if self.magic != _MAGIC_TIFF and self.magic not in _MAGIC_ORF and self.magic != _MAGIC_RW2:
-            raise RawPreviewError(f"unknown TIFF magic number 0x{self.magic:04X}")
-        self.first_ifd = self.u32(4)
-
-    def check(self, offset: int, length: int, what: str) -> None:
-        if offset < 0 or length < 0 or offset + length > self.size:
-            raise RawPreviewError(
-                f"truncated or corrupt: {what} at offset {offset} ({length} bytes) lies beyond "
-                f"the end of the file ({self.size} bytes)"
-            )
-
-    def u16(self, offset: int) -> int:
-        self.check(offset, 2, "value")
-        value: int = struct.unpack_from(self.endian + "H", self.data, offset)[0]
-        return value
-
-    def u32(self, offset: int) -> int:
-        self.check(offset, 4, "value")
-        value: int = struct.unpack_from(self.endian + "L", self.data, offset)[0]
-        return value
-
-    def read_ifd(self, offset: int) -> tuple[dict[int, _Entry], int]:
-        """Entries of the IFD at ``offset`` (first one wins on duplicate tags), and next offset."""
-        count = self.u16(offset)
-        if count > _MAX_ENTRIES_PER_IFD:
-            raise RawPreviewError(
-                f"corrupt IFD at offset {offset}: declares {count} entries "
-                f"(limit {_MAX_ENTRIES_PER_IFD})"
-            )
-        self.check(offset, 2 + 12 * count + 4, "IFD")
-        entries: dict[int, _Entry] = {}
-        unpack = struct.Struct(self.endian + "HHL").unpack_from
-        for i in range(count):
-            pos = offset + 2 + 12 * i
-            tag, typ, n = unpack(self.data, pos)
-            entries.setdefault(tag, _Entry(typ, n, pos + 8))
-        return entries, self.u32(offset + 2 + 12 * count)
-
-    def ints(self, entry: _Entry, max_count: int, what: str, *, first_only: bool = False
-             ) -> tuple[int, ...]:
-        """Integer values of an entry; RawPreviewError when there are more than ``max_count``."""
-        kind = _INT_TYPES.get(entry.typ)
-        if kind is None:
-            raise RawPreviewError(f"corrupt {what}: field type {entry.typ} is not an integer")
-        if entry.count > max_count and not first_only:
-            raise RawPreviewError(f"corrupt {what}: {entry.count} values (limit {max_count})")
-        size, code = kind
-        # Values live in the entry when they fit in 4 bytes, else at the offset stored there.
-        where = entry.field if size * entry.count <= 4 else self.u32(entry.field)
-        n = min(entry.count, 1) if first_only else entry.count
-        self.check(where, size * n, what)
-        return tuple(struct.unpack_from(f"{self.endian}{n}{code}", self.data, where))
-
-    def first_int(self, entries: dict[int, _Entry], tag: int) -> int | None:
-        entry = entries.get(tag)
-        if entry is None or entry.count < 1 or entry.typ not in _INT_TYPES:
-            return None
-        return self.ints(entry, 1, f"tag 0x{tag:04X}", first_only=True)[0]
-
-
-def _walk(tiff: _Tiff, *, into_exif: bool) -> Iterator[tuple[int, dict[int, _Entry]]]:
+def _walk(tiff: Tiff, *, into_exif: bool) -> Iterator[tuple[int, dict[int, Entry]]]:
     """Yield (index, entries) for IFD0's chain, SubIFDs (and their chains), and the ExifIFD."""
     queue: deque[tuple[int, bool]] = deque([(tiff.first_ifd, True)])
     visited: set[int] = set()
@@ -272,7 +180,7 @@ class _Candidate:
     height: int
 
 
-def _candidate(tiff: _Tiff, offset: int, length: int, what: str) -> _Candidate | None:
+def _candidate(tiff: Tiff, offset: int, length: int, what: str) -> _Candidate | None:
     if length <= 0:
         return None
     tiff.check(offset, length, what)
@@ -282,7 +190,7 @@ def _candidate(tiff: _Tiff, offset: int, length: int, what: str) -> _Candidate |
     return _Candidate(offset, length, dims[0], dims[1])
 
 
-def _candidates_in(tiff: _Tiff, entries: dict[int, _Entry], ifd_index: int) -> Iterator[_Candidate]:
+def _candidates_in(tiff: Tiff, entries: dict[int, Entry], ifd_index: int) -> Iterator[_Candidate]:
     # (a) JPEGInterchangeFormat + length: thumbnails, Nikon JpgFromRaw, Sony PreviewImage.
     jpeg_offset = tiff.first_int(entries, _T_JPEG_IF)
     jpeg_length = tiff.first_int(entries, _T_JPEG_IF_LENGTH)
@@ -304,7 +212,7 @@ def _candidates_in(tiff: _Tiff, entries: dict[int, _Entry], ifd_index: int) -> I
             yield found
 
     # (c) Panasonic RW2 keeps its JPEG as the value of tag 0x002E in IFD0.
-    if tiff.magic == _MAGIC_RW2 and ifd_index == 0:
+    if tiff.magic == MAGIC_RW2 and ifd_index == 0:
         entry = entries.get(_T_RW2_JPG_FROM_RAW)
         if entry is not None and entry.typ in (1, 7) and entry.count > 4:
             found = _candidate(tiff, tiff.u32(entry.field), entry.count, "RW2 JpgFromRaw")
@@ -319,7 +227,14 @@ def extract_preview(data: bytes) -> RawPreview:
     truncated or corrupt: a file cut short while being copied must not yield a smaller
     stand-in preview that would then be cached as if it were the photo.
     """
-    tiff = _Tiff(data)
+    try:
+        return _largest_preview(data)
+    except TiffError as exc:
+        raise RawPreviewError(str(exc)) from exc
+
+
+def _largest_preview(data: bytes) -> RawPreview:
+    tiff = Tiff(data)
     best: _Candidate | None = None
     orientation = 1
     seen: set[int] = set()
@@ -352,8 +267,8 @@ def is_tiff_raw(data: bytes) -> bool:
     Meant for files whose extension lies or is missing; cheap (reads a few IFDs), never raises.
     """
     try:
-        tiff = _Tiff(data)
-        if tiff.magic != _MAGIC_TIFF:
+        tiff = Tiff(data)
+        if tiff.magic != MAGIC_TIFF:
             return True  # ORF and RW2 magic numbers exist only in RAW files
         if data[8:10] == b"CR":
             return True  # Canon CR2 header extension
@@ -364,7 +279,7 @@ def is_tiff_raw(data: bytes) -> bool:
                 return True
             if tiff.first_int(entries, _T_COMPRESSION) in _RAW_COMPRESSIONS:
                 return True
-    except RawPreviewError:
+    except (RawPreviewError, TiffError):
         return False
     return False
 

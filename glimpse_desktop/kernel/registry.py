@@ -7,6 +7,10 @@ same form into ``<model dir>/manifest.d/`` (the tests use that door too, with a 
 Installed weights live in ``<model dir>/clip/<id>/`` beside an ``installed.json`` that records
 the digest and size that were verified when the file arrived; files derived from the weights
 (the ONNX text encoder) sit beside them, named after the digest so they can never go stale.
+
+Every kind of model (the manifest's ``clip`` and ``faces`` sections) is downloaded, verified
+and installed the same way here; running one is the business of the plugin that contributes
+its ``ModelKind`` (hook ``glimpse_model_kinds``): search runs CLIP, faces the face packs.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ import os
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from glimpse_desktop import __version__
-from glimpse_desktop.kernel import download
+from glimpse_desktop.kernel import download, plugins
 from glimpse_desktop.kernel.messages import CodedError, Notice
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
 
@@ -176,6 +181,47 @@ class Installed:
     def derived(self, name: str) -> Path:
         """A file computed from these weights (valid exactly as long as the weights are)."""
         return self.folder / f"{self.sha256[:16]}-{name}"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """An installed model as its kind's loader gets it."""
+
+    entry: Any                   # its manifest entry (``ClipEntry``, ``FacePack``)
+    folder: Path                 # the folder holding its files
+    digests: Mapping[str, str]   # file name -> the sha256 verified when it was installed
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A kind of model a plugin runs (hook ``glimpse_model_kinds``).
+
+    ``name`` is the manifest's section the kind's models are listed in (``clip``, ``faces``).
+    ``load`` turns an installed model into a loaded, runnable one, raising ``ModelError``
+    when the files are not a model of this kind: the registry loads a model added by hand
+    through it (and lets it go) before the model counts as installed."""
+
+    name: str
+    load: Callable[[ModelFiles], Any]
+
+
+def model_kinds() -> dict[str, ModelKind]:
+    """The kinds of model the process's plugins run, by name (the first plugin's wins)."""
+    host = plugins.host()
+    kinds: dict[str, ModelKind] = {}
+    for kind in host.collect("glimpse_model_kinds"):
+        if isinstance(kind, ModelKind):
+            kinds.setdefault(kind.name, kind)
+    return kinds
+
+
+def model_kind(name: str) -> ModelKind:
+    """The kind ``name`` as the plugin that runs it contributes it; ModelError when no
+    plugin loaded here runs that kind."""
+    found = model_kinds().get(name)
+    if found is None:
+        raise ModelError(f"no plugin loaded here runs {name} models")
+    return found
 
 
 def _load_manifest(text: str, origin: str) -> tuple[list[ClipEntry], list[FacePack]]:
@@ -405,6 +451,7 @@ class Registry:
         if not source.is_dir():
             raise ModelError(f"{source} is not a folder (it should hold "
                              f"{' and '.join(f.name for f in pack.files)})")
+        kind = model_kind("faces")
         folder = self.face_folder(pack)
         self._mkdir(folder)
         digests: dict[str, str] = {}
@@ -417,10 +464,8 @@ class Registry:
             digests[f.name] = digest
         # Checked by loading: two files that are not this pack's models are refused here,
         # not found out later as an index that silently finds no face.
-        from glimpse_desktop.faces.models import FaceModels
-
         try:
-            FaceModels(pack, folder=folder, digests=digests, threads=1).load()
+            kind.load(ModelFiles(pack, folder, digests))
         except ModelError as exc:
             for f in pack.files:
                 (folder / f.name).unlink(missing_ok=True)
@@ -476,12 +521,11 @@ class Registry:
         # No digest was published with the manifest: the file is checked by loading it as
         # this architecture (strictly: every weight present, every shape right) before it
         # counts as installed.
+        kind = model_kind("clip")
         digest = download.sha256_file(source, cancel=cancel)
         download.install_file(source, target, sha256=digest, progress=progress, cancel=cancel)
-        from glimpse_desktop.search.clip import ClipModel
-
         try:
-            ClipModel(Installed(entry, target, digest, target.stat().st_size)).load()
+            kind.load(ModelFiles(entry, folder, {entry.file: digest}))
         except ModelError as exc:
             target.unlink(missing_ok=True)
             raise ModelError(f"{source} is not a {entry.arch} checkpoint: {exc}") from exc

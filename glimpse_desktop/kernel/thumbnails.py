@@ -16,6 +16,7 @@ from PIL import Image
 
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.decode import Decoded, SizeRequest
+from glimpse_desktop.kernel.stages import StageBase
 
 GRID = 256
 PREVIEW = 1280
@@ -72,8 +73,9 @@ def scaled(image: Image.Image, long_edge: int) -> Image.Image:
     return copy
 
 
-class ThumbnailStage:
-    """Pipeline stage: the grid thumbnail at ingest (see the module docstring for why only it)."""
+class ThumbnailStage(StageBase):
+    """Pipeline stage: the grid thumbnail at ingest (see the module docstring for why only it).
+    Nothing to catch up: a missing thumbnail is made when it is first shown."""
 
     name = "thumbnail"
 

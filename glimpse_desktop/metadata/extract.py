@@ -1,5 +1,9 @@
 """Metadata from an opened image: dates, GPS, camera, exposure, and the text already in files.
 
+The metadata feature's reader (``read``), contributed to the kernel through the hook
+``glimpse_metadata_readers``: the kernel opens the photo and reads its size and orientation,
+this fills in the rest of its record (``kernel.meta.PhotoMeta``).
+
 Everything here reads; nothing writes to the original. Values from files are untrusted: each
 field is parsed defensively and a bad field is dropped (with a warning), never fatal.
 """
@@ -7,16 +11,22 @@ field is parsed defensively and a bad field is dropped (with a warning), never f
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image, ImageFile, IptcImagePlugin
 
-from glimpse_desktop.metadata.xmp import root_element
+from glimpse_desktop.kernel.meta import (
+    PhotoMeta,
+    PhotoSource,
+    TextItem,
+    format_taken,
+    to_float,
+    to_int,
+)
+from glimpse_desktop.metadata import xmp as xmp_reader
 
 # EXIF / TIFF tag numbers (CIPA DC-008, TIFF 6.0, Microsoft XP tags).
 IFD_EXIF = 0x8769
@@ -67,39 +77,6 @@ _JUNK_DESCRIPTIONS = {
     "sanyo digital camera", "samsung digital camera", "<kenox s630  / samsung s630>",
 }
 _EARLIEST_YEAR = 1826  # the oldest surviving photograph
-
-
-@dataclass(frozen=True)
-class TextItem:
-    field: str
-    source: str
-    value: str
-
-
-@dataclass
-class PhotoMeta:
-    format: str | None = None
-    mime: str | None = None
-    width: int | None = None  # after orientation
-    height: int | None = None
-    orientation: int = 1
-    taken_at: str | None = None
-    taken_at_offset: int | None = None
-    taken_ts: float | None = None
-    taken_at_source: str | None = None
-    gps_lat: float | None = None
-    gps_lon: float | None = None
-    gps_alt: float | None = None
-    camera_make: str | None = None
-    camera_model: str | None = None
-    lens: str | None = None
-    exposure_time: float | None = None
-    f_number: float | None = None
-    iso: int | None = None
-    focal_length: float | None = None
-    rating: int | None = None
-    texts: list[TextItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- small parsers
@@ -171,24 +148,6 @@ def decode_user_comment(value: Any) -> str | None:
     return clean_text(_decode_bytes(value))
 
 
-def to_float(value: Any) -> float | None:
-    if isinstance(value, tuple | list):
-        if len(value) == 2 and all(isinstance(v, int) for v in value):
-            num, den = value
-            return None if den == 0 else num / den
-        return to_float(value[0]) if value else None
-    try:
-        result = float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    return result if math.isfinite(result) else None
-
-
-def to_int(value: Any) -> int | None:
-    number = to_float(value)
-    return None if number is None else int(number)
-
-
 _DATE_RE = re.compile(
     r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?(?:[.,](\d+))?)?"
     r"\s*(Z|[+\-]\d{2}:?\d{2})?\s*$"
@@ -231,19 +190,6 @@ def parse_datetime(text: Any, subsec: Any = None) -> tuple[datetime, int | None]
     except ValueError:
         return None
     return local, parse_offset(m.group(8)) if m.group(8) else None
-
-
-def format_taken(local: datetime, offset: int | None) -> tuple[str, float]:
-    """ISO 8601 text (with the offset when known) and a sortable epoch.
-
-    With no offset the wall-clock time is ordered as if it were UTC: it keeps photos of one
-    day together, which is what a person scrolling a timeline expects.
-    """
-    tz = timezone(timedelta(minutes=offset)) if offset is not None else UTC
-    aware = local.replace(tzinfo=tz)
-    spec = "milliseconds" if local.microsecond else "seconds"
-    text = (aware if offset is not None else local).isoformat(timespec=spec)
-    return text, aware.timestamp()
 
 
 def _dms(value: Any) -> float | None:
@@ -309,71 +255,6 @@ def _gps_utc(gps: Mapping[int, Any]) -> datetime | None:
         return None
     h, mi, s = (p for p in parts if p is not None)
     return day + timedelta(hours=h, minutes=mi, seconds=s)
-
-
-# ---------------------------------------------------------------------------- XMP
-
-
-_NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "xmp": "http://ns.adobe.com/xap/1.0/",
-    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
-    "exif": "http://ns.adobe.com/exif/1.0/",
-}
-
-
-@dataclass
-class XmpFields:
-    description: list[str] = field(default_factory=list)
-    title: list[str] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)
-    dates: list[tuple[str, str]] = field(default_factory=list)  # (source, text) in priority order
-    rating: int | None = None
-
-
-def parse_xmp(packet: bytes | str | None) -> XmpFields | None:
-    """The few XMP properties Glimpse reads; None for no packet, raises ValueError if broken."""
-    if not packet:
-        return None
-    if isinstance(packet, str):
-        packet = packet.encode("utf-8", errors="ignore")
-    root = root_element(packet)       # XmpError is a ValueError
-    out = XmpFields()
-
-    def q(prefix: str, name: str) -> str:
-        return f"{{{_NS[prefix]}}}{name}"
-
-    def texts(prop: str) -> list[str]:
-        prefix, name = prop.split(":")
-        found: list[str] = []
-        for desc in root.iter(q("rdf", "Description")):
-            attr = desc.get(q(prefix, name))
-            if attr:
-                found.append(attr)
-            for el in desc.iter(q(prefix, name)):
-                items = list(el.iter(q("rdf", "li")))
-                if items:
-                    found.extend(i.text or "" for i in items)
-                elif el.text:
-                    found.append(el.text)
-        return [t.strip() for t in found if t and t.strip()]
-
-    out.description = texts("dc:description")
-    out.title = texts("dc:title")
-    out.subjects = texts("dc:subject")
-    for prop, source in (
-        ("exif:DateTimeOriginal", "xmp:exif:DateTimeOriginal"),
-        ("photoshop:DateCreated", "xmp:photoshop:DateCreated"),
-        ("xmp:CreateDate", "xmp:CreateDate"),
-    ):
-        for value in texts(prop):
-            out.dates.append((source, value))
-    ratings = texts("xmp:Rating")
-    if ratings:
-        out.rating = to_int(ratings[0])
-    return out
 
 
 # ---------------------------------------------------------------------------- AI prompts
@@ -472,21 +353,14 @@ def _join_same_field(items: Iterable[TextItem]) -> list[TextItem]:
 # ---------------------------------------------------------------------------- the whole photo
 
 
-def extract(
-    img: Image.Image,
-    *,
-    exif: Image.Exif | None,
-    mtime: float,
-    full_size: tuple[int, int] | None = None,
-    orientation_override: int | None = None,
-) -> PhotoMeta:
-    """Read everything Glimpse keeps about a photo from an opened (not necessarily loaded) image.
+def read(photo: PhotoSource) -> PhotoMeta:
+    """What Glimpse keeps about a photo beyond its size and orientation (which the kernel
+    reads), from an opened (not necessarily loaded) image: camera, exposure, position, rating,
+    the date taken (None when the file states none) and the texts.
 
-    ``exif`` is the image's EXIF (for RAW files, the container's); ``full_size`` the stored pixel
-    size before orientation (for RAW files the sensor size, not the preview's);
-    ``orientation_override`` replaces the EXIF orientation (pillow-heif has applied it already).
-    """
-    meta = PhotoMeta(format=img.format, mime=Image.MIME.get(img.format or "", None))
+    ``photo.exif`` is the image's EXIF (for RAW files, the container's)."""
+    img, exif = photo.image, photo.exif
+    meta = PhotoMeta()
     ifd0: Mapping[int, Any] = exif if exif is not None else {}
     sub: Mapping[int, Any] = {}
     gps: Mapping[int, Any] = {}
@@ -499,14 +373,6 @@ def extract(
             gps = exif.get_ifd(IFD_GPS)
         except Exception as exc:
             meta.warnings.append(f"unreadable GPS IFD: {exc}")
-
-    # Orientation and dimensions.
-    orientation = orientation_override or to_int(ifd0.get(T_ORIENTATION)) or 1
-    meta.orientation = orientation if 1 <= orientation <= 8 else 1
-    width, height = full_size or img.size
-    if meta.orientation >= 5:
-        width, height = height, width
-    meta.width, meta.height = width, height
 
     # Camera and exposure.
     meta.camera_make = clean_text(ifd0.get(T_MAKE))
@@ -532,9 +398,9 @@ def extract(
                 meta.warnings.append("GPS position out of range, ignored")
 
     # XMP: JPEG APP1, PNG iTXt, WebP and HEIF chunks land in info["xmp"]; TIFF in tag 700.
-    xmp: XmpFields | None = None
+    xmp: xmp_reader.XmpIndex | None = None
     try:
-        xmp = parse_xmp(img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or ifd0.get(T_XMP))
+        xmp = _xmp(img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or ifd0.get(T_XMP))
     except ValueError as exc:
         meta.warnings.append(str(exc))
     if xmp is not None and xmp.rating is not None and rating is None:
@@ -569,15 +435,18 @@ def extract(
         meta.taken_at, meta.taken_ts = format_taken(local, offset)
         meta.taken_at_offset, meta.taken_at_source = offset, source
         break
-    else:
-        local_dt = datetime.fromtimestamp(mtime).astimezone()
-        offset_td = local_dt.utcoffset()
-        offset = int(offset_td.total_seconds() // 60) if offset_td is not None else None
-        meta.taken_at, meta.taken_ts = format_taken(local_dt.replace(tzinfo=None), offset)
-        meta.taken_at_offset, meta.taken_at_source = offset, "file:mtime"
 
     meta.texts = _texts(img, ifd0, sub, xmp)
     return meta
+
+
+def _xmp(packet: Any) -> xmp_reader.XmpIndex | None:
+    """What the photo's XMP packet says (None without one); ValueError when it is broken."""
+    if not packet:
+        return None
+    if isinstance(packet, str):
+        packet = packet.encode("utf-8", errors="ignore")
+    return xmp_reader.index(packet)   # XmpError is a ValueError
 
 
 def _offset_from_gps(local: datetime, gps: Mapping[int, Any]) -> int | None:
@@ -594,7 +463,8 @@ def _offset_from_gps(local: datetime, gps: Mapping[int, Any]) -> int | None:
 
 
 def _texts(
-    img: Image.Image, ifd0: Mapping[int, Any], sub: Mapping[int, Any], xmp: XmpFields | None
+    img: Image.Image, ifd0: Mapping[int, Any], sub: Mapping[int, Any],
+    xmp: xmp_reader.XmpIndex | None
 ) -> list[TextItem]:
     items: list[TextItem] = []
 
@@ -614,8 +484,8 @@ def _texts(
         add(FIELD_KEYWORDS, "exif:XPKeywords", "; ".join(
             k.strip() for k in keywords.split(";") if k.strip()))
     if xmp is not None:
-        add(FIELD_DESCRIPTION, "xmp:dc:description", "\n".join(dict.fromkeys(xmp.description)))
-        add(FIELD_DESCRIPTION, "xmp:dc:title", "\n".join(dict.fromkeys(xmp.title)))
+        add(FIELD_DESCRIPTION, "xmp:dc:description", "\n".join(dict.fromkeys(xmp.descriptions)))
+        add(FIELD_DESCRIPTION, "xmp:dc:title", "\n".join(dict.fromkeys(xmp.titles)))
         add(FIELD_KEYWORDS, "xmp:dc:subject", "; ".join(dict.fromkeys(xmp.subjects)))
     if img.format in ("JPEG", "MPO", "TIFF"):
         items += _iptc(img)

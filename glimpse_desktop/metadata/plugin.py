@@ -1,3 +1,21 @@
 """The metadata feature's contributions, through the hooks of kernel/hookspecs.py."""
 
 from __future__ import annotations
+
+from glimpse_desktop.kernel.hookspecs import hookimpl
+from glimpse_desktop.kernel.meta import MetadataReader
+from glimpse_desktop.metadata import extract
+from glimpse_desktop.metadata.filters import FILTERS
+from glimpse_desktop.search.filters import SearchFilter
+
+
+@hookimpl
+def glimpse_search_filters() -> list[SearchFilter]:
+    """``camera:``, ``lens:``, ``type:`` and ``folder:``, read from what the files gave."""
+    return list(FILTERS)
+
+
+@hookimpl
+def glimpse_metadata_readers() -> list[MetadataReader]:
+    """EXIF, XMP, IPTC and PNG text: dates, position, camera, exposure, rating, texts."""
+    return [MetadataReader("metadata", extract.read)]

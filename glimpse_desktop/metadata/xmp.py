@@ -33,8 +33,8 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
-__all__ = ["NS", "Merged", "XmpCaption", "XmpData", "XmpError", "XmpRegion", "from_upright",
-           "merge", "merge_report", "parse", "same_text", "to_upright"]
+__all__ = ["NS", "Merged", "XmpCaption", "XmpData", "XmpError", "XmpIndex", "XmpRegion",
+           "from_upright", "index", "merge", "merge_report", "parse", "same_text", "to_upright"]
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -88,6 +88,20 @@ class XmpCaption:
     model: str | None = None
     data: str | None = None     # the structured fields, JSON text
     source: str | None = None   # 'model' or 'user' when Glimpse wrote it
+
+
+@dataclass(frozen=True)
+class XmpIndex:
+    """What reading a photo takes from its XMP (`index`): every value of each property,
+    wherever the document holds it (each rdf:Description, nested ones too, each language of
+    an alternative), in document order. `XmpData` keeps one value of each, as Glimpse writes
+    it back."""
+
+    descriptions: tuple[str, ...] = ()        # dc:description
+    titles: tuple[str, ...] = ()              # dc:title
+    subjects: tuple[str, ...] = ()            # dc:subject
+    dates: tuple[tuple[str, str], ...] = ()   # (source, text), the best source first
+    rating: int | None = None                 # the first xmp:Rating, if a whole -1 to 5
 
 
 @dataclass
@@ -316,6 +330,13 @@ def parse(packet: bytes | str) -> XmpData:
     return _read(root_element(packet))
 
 
+def index(packet: bytes | str) -> XmpIndex:
+    """The dates, rating and texts a photo's XMP packet holds, as ingestion reads them;
+    XmpError if it is not XML. A document without rdf:RDF holds nothing (no error: unlike
+    `parse`, nothing will be written back into it)."""
+    return _index(root_element(packet))
+
+
 # The largest image side a region's AppliedToDimensions may name (pixels).
 _MAX_SIDE = 1_000_000
 # Rounding slack for a region's fractions written as 0.9999999 or 1.0000001.
@@ -352,6 +373,42 @@ def _read(root: ET.Element) -> XmpData:
             if region is not None:
                 out.regions.append(region)
     return out
+
+
+# Properties read only (dates), with the name each is reported under, best source first.
+_DATES = (("http://ns.adobe.com/exif/1.0/", "DateTimeOriginal", "xmp:exif:DateTimeOriginal"),
+          ("http://ns.adobe.com/photoshop/1.0/", "DateCreated", "xmp:photoshop:DateCreated"),
+          (NS["xmp"], "CreateDate", "xmp:CreateDate"))
+
+
+def _every(root: ET.Element, tag: str) -> list[str]:
+    """Every value of the property ``tag`` in every rdf:Description of the document, nested
+    ones too: as an attribute, as the items of a list or alternative, or as text."""
+    found: list[str] = []
+    for desc in root.iter(_q("rdf", "Description")):
+        attr = desc.get(tag)
+        if attr:
+            found.append(attr)
+        for el in desc.iter(tag):
+            items = list(el.iter(_q("rdf", "li")))
+            if items:
+                found.extend(i.text or "" for i in items)
+            elif el.text:
+                found.append(el.text)
+    return [t.strip() for t in found if t and t.strip()]
+
+
+def _index(root: ET.Element) -> XmpIndex:
+    ratings = _every(root, _q("xmp", "Rating"))
+    rating = _float(ratings[0]) if ratings else None
+    whole = int(rating) if rating is not None else None
+    return XmpIndex(
+        descriptions=tuple(_every(root, _q("dc", "description"))),
+        titles=tuple(_every(root, _q("dc", "title"))),
+        subjects=tuple(_every(root, _q("dc", "subject"))),
+        dates=tuple((source, value) for uri, name, source in _DATES
+                    for value in _every(root, f"{{{uri}}}{name}")),
+        rating=whole if whole is not None and -1 <= whole <= 5 else None)
 
 
 def _region_items(node: ET.Element) -> list[ET.Element]:

@@ -1,3 +1,42 @@
 """The places feature's contributions, through the hooks of kernel/hookspecs.py."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from glimpse_desktop.kernel.changes import READ, Change, FollowUp
+from glimpse_desktop.kernel.hookspecs import hookimpl
+from glimpse_desktop.places.filters import PLACE
+from glimpse_desktop.places.service import PlacesReport
+from glimpse_desktop.search.filters import SearchFilter
+
+
+@hookimpl
+def glimpse_search_filters() -> list[SearchFilter]:
+    """``place:NAME``: photos taken in a city, region or country of that name."""
+    return [PLACE]
+
+
+def _update_places(library: Any, change: Change) -> PlacesReport | None:
+    # An index's places pass also finishes what a stopped one left (cheap when nothing
+    # changed: one query); a watcher batch that changed no photo has nothing to place.
+    if change.nothing and change.why != "indexed":
+        return None
+    report: PlacesReport = library.places.update(progress=change.progress,
+                                                 cancel=change.cancel)
+    return report
+
+
+@hookimpl
+def glimpse_follow_ups() -> list[FollowUp]:
+    """``places``: photos with new or changed coordinates are placed, places inferred for
+    photos near them in time."""
+    return [FollowUp("places", _update_places, when=READ)]
+
+
+@hookimpl
+def glimpse_cli_verbs() -> list[Any]:
+    """The CLI's places (places/cli.py, imported only when the CLI asks)."""
+    from glimpse_desktop.places.cli import VERBS
+
+    return list(VERBS)

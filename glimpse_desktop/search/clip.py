@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from glimpse_desktop.kernel.registry import Installed, ModelError
+from glimpse_desktop.kernel.registry import Installed, ModelError, ModelFiles
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class ClipModel:
                 model = open_clip.create_model(entry.arch, pretrained=weights, precision="fp32",
                                                device="cpu")
             self._tokenizer = open_clip.get_tokenizer(entry.arch)
-        except (RuntimeError, ValueError, KeyError, OSError, EOFError) as exc:
+        except (RuntimeError, ValueError, KeyError, OSError, EOFError,
+                pickle.UnpicklingError) as exc:   # torch.load of a file that is no checkpoint
             raise ModelError(
                 f"the weights of {entry.id} at {weights} could not be loaded ({exc})",
                 code="models.damaged", values={"model": entry.id, "path": str(weights)}
@@ -282,6 +284,21 @@ class ClipModel:
         return open_clip.image_transform(
             self.image_size, is_train=False, mean=self.mean, std=self.std,
             interpolation=self.interpolation, resize_mode=self.resize_mode)
+
+
+def load_installed(files: ModelFiles) -> ClipModel:
+    """The ``clip`` model kind's loader: the model whose weights were installed in
+    ``files.folder``, loaded (ModelError when they are not a checkpoint of its architecture)."""
+    entry = files.entry
+    weights = files.folder / entry.file
+    digest = files.digests.get(entry.file)
+    try:
+        size = weights.stat().st_size
+    except OSError as exc:
+        raise ModelError(f"cannot read the weights of {entry.id}: {exc.strerror or exc}") from exc
+    if digest is None:
+        raise ModelError(f"the weights of {entry.id} were not verified")
+    return ClipModel(Installed(entry, weights, digest, size)).load()
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:

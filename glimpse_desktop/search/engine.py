@@ -40,8 +40,14 @@ from glimpse_desktop.kernel import fts, vectors
 from glimpse_desktop.kernel.config import get_setting
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.registry import ModelError
-from glimpse_desktop.places.service import match_place
-from glimpse_desktop.search.query import Query, QueryError, add_filter, parse
+from glimpse_desktop.search.filters import (
+    Condition,
+    FilterContext,
+    SearchFilter,
+    as_condition,
+    registered,
+)
+from glimpse_desktop.search.query import Query, QueryError, parse
 from glimpse_desktop.search.semantic import Semantic, VectorStore
 
 NEUTRAL_PROMPTS = ("a photo.", "a picture.", "an image.", "a photo of something.",
@@ -153,111 +159,69 @@ class SearchResult:
         self.notices.append(text)
 
 
-def _like(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _narrowed(semantic: Semantic, conn: Connection, q: Query, nesting: int
+              ) -> list[tuple[SearchFilter, Condition]]:
+    """Each filter of the query (``q.filters``, in that order) with the condition it puts
+    on ``photos p``, resolved now: names to people, albums to their photos. The filters are
+    asked in the plugins' order, so of two names nobody has the person's is reported first.
+    QueryError for a value that names nothing (a person nobody is called)."""
+    known = registered()
+    context = FilterContext(
+        conn, nesting, MAX_ALBUM_NESTING,
+        lambda query: [h.photo_id for h in search(semantic, conn, query,
+                                                   limit=SMART_ALBUM_LIMIT,
+                                                   nesting=nesting + 1).hits])
+    found: dict[int, tuple[SearchFilter, Condition]] = {}
+    for key, search_filter in known.items():
+        for i, (k, value) in enumerate(q.filters):
+            if k == key:
+                found[i] = (search_filter, as_condition(search_filter.narrow(context, value)))
+    missing = [f"{k}:" for i, (k, _v) in enumerate(q.filters) if i not in found]
+    if missing:      # a filter whose plugin has gone since the query was parsed
+        raise QueryError(f"{missing[0]} is not a filter Glimpse knows",
+                         code="search.unknown_filter", values={"key": missing[0][:-1]})
+    return [found[i] for i in range(len(q.filters))]
 
 
-def _like_exact(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailable: bool
+           ) -> tuple[str, list[Any]]:
+    """SQL over ``photos p`` for these filters: the values of one key combine as the filter
+    says (each must hold, either may, or the last one given), different keys all hold."""
+    where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
+    params: list[Any] = []
+    by_key: dict[str, tuple[SearchFilter, list[Condition]]] = {}
+    for search_filter, condition in narrowed:
+        by_key.setdefault(search_filter.key, (search_filter, []))[1].append(condition)
+    for search_filter, conditions in by_key.values():
+        if search_filter.repeat == "last":
+            conditions = conditions[-1:]
+        if search_filter.repeat == "any" and len(conditions) > 1:
+            where.append("(" + " OR ".join(f"({c.sql})" for c in conditions) + ")")
+            params += [v for c in conditions for v in c.params]
+            continue
+        for c in conditions:
+            where.append(c.sql)
+            params += c.params
+    return " AND ".join(where), params
 
 
-def _known_people(conn: Connection, q: Query) -> None:
-    """Resolve each person:NAME to the people it names: the person of that exact name if
-    there is one, otherwise everyone whose name starts with those words (person:barack finds
-    Barack Obama). A name nobody has is a typo far more often than an empty answer."""
-    q.person_ids = []
-    for name in q.people:
-        ids = [int(r[0]) for r in conn.execute(
-            "SELECT id FROM people WHERE name = ? COLLATE NOCASE", (name,))]
-        if not ids:
-            ids = [int(r[0]) for r in conn.execute(
-                "SELECT id FROM people WHERE name LIKE ? ESCAPE '\\'",
-                (_like_exact(name) + " %",))]
-        if not ids:
-            raise QueryError(f"nobody is named {name!r} in People", code="search.unknown_person",
-                             values={"name": name})
-        q.person_ids.append(ids)
-
-
-def _known_albums(semantic: Semantic, conn: Connection, q: Query, nesting: int) -> None:
-    """Resolve each album:NAME to the photos of the albums it names: the album of that title
-    (any case), else albums whose titles start with those words, else the album with that
-    id. A smart album's photos are what its saved search finds now."""
-    q.album_photo_ids = []
-    for name in q.albums:
-        albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
-                           "title = ? COLLATE NOCASE", (name,))
-        if not albums:
-            albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
-                               "title LIKE ? ESCAPE '\\'", (_like_exact(name) + " %",))
-        if not albums and name.isascii() and name.isdigit():
-            albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
-                               "id = ?", (int(name),))
-        if not albums:
-            raise QueryError(f"there is no album called {name!r}", code="search.unknown_album",
-                             values={"name": name})
-        ids: set[int] = set()
-        for album in albums:
-            if album["kind"] != "smart":
-                ids.update(int(r[0]) for r in conn.execute(
-                    "SELECT photo_id FROM album_photos WHERE album_id = ? AND removed = 0",
-                    (album["id"],)))
-                continue
-            if nesting >= MAX_ALBUM_NESTING:
-                raise QueryError(f"album:{name} is a smart album whose search leads back to "
-                                 "itself")
-            found = search(semantic, conn, str(album["query"] or ""), limit=SMART_ALBUM_LIMIT,
-                           nesting=nesting + 1)
-            ids.update(h.photo_id for h in found.hits)
-        q.album_photo_ids.append(sorted(ids))
-
-
-def _known_places(conn: Connection, q: Query) -> None:
-    """Resolve each place:NAME to the city, region and country names it matches (a place
-    never visited matches nothing: an honest empty answer, said by ``_why_nothing``)."""
-    q.place_names = []
-    for value in q.places:
-        found = match_place(conn, value)
-        q.place_names.append((found.cities, found.regions, found.countries))
-
-
-# What happened, for a filter that matches nothing (each front end adds its own advice).
-_NOTHING_FOR = {
-    "place": "no photo was taken in a place called {value!r}",
-    "camera": "no photo was taken with a camera called {value!r}",
-    "lens": "no photo was taken with a lens called {value!r}",
-    "tag": "no photo is tagged {value!r}",
-    "folder": "no photo is in a folder called {value!r}",
-    "type": "no photo is a {value} file",
-    "person": "no photo shows {value}",
-    "album": "the album {value!r} has no photos",
-    "after": "no photo was taken in or after {value}",
-    "before": "no photo was taken before {value}",
-}
-
-
-def _why_nothing(semantic: Semantic, conn: Connection, q: Query, include_unavailable: bool,
-                 nesting: int) -> list[tuple[Notice, str]]:
+def _why_nothing(conn: Connection, q: Query,
+                 narrowed: Sequence[tuple[SearchFilter, Condition]],
+                 include_unavailable: bool) -> list[tuple[Notice, str]]:
     """Why a search with filters found nothing: each filter that no photo passes on its own,
     else (no photo passes them all together) the filters together."""
     if not q.filters:
         return []
     out = []
-    for key, value in q.filters:
-        single = Query()
-        add_filter(single, key, value)
-        _known_people(conn, single)
-        _known_albums(semantic, conn, single, nesting)
-        _known_places(conn, single)
-        where, params = _filters(single, include_unavailable)
+    for (key, value), single in zip(q.filters, narrowed, strict=True):
+        where, params = _where([single], include_unavailable)
         if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                     params) == 0:
             out.append((Notice(FILTER_MATCHES_NOTHING, {"filter": key, "value": value}),
-                        _NOTHING_FOR.get(key, "no photo matches {key}:{value}").format(
-                            key=key, value=value)))
+                        single[0].no_match(value)))
     if out or len(q.filters) < 2:
         return out
-    where, params = _filters(q, include_unavailable)
+    where, params = _where(narrowed, include_unavailable)
     if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                 params) == 0:
         names = [f"{key}:{value}" for key, value in q.filters]
@@ -265,66 +229,6 @@ def _why_nothing(semantic: Semantic, conn: Connection, q: Query, include_unavail
                     "each filter matches photos, but no photo matches all of "
                     + " ".join(names)))
     return out
-
-
-_WIDEST_OFFSET = 14 * 3600  # seconds: time zones run from UTC-12 to UTC+14
-
-
-def _filters(q: Query, include_unavailable: bool) -> tuple[str, list[Any]]:
-    """SQL over ``photos p`` for the query's filters."""
-    where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
-    params: list[Any] = []
-    # Dates are the camera's clock, as a person reads them: a photo taken at 00:30 on New
-    # Year's Day in Athens (22:30 UTC the day before) belongs to the new year. taken_ts is
-    # the instant; adding the offset gives back the wall-clock time, read as UTC like the
-    # bounds (and like taken_ts itself when the offset is unknown).
-    local = "(p.taken_ts + coalesce(p.taken_at_offset, 0) * 60.0)"
-    # The bare instant within a day's worth of offsets (UTC-12 to UTC+14) of the bound keeps
-    # the photos_by_time index usable; the wall-clock comparison then decides.
-    if q.after is not None:
-        where.append(f"p.taken_ts >= ? AND {local} >= ?")
-        params += [q.after - _WIDEST_OFFSET, q.after]
-    if q.before is not None:
-        where.append(f"p.taken_ts < ? AND {local} < ?")
-        params += [q.before + _WIDEST_OFFSET, q.before]
-    for cam in q.cameras:
-        where.append("(coalesce(p.camera_make, '') || ' ' || coalesce(p.camera_model, '')) "
-                     "LIKE ? ESCAPE '\\'")
-        params.append(_like(cam))
-    for lens in q.lenses:
-        where.append("coalesce(p.lens, '') LIKE ? ESCAPE '\\'")
-        params.append(_like(lens))
-    if q.types:
-        where.append(f"p.format IN ({','.join('?' * len(q.types))})")
-        params.extend(q.types)
-    for folder in q.folders:
-        where.append("p.folder LIKE ? ESCAPE '\\'")
-        params.append(_like(folder))
-    for members in q.album_photo_ids:
-        # One JSON parameter, however many photos an album holds (SQLite caps ? parameters).
-        where.append("p.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(members))
-    for names in q.place_names:
-        # place:Lisbon is the city, the region and the country of that name, whichever exist.
-        either = [f"{column} IN ({','.join('?' * len(values))})"
-                  for column, values in zip(("city", "region", "country"), names, strict=True)
-                  if values]
-        where.append(f"p.id IN (SELECT photo_id FROM photo_places WHERE {' OR '.join(either)})"
-                     if either else "0")
-        params += [v for values in names for v in values]
-    for ids in q.person_ids:
-        # Every person: filter must be in the photo (person:ada person:bob: both of them).
-        where.append(f"p.id IN (SELECT photo_id FROM faces WHERE person_id IN "
-                     f"({','.join('?' * len(ids))}))")
-        params += ids
-    for tag in q.tags:
-        words = re.findall(r"\w+", tag)
-        if not words:
-            continue
-        # Tags from zero-shot tagging and keywords written in the files, as whole words.
-        where.append("p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH ?)")
-        params.append('{keywords tags} : "' + " ".join(words) + '"')
-    return " AND ".join(where), params
 
 
 def _fts_terms(q: Query) -> str:
@@ -407,13 +311,11 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
         raise QueryError("a page starts at 0 or later and holds 0 photos or more")
     depth = max(offset + limit, depth or 0)
     q = parse(query)
-    _known_people(conn, q)
-    _known_albums(semantic, conn, q, nesting)
-    _known_places(conn, q)
+    narrowed = _narrowed(semantic, conn, q, nesting)
     result = SearchResult(offset=offset)
     if q.is_empty and not like:
         return result
-    where, params = _filters(q, include_unavailable)
+    where, params = _where(narrowed, include_unavailable)
     ranked = bool(q.terms or like)
     if not ranked:
         # Filters alone: every photo that passes them, newest first, a page at a time.
@@ -425,7 +327,7 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
                 include_unavailable, result)
         result.hits = result.page(conn, offset, limit)
     if result.total == 0 and q.has_filters:
-        for notice, text in _why_nothing(semantic, conn, q, include_unavailable, nesting):
+        for notice, text in _why_nothing(conn, q, narrowed, include_unavailable):
             result.note(notice, text)
     return result
 

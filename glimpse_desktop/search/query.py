@@ -11,23 +11,19 @@ from __future__ import annotations
 import calendar
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.messages import CodedError
-
-FILTER_KEYS = ("after", "before", "camera", "tag", "type", "folder", "person", "place",
-               "album", "lens")
-# Filters whose data arrives with later features; a clear message beats an empty result.
-NOT_YET: dict[str, str] = {}
-# File types a person names, to the formats Glimpse records.
-TYPES = {
-    "jpg": ("JPEG", "MPO"), "jpeg": ("JPEG", "MPO"), "png": ("PNG",), "heic": ("HEIF",),
-    "heif": ("HEIF",), "tif": ("TIFF",), "tiff": ("TIFF",), "webp": ("WEBP",), "gif": ("GIF",),
-    "bmp": ("BMP", "DIB"), "avif": ("AVIF",),
-    "raw": ("DNG", "CR2", "NEF", "NRW", "ARW", "ORF", "RW2", "PEF", "RAW"), "dng": ("DNG",),
-    "cr2": ("CR2",), "nef": ("NEF",), "arw": ("ARW",), "orf": ("ORF",), "rw2": ("RW2",),
-}
+from glimpse_desktop.search.filters import (
+    EVERY,
+    Condition,
+    FilterContext,
+    SearchFilter,
+    registered,
+)
 
 
 class QueryError(CodedError, ValueError):
@@ -45,26 +41,9 @@ class Term:
 class Query:
     terms: list[Term] = field(default_factory=list)
     excluded_words: list[str] = field(default_factory=list)
-    after: float | None = None   # taken_ts bounds, seconds since the epoch
-    before: float | None = None
-    cameras: list[str] = field(default_factory=list)
-    lenses: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    folders: list[str] = field(default_factory=list)
-    people: list[str] = field(default_factory=list)
-    # For each person: filter, the ids of the people it names (filled in by the search).
-    person_ids: list[list[int]] = field(default_factory=list)
-    albums: list[str] = field(default_factory=list)
-    # For each album: filter, the ids of the photos in the albums it names (filled in by the
-    # search: a smart album's photos are its own search's results).
-    album_photo_ids: list[list[int]] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)
-    # For each place: filter, the (cities, regions, countries) names it matches (filled in by
-    # the search: "place:Lisbon" is the city and the region of that name).
-    place_names: list[tuple[list[str], list[str], list[str]]] = field(default_factory=list)
-    # Every filter as typed, (key, value) in order: what a front end names when a filter
-    # matches nothing ("no photo was taken with a camera called …").
+    # Every filter as the filter reads it, (key, value) in the order typed: what narrows the
+    # search (search.filters) and what a front end names when a filter matches nothing ("no
+    # photo was taken with a camera called …").
     filters: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -74,13 +53,27 @@ class Query:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.after is not None or self.before is not None or self.cameras
-                    or self.lenses or self.tags or self.types or self.folders or self.people
-                    or self.albums or self.places)
+        return bool(self.filters)
 
     @property
     def is_empty(self) -> bool:
         return not self.terms and not self.has_filters
+
+    def values(self, key: str) -> list[str]:
+        """The values given for ``key``, in the order typed."""
+        return [value for k, value in self.filters if k == key]
+
+    @property
+    def after(self) -> float | None:
+        """The ``after:`` bound (the last one given), seconds since the epoch."""
+        values = self.values("after")
+        return _date_bound(values[-1], end=False) if values else None
+
+    @property
+    def before(self) -> float | None:
+        """The ``before:`` bound (the last one given), seconds since the epoch."""
+        values = self.values("before")
+        return _date_bound(values[-1], end=False) if values else None
 
 
 def _date_bound(value: str, *, end: bool) -> float:
@@ -117,45 +110,23 @@ def _split(query: str) -> list[str]:
         return query.replace('"', " ").split()
 
 
-def add_filter(q: Query, key: str, value: str) -> None:
-    """Add one ``key:value`` filter (``key`` one of FILTER_KEYS, lower case) to ``q``."""
-    if key in NOT_YET:
-        raise QueryError(NOT_YET[key])
-    if key == "after":
-        q.after = _date_bound(value, end=False)
-    elif key == "before":
-        q.before = _date_bound(value, end=False)
-    elif key == "camera":
-        q.cameras.append(value)
-    elif key == "lens":
-        q.lenses.append(value)
-    elif key == "tag":
-        q.tags.append(value.lower())
-    elif key == "folder":
-        q.folders.append(value)
-    elif key == "person":
-        value = " ".join(value.split())
-        q.people.append(value)
-    elif key == "album":
-        value = " ".join(value.split())
-        q.albums.append(value)
-    elif key == "place":
-        value = " ".join(value.split())
-        q.places.append(value)
-    elif key == "type":
-        kinds = TYPES.get(value.lower().lstrip("."))
-        if kinds is None:
-            raise QueryError(f"type:{value} is not a type Glimpse knows "
-                             f"({', '.join(sorted(TYPES))})")
-        q.types.extend(kinds)
-    else:
-        raise QueryError(f"{key}: is not a filter Glimpse knows")
+def add_filter(q: Query, key: str, value: str,
+               known: Mapping[str, SearchFilter] | None = None) -> None:
+    """Add one ``key:value`` filter (``key`` one a plugin contributes, lower case) to ``q``;
+    QueryError for a key no filter has or a value the filter refuses."""
+    search_filter = (registered() if known is None else known).get(key)
+    if search_filter is None:
+        raise QueryError(f"{key}: is not a filter Glimpse knows", code="search.unknown_filter",
+                         values={"key": key})
+    if search_filter.check is not None:
+        value = search_filter.check(value)
     q.filters.append((key, value))
 
 
 def parse(query: str) -> Query:
     """Take a search string apart; QueryError for a filter that cannot be honoured."""
     q = Query()
+    known = registered()
     sign = 1.0
     words: list[str] = []
     weight = 1.0
@@ -169,8 +140,8 @@ def parse(query: str) -> Query:
 
     for token in _split(query):
         key, sep, value = token.partition(":")
-        if sep and key.lower() in FILTER_KEYS and value:
-            add_filter(q, key.lower(), value)
+        if sep and key.lower() in known and value:
+            add_filter(q, key.lower(), value, known)
             continue
         if token in ("+", "-"):
             end_term()
@@ -192,3 +163,61 @@ def parse(query: str) -> Query:
     if q.after is not None and q.before is not None and q.after >= q.before:
         raise QueryError("after: is not earlier than before:, so nothing can match")
     return q
+
+
+# ---------------------------------------------------------------- the search feature's filters
+
+_WIDEST_OFFSET = 14 * 3600  # seconds: time zones run from UTC-12 to UTC+14
+# Dates are the camera's clock, as a person reads them: a photo taken at 00:30 on New Year's
+# Day in Athens (22:30 UTC the day before) belongs to the new year. taken_ts is the instant;
+# adding the offset gives back the wall-clock time, read as UTC like the bounds (and like
+# taken_ts itself when the offset is unknown).
+_LOCAL = "(p.taken_ts + coalesce(p.taken_at_offset, 0) * 60.0)"
+
+
+def _checked_date(value: str) -> str:
+    _date_bound(value, end=False)
+    return value
+
+
+def _after(_context: FilterContext, value: str) -> Condition:
+    bound = _date_bound(value, end=False)
+    # The bare instant within a day's worth of offsets of the bound keeps the photos_by_time
+    # index usable; the wall-clock comparison then decides.
+    return Condition(f"p.taken_ts >= ? AND {_LOCAL} >= ?", (bound - _WIDEST_OFFSET, bound))
+
+
+def _before(_context: FilterContext, value: str) -> Condition:
+    bound = _date_bound(value, end=False)
+    return Condition(f"p.taken_ts < ? AND {_LOCAL} < ?", (bound + _WIDEST_OFFSET, bound))
+
+
+def _tag(_context: FilterContext, value: str) -> Condition:
+    words = re.findall(r"\w+", value.lower())
+    if not words:
+        return EVERY
+    # Tags from zero-shot tagging and keywords written in the files, as whole words.
+    return Condition("p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH ?)",
+                     ('{keywords tags} : "' + " ".join(words) + '"',))
+
+
+def _tags(conn: Connection, limit: int) -> list[str]:
+    """Tags and keywords, most used first."""
+    counts: dict[str, int] = {}
+    for row in conn.rows("SELECT value FROM photo_text WHERE field IN ('keywords', 'tags') "
+                         "LIMIT 200000"):
+        for word in re.split(r"[;,\n]", str(row["value"])):
+            word = word.strip()
+            if word:
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: (-counts[w], w.lower()))[:limit]
+
+
+AFTER = SearchFilter(
+    "after", "a date: 2023, 2023-06, 2023-06-14", _after, check=_checked_date, repeat="last",
+    nothing="no photo was taken in or after {value}")
+BEFORE = SearchFilter(
+    "before", "a date", _before, check=_checked_date, repeat="last",
+    nothing="no photo was taken before {value}")
+TAG = SearchFilter(
+    "tag", "a tag or keyword", _tag, values=_tags, nothing="no photo is tagged {value!r}")

@@ -23,9 +23,10 @@ from glimpse_desktop.kernel import vectors
 from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, Writer
 from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
-from glimpse_desktop.kernel.registry import Installed, ModelError, ModelNotInstalledError, Registry
+from glimpse_desktop.kernel.registry import Installed, ModelError, Registry
+from glimpse_desktop.kernel.stages import StageReport
 from glimpse_desktop.search.clip import ClipModel
-from glimpse_desktop.search.embeddings import ClipStage, EmbedReport, backlog, embed_missing
+from glimpse_desktop.search.embeddings import ClipStage, backlog_count
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ class Semantic:
             return True
         if self.registry.installed(target) is None or vectors.table_for(conn, target) is None:
             return False
-        if backlog(conn, target) > 0:
+        if backlog_count(conn, target) > 0:
             return False
         self.writer.call(lambda c: set_setting(c, ACTIVE_KEY, target))
         return True
@@ -319,7 +320,10 @@ class Semantic:
         target = self.target()
         if self.registry.installed(target) is None:
             return None
-        return ClipStage(self.model(target), self.table(target))
+        model = self.model(target)
+        return ClipStage(model, self.table(target),
+                         after=lambda report, meter, cancel: self._caught_up(
+                             model, report, meter, cancel))
 
     # ------------------------------------------------------------------ vectors
 
@@ -345,20 +349,13 @@ class Semantic:
 
     # ------------------------------------------------------------------ jobs
 
-    def embed(self, *, meter: ProgressMeter, cancel: CancelToken, workers: int | None
-              ) -> EmbedReport:
-        """Embed what is missing for the target model, then switch search to it if done.
-        Call with the ingestion lock held."""
-        target = self.target()
-        try:
-            model = self.model(target)
-        except ModelNotInstalledError:
-            return EmbedReport(remaining=-1)
-        table = self.table(target)
-        report = embed_missing(reader=self.reader, writer=self.writer, model=model,
-                               table=table, meter=meter, cancel=cancel, workers=workers)
-        if report.embedded:
-            self.text_encoder(target).export(model)
+    def _caught_up(self, model: ClipModel, report: StageReport, meter: ProgressMeter,
+                   cancel: CancelToken) -> None:
+        """After the CLIP stage's catch-up run (with the ingestion lock held): switch search
+        to the target model if every photo has it now, and bring the search index up to
+        date."""
+        if report.done:
+            self.text_encoder(model.model_id).export(model)
         if not report.cancelled:
             self.promote_if_complete()
         self._status = None
@@ -367,7 +364,6 @@ class Semantic:
         if active is not None and not cancel.cancelled:
             meter.start_phase("updating the search index", None)
             self.store(active)
-        return report
 
     def status(self, max_age: float = 0.0) -> dict[str, Any]:
         """Chosen and active model, and how many photos still need embedding. ``max_age``:
@@ -387,7 +383,7 @@ class Semantic:
         installed = self.registry.installed(target) is not None
         return {
             "target": target, "active": active, "installed": installed,
-            "backlog": backlog(conn, target) if installed else None,
+            "backlog": backlog_count(conn, target) if installed else None,
             "embedded": int(conn.one("SELECT count(*) FROM photo_embeddings WHERE model_id = ?",
                                      (active,))) if active else 0,
             # A Notice (models.not_installed) each front end phrases with how to get it.

@@ -15,12 +15,14 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from glimpse_desktop.kernel import fts, vectors
+from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, Writer
-from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
+from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
 
 LOGIT_SCALE = 100.0
 NEUTRAL = ("a photo.", "a picture.", "an image.", "a photo of something.")
@@ -55,6 +57,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 VOCAB_KEY = "tags.vocabularies"
+# The last vector change (``vectors.last_seq``) whose photos were given the remembered tags.
+SEQ_KEY = "tags.seq"
 
 
 @dataclass
@@ -194,3 +198,32 @@ def enabled(raw: str | None) -> dict[str, list[str]]:
     except json.JSONDecodeError:
         return {}
     return {str(k): [str(t) for t in v] for k, v in data.items() if isinstance(v, list)}
+
+
+def tag_new(library: Any, *, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> TagReport | None:
+    """Give photos embedded since the last pass the tag lists the person asked to remember
+    (``Library.tag(remember=True)``), with the same threshold and number of tags. None when
+    there is nothing to do: no remembered lists, no search model, no new embeddings.
+    ``library`` is the ``api.Library`` (a feature never imports the API it serves)."""
+    conn = library.reader()
+    raw = get_setting(conn, VOCAB_KEY)
+    model_id = library.semantic.active()
+    if not raw or model_id is None:
+        return None
+    try:
+        setting = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    since = int(get_setting(conn, SEQ_KEY) or 0)
+    changed, seq = vectors.changes_since(conn, model_id, since, limit=10_000_000)
+    if not changed:
+        return None
+    vocabs = setting.get("vocabularies", {})
+    report: TagReport = library.tag(
+        vocabs.get("custom", []), vocabularies=[v for v in vocabs if v != "custom"],
+        threshold=float(setting.get("threshold", 0.3)), top=int(setting.get("top", 3)),
+        remember=False, progress=progress, cancel=cancel, photo_ids=changed)
+    if not report.cancelled:
+        library.writer.call(lambda c: set_setting(c, SEQ_KEY, str(seq)))
+    return report

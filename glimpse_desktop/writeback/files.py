@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from glimpse_desktop.kernel.tiff import TYPE_SIZES as _TYPE_SIZES
+from glimpse_desktop.kernel.tiff import Entry, Tiff
 from glimpse_desktop.metadata import xmp
 
 __all__ = ["JPEG_EXTENSIONS", "MAX_XMP_PACKET", "FolderNames", "Segment", "WriteBackError",
@@ -38,8 +40,6 @@ T_XP_KEYWORDS = 0x9C9E
 # offset/length pairs of data (the thumbnail, strips, tiles).
 _IFD_POINTERS = (0x8769, 0x8825, 0xA005, 0x014A)
 _DATA_POINTERS = ((0x0201, 0x0202), (0x0111, 0x0117), (0x0144, 0x0145))
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8,
-               13: 4}
 
 
 class WriteBackError(OSError):
@@ -315,54 +315,35 @@ def read_embedded_xmp(path: str) -> bytes | None:
 
 
 # ---------------------------------------------------------------------------- EXIF IFD0
+# Read with the kernel's TIFF reader (kernel/tiff.py), the one RAW previews are found with.
 
-class _Tiff:
-    def __init__(self, blob: bytes) -> None:
-        if blob[:4] not in (b"II*\x00", b"MM\x00*"):
-            raise ValueError("EXIF without a TIFF header")
-        self.blob = blob
-        self.e = "<" if blob[:2] == b"II" else ">"
-        self.ifd0 = self.u32(4)
+def _exif_tiff(blob: bytes) -> Tiff:
+    """The TIFF structure of an EXIF block (a standard TIFF header: no RAW variant)."""
+    if blob[:4] not in (b"II*\x00", b"MM\x00*"):
+        raise ValueError("EXIF without a TIFF header")
+    return Tiff(blob)
 
-    def u16(self, at: int) -> int:
-        return int(struct.unpack(self.e + "H", self.blob[at:at + 2])[0])
 
-    def u32(self, at: int) -> int:
-        return int(struct.unpack(self.e + "I", self.blob[at:at + 4])[0])
-
-    def entries(self) -> tuple[list[tuple[int, int, int, bytes]], int]:
-        """IFD0's entries (tag, type, count, the 4 value bytes) and the next-IFD offset."""
-        at = self.ifd0
-        if at + 2 > len(self.blob):
-            raise ValueError("EXIF IFD0 lies outside the segment")
-        n = self.u16(at)
-        if at + 2 + 12 * n + 4 > len(self.blob):
-            raise ValueError("EXIF IFD0 runs past the segment")
-        out = []
-        for i in range(n):
-            e = at + 2 + 12 * i
-            out.append((self.u16(e), self.u16(e + 2), self.u32(e + 4),
-                        self.blob[e + 8:e + 12]))
-        return out, self.u32(at + 2 + 12 * n)
-
-    def value(self, entry: tuple[int, int, int, bytes]) -> bytes:
-        _tag, typ, count, raw = entry
-        size = _TYPE_SIZES.get(typ, 1) * count
-        if size <= 4:
-            return raw[:size]
-        off = int(struct.unpack(self.e + "I", raw)[0])
-        return self.blob[off:off + size]
+def _ifd0(tiff: Tiff) -> tuple[list[Entry], int]:
+    """IFD0's entries, in file order, and the next-IFD offset."""
+    at = tiff.first_ifd
+    if at + 2 > tiff.size:
+        raise ValueError("EXIF IFD0 lies outside the segment")
+    n = tiff.u16(at)
+    if at + 2 + 12 * n + 4 > tiff.size:
+        raise ValueError("EXIF IFD0 runs past the segment")
+    return tiff.entries(at)
 
 
 def read_exif_texts(payload: bytes) -> tuple[str | None, str | None]:
     """ImageDescription and XPKeywords of an EXIF APP1 payload (for read-back checks)."""
-    tiff = _Tiff(payload[len(EXIF_HEADER):])
-    entries, _ = tiff.entries()
+    tiff = _exif_tiff(payload[len(EXIF_HEADER):])
+    entries, _ = _ifd0(tiff)
     desc = keys = None
     for entry in entries:
-        if entry[0] == T_IMAGE_DESCRIPTION:
+        if entry.tag == T_IMAGE_DESCRIPTION:
             desc = tiff.value(entry).rstrip(b"\x00").decode("utf-8", "replace")
-        elif entry[0] == T_XP_KEYWORDS:
+        elif entry.tag == T_XP_KEYWORDS:
             keys = tiff.value(entry).decode("utf-16-le", "replace").rstrip("\x00")
     return desc, keys
 
@@ -401,7 +382,7 @@ def _new_exif(e: str, entries: list[tuple[int, int, int, bytes]], next_ifd: int,
     return bytes(out)
 
 
-def _reach(tiff: _Tiff, at: int, seen: set[int], depth: int = 0,
+def _reach(tiff: Tiff, at: int, seen: set[int], depth: int = 0,
            skip: tuple[int, ...] = ()) -> int:
     """The end of everything the IFD at ``at`` refers to: its own entries (unless ``skip``),
     their values, the IFDs they point to (Exif, GPS, Interoperability, SubIFDs, and the next
@@ -410,10 +391,10 @@ def _reach(tiff: _Tiff, at: int, seen: set[int], depth: int = 0,
     if at in seen or depth > 8:
         return 0
     seen.add(at)
-    if at < 8 or at + 2 > len(tiff.blob):
+    if at < 8 or at + 2 > tiff.size:
         raise ValueError("an IFD lies outside the EXIF segment")
     n = tiff.u16(at)
-    if at + 2 + 12 * n + 4 > len(tiff.blob):
+    if at + 2 + 12 * n + 4 > tiff.size:
         raise ValueError("an IFD runs past the EXIF segment")
     end = 0 if skip else at + 2 + 12 * n + 4
     by_tag: dict[int, list[int]] = {}
@@ -428,8 +409,8 @@ def _reach(tiff: _Tiff, at: int, seen: set[int], depth: int = 0,
             end = max(end, value_at + size)
         if typ in (3, 4, 13) and count <= 4096:
             unit = 2 if typ == 3 else 4
-            fmt = tiff.e + ("H" if typ == 3 else "I") * count
-            by_tag[tag] = list(struct.unpack(fmt, tiff.blob[value_at:value_at + unit * count]))
+            fmt = tiff.endian + ("H" if typ == 3 else "I") * count
+            by_tag[tag] = list(struct.unpack(fmt, tiff.data[value_at:value_at + unit * count]))
     for tag in _IFD_POINTERS:
         for target in by_tag.get(tag, []):
             end = max(end, _reach(tiff, target, seen, depth + 1))
@@ -442,20 +423,19 @@ def _reach(tiff: _Tiff, at: int, seen: set[int], depth: int = 0,
     return end
 
 
-def _ours_at_end(tiff: _Tiff, entries: list[tuple[int, int, int, bytes]], next_ifd: int
-                 ) -> bool:
+def _ours_at_end(tiff: Tiff, entries: list[Entry], next_ifd: int) -> bool:
     """IFD0 (and the values of the two tags Glimpse writes) is the last thing in the blob and
     nothing else reaches into it (no value, sub-IFD, next IFD or thumbnail at or after it): an
     earlier write of ours, whose space can be reused. When in doubt: no (the new IFD0 is then
     appended, which is always safe)."""
-    at = tiff.ifd0
+    at = tiff.first_ifd
     if at <= 8 or next_ifd >= at:
         return False
     end = at + 2 + 12 * len(entries) + 4
-    for tag, typ, count, raw in entries:
-        size = _TYPE_SIZES.get(typ, 1) * count
-        if tag in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS) and size > 4:
-            off = int(struct.unpack(tiff.e + "I", raw)[0])
+    for en in entries:
+        size = _TYPE_SIZES.get(en.typ, 1) * en.count
+        if en.tag in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS) and size > 4:
+            off = tiff.u32(en.field)
             if off < at:
                 return False
             end = max(end, off + size + (size % 2))
@@ -466,7 +446,7 @@ def _ours_at_end(tiff: _Tiff, entries: list[tuple[int, int, int, bytes]], next_i
         return False
     if others > at:
         return False
-    return end >= len(tiff.blob) - 1
+    return end >= tiff.size - 1
 
 
 def _exif_values(description: str | None, keywords: list[str]) -> dict[int, tuple[int, bytes]]:
@@ -523,20 +503,21 @@ def _edit_exif(payload: bytes | None, data: xmp.XmpData, previous: xmp.XmpData
         blob = b"II*\x00" + struct.pack("<I", 8)
         return (EXIF_HEADER + _new_exif("<", [], 0, values, blob, 8), description, keywords,
                 written)
-    tiff = _Tiff(payload[len(EXIF_HEADER):])
-    entries, next_ifd = tiff.entries()
+    tiff = _exif_tiff(payload[len(EXIF_HEADER):])
+    entries, next_ifd = _ifd0(tiff)
     description, keywords, written = _exif_texts(read_exif_texts(payload), data, previous)
     values = _exif_values(description, keywords)
-    kept = [en for en in entries if en[0] not in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS)]
-    current = {en[0]: tiff.value(en) for en in entries
-               if en[0] in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS)}
+    kept = [(en.tag, en.typ, en.count, tiff.raw_value(en)) for en in entries
+            if en.tag not in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS)]
+    current = {en.tag: tiff.value(en) for en in entries
+               if en.tag in (T_IMAGE_DESCRIPTION, T_XP_KEYWORDS)}
     desc_now, keys_now = read_exif_texts(payload)
     if current == {t: v for t, (_typ, v) in values.items()} or (
             desc_now == description and _split_keywords(keys_now) == keywords):
         # Already says this: the segment stays byte for byte.
         return payload, desc_now, _split_keywords(keys_now), written
-    cut = tiff.ifd0 if _ours_at_end(tiff, entries, next_ifd) else len(tiff.blob)
-    values_bytes = _new_exif(tiff.e, kept, next_ifd, values, tiff.blob, cut)
+    cut = tiff.first_ifd if _ours_at_end(tiff, entries, next_ifd) else tiff.size
+    values_bytes = _new_exif(tiff.endian, kept, next_ifd, values, tiff.data, cut)
     return EXIF_HEADER + values_bytes, description, keywords, written
 
 

@@ -26,13 +26,8 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMenu,
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.api import Library
-from glimpse_desktop.gui.people_view import (
-    FaceIdRole,
-    HiddenRole,
-    PeopleView,
-    PersonIdRole,
-    PhotosRole,
-)
+from glimpse_desktop.gui.people import PeopleView
+from glimpse_desktop.gui.people.grids import FaceIdRole, HiddenRole, PersonIdRole, PhotosRole
 from glimpse_desktop.gui.tasks import Tasks
 from glimpse_desktop.kernel.paths import LibraryPaths
 from tests import facephotos

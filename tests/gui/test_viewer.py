@@ -91,7 +91,7 @@ def test_the_panel_shows_the_photos_details(qtbot: QtBot, lib: Library, photo_di
     assert texts["description"] == "Tram 28 climbing towards Graça"
     assert texts["keywords"] == "street, lisbon"
     assert texts["date_note"] == "UTC+01:00"
-    assert viewer.title.full_text == "street.jpg"
+    assert viewer.title.text() == "street.jpg"
     assert viewer.position.text() == f"{row + 1} of 3"
     # The preview is what is drawn first, fitted to the window.
     qtbot.waitUntil(lambda: not viewer.shown_image_size().isEmpty(), timeout=WAIT)
@@ -124,7 +124,7 @@ def test_next_and_previous_move_along_the_model_and_fetch_more(
 
     def shown(row: int) -> bool:
         return (viewer.current_row() == row and viewer.current_photo()
-                == model.data(model.index(row), PhotoIdRole) and viewer.title.full_text
+                == model.data(model.index(row), PhotoIdRole) and viewer.title.text()
                 == model.rows[row].filename)
 
     qtbot.waitUntil(lambda: shown(0), timeout=WAIT)

@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 from glimpse_desktop.api import Library
 from glimpse_desktop.gui.grid import PhotoGrid
 from glimpse_desktop.gui.photo_model import PhotoIdRole, ScoreRole
-from glimpse_desktop.gui.window import MainWindow, SearchBox
+from glimpse_desktop.gui.search_bar import SearchBox
+from glimpse_desktop.gui.window import MainWindow
 from tests import imagegen as ig
 
 

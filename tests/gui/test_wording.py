@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.api import Library
-from glimpse_desktop.gui.people_view import PeopleView
+from glimpse_desktop.gui.people import PeopleView
 from glimpse_desktop.gui.settings import SettingsDialog
 from glimpse_desktop.gui.tasks import Tasks
 from tests import captionserver as cs

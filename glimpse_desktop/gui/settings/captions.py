@@ -1,10 +1,6 @@
-"""Settings pages for the two things that reach beyond the library: captions written by a
-vision model (photos are sent to a service the person chose) and write-back (what Glimpse
-knows, saved where other apps read it).
-
-Both are off until the person turns them on. Every value is a library setting
-(`glimpse config`), so the CLI and the window agree; each control applies at once, as in a
-system settings app. Turning captioning on shows exactly what is sent and to whom first.
+"""Settings, Captions: captions written by a vision model. Photos are sent to a
+service the person chose, so it is off until they turn it on, and turning it on
+shows exactly what is sent and to whom first.
 """
 
 from __future__ import annotations
@@ -28,97 +24,26 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
 from glimpse_desktop.api.library import Library
-from glimpse_desktop.gui.settings import Notice, Page, _run, _wrapped, ask
+from glimpse_desktop.gui.settings.common import ask, run_task, wrapped
+from glimpse_desktop.gui.settings.jobpage import (
+    CUSTOM,
+    SERVICES,
+    JobPage,
+    indent,
+    money,
+    on_decline,
+)
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.kernel.progress import Progress
-
-# Services a person is likely to mean, with their OpenAI-compatible addresses.
-SERVICES = (
-    ("OpenAI", "https://api.openai.com/v1", "gpt-4o-mini"),
-    ("Groq", "https://api.groq.com/openai/v1", "meta-llama/llama-4-scout-17b-16e-instruct"),
-    ("OpenRouter", "https://openrouter.ai/api/v1", "openai/gpt-4o-mini"),
-    ("Ollama on this computer", "http://localhost:11434/v1", "qwen2.5vl"),
-    ("LM Studio on this computer", "http://localhost:1234/v1", "qwen2.5-vl-7b-instruct"),
-)
-CUSTOM = "Another service…"
-
-
-def _indent(widget: QWidget, owner: QWidget) -> None:
-    """Line a note up with its check box's text."""
-    indicator = owner.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
-    spacing = owner.style().pixelMetric(QStyle.PixelMetric.PM_CheckBoxLabelSpacing)
-    widget.setContentsMargins(indicator + spacing, 0, 0, 0)
-
-
-def on_decline(box: QMessageBox, fn: Callable[[], None]) -> None:
-    """Call ``fn`` when ``box`` (from ``ask``) closes any way but its accept button."""
-
-    def finished() -> None:
-        clicked = box.clickedButton()
-        if clicked is None or box.buttonRole(clicked) not in (
-                QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.DestructiveRole):
-            fn()
-
-    box.finished.connect(finished)
-
-
-def money(value: float | None) -> str:
-    """'$0.42', 'under $0.01', 'free', or 'unknown'."""
-    if value is None:
-        return "unknown"
-    if value <= 0:
-        return "free"
-    if value < 0.01:
-        return "under $0.01"
-    return f"${value:,.2f}"
-
-
-class _JobPage(Page):
-    """A page with a button that starts one long job at a time: the button waits while it
-    runs, ``run_note`` says how it ended (the status bar shows its progress and Cancel)."""
-
-    def __init__(self, jobs: Jobs, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.jobs = jobs
-        self.job: Job | None = None
-        self.run_note = Notice()
-
-    def start_job(self, name: str, button: QPushButton,
-                  work: Callable[[Any, Any], Any], finished: Callable[[Any], None]
-                  ) -> Job | None:
-        if self.job is not None:
-            return None
-
-        def ended() -> None:
-            self.job = None
-            button.setEnabled(True)
-
-        def done(result: Any) -> None:
-            ended()
-            finished(result)
-
-        def failed(why: str) -> None:
-            ended()
-            self.run_note.warn(why)
-
-        button.setEnabled(False)
-        self.job = self.jobs.start(name, work)
-        self.job.finished.connect(done)
-        self.job.failed.connect(failed)
-        self.run_note.say(f"{name}… (the status bar shows progress and can stop it)")
-        return self.job
-
 
 # ---------------------------------------------------------------------- Captions
 
 
-class CaptionsPage(_JobPage):
+class CaptionsPage(JobPage):
     title = "Captions"
     subtitle = ("A vision model can describe each photo — what is in it, the scene, the mood, "
                 "the composition, any text — so search finds it by more words. This sends "
@@ -137,8 +62,8 @@ class CaptionsPage(_JobPage):
         self.enabled = QCheckBox("Write captions with a vision model")
         self.enabled.toggled.connect(self._enabled_toggled)
         self.body.addWidget(self.enabled)
-        self.enabled_note = _wrapped("", secondary=True)
-        _indent(self.enabled_note, self)
+        self.enabled_note = wrapped("", secondary=True)
+        indent(self.enabled_note, self)
         self.body.addWidget(self.enabled_note)
 
         service = QGroupBox("Service")
@@ -171,7 +96,7 @@ class CaptionsPage(_JobPage):
         form.addRow("Address:", self.base_url)
         form.addRow("Model:", self.model)
         form.addRow("API key:", key_row)
-        self.env_note = _wrapped("", secondary=True)
+        self.env_note = wrapped("", secondary=True)
         form.addRow("", self.env_note)
         self.body.addWidget(service)
 
@@ -242,11 +167,11 @@ class CaptionsPage(_JobPage):
         self.auto = QCheckBox("Caption new photos as they arrive")
         self.auto.toggled.connect(lambda on: self._set("caption.auto", on))
         self.body.addWidget(self.auto)
-        auto_note = _wrapped("In the background, after Glimpse has read them; photos that "
+        auto_note = wrapped("In the background, after Glimpse has read them; photos that "
                              "already have a caption (yours, or from another app) are left "
                              "as they are. A caption already paid for is never asked again.",
                              secondary=True)
-        _indent(auto_note, self)
+        indent(auto_note, self)
         self.body.addWidget(auto_note)
 
         actions = QHBoxLayout()
@@ -278,7 +203,7 @@ class CaptionsPage(_JobPage):
                     "consent_text": lib.captions.consent_text(),
                     "consent_record": lib.captions.consent_record()}
 
-        _run(self, self.tasks, read, done=self._show, failed=self._failed, read=True)
+        run_task(self, self.tasks, read, done=self._show, failed=self._failed, read=True)
 
     def _failed(self, exc: BaseException) -> None:
         self.notice.warn(f"Could not read the caption settings: {describe(exc)}")
@@ -362,7 +287,7 @@ class CaptionsPage(_JobPage):
         if self.info["settings"][name]["value"] == value:
             return
         lib = self.lib
-        _run(self, self.tasks, lambda: lib.config.set(name, value),
+        run_task(self, self.tasks, lambda: lib.config.set(name, value),
              done=then or (lambda _v: self.load()),
              failed=self._set_failed)
 
@@ -392,7 +317,7 @@ class CaptionsPage(_JobPage):
             else:
                 self.ask_consent(text, record)
 
-        _run(self, self.tasks, read, done=got, read=True)
+        run_task(self, self.tasks, read, done=got, read=True)
 
     def _service_chosen(self, index: int) -> None:
         url = str(self.service.itemData(index) or "")
@@ -412,7 +337,7 @@ class CaptionsPage(_JobPage):
             if lib.config.describe("caption.model")["source"] != "environment":
                 lib.config.set("caption.model", model)
 
-        _run(self, self.tasks, apply,
+        run_task(self, self.tasks, apply,
              done=lambda _r: self._reconsent() if was_on else self.load(),
              failed=lambda exc: self.notice.warn(describe(exc)))
 
@@ -429,7 +354,7 @@ class CaptionsPage(_JobPage):
             return
         lib = self.lib
         if not on:
-            _run(self, self.tasks, lambda: lib.config.set("caption.enabled", False),
+            run_task(self, self.tasks, lambda: lib.config.set("caption.enabled", False),
                  done=lambda _v: self.load(), failed=lambda exc: self.notice.warn(describe(exc)))
             return
         # Read what is sent now: an address typed a moment ago may still be on its way in.
@@ -446,7 +371,7 @@ class CaptionsPage(_JobPage):
                 lib.captions.give_consent(expected=record)
                 lib.config.set("caption.enabled", True)
 
-            _run(self, self.tasks, apply, done=lambda _v: self.load(),
+            run_task(self, self.tasks, apply, done=lambda _v: self.load(),
                  failed=self._set_failed)
 
         box = ask(self, "Send photos for captions?",
@@ -457,7 +382,7 @@ class CaptionsPage(_JobPage):
 
     def _declined(self) -> None:
         lib = self.lib
-        _run(self, self.tasks, lambda: lib.config.set("caption.enabled", False),
+        run_task(self, self.tasks, lambda: lib.config.set("caption.enabled", False),
              done=lambda _v: self.load())
 
     def ask_key(self) -> None:
@@ -470,13 +395,13 @@ class CaptionsPage(_JobPage):
 
     def set_key(self, key: str) -> None:
         lib = self.lib
-        _run(self, self.tasks, lambda: lib.captions.set_api_key(key),
+        run_task(self, self.tasks, lambda: lib.captions.set_api_key(key),
              done=lambda _v: self._key_changed("Key saved in the system keyring."),
              failed=lambda exc: self.notice.warn(describe(exc)))
 
     def delete_key(self) -> None:
         lib = self.lib
-        _run(self, self.tasks, lib.captions.delete_api_key,
+        run_task(self, self.tasks, lib.captions.delete_api_key,
              done=lambda _v: self._key_changed("Key removed from the system keyring."),
              failed=lambda exc: self.notice.warn(describe(exc)))
 
@@ -490,7 +415,7 @@ class CaptionsPage(_JobPage):
         """Say how many photos and what it may cost, then caption them as a job."""
         self.run_note.clear()
         lib = self.lib
-        _run(self, self.tasks, lambda: lib.captions.estimate(), done=self._confirm_run,
+        run_task(self, self.tasks, lambda: lib.captions.estimate(), done=self._confirm_run,
              failed=lambda exc: self.run_note.warn(describe(exc)), read=True)
 
     def _confirm_run(self, estimate: dict[str, Any]) -> None:
@@ -551,185 +476,3 @@ def caption_summary(report: Any) -> str:
     return text
 
 
-# ---------------------------------------------------------------------- Write-back
-
-
-class WriteBackPage(_JobPage):
-    title = "Write-Back"
-    subtitle = ("Save what Glimpse knows — captions, tags, ratings, and people's names with "
-                "their face regions — where other apps find it: digiKam, darktable and "
-                "Lightroom read XMP sidecars. Off until you turn it on.")
-
-    def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(jobs, parent)
-        self.lib, self.tasks = lib, tasks
-        self.info: dict[str, Any] = {}
-        self._loading = False
-
-        self.sync = QCheckBox("Keep my photos' metadata in step with Glimpse")
-        self.sync.toggled.connect(lambda on: self._set("writeback.sync", on))
-        self.body.addWidget(self.sync)
-        sync_note = _wrapped("Whenever a name, caption, tag or rating changes, it is written "
-                             "again, in the background.", secondary=True)
-        _indent(sync_note, self)
-        self.body.addWidget(sync_note)
-
-        where = QGroupBox("Where")
-        inner = QVBoxLayout(where)
-        self.sidecar = QCheckBox("XMP sidecar files beside the photos (photo.jpg.xmp)")
-        self.sidecar.toggled.connect(lambda on: self._set("writeback.sidecar", on))
-        inner.addWidget(self.sidecar)
-        sidecar_note = _wrapped("Your photo files are not changed. A sidecar another app "
-                                "wrote is added to, never replaced.", secondary=True)
-        _indent(sidecar_note, self)
-        inner.addWidget(sidecar_note)
-        self.embed = QCheckBox("Inside the JPEG files themselves")
-        self.embed.toggled.connect(self._embed_toggled)
-        inner.addWidget(self.embed)
-        embed_note = _wrapped("Description, keywords and XMP are written into the file; its "
-                              "pixels and other metadata are kept byte for byte. This changes "
-                              "your originals.", secondary=True)
-        _indent(embed_note, self)
-        inner.addWidget(embed_note)
-        self.body.addWidget(where)
-
-        self.body.addWidget(_wrapped(
-            "Reading works the other way round too, always: when Glimpse reads your photos it "
-            "reads their sidecars and XMP, so names from digiKam arrive as people and captions "
-            "survive a lost library.", secondary=True))
-
-        actions = QHBoxLayout()
-        self.write_button = QPushButton("Write Now…")
-        self.write_button.clicked.connect(self.write_now)
-        actions.addStretch(1)
-        actions.addWidget(self.write_button)
-        self.body.addLayout(actions)
-        self.body.addWidget(self.run_note)
-        self.body.addWidget(self.notice)
-        self.body.addStretch(1)
-        self._controls = (self.sync, self.sidecar, self.embed, self.write_button)
-        for widget in self._controls:
-            widget.setEnabled(False)
-
-    def load(self) -> None:
-        lib = self.lib
-
-        def read() -> dict[str, Any]:
-            return {name: lib.config.get(name) for name in
-                    ("writeback.sync", "writeback.sidecar", "writeback.embed")}
-
-        _run(self, self.tasks, read, done=self._show,
-             failed=lambda exc: self.notice.warn(describe(exc)), read=True)
-
-    def _show(self, info: dict[str, Any]) -> None:
-        self.info = info
-        self._loading = True
-        try:
-            self.sync.setChecked(bool(info["writeback.sync"]))
-            self.sidecar.setChecked(bool(info["writeback.sidecar"]))
-            self.embed.setChecked(bool(info["writeback.embed"]))
-            for widget in self._controls:
-                widget.setEnabled(self.job is None or widget is not self.write_button)
-        finally:
-            self._loading = False
-
-    def _set(self, name: str, value: Any) -> None:
-        if self._loading or not self.info or self.info.get(name) == value:
-            return
-        lib = self.lib
-        _run(self, self.tasks, lambda: lib.config.set(name, value), done=lambda _v: self.load(),
-             failed=self._set_failed)
-
-    def _set_failed(self, exc: BaseException) -> None:
-        self.notice.warn(describe(exc))
-        self.load()
-
-    def _embed_toggled(self, on: bool) -> None:
-        if self._loading or not self.info:
-            return
-        if not on:
-            self._set("writeback.embed", False)
-            return
-        self.embed_box = ask(
-            self, "Write into your photos?", "Write metadata into the JPEG files themselves?",
-            "Glimpse will change your original files: it adds the description, keywords and "
-            "an XMP packet. The pixels and every other piece of metadata stay byte for byte "
-            "as they are, and each file is replaced in one step. Other formats get sidecars "
-            "only.", "Write Into Files", lambda: self._set("writeback.embed", True))
-        on_decline(self.embed_box, self.load)
-
-    def write_now(self) -> None:
-        """Count what would be written, ask, then write as a job."""
-        self.run_note.clear()
-        lib = self.lib
-        sidecar, embed = bool(self.info.get("writeback.sidecar")), bool(
-            self.info.get("writeback.embed"))
-        if not sidecar and not embed:
-            self.run_note.warn("Choose where to write first: sidecars, the files, or both.")
-            return
-
-        def plan() -> list[dict[str, Any]]:
-            return lib.writeback.plan(sidecar=sidecar, embed=embed)
-
-        _run(self, self.tasks, plan, done=lambda rows: self._confirm(rows, sidecar, embed),
-             failed=lambda exc: self.run_note.warn(describe(exc)), read=True)
-
-    def _confirm(self, rows: list[dict[str, Any]], sidecar: bool, embed: bool) -> None:
-        counts: dict[str, int] = {}
-        for row in rows:
-            counts[str(row.get("action"))] = counts.get(str(row.get("action")), 0) + 1
-        todo = counts.get("create", 0) + counts.get("update", 0)
-        if not todo:
-            self.run_note.say("Everything is written already: nothing has changed since.")
-            return
-        parts = []
-        if counts.get("create"):
-            parts.append(f"{counts['create']:,} new")
-        if counts.get("update"):
-            parts.append(f"{counts['update']:,} updated")
-        if counts.get("unchanged"):
-            parts.append(f"{counts['unchanged']:,} already up to date")
-        plural = "" if todo == 1 else "s"
-        where = (f"sidecar{plural} and file{plural}" if sidecar and embed else
-                 f"sidecar{plural}" if sidecar else f"file{plural}")
-        self.confirm_box = ask(self, "Write metadata", f"Write {todo:,} {where}?",
-                               " · ".join(parts) + ".", "Write",
-                               lambda: self._start_write(sidecar, embed))
-
-    def _start_write(self, sidecar: bool, embed: bool) -> None:
-        self.start_write(sidecar, embed)
-
-    def start_write(self, sidecar: bool, embed: bool) -> Job | None:
-        lib = self.lib
-
-        def work(progress: Any, cancel: Any) -> Any:
-            progress(Progress("writeback", "Writing metadata", 0, None))
-            return lib.writeback.run(sidecar=sidecar, embed=embed, progress=progress,
-                                     cancel=cancel)
-
-        return self.start_job("Writing metadata", self.write_button, work, self._written)
-
-    def _written(self, report: Any) -> None:
-        if report is None:
-            self.run_note.say("Stopped. What was written so far stays written.")
-            return
-        self.run_note.say(writeback_summary(report))
-
-
-def writeback_summary(report: Any) -> str:
-    """'Wrote 40 files · 2 up to date · 1 failed: photo.png: not a JPEG.'"""
-    written = int(getattr(report, "written", 0))
-    parts = [f"Wrote {written:,} file{'s' if written != 1 else ''}"]
-    unchanged = int(getattr(report, "unchanged", 0))
-    if unchanged:
-        parts.append(f"{unchanged:,} up to date")
-    failed = int(getattr(report, "failed", 0))
-    text = " · ".join(parts)
-    if failed:
-        errors = list(getattr(report, "errors", []) or [])
-        first = errors[0] if errors else {}
-        text += f" · {failed:,} failed"
-        if first:
-            text += f": {first.get('path')}: {first.get('reason')}"
-    return text + "."

@@ -1,0 +1,259 @@
+"""The faces feature's verb: ``glimpse people`` and its actions (list, show, name, merge,
+split, reject, assign, hide, cover, tag, find, faces, export, recluster, update, on, off)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from glimpse_desktop.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    emit_json,
+    job,
+    photos_changed,
+    plural,
+)
+from glimpse_desktop.cli.verbs import Library, Verb, actions
+from glimpse_desktop.faces.people import PeopleError
+
+__all__ = ["VERBS"]
+
+# The actions that change who is in which photo: what follows a change (the names written
+# back to the photos' sidecars) runs after them.
+CHANGES_PEOPLE = ("name", "merge", "split", "reject", "assign", "hide", "unhide", "cover",
+                  "tag", "delete", "recluster", "update")
+
+
+def _person_label(row: dict[str, Any]) -> str:
+    return str(row["name"]) if row.get("name") else f"Unnamed {row['id']}"
+
+
+def cmd_people(lib: Library, args: argparse.Namespace) -> int:
+    people = lib.people
+    action = args.people_action
+    if action is None:
+        action = "list"
+        args.all = args.waiting = args.json = False
+    result: Any
+    if action == "list":
+        rows = people.list_people(include_hidden=args.all,
+                                  include_waiting=args.waiting and not args.json)
+        if args.json:
+            emit_json(rows)
+            return EXIT_OK
+        status = people.status()
+        if not rows:
+            why = ("faces are off (`glimpse people on`)" if not status["enabled"] else
+                   f"{status['backlog']} photos not looked at yet: `glimpse index`"
+                   if status["backlog"] else "no faces found yet")
+            print(f"No people yet: {why}.")
+            return EXIT_OK
+        for r in rows:
+            if r["id"] is None:
+                print(f"{'':>6}  {'(waiting for more photos)':<28} {r['faces']:>6} faces")
+                continue
+            flag = " [hidden]" if r["hidden"] else ""
+            cover = f"  cover: face {r['cover']['face']}" if r["cover"] else ""
+            label = _person_label(r)
+            label = label if len(label) <= 40 else label[:39] + "…"
+            print(f"{r['id']:>6}  {label + flag:<28} {plural(r['faces'], 'face'):>10} "
+                  f"{plural(r['photos'], 'photo'):>11}{cover}")
+        if status["waiting"] and not args.waiting:
+            sys.stdout.flush()     # the table first, then the note, in a terminal or a pipe
+            print(f"({status['waiting']} faces wait for more photos of the same person; "
+                  "--waiting counts them)", file=sys.stderr)
+        return EXIT_OK
+    if action == "show":
+        result = people.show(args.person)
+        if args.json:
+            emit_json(result)
+            return EXIT_OK
+        print(f"{_person_label(result)} (person {result['id']})"
+              + (" [hidden]" if result["hidden"] else ""))
+        print(f"  {plural(len(result['faces']), 'face')} in "
+              f"{plural(len(result['photos']), 'photo')}")
+        state = {p["id"]: p["status"] for p in result["photos"]}
+        for face in result["faces"]:
+            how = " (placed by you)" if face["assigned"] == "user" else ""
+            gone = state.get(face["photo"], "ok")
+            mark = f" [{gone}]" if gone != "ok" else ""
+            print(f"  face {face['face']:>6}  {face['path']}{mark}{how}")
+        return EXIT_OK
+    if action == "find":
+        rows = people.find(args.name)
+        if args.json:
+            emit_json(rows)
+        else:
+            for r in rows:
+                print(r["path"] + (f"  [{r['status']}]" if r["status"] != "ok" else ""))
+        return EXIT_OK
+    if action == "faces":
+        rows = people.photo_faces(args.photo)
+        if args.json:
+            emit_json(rows)
+        else:
+            for f in rows:
+                who = f["name"] or (f"Unnamed {f['person']}" if f["person"] else "(waiting)")
+                print(f"face {f['face']:>6}  {who:<24} box {f['box']}  score {f['score']}")
+            if not rows:
+                print("No faces in this photo" + (
+                    " (it has not been looked at yet: `glimpse index`)"
+                    if people.status()["backlog"] else "."), file=sys.stderr)
+        return EXIT_OK
+    if action == "name":
+        result = people.name(args.person, " ".join(args.name))
+        message = (f"Renamed {result['was']} to {result['name']}" if result["was"]
+                   else f"Person {result['id']} is now {result['name']}")
+    elif action == "merge":
+        result = people.merge(args.person, *args.others)
+        message = (f"Merged {', '.join(map(str, result['merged']))} into person "
+                   f"{result['id']} ({plural(result['faces'], 'face')})")
+        if result["detached"]:
+            message += (f"; {plural(result['detached'], 'face')} shared a photo with another "
+                        "face of this person and were taken out")
+    elif action == "split":
+        result = people.split(args.person, args.faces)
+        message = (f"Moved {plural(len(result['faces']), 'face')} from person "
+                   f"{result['from']} to new person {result['id']}")
+    elif action == "reject":
+        result = people.reject(args.faces, args.person)
+        message = "; ".join(f"face {r['face']} is not person {r['person']}"
+                            for r in result["rejected"]) + " (remembered)"
+    elif action == "assign":
+        result = people.assign_face(args.face, args.person)
+        message = f"Face {result['face']} is now person {result['person']}"
+    elif action in ("hide", "unhide"):
+        result = people.hide(args.person, action == "hide")
+        message = f"Person {result['id']} is {'hidden' if result['hidden'] else 'shown'}"
+    elif action == "cover":
+        result = people.cover(args.person, args.face)
+        message = f"Person {result['id']} shows face {result['cover']} as cover"
+    elif action == "tag":
+        result = people.tag(args.name, args.photos)
+        message = (f"{result['name']}: {plural(result['tagged'], 'photo')} newly tagged "
+                   f"from {plural(result['references'], 'reference face')} ("
+                   + ", ".join(f"face {f}" for f in result["reference_faces"]) + "); "
+                   f"{plural(result['photos'], 'photo')} in all"
+                   + (f" ({result['already']} were tagged before)" if result["already"] else ""))
+    elif action == "export":
+        if args.csv == "-":
+            people.export_csv(sys.stdout, include_unnamed=not args.named)
+            return EXIT_OK
+        count = people.export_csv(args.csv, include_unnamed=not args.named)
+        result = {"rows": count, "file": args.csv}
+        message = f"Wrote {plural(count, 'row')} to {args.csv}"
+    elif action == "delete":
+        result = people.delete(args.person)
+        message = (f"Forgot {result['name'] or 'person ' + str(result['id'])}; their faces "
+                   "wait to be grouped again")
+    elif action == "recluster":
+        default = lib.people.pack().join
+        if args.threshold is not None and args.threshold < default:
+            print(f"Note: below the default ({default}) more faces join people; faces that "
+                  "join a named person stay with them (take a wrong one out with `glimpse "
+                  "people reject FACE`).", file=sys.stderr)
+        report = people.recluster(join=args.threshold, found=args.found,
+                                  min_faces=args.min_faces)
+        result = asdict(report)
+        message = (f"Re-clustered {plural(report.faces, 'face')}: {report.moved} moved, "
+                   f"{plural(report.founded, 'new group')}, {report.waiting} waiting "
+                   "(names, faces you placed and rejections kept)")
+    elif action == "update":
+        with job(args.quiet) as (bar, token):
+            found, clustered = lib.update_people(progress=bar, cancel=token)
+        result = {"found": asdict(found), "clustered": asdict(clustered)}
+        message = (f"Looked at {plural(found.photos, 'photo')}: "
+                   f"{plural(found.faces, 'face')} found; {clustered.joined} joined people, "
+                   f"{clustered.founded} new {'person' if clustered.founded == 1 else 'people'}"
+                   f", {clustered.waiting} waiting")
+        if found.cancelled:
+            if args.json:
+                emit_json({**result, "cancelled": True})
+            else:
+                print(message + " (interrupted: run it again to finish)", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    elif action in ("on", "off"):
+        lib.set_faces(action == "on")
+        result = {"enabled": action == "on"}
+        message = (f"Faces are {action} for this library"
+                   + (" (faces already found stay)" if action == "off" else
+                      "; `glimpse index` looks at photos read before"))
+    else:  # pragma: no cover - argparse refuses other actions
+        raise PeopleError(f"unknown action {action}")
+    if args.json:
+        emit_json(result)
+    else:
+        print(message)
+    if action in CHANGES_PEOPLE:
+        return photos_changed(lib, None, "people", args)
+    return EXIT_OK
+
+
+def _people_args(p: argparse.ArgumentParser) -> None:
+    _, action = actions(p, "people_action")
+
+    q = action("list", "everyone found in your photos, named first")
+    q.add_argument("--all", action="store_true", help="hidden people too")
+    q.add_argument("--waiting", action="store_true",
+                   help="also count faces that wait for more photos of the same person")
+    q = action("show", "a person's faces and photos")
+    q.add_argument("person", metavar="PERSON", help="person id or name")
+    q = action("find", "every photo of a person")
+    q.add_argument("name", metavar="NAME", help="person name or id")
+    q = action("faces", "the faces in one photo, with their people")
+    q.add_argument("photo", metavar="PHOTO", help="photo id or path")
+    q = action("name", "name or rename a person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("name", metavar="NAME", nargs="+")
+    q = action("merge", "join people who are the same person (into the first)")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("others", metavar="OTHER", nargs="+")
+    q = action("split", "move faces out of a person into a new person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q = action("reject", "not this person: take faces out of their person for good")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--from", dest="person", metavar="PERSON",
+                   help="the person they are not (default: the one they are in)")
+    q = action("assign", "this face is this person")
+    q.add_argument("face", metavar="FACE", type=int)
+    q.add_argument("person", metavar="PERSON")
+    for name, text in (("hide", "keep a person out of the People list"),
+                       ("unhide", "show a hidden person again")):
+        q = action(name, text)
+        q.add_argument("person", metavar="PERSON")
+    q = action("delete", "forget a person (the name too); their faces are grouped again")
+    q.add_argument("person", metavar="PERSON")
+    q = action("cover", "choose the face that shows a person")
+    q.add_argument("person", metavar="PERSON")
+    q.add_argument("face", metavar="FACE", type=int)
+    q = action("tag", "tag every photo of a person from reference photos of them")
+    q.add_argument("--name", required=True, metavar="NAME")
+    q.add_argument("photos", metavar="PHOTO", nargs="+",
+                   help="reference photos (id or path), or face:ID for one face of a photo "
+                        "with several people")
+    q = action("export", "write photo,person rows to a CSV file")
+    q.add_argument("--csv", required=True, metavar="FILE", help="the file, or - for stdout")
+    q.add_argument("--named", action="store_true", help="only named people")
+    q = action("recluster", "group faces again from stored embeddings (no re-detection); "
+               "names, faces you placed and rejections are kept")
+    q.add_argument("--threshold", type=float, default=None, metavar="T",
+                   help="similarity a face needs to join a person, 0..1 (remembered)")
+    q.add_argument("--found", type=float, default=None, metavar="T",
+                   help="similarity between faces that found a new person (remembered)")
+    q.add_argument("--min-faces", type=int, default=None, metavar="N",
+                   help="faces needed to found a new person (remembered)")
+    q = action("update", "find faces in photos read before, then group new faces")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    action("on", "find faces in this library (the default)")
+    action("off", "stop finding faces (faces already found stay)")
+
+
+VERBS = [
+    Verb("people", "people found by their faces: list, show, name, merge, split, reject, hide, "
+         "cover, tag from reference photos, find, export, recluster", cmd_people, _people_args,
+         json=False, default_action="list"),
+]

@@ -1,0 +1,125 @@
+"""Settings, Device: where models run (CPU or an accelerator) and what is there.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import (
+    QGuiApplication,
+)
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QWidget,
+)
+
+from glimpse_desktop.api.library import Library
+from glimpse_desktop.gui.settings.common import Page, run_task, wrapped
+from glimpse_desktop.gui.tasks import Tasks, describe
+
+# ---------------------------------------------------------------------- Device
+
+
+class DevicePage(Page):
+    title = "Device"
+    subtitle = ("What runs the models on this computer. Glimpse picks a GPU when there is one "
+                "(CUDA, then Apple Metal), else the CPU.")
+
+    def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.tasks = lib, tasks
+        self.info: dict[str, Any] | None = None
+        self._loading = False
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setHorizontalSpacing(16)
+        self.form.setVerticalSpacing(10)
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("search", "Search model runs on:"),
+                           ("faces", "Face models run on:"),
+                           ("providers", "ONNX Runtime can use:"),
+                           ("torch", "PyTorch:"),
+                           ("cpu", "CPU threads:"),
+                           ("model", "Search model:"),
+                           ("versions", "Versions:")):
+            field = wrapped("Looking…" if key == "search" else "")
+            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = field
+            self.form.addRow(label, field)
+        self.body.addLayout(self.form)
+        row = QHBoxLayout()
+        self.copy_button = QPushButton("Copy Details")
+        self.copy_button.setToolTip("Everything this page says, for a bug report")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self.copy_details)
+        row.addWidget(self.copy_button)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        self.body.addWidget(self.notice)
+        self.body.addStretch(1)
+
+    def load(self) -> None:
+        # Asking the devices imports torch and onnxruntime: seconds, so only when shown.
+        if self._loading or self.info is not None:
+            return
+        self._loading = True
+        run_task(self, self.tasks, self.lib.doctor, done=self._show, failed=self._failed, read=True)
+
+    def _show(self, info: dict[str, Any]) -> None:
+        self._loading = False
+        self.info = info
+        dev = info.get("devices", {})
+        chosen = dev.get("device", {})
+        names = {"cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (Metal)"}
+        self.fields["search"].setText(f"{names.get(chosen.get('chosen'), chosen.get('chosen'))}"
+                                      f" — {chosen.get('why', '')}")
+        providers = info.get("faces", {}).get("providers") or []
+        self.fields["faces"].setText(provider_name(providers[0]) if providers else "not available")
+        ort = dev.get("onnxruntime", {})
+        available = ort.get("providers") or []
+        self.fields["providers"].setText(
+            ", ".join(provider_name(p) for p in available) if available
+            else f"onnxruntime {ort.get('installed', 'not installed')}")
+        torch = dev.get("torch", {})
+        gpu = [name for name, key in (("CUDA", "cuda"), ("Metal", "mps")) if torch.get(key)]
+        self.fields["torch"].setText(f"{torch.get('installed', 'not installed')}"
+                                     + (f" (sees {', '.join(gpu)})" if gpu else
+                                        " (no GPU seen)"))
+        self.fields["cpu"].setText(str(dev.get("cpu_threads", "?")))
+        search = info.get("search", {})
+        if search.get("active"):
+            model = f"{search['active']}"
+            if search.get("precision"):
+                model += f" — {search['precision']}"
+        elif search.get("installed"):
+            model = f"{search.get('target')} (photos are being read with it)"
+        else:
+            model = "not installed — search uses file names and text"
+        self.fields["model"].setText(model)
+        self.fields["versions"].setText(
+            f"Glimpse {info.get('glimpse')} · Python {info.get('python')} · SQLite "
+            f"{info.get('sqlite')} · sqlite-vec {info.get('sqlite_vec')} · Pillow "
+            f"{info.get('pillow')} · libheif {info.get('libheif')}")
+        self.copy_button.setEnabled(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self.fields["search"].setText("")
+        self.notice.warn(f"Could not ask the devices: {describe(exc)}")
+
+    def copy_details(self) -> None:
+        if self.info is not None:
+            QGuiApplication.clipboard().setText(json.dumps(self.info, indent=2, default=str))
+            self.notice.say("Copied: paste it into your bug report.")
+
+
+def provider_name(name: str) -> str:
+    """'CUDAExecutionProvider' -> 'CUDA'."""
+    return name.removesuffix("ExecutionProvider") or name
+
+

@@ -1,0 +1,465 @@
+"""Settings, Search: the search model list (download, verify, install, choose,
+remove) and its page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import (
+    QFont,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from glimpse_desktop.api.library import Library
+from glimpse_desktop.gui.settings.common import (
+    ROW_HEIGHT,
+    Notice,
+    Page,
+    RowRole,
+    ask,
+    link_html,
+    run_task,
+    secondary_text,
+    size_text,
+    wrapped,
+)
+from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe, duration
+from glimpse_desktop.kernel.progress import Progress
+
+# ---------------------------------------------------------------------- models
+
+
+PHASES = {"download": "Downloading", "verify": "Checking", "copy": "Copying",
+          "waiting": "Waiting"}
+
+
+class ModelList(QWidget):
+    """CLIP models or face packs: what is installed and in use, with its licence, and the
+    actions a person takes on one (download, add from a file, use, remove).
+
+    ``kind`` is ``"clip"`` or ``"faces"``. Downloads and copies run as jobs, so the window's
+    status bar shows them too; the progress is also shown here, with a Cancel button."""
+
+    changed = Signal()          # a model was installed, removed or chosen
+
+    def __init__(self, kind: str, lib: Library, tasks: Tasks, jobs: Jobs,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if kind not in ("clip", "faces"):
+            raise ValueError(f"kind is clip or faces, not {kind!r}")
+        self.kind, self.lib, self.tasks, self.jobs = kind, lib, tasks, jobs
+        self._rows: dict[str, dict[str, Any]] = {}
+        self.job: Job | None = None
+        self._job_model: str | None = None
+        self.notice = Notice()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(10)
+
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Model" if kind == "clip" else "Face pack", "State", "Size"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        outer.addWidget(self.tree)
+
+        details = QFrame()
+        details.setFrameShape(QFrame.Shape.StyledPanel)
+        box = QVBoxLayout(details)
+        box.setContentsMargins(14, 12, 14, 12)
+        box.setSpacing(6)
+        self.name = QLabel()
+        bold = QFont(self.name.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        self.name.setFont(bold)
+        self.name.setWordWrap(True)
+        self.summary = wrapped()
+        self.facts = wrapped(secondary=True)
+        self.licence = wrapped(rich=True)
+        box.addWidget(self.name)
+        box.addWidget(self.summary)
+        box.addWidget(self.facts)
+        box.addWidget(self.licence)
+
+        actions = QHBoxLayout()
+        self.download_button = QPushButton("Download")
+        self.download_button.clicked.connect(lambda: self.download(self.selected()))
+        self.add_button = QPushButton("Add from File…" if kind == "clip" else "Add from Folder…")
+        self.add_button.clicked.connect(self.choose_file)
+        self.use_button = QPushButton("Use This Model" if kind == "clip" else "Use This Pack")
+        self.use_button.clicked.connect(lambda: self.use(self.selected()))
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.clicked.connect(lambda: self.remove(self.selected()))
+        for button in (self.use_button, self.download_button, self.add_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.remove_button)
+        box.addSpacing(4)
+        box.addLayout(actions)
+
+        progress = QHBoxLayout()
+        self.progress_label = secondary_text(QLabel())
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        progress.addWidget(self.progress_label, 2)
+        progress.addWidget(self.progress_bar, 3)
+        progress.addWidget(self.cancel_button)
+        self.progress_row = QWidget()
+        self.progress_row.setLayout(progress)
+        progress.setContentsMargins(0, 0, 0, 0)
+        self.progress_row.hide()
+        box.addWidget(self.progress_row)
+        box.addWidget(self.notice)
+        outer.addWidget(details)
+        self._selection_changed()
+
+    # -- reading
+
+    def load(self) -> None:
+        fn = self.lib.model_list if self.kind == "clip" else self.lib.face_pack_list
+        run_task(self, self.tasks, fn, done=self._show, failed=self._failed, read=True)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self._rows.values())
+
+    def row(self, model_id: str) -> dict[str, Any] | None:
+        return self._rows.get(model_id)
+
+    def state(self, model_id: str) -> str:
+        """The State column as shown."""
+        item = self._item(model_id)
+        return item.text(1) if item is not None else ""
+
+    def _state(self, row: dict[str, Any]) -> str:
+        parts = []
+        if row["active"]:
+            parts.append("In use")
+        elif row.get("target"):
+            parts.append("Switching to it")
+        if row.get("builtin"):
+            parts.append("Comes with Glimpse")
+        elif row["installed"]:
+            parts.append("Installed")
+        else:
+            parts.append("Not installed")
+        if row["default"]:
+            parts.append("Recommended")
+        return " · ".join(parts)
+
+    def _show(self, rows: list[dict[str, Any]]) -> None:
+        chosen = self.selected()
+        self._rows = {str(r["id"]): r for r in rows}
+        self.tree.clear()
+        ok = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
+        bold = QFont(self.tree.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        for row in rows:
+            item = QTreeWidgetItem([str(row["name"]), self._state(row), size_text(row["size"])])
+            item.setData(0, RowRole, row)
+            item.setSizeHint(0, QSize(0, ROW_HEIGHT))
+            item.setToolTip(0, f"{row['name']} ({row['id']})")
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if row["active"]:
+                item.setIcon(1, ok)
+                for col in range(3):
+                    item.setFont(col, bold)
+            self.tree.addTopLevelItem(item)
+        wanted = chosen if chosen in self._rows else next(
+            (str(r["id"]) for r in rows if r["active"]),
+            next((str(r["id"]) for r in rows if r["default"]), None))
+        if wanted is not None:
+            self.select(wanted)
+        # A handful of models: the list is as tall as its rows, the details sit under it.
+        frame = 2 * self.tree.frameWidth()
+        self.tree.setFixedHeight(self.tree.header().sizeHint().height() + frame + 2
+                                 + ROW_HEIGHT * max(2, len(rows)))
+        self._selection_changed()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.notice.warn(f"Could not read the models: {describe(exc)}")
+
+    def _item(self, model_id: str) -> QTreeWidgetItem | None:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item is not None and item.data(0, RowRole)["id"] == model_id:
+                return item
+        return None
+
+    def select(self, model_id: str) -> None:
+        item = self._item(model_id)
+        if item is not None:
+            self.tree.setCurrentItem(item)
+
+    def selected(self) -> str | None:
+        item = self.tree.currentItem()
+        return str(item.data(0, RowRole)["id"]) if item is not None else None
+
+    def _selection_changed(self) -> None:
+        model_id = self.selected()
+        row = self._rows.get(model_id or "")
+        busy = self.job is not None
+        for widget in (self.name, self.summary, self.facts, self.licence):
+            widget.setVisible(row is not None)
+        if row is None:
+            for button in (self.download_button, self.add_button, self.use_button,
+                           self.remove_button):
+                button.setEnabled(False)
+            return
+        self.name.setText(f"{row['name']}")
+        self.summary.setText(row.get("summary") or "")
+        self.summary.setVisible(bool(row.get("summary")))
+        facts = [f"id {row['id']}"]
+        if row.get("dim"):
+            facts.append(f"{row['dim']}-dimensional")
+        if row.get("size"):
+            facts.append(size_text(row["size"]))
+        r5 = row.get("retrieval_r5") or {}
+        if r5:
+            names = {"flickr30k": "Flickr30k", "mscoco": "MS-COCO"}
+            facts.append("retrieval R@5 " + ", ".join(f"{names.get(k, k)} {v:g}"
+                                                     for k, v in r5.items()))
+        self.facts.setText(" · ".join(facts))
+        licence = f"Licence: {link_html(row.get('licence_url') or '', str(row['licence']))}"
+        if row.get("restricted"):
+            licence += ("<br>You are asked to accept this licence before it is downloaded; "
+                        "it does not allow commercial use.")
+        self.licence.setText(licence)
+        builtin = bool(row.get("builtin"))
+        self.download_button.setEnabled(not busy and not row["installed"] and not builtin)
+        self.add_button.setEnabled(not busy and not row["installed"] and not builtin)
+        self.download_button.setVisible(not row["installed"])
+        self.add_button.setVisible(not row["installed"])
+        self.use_button.setEnabled(not busy and row["installed"] and not row["active"]
+                                   and not row.get("target"))
+        self.use_button.setVisible(bool(row["installed"]))
+        self.remove_button.setEnabled(not busy and row["installed"] and not builtin)
+        self.remove_button.setVisible(bool(row["installed"]) and not builtin)
+
+    # -- changing
+
+    def _confirm_licence(self, row: dict[str, Any], then: Callable[[], None]) -> None:
+        if not row.get("restricted"):
+            then()
+            return
+        url = row.get("licence_url") or ""
+        ask(self, "Licence", f"{row['name']} comes under its own licence:",
+            f"{row['licence']}." + (f"\n\nRead it at {url}" if url else "")
+            + "\n\nDo you accept this licence?", "Accept and Download", then,
+            icon=QMessageBox.Icon.Warning)
+
+    def download(self, model_id: str | None) -> None:
+        """Download a model or face pack (after accepting a restricted licence)."""
+        row = self._rows.get(model_id or "")
+        if row is None or self.job is not None:
+            return
+        self._confirm_licence(row, lambda: self._start(row, "download", None))
+
+    def choose_file(self) -> None:
+        """Add from File… : the file (CLIP) or folder (face pack) picker, then
+        ``add_from_file``."""
+        model_id = self.selected()
+        if model_id is None:
+            return
+        if self.kind == "clip":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Add Model Weights", str(Path.home()),
+                "Model weights (*.safetensors *.pt *.pth *.bin);;All files (*)")
+        else:
+            path = QFileDialog.getExistingDirectory(
+                self, "Folder Holding the Face Pack Files", str(Path.home()))
+        if path:
+            self.add_from_file(model_id, path)
+
+    def add_from_file(self, model_id: str, path: str) -> None:
+        """Install from a local file (a folder of files for a face pack): for machines
+        without internet. The file is checked and copied; it is left where it is."""
+        row = self._rows.get(model_id)
+        if row is None or self.job is not None:
+            return
+        self._confirm_licence(row, lambda: self._start(row, "add", path))
+
+    def _start(self, row: dict[str, Any], action: str, path: str | None) -> None:
+        lib, model_id = self.lib, str(row["id"])
+        if self.kind == "clip":
+            if action == "download":
+                def work(progress: Any, cancel: Any) -> Any:
+                    return lib.download_model(model_id, progress=progress, cancel=cancel)
+            else:
+                def work(progress: Any, cancel: Any) -> Any:
+                    return lib.add_model(model_id, str(path), progress=progress, cancel=cancel)
+        elif action == "download":
+            def work(progress: Any, cancel: Any) -> Any:
+                return lib.models.download_face_pack(model_id, progress=progress, cancel=cancel)
+        else:
+            def work(progress: Any, cancel: Any) -> Any:
+                return lib.models.add_face_pack(model_id, Path(str(path)), progress=progress,
+                                                cancel=cancel)
+        self.notice.clear()
+        verb = "Downloading" if action == "download" else "Adding"
+        self.job = self.jobs.start(f"{verb} {row['name']}", work)
+        self._job_model = model_id
+        self.job.progress.connect(self._progress)
+        self.job.finished.connect(self._job_done)
+        self.job.failed.connect(self._job_failed)
+        self.progress_label.setText(f"{verb}…")
+        self.progress_bar.setRange(0, 0)
+        self.progress_row.show()
+        self._selection_changed()
+
+    def _progress(self, event: Progress) -> None:
+        what = PHASES.get(event.phase.split()[0] if event.phase else "", event.phase or "")
+        if event.total:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(min(1000, int(event.done * 1000 // event.total)))
+            text = f"{what} {size_text(event.done)} of {size_text(event.total)}"
+        else:
+            self.progress_bar.setRange(0, 0)
+            text = f"{what} {size_text(event.done)}" if event.done else f"{what}…"
+        if event.rate and event.phase == "download":
+            text += f" · {size_text(int(event.rate))}/s"
+        if event.eta is not None and event.total and event.eta >= 1:
+            text += f" · {duration(event.eta)} left"
+        self.progress_label.setText(text)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.progress_label.setText("Cancelling…")
+
+    def _job_ended(self) -> str:
+        model_id = self._job_model or ""
+        self.job, self._job_model = None, None
+        self.progress_row.hide()
+        return model_id
+
+    def _job_done(self, result: object) -> None:
+        cancelled = self.job is not None and self.job.cancelled
+        model_id = self._job_ended()
+        name = self._rows.get(model_id, {}).get("name", model_id)
+        if cancelled:
+            self.notice.say("Cancelled. What was downloaded is kept: Download carries on "
+                            "from there.")
+        else:
+            use = "Use This Model" if self.kind == "clip" else "Use This Pack"
+            self.notice.say(f"{name} is installed. {use} switches to it.")
+        self.load()
+        if not cancelled:
+            self.changed.emit()
+
+    def _job_failed(self, why: str) -> None:
+        self._job_ended()
+        self.notice.warn(why)
+        self.load()
+
+    def use(self, model_id: str | None) -> None:
+        """Make this the model search uses (or the pack People uses)."""
+        row = self._rows.get(model_id or "")
+        if row is None:
+            return
+        lib = self.lib
+        name = str(row["name"])
+        self.notice.clear()
+        self.use_button.setEnabled(False)
+        if self.kind == "clip":
+            run_task(self, self.tasks, lambda: lib.use_model(str(row["id"])),
+                 done=lambda status: self._used_model(name, str(row["id"]), status),
+                 failed=self._use_failed)
+        else:
+            run_task(self, self.tasks, lambda: lib.use_face_pack(str(row["id"])),
+                 done=lambda status: self._used_pack(name, status),
+                 failed=self._use_failed)
+
+    def _used_model(self, name: str, model_id: str, status: dict[str, Any]) -> None:
+        if status.get("active") == model_id:
+            self.notice.say(f"Search uses {name}.")
+        else:
+            todo = status.get("backlog") or 0
+            self.notice.say(f"Chose {name}. Your photos are read with it in the background "
+                            f"({todo:,} to do); search keeps using the previous model until "
+                            "then.")
+        self.load()
+        self.changed.emit()
+
+    def _used_pack(self, name: str, status: dict[str, Any]) -> None:
+        todo = int(status.get("backlog") or 0)
+        self.notice.say(f"People now uses {name}. {todo:,} photo{'' if todo == 1 else 's'} "
+                        "are looked at again with it in the background; names and rejections "
+                        "carry over.")
+        self.load()
+        self.changed.emit()
+
+    def _use_failed(self, exc: BaseException) -> None:
+        self._selection_changed()
+        self.notice.warn(describe(exc))
+
+    def remove(self, model_id: str | None) -> QMessageBox | None:
+        """Ask, then delete the weights (embeddings already made stay in the library)."""
+        row = self._rows.get(model_id or "")
+        if row is None:
+            return None
+        lib, ident = self.lib, str(row["id"])
+        extra = (" Search falls back to file names and text until another model is chosen."
+                 if row["active"] and self.kind == "clip" else "")
+
+        def now() -> None:
+            run_task(self, self.tasks, lambda: lib.remove_model(ident),
+                 done=lambda _: self._removed(row), failed=self._use_failed)
+
+        return ask(self, "Remove Model", f"Remove {row['name']} from this computer?",
+                   f"Its files ({size_text(row['size'])}) are deleted; you can download or "
+                   f"add it again later.{extra}", "Remove", now,
+                   icon=QMessageBox.Icon.Warning, destructive=True)
+
+    def _removed(self, row: dict[str, Any]) -> None:
+        self.notice.say(f"Removed {row['name']}.")
+        self.load()
+        self.changed.emit()
+
+
+class SearchModelPage(Page):
+    title = "Search Model"
+    subtitle = ("The model that lets you find photos by describing them (“kids on a beach”). "
+                "It runs on this computer; your photos never leave it.")
+
+    def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.models = ModelList("clip", lib, tasks, jobs)
+        self.body.addWidget(self.models)
+        self.body.addWidget(wrapped(
+            "No internet on this computer? Download the model file on another one (the "
+            "licence link leads to it), then use Add from File…", secondary=True))
+        self.body.addStretch(1)
+
+    def load(self) -> None:
+        self.models.load()
+
+
