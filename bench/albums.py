@@ -136,7 +136,7 @@ def main() -> None:
     print(json.dumps({"metric": "albums_build", "photos": len(base), "seconds": round(seconds, 3),
                       "photos_per_s": round(len(base) / seconds),
                       "events": report.by_kind.get("event"), "trips": report.by_kind.get("trip"),
-                      "home": (report.home or {}).get("place")}), flush=True)
+                      "home": report.home.place if report.home else None}), flush=True)
 
     insert(lib, extra, args.photos + 1)
     t0 = time.perf_counter()
@@ -157,7 +157,7 @@ def main() -> None:
     t0 = time.perf_counter()
     found = lib.auto_albums.memories(today)
     print(json.dumps({"metric": "memories", "date": today.isoformat(), "groups": len(found),
-                      "photos": sum(m["count"] for m in found),
+                      "photos": sum(m.count for m in found),
                       "seconds": round(time.perf_counter() - t0, 3)}), flush=True)
     lib.close()
 

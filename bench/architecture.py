@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 # Modules whose job is storage: the SQL belongs there.
-STORAGE = re.compile(r"(^|/)(db|migrations|photos|fts|vectors|store|storage|schema)\.py$")
+STORAGE = re.compile(r"(^|/)(db|migrations|photos|roots|fts|vectors|store|storage|schema)\.py$")
 SQL = re.compile(r"^\s*(SELECT\b.*\bFROM\b|SELECT (count|max|min|1|coalesce)\b"
                  r"|INSERT (OR \w+ )?INTO|UPDATE \w+ SET|DELETE FROM"
                  r"|CREATE (TABLE|INDEX|VIRTUAL|TRIGGER|VIEW|UNIQUE)"

@@ -84,7 +84,7 @@ def build(folder: Path, photos: int, thumbs: int) -> Path:
     for n, row in enumerate(first):
         pixels = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
         image = Image.fromarray(pixels).resize((256, 192), Image.Resampling.BICUBIC)
-        lib.thumbnails.write(row["content_hash"], "grid", image)
+        lib.thumbnails.write(row.content_hash, "grid", image)
         if n % 1000 == 999:
             print(f"  thumbnails {n + 1}/{thumbs}", file=sys.stderr)
     lib.close()

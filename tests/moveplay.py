@@ -67,7 +67,7 @@ def start(lib: Library, base: Path, *, photos: int = 12, seed: int = 0) -> Play:
         play.ids[n] = by_path[path]
     remember_contents(play)
     album = lib.albums.create("Summer", list(play.ids.values()))
-    play.album = int(album["id"])
+    play.album = album.id
 
     def tags(conn: Connection) -> None:
         for seed_, photo_id in play.ids.items():
@@ -187,7 +187,7 @@ def check(play: Play, what: str) -> None:
         albums = [r[0] for r in conn.execute(
             "SELECT a.title FROM album_photos p JOIN albums a ON a.id = p.album_id "
             "WHERE p.photo_id = ? AND a.kind = 'manual'", (photo_id,))]
-        got = (caption["summary"] if caption else None, tags[0] if tags else None,
+        got = (caption.summary if caption else None, tags[0] if tags else None,
                albums[0] if albums else None)
         assert got == play.expected[photo_id], f"{what}: photo {photo_id}: {got}"
         play.rows_compared += 1

@@ -16,6 +16,7 @@ import pytest
 from glimpse_desktop import cli
 from glimpse_desktop.albums import auto as aa
 from glimpse_desktop.albums import events as ev
+from glimpse_desktop.albums.records import AutoAlbum
 from glimpse_desktop.api import Library
 from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, now_iso
@@ -92,11 +93,11 @@ def world(lib: Library, photo_dir: Path) -> Library:
 
 
 def titles(lib: Library, kind: str | None = None) -> list[str]:
-    return [a["title"] for a in lib.auto_albums.albums((kind,) if kind else ("event", "trip"))]
+    return [a.title for a in lib.auto_albums.albums((kind,) if kind else ("event", "trip"))]
 
 
-def album(lib: Library, title: str) -> dict[str, Any]:
-    found = [a for a in lib.auto_albums.albums() if a["title"] == title]
+def album(lib: Library, title: str) -> AutoAlbum:
+    found = [a for a in lib.auto_albums.albums() if a.title == title]
     assert len(found) == 1, (title, titles(lib))
     return found[0]
 
@@ -120,8 +121,8 @@ EXPECTED = [("trip", "Trip to Kyoto and Osaka, March 2024"), ("event", "Christma
 def kinds_and_titles(lib: Library) -> list[tuple[str, str]]:
     """Newest first; ties (same start) by kind then title, so the order does not depend on
     which album was made first."""
-    rows = sorted(lib.auto_albums.albums(), key=lambda a: (-a["start_ts"], a["kind"], a["title"]))
-    return [(a["kind"], a["title"]) for a in rows]
+    rows = sorted(lib.auto_albums.albums(), key=lambda a: (-a.start_ts, a.kind, a.title))
+    return [(a.kind, a.title) for a in rows]
 
 
 def test_the_albums_a_person_would_expect(world: Library) -> None:
@@ -135,24 +136,24 @@ def test_the_albums_a_person_would_expect(world: Library) -> None:
     # and the day away in Buenos Aires; no ordinary Saturday; nothing of the undated files.
     assert kinds_and_titles(lib) == EXPECTED
     home = lib.auto_albums.home()
-    assert home is not None and home["source"] == "inferred"
-    assert home["place"] == "Lisbon, Portugal" and home["days"] == len(SATURDAYS) + 3
-    assert abs(home["lat"] - 38.72) < 0.05 and abs(home["lon"] + 9.14) < 0.05
+    assert home is not None and home.source == "inferred"
+    assert home.place == "Lisbon, Portugal" and home.days == len(SATURDAYS) + 3
+    assert abs(home.lat - 38.72) < 0.05 and abs(home.lon + 9.14) < 0.05
 
     japan = album(lib, "Trip to Kyoto and Osaka, March 2024")
-    assert members(lib, japan["id"]) == photo_ids(lib, "Kyoto-*") + photo_ids(lib, "Osaka-*")
-    assert japan["details"]["days"] == 4 and japan["details"]["countries"] == ["Japan"]
-    assert japan["details"]["places"] == ["Kyoto", "Osaka"]
+    assert members(lib, japan.id) == photo_ids(lib, "Kyoto-*") + photo_ids(lib, "Osaka-*")
+    assert japan.details["days"] == 4 and japan.details["countries"] == ["Japan"]
+    assert japan.details["places"] == ["Kyoto", "Osaka"]
     sydney = album(lib, "Trip to Sydney, November 2023")
-    assert members(lib, sydney["id"]) == photo_ids(lib, "Sydney-*")
-    assert (sydney["start_date"], sydney["end_date"]) == ("2023-11-04", "2023-11-05")
+    assert members(lib, sydney.id) == photo_ids(lib, "Sydney-*")
+    assert (sydney.start_date, sydney.end_date) == ("2023-11-04", "2023-11-05")
     party = album(lib, "Saturday in Lisbon")
-    assert members(lib, party["id"]) == photo_ids(lib, "Lisbon-20230610-*")
-    assert party["details"]["place"] == "Lisbon" and not party["details"]["away"]
+    assert members(lib, party.id) == photo_ids(lib, "Lisbon-20230610-*")
+    assert party.details["place"] == "Lisbon" and not party.details["away"]
     christmas = album(lib, "Christmas 2023")
-    assert members(lib, christmas["id"]) == (photo_ids(lib, "Lisbon-20231224-*")
+    assert members(lib, christmas.id) == (photo_ids(lib, "Lisbon-20231224-*")
                                              + photo_ids(lib, "Lisbon-20231225-*"))
-    assert members(lib, album(lib, "Tuesday in Buenos Aires")["id"]) == photo_ids(
+    assert members(lib, album(lib, "Tuesday in Buenos Aires").id) == photo_ids(
         lib, "BuenosAires-*")
     # The undated files are in the library, dated by their modification time, in no album.
     undated = photo_ids(lib, "undated-*")
@@ -165,14 +166,14 @@ def test_the_albums_a_person_would_expect(world: Library) -> None:
     # Every automatic member was added by Glimpse.
     assert lib.reader().one("SELECT count(*) FROM album_photos WHERE added_by != 'auto'") == 0
     # The other helper's listing shows them too.
-    listed = [(a["kind"], a["title"]) for a in lib.albums.list_albums(("event", "trip"))]
+    listed = [(a.kind, a.title) for a in lib.albums.list_albums(("event", "trip"))]
     assert sorted(listed) == sorted(EXPECTED)
 
     # A rebuild finds the same albums again: same ids, nothing changed.
-    before = {a["id"]: a["title"] for a in lib.auto_albums.albums()}
+    before = {a.id: a.title for a in lib.auto_albums.albums()}
     again = lib.auto_albums.rebuild()
     assert (again.created, again.deleted, again.updated) == (0, 0, 0)
-    assert {a["id"]: a["title"] for a in lib.auto_albums.albums()} == before
+    assert {a.id: a.title for a in lib.auto_albums.albums()} == before
     # Nothing new: an update reads nothing.
     quiet = lib.auto_albums.update()
     assert not quiet.full and quiet.created == quiet.deleted == quiet.updated == 0
@@ -197,11 +198,11 @@ def test_incremental_update_extends_and_creates(world: Library, photo_dir: Path)
     indexed = lib.index()
     assert indexed.albums == 3
     grown = album(lib, "Trip to Kyoto and Osaka, March 2024")
-    assert grown["id"] == japan["id"] and grown["count"] == japan["count"] + 6
+    assert grown.id == japan.id and grown.count == japan.count + 6
     longer = album(lib, "Tuesday in Buenos Aires")
-    assert longer["id"] == tuesday["id"] and longer["count"] == tuesday["count"] + 5
+    assert longer.id == tuesday.id and longer.count == tuesday.count + 5
     sunday = album(lib, "Sunday in Lisbon")
-    assert members(lib, sunday["id"]) == photo_ids(lib, "Lisbon-20240602-*")
+    assert members(lib, sunday.id) == photo_ids(lib, "Lisbon-20240602-*")
     assert kinds_and_titles(lib) == [("event", "Sunday in Lisbon"), *EXPECTED]
     # Albums far from the new photos were not touched.
     after = {a["id"]: a["updated_at"] for a in _rows(lib)}
@@ -227,31 +228,31 @@ def test_person_edits_survive_rebuild_and_update(world: Library, photo_dir: Path
     lib = world
     lib.auto_albums.update()
     porto = album(lib, "Trip to Porto, September 2023")
-    lib.albums.rename(porto["id"], "Porto with Ana")
+    lib.albums.rename(porto.id, "Porto with Ana")
     sydney = album(lib, "Trip to Sydney, November 2023")
-    taken_out = members(lib, sydney["id"])[3]
-    lib.albums.remove(sydney["id"], [taken_out])
+    taken_out = members(lib, sydney.id)[3]
+    lib.albums.remove(sydney.id, [taken_out])
     gone = album(lib, "Tuesday in Buenos Aires")
-    lib.albums.delete(gone["id"])
+    lib.albums.delete(gone.id)
     # A removed photo without the edited mark (an older client) is respected all the same.
     japan = album(lib, "Trip to Kyoto and Osaka, March 2024")
-    out_of_trip = members(lib, japan["id"])[0]
+    out_of_trip = members(lib, japan.id)[0]
     lib.writer.call(lambda c: c.execute(
         "UPDATE album_photos SET removed = 1 WHERE album_id = ? AND photo_id = ?",
-        (japan["id"], out_of_trip)))
+        (japan.id, out_of_trip)))
     lib.writer.call(lambda c: c.execute(
         "UPDATE albums SET details = json_set(details, '$.photos', "
-        "json_extract(details, '$.photos') - 1) WHERE id = ?", (japan["id"],)))
+        "json_extract(details, '$.photos') - 1) WHERE id = ?", (japan.id,)))
 
     def check() -> None:
         assert "Trip to Porto, September 2023" not in titles(lib)
-        assert album(lib, "Porto with Ana")["id"] == porto["id"]
-        assert taken_out not in members(lib, sydney["id"])
-        assert len(members(lib, sydney["id"])) == 15
+        assert album(lib, "Porto with Ana").id == porto.id
+        assert taken_out not in members(lib, sydney.id)
+        assert len(members(lib, sydney.id)) == 15
         assert "Tuesday in Buenos Aires" not in titles(lib)
         assert lib.reader().one("SELECT count(*) FROM albums WHERE removed = 1") == 1
-        assert out_of_trip not in members(lib, japan["id"])
-        assert album(lib, "Trip to Kyoto and Osaka, March 2024")["id"] == japan["id"]
+        assert out_of_trip not in members(lib, japan.id)
+        assert album(lib, "Trip to Kyoto and Osaka, March 2024").id == japan.id
 
     check()
     lib.auto_albums.rebuild()
@@ -262,7 +263,7 @@ def test_person_edits_survive_rebuild_and_update(world: Library, photo_dir: Path
     shoot(photo_dir, "Sydney", "2023-11-05T16:00", 3, tag="b")
     lib.index()                 # which updates the automatic albums around the new photos
     check()
-    assert len(members(lib, porto["id"])) == 14
+    assert len(members(lib, porto.id)) == 14
     report = lib.auto_albums.rebuild()
     assert report.kept >= 3
     check()
@@ -276,7 +277,7 @@ def test_albums_that_no_longer_hold_go_unless_the_person_made_them_theirs(
     the trip (same id) and their own album alone."""
     lib = world
     lib.auto_albums.update()
-    current = {a["id"]: (a["title"], members(lib, a["id"])) for a in lib.auto_albums.albums()}
+    current = {a.id: (a.title, members(lib, a.id)) for a in lib.auto_albums.albums()}
     japan = album(lib, "Trip to Kyoto and Osaka, March 2024")
     reader = lib.reader()
 
@@ -300,15 +301,15 @@ def test_albums_that_no_longer_hold_go_unless_the_person_made_them_theirs(
     old_ids = [int(r[0]) for r in reader.execute("SELECT id FROM albums ORDER BY id")
                if int(r[0]) not in current]
     assert len(old_ids) == 5
-    renamed = lib.albums.rename(old_ids[1], "Ana's first steps")["id"]
+    renamed = lib.albums.rename(old_ids[1], "Ana's first steps").id
     first_saturday = [s.id for s in older[0].shots]
-    mine = lib.albums.create("January at home", first_saturday)["id"]
+    mine = lib.albums.create("January at home", first_saturday).id
 
     report = lib.auto_albums.update()
     assert report.full and report.deleted == 4 and report.created == 0
-    left = {a["id"]: (a["title"], members(lib, a["id"])) for a in lib.auto_albums.albums()}
+    left = {a.id: (a.title, members(lib, a.id)) for a in lib.auto_albums.albums()}
     assert left == {**current, renamed: ("Ana's first steps", [s.id for s in older[1].shots])}
-    assert album(lib, "Trip to Kyoto and Osaka, March 2024")["id"] == japan["id"]
+    assert album(lib, "Trip to Kyoto and Osaka, March 2024").id == japan.id
     assert lib.albums.photo_ids(mine) == first_saturday
     assert lib.reader().one("SELECT kind FROM albums WHERE id = ?", (mine,)) == "manual"
 
@@ -316,15 +317,15 @@ def test_albums_that_no_longer_hold_go_unless_the_person_made_them_theirs(
 def test_home_set_by_the_person_wins(world: Library) -> None:
     lib = world
     lib.auto_albums.update()
-    assert lib.auto_albums.home()["source"] == "inferred"  # type: ignore[index]
+    assert lib.auto_albums.home().source == "inferred"
     home = lib.auto_albums.set_home(35.0, 135.7)          # the person lives in Kyoto
-    assert home["source"] == "set" and home["place"] == "Kyoto, Japan"
+    assert home.source == "set" and home.place == "Kyoto, Japan"
     report = lib.auto_albums.update()
     assert report.full          # home moved: everything is grouped again
     trips = titles(lib, "trip")
     assert "Trip to Kyoto and Osaka, March 2024" not in trips
     assert any(t.startswith("Trip to Lisbon") for t in trips)
-    assert lib.auto_albums.clear_home()["source"] == "inferred"  # type: ignore[index]
+    assert lib.auto_albums.clear_home().source == "inferred"
     with pytest.raises(Exception, match="not a place on Earth"):
         lib.auto_albums.set_home(95.0, 0.0)
 
@@ -333,22 +334,22 @@ def test_memories_on_a_given_day(world: Library) -> None:
     lib = world
     lib.auto_albums.update()
     found = lib.auto_albums.memories(date(2025, 3, 12))
-    on_this_day = [m for m in found if m["kind"] == "on_this_day"]
-    assert [(m["title"], m["count"]) for m in on_this_day] == [("1 year ago", 10)]
-    assert set(on_this_day[0]["photo_ids"]) == set(photo_ids(lib, "Kyoto-20240312*"))
+    on_this_day = [m for m in found if m.kind == "on_this_day"]
+    assert [(m.title, m.count) for m in on_this_day] == [("1 year ago", 10)]
+    assert set(on_this_day[0].photo_ids) == set(photo_ids(lib, "Kyoto-20240312*"))
     # The trip, once; the Saturday at home of 11 March 2023 was an ordinary one.
-    ago = {m["title"]: m["subtitle"] for m in found if m["kind"] != "on_this_day"}
+    ago = {m.title: m.subtitle for m in found if m.kind != "on_this_day"}
     assert ago == {"Trip to Kyoto and Osaka, March 2024": "1 year ago"}
     two_years = lib.auto_albums.memories(date(2025, 1, 14))
-    assert [m["title"] for m in two_years] == ["2 years ago"]
+    assert [m.title for m in two_years] == ["2 years ago"]
     assert lib.auto_albums.memories(date(2025, 8, 1)) == []
     # Christmas: the one at home two years ago; the day the undated files were copied is no
     # memory.
     christmas = lib.auto_albums.memories(date(2025, 12, 25))
-    assert [(m["kind"], m["title"], m["subtitle"]) for m in christmas] == [
+    assert [(m.kind, m.title, m.subtitle) for m in christmas] == [
         ("on_this_day", "2 years ago", "On this day, 25 December 2023"),
         ("event", "Christmas 2023", "2 years ago")]
-    assert christmas[0]["photo_ids"] == photo_ids(lib, "Lisbon-20231225-*")
+    assert list(christmas[0].photo_ids) == photo_ids(lib, "Lisbon-20231225-*")
 
 
 def test_cancel_keeps_nothing_half_done(world: Library) -> None:
@@ -390,6 +391,8 @@ def test_cli(world: Library, library_path: Path, capsys: pytest.CaptureFixture[s
     assert run("home", "clear")["source"] == "inferred"
     memories = run("memories", "--date", "2024-11-05")
     assert [m["title"] for m in memories][:1] == ["1 year ago"]
+    assert "album_id" not in memories[0]        # a day of photos is no album
+    assert all(isinstance(m["album_id"], int) for m in memories if m["kind"] != "on_this_day")
     code = cli.main(["--library", str(library_path), "memories", "--date", "5/11/2024"])
     assert code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err

@@ -91,9 +91,9 @@ def test_echoed_keys_never_reach_the_library_the_logs_or_the_report(
             texts.append(str(stopped.value))
         # The key really went out and really came back, so there was something to catch.
         assert all(h["authorization"] == f"Bearer {key}" for h in service.headers)
-        summaries = [str((lib.captions.get(i) or {}).get("summary")) for i in ids]
+        summaries = [str(getattr(lib.captions.get(i), "summary", None)) for i in ids]
         assert "A beach. (Request: Authorization: Bearer [redacted])" in summaries
-        reasons = [e["reason"] for e in lib.errors(stage="caption")]
+        reasons = [e.reason for e in lib.errors(stage="caption")]
         assert reasons and "Authorization: Bearer [redacted]" in reasons[0]
         assert "http://[redacted]@10.1.2.3/docs" in reasons[0]
         assert "Authorization: Bearer [redacted]" in texts[1] and "(500)" not in texts[1]
@@ -180,7 +180,7 @@ def test_a_long_error_that_ends_in_the_key_is_not_cut_inside_it(
         service.script.append(cs.error(400, f"{'x' * 280} got key {key}"))
         report = lib.captions.run()
         assert report.failed == 1
-        reasons = [e["reason"] for e in lib.errors(stage="caption")]
+        reasons = [e.reason for e in lib.errors(stage="caption")]
         assert reasons and "x" * 100 in reasons[0]
         assert key[:6] not in reasons[0] + str(report.errors)
     finally:

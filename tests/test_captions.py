@@ -93,9 +93,9 @@ def test_request_carries_model_prompt_and_a_small_jpeg_without_metadata(
     assert b"Exif" not in data and b"GPS" not in data and b"Pixel" not in data
     caption = lib.captions.get(ids[0])
     assert caption is not None
-    assert caption["source"] == "model" and caption["model"] == MODEL
-    assert caption["summary"] == "A red bicycle leans against a yellow wall."
-    assert caption["data"]["scene"] == "city street"
+    assert caption.source == "model" and caption.model == MODEL
+    assert caption.summary == "A red bicycle leans against a yellow wall."
+    assert caption.data is not None and caption.data["scene"] == "city street"
 
 
 def test_metadata_is_sent_only_when_chosen(lib: Library, photo_dir: Path,
@@ -161,18 +161,18 @@ def test_nothing_is_sent_without_captioning_on_and_consent(
 def test_destination_and_key_sources(lib: Library, monkeypatch: pytest.MonkeyPatch,
                                      memory_keyring: MemoryKeyring) -> None:
     d = lib.captions.destination()
-    assert (d["host"], d["model"], d["local"]) == ("api.openai.com", "gpt-4o-mini", False)
-    assert d["key_source"] is None
+    assert (d.host, d.model, d.local) == ("api.openai.com", "gpt-4o-mini", False)
+    assert d.key_source is None
     with pytest.raises(CaptionError, match="no API key"):
         lib.config.set("caption.enabled", True)
         lib.captions.give_consent()
         lib.captions.run()
     lib.captions.set_api_key("sk-from-keyring")
     assert memory_keyring.store == {("glimpse-desktop", "api.openai.com"): "sk-from-keyring"}
-    assert lib.captions.destination()["key_source"] == "keyring"
+    assert lib.captions.destination().key_source == "keyring"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
     assert lib.captions.api_key() == "sk-openai"
-    assert lib.captions.destination()["key_source"] == "OPENAI_API_KEY"
+    assert lib.captions.destination().key_source == "OPENAI_API_KEY"
     monkeypatch.setenv("GLIMPSE_CAPTION_API_KEY", "sk-glimpse")
     assert lib.captions.api_key() == "sk-glimpse"
     monkeypatch.delenv("GLIMPSE_CAPTION_API_KEY")
@@ -181,8 +181,8 @@ def test_destination_and_key_sources(lib: Library, monkeypatch: pytest.MonkeyPat
     assert lib.captions.delete_api_key() is False
     monkeypatch.setenv("GLIMPSE_CAPTION_BASE_URL", "http://localhost:11434/v1")
     d = lib.captions.destination()
-    assert d["local"] and d["key_source"] == "not needed (local service)"
-    assert lib.captions.estimate()["basis"] == "free: local service"
+    assert d.local and d.key_source == "not needed (local service)"
+    assert lib.captions.estimate().basis == "free: local service"
 
 
 def test_keyring_without_a_backend_is_a_clear_error(lib: Library) -> None:
@@ -230,7 +230,7 @@ def test_openai_api_key_is_the_fallback_for_openai(
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{service.port}")
     monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{service.port}")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-fallback")
-    assert lib.captions.destination()["key_source"] == "OPENAI_API_KEY"
+    assert lib.captions.destination().key_source == "OPENAI_API_KEY"
     assert lib.captions.run().captioned == 1
     assert service.paths[0] == "http://api.openai.com/v1/chat/completions"
     assert service.headers[0]["authorization"] == "Bearer sk-openai-fallback"
@@ -255,10 +255,10 @@ def test_fenced_json_malformed_and_plain_text(lib: Library, photo_dir: Path,
     assert again[-2] == {"role": "assistant", "content": "Sure! Here is a nice photo of a dog."}
     assert again[-1]["content"] == client.JSON_AGAIN
     first, second, third = (lib.captions.get(i) for i in ids)
-    assert first is not None and first["summary"] == "A fenced reply."
-    assert second is not None and second["summary"] == "A dog on grass."
+    assert first is not None and first.summary == "A fenced reply."
+    assert second is not None and second.summary == "A dog on grass."
     # The first answer is kept: it was the description; the second only failed the format.
-    assert third is not None and third["summary"] == "not json at all" and third["data"] is None
+    assert third is not None and third.summary == "not json at all" and third.data is None
 
 
 def test_retries_on_slow_429_and_500_and_fails_fast_on_401(
@@ -273,7 +273,7 @@ def test_retries_on_slow_429_and_500_and_fails_fast_on_401(
     ])
     report = lib.captions.run()
     assert (report.captioned, report.failed) == (3, 0)
-    assert [lib.captions.get(i)["summary"] for i in ids] == [  # type: ignore[index]
+    assert [lib.captions.get(i).summary for i in ids] == [  # type: ignore[union-attr]
         "Answered the second time.", "After a 429.", "After a 500."]
     service.default = lambda body: cs.error(401, "Incorrect API key provided")
     with pytest.raises(CaptionError, match=r"did not accept the API key \(401\)"):
@@ -289,7 +289,7 @@ def test_a_bad_photo_is_recorded_and_the_run_goes_on(lib: Library, photo_dir: Pa
     report = lib.captions.run()
     assert (report.captioned, report.failed) == (1, 1)
     errors = lib.errors(stage="caption")
-    assert len(errors) == 1 and "image too large" in errors[0]["reason"]
+    assert len(errors) == 1 and "image too large" in errors[0].reason
     assert lib.captions.run().captioned == 1        # tried again, and the error cleared
     assert lib.errors(stage="caption") == []
     assert all(lib.captions.get(i) for i in ids)
@@ -360,7 +360,7 @@ def test_cache_means_nothing_is_paid_for_twice(lib: Library, photo_dir: Path,
     assert len(service.requests) == 2
     lib.writer.call(lambda c: c.execute("DELETE FROM captions"))
     estimate = lib.captions.estimate()
-    assert (estimate["photos"], estimate["cached"], estimate["to_send"]) == (2, 2, 0)
+    assert (estimate.photos, estimate.cached, estimate.to_send) == (2, 2, 0)
     report = lib.captions.run()
     assert (report.captioned, report.from_cache) == (2, 2)
     assert len(service.requests) == 2
@@ -404,13 +404,13 @@ def test_cost_cap_stops_the_run(lib: Library, photo_dir: Path, service: FakeServ
     lib.config.set("caption.price_in", 1000)     # $1 per 1000 prompt tokens
     lib.config.set("caption.price_out", 0)
     estimate = lib.captions.estimate()
-    assert estimate["cost_usd"] == pytest.approx(4 * 1.5)   # the guess: 1,500 tokens each
+    assert estimate.cost_usd == pytest.approx(4 * 1.5)   # the guess: 1,500 tokens each
     report = lib.captions.run(max_cost=2.0)
     assert report.stopped_by_cap and report.captioned == 2 and report.skipped == 2
     assert report.cost_usd == pytest.approx(2.0)
     estimate = lib.captions.estimate()
-    assert estimate["basis"] == "average of 2 earlier replies"
-    assert estimate["cost_usd"] == pytest.approx(2.0)
+    assert estimate.basis == "average of 2 earlier replies"
+    assert estimate.cost_usd == pytest.approx(2.0)
 
 
 def test_where_and_limit_choose_the_photos(lib: Library, photo_dir: Path,
@@ -444,7 +444,8 @@ def test_search_finds_caption_words_and_tags(lib: Library, photo_dir: Path,
     assert [h.photo_id for h in lib.search("keep out").hits] == [ids[0]]   # visible text
     assert {h.photo_id for h in lib.search("tag:\"rule of thirds\"").hits} == set(ids)
     info = lib.photo(ids[0])
-    assert info is not None and info["caption"]["summary"].startswith("A zebracorn")
+    assert info is not None and info.caption is not None
+    assert info.caption.summary.startswith("A zebracorn")
 
 
 def test_the_persons_caption_survives_runs(lib: Library, photo_dir: Path,
@@ -455,14 +456,14 @@ def test_the_persons_caption_survives_runs(lib: Library, photo_dir: Path,
     lib.captions.run(replace=True)
     lib.captions.run(prompt="Another prompt in JSON.", replace=True)
     mine = lib.captions.get(ids[0])
-    assert mine is not None and mine["source"] == "user"
-    assert mine["summary"] == "Grandma's quokka, summer 2023"
+    assert mine is not None and mine.source == "user"
+    assert mine.summary == "Grandma's quokka, summer 2023"
     assert len(service.requests) == 2    # only the other photo, once per prompt
     assert [h.photo_id for h in lib.search("quokka").hits] == [ids[0]]
     # Editing a model's caption keeps its fields (tags) and makes it the person's.
     lib.captions.set_text(ids[1], "My bicycle")
     edited = lib.captions.get(ids[1])
-    assert edited is not None and edited["source"] == "user" and edited["data"] is not None
+    assert edited is not None and edited.source == "user" and edited.data is not None
     assert [h.photo_id for h in lib.search("tag:bicycle").hits] == [ids[1]]
     lib.captions.set_text(ids[0], "")
     assert lib.captions.get(ids[0]) is None
@@ -484,7 +485,9 @@ def test_background_captions_new_photos_only_when_auto_applies(
     assert report is not None and report.captioned == 1 and report.photo_ids == [ids[1]]
     assert len(service.requests) == 1
     # With write-back sync on, what the background run wrote reaches the photo's sidecar.
-    sidecar = Path(str(lib.photo(ids[1])["path"]) + ".xmp")      # type: ignore[index]
+    photo = lib.photo(ids[1])
+    assert photo is not None
+    sidecar = Path(photo.path + ".xmp")
     assert "A red bicycle" in sidecar.read_text("utf-8")
 
 
@@ -524,7 +527,7 @@ def test_an_unreadable_file_is_recorded(lib: Library, photo_dir: Path,
     assert (report.captioned, report.failed) == (1, 1)
     assert len(service.requests) == 1
     [error] = lib.errors(stage="caption")
-    assert error["path"].endswith("p1.jpg")
+    assert error.path.endswith("p1.jpg")
 
 
 def test_a_service_that_refuses_every_photo_stops_the_run(

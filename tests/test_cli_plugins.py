@@ -34,7 +34,7 @@ def _arguments(parser):
 
 
 def _run(library, args):
-    photos = library.status()["photos"]
+    photos = library.status().photos
     if args.json:
         emit_json({"greeting": args.greeting, "photos": photos})
     else:

@@ -73,12 +73,12 @@ def test_with_sync_on_naming_someone_writes_their_photos_sidecars(
     from glimpse_desktop.api import Library
 
     assert isinstance(few_faces_lib, Library)
-    person = next(p for p in few_faces_lib.people.list_people() if p["name"] is None)
-    code, _, err = run(capsys, library_path, "people", "name", str(person["id"]),
+    person = next(p for p in few_faces_lib.people.list_people() if p.name is None)
+    code, _, err = run(capsys, library_path, "people", "name", str(person.id),
                        "Ada Lovelace")
     assert code == 0 and not list(photo_dir.glob("*.xmp"))      # sync is off: nothing written
     few_faces_lib.config.set("writeback.sync", True)
-    code, _, err = run(capsys, library_path, "people", "name", str(person["id"]),
+    code, _, err = run(capsys, library_path, "people", "name", str(person.id),
                        "Ada King")
     assert code == 0
     written = [p for p in photo_dir.glob("*.xmp") if "Ada King" in p.read_text("utf-8")]

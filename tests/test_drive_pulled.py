@@ -50,7 +50,7 @@ def test_a_drive_pulled_mid_index_is_said_and_its_photos_go_offline(
             statuses = _statuses(lib)
             assert statuses.get("missing", 0) == 0 and statuses.get("ok", 0) == 0
             assert statuses.get("offline", 0) == report.new
-            assert lib.roots()[0]["status"] == "offline"
+            assert lib.roots()[0].status == "offline"
         finally:
             lib.close()
 

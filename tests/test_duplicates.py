@@ -163,8 +163,8 @@ def test_the_perceptual_check_tells_a_burst_from_a_reencode(lib: Library,
 
     def fp(name: str) -> object:
         row = lib.photo(ids[name])
-        assert row is not None and row["thumbnail"] is not None
-        return fingerprint(row["thumbnail"])
+        assert row is not None and row.thumbnail is not None
+        return fingerprint(row.thumbnail)
 
     original, small, png, burst = (fp(n) for n in (
         "trip/IMG_0001.jpg", "web/IMG_0001_small.jpg", "export/IMG_0001.png",
@@ -178,8 +178,8 @@ def test_a_missing_thumbnail_falls_back_to_the_embedding_with_low_confidence(
         lib: Library, trip: tuple[dict[str, int], str]) -> None:
     ids, table = trip
     row = lib.photo(ids["export/IMG_0001.png"])
-    assert row is not None and row["thumbnail"] is not None
-    Path(row["thumbnail"]).unlink()
+    assert row is not None and row.thumbnail is not None
+    Path(row.thumbnail).unlink()
     (group,) = run(lib, table)
     assert ids["export/IMG_0001.png"] in {m.id for m in group.members}
     assert not group.confident

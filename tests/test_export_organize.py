@@ -113,8 +113,8 @@ def test_preview_export_keeps_the_date_camera_and_place(lib: Library, tmp_path: 
         second.add_root(tmp_path / "small")
         second.index()
         info = second.photo(str(Path(done.target)))
-        assert info is not None and info["taken_at"] == "2023-07-15T12:00:00+01:00"
-        assert info["gps"]["lat"] == pytest.approx(38.7223, abs=1e-4)
+        assert info is not None and info.taken_at == "2023-07-15T12:00:00+01:00"
+        assert info.gps.lat == pytest.approx(38.7223, abs=1e-4)
 
 
 def test_export_refuses_what_it_must(lib: Library, photo_dir: Path, tmp_path: Path,
@@ -237,7 +237,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     out = tmp_path / "ByDate"
     plan = lib.organize(out, mode="move", dry_run=True)
     assert not out.exists() and tree(photo_dir) == before
-    assert lib.photo(shelf["a/big.jpg"])["path"] == str(photo_dir / "a" / "big.jpg")  # type: ignore[index]
+    assert lib.photo(shelf["a/big.jpg"]).path == str(photo_dir / "a" / "big.jpg")  # type: ignore[union-attr]
     targets = {p.photo_id: Path(p.target).relative_to(out).as_posix() for p in plan.placements}
     assert targets == {
         shelf["b/old.jpg"]: "2019/2019-12-31/old.jpg",
@@ -271,7 +271,7 @@ def test_copy_by_date_never_overwrites_and_runs_again_as_a_no_op(
         "2023/2023-07-15/big (2).jpg": before["a/big.jpg"],
     }
     assert tree(photo_dir) == before
-    assert lib.photo(shelf["b/old.jpg"])["path"] == str(photo_dir / "b" / "old.jpg")  # type: ignore[index]
+    assert lib.photo(shelf["b/old.jpg"]).path == str(photo_dir / "b" / "old.jpg")  # type: ignore[union-attr]
     again = lib.organize(out, mode="copy")
     assert again.copied == 0 and again.skipped_by_kind() == {"exists": 4}
     assert len(tree(out)) == 5 and not hidden(out)
@@ -288,13 +288,13 @@ def test_move_by_date_updates_the_library(lib: Library, photo_dir: Path,
     assert report.moved == 4 and report.unwatched == 0
     for p in report.placements:
         row = lib.photo(p.photo_id)
-        assert row is not None and row["path"] == p.target and row["status"] == "ok"
+        assert row is not None and row.path == p.target and row.status == "ok"
         assert Path(p.target).is_file() and not Path(p.source).exists()
     assert sorted(tree(out)) == ["2023/2023-07-14/IMG_0001 (2).jpg",
                                  "2023/2023-07-14/IMG_0001.jpg", "2023/2023-07-15/big.jpg",
                                  "Undated/old.jpg"]
     # Rows keep their ids: albums follow the photos.
-    assert lib.albums.show("Keep")["photos"][0]["path"] == str(
+    assert lib.albums.show("Keep").photos[0].path == str(
         out / "2023" / "2023-07-14" / "IMG_0001 (2).jpg")
     rescan = lib.index()
     assert (rescan.new, rescan.missing, rescan.moved) == (0, 0, 0)

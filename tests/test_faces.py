@@ -185,12 +185,12 @@ def test_indexing_finds_faces_and_groups_people(people_lib: Library) -> None:
     assert _person_of(people_lib, "cage1.jpg") is None
     _assert_pure(people_lib)
     listed = people_lib.people.list_people()
-    assert sorted(p["faces"] for p in listed) == [3, 4]
+    assert sorted(p.faces for p in listed) == [3, 4]
     for person in listed:
-        assert person["cover"] is not None and Path(person["cover"]["crop"]).is_file()
-    status = people_lib.status()["people"]
-    assert status["people"] == 2 and status["backlog"] == 0
-    assert status["waiting"] == len(IDENTITY) + GROUP_FACES - 7
+        assert person.cover is not None and Path(str(person.cover.crop)).is_file()
+    status = people_lib.status().people
+    assert status.people == 2 and status.backlog == 0
+    assert status.waiting == len(IDENTITY) + GROUP_FACES - 7
 
 
 def test_recluster_with_a_lower_minimum_founds_the_pairs_and_keeps_people_apart(
@@ -227,12 +227,12 @@ def test_two_faces_in_one_photo_are_never_one_person(
     assert ours is not None
     if other["person_id"] is None:
         moved = people_lib.people.split(ours, [_faces_by_file(people_lib)["obama2.jpg"][0]["id"]])
-        people_lib.people.assign_face(int(str(other["id"])), moved["id"])
-        other_person = moved["id"]
+        people_lib.people.assign_face(int(str(other["id"])), moved.id)
+        other_person = moved.id
     else:
         other_person = int(str(other["person_id"]))
     result = people_lib.people.merge(ours, other_person)
-    assert result["detached"] >= 1
+    assert result.detached >= 1
     _assert_pure(people_lib)
 
 
@@ -241,11 +241,11 @@ def test_naming_merging_and_the_name_in_search(people_lib: Library) -> None:
     obama = _person_of(people_lib, "obama1.jpg")
     assert obama is not None
     people.name(obama, "Barack Obama")
-    assert people.person_ref("barack obama")["id"] == obama
-    found = {Path(p["path"]).name for p in people.find("Barack Obama")}
+    assert people.person_ref("barack obama").id == obama
+    found = {Path(p.path).name for p in people.find("Barack Obama")}
     assert found == {n for n in IDENTITY if IDENTITY[n] == "obama"}
     # Names are in the text index and behind person: in search.
-    hits = {Path(h["path"]).name for h in people_lib.text_search("obama")}
+    hits = {Path(h.path).name for h in people_lib.text_search("obama")}
     assert found <= hits
     result = people_lib.search("person:barack")
     assert {Path(h.path).name for h in result.hits} == found
@@ -261,7 +261,7 @@ def test_naming_merging_and_the_name_in_search(people_lib: Library) -> None:
     assert (taken.value.values["other"], taken.value.values["person"]) == (obama, franck)
     people.name(franck, "Franck")
     merged = people.merge("Barack Obama", "Franck")
-    assert merged["faces"] == 7 and merged["detached"] == 0
+    assert merged.faces == 7 and merged.detached == 0
     assert len(people_lib.search("person:barack").hits) == 7
     with pytest.raises(QueryError):     # the merged-in name is gone
         people_lib.search("person:franck")
@@ -294,17 +294,18 @@ def test_split_hide_cover_and_export(people_lib: Library, tmp_path: Path) -> Non
     face2 = int(str(_faces_by_file(people_lib)["obama2.jpg"][0]["id"]))
     face3 = int(str(_faces_by_file(people_lib)["obama3.jpg"][0]["id"]))
     split = people.split(obama, [face2])
-    assert _person_of(people_lib, "obama2.jpg") == split["id"]
+    assert _person_of(people_lib, "obama2.jpg") == split.id
     people.recluster(min_faces=2)   # a split is the person's own choice: it stays
-    assert _person_of(people_lib, "obama2.jpg") == split["id"]
+    assert _person_of(people_lib, "obama2.jpg") == split.id
     assert _person_of(people_lib, "obama1.jpg") == obama
     people.cover(obama, face3)
-    assert people.show(obama)["cover"]["face"] == face3
+    cover = people.show(obama).cover
+    assert cover is not None and cover.face == face3
     with pytest.raises(PeopleError, match="not one of"):
         people.cover(obama, face2)
-    people.hide(split["id"])
-    assert split["id"] not in {p["id"] for p in people.list_people()}
-    assert split["id"] in {p["id"] for p in people.list_people(include_hidden=True)}
+    people.hide(split.id)
+    assert split.id not in {p.id for p in people.list_people()}
+    assert split.id in {p.id for p in people.list_people(include_hidden=True)}
     people.name(obama, "Obama")
     target = tmp_path / "people.csv"
     rows = people.export_csv(target)
@@ -321,13 +322,13 @@ def test_tag_from_reference_photos(people_lib: Library, photo_dir: Path) -> None
     people.recluster(min_faces=5)   # nobody is grouped: the references must do the work
     assert people.list_people() == []
     result = people.tag("Nicolas Cage", [str(photo_dir / "cage1.jpg")])
-    assert result["references"] == 1 and result["tagged"] == 2
-    assert {Path(p["path"]).name for p in people.find("Nicolas Cage")} == \
+    assert result.references == 1 and result.tagged == 2
+    assert {Path(p.path).name for p in people.find("Nicolas Cage")} == \
         {"cage1.jpg", "cage2.jpg"}
     again = people.tag("Nicolas Cage", [str(photo_dir / "cage2.jpg")])
-    assert again["tagged"] == 0 and again["already"] == 2    # never twice
+    assert again.tagged == 0 and again.already == 2    # never twice
     obama = people.tag("Obama", [str(photo_dir / "obama1.jpg"), str(photo_dir / "obama4.jpg")])
-    assert obama["photos"] == 4
+    assert obama.photos == 4
     blank = photo_dir / "blank.jpg"
     Image.new("RGB", (640, 480), "grey").save(blank)
     people_lib.index()
@@ -335,7 +336,7 @@ def test_tag_from_reference_photos(people_lib: Library, photo_dir: Path) -> None
         people.tag("Nobody", [str(blank)])
     # Names are cleaned and checked as `people name` does.
     again = people.tag("  nicolas   CAGE ", [str(photo_dir / "cage1.jpg")])
-    assert again["id"] == result["id"] and again["tagged"] == 0
+    assert again.id == result.id and again.tagged == 0
     for bad in ("", "   ", "123"):
         with pytest.raises(PeopleError):
             people.tag(bad, [str(photo_dir / "cage1.jpg")])
@@ -354,12 +355,12 @@ def test_names_survive_moved_and_renamed_files(people_lib: Library, photo_dir: P
     os.rename(photo_dir / "obama4.jpg", photo_dir / "2009" / "other.jpg")
     report = people_lib.index()
     assert report.moved == 2
-    found = {Path(p["path"]).name for p in people.find("Obama")}
+    found = {Path(p.path).name for p in people.find("Obama")}
     assert found == {"president.jpg", "obama2.jpg", "obama3.jpg"}
-    assert people_lib.people.photo_faces(str(photo_dir / "2009" / "other.jpg"))[0]["person"] \
+    assert people_lib.people.photo_faces(str(photo_dir / "2009" / "other.jpg"))[0].person \
         != obama
     # The text index follows too.
-    assert "president.jpg" in {Path(h["path"]).name for h in people_lib.text_search("obama")}
+    assert "president.jpg" in {Path(h.path).name for h in people_lib.text_search("obama")}
 
 
 def test_an_edited_photo_keeps_its_name(people_lib: Library, photo_dir: Path) -> None:
@@ -384,12 +385,12 @@ def test_faces_off_and_on_again(face_photos: Path, photo_dir: Path, lib: Library
         shutil.copy(face_photos / name, photo_dir / name)
     lib.add_root(photo_dir)
     lib.index()
-    assert lib.people.status()["faces"] == 0
+    assert lib.people.status().faces == 0
     lib.set_faces(True)
-    assert lib.people.status()["backlog"] == 3
+    assert lib.people.status().backlog == 3
     report = lib.index()          # photos read before are looked at now
     assert report.faces == 3 and report.people_new == 1
-    assert lib.people.status()["backlog"] == 0
+    assert lib.people.status().backlog == 0
 
 
 def test_forgotten_photos_take_their_faces_and_vectors(people_lib: Library,
@@ -446,16 +447,16 @@ def test_switching_face_pack_keeps_names_and_rejections(people_lib: Library,
     people.reject([int(str(_faces_by_file(people_lib)["obama4.jpg"][0]["id"]))])
     with pytest.raises(Exception, match="not installed"):
         people_lib.use_face_pack(mirror_pack)
-    rows = {r["id"]: r for r in people_lib.face_pack_list()}
-    assert rows["mirror"]["restricted"] and not rows["mirror"]["installed"]
+    rows = {r.id: r for r in people_lib.face_pack_list()}
+    assert rows["mirror"].restricted and not rows["mirror"].installed
     people_lib.models.download_face_pack(mirror_pack)
     status = people_lib.use_face_pack(mirror_pack)
-    assert status["pack"] == mirror_pack and status["backlog"] == len(IDENTITY) + 1
+    assert status.pack == mirror_pack and status.backlog == len(IDENTITY) + 1
     report = people_lib.index()
     assert report.faces == len(IDENTITY) + GROUP_FACES
     conn = people_lib.reader()
     assert {r[0] for r in conn.execute("SELECT DISTINCT model_id FROM faces")} == {mirror_pack}
-    assert {Path(p["path"]).name for p in people.find("Obama")} == \
+    assert {Path(p.path).name for p in people.find("Obama")} == \
         {"obama1.jpg", "obama2.jpg", "obama3.jpg"}
     assert _person_of(people_lib, "obama4.jpg") != obama
     people.recluster(join=0.2)
@@ -555,7 +556,7 @@ def test_a_photo_copied_into_a_watched_folder_joins_its_person(
                             on_report=lambda why, r: reports.append(why)) as watcher:
         assert watcher.wait_idle(30)
         shutil.copy(tmp_path / "new.jpg", photo_dir / "new.jpg")
-        assert eventually(lambda: "new.jpg" in {Path(p["path"]).name
+        assert eventually(lambda: "new.jpg" in {Path(p.path).name
                                                 for p in people_lib.people.find("Obama")},
                           timeout=60), reports
     assert len(people_lib.people.find("Obama")) == 5
@@ -580,9 +581,9 @@ def test_merging_back_a_split_keeps_every_rejection(people_lib: Library) -> None
     face3 = int(str(_faces_by_file(people_lib)["obama3.jpg"][0]["id"]))
     people.reject([face4])
     moved = people.split(obama, [face3])
-    people.assign_face(face4, moved["id"])       # "this is the person of obama3"
-    merged = people.merge(obama, moved["id"])    # they were all him after all
-    assert merged["detached"] == 1                # ... but face 4 was said not to be
+    people.assign_face(face4, moved.id)       # "this is the person of obama3"
+    merged = people.merge(obama, moved.id)    # they were all him after all
+    assert merged.detached == 1                # ... but face 4 was said not to be
     assert _person_of(people_lib, "obama4.jpg") is None
     assert _person_of(people_lib, "obama3.jpg") == obama
     _no_rejection_undone(people_lib)
@@ -619,10 +620,10 @@ def test_ids_are_never_reused_and_crops_go_with_their_photos(
     obama = _person_of(people_lib, "obama1.jpg")
     assert obama is not None
     face2 = int(str(_faces_by_file(people_lib)["obama2.jpg"][0]["id"]))
-    first = people.split(obama, [face2])["id"]
+    first = people.split(obama, [face2]).id
     people.assign_face(face2, obama)              # back: the split person is gone
-    assert first not in {p["id"] for p in people.list_people(include_hidden=True)}
-    second = people.split(obama, [face2])["id"]
+    assert first not in {p.id for p in people.list_people(include_hidden=True)}
+    second = people.split(obama, [face2]).id
     assert second > first
     crops = list(people.crops.root.rglob("*.jpg"))
     assert len(crops) == len(IDENTITY) + GROUP_FACES
@@ -637,10 +638,10 @@ def test_a_group_photo_as_reference_needs_the_face_named(people_lib: Library,
     with pytest.raises(PeopleError, match="face:"):
         people.tag("Someone", [group])          # six faces: which one is meant?
     faces = people.photo_faces(group)
-    chosen = faces[2]["face"]
+    chosen = faces[2].face
     result = people.tag("Someone", [f"face:{chosen}"])
-    assert result["reference_faces"] == [chosen]
-    assert people.photo_faces(group)[2]["name"] == "Someone"
+    assert result.reference_faces == (chosen,)
+    assert people.photo_faces(group)[2].name == "Someone"
     # A group photo with nobody like the other reference is refused, not guessed.
     with pytest.raises(PeopleError, match="looks like"):
         people.tag("Nicolas Cage", [str(photo_dir / "cage1.jpg"), group])
@@ -651,10 +652,10 @@ def test_names_are_found_by_first_name_and_unnamed_label(people_lib: Library) ->
     obama = _person_of(people_lib, "obama1.jpg")
     franck = _person_of(people_lib, "franck1.jpg")
     assert obama is not None and franck is not None
-    assert people.person_ref(f"Unnamed {franck}")["id"] == franck
+    assert people.person_ref(f"Unnamed {franck}").id == franck
     people.name(obama, "Barack Obama")
     people.name(franck, "Barack")
-    assert people.person_ref("barack")["id"] == franck           # the exact name first
+    assert people.person_ref("barack").id == franck           # the exact name first
     assert {Path(h.path).name for h in people_lib.search("person:barack").hits} == \
         {"franck1.jpg", "franck2.jpg", "franck3.jpg"}
     people.name(franck, "Barack Franck")
@@ -664,7 +665,7 @@ def test_names_are_found_by_first_name_and_unnamed_label(people_lib: Library) ->
     with pytest.raises(PeopleError, match="real name"):
         people.name(obama, "Unnamed 3")
     deleted = people.delete("Barack Franck")
-    assert deleted["id"] == franck and _person_of(people_lib, "franck1.jpg") is None
+    assert deleted.id == franck and _person_of(people_lib, "franck1.jpg") is None
 
 
 def test_a_broken_face_pack_is_said_not_silent(people_lib: Library, mirror_pack: str,
@@ -683,8 +684,8 @@ def test_a_broken_face_pack_is_said_not_silent(people_lib: Library, mirror_pack:
     for f in PACK.files:     # then the files go missing behind Glimpse's back
         (people_lib.models.model_dir / "faces" / mirror_pack / f.name).unlink()
     people_lib._refresh_stages(at_once=True)
-    status = people_lib.status()["people"]
-    assert status["problem"] and "not installed" in str(status["problem"])
+    status = people_lib.status().people
+    assert status.problem and "not installed" in str(status.problem)
     report = people_lib.index()           # photos are still read; faces say why they are not
     assert report.errors == 0
     with pytest.raises(ModelError, match="cannot be found"):
@@ -756,12 +757,12 @@ def test_forgetting_missing_photos_takes_their_faces_and_empty_people(
     assert main([*lib, "forget-missing", "--dry-run", "--json"]) == 0
     import json
     assert len(json.loads(capsys.readouterr().out)["photos"]) == 3
-    assert people_lib.status()["missing"] == 3
+    assert people_lib.status().missing == 3
     gone = people_lib.forget_missing()
-    assert {Path(r["path"]).name for r in gone} == {"franck1.jpg", "franck2.jpg",
+    assert {Path(r.path).name for r in gone} == {"franck1.jpg", "franck2.jpg",
                                                     "franck3.jpg"}
-    assert people_lib.status()["missing"] == 0
-    assert franck not in {p["id"] for p in people.list_people(include_hidden=True)}
+    assert people_lib.status().missing == 0
+    assert franck not in {p.id for p in people.list_people(include_hidden=True)}
     assert people_lib.reader().one("SELECT count(*) FROM faces") == len(IDENTITY) + \
         GROUP_FACES - 3
     from tests.conftest import assert_consistent

@@ -42,7 +42,7 @@ def _album_with_caption(lib: Library, photo_dir: Path) -> tuple[dict[str, int], 
            lib.reader().rows("SELECT id, path FROM photos")}
     album = lib.albums.create("Beach", [ids[f"b{n}.jpg"] for n in range(5)])
     lib.captions.set_text(ids["b0.jpg"], "Sand castle at low tide")
-    return ids, int(album["id"])
+    return ids, album.id
 
 
 def _assert_kept(lib: Library, ids: dict[str, int], album: int, where: Path, *,
@@ -55,7 +55,7 @@ def _assert_kept(lib: Library, ids: dict[str, int], album: int, where: Path, *,
         assert (row["path"], row["status"]) == (str(where / f"b{n}.jpg"), "ok"), row
     assert sorted(lib.albums.photo_ids(album)) == sorted(ids[f"b{n}.jpg"] for n in range(5))
     caption = lib.captions.get(ids["b0.jpg"])
-    assert caption is not None and caption["summary"] == "Sand castle at low tide"
+    assert caption is not None and caption.summary == "Sand castle at low tide"
 
 
 def test_quick_nested_folder_moves_while_watching_stay_moves(lib: Library,
@@ -122,9 +122,9 @@ def test_copy_then_delete_across_drives_is_a_move(lib: Library, photo_dir: Path)
     report = lib.index()
     assert (report.missing, report.moved) == (0, 5)
     _assert_kept(lib, ids, album, new)
-    assert lib.albums.photo_ids(int(later["id"])) == [ids["b1.jpg"]]
+    assert lib.albums.photo_ids(later.id) == [ids["b1.jpg"]]
     caption = lib.captions.get(model_caption_on)
-    assert caption is not None and caption["summary"] == "Grandma's 90th birthday"
+    assert caption is not None and caption.summary == "Grandma's 90th birthday"
     assert_consistent(lib)
 
 
@@ -151,7 +151,7 @@ def test_two_copies_that_lived_side_by_side_stay_two_photos(lib: Library, photo_
     rows = {int(r["id"]): r for r in lib.reader().rows("SELECT id, path, status FROM photos")}
     assert rows[ids[kept]]["status"] == "ok" and rows[ids[gone]]["status"] == "missing"
     caption = lib.captions.get(ids[kept])
-    assert caption is not None and caption["summary"] == f"caption on {kept}"
+    assert caption is not None and caption.summary == f"caption on {kept}"
 
 
 def test_an_index_repairs_a_move_recorded_as_new_rows(lib: Library, photo_dir: Path) -> None:
@@ -190,7 +190,7 @@ def test_a_file_moved_within_a_root_counts_as_moved_not_missing(lib: Library,
     old.rename(photo_dir / "b")
     report = lib.index()
     assert (report.moved, report.missing, report.new) == (5, 0, 0)
-    assert lib.status()["missing"] == 0
+    assert lib.status().missing == 0
     _assert_kept(lib, ids, album, photo_dir / "b")
 
 
@@ -209,7 +209,7 @@ def test_names_swapped_between_two_scans_keep_their_photos(lib: Library,
     rows = {int(r["id"]): r["path"] for r in lib.reader().rows("SELECT id, path FROM photos")}
     assert rows[ids["b0.jpg"]] == str(beach / "b0.jpg")
     caption = lib.captions.get(ids["b1.jpg"])  # the captioned photo is now called b1.jpg
-    assert caption is not None and caption["summary"] == "Sand castle at low tide"
+    assert caption is not None and caption.summary == "Sand castle at low tide"
     assert len(rows) == 8 and sorted(lib.albums.photo_ids(album)) == sorted(
         ids[f"b{n}.jpg"] for n in range(5))
     assert_consistent(lib)
@@ -233,8 +233,8 @@ def test_a_photo_overwritten_by_a_move_is_missing_not_deleted(lib: Library,
     report = lib.index()
     assert (report.moved, report.new) == (1, 0)
     caption = lib.captions.get(ids["b0.jpg"])
-    assert caption is not None and caption["summary"] == "Sand castle at low tide"
-    assert lib.photo(str(photo_dir / "restored.jpg"))["id"] == ids["b0.jpg"]
+    assert caption is not None and caption.summary == "Sand castle at low tide"
+    assert lib.photo(str(photo_dir / "restored.jpg")).id == ids["b0.jpg"]
 
 
 def test_a_renamed_photo_folder_keeps_its_photos(lib: Library, tmp_path: Path) -> None:
@@ -298,8 +298,8 @@ def test_a_folder_whose_name_is_not_utf8_is_an_error_and_the_rest_is_read(
     report = lib.index()
     assert report.new == 1 and report.errors == 1
     errors = lib.errors()
-    assert [e["reason"] for e in errors] == [scan.UNSTORABLE_FOLDER]
-    assert errors[0]["path"].endswith("dir_\\xff")
+    assert [e.reason for e in errors] == [scan.UNSTORABLE_FOLDER]
+    assert errors[0].path.endswith("dir_\\xff")
     # And watching starts and reads what arrives next.
     with lib.watcher(settle=SETTLE, poll=0.05) as watcher:
         assert watcher.wait_idle(30)

@@ -203,7 +203,8 @@ def test_index_places_every_photo_with_gps(placed_lib: Library) -> None:
     # Looked up, and found to be nowhere: remembered, so it is not looked up again.
     at_sea = _place(placed_lib, "atlantic.jpg")
     assert at_sea is not None and at_sea["country"] is None
-    assert placed_lib.photo(_id(placed_lib, "atlantic.jpg"))["place"] is None  # type: ignore[index]
+    atlantic = placed_lib.photo(_id(placed_lib, "atlantic.jpg"))
+    assert atlantic is not None and atlantic.place is None
     assert_consistent(placed_lib)
 
 
@@ -218,8 +219,9 @@ def test_a_photo_without_gps_inherits_from_the_same_camera_minutes_apart(
     for name in ("lisbon_evening.jpg", "phone.jpg", "messenger.jpg"):
         assert _place(placed_lib, name) is None, name
     info = placed_lib.photo(_id(placed_lib, "lisbon_later.jpg"))
-    assert info is not None and info["place"]["source"] == "inferred"
-    assert info["place"]["from_photo"] == _id(placed_lib, "lisbon.jpg")
+    assert info is not None and info.place is not None and info.place.source == "inferred"
+    assert info.place.from_photo == _id(placed_lib, "lisbon.jpg")
+    assert placed_lib.places.of_photo(_id(placed_lib, "lisbon_later.jpg")) == info.place
 
 
 def test_place_filter_and_plain_words_find_photos(placed_lib: Library) -> None:
@@ -237,9 +239,9 @@ def test_place_filter_and_plain_words_find_photos(placed_lib: Library) -> None:
     assert found("place:japan after:2022") == {"kyoto.jpg"}
     assert found("place:japan before:2022") == set()
     result = placed_lib.search("place:Paris")
-    assert result.hits == [] and any("Paris" in n for n in result.notices)
+    assert result.hits == [] and any("Paris" in n.text for n in result.notices)
     # Place names are in the text index: plain words find them, accents folded.
-    assert {Path(h["path"]).name for h in placed_lib.text_search("kyoto")} == {"kyoto.jpg"}
+    assert {Path(h.path).name for h in placed_lib.text_search("kyoto")} == {"kyoto.jpg"}
     assert found("sao paulo") == {"saopaulo.jpg"}
     assert found("sintra") == {"sintra.jpg"}
     vocabulary = placed_lib.search_vocabulary()["place"]
@@ -249,23 +251,24 @@ def test_place_filter_and_plain_words_find_photos(placed_lib: Library) -> None:
 
 def test_tree_counts_and_covers(placed_lib: Library) -> None:
     tree = placed_lib.places.tree()
-    assert tree[0]["name"] == "Portugal"
+    assert tree[0].name == "Portugal"
     portugal = tree[0]
-    assert (portugal["photos"], portugal["inferred"], portugal["country_code"]) == (3, 1, "PT")
-    assert portugal["cover"] == _id(placed_lib, "sintra.jpg")   # the most recent
-    (region,) = portugal["regions"]
-    assert region["name"] == "Lisbon" and region["photos"] == 3
-    assert [(c["name"], c["photos"], c["inferred"]) for c in region["cities"]] == [
+    assert (portugal.photos, portugal.inferred, portugal.country_code) == (3, 1, "PT")
+    assert portugal.cover == _id(placed_lib, "sintra.jpg")   # the most recent
+    (region,) = portugal.regions
+    assert region.name == "Lisbon" and region.photos == 3
+    assert [(c.name, c.photos, c.inferred) for c in region.cities] == [
         ("Lisbon", 2, 1), ("Sintra", 1, 0)]
-    assert region["cities"][0]["cover"] == _id(placed_lib, "lisbon_later.jpg")
-    assert {c["name"] for c in tree} == {"Portugal", "Japan", "Australia", "Brazil", "Canada"}
-    assert sum(c["photos"] for c in tree) == 7
+    assert region.cities[0].cover == _id(placed_lib, "lisbon_later.jpg")
+    assert {c.name for c in tree} == {"Portugal", "Japan", "Australia", "Brazil", "Canada"}
+    assert sum(c.photos for c in tree) == 7
     assert placed_lib.places.photos(country="Portugal", city="Lisbon") == [
         _id(placed_lib, "lisbon_later.jpg"), _id(placed_lib, "lisbon.jpg")]
     assert placed_lib.places.photos(country="Japan") == [_id(placed_lib, "kyoto.jpg")]
-    status = placed_lib.status()["places"]
-    assert (status["placed"], status["inferred"], status["nowhere"]) == (6, 1, 1)
-    assert (status["countries"], status["cities"]) == (5, 6)
+    status = placed_lib.places.status()
+    assert (status.placed, status.inferred, status.nowhere) == (6, 1, 1)
+    assert (status.countries, status.cities) == (5, 6)
+    assert placed_lib.status().places == status
 
 
 def _raise() -> Geocoder:
@@ -351,7 +354,7 @@ def test_a_library_read_before_places_gets_its_places_in_one_pass(
     report = lib.places.update(progress=events.append)
     assert (report.placed, report.inferred) == (10, 20)
     assert events and events[-1].finished
-    assert lib.places.tree()[0]["photos"] == 30
+    assert lib.places.tree()[0].photos == 30
 
 
 def test_the_watcher_places_photos_as_they_arrive(lib: Library, photo_dir: Path) -> None:

@@ -35,7 +35,7 @@ def palette() -> Iterator[None]:
 
 def test_the_features_own_their_settings(tmp_path: Path) -> None:
     with Library.open(tmp_path / "lib.glimpse") as lib:
-        names = [item["name"] for item in lib.config.items()]
+        names = [item.name for item in lib.config.items()]
     # Captions, then write-back (features.py order), then the kernel's own.
     assert names.index("caption.enabled") < names.index("writeback.sync") \
         < names.index("models.unload_after")
@@ -44,15 +44,15 @@ def test_the_features_own_their_settings(tmp_path: Path) -> None:
 def test_a_plugins_setting_is_listed_set_and_read_back(tmp_path: Path, palette: None,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     with Library.open(tmp_path / "lib.glimpse") as lib:
-        names = [item["name"] for item in lib.config.items()]
+        names = [item.name for item in lib.config.items()]
         assert "palette.size" in names
         assert lib.config.get("palette.size") == 11
         lib.config.set("palette.size", "16")
-        assert lib.config.describe("palette.size")["source"] == "library"
+        assert lib.config.describe("palette.size").source == "library"
         with pytest.raises(ConfigError, match="from 2 to 64"):
             lib.config.set("palette.size", "1")
         monkeypatch.setenv("GLIMPSE_TEST_PALETTE_SIZE", "8")
-        assert lib.config.describe("palette.size")["value"] == 8
+        assert lib.config.describe("palette.size").value == 8
         # Left out: a name without a dot, and one already taken (captions keeps its own).
         assert "NoDots" not in names
         assert lib.config.get("caption.enabled") is False

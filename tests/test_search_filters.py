@@ -10,12 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from glimpse_desktop import cli
 from glimpse_desktop.api import Condition, FilterContext, Library, SearchFilter, filter_keys
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.hookspecs import hookimpl
+from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.kernel.migrations import PluginMigration
 from glimpse_desktop.kernel.plugins import host
-from glimpse_desktop.search.engine import FILTER_MATCHES_NOTHING, Notice
+from glimpse_desktop.search.engine import FILTER_MATCHES_NOTHING
 from glimpse_desktop.search.filters import registered
 from glimpse_desktop.search.query import QueryError, parse
 from tests import imagegen as ig
@@ -138,8 +140,21 @@ def test_a_plugins_filter_that_matches_nothing_says_so(starred: Library) -> None
     lib.writer.call(lambda c: c.execute("DELETE FROM stars_photo WHERE stars = 4"))
     result = lib.search("stars:4")
     assert result.total == 0
-    assert result.reasons == [Notice(FILTER_MATCHES_NOTHING, {"filter": "stars", "value": "4"})]
-    assert result.notices == ["no photo has 4 stars or more"]
+    assert result.notices == [Notice(FILTER_MATCHES_NOTHING, "no photo has 4 stars or more",
+                                     {"filter": "stars", "value": "4"})]
+
+
+def test_search_help_lists_every_filter_a_plugin_included(
+        stars: StarsPlugin, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["search", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    listed = text[text.index("filters (key:value"):]
+    for key in [*BUILTIN_KEYS, "stars"]:
+        assert f"  {key}:" in listed
+    assert "at least this many stars: 1 to 5" in listed      # the plugin's own words
+    assert "a date: 2023, 2023-06, 2023-06-14" in listed      # after:, from search's filters
 
 
 def test_the_search_box_is_offered_a_plugins_values(starred: Library) -> None:

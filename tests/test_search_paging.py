@@ -16,7 +16,7 @@ from glimpse_desktop.search.engine import (
     FILTERS_EXCLUDE_EACH_OTHER,
     MODEL_NOT_INSTALLED,
     NOTHING_EMBEDDED,
-    Notice,
+    SearchResult,
 )
 from glimpse_desktop.search.query import QueryError
 from tests import imagegen as ig
@@ -81,7 +81,7 @@ def test_a_ranked_search_keeps_its_ranking_for_later_pages(photos_lib: Library) 
     assert short.total == 10 and not short.exact
     # Nothing is said about search by content for a search that did not ask for it.
     filtered = lib.search("camera:canon")
-    assert not [n for n in filtered.reasons if n.code in (MODEL_NOT_INSTALLED,
+    assert not [n for n in filtered.notices if n.code in (MODEL_NOT_INSTALLED,
                                                           NOTHING_EMBEDDED)]
 
 
@@ -89,25 +89,27 @@ def test_a_filter_that_matches_nothing_is_named_as_the_reason(photos_lib: Librar
     lib = photos_lib
     result = lib.search("place:Atlantis")
     assert result.total == 0 and result.hits == []
-    assert result.reasons == [Notice(FILTER_MATCHES_NOTHING,
-                                     {"filter": "place", "value": "Atlantis"})]
-    assert any("Atlantis" in text for text in result.notices)      # the CLI's words
+    assert said(result) == [(FILTER_MATCHES_NOTHING, {"filter": "place", "value": "Atlantis"})]
+    assert any("Atlantis" in n.text for n in result.notices)      # the CLI's words
     result = lib.search("camera:Hasselblad after:2020")
-    assert result.reasons == [Notice(FILTER_MATCHES_NOTHING,
-                                     {"filter": "camera", "value": "Hasselblad"})]
+    assert said(result) == [(FILTER_MATCHES_NOTHING,
+                             {"filter": "camera", "value": "Hasselblad"})]
     result = lib.search("beach after:2031")
-    assert Notice(FILTER_MATCHES_NOTHING, {"filter": "after", "value": "2031"}) \
-        in result.reasons
+    assert (FILTER_MATCHES_NOTHING, {"filter": "after", "value": "2031"}) in said(result)
     # Each filter matches photos, but none passes both.
     result = lib.search("camera:Nikon type:png")
-    assert result.reasons == [Notice(FILTER_MATCHES_NOTHING,
-                                     {"filter": "type", "value": "png"})]
+    assert said(result) == [(FILTER_MATCHES_NOTHING, {"filter": "type", "value": "png"})]
     result = lib.search("camera:Nikon lens:x", limit=5)
-    assert [n.code for n in result.reasons] == [FILTER_MATCHES_NOTHING]
+    assert [n.code for n in result.notices] == [FILTER_MATCHES_NOTHING]
     result = lib.search("camera:Nikon folder:Pictures camera:EOS")
     assert result.total == 0
-    assert result.reasons == [Notice(FILTERS_EXCLUDE_EACH_OTHER, {
+    assert said(result) == [(FILTERS_EXCLUDE_EACH_OTHER, {
         "filters": ["camera:Nikon", "folder:Pictures", "camera:EOS"]})]
+
+
+def said(result: SearchResult) -> list[tuple[str, dict[str, object]]]:
+    """A search's notices as data: each code with its values."""
+    return [(n.code, dict(n.values)) for n in result.notices]
 
 
 def test_similar_counts_every_photo_above_its_cut(clip_lib: Library,  # noqa: F811

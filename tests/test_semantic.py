@@ -26,6 +26,7 @@ from glimpse_desktop.kernel import vectors
 from glimpse_desktop.kernel.decode import SizeRequest, decode
 from glimpse_desktop.search.engine import LOGIT_SCALE, NEUTRAL_PROMPTS
 from glimpse_desktop.search.query import QueryError
+from glimpse_desktop.search.semantic import SearchStatus
 from tests.clipmodels import tiny_clip
 from tests.conftest import assert_consistent, closed_port
 from tests.imagegen import photo_like, write_jpeg, write_png, xmp_packet
@@ -147,7 +148,7 @@ def test_index_embeds_every_photo_once(clip_lib: Library, photo_dir: Path) -> No
     n = conn.one("SELECT count(*) FROM photos")
     assert n == 5
     assert conn.one("SELECT count(*) FROM photo_embeddings WHERE model_id = ?", (MODEL,)) == n
-    assert clip_lib.semantic.status()["backlog"] == 0
+    assert clip_lib.semantic.status().backlog == 0
     # Unchanged photos are not embedded again; an edited one is.
     again = clip_lib.index()
     assert again.embedded == 0 and again.new == 0
@@ -280,9 +281,9 @@ def test_search_without_a_model_says_how_to_get_it(lib: Library, photo_dir: Path
     assert not result.semantic
     assert [Path(h.path).name for h in result.hits] == ["sandcastle.jpg"]
     # Said as data (the model, its file), which each front end turns into its own advice.
-    missing = [r for r in result.reasons if r.code == "model_not_installed"]
+    missing = [r for r in result.notices if r.code == "model_not_installed"]
     assert missing and missing[0].values["file"] and missing[0].values["model"]
-    assert not any("glimpse " in n for n in result.notices)
+    assert not any("glimpse " in n.text for n in result.notices)
 
 
 def test_model_added_later_embeds_the_backlog(lib: Library, photo_dir: Path, model_dir: Path,
@@ -292,7 +293,7 @@ def test_model_added_later_embeds_the_backlog(lib: Library, photo_dir: Path, mod
     lib.index()
     lib.add_model(MODEL, weights[MODEL]["path"])
     lib.use_model(MODEL)
-    assert lib.semantic.status()["backlog"] == 5
+    assert lib.semantic.status().backlog == 5
     report = lib.index()
     assert report.embedded == 5 and report.new == 0
     assert lib.search("a beach", min_score=0).semantic
@@ -305,10 +306,11 @@ def test_switching_model_keeps_search_on_the_old_vectors_until_done(
     clip_lib.index()
     clip_lib.add_model(OTHER, weights[OTHER]["path"])
     status = clip_lib.use_model(OTHER)
-    assert status["target"] == OTHER and status["active"] == MODEL and status["backlog"] == 5
+    assert isinstance(status, SearchStatus)
+    assert status.target == OTHER and status.active == MODEL and status.backlog == 5
     during = clip_lib.search("a beach", min_score=0)
     assert during.model == MODEL
-    assert any("switching to" in n for n in during.notices)
+    assert any("switching to" in n.text for n in during.notices)
     clip_lib.embed()
     after = clip_lib.search("a beach", min_score=0)
     assert after.model == OTHER and len(after.hits) == 5

@@ -101,7 +101,7 @@ def test_copy_puts_each_photo_in_its_first_tags_folder(lib: Library, photo_dir: 
     assert tree(photo_dir) == before
     assert {p: (photo_dir / p).stat().st_mtime_ns for p in before} == mtimes
     row = lib.photo(shelf["dog.jpg"])
-    assert row is not None and row["path"] == str((photo_dir / "dog.jpg").resolve())
+    assert row is not None and row.path == str((photo_dir / "dog.jpg").resolve())
     assert [(s.photo_id, s.kind) for s in report.skipped] == [(shelf["plain.jpg"], "untagged")]
     assert {(p.photo_id, Path(p.target).relative_to(out.resolve()).as_posix())
             for p in report.placements} == {
@@ -131,7 +131,7 @@ def test_dry_run_plans_what_a_run_does_and_touches_nothing(lib: Library, photo_d
     plan = sort(lib, out, "move", dry_run=True)
     assert not out.exists()
     assert tree(photo_dir) == before
-    assert lib.photo(shelf["dog.jpg"])["path"] == str((photo_dir / "dog.jpg").resolve())  # type: ignore[index]
+    assert lib.photo(shelf["dog.jpg"]).path == str((photo_dir / "dog.jpg").resolve())  # type: ignore[union-attr]
     assert plan.planned == 4 and plan.moved == 0
     done = sort(lib, out, "move")
     assert [(p.photo_id, p.target) for p in plan.placements] == [
@@ -172,11 +172,11 @@ def test_move_updates_the_library(lib: Library, photo_dir: Path,
     assert report.moved == 4 and report.unwatched == 0 and report.output_in_library
     for placement in report.placements:
         row = lib.photo(placement.photo_id)
-        assert row is not None and row["path"] == placement.target
+        assert row is not None and row.path == placement.target
         assert Path(placement.target).is_file() and not Path(placement.source).exists()
-        assert row["status"] == "ok"
+        assert row.status == "ok"
     moved = lib.photo(shelf["trip/dog.jpg"])
-    assert moved is not None and Path(moved["path"]).parent == out.resolve() / "dog"
+    assert moved is not None and Path(moved.path).parent == out.resolve() / "dog"
     assert not old.exists() and (photo_dir / "plain.jpg").exists()
     # Tags and the embedding belong to the same row still.
     conn = lib.reader()
@@ -240,7 +240,7 @@ def test_move_across_file_systems_copies_checks_and_deletes(lib: Library, photo_
     assert not (photo_dir / "cat.jpg").exists()
     target = other_device.resolve() / "Sorted" / "cat" / "cat.jpg"
     assert target.read_bytes() == before["cat.jpg"] and target.stat().st_mtime_ns == mtime
-    assert lib.photo(shelf["cat.jpg"])["path"] == str(target)  # type: ignore[index]
+    assert lib.photo(shelf["cat.jpg"]).path == str(target)  # type: ignore[union-attr]
     assert not [p for p in tree(other_device) if Path(p).name.startswith(".")]
 
 
@@ -321,7 +321,7 @@ def test_missing_and_offline_photos_are_skipped(lib: Library, photo_dir: Path,
     kinds = {s.photo_id: s.kind for s in report.skipped}
     assert kinds[shelf["cat.jpg"]] == "offline" and kinds[shelf["beach.png"]] == "missing"
     assert report.moved == 2
-    assert lib.photo(shelf["beach.png"])["path"] == str(  # type: ignore[index]
+    assert lib.photo(shelf["beach.png"]).path == str(  # type: ignore[union-attr]
         (photo_dir / "beach.png").resolve())
 
 
@@ -344,7 +344,7 @@ def test_an_unreadable_photo_stops_the_run_consistently(lib: Library, photo_dir:
     assert done == {shelf[name] for name in tagged if name != last}
     for p in report.placements:
         assert Path(p.target).is_file()
-        assert lib.photo(p.photo_id)["path"] == (  # type: ignore[index]
+        assert lib.photo(p.photo_id).path == (  # type: ignore[union-attr]
             p.target if mode == "move" else p.source)
     assert not [p for p in tree(out) if Path(p).name.startswith(".")]
     assert bad.is_dir()
@@ -384,11 +384,11 @@ def test_a_move_the_library_refuses_is_put_back(lib: Library, photo_dir: Path, t
     report = caught.value.report
     assert report.moved == 1
     (done,) = report.placements
-    assert lib.photo(done.photo_id)["path"] == done.target  # type: ignore[index]
+    assert lib.photo(done.photo_id).path == done.target  # type: ignore[union-attr]
     # Every other photo is where it was, on disk and in the library.
     moved_name = Path(done.source).relative_to(photo_dir.resolve()).as_posix()
     assert tree(photo_dir) == {k: v for k, v in before.items() if k != moved_name}
     for name, pid in shelf.items():
         if pid != done.photo_id:
-            assert lib.photo(pid)["path"] == str((photo_dir / name).resolve())  # type: ignore[index]
+            assert lib.photo(pid).path == str((photo_dir / name).resolve())  # type: ignore[union-attr]
     assert not [p for p in tree(tmp_path / "Sorted") if Path(p).name != Path(done.target).name]

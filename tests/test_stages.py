@@ -156,7 +156,7 @@ def test_catch_up_records_a_stage_failure_under_its_name_and_leaves_changed_file
         assert (caught.done, caught.errors, caught.skipped) == (1, 1, 1)
         assert _results(lib) == {"b.jpg": f"{hashes['b.jpg'][:8]}:ok"}
         (error,) = lib.errors(stage="probe")
-        assert str(error["path"]).endswith("a.jpg") and "can take" in str(error["reason"])
+        assert error.path.endswith("a.jpg") and "can take" in error.reason
         # The failed photo is not owed again until it changes; the changed one still is.
         assert caught.remaining == 1
         processed = len(stage.processed)
@@ -180,6 +180,6 @@ def test_a_stage_that_cannot_run_is_left_out_and_deleted_photos_are_heard_of(
         photo_id = int(lib.reader().one("SELECT id FROM photos"))
         (photo_dir / "a.jpg").unlink()
         lib.index()
-        assert [p["path"] for p in lib.forget_missing()] == [str(photo_dir / "a.jpg")]
+        assert [p.path for p in lib.forget_missing()] == [str(photo_dir / "a.jpg")]
         assert plugin.deleted == [photo_id]
         assert_consistent(lib)

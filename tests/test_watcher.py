@@ -50,8 +50,8 @@ def test_created_modified_moved_deleted(lib: Library, photo_dir: Path,
     ig.write_jpeg(a, (200, 100), seed=2)
     settle(watched)
     info = lib.photo(str(a))
-    assert info is not None and (info["width"], info["height"]) == (200, 100)
-    assert info["id"] == first_id
+    assert info is not None and (info.width, info.height) == (200, 100)
+    assert info.id == first_id
 
     b = photo_dir / "renamed.jpg"
     a.rename(b)
@@ -122,7 +122,7 @@ def test_file_is_read_only_once_it_stops_growing(lib: Library, photo_dir: Path,
     settle(watched)
     assert lib.errors() == []
     info = lib.photo(str(target))
-    assert info is not None and (info["width"], info["height"]) == (1600, 1200)
+    assert info is not None and (info.width, info.height) == (1600, 1200)
     assert watched.stats.indexed == 1
 
 
@@ -177,12 +177,12 @@ def test_drive_unplugged_while_watching(lib: Library, tmp_path: Path) -> None:
     with lib.watcher(settle=SETTLE, poll=0.05, health_interval=0.2) as watcher:
         settle(watcher)
         drive.rename(tmp_path / "gone")
-        assert eventually(lambda: lib.status()["offline"] == 1) and lib.status()["missing"] == 0
+        assert eventually(lambda: lib.status().offline == 1) and lib.status().missing == 0
         (tmp_path / "gone").rename(drive)
-        assert eventually(lambda: lib.status()["photos"] == 1)
+        assert eventually(lambda: lib.status().photos == 1)
         # Back online means watched again.
         ig.write_jpeg(drive / "b.jpg", seed=3)
-        assert eventually(lambda: lib.status()["photos"] == 2)
+        assert eventually(lambda: lib.status().photos == 2)
 
 
 def test_catch_up_on_start(lib: Library, photo_dir: Path) -> None:
@@ -208,7 +208,7 @@ def test_odd_names_and_junk_never_stop_the_watch(lib: Library, photo_dir: Path,
     settle(watched)
     assert watched.error is None
     assert sorted(Path(p).name for p in paths(lib)) == ["evil.png", "later.jpg"]
-    reasons = {Path(str(e["path"])).name: str(e["reason"]) for e in lib.errors()}
+    reasons = {Path(str(e.path)).name: str(e.reason) for e in lib.errors()}
     assert "UTF-8" in reasons["bad\\xff.jpg"] and "not an image" in reasons["junk.jpg"]
 
 
@@ -226,9 +226,9 @@ def test_a_drive_mounted_again_is_watched_again(lib: Library, tmp_path: Path) ->
         drive.mkdir()
         shutil.copy(tmp_path / "old-mount" / "a.jpg", drive / "a.jpg")
         ig.write_jpeg(drive / "b.jpg", seed=2)
-        assert eventually(lambda: lib.status()["photos"] == 2)
+        assert eventually(lambda: lib.status().photos == 2)
         ig.write_jpeg(drive / "c.jpg", seed=3)  # seen live: the new folder is watched
-        assert eventually(lambda: lib.status()["photos"] == 3)
+        assert eventually(lambda: lib.status().photos == 3)
 
 
 def test_after_a_large_burst_only_the_touched_folder_is_rescanned(
@@ -250,7 +250,7 @@ def test_after_a_large_burst_only_the_touched_folder_is_rescanned(
         settle(watcher)
         assert watcher.stats.rescans == 1
     assert f"rescan {card}" in whys and f"rescan {photo_dir}" not in whys
-    assert lib.status()["photos"] == 81
+    assert lib.status().photos == 81
 
 
 def test_deleting_a_folder_counts_each_photo_once(lib: Library, photo_dir: Path) -> None:
@@ -268,7 +268,7 @@ def test_deleting_a_folder_counts_each_photo_once(lib: Library, photo_dir: Path)
         settle(watcher)
         shutil.rmtree(album)
         settle(watcher)
-    assert sum(missing) == 30 and lib.status()["missing"] == 30
+    assert sum(missing) == 30 and lib.status().missing == 30
 
 
 def test_one_watcher_per_library(lib: Library, photo_dir: Path) -> None:

@@ -54,11 +54,11 @@ def set_rating(lib: Library, pid: int, rating: int) -> None:
 def name_people(lib: Library) -> None:
     """The man with four photos is Barack Obama; the face in biden.jpg is Joe Biden."""
     people = lib.people.list_people()
-    most = max(people, key=lambda p: p["faces"])
-    assert most["faces"] >= 4
-    lib.people.name(most["id"], "Barack Obama")
+    most = max(people, key=lambda p: p.faces)
+    assert most.faces >= 4
+    lib.people.name(most.id, "Barack Obama")
     face = lib.people.photo_faces(photo_id(lib, "biden.jpg"))[0]
-    lib.people.name_face(face["face"], "Joe Biden")
+    lib.people.name_face(face.face, "Joe Biden")
 
 
 # --------------------------------------------------------------------------- round trip
@@ -92,12 +92,12 @@ def test_names_captions_tags_and_ratings_survive_a_lost_library(
                                  (photo_id(again, "obama1.jpg"),))
         assert cap is not None and cap["source"] == "xmp"
         assert cap["summary"] == "A man speaking at a podium"
-        hits = {h["path"] for h in again.text_search("podium")}
+        hits = {h.path for h in again.text_search("podium")}
         assert str(photo_dir / "obama1.jpg") in hits
         tagged = {h.photo_id for h in again.search("tag:portrait").hits}
         assert photo_id(again, "biden.jpg") in tagged
         assert again.reader().one("SELECT rating FROM photos WHERE filename = 'biden.jpg'") == 5
-        assert {h["path"] for h in again.text_search("Biden")} >= {str(photo_dir / "biden.jpg")}
+        assert {h.path for h in again.text_search("Biden")} >= {str(photo_dir / "biden.jpg")}
 
 
 def test_exiftool_reports_the_regions_and_keywords_we_wrote(
@@ -117,7 +117,7 @@ def test_exiftool_reports_the_regions_and_keywords_we_wrote(
                            (biden,))
     assert row is not None and (row["orientation"] or 1) == 1
     [region] = got["RegionInfo"]["RegionList"]
-    x, y, w, h = face["box"]
+    x, y, w, h = face.box
     assert region["Name"] == "Joe Biden" and region["Type"] == "Face"
     assert region["Area"]["X"] == pytest.approx(x + w / 2, abs=1e-3)
     assert region["Area"]["Y"] == pytest.approx(y + h / 2, abs=1e-3)
@@ -130,8 +130,8 @@ def test_a_digikam_sidecar_names_the_faces_it_draws(few_faces_lib: Library,
     lib = few_faces_lib
     biden = photo_id(lib, "biden.jpg")
     [face] = [f for f in lib.people.photo_faces(biden)][:1]
-    assert face["name"] is None
-    x, y, w, h = face["box"]
+    assert face.name is None
+    x, y, w, h = face.box
     # digiKam draws a slightly larger box than our detector, around the same face.
     region = xmp.XmpRegion("Joe Biden", x + w / 2, y + h / 2, w * 1.2, h * 1.25)
     sidecar = DIGIKAM_SIDECAR.replace(
@@ -143,16 +143,16 @@ def test_a_digikam_sidecar_names_the_faces_it_draws(few_faces_lib: Library,
     (photo_dir / "biden.jpg.xmp").write_text(sidecar, encoding="utf-8")
     lib.index()
     faces = lib.people.photo_faces(biden)
-    assert faces[0]["name"] == "Joe Biden" and faces[0]["assigned"] == "user"
-    text = {t["field"]: t["value"] for t in lib.photo(biden)["texts"]
-            if t["source"] in ("xmp-sidecar", "xmp")}
+    assert faces[0].name == "Joe Biden" and faces[0].assigned == "user"
+    text = {t.field: t.value for t in lib.photo(biden).texts
+            if t.source in ("xmp-sidecar", "xmp")}
     assert text["description"] == "Tram 28 going up"
     assert "Joe Biden" in text["people"]
     tags = {r[0] for r in lib.reader().execute(
         "SELECT tag FROM photo_tags WHERE photo_id = ? AND source = 'xmp'", (biden,))}
     assert tags == {"Lisbon"}   # as spelt; a person's name is a name, not a tag
     # A sidecar that did not change is not read again.
-    assert lib.writeback.read_sidecars()["read"] == 0
+    assert lib.writeback.read_sidecars().read == 0
 
 
 def test_a_face_placed_by_hand_keeps_its_person(few_faces_lib: Library,
@@ -160,14 +160,14 @@ def test_a_face_placed_by_hand_keeps_its_person(few_faces_lib: Library,
     lib = few_faces_lib
     biden = photo_id(lib, "biden.jpg")
     face = lib.people.photo_faces(biden)[0]
-    lib.people.name_face(face["face"], "Joe Biden")
-    x, y, w, h = face["box"]
+    lib.people.name_face(face.face, "Joe Biden")
+    x, y, w, h = face.box
     data = xmp.XmpData(regions=[xmp.XmpRegion("Somebody Else", x + w / 2, y + h / 2, w, h)])
     files.write_sidecar(str(photo_dir / "biden.jpg.xmp"), data)
     lib.index()
-    assert lib.people.photo_faces(biden)[0]["name"] == "Joe Biden"
+    assert lib.people.photo_faces(biden)[0].name == "Joe Biden"
     # ... but the name is searchable all the same.
-    assert {h["path"] for h in lib.text_search("Somebody")} == {str(photo_dir / "biden.jpg")}
+    assert {h.path for h in lib.text_search("Somebody")} == {str(photo_dir / "biden.jpg")}
 
 
 def test_a_sidecar_written_while_watching_is_read(few_faces_lib: Library,
@@ -175,14 +175,14 @@ def test_a_sidecar_written_while_watching_is_read(few_faces_lib: Library,
     lib = few_faces_lib
     biden = photo_id(lib, "biden.jpg")
     face = lib.people.photo_faces(biden)[0]
-    x, y, w, h = face["box"]
+    x, y, w, h = face.box
     with lib.watcher(settle=0.2, poll=0.05, catch_up=False) as watcher:
         files.write_sidecar(str(photo_dir / "biden.jpg.xmp"), xmp.XmpData(
             description="At the lectern",
             regions=[xmp.XmpRegion("Joe Biden", x + w / 2, y + h / 2, w, h)]))
-        assert eventually(lambda: lib.people.photo_faces(biden)[0]["name"] == "Joe Biden")
+        assert eventually(lambda: lib.people.photo_faces(biden)[0].name == "Joe Biden")
         assert watcher.wait_idle(10)
-    assert {h["path"] for h in lib.text_search("lectern")} == {str(photo_dir / "biden.jpg")}
+    assert {h.path for h in lib.text_search("lectern")} == {str(photo_dir / "biden.jpg")}
     # The sidecar is not a photo.
     assert lib.reader().one("SELECT count(*) FROM photos WHERE path LIKE '%.xmp'") == 0
 
@@ -248,10 +248,10 @@ def test_sync_rewrites_only_the_photos_that_changed(few_faces_lib: Library) -> N
     again = lib.writeback.sync()
     assert again is not None and again.written == 0 and again.unchanged == first.written
     biden = lib.people.person_ref("Joe Biden")
-    lib.people.name(biden["id"], "Joseph Biden")
+    lib.people.name(biden.id, "Joseph Biden")
     third = lib.writeback.sync()
     assert third is not None and third.written == 1
-    assert third.targets == [str(Path(lib.photo(photo_id(lib, "biden.jpg"))["path"]))
+    assert list(third.targets) == [str(Path(lib.photo(photo_id(lib, "biden.jpg")).path))
                              + ".xmp"]
     assert "Joseph Biden" in Path(third.targets[0]).read_text("utf-8")
 
@@ -262,15 +262,15 @@ def test_a_photo_with_nothing_is_skipped_and_cleared_when_it_had_something(
     lib.add_root(photo_dir)
     lib.index()
     biden = photo_id(lib, "biden.jpg")
-    plan = {p["photo_id"]: p for p in lib.writeback.plan()}
-    assert plan[biden]["action"] == "skip"
+    plan = {p.photo_id: p for p in lib.writeback.plan()}
+    assert plan[biden].action == "skip"
     set_rating(lib, biden, 3)
     lib.writeback.run()
     assert xmp.parse((photo_dir / "biden.jpg.xmp").read_bytes()).rating == 3
     set_rating(lib, biden, 0)
     lib.writer.call(lambda c: c.execute("UPDATE photos SET rating = NULL WHERE id = ?",
                                         (biden,)))
-    assert {p["photo_id"]: p for p in lib.writeback.plan()}[biden]["action"] == "update"
+    assert {p.photo_id: p for p in lib.writeback.plan()}[biden].action == "update"
     lib.writeback.run()
     assert xmp.parse((photo_dir / "biden.jpg.xmp").read_bytes()).rating is None
 
@@ -289,7 +289,7 @@ def test_a_read_only_folder_is_a_clear_failure_and_nothing_is_lost(
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         report = lib.writeback.run(sidecar=True, embed=True)
         assert report.written == 0 and report.failed == 2
-        assert all("read-only" in e["reason"] for e in report.errors), report.errors
+        assert all("read-only" in e.reason for e in report.errors), report.errors
         assert (disk / "a.jpg.xmp").read_text("utf-8") == DIGIKAM_SIDECAR
 
 
@@ -311,7 +311,7 @@ def test_a_full_disk_is_a_clear_failure_and_the_old_sidecar_stays(
         finally:
             os.close(fd)
         report = lib.writeback.run()
-        assert report.failed == 1 and "is full" in report.errors[0]["reason"], report.errors
+        assert report.failed == 1 and "is full" in report.errors[0].reason, report.errors
         assert (disk / "a.jpg.xmp").read_text("utf-8") == DIGIKAM_SIDECAR
         assert [p.name for p in disk.iterdir() if p.name.startswith(".")] == []
 
@@ -333,7 +333,7 @@ def test_embedded_regions_name_faces_in_a_new_library(
     with Library.open(tmp_path / "again" / "library.sqlite3", workers=2) as again:
         again.add_root(photo_dir)
         again.index()
-        assert again.people.photo_faces(photo_id(again, "biden.jpg"))[0]["name"] == "Joe Biden"
+        assert again.people.photo_faces(photo_id(again, "biden.jpg"))[0].name == "Joe Biden"
         assert again.reader().one("SELECT source FROM xmp_regions") == "embedded"
 
 
@@ -343,11 +343,11 @@ def test_a_corrupt_sidecar_is_reported_and_left_alone(lib: Library, photo_dir: P
     (photo_dir / "a.jpg.xmp").write_bytes(broken)
     lib.add_root(photo_dir)
     lib.index()
-    assert lib.writeback.read_sidecars(photo_ids=[photo_id(lib, "a.jpg")])["errors"]
+    assert lib.writeback.read_sidecars(photo_ids=[photo_id(lib, "a.jpg")]).errors
     set_rating(lib, photo_id(lib, "a.jpg"), 2)
     report = lib.writeback.run()
     assert report.failed == 1
-    assert "not a readable XMP sidecar" in report.errors[0]["reason"]
+    assert "not a readable XMP sidecar" in report.errors[0].reason
     assert (photo_dir / "a.jpg.xmp").read_bytes() == broken
     assert [p.name for p in photo_dir.iterdir() if p.name.startswith(".")] == []
 
@@ -362,7 +362,7 @@ def test_a_symlinked_sidecar_is_never_written_through(lib: Library, photo_dir: P
     lib.index()
     set_rating(lib, photo_id(lib, "a.jpg"), 2)
     report = lib.writeback.run()
-    assert report.failed == 1 and "symbolic link" in report.errors[0]["reason"]
+    assert report.failed == 1 and "symbolic link" in report.errors[0].reason
     assert outside.read_text("utf-8") == DIGIKAM_SIDECAR
 
 
@@ -373,7 +373,7 @@ def test_embedding_into_a_png_is_refused_per_file(lib: Library, photo_dir: Path)
     lib.index()
     set_rating(lib, photo_id(lib, "b.png"), 4)
     [item] = [p for p in lib.writeback.plan(sidecar=False, embed=True)]
-    assert item["action"] == "skip" and "use sidecars" in item["reason"]
+    assert item.action == "skip" and "use sidecars" in item.reason
     report = lib.writeback.run(sidecar=False, embed=True)
     assert report.skipped == 1 and report.written == 0
     assert (photo_dir / "b.png").read_bytes() == before
@@ -495,7 +495,7 @@ def test_the_library_keeps_faces_and_names_after_an_embed(
     assert index.updated == 0 and index.new == 0
     assert conn.rows("SELECT id, person_id FROM faces WHERE photo_id = ?",
                      (biden,)) == faces_before
-    assert lib.people.photo_faces(biden)[0]["name"] == "Joe Biden"
+    assert lib.people.photo_faces(biden)[0].name == "Joe Biden"
     got = exiftool("-struct", "-XMP:all", str(photo_dir / "biden.jpg"))[0]
     assert got["RegionInfo"]["RegionList"][0]["Name"] == "Joe Biden"
 
@@ -513,10 +513,10 @@ def test_regions_of_a_rotated_photo_refer_to_the_stored_image(
     lib.index()
     pid = photo_id(lib, "side.jpg")
     [face] = lib.people.photo_faces(pid)[:1]
-    lib.people.name_face(face["face"], "Joe Biden")
+    lib.people.name_face(face.face, "Joe Biden")
     assert lib.writeback.run().written == 1
     got = exiftool("-struct", str(photo_dir / "side.jpg.xmp"))[0]["RegionInfo"]
-    x, y, w, h = face["box"]
+    x, y, w, h = face.box
     assert got["AppliedToDimensions"]["W"] == upright.height
     assert got["AppliedToDimensions"]["H"] == upright.width
     area = got["RegionList"][0]["Area"]
@@ -526,7 +526,7 @@ def test_regions_of_a_rotated_photo_refer_to_the_stored_image(
     with Library.open(tmp_path / "again" / "library.sqlite3", workers=2) as again:
         again.add_root(photo_dir)
         again.index()
-        assert again.people.photo_faces(photo_id(again, "side.jpg"))[0]["name"] == "Joe Biden"
+        assert again.people.photo_faces(photo_id(again, "side.jpg"))[0].name == "Joe Biden"
 
 
 # --------------------------------------------------------------------------- merging, item by item
@@ -721,7 +721,7 @@ def test_our_own_sidecar_read_again_does_not_bring_back_what_was_deleted(
     assert lib.reader().one("SELECT count(*) FROM captions") == 0
     back = xmp.parse((photo_dir / "c.jpg.xmp").read_bytes())
     assert back.subjects == [] and back.description is None and back.caption is None
-    assert not {h["path"] for h in lib.text_search("wrong")}
+    assert not {h.path for h in lib.text_search("wrong")}
 
 
 def add_face(lib: Library, pid: int, box: tuple[float, float, float, float]) -> int:
@@ -745,9 +745,9 @@ def test_a_region_read_again_does_not_undo_not_this_person(lib: Library,
     pid = photo_id(lib, "b.jpg")
     face = add_face(lib, pid, (0.41, 0.26, 0.18, 0.28))   # inside Alice's region
     assert lib.writeback.apply_regions() == 1
-    assert lib.people.photo_faces(pid)[0]["name"] == "Alice Example"
+    assert lib.people.photo_faces(pid)[0].name == "Alice Example"
     lib.people.reject([face])
-    assert lib.people.photo_faces(pid)[0]["name"] is None
+    assert lib.people.photo_faces(pid)[0].name is None
     # Moved: the sidecar is read again; and edited by digiKam: read again too.
     os.rename(photo_dir / "b.jpg", photo_dir / "c.jpg")
     os.rename(photo_dir / "b.jpg.xmp", photo_dir / "c.jpg.xmp")
@@ -757,14 +757,14 @@ def test_a_region_read_again_does_not_undo_not_this_person(lib: Library,
     lib.index()
     assert lib.reader().one("SELECT count(*) FROM face_rejections WHERE face_id = ?",
                             (face,)) == 1
-    assert lib.people.photo_faces(pid)[0]["name"] is None
+    assert lib.people.photo_faces(pid)[0].name is None
     # A region that did not change keeps its row and its link.
     assert lib.reader().rows("SELECT name, face_id FROM xmp_regions") == [
         {"name": "Alice Example", "face_id": face}]
     # A new row (the region moved a little) is not given the face either.
     lib.writer.call(lambda c: c.execute("UPDATE xmp_regions SET face_id = NULL"))
     assert lib.writeback.apply_regions() == 0
-    assert lib.people.photo_faces(pid)[0]["name"] is None
+    assert lib.people.photo_faces(pid)[0].name is None
 
 
 @pytest.mark.parametrize("bad", [
@@ -848,8 +848,8 @@ def test_a_lightroom_sidecar_stays_with_its_photo_when_a_namesake_appears(
                             "source = 'xmp-sidecar' AND field = 'description'",
                             (pid,)) == "Tram 28 going up"
     set_rating(lib, pid, 5)
-    [plan] = [p for p in lib.writeback.plan() if p["photo_id"] == pid]
-    assert plan["target_path"] == str(photo_dir / "a.xmp")
+    [plan] = [p for p in lib.writeback.plan() if p.photo_id == pid]
+    assert plan.target_path == str(photo_dir / "a.xmp")
 
 
 def test_a_caption_read_from_xmp_is_indexed_like_a_fresh_one(lib: Library,
@@ -862,7 +862,7 @@ def test_a_caption_read_from_xmp_is_indexed_like_a_fresh_one(lib: Library,
     lib.index()
     a = str(photo_dir / "a.jpg")
     for word in ("harbour", "sailboat", "serene", "PORTO"):
-        assert {h["path"] for h in lib.text_search(word)} == {a}, word
+        assert {h.path for h in lib.text_search(word)} == {a}, word
     assert lib.reader().one("SELECT count(*) FROM photo_tags WHERE source LIKE 'caption:%'") >= 1
 
 
@@ -956,7 +956,7 @@ def test_one_write_back_at_a_time_and_a_wait_can_be_cancelled(lib: Library,
         assert not (photo_dir / "a.jpg.xmp").exists()
         token = CancelToken()
         threading.Timer(0.3, token.cancel).start()
-        assert lib.writeback.read_sidecars(cancel=token)["cancelled"]
+        assert lib.writeback.read_sidecars(cancel=token).cancelled
     finally:
         release.set()
         thread.join()

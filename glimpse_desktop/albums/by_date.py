@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 
+from glimpse_desktop.albums import store
 from glimpse_desktop.kernel.db import Connection, Writer
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
 from glimpse_desktop.search.sorting import SortReport, sort_photos
@@ -62,12 +63,8 @@ def organize_by_date(
 
     ``conn`` is a read connection of the calling thread (``Library.reader()``).
     """
-    rows = [{"id": r["id"], "path": r["path"], "status": r["status"],
-             "group": date_folder(r["taken_at"])}
-            for r in conn.rows(
-                "SELECT id, path, status, taken_at FROM photos "
-                "WHERE status IN ('ok', 'missing', 'offline') "
-                "ORDER BY taken_ts IS NULL, taken_ts, id")]
+    rows = [{"id": pid, "path": path, "status": status, "group": date_folder(taken_at)}
+            for pid, path, status, taken_at in store.photos_by_time(conn)]
     return sort_photos(conn, rows, lambda group: tuple(group.split("/")), output=output,
                        mode=mode, dry_run=dry_run, writer=writer, job="organize",
                        progress=progress, cancel=cancel)

@@ -10,6 +10,17 @@ from datetime import date
 from typing import Any
 
 from glimpse_desktop.albums.export import ExportError
+from glimpse_desktop.albums.records import (
+    Album,
+    AlbumAdded,
+    AlbumCover,
+    AlbumDeleted,
+    AlbumOrder,
+    AlbumRemoved,
+    AlbumRenamed,
+    AutoAlbum,
+    Home,
+)
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -28,14 +39,14 @@ from glimpse_desktop.search.sorting import SortError, SortReport
 __all__ = ["VERBS"]
 
 
-def _album_dates(a: dict[str, Any]) -> str:
-    start, end = (a["start"] or "")[:10], (a["end"] or "")[:10]
+def _album_dates(a: Album) -> str:
+    start, end = (a.start or "")[:10], (a.end or "")[:10]
     return start if start == end else f"{start} – {end}"
 
 
-def _album_kind(a: dict[str, Any]) -> str:
+def _album_kind(a: Album) -> str:
     """The kind column: automatic albums are marked, so a person knows Glimpse made them."""
-    return f"{a['kind']} (auto)" if a["auto"] else str(a["kind"])
+    return f"{a.kind} (auto)" if a.auto else a.kind
 
 
 def _albums_list(lib: Library, args: argparse.Namespace) -> int:
@@ -48,11 +59,11 @@ def _albums_list(lib: Library, args: argparse.Namespace) -> int:
               file=sys.stderr)
     notices: dict[str, Notice] = {}
     for a in rows:
-        title = a["title"] if len(a["title"]) <= 40 else a["title"][:39] + "…"
-        extra = f"  search: {a['query']}" if a["kind"] == "smart" else ""
-        print(f"{a['id']:>6}  {_album_kind(a):<14} {title:<40} "
-              f"{plural(a['count'], 'photo'):>11}  {_album_dates(a)}{extra}")
-        for notice in a.get("notices") or ():
+        title = a.title if len(a.title) <= 40 else a.title[:39] + "…"
+        extra = f"  search: {a.query}" if a.kind == "smart" else ""
+        print(f"{a.id:>6}  {_album_kind(a):<14} {title:<40} "
+              f"{plural(a.count, 'photo'):>11}  {_album_dates(a)}{extra}")
+        for notice in a.notices or ():
             notices.setdefault(str(notice), notice)     # one line for albums that share it
     sys.stdout.flush()
     show_notices(list(notices.values()))
@@ -64,19 +75,19 @@ def _albums_show(lib: Library, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(album)
         return EXIT_OK
-    print(f"{album['title']} (album {album['id']}, {_album_kind(album)}"
-          + (", edited by you" if album["auto"] and album["edited"] else "") + ")")
-    if album["query"]:
-        print(f"  search: {album['query']}")
-    print(f"  {plural(album['count'], 'photo')}"
-          + (f", {_album_dates(album)}" if album["start"] else "")
-          + (f", cover: photo {album['cover']}" if album["cover"] else ""))
-    for p in album["photos"]:
-        mark = "" if p["status"] == "ok" else f" [{p['status']}]"
-        score = f"  {p['score'] * 100:5.1f}%" if "score" in p else ""
-        print(f"{p['id']:>7}{score}  {p['path']}{mark}")
+    print(f"{album.title} (album {album.id}, {_album_kind(album)}"
+          + (", edited by you" if album.auto and album.edited else "") + ")")
+    if album.query:
+        print(f"  search: {album.query}")
+    print(f"  {plural(album.count, 'photo')}"
+          + (f", {_album_dates(album)}" if album.start else "")
+          + (f", cover: photo {album.cover}" if album.cover else ""))
+    for p in album.photos:
+        mark = "" if p.status == "ok" else f" [{p.status}]"
+        score = f"  {p.score * 100:5.1f}%" if p.score is not None else ""
+        print(f"{p.id:>7}{score}  {p.path}{mark}")
     sys.stdout.flush()
-    show_notices(album.get("notices") or ())
+    show_notices(album.notices or ())
     return EXIT_OK
 
 
@@ -85,10 +96,10 @@ def _albums_create(lib: Library, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(album)
     else:
-        what = (f"showing what `{album['query']}` finds ({plural(album['count'], 'photo')} "
-                "now)" if album["kind"] == "smart" else plural(album["count"], "photo"))
-        print(f"Created album {album['id']} {album['title']!r}: {what}")
-        show_notices(album.get("notices") or ())
+        what = (f"showing what `{album.query}` finds ({plural(album.count, 'photo')} "
+                "now)" if album.kind == "smart" else plural(album.count, "photo"))
+        print(f"Created album {album.id} {album.title!r}: {what}")
+        show_notices(album.notices or ())
     return EXIT_OK
 
 
@@ -96,29 +107,30 @@ def _albums_change(lib: Library, args: argparse.Namespace) -> int:
     """The actions that change an album and answer with one line (or --json)."""
     albums = lib.albums
     action = args.albums_action
-    result: dict[str, Any]
+    result: AlbumAdded | AlbumRemoved | AlbumRenamed | AlbumDeleted | AlbumCover | AlbumOrder
     if action == "add":
-        result = albums.add(args.album, args.photos)
-        message = (f"Added {plural(result['added'], 'photo')} to {result['title']!r}"
-                   + (f" ({result['already']} already in it)" if result["already"] else ""))
+        added = result = albums.add(args.album, args.photos)
+        message = (f"Added {plural(added.added, 'photo')} to {added.title!r}"
+                   + (f" ({added.already} already in it)" if added.already else ""))
     elif action == "remove":
-        result = albums.remove(args.album, args.photos)
-        message = (f"Took {plural(result['removed'], 'photo')} out of {result['title']!r} "
+        removed = result = albums.remove(args.album, args.photos)
+        message = (f"Took {plural(removed.removed, 'photo')} out of {removed.title!r} "
                    "(they stay in the library)"
-                   + (f"; {result['not_in_album']} were not in it" if result["not_in_album"]
+                   + (f"; {removed.not_in_album} were not in it" if removed.not_in_album
                       else ""))
     elif action == "rename":
-        result = albums.rename(args.album, " ".join(args.title))
-        message = f"Renamed {result['was']!r} to {result['title']!r}"
+        renamed = result = albums.rename(args.album, " ".join(args.title))
+        message = f"Renamed {renamed.was!r} to {renamed.title!r}"
     elif action == "delete":
         result = albums.delete(args.album)
-        message = f"Deleted album {result['title']!r} (its photos stay in the library)"
+        message = f"Deleted album {result.title!r} (its photos stay in the library)"
     elif action == "cover":
-        result = albums.set_cover(args.album, args.photo)
-        message = f"{result['title']!r} shows photo {result['cover']} as its cover"
+        cover = result = albums.set_cover(args.album, args.photo)
+        message = f"{cover.title!r} shows photo {cover.cover} as its cover"
     elif action == "order":
-        result = albums.order(args.album, args.photos, before=args.before, after=args.after)
-        message = f"{result['title']!r} now reads: " + ", ".join(map(str, result["order"]))
+        order = result = albums.order(args.album, args.photos, before=args.before,
+                                      after=args.after)
+        message = f"{order.title!r} now reads: " + ", ".join(map(str, order.order))
     else:  # pragma: no cover - argparse refuses other actions
         raise LibraryError(f"unknown action {action}")
     if args.json:
@@ -189,8 +201,8 @@ def _albums_parser(p: argparse.ArgumentParser) -> Any:
 # home and memories (the albums Glimpse makes; `glimpse albums` lists and edits them)
 
 
-def _auto_dates(a: dict[str, Any]) -> str:
-    start, end = a.get("start_date") or "", a.get("end_date") or ""
+def _auto_dates(a: AutoAlbum) -> str:
+    start, end = a.start_date or "", a.end_date or ""
     return start if start == end else f"{start} – {end}"
 
 
@@ -208,13 +220,13 @@ def _build_auto_albums(lib: Library, args: argparse.Namespace, rebuild: bool) ->
     return None
 
 
-def _home_line(home: dict[str, Any] | None) -> str:
+def _home_line(home: Home | None) -> str:
     if home is None:
         return ("Home: not known yet (it is where photos with GPS were taken on the most days; "
                 "`glimpse home set LAT LON` tells Glimpse). Without it there are no trips.")
-    where = home["place"] or f"{home['lat']:.4f}, {home['lon']:.4f}"
-    how = ("set by you" if home["source"] == "set"
-           else f"inferred from {plural(home['days'], 'day')} of photos")
+    where = home.place or f"{home.lat:.4f}, {home.lon:.4f}"
+    how = ("set by you" if home.source == "set"
+           else f"inferred from {plural(home.days or 0, 'day')} of photos")
     return f"Home: {where} ({how})"
 
 
@@ -225,12 +237,12 @@ def cmd_events(lib: Library, args: argparse.Namespace) -> int:
     report = args.auto_report
     rows = lib.auto_albums.albums()
     if args.json:
-        emit_json({"report": report.as_dict(), "albums": rows})
+        emit_json({"report": report, "albums": rows})
         return EXIT_OK
     for a in rows:
-        title = a["title"] if len(a["title"]) <= 44 else a["title"][:43] + "…"
-        mark = " (edited by you)" if a["edited"] else ""
-        print(f"{a['id']:>6}  {a['kind']:<5}  {title:<44} {plural(a['count'], 'photo'):>11}  "
+        title = a.title if len(a.title) <= 44 else a.title[:43] + "…"
+        mark = " (edited by you)" if a.edited else ""
+        print(f"{a.id:>6}  {a.kind:<5}  {title:<44} {plural(a.count, 'photo'):>11}  "
               f"{_auto_dates(a)}{mark}")
     sys.stdout.flush()
     what = "Rebuilt" if report.full else "Updated"
@@ -249,7 +261,7 @@ def _albums_rebuild(lib: Library, args: argparse.Namespace) -> int:
         return interrupted
     report = args.auto_report
     if args.json:
-        emit_json(report.as_dict())
+        emit_json(report)
     else:
         print(f"Rebuilt events and trips: {report.created} new, {report.updated} changed, "
               f"{report.unchanged} unchanged, {report.deleted} gone, {report.kept} left as "
@@ -262,7 +274,7 @@ ALBUM_ACTIONS["rebuild"] = _albums_rebuild
 
 
 def cmd_home(lib: Library, args: argparse.Namespace) -> int:
-    home: dict[str, Any] | None
+    home: Home | None
     if args.action == "set":
         if len(args.coords) != 2:
             print("glimpse: `glimpse home set LAT LON` takes a latitude and a longitude in "
@@ -304,8 +316,8 @@ def cmd_memories(lib: Library, args: argparse.Namespace) -> int:
     if not found:
         print("Nothing from this day in earlier years.", file=sys.stderr)
     for m in found:
-        ids = " ".join(map(str, m["photo_ids"][:12])) + (" …" if m["count"] > 12 else "")
-        print(f"{m['title']} — {m['subtitle']} ({plural(m['count'], 'photo')})\n    {ids}")
+        ids = " ".join(map(str, m.photo_ids[:12])) + (" …" if m.count > 12 else "")
+        print(f"{m.title} — {m.subtitle} ({plural(m.count, 'photo')})\n    {ids}")
     return EXIT_OK
 
 

@@ -3,13 +3,10 @@ album's are what its saved search finds now)."""
 
 from __future__ import annotations
 
+from glimpse_desktop.albums import store
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.search.filters import FilterContext, SearchFilter
 from glimpse_desktop.search.query import QueryError
-
-
-def _like_exact(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _tidy(value: str) -> str:
@@ -20,39 +17,27 @@ def _album(context: FilterContext, name: str) -> set[int]:
     """The photos of the albums ``name`` names: the album of that title (any case), else
     albums whose titles start with those words, else the album with that id."""
     conn = context.conn
-    albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
-                       "title = ? COLLATE NOCASE", (name,))
-    if not albums:
-        albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND "
-                           "title LIKE ? ESCAPE '\\'", (_like_exact(name) + " %",))
-    if not albums and name.isascii() and name.isdigit():
-        albums = conn.rows("SELECT id, kind, query FROM albums WHERE removed = 0 AND id = ?",
-                           (int(name),))
+    albums = store.filter_albums(conn, name)
     if not albums:
         raise QueryError(f"there is no album called {name!r}", code="search.unknown_album",
                          values={"name": name})
     ids: set[int] = set()
-    for album in albums:
-        if album["kind"] != "smart":
-            ids.update(int(r[0]) for r in conn.execute(
-                "SELECT photo_id FROM album_photos WHERE album_id = ? AND removed = 0",
-                (album["id"],)))
+    for album_id, kind, query in albums:
+        if kind != "smart":
+            ids.update(store.member_ids(conn, album_id))
             continue
         # album: filters may name smart albums whose searches name albums in turn; deeper
         # than this is a loop (an album whose search includes itself).
         if context.too_deep:
             raise QueryError(f"album:{name} is a smart album whose search leads back to "
                              "itself", code="search.album_loop", values={"name": name})
-        ids.update(context.search(str(album["query"] or "")))
+        ids.update(context.search(str(query or "")))
     return ids
 
 
 def _titles(conn: Connection, limit: int) -> list[str]:
     """Album titles: the person's own albums first, then Glimpse's, newest first."""
-    return [str(r["title"]) for r in conn.rows(
-        "SELECT title FROM albums WHERE removed = 0 "
-        "ORDER BY kind NOT IN ('manual', 'smart'), coalesce(start_ts, 0) DESC LIMIT ?",
-        (limit,))]
+    return store.titles(conn, limit)
 
 
 ALBUM = SearchFilter("album", "an album", _album, values=_titles, check=_tidy,

@@ -24,8 +24,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from glimpse_desktop.albums import store
+from glimpse_desktop.albums.records import (
+    Album,
+    AlbumAdded,
+    AlbumCover,
+    AlbumDeleted,
+    AlbumDetail,
+    AlbumOrder,
+    AlbumPhoto,
+    AlbumRemoved,
+    AlbumRenamed,
+)
+from glimpse_desktop.albums.store import StoredAlbum
 from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.messages import Notice
@@ -35,15 +49,12 @@ from glimpse_desktop.search.query import QueryError, parse
 __all__ = ["AUTO_KINDS", "KINDS", "SMART_LIMIT", "USER_KINDS", "AlbumError", "Albums"]
 
 USER_KINDS = ("manual", "smart")
-AUTO_KINDS = ("event", "trip")
+AUTO_KINDS = store.AUTO_KINDS
 KINDS = USER_KINDS + AUTO_KINDS
 # A smart album shows at most this many photos: a saved search is a view, and the best
 # matches of a text search come first; a filter-only album (after:2023 camera:fuji) is cheap.
 SMART_LIMIT = SMART_ALBUM_LIMIT
 MAX_TITLE = 200
-
-_PHOTO_COLUMNS = ("p.id, p.path, p.filename, p.content_hash, p.taken_at, p.taken_ts, "
-                  "p.width, p.height, p.status, p.format")
 
 
 class AlbumError(LibraryError):
@@ -72,31 +83,29 @@ class Albums:
 
     # ------------------------------------------------------------------ finding albums
 
-    def _resolve(self, conn: Connection, ref: str | int) -> dict[str, Any]:
-        """The album row ``ref`` names: an id, or a title in any case. An int is an id and
+    def _resolve(self, conn: Connection, ref: str | int) -> StoredAlbum:
+        """The album ``ref`` names: an id, or a title in any case. An int is an id and
         nothing else (the GUI's and scripts' way in, whatever titles other albums have)."""
         if isinstance(ref, int):
-            row = conn.row("SELECT * FROM albums WHERE id = ? AND removed = 0", (ref,))
-            if row is None:
+            found = store.album(conn, ref)
+            if found is None:
                 raise AlbumError(f"no album {ref}", code="albums.unknown",
                                  values={"album": ref})
-            return row
+            return found
         text = str(ref).strip()
         if not text:
             raise AlbumError("which album? Give its id or its title", code="albums.which")
-        by_id = (conn.row("SELECT * FROM albums WHERE id = ? AND removed = 0", (int(text),))
-                 if text.isascii() and text.isdigit() else None)
-        by_title = conn.rows("SELECT * FROM albums WHERE title = ? COLLATE NOCASE "
-                             "AND removed = 0 ORDER BY id", (" ".join(text.split()),))
-        if by_id is not None and all(r["id"] == by_id["id"] for r in by_title):
+        by_id = store.album(conn, int(text)) if text.isascii() and text.isdigit() else None
+        by_title = store.albums_titled(conn, " ".join(text.split()))
+        if by_id is not None and all(a.id == by_id.id for a in by_title):
             return by_id
         if by_id is not None:
-            raise AlbumError(f"{text!r} is both album {by_id['id']} and the title of album "
-                             f"{by_title[0]['id']}: use the id")
+            raise AlbumError(f"{text!r} is both album {by_id.id} and the title of album "
+                             f"{by_title[0].id}: use the id")
         if len(by_title) == 1:
             return by_title[0]
         if by_title:
-            ids = ", ".join(str(r["id"]) for r in by_title)
+            ids = ", ".join(str(a.id) for a in by_title)
             raise AlbumError(f"{len(by_title)} albums are called {text!r} (ids {ids}): "
                              "give the id")
         raise AlbumError(f"no album {text!r}", code="albums.unknown", values={"album": text})
@@ -117,89 +126,62 @@ class Albums:
                              "paths)")
         return list(dict.fromkeys(ids))
 
-    def _check_title_free(self, conn: Connection, title: str, keep: int | None = None) -> None:
-        other = conn.row("SELECT id, kind FROM albums WHERE title = ? COLLATE NOCASE "
-                         "AND removed = 0 AND id IS NOT ?", (title, keep))
+    @staticmethod
+    def _check_title_free(conn: Connection, title: str, keep: int | None = None) -> None:
+        other = store.title_taken(conn, title, keep)
         if other is not None:
             raise AlbumError(f"there is already an album called {title!r} (album "
-                             f"{other['id']}): choose another title")
+                             f"{other}): choose another title")
 
     # ------------------------------------------------------------------ reading
 
-    def _members(self, conn: Connection, album: dict[str, Any]) -> list[dict[str, Any]]:
-        """Photo rows of a manual or automatic album, in the order it shows them."""
-        order = ("ap.position, ap.added_at, p.id" if album["kind"] == "manual"
-                 else "p.taken_ts IS NULL, p.taken_ts, p.id")
-        return conn.rows(
-            f"SELECT {_PHOTO_COLUMNS}, ap.added_by FROM album_photos ap "
-            "JOIN photos p ON p.id = ap.photo_id "
-            f"WHERE ap.album_id = ? AND ap.removed = 0 ORDER BY {order}", (album["id"],))
-
-    def _smart(self, album: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Notice]]:
+    def _smart(self, album: StoredAlbum) -> tuple[list[AlbumPhoto], list[Notice]]:
         """A smart album's photos (its saved search, run now) and what the search said, as
         notices each front end phrases (printed as JSON, a notice is its text)."""
         try:
-            result = self._search(str(album["query"] or ""), SMART_LIMIT)
+            result = self._search(str(album.query or ""), SMART_LIMIT)
         except QueryError as exc:
-            return [], [Notice(exc.code, f"the saved search {album['query']!r} cannot run now: "
+            return [], [Notice(exc.code, f"the saved search {album.query!r} cannot run now: "
                                f"{exc}", exc.values)]
-        rows = {int(r["id"]): r for r in self._rows_of(self._reader(),
-                                                       [h.photo_id for h in result.hits])}
-        out = []
-        for h in result.hits:
-            row = rows.get(h.photo_id)
-            if row is not None:
-                out.append({**row, "score": round(h.score, 4)})
-        notices = [Notice(reason.code, text, reason.values)
-                   for reason, text in zip(result.reasons, result.notices, strict=False)]
+        found = store.photos(self._reader(), [h.photo_id for h in result.hits])
+        out = [replace(found[h.photo_id], score=round(h.score, 4))
+               for h in result.hits if h.photo_id in found]
+        notices = list(result.notices)
         if len(result.hits) >= SMART_LIMIT:
             notices.append(Notice("albums.smart_limit", f"only the first {SMART_LIMIT} photos "
                                   "the search finds are shown", {"limit": SMART_LIMIT}))
         return out, notices
 
     @staticmethod
-    def _rows_of(conn: Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            found += conn.rows(f"SELECT {_PHOTO_COLUMNS} FROM photos p WHERE p.id IN "
-                               f"({','.join('?' * len(chunk))})", chunk)
-        return found
-
-    def _summary(self, album: dict[str, Any], members: list[dict[str, Any]],
+    def _summary(album: StoredAlbum, members: list[AlbumPhoto],
                  notices: list[Notice] | None = None) -> dict[str, Any]:
-        dated = [m for m in members if m["taken_ts"] is not None]
-        first = min(dated, key=lambda m: (m["taken_ts"], m["id"])) if dated else None
-        last = max(dated, key=lambda m: (m["taken_ts"], m["id"])) if dated else None
-        ids = {int(m["id"]) for m in members}
-        cover = album["cover_photo"]
-        if cover is None or int(cover) not in ids:
-            cover = members[0]["id"] if members else None
+        """The fields of ``album``'s record (an Album, or an AlbumDetail with its photos)."""
+        dated = [m for m in members if m.taken_ts is not None]
+        first = min(dated, key=lambda m: (m.taken_ts or 0.0, m.id)) if dated else None
+        last = max(dated, key=lambda m: (m.taken_ts or 0.0, m.id)) if dated else None
+        cover = album.cover_photo
+        if cover is None or cover not in {m.id for m in members}:
+            cover = members[0].id if members else None
         try:
-            details = json.loads(album["details"]) if album["details"] else None
+            details = json.loads(album.details) if album.details else None
         except ValueError:
             details = None
-        out = {
-            "id": album["id"], "kind": album["kind"], "title": album["title"],
-            "auto": album["kind"] in AUTO_KINDS, "edited": bool(album["edited"]),
-            "count": len(members), "cover": cover,
-            "start": first["taken_at"] if first else None,
-            "end": last["taken_at"] if last else None,
-            "query": album["query"], "details": details,
-            "created_at": album["created_at"], "updated_at": album["updated_at"],
-        }
-        if notices is not None:
-            out["notices"] = notices
-        return out
+        return dict(
+            id=album.id, kind=album.kind, title=album.title, auto=album.kind in AUTO_KINDS,
+            edited=album.edited, count=len(members), cover=cover,
+            start=first.taken_at if first else None, end=last.taken_at if last else None,
+            query=album.query, details=details, created_at=album.created_at,
+            updated_at=album.updated_at,
+            notices=None if notices is None else tuple(notices))
 
-    def _view(self, conn: Connection, album: dict[str, Any]
-              ) -> tuple[list[dict[str, Any]], list[Notice]]:
-        if album["kind"] == "smart":
+    def _view(self, conn: Connection, album: StoredAlbum
+              ) -> tuple[list[AlbumPhoto], list[Notice]]:
+        if album.kind == "smart":
             return self._smart(album)
-        return self._members(conn, album), []
+        return store.members(conn, album.id, arranged=album.kind == "manual"), []
 
     def list_albums(self, kinds: Sequence[str] | None = None, *, include_empty: bool = True
-             ) -> list[dict[str, Any]]:
+                    ) -> list[Album]:
         """Every album the person sees (deleted automatic albums are not), the person's own
         first (in their order, then by title), then automatic ones newest first. Each with
         its kind, ``auto``, photo count, cover photo, first and last dates, and the saved
@@ -209,40 +191,35 @@ class Albums:
         if bad:
             raise AlbumError(f"unknown album kind {bad[0]!r} (one of {', '.join(KINDS)})")
         conn = self._reader()
-        albums = conn.rows(
-            f"SELECT * FROM albums WHERE removed = 0 AND kind IN ({','.join('?' * len(wanted))}) "
-            "ORDER BY kind IN ('event', 'trip'), "
-            "CASE WHEN kind IN ('event', 'trip') THEN -coalesce(start_ts, 0) "
-            "ELSE coalesce(position, 0) END, title COLLATE NOCASE, id", wanted)
         out = []
-        for album in albums:
+        for album in store.listed(conn, wanted):
             members, notices = self._view(conn, album)
             if not members and not include_empty:
                 continue
-            out.append(self._summary(album, members, notices if album["kind"] == "smart"
-                                     else None))
+            out.append(Album(**self._summary(album, members,
+                                             notices if album.kind == "smart" else None)))
         return out
 
-    def show(self, ref: str | int) -> dict[str, Any]:
+    def show(self, ref: str | int) -> AlbumDetail:
         """An album and its photos in the order it shows them (manual: as arranged; automatic:
         by time; smart: as its search ranks them, with ``score``). ``notices`` says what the
         search of a smart album could not do (no CLIP model: text matches only)."""
         conn = self._reader()
         album = self._resolve(conn, ref)
         members, notices = self._view(conn, album)
-        return {**self._summary(album, members, notices), "photos": members}
+        return AlbumDetail(**self._summary(album, members, notices), photos=tuple(members))
 
     def photo_ids(self, ref: str | int) -> list[int]:
         """The photos of an album, in its order (export, the album: filter)."""
         conn = self._reader()
         album = self._resolve(conn, ref)
         members, _ = self._view(conn, album)
-        return [int(m["id"]) for m in members]
+        return [m.id for m in members]
 
     # ------------------------------------------------------------------ changing
 
     def create(self, title: str, photos: Sequence[str | int] = (), *,
-               query: str | None = None) -> dict[str, Any]:
+               query: str | None = None) -> AlbumDetail:
         """A new manual album (with ``photos`` in that order), or with ``query`` a smart
         album that shows what that search finds. A title already used is refused."""
         title = _clean_title(title)
@@ -264,21 +241,12 @@ class Albums:
 
         def apply(c: Connection) -> int:
             self._check_title_free(c, title)
-            now = now_iso()
-            position = c.one("SELECT coalesce(max(position), -1) + 1 FROM albums "
-                             "WHERE kind IN ('manual', 'smart')")
-            c.execute("INSERT INTO albums(kind, title, query, position, created_at, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?)", (kind, title, query, position, now, now))
-            album_id = int(c.raw.last_insert_rowid())
-            c.executemany("INSERT INTO album_photos(album_id, photo_id, position, added_by, "
-                          "added_at) VALUES (?, ?, ?, 'user', ?)",
-                          [(album_id, pid, n, now) for n, pid in enumerate(ids)])
-            return album_id
+            return store.create(c, kind, title, query, ids, now_iso())
 
         album_id = self._writer.call(apply)
         return self.show(album_id)
 
-    def add(self, ref: str | int, photos: Sequence[str | int]) -> dict[str, Any]:
+    def add(self, ref: str | int, photos: Sequence[str | int]) -> AlbumAdded:
         """Put photos into a manual or automatic album (at the end of a manual one). A photo
         taken out of an automatic album before comes back. Returns counts."""
         conn = self._reader()
@@ -288,35 +256,16 @@ class Albums:
         if not ids:
             raise AlbumError("which photos? Give photo ids or paths")
 
-        def apply(c: Connection) -> dict[str, Any]:
+        def apply(c: Connection) -> AlbumAdded:
             now = now_iso()
-            position = int(c.one("SELECT coalesce(max(position), -1) + 1 FROM album_photos "
-                                 "WHERE album_id = ?", (album["id"],)))
-            added = already = 0
-            for pid in ids:
-                row = c.row("SELECT removed FROM album_photos WHERE album_id = ? AND "
-                            "photo_id = ?", (album["id"], pid))
-                if row is not None and not row["removed"]:
-                    already += 1
-                    continue
-                if row is not None:  # taken out of an automatic album before: back in
-                    c.execute("UPDATE album_photos SET removed = 0, added_by = 'user', "
-                              "added_at = ? WHERE album_id = ? AND photo_id = ?",
-                              (now, album["id"], pid))
-                else:
-                    c.execute("INSERT INTO album_photos(album_id, photo_id, position, added_by, "
-                              "added_at) VALUES (?, ?, ?, 'user', ?)",
-                              (album["id"], pid, position, now))
-                    position += 1
-                added += 1
+            added, already = store.add(c, album.id, ids, now)
             if added:
-                self._touch(c, album)
-            return {"id": album["id"], "title": album["title"], "added": added,
-                    "already": already}
+                self._touch(c, album, now)
+            return AlbumAdded(id=album.id, title=album.title, added=added, already=already)
 
         return self._writer.call(apply)
 
-    def remove(self, ref: str | int, photos: Sequence[str | int]) -> dict[str, Any]:
+    def remove(self, ref: str | int, photos: Sequence[str | int]) -> AlbumRemoved:
         """Take photos out of an album (never out of the library). From an automatic album
         the photo stays out for good: a rebuild does not put it back."""
         conn = self._reader()
@@ -326,56 +275,39 @@ class Albums:
         if not ids:
             raise AlbumError("which photos? Give photo ids or paths")
 
-        def apply(c: Connection) -> dict[str, Any]:
-            removed = 0
-            for pid in ids:
-                if album["kind"] == "manual":
-                    c.execute("DELETE FROM album_photos WHERE album_id = ? AND photo_id = ?",
-                              (album["id"], pid))
-                else:
-                    c.execute("UPDATE album_photos SET removed = 1 WHERE album_id = ? AND "
-                              "photo_id = ? AND removed = 0", (album["id"], pid))
-                removed += c.raw.changes()
+        def apply(c: Connection) -> AlbumRemoved:
+            removed = store.take_out(c, album.id, ids, for_good=album.kind != "manual")
             if removed:
-                c.execute("UPDATE albums SET cover_photo = NULL WHERE id = ? AND cover_photo "
-                          f"IN ({','.join('?' * len(ids))})", (album["id"], *ids))
-                self._touch(c, album)
-            return {"id": album["id"], "title": album["title"], "removed": removed,
-                    "not_in_album": len(ids) - removed}
+                self._touch(c, album, now_iso())
+            return AlbumRemoved(id=album.id, title=album.title, removed=removed,
+                                not_in_album=len(ids) - removed)
 
         return self._writer.call(apply)
 
-    def rename(self, ref: str | int, title: str) -> dict[str, Any]:
+    def rename(self, ref: str | int, title: str) -> AlbumRenamed:
         """Give an album a new title (an automatic one then keeps it through rebuilds)."""
         title = _clean_title(title)
         album = self._resolve(self._reader(), ref)
 
-        def apply(c: Connection) -> dict[str, Any]:
-            self._check_title_free(c, title, keep=int(album["id"]))
-            c.execute("UPDATE albums SET title = ? WHERE id = ?", (title, album["id"]))
-            self._touch(c, album)
-            return {"id": album["id"], "was": album["title"], "title": title}
+        def apply(c: Connection) -> AlbumRenamed:
+            self._check_title_free(c, title, keep=album.id)
+            store.rename(c, album.id, title)
+            self._touch(c, album, now_iso())
+            return AlbumRenamed(id=album.id, was=album.title, title=title)
 
         return self._writer.call(apply)
 
-    def delete(self, ref: str | int) -> dict[str, Any]:
+    def delete(self, ref: str | int) -> AlbumDeleted:
         """Delete an album; its photos stay in the library. An automatic album is kept as a
         hidden tombstone so that rebuilding events does not make it again."""
         album = self._resolve(self._reader(), ref)
-
-        def apply(c: Connection) -> None:
-            if album["kind"] in AUTO_KINDS:
-                c.execute("UPDATE albums SET removed = 1, edited = 1, updated_at = ? "
-                          "WHERE id = ?", (now_iso(), album["id"]))
-            else:
-                c.execute("DELETE FROM albums WHERE id = ?", (album["id"],))
-
-        self._writer.call(apply)
-        return {"id": album["id"], "title": album["title"], "kind": album["kind"]}
+        self._writer.call(lambda c: store.delete(c, album.id, now_iso(),
+                                                 tombstone=album.kind in AUTO_KINDS))
+        return AlbumDeleted(id=album.id, title=album.title, kind=album.kind)
 
     def order(self, ref: str | int, photos: Sequence[str | int], *,
               before: str | int | None = None, after: str | int | None = None
-              ) -> dict[str, Any]:
+              ) -> AlbumOrder:
         """Arrange a manual album: ``photos`` go, in the order given, before the photo
         ``before`` or after the photo ``after`` (neither: at the start); the others keep
         their order. Giving every photo of the album sets the whole order."""
@@ -384,63 +316,53 @@ class Albums:
                              code="albums.before_and_after")
         conn = self._reader()
         album = self._resolve(conn, ref)
-        if album["kind"] != "manual":
-            raise AlbumError(f"{album['title']!r} is a {album['kind']} album: "
-                             + ("its photos are in time order" if album["kind"] in AUTO_KINDS
+        if album.kind != "manual":
+            raise AlbumError(f"{album.title!r} is a {album.kind} album: "
+                             + ("its photos are in time order" if album.kind in AUTO_KINDS
                                 else "its photos are in the order its search ranks them")
                              + "; only manual albums can be arranged")
         moving = self._photo_ids(conn, photos)
         if not moving:
             raise AlbumError("which photos? Give photo ids or paths")
-        current = [int(m["id"]) for m in self._members(conn, album)]
+        current = [m.id for m in store.members(conn, album.id, arranged=True)]
         outside = [str(p) for p in moving if p not in current]
         if outside:
-            raise AlbumError(f"not in {album['title']!r}: photo {', '.join(outside)}")
+            raise AlbumError(f"not in {album.title!r}: photo {', '.join(outside)}")
         anchor_ref = before if before is not None else after
         anchor = self._photo_ids(conn, [anchor_ref])[0] if anchor_ref is not None else None
         if anchor is not None and (anchor not in current or anchor in moving):
             raise AlbumError(f"photo {anchor_ref} is not one of the other photos of "
-                             f"{album['title']!r}")
+                             f"{album.title!r}")
         rest = [p for p in current if p not in moving]
         at = 0 if anchor is None else rest.index(anchor) + (1 if after is not None else 0)
         new = rest[:at] + moving + rest[at:]
+        self._writer.call(lambda c: store.arrange(c, album.id, new, now_iso()))
+        return AlbumOrder(id=album.id, title=album.title, order=tuple(new))
 
-        def apply(c: Connection) -> None:
-            c.executemany("UPDATE album_photos SET position = ? WHERE album_id = ? AND "
-                          "photo_id = ?", [(n, album["id"], pid) for n, pid in enumerate(new)])
-            c.execute("UPDATE albums SET updated_at = ? WHERE id = ?", (now_iso(), album["id"]))
-
-        self._writer.call(apply)
-        return {"id": album["id"], "title": album["title"], "order": new}
-
-    def set_cover(self, ref: str | int, photo: str | int) -> dict[str, Any]:
+    def set_cover(self, ref: str | int, photo: str | int) -> AlbumCover:
         """Choose the photo that shows an album (one of its photos). It does not freeze an
         automatic album: only its title and photos are the person's edits."""
         conn = self._reader()
         album = self._resolve(conn, ref)
         pid = self._photo_ids(conn, [photo])[0]
         members, _ = self._view(conn, album)
-        if pid not in {int(m["id"]) for m in members}:
-            raise AlbumError(f"photo {photo} is not in {album['title']!r}: the cover is one "
+        if pid not in {m.id for m in members}:
+            raise AlbumError(f"photo {photo} is not in {album.title!r}: the cover is one "
                              "of the album's photos")
-        self._writer.call(lambda c: c.execute(
-            "UPDATE albums SET cover_photo = ?, updated_at = ? WHERE id = ?",
-            (pid, now_iso(), album["id"])))
-        return {"id": album["id"], "title": album["title"], "cover": pid}
+        self._writer.call(lambda c: store.set_cover(c, album.id, pid, now_iso()))
+        return AlbumCover(id=album.id, title=album.title, cover=pid)
 
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _not_smart(album: dict[str, Any], what: str) -> None:
-        if album["kind"] == "smart":
-            raise AlbumError(f"{album['title']!r} is a smart album (the search "
-                             f"{album['query']!r}): you cannot {what} it by hand; make a "
+    def _not_smart(album: StoredAlbum, what: str) -> None:
+        if album.kind == "smart":
+            raise AlbumError(f"{album.title!r} is a smart album (the search "
+                             f"{album.query!r}): you cannot {what} it by hand; make a "
                              "manual album for hand-picked photos")
 
     @staticmethod
-    def _touch(c: Connection, album: dict[str, Any]) -> None:
+    def _touch(c: Connection, album: StoredAlbum, now: str) -> None:
         """Record a change; on an automatic album it is the person's edit, which rebuilds
         respect from then on."""
-        edited = ", edited = 1" if album["kind"] in AUTO_KINDS else ""
-        c.execute(f"UPDATE albums SET updated_at = ?{edited} WHERE id = ?",
-                  (now_iso(), album["id"]))
+        store.touch(c, album.id, now, edited=album.kind in AUTO_KINDS)

@@ -13,18 +13,14 @@ import gc
 import json
 import logging
 import os
-import platform
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import PIL
-import pillow_heif
 from PIL import Image
 
-from glimpse_desktop import __version__
 from glimpse_desktop.albums.auto import AutoAlbumReport, AutoAlbums, AutoAlbumsError
 from glimpse_desktop.albums.by_date import organize_by_date
 from glimpse_desktop.albums.export import (
@@ -37,15 +33,38 @@ from glimpse_desktop.albums.export import (
     preview_jpeg,
 )
 from glimpse_desktop.albums.service import AlbumError, Albums
+from glimpse_desktop.api import records
+from glimpse_desktop.api.doctor import doctor, search_facts
+from glimpse_desktop.api.photos import read_photo
+from glimpse_desktop.api.records import (
+    ERROR_STAGES,
+    WARNING_STAGES,
+    Doctor,
+    FileError,
+    Folder,
+    LibraryStatus,
+    MissingPhoto,
+    Photo,
+    PhotoRow,
+    RootAdded,
+    TextHit,
+)
+from glimpse_desktop.api.roots import AlreadyInLibraryError, Roots
+from glimpse_desktop.api.roots import folder_path as _folder_path
 from glimpse_desktop.captions.service import CaptionError, CaptionReport, Captions
 from glimpse_desktop.faces import store as faces_store
-from glimpse_desktop.faces.models import providers as face_providers
-from glimpse_desktop.faces.people import ClusterReport, People, PeopleError
-from glimpse_desktop.faces.plugin import PeopleUpdate
+from glimpse_desktop.faces.people import People, PeopleError
+from glimpse_desktop.faces.records import ClusterReport, PeopleStatus, PeopleUpdate
 from glimpse_desktop.faces.stage import STAGE as FACE_STAGE
 from glimpse_desktop.faces.stage import FaceReport, FaceStage
-from glimpse_desktop.kernel import devices, fts, photos, plugins, scan, vectors
-from glimpse_desktop.kernel.changes import ChainError, Change, ChangeReport, FollowUp, run_chain
+from glimpse_desktop.kernel import fts, photos, plugins, vectors
+from glimpse_desktop.kernel.changes import (
+    ChainError,
+    Change,
+    ChangeReport,
+    chain,
+    run_chain,
+)
 from glimpse_desktop.kernel.config import Config, ConfigError, set_setting
 from glimpse_desktop.kernel.db import (
     Connection,
@@ -55,19 +74,19 @@ from glimpse_desktop.kernel.db import (
     Writer,
     connect,
     is_environmental,
-    now_iso,
-    versions,
 )
 from glimpse_desktop.kernel.decode import DecodeError, SizeRequest, decode
 from glimpse_desktop.kernel.download import DownloadError
 from glimpse_desktop.kernel.lock import ExclusiveFile, IngestLock
-from glimpse_desktop.kernel.migrations import current_version, migrate, migrate_plugins
+from glimpse_desktop.kernel.migrations import migrate
 from glimpse_desktop.kernel.paths import LibraryPaths
 from glimpse_desktop.kernel.pipeline import Indexer, IndexReport, Root, read_original
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.registry import (
+    FacePackInfo,
     Installed,
     ModelError,
+    ModelInfo,
     Registry,
     face_pack_list,
     model_list,
@@ -85,7 +104,7 @@ from glimpse_desktop.search.embeddings import STAGE as CLIP_STAGE
 from glimpse_desktop.search.embeddings import ClipStage, EmbedReport
 from glimpse_desktop.search.engine import SMART_ALBUM_LIMIT, Hit, SearchResult
 from glimpse_desktop.search.query import QueryError
-from glimpse_desktop.search.semantic import Semantic
+from glimpse_desktop.search.semantic import SearchStatus, Semantic
 from glimpse_desktop.search.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.search.tags import TagReport
 from glimpse_desktop.writeback.service import WriteBack, WriteBackReport
@@ -99,6 +118,7 @@ __all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsErr
            "ModelError", "NoLibraryError", "PeopleError", "QueryError", "Registry",
            "SearchResult",
            "SortError", "SortReport", "StorageError", "doctor", "face_pack_list", "model_list"]
+__all__ += ["WARNING_STAGES"]
 
 
 TAGS_SEQ_KEY = tagging.SEQ_KEY
@@ -108,9 +128,13 @@ _T = TypeVar("_T")
 
 def _not_the_follow_ups_fault(exc: BaseException) -> bool:
     """A full disk, a damaged or busy library, no memory: the next follow-up would fail the
-    same way, so the chain stops and the caller says so (the watcher stops)."""
-    return isinstance(exc, LibraryFullError | StorageError | MemoryError) \
-        or is_environmental(exc)
+    same way, so the chain stops and the caller says so (the watcher stops). Any other
+    error, a database one included (a plugin's SQL naming a table it never made), is that
+    follow-up's own problem."""
+    # The writer hands a driver's failure over as a LibraryError caused by it.
+    cause = exc.__cause__
+    return isinstance(exc, LibraryFullError | MemoryError) or is_environmental(exc) \
+        or (cause is not None and is_environmental(cause))
 
 
 def _fill(report: IndexReport, changes: ChangeReport) -> None:
@@ -128,21 +152,8 @@ def _fill(report: IndexReport, changes: ChangeReport) -> None:
     report.cancelled = report.cancelled or changes.cancelled
 
 
-class AlreadyInLibraryError(LibraryError):
-    """The folder is already one of the library's folders (or inside one)."""
-
-
 class NoLibraryError(LibraryError):
     """No library exists at the chosen path yet (and the command does not create one)."""
-
-
-# Stages whose errors mean "this file could not be read or saved"; `metadata` holds warnings
-# about single fields of photos that were read fine. Later stages (clip, faces) add theirs.
-WARNING_STAGES = ("metadata",)
-ERROR_STAGES = ("scan", "read", "decode", "ingest", "thumbnail", "clip", "faces", "caption",
-                *WARNING_STAGES)
-# The warning stages as an SQL list (constants of this module, never input).
-_WARNINGS_SQL = ", ".join(f"'{stage}'" for stage in WARNING_STAGES)
 
 
 def release_memory() -> None:
@@ -155,12 +166,6 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
         except (OSError, AttributeError):
             pass     # not glibc (musl): nothing more to ask for
-
-
-def _folder_path(folder: str | os.PathLike[str]) -> str:
-    """One spelling per folder: absolute, symlinks resolved, so a folder added through a link
-    and through its real path is recognised as the same folder (never indexed twice)."""
-    return os.path.realpath(os.path.expanduser(os.fspath(folder)))
 
 
 class Library:
@@ -198,14 +203,8 @@ class Library:
         try:
             migrate(conn)
             # Plugins' own tables, after the app's; a plugin whose tables cannot be made is
-            # reported (``glimpse plugins``) and the library opens all the same.
-            tables = migrate_plugins(conn, self.plugins.collect("glimpse_migrations"))
-            for plugin in {*tables.versions, *tables.failed}:
-                key = f"{plugin}.glimpse_migrations"
-                if plugin in tables.failed:
-                    self.plugins.hook_problems[key] = tables.failed[plugin]
-                else:            # fixed since an earlier library of this process failed
-                    self.plugins.hook_problems.pop(key, None)
+            # reported (``glimpse plugins``), left out, and the library opens all the same.
+            self.plugins.make_tables(conn)
         finally:
             conn.close()
         self.writer = Writer(paths.library)
@@ -217,6 +216,9 @@ class Library:
                                workers=workers,
                                lock=IngestLock(f"{paths.library}.ingest.lock"),
                                on_released=self._forget_thumbnails)
+        # The photo folders: list, add, remove, forget what was deleted from them.
+        self._roots = Roots(reader=self.reader, writer=self.writer, indexer=self.indexer,
+                            forget_thumbnails=self._forget_thumbnails)
         self.semantic = Semantic(reader=self.reader, writer=self.writer,
                                  models_dir=paths.models, cache_dir=paths.cache)
         self.models = self.semantic.registry
@@ -242,6 +244,8 @@ class Library:
         # Captions written in the background (the CLI's watcher) reach the sidecars too.
         self.captions.after_background = self._captions_written
         self._stages_lock = threading.Lock()
+        # Which plugin gave each stage (by stage name): a stage's failure is its plugin's.
+        self._stage_plugins: dict[str, str] = {}
         self._stages_pending = not load_models
         if load_models:
             self._refresh_stages(at_once=True)
@@ -253,14 +257,18 @@ class Library:
         changed), once, in the order the features' follow-ups declare: sidecars read, faces
         named, people, places and albums updated, captions, write-back. ``why`` is one of
         ``kernel.changes.WHY``. A follow-up that fails is reported, never the end of the
-        chain; a full disk or a damaged library (StorageError) goes up. The follow-ups and
+        chain; a full disk or a damaged library goes up. A plugin's follow-up that cannot
+        join the chain (a name taken, a circle) is left out and recorded. The follow-ups and
         their reports, by name, are listed in kernel/changes.py."""
         try:
             photo_ids = None if ids is None else tuple(int(i) for i in ids)
         except (TypeError, ValueError) as exc:
             raise ChainError(f"photo ids are whole numbers: {exc}",
                              code="changes.bad_ids") from exc
-        follow_ups: list[FollowUp] = self.plugins.collect("glimpse_follow_ups")
+        follow_ups, problems = chain((answer.plugin, answer.items)
+                                     for answer in self.plugins.each("glimpse_follow_ups"))
+        for plugin, reason in problems.items():
+            self.plugins.record(plugin, "glimpse_follow_ups", reason)
         return run_chain(self, follow_ups, Change(photo_ids, why, progress, cancel),
                          fatal=_not_the_follow_ups_fault)
 
@@ -341,117 +349,31 @@ class Library:
 
     # ------------------------------------------------------------------ roots
 
-    def roots(self) -> list[dict[str, Any]]:
+    def roots(self) -> list[records.Root]:
         """Every photo folder with its state and counts (``present``: reachable right now)."""
-        rows = self.reader().rows(
-            f"""SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
-                      v.mount_point AS volume,
-                      count(p.id) FILTER (WHERE p.status = 'ok') AS photos,
-                      count(p.id) FILTER (WHERE p.status = 'missing') AS missing,
-                      count(p.id) FILTER (WHERE p.status = 'offline') AS offline,
-                      count(p.id) FILTER (WHERE p.status = 'unsupported') AS unsupported,
-                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id
-                       AND e.stage NOT IN ({_WARNINGS_SQL})) AS errors,
-                      (SELECT count(*) FROM errors e WHERE e.root_id = r.id
-                       AND e.stage IN ({_WARNINGS_SQL})) AS warnings
-               FROM roots r LEFT JOIN volumes v ON v.id = r.volume_id
-               LEFT JOIN photos p ON p.root_id = r.id
-               GROUP BY r.id ORDER BY r.path""")
-        for row in rows:
-            row["present"] = os.path.isdir(row["path"])
-        return rows
+        return self._roots.list_roots()
 
     def root_paths(self) -> list[str]:
         """The photo folders alone (no counts): cheap enough for a window's first paint."""
         return [root.path for root in self.indexer.roots()]
 
-    def add_root(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
-        """Register a photo folder. A folder inside one already added is refused; a folder
-        that contains added ones takes them over (their photos keep their rows)."""
-        path = _folder_path(folder)
-        if not os.path.exists(path):
-            raise LibraryError(f"{path} does not exist")
-        if not os.path.isdir(path):
-            raise LibraryError(f"{path} is a file, not a folder: add the folder that holds "
-                               "your photos")
-        if not os.access(path, os.R_OK | os.X_OK):
-            raise LibraryError(f"{path} cannot be read (permission denied)")
-        existing = self.indexer.roots()
-        for root in existing:
-            if root.path == path:
-                raise AlreadyInLibraryError(f"{path} is already in the library")
-            if path.startswith(root.path.rstrip(os.sep) + os.sep):
-                raise AlreadyInLibraryError(
-                    f"{path} is already in the library, inside {root.path}")
-        inner = [r for r in existing if r.path.startswith(path.rstrip(os.sep) + os.sep)]
-        mount = scan.mount_point(path)
-        device = os.stat(path).st_dev
-
-        def apply(conn: Connection) -> int:
-            conn.execute("INSERT INTO volumes(mount_point, device, first_seen) VALUES (?, ?, ?) "
-                         "ON CONFLICT(mount_point) DO UPDATE SET device = excluded.device",
-                         (mount, device, now_iso()))
-            volume_id = conn.one("SELECT id FROM volumes WHERE mount_point = ?", (mount,))
-            conn.execute("INSERT INTO roots(path, volume_id, status, added_at) "
-                         "VALUES (?, ?, 'new', ?)", (path, volume_id, now_iso()))
-            root_id = int(conn.raw.last_insert_rowid())
-            for r in inner:
-                ids = [row[0] for row in conn.execute(
-                    "SELECT id FROM photos WHERE root_id = ?", (r.id,))]
-                conn.execute("UPDATE photos SET root_id = ? WHERE root_id = ?", (root_id, r.id))
-                conn.execute("UPDATE errors SET root_id = ? WHERE root_id = ?", (root_id, r.id))
-                conn.execute("DELETE FROM roots WHERE id = ?", (r.id,))
-                fts.refresh(conn, ids)  # folder words are relative to the root
-            return root_id
-
-        root_id = self.writer.call(apply)
-        return {"id": root_id, "path": path, "absorbed": [r.path for r in inner]}
+    def add_root(self, folder: str | os.PathLike[str]) -> RootAdded:
+        """Register a photo folder. A folder inside one already added is refused
+        (AlreadyInLibraryError); a folder that contains added ones takes them over (their
+        photos keep their rows)."""
+        return self._roots.add(folder)
 
     def remove_root(self, folder: str | os.PathLike[str]) -> int:
-        """Forget a photo folder and what the library knew of it. Files are never touched."""
-        path = _folder_path(folder)
-        root = next((r for r in self.indexer.roots() if r.path == path), None)
-        if root is None:
-            raise LibraryError(f"{path} is not a folder of this library",
-                               code="roots.unknown", values={"path": path})
+        """Forget a photo folder and what the library knew of it; returns how many photos
+        were forgotten. Files are never touched."""
+        return self._roots.remove(folder)
 
-        def apply(conn: Connection) -> tuple[int, list[str]]:
-            ids = [r[0] for r in conn.execute("SELECT id FROM photos WHERE root_id = ?",
-                                              (root.id,))]
-            hashes = [r[0] for r in conn.execute(
-                "SELECT DISTINCT content_hash FROM photos WHERE root_id = ?", (root.id,))]
-            photos.delete_photos(conn, ids)
-            conn.execute("DELETE FROM roots WHERE id = ?", (root.id,))
-            orphans = [h for h in hashes
-                       if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
-            return len(ids), orphans
-
-        count, orphans = self.writer.call(apply)
-        self._forget_thumbnails(orphans)
-        return count
-
-    def forget_missing(self, *, dry_run: bool = False) -> list[dict[str, Any]]:
+    def forget_missing(self, *, dry_run: bool = False) -> list[MissingPhoto]:
         """Forget photos whose files are gone from folders that are present (status
         *missing*; photos on an unplugged drive are *offline* and always kept), with what was
         attached to them: faces (unnamed people left without faces go too), text, vectors,
         thumbnails. Returns the photos forgotten (or that would be, with ``dry_run``)."""
-        gone = self.reader().rows(
-            "SELECT id, path, missing_since, content_hash FROM photos WHERE status = 'missing' "
-            "ORDER BY path")
-        if dry_run or not gone:
-            return gone
-        wanted = [int(r["id"]) for r in gone]
-
-        def apply(conn: Connection) -> list[str]:
-            # Only those still missing now: a file that came back meanwhile stays.
-            ids = [i for i in wanted if conn.one(
-                "SELECT 1 FROM photos WHERE id = ? AND status = 'missing'", (i,))]
-            photos.delete_photos(conn, ids)
-            return [h for h in {str(r["content_hash"]) for r in gone}
-                    if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
-
-        self._forget_thumbnails(self.writer.call(apply))
-        return gone
+        return self._roots.forget_missing(dry_run=dry_run)
 
     def _forget_thumbnails(self, hashes: list[str]) -> None:
         """Cached thumbnails and face crops of content no photo has any more."""
@@ -511,9 +433,11 @@ class Library:
                                           cancel=cancel)
             _fill(report, changes)
             for name, why in changes.problems.items():
-                # The photos are read all the same; each feature's own status says what is
-                # wrong (people.problem, the places report) for the front ends to show.
+                # The photos are read all the same; the report carries what did not follow
+                # for the front ends to say, and each feature's own status says more
+                # (people.problem, the places report).
                 log.warning("after indexing, %s failed: %s", name, why)
+            report.follow_up_problems.update(changes.problems)
         return report
 
     def catch_up(self, *, progress: ProgressCallback | None = None,
@@ -530,11 +454,25 @@ class Library:
                   cancel: CancelToken | None, names: Sequence[str] | None) -> CatchUpReport:
         self.load_models()
         chosen = [s for s in self.indexer.upcoming_stages() if names is None or s.name in names]
-        return self._exclusive_job(
+        caught = self._exclusive_job(
             job, progress, cancel, lambda meter, token: run_catch_up(
                 chosen, reader=self.reader, writer=self.writer, meter=meter, cancel=token,
                 workers=self.indexer.workers),
             lambda: CatchUpReport(cancelled=True))
+        for name, stage_report in caught.stages.items():
+            if stage_report.problem is None:
+                continue
+            # A stage that failed as a whole is its plugin's problem (``glimpse plugins``);
+            # the other stages and what follows went on.
+            log.warning("the stage %s failed in catch-up: %s", name, stage_report.problem)
+            plugin = self._stage_plugins.get(name)
+            if plugin is not None:
+                self.plugins.record(plugin, "glimpse_stages",
+                                    f"stage {name} failed: {stage_report.problem}")
+            # A job that asked for this stage alone (embed, faces) reports its failure.
+            if names is not None and stage_report.error is not None:
+                raise stage_report.error
+        return caught
 
     def _stage(self, name: str) -> Stage | None:
         return next((s for s in self.indexer.upcoming_stages() if s.name == name), None)
@@ -597,7 +535,7 @@ class Library:
             return report, ClusterReport()
         return report, self.people.cluster()
 
-    def use_face_pack(self, pack_id: str) -> dict[str, Any]:
+    def use_face_pack(self, pack_id: str) -> PeopleStatus:
         """Switch face pack; the next `index` looks at every photo with it, keeping names."""
         status = self.people.use_pack(pack_id)
         self._refresh_stages()
@@ -615,15 +553,32 @@ class Library:
         and installed plugin's (``glimpse_stages``), asked again whenever the models or the
         features change. A stage that cannot run is left out and logged."""
         stages: list[Stage] = [ThumbnailStage(self.thumbnails)]
-        for stage in self.plugins.collect("glimpse_stages", library=self):
-            problem = check_stage(stage)
-            if problem is None and any(s.name == stage.name for s in stages):
-                problem = f"another stage is named {stage.name}"
-            if problem is not None:
-                log.warning("a plugin's stage is left out: %s", problem)
-                continue
-            stages.append(stage)
+        owners: dict[str, str] = {}
+        for answer in self.plugins.each("glimpse_stages", library=self):
+            problems = []
+            for stage in answer.items:
+                problem = check_stage(stage)
+                if problem is None and any(s.name == stage.name for s in stages):
+                    problem = f"another stage is named {stage.name}"
+                if problem is not None:
+                    log.warning("a plugin's stage is left out: %s", problem)
+                    problems.append(problem)
+                    continue
+                stages.append(stage)
+                owners[stage.name] = answer.plugin
+            if problems:
+                self.plugins.record(answer.plugin, "glimpse_stages",
+                                    "left out: " + "; ".join(problems))
+            elif answer.problem is None:
+                self.plugins.forget(answer.plugin, "glimpse_stages")
+        self._stage_plugins = owners
         self.indexer.set_stages(stages, at_once=at_once)
+
+    def stage_names(self) -> list[str]:
+        """The names of the stages ingestion runs now (the thumbnail, the features', the
+        installed plugins'): the names their errors are recorded under."""
+        self.load_models()
+        return [s.name for s in self.indexer.upcoming_stages()]
 
     def download_model(self, model_id: str, *, progress: ProgressCallback | None = None,
                        cancel: CancelToken | None = None) -> Installed:
@@ -647,7 +602,7 @@ class Library:
         self._refresh_stages()
         return removed
 
-    def use_model(self, model_id: str) -> dict[str, Any]:
+    def use_model(self, model_id: str) -> SearchStatus | PeopleStatus:
         """Choose the CLIP model; photos are re-embedded by the next `index`/`embed` (and the
         watcher), and search keeps the old vectors until the new ones are complete. A face
         pack id switches the face pack instead."""
@@ -657,11 +612,11 @@ class Library:
         self._refresh_stages()
         return self.semantic.status()
 
-    def model_list(self) -> list[dict[str, Any]]:
+    def model_list(self) -> list[ModelInfo]:
         status = self.semantic.status()
-        return model_list(self.models, status["active"], status["target"])
+        return model_list(self.models, status.active, status.target)
 
-    def face_pack_list(self) -> list[dict[str, Any]]:
+    def face_pack_list(self) -> list[FacePackInfo]:
         return face_pack_list(self.models, self.people.pack().id)
 
     def search(self, query: str, *, limit: int = 50, offset: int = 0, depth: int | None = None,
@@ -702,7 +657,7 @@ class Library:
                                values={"vocabularies": list(tagging.VOCABULARIES)})
         model_id = self.semantic.active()
         if model_id is None:
-            missing = self.semantic.status()["missing"]
+            missing = self.semantic.status().missing
             if missing is not None:
                 raise LibraryError(f"tags need photo embeddings: {missing}", code=missing.code,
                                    values=missing.values)
@@ -841,6 +796,7 @@ class Library:
                 changes = self.photos_changed(report.photo_ids if changed else [],
                                               "catch-up" if why == "catch-up" else "watched")
                 _fill(report, changes)
+                report.follow_up_problems.update(changes.problems)
                 for name, problem in changes.problems.items():
                     report.errors += 1
                     why = f"{why} ({name} not done: {problem})"
@@ -870,183 +826,89 @@ class Library:
 
     # ------------------------------------------------------------------ reading
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> LibraryStatus:
+        """What the library holds: photos by status, errors, folders, and where search,
+        people and places stand."""
         conn = self.reader()
-        counts = dict.fromkeys(("ok", "missing", "offline", "unsupported"), 0)
-        for status, n in conn.execute("SELECT status, count(*) FROM photos GROUP BY status"):
-            counts[status] = n
-        return {
-            "library": str(self.paths.library),
-            "cache": str(self.paths.cache),
-            "photos": counts["ok"],
-            "missing": counts["missing"],
-            "offline": counts["offline"],
-            "unsupported": counts["unsupported"],
-            "errors": int(conn.one(
-                f"SELECT count(*) FROM errors WHERE stage NOT IN "
-                f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
-            "warnings": int(conn.one(
-                f"SELECT count(*) FROM errors WHERE stage IN "
-                f"({', '.join('?' * len(WARNING_STAGES))})", WARNING_STAGES)),
-            "with_gps": int(conn.one("SELECT count(*) FROM photos WHERE status = 'ok' AND "
-                                     "gps_lat IS NOT NULL")),
-            "roots": self.roots(),
-            "search": self.semantic.status(),
-            "people": self.people.status(),
-            "places": self.places.status(),
-        }
+        counts = photos.counts_by_status(conn)
+        errors, warnings = photos.count_errors(conn, WARNING_STAGES)
+        return LibraryStatus(
+            library=str(self.paths.library), cache=str(self.paths.cache),
+            photos=counts["ok"], missing=counts["missing"], offline=counts["offline"],
+            unsupported=counts["unsupported"], errors=errors, warnings=warnings,
+            with_gps=photos.count_with_gps(conn), roots=tuple(self.roots()),
+            search=self.semantic.status(), people=self.people.status(),
+            places=self.places.status())
 
-    def photo(self, ref: str | int) -> dict[str, Any] | None:
-        """All Glimpse knows about one photo (by id or path), in the shape `info --json` prints."""
-        conn = self.reader()
-        row = photos.get_photo(conn, ref)
-        if row is None:
-            return None
-        gps = None
-        if row["gps_lat"] is not None and row["gps_lon"] is not None:
-            gps = {"lat": row["gps_lat"], "lon": row["gps_lon"], "alt": row["gps_alt"]}
-        thumb = self.thumbnails.path_for(row["content_hash"], "grid")
-        return {
-            "id": row["id"],
-            "path": row["path"],
-            "status": row["status"],
-            "taken_at": row["taken_at"],
-            "taken_at_source": row["taken_at_source"],
-            "gps": gps,
-            "camera": {"make": row["camera_make"], "model": row["camera_model"]},
-            "lens": row["lens"],
-            "exposure": {"time": row["exposure_time"], "f_number": row["f_number"],
-                         "iso": row["iso"], "focal_length": row["focal_length"]},
-            "width": row["width"],
-            "height": row["height"],
-            "orientation": row["orientation"],
-            "format": row["format"],
-            "mime": row["mime"],
-            "size": row["size"],
-            "modified_ns": row["mtime_ns"],
-            "content_hash": row["content_hash"],
-            "rating": row["rating"],
-            "place": self.places.of_photo(int(row["id"])),
-            "caption": self.captions.get(int(row["id"])),
-            "texts": photos.photo_texts(conn, row["id"]),
-            "errors": conn.rows("SELECT stage, reason, at FROM errors WHERE photo_id = ? "
-                                "OR path = ? ORDER BY stage", (row["id"], row["path"])),
-            "thumbnail": str(thumb) if thumb.is_file() else None,
-            "added_at": row["added_at"],
-            "updated_at": row["updated_at"],
-        }
+    def photo(self, ref: str | int) -> Photo | None:
+        """All Glimpse knows about one photo (by id, or by path), None if it has no such
+        photo."""
+        return read_photo(self.reader(), ref, thumbnails=self.thumbnails,
+                          place_of=self.places.of_photo, caption_of=self.captions.get)
 
     def photo_page(self, *, after: tuple[float | None, int] | None = None, limit: int = 500,
-                   include_unavailable: bool = False) -> list[dict[str, Any]]:
+                   include_unavailable: bool = False) -> list[PhotoRow]:
         """One page of the library, newest first, for views that scroll through all of it.
 
         Keyset paging: pass the ``(taken_ts, id)`` of the last row of a page as ``after`` for
-        the next one, so every page costs the same at 1M photos (an OFFSET would read every
-        row before it). Photos without a date come last, newest added first."""
-        conn = self.reader()
-        status = "" if include_unavailable else "AND status IN ('ok', 'offline') "
-        cols = ("SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
-                "status, format FROM photos ")
-        rows: list[dict[str, Any]] = []
-        ts, last = after if after is not None else (float("inf"), -1)
-        if ts is not None:
-            # The dated photos, along the photos_by_time index.
-            # A row value, not "a < ? OR (a = ? AND b < ?)": SQLite seeks the index with it,
-            # where the OR form reads every older photo and sorts them (O(n) per page).
-            bound = "" if after is None else "AND (taken_ts, id) < (?, ?) "
-            rows = conn.rows(
-                cols + "WHERE taken_ts IS NOT NULL " + status + bound
-                + "ORDER BY taken_ts DESC, id DESC LIMIT ?",
-                ((ts, last, limit) if after is not None else (limit,)))
-            if len(rows) == limit:
-                return rows
-            last = -1
-        more = limit - len(rows)
-        bound = "AND id < ? " if last >= 0 else ""
-        rows += conn.rows(cols + "WHERE taken_ts IS NULL " + status + bound
-                          + "ORDER BY id DESC LIMIT ?",
-                          ((last, more) if last >= 0 else (more,)))
-        return rows
+        the next one, so every page costs the same at 1M photos. Photos without a date come
+        last, newest added first."""
+        return [PhotoRow(*row) for row in photos.page(
+            self.reader(), after=after, limit=limit, include_unavailable=include_unavailable)]
 
-    def photo_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        """The photo_page columns of the given photos, in the order given (missing ids are
-        left out): what a view needs to show search hits, a person's or a folder's photos."""
-        conn = self.reader()
-        found: dict[int, dict[str, Any]] = {}
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for row in conn.rows(
-                    "SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
-                    f"status, format FROM photos WHERE id IN ({','.join('?' * len(chunk))})",
-                    chunk):
-                found[int(row["id"])] = row
-        return [found[i] for i in dict.fromkeys(ids) if i in found]
+    def photo_rows(self, ids: Sequence[int]) -> list[PhotoRow]:
+        """The rows of the given photos, in the order given (ids of no photo are left out):
+        what a view needs to show search hits, a person's or a folder's photos."""
+        return [PhotoRow(*row) for row in photos.rows_of(self.reader(), ids)]
 
-    def folder_photos(self, folder: str, *, recursive: bool = False
-                      ) -> list[dict[str, Any]]:
+    def folder_photos(self, folder: str, *, recursive: bool = False) -> list[PhotoRow]:
         """Photos in one folder (and below it with ``recursive``), newest first."""
-        conn = self.reader()
-        folder = folder.rstrip(os.sep) or os.sep
-        cols = ("SELECT id, path, filename, content_hash, taken_at, taken_ts, width, height, "
-                "status, format FROM photos WHERE status IN ('ok', 'offline') AND ")
-        order = " ORDER BY taken_ts IS NULL, taken_ts DESC, id DESC"
-        if recursive:
-            prefix = folder.rstrip(os.sep) + os.sep
-            return conn.rows(cols + "(folder = ? OR substr(folder, 1, ?) = ?)" + order,
-                             (folder, len(prefix), prefix))
-        return conn.rows(cols + "folder = ?" + order, (folder,))
+        return [PhotoRow(*row) for row in photos.in_folder(
+            self.reader(), folder.rstrip(os.sep) or os.sep, recursive=recursive)]
 
-    def folders(self) -> list[dict[str, Any]]:
+    def folders(self) -> list[Folder]:
         """Every folder holding photos, with its count and its root: the Folders view."""
-        return self.reader().rows(
-            "SELECT p.folder AS folder, count(*) AS photos, r.path AS root "
-            "FROM photos p JOIN roots r ON r.id = p.root_id "
-            "WHERE p.status IN ('ok', 'offline') GROUP BY p.folder ORDER BY p.folder")
+        return [Folder(*row) for row in photos.folders(self.reader())]
 
     def search_vocabulary(self, *, limit: int = 500) -> dict[str, list[str]]:
         """Words the search box can suggest after a filter, by the filter's key: people's
         names, cameras, lenses, tags and keywords, place names (most used first), album
         titles (yours first), and the values of every plugin's filter that offers some."""
         conn = self.reader()
-        return {key: search_filter.values(conn, limit)
-                for key, search_filter in search_filters.registered().items()
-                if search_filter.values is not None}
+        found: dict[str, list[str]] = {}
+        for key, search_filter in search_filters.registered().items():
+            # A plugin's filter that fails offers nothing (recorded), the others still do.
+            values = search_filters.suggestions(search_filter, conn, limit)
+            if values is not None:
+                found[key] = values
+        return found
 
     def photos_added_after(self, after_id: int | None, *, limit: int = 5000) -> list[int]:
         """Ids of photos written after ``after_id`` (all ids grow), oldest first; with None,
         the newest id alone. A window showing a run in progress polls this."""
-        conn = self.reader()
-        if after_id is None:
-            newest = conn.one("SELECT max(id) FROM photos")
-            return [] if newest is None else [int(newest)]
-        return [int(r[0]) for r in conn.execute(
-            "SELECT id FROM photos WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))]
+        return photos.added_after(self.reader(), after_id, limit=limit)
 
     def photo_count(self, *, include_unavailable: bool = False) -> int:
         """How many photos the library view shows."""
-        where = "" if include_unavailable else " WHERE status IN ('ok', 'offline')"
-        return int(self.reader().one(f"SELECT count(*) FROM photos{where}"))
+        return photos.count(self.reader(), include_unavailable=include_unavailable)
 
     def errors(self, *, limit: int | None = None, stage: str | None = None
-               ) -> list[dict[str, Any]]:
-        where = "WHERE stage = ?" if stage else ""
-        params: tuple[Any, ...] = (stage,) if stage else ()
-        return self.reader().rows(
-            f"SELECT path, stage, reason, at FROM errors {where} ORDER BY at DESC, path "
-            f"LIMIT ?", (*params, -1 if limit is None else limit))
+               ) -> list[FileError]:
+        """Files that could not be read or saved (of one ``stage``), newest first."""
+        return [FileError(*row) for row in photos.errors(self.reader(), limit=limit,
+                                                        stage=stage)]
 
-    def file_errors(self, path: str) -> list[dict[str, Any]]:
+    def file_errors(self, path: str) -> list[FileError]:
         """Why a file (by path) is not in the library, if it was tried."""
         candidates = list(dict.fromkeys((os.path.abspath(path), os.path.realpath(path))))
-        return self.reader().rows(
-            f"SELECT path, stage, reason, at FROM errors WHERE path IN "
-            f"({', '.join('?' * len(candidates))}) ORDER BY stage", candidates)
+        return [FileError(*row) for row in photos.errors_of_paths(self.reader(), candidates)]
 
-    def text_search(self, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    def text_search(self, query: str, *, limit: int = 50) -> list[TextHit]:
         """Photos whose file name, folder or embedded text (descriptions, keywords, AI prompts)
         match every word of ``query``; ``-word`` excludes, "quoted words" form a phrase."""
-        return fts.search(self.reader(), query, limit=limit)
+        return [TextHit(id=r["id"], path=r["path"], taken_at=r["taken_at"], status=r["status"],
+                        rank=r["rank"], snippet=r["snippet"])
+                for r in fts.search(self.reader(), query, limit=limit)]
 
     def thumbnail(self, ref: str | int, kind: str = "grid") -> Path:
         """The cached thumbnail or preview of a photo, made now (one decode) if missing."""
@@ -1105,63 +967,8 @@ class Library:
                                  Image.Resampling.LANCZOS)
         return image
 
-    def doctor(self) -> dict[str, Any]:
+    def doctor(self) -> Doctor:
         """Versions, paths and devices: what a bug report needs."""
-        info = doctor(self.paths, self.reader())
-        search_info: dict[str, Any] = dict(self.semantic.status())
-        installed = self.models.installed(search_info["target"])
-        if installed is not None:
-            try:
-                search_info["precision"] = json.loads(
-                    installed.derived("precision.json").read_text("utf-8"))["why"]
-            except (OSError, ValueError, KeyError):
-                search_info["precision"] = "measured when the model first loads"
-            search_info["text_encoder"] = ("onnx" if installed.derived("text.onnx").is_file()
-                                           else "torch (ONNX export made on first query)")
-        info["search"] = search_info
-        faces: dict[str, Any] = dict(self.people.status())
-        info["faces"] = {**faces, **info["faces"]}
-        return info
-
-
-def doctor(paths: LibraryPaths, conn: Connection | None = None) -> dict[str, Any]:
-    """Versions, paths and devices, with or without a usable library (it is what people run
-    when something is wrong, so it opens the library read-only and never migrates it)."""
-    own = conn is None
-    problem: str | None = None
-    if conn is None and paths.library.exists():
-        try:
-            conn = connect(paths.library, readonly=True)
-        except LibraryError as exc:
-            problem = str(exc)
-    if conn is None:
-        conn = connect(":memory:")
-        schema: int | None = None
-    else:
-        schema = current_version(conn)
-    try:
-        facts = versions(conn)
-    finally:
-        if own:
-            conn.close()
-    info: dict[str, Any] = {
-        "glimpse": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        **facts,
-        "pillow": PIL.__version__,
-        "pillow_heif": pillow_heif.__version__,
-        "libheif": pillow_heif.libheif_version(),
-        "library": str(paths.library) + ("" if paths.library.exists() else " (not created yet)"),
-        "library_schema": schema,
-        "library_error": problem,
-        "cache": str(paths.cache),
-        "models": {"dir": str(paths.models), "exists": paths.models.is_dir(),
-                   "installed": [r["id"] for r in model_list(Registry(paths.models), None, None)
-                                 if r["installed"]]},
-    }
-    info["devices"] = devices.describe()
-    info["faces"] = {"providers": face_providers(),
-                     "providers_why": "onnxruntime providers in order CUDA, CoreML, DirectML, "
-                                      "CPU; the first one present runs the face models"}
-    return info
+        return doctor(self.paths, self.reader(),
+                      search=search_facts(self.semantic.status(), self.models),
+                      people=self.people.status())

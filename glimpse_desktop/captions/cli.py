@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from glimpse_desktop.captions.records import Estimate
 from glimpse_desktop.captions.service import ENV_KEY as ENV_CAPTION_KEY
 from glimpse_desktop.captions.service import LARGE_RUN
 from glimpse_desktop.cli.common import (
@@ -29,11 +30,11 @@ from glimpse_desktop.kernel.db import LibraryError
 __all__ = ["VERBS"]
 
 
-def _estimate_text(est: dict[str, Any]) -> str:
-    cost = ("unknown" if est["cost_usd"] is None else f"about ${est['cost_usd']:.2f}")
-    return (f"{plural(est['photos'], 'photo')} to caption: {est['cached']} from the cache "
-            f"(free), {plural(est['to_send'], 'request')} to {est['host']} "
-            f"(model {est['model']}); cost {cost} ({est['basis']}).")
+def _estimate_text(est: Estimate) -> str:
+    cost = ("unknown" if est.cost_usd is None else f"about ${est.cost_usd:.2f}")
+    return (f"{plural(est.photos, 'photo')} to caption: {est.cached} from the cache "
+            f"(free), {plural(est.to_send, 'request')} to {est.host} "
+            f"(model {est.model}); cost {cost} ({est.basis}).")
 
 
 def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
                          "ready": said(caps.ready())})
             return EXIT_OK
         print(caps.consent_text())
-        if dest["key_source"] is None:
+        if dest.key_source is None:
             print(f"To set the key: {HINTS['captions.no_key']({'env': ENV_CAPTION_KEY})}.")
         print(_estimate_text(est))
         print("Dry run: nothing was sent." + ("" if enabled else
@@ -68,8 +69,8 @@ def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
             "the vision service you choose (see `glimpse config list`, caption.*); "
             f"{turn_on} (`glimpse caption --dry-run` shows what would be sent)")
     dest = caps.destination()
-    if dest["key_source"] is None:
-        raise LibraryError(f"no API key for {dest['host']}: set GLIMPSE_CAPTION_API_KEY (or "
+    if dest.key_source is None:
+        raise LibraryError(f"no API key for {dest.host}: set GLIMPSE_CAPTION_API_KEY (or "
                            "the provider's usual variable) or run `glimpse config set-key`")
     if not caps.consented():
         shown = caps.consent_record()
@@ -82,7 +83,7 @@ def cmd_caption(lib: Library, args: argparse.Namespace) -> int:
     if problem is not None:
         raise LibraryError.of(problem)
     est = caps.estimate(**chosen)
-    if est["to_send"] > LARGE_RUN or (est["cost_usd"] or 0) > 0:
+    if est.to_send > LARGE_RUN or (est.cost_usd or 0) > 0:
         print(_estimate_text(est), file=sys.stderr)
         if not confirm("Go ahead?", args.yes):
             print("Nothing was sent.", file=sys.stderr)

@@ -14,9 +14,12 @@ def _caption_new(library: Any, change: Change) -> bool | None:
     # the captions service's own, never holding up indexing or watching. A one-shot command
     # (the CLI's index) would cut that run short as it exits, so an index starts one only in
     # a process that stays open (``Library.stays_open``: the window).
-    if change.nothing:
-        return None
-    if change.why == "indexed" and not getattr(library, "stays_open", False):
+    if change.why == "indexed":
+        if not getattr(library, "stays_open", False):
+            return None
+        # Even an index that found nothing new: photos a closed window left uncaptioned are
+        # taken up when it opens again.
+    elif change.nothing:
         return None
     return True if library.captions.start_background() else None
 

@@ -16,6 +16,7 @@ text into ``ocr``), and its objects, scene, mood and techniques become tags
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,8 +32,9 @@ from typing import Any
 
 from PIL import Image
 
-from glimpse_desktop.captions import client
+from glimpse_desktop.captions import client, store
 from glimpse_desktop.captions.client import DEFAULT_PROMPT, Reply, ServiceError
+from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate
 from glimpse_desktop.kernel import fts
 from glimpse_desktop.kernel.config import Config, get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
@@ -180,39 +182,22 @@ def _summary(reply_text: str, data: dict[str, Any] | None) -> str:
 def index_caption(conn: Connection, photo_id: int) -> None:
     """Rewrite a photo's caption text (FTS fields caption and ocr) and its caption tags from
     its captions row, whatever wrote it (inside a write); the caller refreshes the FTS row."""
-    conn.execute("DELETE FROM photo_text WHERE photo_id = ? AND source = ?",
-                 (photo_id, TEXT_SOURCE))
-    conn.execute("DELETE FROM photo_tags WHERE photo_id = ? AND source LIKE 'caption:%'",
-                 (photo_id,))
-    row = conn.row("SELECT summary, data, model FROM captions WHERE photo_id = ?", (photo_id,))
+    store.clear_index(conn, photo_id, TEXT_SOURCE, TAG_PREFIX)
+    row = store.caption_for_index(conn, photo_id)
     if row is None:
         return
     data = _load_data(row["data"])
     lines, tags, text = flatten(data)
-    conn.execute("INSERT INTO photo_text(photo_id, field, source, value) VALUES (?, ?, ?, ?)",
-                 (photo_id, "caption", TEXT_SOURCE, "\n".join([row["summary"], *lines])))
+    store.add_text(conn, photo_id, "caption", TEXT_SOURCE, "\n".join([row["summary"], *lines]))
     if text:
-        conn.execute("INSERT INTO photo_text(photo_id, field, source, value) "
-                     "VALUES (?, 'ocr', ?, ?)", (photo_id, TEXT_SOURCE, text))
+        store.add_text(conn, photo_id, "ocr", TEXT_SOURCE, text)
     if tags:
-        source = TAG_PREFIX + (row["model"] or "unknown")
-        for tag, vocabulary in tags:
-            conn.execute("INSERT OR IGNORE INTO photo_tags(photo_id, tag, source, confidence, "
-                         "vocabulary) VALUES (?, ?, ?, NULL, ?)",
-                         (photo_id, tag, source, vocabulary))
-        conn.execute("INSERT INTO photo_text(photo_id, field, source, value) "
-                     "VALUES (?, 'tags', ?, ?)",
-                     (photo_id, TEXT_SOURCE, "\n".join(dict.fromkeys(t for t, _ in tags))))
+        store.add_tags(conn, photo_id, TAG_PREFIX + (row["model"] or "unknown"), tags)
+        store.add_text(conn, photo_id, "tags", TEXT_SOURCE,
+                       "\n".join(dict.fromkeys(t for t, _ in tags)))
 
 
-def _load_data(raw: str | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+_load_data = store.load_data
 
 
 def _price_of(model: str) -> tuple[float, float, int] | None:
@@ -253,19 +238,20 @@ class Captions:
         self.background_report: CaptionReport | None = None
         # Called in the background thread after a run that wrote captions (write-back).
         self.after_background: Callable[[CaptionReport], None] | None = None
+        # Who follows background runs (the window's status bar), called in the run's thread:
+        # ``background_progress`` with its progress (a call may block: the run waits, as a
+        # paused job does), ``background_ended`` once it is over (write-back included), with
+        # its report (None: caption.auto did not apply after all) and its error (None: none).
+        self.background_progress: ProgressCallback | None = None
+        self.background_ended: Callable[[CaptionReport | None, str | None], None] | None = None
+        # The run going on now: cancel_background_run stops it and not the ones after it.
+        self._bg_run_cancel = CancelToken()
 
     # ------------------------------------------------------------------ reading, editing
 
-    def get(self, photo_id: int) -> dict[str, Any] | None:
-        """A photo's caption: summary, data (the structured fields, or None for plain text),
-        source ('model', 'user' or 'xmp'), model, updated_at; None when it has none."""
-        row = self._reader().row(
-            "SELECT summary, data, source, model, updated_at FROM captions WHERE photo_id = ?",
-            (int(photo_id),))
-        if row is None:
-            return None
-        row["data"] = _load_data(row["data"])
-        return row
+    def get(self, photo_id: int) -> Caption | None:
+        """A photo's caption; None when it has none."""
+        return store.caption(self._reader(), int(photo_id))
 
     def set_text(self, photo_id: int, summary: str) -> None:
         """The person's own caption (or their edit of the model's): kept over any later run.
@@ -275,70 +261,65 @@ class Captions:
         pid = int(photo_id)
 
         def apply(conn: Connection) -> None:
-            photo = conn.row("SELECT content_hash FROM photos WHERE id = ?", (pid,))
+            photo = store.photo(conn, pid)
             if photo is None:
                 raise CaptionError(f"no photo {pid} in this library")
             if not text:
-                conn.execute("DELETE FROM captions WHERE photo_id = ?", (pid,))
+                store.delete_caption(conn, pid)
             else:
-                conn.execute(
-                    "INSERT INTO captions(photo_id, content_hash, source, summary, updated_at) "
-                    "VALUES (?, ?, 'user', ?, ?) ON CONFLICT(photo_id) DO UPDATE SET "
-                    "source = 'user', summary = excluded.summary, "
-                    "content_hash = excluded.content_hash, updated_at = excluded.updated_at",
-                    (pid, photo["content_hash"], text, now_iso()))
+                store.set_user_caption(conn, pid, photo["content_hash"], text, now_iso())
             index_caption(conn, pid)
-            fts.refresh(conn, [pid])
+            fts.mark(conn, [pid])
 
         self._writer.call(apply)
 
     # ------------------------------------------------------------------ where to, consent
 
-    def _where(self) -> dict[str, Any]:
+    def _where(self) -> Destination:
         """The destination without looking for a key (a locked keyring may ask the person to
-        unlock it: only when the key is really needed)."""
+        unlock it: only when the key is really needed); ``key_source`` is None."""
         base_url = str(self._config.get("caption.base_url")).rstrip("/")
-        return {"base_url": base_url, "host": client.host_of(base_url) or base_url,
-                "model": str(self._config.get("caption.model")),
-                "local": client.is_local(base_url),
-                "max_edge": int(self._config.get("caption.max_edge")),
-                "send_metadata": bool(self._config.get("caption.send_metadata"))}
+        return Destination(base_url=base_url, host=client.host_of(base_url) or base_url,
+                           model=str(self._config.get("caption.model")),
+                           local=client.is_local(base_url),
+                           max_edge=int(self._config.get("caption.max_edge")),
+                           send_metadata=bool(self._config.get("caption.send_metadata")),
+                           key_source=None)
 
-    def destination(self) -> dict[str, Any]:
-        """Where captions would be asked: base_url, host, model, local, key_source (where the
-        key is read from; None when there is none), max_edge, send_metadata."""
+    def destination(self) -> Destination:
+        """Where captions would be asked, and where the API key is read from."""
         d = self._where()
-        _, source = self._find_key(d["base_url"])
-        if source is None and d["local"]:
+        _, source = self._find_key(d.base_url)
+        if source is None and d.local:
             source = "not needed (local service)"
-        return {**d, "key_source": source}
+        return dataclasses.replace(d, key_source=source)
 
     def consent_text(self) -> str:
         """What turning captioning on means, in plain words, for the person to agree to."""
         d = self.destination()
-        sent = (f"a copy of each photo, downscaled to at most {d['max_edge']} pixels and "
+        sent = (f"a copy of each photo, downscaled to at most {d.max_edge} pixels and "
                 "re-encoded as JPEG, without its EXIF, GPS or other metadata")
-        if d["send_metadata"]:
+        if d.send_metadata:
             sent += "; with it, the date the photo was taken and the name of the place"
         where = ("a service on this computer or your local network"
-                 if d["local"] else "a service on the internet")
-        key = d["key_source"]
+                 if d.local else "a service on the internet")
+        key = d.key_source
         key_line = ("No API key is needed." if key == "not needed (local service)" else
                     f"The API key is read from {key}; it is never stored in the library."
                     if key else "No API key was found yet: nothing is sent until one is set.")
         return (f"Captioning sends {sent}.\n"
-                f"It goes to {d['host']} ({d['base_url']}), {where}, which asks the model "
-                f"{d['model']!r} to describe it.\n"
+                f"It goes to {d.host} ({d.base_url}), {where}, which asks the model "
+                f"{d.model!r} to describe it.\n"
                 f"{key_line}\n"
                 "Your originals never leave this computer. Captions are stored only in this "
                 "library, and the service's own terms apply to what it receives.")
 
-    def consent_record(self) -> dict[str, Any]:
+    def consent_record(self) -> Consent:
         """What the person agrees to: the service, the model, the size of the copy sent and
         whether the date and place go with it. Any change asks again."""
         d = self._where()
-        return {"base_url": d["base_url"], "model": d["model"],
-                "send_metadata": d["send_metadata"], "max_edge": d["max_edge"]}
+        return Consent(base_url=d.base_url, model=d.model, send_metadata=d.send_metadata,
+                       max_edge=d.max_edge)
 
     def consented(self) -> bool:
         """The person agreed to send to exactly this destination (service, model, metadata)."""
@@ -347,9 +328,9 @@ class Captions:
         if stored is None:
             return False
         stored.pop("at", None)
-        return stored == self.consent_record()
+        return stored == self.consent_record().as_dict()
 
-    def give_consent(self, expected: dict[str, Any] | None = None) -> None:
+    def give_consent(self, expected: Consent | None = None) -> None:
         """Record the person's agreement to ``consent_text()`` for this destination.
 
         ``expected``: the ``consent_record()`` the person was shown. If the settings changed
@@ -359,9 +340,9 @@ class Captions:
         if expected is not None and expected != current:
             raise CaptionError(
                 "the captioning settings changed while you were reading (now "
-                f"{client.host_of(str(current['base_url']))}, model {current['model']}); look "
+                f"{client.host_of(current.base_url)}, model {current.model}); look "
                 "at what is sent again before agreeing")
-        record = {**current, "at": now_iso()}
+        record = {**current.as_dict(), "at": now_iso()}
         self._writer.call(lambda c: set_setting(c, CONSENT_KEY, json.dumps(record)))
 
     def revoke_consent(self) -> None:
@@ -395,11 +376,11 @@ class Captions:
         """The key for the configured service: GLIMPSE_CAPTION_API_KEY, else the provider's
         usual variable (OPENAI_API_KEY, GROQ_API_KEY, OPENROUTER_API_KEY), else the OS
         keyring (service "glimpse-desktop", user = the service's host). Never logged."""
-        return self._find_key(self._where()["base_url"])[0]
+        return self._find_key(self._where().base_url)[0]
 
     def _keyring_user(self) -> str:
         d = self._where()
-        return str(d["host"] or d["base_url"])
+        return d.host or d.base_url
 
     def set_api_key(self, key: str) -> None:
         """Keep the key in the OS keyring for the configured service's host."""
@@ -437,21 +418,21 @@ class Captions:
         d = self._where()
         text = (prompt or "").strip() or str(cfg.get("caption.prompt")).strip() or DEFAULT_PROMPT
         # The date and place change what is asked: a reply made without them is not reused.
-        sha = hashlib.sha256(f"{text}\0metadata={d['send_metadata']}".encode()).hexdigest()[:16]
+        sha = hashlib.sha256(f"{text}\0metadata={d.send_metadata}".encode()).hexdigest()[:16]
         price: tuple[float, float] | None
         p_in, p_out = float(cfg.get("caption.price_in")), float(cfg.get("caption.price_out"))
-        known = _price_of(d["model"])
+        known = _price_of(d.model)
         if p_in >= 0 and p_out >= 0:
             price = (p_in, p_out)
-        elif d["local"]:
+        elif d.local:
             price = (0.0, 0.0)
         elif known is not None:
             price = (p_in if p_in >= 0 else known[0], p_out if p_out >= 0 else known[1])
         else:
             price = None
-        return _Plan(base_url=d["base_url"], model=d["model"], prompt=text, prompt_sha=sha,
+        return _Plan(base_url=d.base_url, model=d.model, prompt=text, prompt_sha=sha,
                      want_json=text == DEFAULT_PROMPT or "json" in text.lower(),
-                     max_edge=d["max_edge"], send_metadata=d["send_metadata"],
+                     max_edge=d.max_edge, send_metadata=d.send_metadata,
                      concurrency=int(cfg.get("caption.concurrency")),
                      rpm=int(cfg.get("caption.rpm")), price=price)
 
@@ -461,18 +442,13 @@ class Captions:
         ``replace``, a model's caption from another model or prompt). A caption of earlier
         content (the file was edited) is redone. The person's own captions never are."""
         conn = self._reader()
-        rows = conn.rows(
-            "SELECT p.id, p.path, p.content_hash, p.root_id, p.size, p.mtime_ns, p.taken_at "
-            "FROM photos p LEFT JOIN captions c ON c.photo_id = p.id "
-            "WHERE p.status = 'ok' AND (c.photo_id IS NULL OR (c.source = 'model' AND "
-            "(c.content_hash != p.content_hash OR (? AND (c.model IS NOT ? OR "
-            "c.prompt_sha IS NOT ?))))) ORDER BY p.id",
-            (int(replace), plan.model, plan.prompt_sha))
+        rows = store.candidates(conn, replace=replace, model=plan.model,
+                                prompt_sha=plan.prompt_sha)
         if photo_ids is not None:
             wanted = {int(i) for i in photo_ids}
             rows = [r for r in rows if int(r["id"]) in wanted]
         if where is not None and where.strip():
-            total = int(conn.one("SELECT count(*) FROM photos"))
+            total = store.photo_count(conn)
             result = self._search(where, max(total, 1))
             found = {int(h.photo_id) for h in result.hits}
             rows = [r for r in rows if int(r["id"]) in found]
@@ -481,17 +457,7 @@ class Captions:
         return rows
 
     def _cached(self, plan: _Plan, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
-        conn = self._reader()
-        out: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start:start + 500]
-            for row in conn.rows(
-                    "SELECT content_hash, reply, is_json FROM caption_cache WHERE model = ? "
-                    f"AND prompt_sha = ? AND content_hash IN ({','.join('?' * len(chunk))})",
-                    (plan.model, plan.prompt_sha, *chunk)):
-                out[row["content_hash"]] = row
-        return out
+        return store.cached_replies(self._reader(), plan.model, plan.prompt_sha, hashes)
 
     def _cost(self, plan: _Plan, tokens_in: int | None, tokens_out: int | None) -> float | None:
         if plan.price is None:
@@ -500,9 +466,8 @@ class Captions:
 
     def estimate(self, *, where: str | None = None, limit: int | None = None,
                  prompt: str | None = None, replace: bool = False,
-                 photo_ids: Sequence[int] | None = None) -> dict[str, Any]:
-        """What a run would do: photos, cached (answered from the cache, free), to_send
-        (requests), cost_usd (None when the price is unknown) and its basis."""
+                 photo_ids: Sequence[int] | None = None) -> Estimate:
+        """What a run would do, how many requests it makes and what they may cost."""
         plan = self._plan(prompt)
         rows = self._candidates(plan, where=where, limit=limit, replace=replace,
                                 photo_ids=photo_ids)
@@ -510,9 +475,9 @@ class Captions:
         from_cache = sum(1 for r in rows if r["content_hash"] in cached)
         to_send = len({r["content_hash"] for r in rows} - set(cached))
         cost, basis = self._per_photo(plan)
-        return {"photos": len(rows), "cached": from_cache, "to_send": to_send,
-                "cost_usd": None if cost is None else round(cost * to_send, 4),
-                "basis": basis, "model": plan.model, "host": client.host_of(plan.base_url)}
+        return Estimate(photos=len(rows), cached=from_cache, to_send=to_send,
+                        cost_usd=None if cost is None else round(cost * to_send, 4),
+                        basis=basis, model=plan.model, host=client.host_of(plan.base_url))
 
     def _per_photo(self, plan: _Plan) -> tuple[float | None, str]:
         """The expected cost of one photo, and how it was worked out."""
@@ -522,12 +487,11 @@ class Captions:
         if plan.price is None:
             return None, (f"the price of {plan.model} is unknown: set caption.price_in and "
                           "caption.price_out for an estimate")
-        row = self._reader().row(
-            "SELECT avg(tokens_in) AS tin, avg(tokens_out) AS tout, count(*) AS n "
-            "FROM caption_cache WHERE model = ? AND tokens_in IS NOT NULL", (plan.model,))
-        if row is not None and row["n"]:
-            cost = self._cost(plan, round(row["tin"]), round(row["tout"] or 0))
-            return cost, f"average of {row['n']} earlier replies"
+        seen = store.average_tokens(self._reader(), plan.model)
+        if seen is not None:
+            tokens_in, tokens_out, replies = seen
+            cost = self._cost(plan, round(tokens_in), round(tokens_out))
+            return cost, f"average of {replies} earlier replies"
         known = _price_of(plan.model)
         guess_in = known[2] if known else GUESS_TOKENS_IN
         cost = self._cost(plan, guess_in, GUESS_TOKENS_OUT)
@@ -544,20 +508,20 @@ class Captions:
         d = self._where()
         if not self.consented():
             return Notice("captions.no_consent",
-                          f"you have not agreed to send photos to {d['host']} (model "
-                          f"{d['model']}) yet", {"host": d["host"], "model": d["model"]})
-        if self.destination()["key_source"] is None:
-            return Notice("captions.no_key", f"no API key for {d['host']}",
-                          {"host": d["host"], "env": ENV_KEY})
+                          f"you have not agreed to send photos to {d.host} (model "
+                          f"{d.model}) yet", {"host": d.host, "model": d.model})
+        if self.destination().key_source is None:
+            return Notice("captions.no_key", f"no API key for {d.host}",
+                          {"host": d.host, "env": ENV_KEY})
         return None
 
     def outgoing_image(self, photo_id: int) -> bytes:
         """The JPEG a run would send for this photo (downscaled, no metadata): what the
         person can look at before agreeing."""
-        row = self._reader().row("SELECT path, status FROM photos WHERE id = ?", (int(photo_id),))
+        row = store.photo(self._reader(), int(photo_id))
         if row is None:
             raise CaptionError(f"no photo {photo_id} in this library")
-        edge = int(self._where()["max_edge"])
+        edge = self._where().max_edge
         return client.encode_jpeg(_load(row["path"], edge), edge)
 
     def _context(self, row: dict[str, Any]) -> str | None:
@@ -565,13 +529,10 @@ class Captions:
         bits = []
         if row.get("taken_at"):
             bits.append(f"Taken on {str(row['taken_at'])[:10]}")
-        place = self._reader().row("SELECT city, region, country FROM photo_places "
-                                   "WHERE photo_id = ?", (int(row["id"]),))
-        if place is not None:
-            names = ", ".join(dict.fromkeys(n for n in (place["city"], place["region"],
-                                                        place["country"]) if n))
-            if names:
-                bits.append(f"in {names}")
+        place = store.place_names(self._reader(), int(row["id"]))
+        names = ", ".join(dict.fromkeys(n for n in place if n))
+        if names:
+            bits.append(f"in {names}")
         return (" ".join(bits) + ".") if bits else None
 
     def run(self, *, where: str | None = None, limit: int | None = None,
@@ -766,20 +727,10 @@ class Captions:
     def _claim_in_library(self, conn: Connection, key: tuple[str, str, str]) -> bool:
         """Record that this process asks ``key`` (content, model, prompt) now; False when
         another process claimed it less than CLAIM_TTL seconds ago."""
-        row = conn.row("SELECT owner, claimed_at FROM caption_claims WHERE content_hash = ? "
-                       "AND model = ? AND prompt_sha = ?", key)
-        now = time.time()
-        if row is not None and row["owner"] != self._owner \
-                and now - float(row["claimed_at"]) < CLAIM_TTL:
-            return False
-        conn.execute("INSERT OR REPLACE INTO caption_claims(content_hash, model, prompt_sha, "
-                     "owner, claimed_at) VALUES (?, ?, ?, ?, ?)", (*key, self._owner, now))
-        return True
+        return store.claim(conn, key, self._owner, time.time(), CLAIM_TTL)
 
     def _release_claims(self, conn: Connection, plan: _Plan, hashes: list[str]) -> None:
-        conn.executemany(
-            "DELETE FROM caption_claims WHERE content_hash = ? AND model = ? AND prompt_sha = ? "
-            "AND owner = ?", [(h, plan.model, plan.prompt_sha, self._owner) for h in hashes])
+        store.release_claims(conn, plan.model, plan.prompt_sha, self._owner, hashes)
 
     def _ask(self, captioner: client.Captioner, plan: _Plan, row: dict[str, Any],
              context: str | None, stop: CancelToken) -> Reply:
@@ -796,17 +747,8 @@ class Captions:
         # errors table, the report, or what the CLI and the window show of either.
         reason = redact(reason)
 
-        def record(conn: Connection) -> None:
-            for row in members:
-                conn.execute(
-                    "INSERT INTO errors(path, stage, root_id, photo_id, reason, size, mtime_ns, "
-                    "at) VALUES (?, 'caption', ?, ?, ?, ?, ?, ?) ON CONFLICT(path, stage) DO "
-                    "UPDATE SET reason = excluded.reason, photo_id = excluded.photo_id, "
-                    "at = excluded.at",
-                    (row["path"], row["root_id"], row["id"], reason, row["size"],
-                     row["mtime_ns"], now_iso()))
-
-        self._writer.call(record)
+        at = now_iso()
+        self._writer.call(lambda conn: store.record_errors(conn, members, reason, at))
         report.errors += [{"path": r["path"], "reason": reason} for r in members]
 
     def _store(self, conn: Connection, plan: _Plan, members: list[dict[str, Any]],
@@ -815,27 +757,22 @@ class Captions:
         photos that took it (a caption the person wrote meanwhile is kept instead)."""
         content_hash = members[0]["content_hash"]
         if new:
-            conn.execute(
-                "INSERT OR REPLACE INTO caption_cache(content_hash, model, prompt_sha, reply, "
-                "is_json, tokens_in, tokens_out, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (content_hash, plan.model, plan.prompt_sha, reply.text,
-                 int(reply.data is not None), reply.tokens_in, reply.tokens_out, now_iso()))
+            store.cache_reply(conn, content_hash, plan.model, plan.prompt_sha, reply.text,
+                              reply.data is not None, reply.tokens_in, reply.tokens_out,
+                              now_iso())
         summary = _summary(reply.text, reply.data)
         data = json.dumps(reply.data, ensure_ascii=False) if reply.data is not None else None
         stored = []
         for row in members:
             pid = int(row["id"])
-            current = conn.one("SELECT source FROM captions WHERE photo_id = ?", (pid,))
-            if current in ("user", "xmp"):
+            if store.caption_source(conn, pid) in ("user", "xmp"):
                 continue
-            conn.execute(
-                "INSERT OR REPLACE INTO captions(photo_id, content_hash, source, model, "
-                "prompt_sha, summary, data, updated_at) VALUES (?, ?, 'model', ?, ?, ?, ?, ?)",
-                (pid, content_hash, plan.model, plan.prompt_sha, summary, data, now_iso()))
-            conn.execute("DELETE FROM errors WHERE photo_id = ? AND stage = 'caption'", (pid,))
+            store.set_model_caption(conn, pid, content_hash, plan.model, plan.prompt_sha,
+                                    summary, data, now_iso())
+            store.clear_caption_error(conn, pid)
             index_caption(conn, pid)
             stored.append(pid)
-        fts.refresh(conn, stored)
+        fts.mark(conn, stored)
         return stored
 
     # ------------------------------------------------------------------ in the background
@@ -874,25 +811,49 @@ class Captions:
     def _background(self) -> None:
         try:
             while not self._bg_cancel.cancelled:
+                with self._bg_lock:
+                    run_cancel = self._bg_run_cancel = CancelToken()
+                if self._bg_cancel.cancelled:      # stopped while this run was set up
+                    break
+                report: CaptionReport | None = None
                 try:
-                    self.background_report = self.run_new(cancel=self._bg_cancel)
+                    report = self.run_new(progress=self.background_progress,
+                                          cancel=run_cancel)
+                    self.background_report = report
                     self.background_error = None
-                    if self.background_report is not None and \
-                            self.background_report.captioned and self.after_background:
-                        self.after_background(self.background_report)
+                    if report is not None and report.captioned and self.after_background:
+                        self.after_background(report)
                 except Exception as exc:   # the watcher's thread must never die of it
                     self.background_error = redact(str(exc)) or type(exc).__name__
+                ended = self.background_ended
+                if ended is not None:
+                    try:
+                        ended(report, self.background_error)
+                    except Exception:       # an observer's fault is not the run's
+                        pass
                 with self._bg_lock:
-                    if not self._bg_again:
+                    # A run the person stopped is not started again for what was asked
+                    # meanwhile; the next change starts one.
+                    if not self._bg_again or run_cancel.cancelled:
+                        self._bg_again = False
                         break
                     self._bg_again = False
         finally:
             if self._release_reader is not None:
                 self._release_reader()
 
+    def cancel_background_run(self) -> None:
+        """Stop the background run going on now (the person cancelled it); requests in
+        flight finish and are kept, and the next change starts a run again."""
+        with self._bg_lock:
+            self._bg_run_cancel.cancel()
+
     def stop_background(self, timeout: float = 10.0) -> None:
-        """Stop a background run (requests in flight finish and are kept)."""
+        """Stop a background run (requests in flight finish and are kept), and start no more
+        (the library is closing)."""
         self._bg_cancel.cancel()
+        with self._bg_lock:
+            self._bg_run_cancel.cancel()
         thread = self._bg_thread
         if thread is not None:
             thread.join(timeout)

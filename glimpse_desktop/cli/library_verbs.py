@@ -25,6 +25,7 @@ from glimpse_desktop.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     Interrupt,
     emit_json,
     job,
@@ -80,9 +81,9 @@ def cmd_add(lib: Library, args: argparse.Namespace) -> int:
         except AlreadyInLibraryError as exc:
             print(f"glimpse: {exc} (nothing to do)", file=sys.stderr)
             continue
-        msg = f"Added {added['path']}"
-        if added["absorbed"]:
-            msg += f" (now includes {', '.join(added['absorbed'])})"
+        msg = f"Added {added.path}"
+        if added.absorbed:
+            msg += f" (now includes {', '.join(added.absorbed)})"
         print(msg)
     print("Run `glimpse index` to read the photos, or `glimpse watch` to keep the library in "
           "step with these folders.", file=sys.stderr)
@@ -105,15 +106,15 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
     else:
         print(f"Indexed in {report.seconds:.1f} s: {_report_text(report)}")
         people = lib.people.status()
-        if people["problem"]:
-            print(f"  People: faces cannot be found: {say(people['problem'])}",
+        if people.problem:
+            print(f"  People: faces cannot be found: {say(people.problem)}",
                   file=sys.stderr)
-        elif people["enabled"] and people["faces"]:
+        elif people.enabled and people.faces:
             print(f"  People: {plural(report.faces, 'face')} found; "
-                  f"{people_count(people['people'])} from {plural(people['faces'], 'face')}"
+                  f"{people_count(people.people)} from {plural(people.faces, 'face')}"
                   + (f" ({report.people_new} new)" if report.people_new else "")
-                  + (f", {people['waiting']} faces waiting for more photos of the same person"
-                     if people["waiting"] else "") + "; `glimpse people` lists them")
+                  + (f", {people.waiting} faces waiting for more photos of the same person"
+                     if people.waiting else "") + "; `glimpse people` lists them")
         if report.places:
             print(f"  Places: {plural(report.places, 'photo')} placed or re-placed; "
                   "`glimpse places` lists them")
@@ -124,10 +125,13 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
             print(f"  embedded {report.embedded} earlier photos for search"
                   + (f" ({report.embed_errors} could not be)" if report.embed_errors else ""))
         search = lib.semantic.status()
-        if not search["installed"]:
-            print(f"  search by content is off: {say(search['missing'])}", file=sys.stderr)
+        if search.missing is not None:
+            print(f"  search by content is off: {say(search.missing)}", file=sys.stderr)
         for line in report.offline_roots:
             print(f"  offline: {line}")
+        for name, why in report.follow_up_problems.items():
+            # The photos were read: the exit status stays theirs.
+            print(f"  after reading, {name} failed: {why}", file=sys.stderr)
         if report.errors:
             print("  `glimpse errors` lists the files that could not be read.", file=sys.stderr)
     if report.cancelled:
@@ -147,10 +151,9 @@ def cmd_index(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_watch(lib: Library, args: argparse.Namespace) -> int:
+    # Captions for new photos (caption.auto) start from the change chain the watcher runs
+    # after each batch, in a thread of their own.
     def on_report(why: str, report: IndexReport) -> None:
-        if report.new or report.updated:
-            # When caption.auto applies: in a thread of its own, never holding up watching.
-            lib.captions.start_background()
         if args.json:
             print(json.dumps({"event": why, **_report_json(report)}, default=str), flush=True)
         elif report.new or report.updated or report.moved or report.missing or report.errors \
@@ -202,9 +205,9 @@ def cmd_forget_missing(lib: Library, args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"dry_run": args.dry_run, "photos": gone})
         return EXIT_OK
-    for row in gone:
-        print(row["path"] + (f"  (missing since {row['missing_since']})"
-                             if row["missing_since"] else ""))
+    for photo in gone:
+        print(photo.path + (f"  (missing since {photo.missing_since})"
+                            if photo.missing_since else ""))
     verb = "Would forget" if args.dry_run else "Forgot"
     print(f"{verb} {plural(len(gone), 'missing photo')}"
           + ("" if gone else " (every photo's file is where the library expects it)")
@@ -218,42 +221,42 @@ def cmd_status(lib: Library, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(status)
         return EXIT_OK
-    print(f"Library: {status['library']}")
-    print(f"  {status['photos']} photos, {status['missing']} missing, {status['offline']} "
-          f"offline, {status['unsupported']} unsupported, {status['errors']} errors, "
-          f"{status['warnings']} warnings")
-    search = status["search"]
-    if not search["installed"]:
-        print(f"  Search by content: off ({say(search['missing'])})")
+    print(f"Library: {status.library}")
+    print(f"  {status.photos} photos, {status.missing} missing, {status.offline} "
+          f"offline, {status.unsupported} unsupported, {status.errors} errors, "
+          f"{status.warnings} warnings")
+    search = status.search
+    if search.missing is not None:
+        print(f"  Search by content: off ({say(search.missing)})")
     else:
-        line = f"  Search by content: {search['embedded']} photos embedded with {search['active']}"
-        if search["backlog"]:
-            line += f", {search['backlog']} to do (`glimpse index`)"
-        if search["target"] != search["active"]:
-            line += f"; switching to {search['target']}"
+        line = f"  Search by content: {search.embedded} photos embedded with {search.active}"
+        if search.backlog:
+            line += f", {search.backlog} to do (`glimpse index`)"
+        if search.target != search.active:
+            line += f"; switching to {search.target}"
         print(line)
-    people = status["people"]
-    if not people["enabled"]:
+    people = status.people
+    if not people.enabled:
         print("  People: off (`glimpse people on`)")
-    elif people["problem"]:
-        print(f"  People: faces cannot be found: {say(people['problem'])}")
+    elif people.problem:
+        print(f"  People: faces cannot be found: {say(people.problem)}")
     else:
-        line = (f"  People: {people_count(people['people'])} ({people['named']} named) from "
-                f"{plural(people['faces'], 'face')}, {people['waiting']} waiting")
-        if people["backlog"]:
-            line += f"; {plural(people['backlog'], 'photo')} to look at (`glimpse index`)"
+        line = (f"  People: {people_count(people.people)} ({people.named} named) from "
+                f"{plural(people.faces, 'face')}, {people.waiting} waiting")
+        if people.backlog:
+            line += f"; {plural(people.backlog, 'photo')} to look at (`glimpse index`)"
         print(line)
-    places = status.get("places")
-    if places and (places["placed"] or places["inferred"]):
-        print(f"  Places: {places['placed']} photos placed by GPS, {places['inferred']} "
-              f"inferred, in {places['countries']} countries (`glimpse places`)")
-    if not status["roots"]:
+    places = status.places
+    if places.placed or places.inferred:
+        print(f"  Places: {places.placed} photos placed by GPS, {places.inferred} "
+              f"inferred, in {places.countries} countries (`glimpse places`)")
+    if not status.roots:
         print("  No photo folders yet: `glimpse add FOLDER`.")
-    for r in status["roots"]:
-        scanned = f"scanned {r['last_scan_at']}" if r["last_scan_at"] else "never scanned"
-        state = r["status"] if r["present"] else "not found now (drive unplugged?)"
-        print(f"  {r['path']} [{state}] {r['photos']} photos, {r['missing']} missing, "
-              f"{r['offline']} offline, {r['errors']} errors, {r['warnings']} warnings "
+    for r in status.roots:
+        scanned = f"scanned {r.last_scan_at}" if r.last_scan_at else "never scanned"
+        state = r.status if r.present else "not found now (drive unplugged?)"
+        print(f"  {r.path} [{state}] {r.photos} photos, {r.missing} missing, "
+              f"{r.offline} offline, {r.errors} errors, {r.warnings} warnings "
               f"— {scanned}")
     return EXIT_OK
 
@@ -264,60 +267,60 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
         problems = [] if args.photo.isdigit() else lib.file_errors(args.photo)
         if problems:
             if args.json:
-                emit_json({"path": problems[0]["path"], "in_library": False,
+                emit_json({"path": problems[0].path, "in_library": False,
                              "errors": problems})
                 return EXIT_ERROR
-            reasons = "; ".join(f"{e['stage']}: {e['reason']}" for e in problems)
-            raise LibraryError(f"{problems[0]['path']} is not in the library: {reasons}")
+            reasons = "; ".join(f"{e.stage}: {e.reason}" for e in problems)
+            raise LibraryError(f"{problems[0].path} is not in the library: {reasons}")
         raise LibraryError(f"no photo {args.photo!r} in this library (give an id or a path)")
     if args.json:
         emit_json(info)
         return EXIT_OK
-    print(f"#{info['id']} {info['path']} [{info['status']}]")
-    print(f"  taken           {info['taken_at']} ({info['taken_at_source']})")
-    print(f"  size            {info['width']}x{info['height']} {info['format']}, "
-          f"orientation {info['orientation']}, {info['size']} bytes")
-    make, model = info["camera"]["make"] or "", info["camera"]["model"] or ""
+    print(f"#{info.id} {info.path} [{info.status}]")
+    print(f"  taken           {info.taken_at} ({info.taken_at_source})")
+    print(f"  size            {info.width}x{info.height} {info.format}, "
+          f"orientation {info.orientation}, {info.size} bytes")
+    make, model = info.camera.make or "", info.camera.model or ""
     # "Canon" + "Canon EOS R5" reads as "Canon EOS R5", not "Canon Canon EOS R5".
     cam = model if make and model.lower().startswith(make.split()[0].lower()) else \
         f"{make} {model}".strip()
     if cam:
-        print(f"  camera          {cam}" + (f", {info['lens']}" if info["lens"] else ""))
-    exp = info["exposure"]
+        print(f"  camera          {cam}" + (f", {info.lens}" if info.lens else ""))
+    exp = info.exposure
     bits = []
-    if exp["time"]:
-        t = exp["time"]
+    if exp.time:
+        t = exp.time
         bits.append(f"1/{round(1 / t)} s" if 0 < t < 1 else f"{t:g} s")
-    if exp["f_number"]:
-        bits.append(f"f/{exp['f_number']:g}")
-    if exp["iso"]:
-        bits.append(f"ISO {exp['iso']}")
-    if exp["focal_length"]:
-        bits.append(f"{exp['focal_length']:g} mm")
+    if exp.f_number:
+        bits.append(f"f/{exp.f_number:g}")
+    if exp.iso:
+        bits.append(f"ISO {exp.iso}")
+    if exp.focal_length:
+        bits.append(f"{exp.focal_length:g} mm")
     if bits:
         print(f"  exposure        {', '.join(bits)}")
-    if info["gps"]:
-        g = info["gps"]
-        alt = f", {g['alt']:.0f} m" if g["alt"] is not None else ""
-        print(f"  gps             {g['lat']:.6f}, {g['lon']:.6f}{alt}")
-    place = info.get("place")
+    if info.gps:
+        g = info.gps
+        alt = f", {g.alt:.0f} m" if g.alt is not None else ""
+        print(f"  gps             {g.lat:.6f}, {g.lon:.6f}{alt}")
+    place = info.place
     if place:
-        names = ", ".join(dict.fromkeys(n for n in (place["city"], place["region"],
-                                                    place["country"]) if n))
-        how = (f" (inferred from photo {place['from_photo']}, taken minutes apart with the "
-               "same camera)" if place["source"] == "inferred" else "")
+        names = ", ".join(dict.fromkeys(n for n in (place.city, place.region,
+                                                    place.country) if n))
+        how = (f" (inferred from photo {place.from_photo}, taken minutes apart with the "
+               "same camera)" if place.source == "inferred" else "")
         print(f"  place           {names}{how}")
-    caption = info.get("caption")
+    caption = info.caption
     if caption:
-        who = "yours" if caption["source"] == "user" else caption["model"] or caption["source"]
-        print(f"  caption         {caption['summary'][:200]} ({who})")
-    for t in info["texts"]:
-        if t["source"] == "caption" and t["field"] == "caption":
+        who = "yours" if caption.source == "user" else caption.model or caption.source
+        print(f"  caption         {caption.summary[:200]} ({who})")
+    for text in info.texts:
+        if text.source == "caption" and text.field == "caption":
             continue        # shown just above
-        value = t["value"].replace("\n", " ")
-        print(f"  {t['field'].replace('_', ' '):<15} {value[:200]} ({t['source']})")
-    for e in info["errors"]:
-        print(f"  error           {e['stage']}: {e['reason']}")
+        value = text.value.replace("\n", " ")
+        print(f"  {text.field.replace('_', ' '):<15} {value[:200]} ({text.source})")
+    for e in info.errors:
+        print(f"  error           {e.stage}: {e.reason}")
     return EXIT_OK
 
 
@@ -329,7 +332,7 @@ def cmd_errors(lib: Library, args: argparse.Namespace) -> int:
     if not rows:
         print("No errors.")
     for r in rows:
-        print(f"{r['stage']:<9} {r['path']}: {r['reason']}")
+        print(f"{r.stage:<9} {r.path}: {r.reason}")
     return EXIT_OK
 
 
@@ -374,9 +377,22 @@ def _photo_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _errors_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stage", choices=ERROR_STAGES,
-                   help="only this stage's errors (metadata: warnings about single fields)")
+    # Not ``choices``: a plugin's stage is known only once the library is open (_errors).
+    p.add_argument("--stage", metavar="STAGE",
+                   help="only this stage's errors: one of " + ", ".join(ERROR_STAGES)
+                   + ", or a plugin's stage (metadata: warnings about single fields)")
     p.add_argument("--limit", type=int, default=None)
+
+
+def _errors(lib: Library, args: argparse.Namespace) -> int:
+    """``errors``, its ``--stage`` checked against Glimpse's stages and the loaded ones."""
+    if args.stage is not None and args.stage not in ERROR_STAGES:
+        known = list(dict.fromkeys([*ERROR_STAGES, *lib.stage_names()]))
+        if args.stage not in known:
+            print(f"glimpse errors: error: argument --stage: invalid choice: {args.stage!r} "
+                  f"(choose from {', '.join(known)})", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE)
+    return cmd_errors(lib, args)
 
 
 def _thumbnail_args(p: argparse.ArgumentParser) -> None:
@@ -398,7 +414,7 @@ VERBS = [
          "forget photos whose files were deleted (not those on unplugged drives)",
          cmd_forget_missing, _forget_missing_args),
     Verb("info", "everything the library knows about one photo", cmd_info, _photo_arg),
-    Verb("errors", "files that could not be read, and why", cmd_errors, _errors_args),
+    Verb("errors", "files that could not be read, and why", _errors, _errors_args),
     Verb("thumbnail", "path of a photo's cached thumbnail (made if missing)", cmd_thumbnail,
          _thumbnail_args),
 ]

@@ -53,13 +53,13 @@ def verbs() -> tuple[list[Verb], dict[str, str]]:
         if clash:
             left_out[verb.name] = f"another verb is called {', '.join(sorted(clash))}"
             continue
-        if verb.add_arguments is not None:
-            try:
-                # A trial on a parser of its own: one whose arguments fail is not half-added.
-                verb.add_arguments(argparse.ArgumentParser(add_help=False))
-            except Exception as exc:  # a plugin's broken verb is reported, never fatal
-                left_out[verb.name] = f"its arguments failed: {type(exc).__name__}: {exc}"
-                continue
+        try:
+            # A trial on a parser of its own, made as the real one is (its -h, its --json):
+            # one whose arguments fail there is not half-added to the real parser.
+            _add_arguments(argparse.ArgumentParser(prog=f"glimpse {verb.name}"), verb)
+        except Exception as exc:  # a plugin's broken verb is reported, never fatal
+            left_out[verb.name] = f"its arguments failed: {type(exc).__name__}: {exc}"
+            continue
         taken |= {verb.name, *verb.aliases}
         found.append(verb)
     return found, left_out
@@ -79,11 +79,16 @@ def build_parser(chosen: Sequence[Verb] | None = None) -> argparse.ArgumentParse
         p = sub.add_parser(verb.name, help=verb.help, description=verb.help,
                            aliases=list(verb.aliases))
         p.set_defaults(_verb=verb)
-        if verb.json:
-            p.add_argument("--json", action="store_true", help="machine-readable output")
-        if verb.add_arguments is not None:
-            verb.add_arguments(p)
+        _add_arguments(p, verb)
     return parser
+
+
+def _add_arguments(p: argparse.ArgumentParser, verb: Verb) -> None:
+    """A verb's options on its parser: ``--json`` for a verb that has it, then its own."""
+    if verb.json:
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    if verb.add_arguments is not None:
+        verb.add_arguments(p)
 
 
 def _default_actions(argv: list[str], defaults: Mapping[str, str]) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,15 @@ from glimpse_desktop.api.library import (
     model_list,
 )
 from glimpse_desktop.api.plugins import ENTRY_POINT_GROUP, ENV_DISABLE, HOOKS_VERSION
-from glimpse_desktop.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, emit_json, job, plural
+from glimpse_desktop.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    emit_json,
+    job,
+    jsonable,
+    plural,
+)
 from glimpse_desktop.cli.verbs import Verb
 from glimpse_desktop.kernel.progress import Cancelled
 
@@ -43,17 +52,17 @@ def cmd_config(lib: Library, args: argparse.Namespace) -> int:
             emit_json(items)
             return EXIT_OK
         for item in items:
-            value = item["value"]
+            value = item.value
             shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            print(f"{item['name']} = {shown or '(empty)'}  [{item['source']}]")
-            print(f"    {item['help']}")
+            print(f"{item.name} = {shown or '(empty)'}  [{item.source}]")
+            print(f"    {item.help}")
         return EXIT_OK
     if action == "get":
         item = lib.config.describe(args.key)
         if args.json:
             emit_json(item)
         else:
-            value = item["value"]
+            value = item.value
             print(("true" if value else "false") if isinstance(value, bool) else value)
         return EXIT_OK
     if action == "set":
@@ -65,8 +74,8 @@ def cmd_config(lib: Library, args: argparse.Namespace) -> int:
             emit_json(item)
         else:
             print(f"{args.key} = {value}")
-        if item["source"] == "environment":
-            print(f"glimpse: the environment's {item['env']} overrides it for now",
+        if item.source == "environment":
+            print(f"glimpse: the environment's {item.env} overrides it for now",
                   file=sys.stderr)
         return EXIT_OK
     if action == "unset":
@@ -76,7 +85,7 @@ def cmd_config(lib: Library, args: argparse.Namespace) -> int:
         else:
             print(f"{args.key} is back to its default")
         return EXIT_OK
-    host = lib.captions.destination()["host"]
+    host = lib.captions.destination().host
     if action == "set-key":
         if sys.stdin.isatty():
             key = getpass.getpass(f"API key for {host} (not shown): ")
@@ -108,25 +117,25 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
             return EXIT_OK
         print("Search (CLIP):")
         for r in rows:
-            state = "installed" if r["installed"] else "not installed"
-            flags = [f for f, on in (("default", r["default"]), ("in use", r["active"]),
-                                     ("switching to", r["target"])) if on]
-            size = f", {r['size'] / 1e6:.0f} MB" if r["size"] else ""
-            print(f"{r['id']:<20} {r['name']} — {state}{size}"
+            state = "installed" if r.installed else "not installed"
+            flags = [f for f, on in (("default", r.default), ("in use", r.active),
+                                     ("switching to", r.target)) if on]
+            size = f", {r.size / 1e6:.0f} MB" if r.size else ""
+            print(f"{r.id:<20} {r.name} — {state}{size}"
                   + (f" [{', '.join(flags)}]" if flags else ""))
-            if r["summary"]:
-                print(f"{'':<20} {r['summary']}")
-            print(f"{'':<20} licence: {r['licence']}")
+            if r.summary:
+                print(f"{'':<20} {r.summary}")
+            print(f"{'':<20} licence: {r.licence}")
         print("Faces:")
-        for r in packs:
-            state = ("comes with Glimpse" if r["builtin"] else
-                     "installed" if r["installed"] else "not installed")
-            flags = [f for f, on in (("default", r["default"]), ("in use", r["active"])) if on]
-            print(f"{r['id']:<20} {r['name']} — {state}"
+        for p in packs:
+            state = ("comes with Glimpse" if p.builtin else
+                     "installed" if p.installed else "not installed")
+            flags = [f for f, on in (("default", p.default), ("in use", p.active)) if on]
+            print(f"{p.id:<20} {p.name} — {state}"
                   + (f" [{', '.join(flags)}]" if flags else ""))
-            if r["summary"]:
-                print(f"{'':<20} {r['summary']}")
-            print(f"{'':<20} licence: {r['licence']}")
+            if p.summary:
+                print(f"{'':<20} {p.summary}")
+            print(f"{'':<20} licence: {p.licence}")
         print(f"Model folder: {registry.model_dir}")
         return EXIT_OK
     if not args.model:
@@ -144,12 +153,13 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
             raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
         if registry.installed(model_id) is None:
             raise LibraryError.of(registry.missing(model_id))
-        status = lib.use_model(model_id)
-        if status["active"] == model_id:
+        lib.use_model(model_id)
+        status = lib.semantic.status()
+        if status.active == model_id:
             print(f"Search uses {model_id}.")
         else:
             print(f"Chose {model_id}: run `glimpse index` to embed the photos with it "
-                  f"({status['backlog']} to do); search keeps using {status['active']} "
+                  f"({status.backlog} to do); search keeps using {status.active} "
                   "until then.")
         return EXIT_OK
     entry = registry.entry(model_id)
@@ -175,7 +185,7 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
         raise LibraryError(str(exc)) from exc
     print(f"Installed {model_id} ({installed.size / 1e6:.0f} MB, sha256 {installed.sha256}) "
           f"in {installed.folder}.")
-    if lib is not None and lib.semantic.status()["backlog"]:
+    if lib is not None and lib.semantic.status().backlog:
         print("Run `glimpse index` to embed your photos with it.")
     return EXIT_OK
 
@@ -188,7 +198,7 @@ def _face_pack_action(lib: Library | None, registry: Registry, args: argparse.Na
             raise LibraryError("there is no library yet: `glimpse add FOLDER` creates it")
         status = lib.use_face_pack(pack.id)
         print(f"People now uses {pack.id}: `glimpse index` looks at "
-              f"{plural(status['backlog'], 'photo')} with it; names and rejections are "
+              f"{plural(status.backlog, 'photo')} with it; names and rejections are "
               "carried over to the faces it finds.")
         return EXIT_OK
     if pack.package is not None:
@@ -239,7 +249,9 @@ def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
             else:
                 print(f"{indent}{key}: {value}")
 
-    show(info)
+    # The report as --json has it (records as their fields, notices as their words), one
+    # "key: value" line each.
+    show(json.loads(json.dumps(info, default=jsonable)))
     return EXIT_OK
 
 

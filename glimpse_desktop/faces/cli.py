@@ -18,6 +18,7 @@ from glimpse_desktop.cli.common import (
 )
 from glimpse_desktop.cli.verbs import Library, Verb, actions
 from glimpse_desktop.faces.people import PeopleError
+from glimpse_desktop.faces.records import Person, PersonDetail
 
 __all__ = ["VERBS"]
 
@@ -27,8 +28,8 @@ CHANGES_PEOPLE = ("name", "merge", "split", "reject", "assign", "hide", "unhide"
                   "tag", "delete", "recluster", "update")
 
 
-def _person_label(row: dict[str, Any]) -> str:
-    return str(row["name"]) if row.get("name") else f"Unnamed {row['id']}"
+def _person_label(row: Person | PersonDetail) -> str:
+    return row.name if row.name else f"Unnamed {row.id}"
 
 
 def cmd_people(lib: Library, args: argparse.Namespace) -> int:
@@ -46,98 +47,98 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
             return EXIT_OK
         status = people.status()
         if not rows:
-            why = ("faces are off (`glimpse people on`)" if not status["enabled"] else
-                   f"{status['backlog']} photos not looked at yet: `glimpse index`"
-                   if status["backlog"] else "no faces found yet")
+            why = ("faces are off (`glimpse people on`)" if not status.enabled else
+                   f"{status.backlog} photos not looked at yet: `glimpse index`"
+                   if status.backlog else "no faces found yet")
             print(f"No people yet: {why}.")
             return EXIT_OK
         for r in rows:
-            if r["id"] is None:
-                print(f"{'':>6}  {'(waiting for more photos)':<28} {r['faces']:>6} faces")
+            if r.id is None:
+                print(f"{'':>6}  {'(waiting for more photos)':<28} {r.faces:>6} faces")
                 continue
-            flag = " [hidden]" if r["hidden"] else ""
-            cover = f"  cover: face {r['cover']['face']}" if r["cover"] else ""
+            flag = " [hidden]" if r.hidden else ""
+            cover = f"  cover: face {r.cover.face}" if r.cover else ""
             label = _person_label(r)
             label = label if len(label) <= 40 else label[:39] + "…"
-            print(f"{r['id']:>6}  {label + flag:<28} {plural(r['faces'], 'face'):>10} "
-                  f"{plural(r['photos'], 'photo'):>11}{cover}")
-        if status["waiting"] and not args.waiting:
+            print(f"{r.id:>6}  {label + flag:<28} {plural(r.faces, 'face'):>10} "
+                  f"{plural(r.photos, 'photo'):>11}{cover}")
+        if status.waiting and not args.waiting:
             sys.stdout.flush()     # the table first, then the note, in a terminal or a pipe
-            print(f"({status['waiting']} faces wait for more photos of the same person; "
+            print(f"({status.waiting} faces wait for more photos of the same person; "
                   "--waiting counts them)", file=sys.stderr)
         return EXIT_OK
     if action == "show":
-        result = people.show(args.person)
+        person = people.show(args.person)
         if args.json:
-            emit_json(result)
+            emit_json(person)
             return EXIT_OK
-        print(f"{_person_label(result)} (person {result['id']})"
-              + (" [hidden]" if result["hidden"] else ""))
-        print(f"  {plural(len(result['faces']), 'face')} in "
-              f"{plural(len(result['photos']), 'photo')}")
-        state = {p["id"]: p["status"] for p in result["photos"]}
-        for face in result["faces"]:
-            how = " (placed by you)" if face["assigned"] == "user" else ""
-            gone = state.get(face["photo"], "ok")
+        print(f"{_person_label(person)} (person {person.id})"
+              + (" [hidden]" if person.hidden else ""))
+        print(f"  {plural(len(person.faces), 'face')} in "
+              f"{plural(len(person.photos), 'photo')}")
+        state = {p.id: p.status for p in person.photos}
+        for face in person.faces:
+            how = " (placed by you)" if face.assigned == "user" else ""
+            gone = state.get(face.photo, "ok")
             mark = f" [{gone}]" if gone != "ok" else ""
-            print(f"  face {face['face']:>6}  {face['path']}{mark}{how}")
+            print(f"  face {face.face:>6}  {face.path}{mark}{how}")
         return EXIT_OK
     if action == "find":
-        rows = people.find(args.name)
+        photos = people.find(args.name)
         if args.json:
-            emit_json(rows)
+            emit_json(photos)
         else:
-            for r in rows:
-                print(r["path"] + (f"  [{r['status']}]" if r["status"] != "ok" else ""))
+            for photo in photos:
+                print(photo.path + (f"  [{photo.status}]" if photo.status != "ok" else ""))
         return EXIT_OK
     if action == "faces":
-        rows = people.photo_faces(args.photo)
+        faces = people.photo_faces(args.photo)
         if args.json:
-            emit_json(rows)
+            emit_json(faces)
         else:
-            for f in rows:
-                who = f["name"] or (f"Unnamed {f['person']}" if f["person"] else "(waiting)")
-                print(f"face {f['face']:>6}  {who:<24} box {f['box']}  score {f['score']}")
-            if not rows:
+            for f in faces:
+                who = f.name or (f"Unnamed {f.person}" if f.person else "(waiting)")
+                print(f"face {f.face:>6}  {who:<24} box {list(f.box)}  score {f.score}")
+            if not faces:
                 print("No faces in this photo" + (
                     " (it has not been looked at yet: `glimpse index`)"
-                    if people.status()["backlog"] else "."), file=sys.stderr)
+                    if people.status().backlog else "."), file=sys.stderr)
         return EXIT_OK
     if action == "name":
-        result = people.name(args.person, " ".join(args.name))
-        message = (f"Renamed {result['was']} to {result['name']}" if result["was"]
-                   else f"Person {result['id']} is now {result['name']}")
+        renamed = result = people.name(args.person, " ".join(args.name))
+        message = (f"Renamed {renamed.was} to {renamed.name}" if renamed.was
+                   else f"Person {renamed.id} is now {renamed.name}")
     elif action == "merge":
-        result = people.merge(args.person, *args.others)
-        message = (f"Merged {', '.join(map(str, result['merged']))} into person "
-                   f"{result['id']} ({plural(result['faces'], 'face')})")
-        if result["detached"]:
-            message += (f"; {plural(result['detached'], 'face')} shared a photo with another "
+        merged = result = people.merge(args.person, *args.others)
+        message = (f"Merged {', '.join(map(str, merged.merged))} into person "
+                   f"{merged.id} ({plural(merged.faces, 'face')})")
+        if merged.detached:
+            message += (f"; {plural(merged.detached, 'face')} shared a photo with another "
                         "face of this person and were taken out")
     elif action == "split":
-        result = people.split(args.person, args.faces)
-        message = (f"Moved {plural(len(result['faces']), 'face')} from person "
-                   f"{result['from']} to new person {result['id']}")
+        split = result = people.split(args.person, args.faces)
+        message = (f"Moved {plural(len(split.faces), 'face')} from person "
+                   f"{split.source} to new person {split.id}")
     elif action == "reject":
-        result = people.reject(args.faces, args.person)
-        message = "; ".join(f"face {r['face']} is not person {r['person']}"
-                            for r in result["rejected"]) + " (remembered)"
+        rejected = result = people.reject(args.faces, args.person)
+        message = "; ".join(f"face {r.face} is not person {r.person}"
+                            for r in rejected.rejected) + " (remembered)"
     elif action == "assign":
-        result = people.assign_face(args.face, args.person)
-        message = f"Face {result['face']} is now person {result['person']}"
+        assigned = result = people.assign_face(args.face, args.person)
+        message = f"Face {assigned.face} is now person {assigned.person}"
     elif action in ("hide", "unhide"):
-        result = people.hide(args.person, action == "hide")
-        message = f"Person {result['id']} is {'hidden' if result['hidden'] else 'shown'}"
+        hidden = result = people.hide(args.person, action == "hide")
+        message = f"Person {hidden.id} is {'hidden' if hidden.hidden else 'shown'}"
     elif action == "cover":
-        result = people.cover(args.person, args.face)
-        message = f"Person {result['id']} shows face {result['cover']} as cover"
+        covered = result = people.cover(args.person, args.face)
+        message = f"Person {covered.id} shows face {covered.cover} as cover"
     elif action == "tag":
-        result = people.tag(args.name, args.photos)
-        message = (f"{result['name']}: {plural(result['tagged'], 'photo')} newly tagged "
-                   f"from {plural(result['references'], 'reference face')} ("
-                   + ", ".join(f"face {f}" for f in result["reference_faces"]) + "); "
-                   f"{plural(result['photos'], 'photo')} in all"
-                   + (f" ({result['already']} were tagged before)" if result["already"] else ""))
+        tagged = result = people.tag(args.name, args.photos)
+        message = (f"{tagged.name}: {plural(tagged.tagged, 'photo')} newly tagged "
+                   f"from {plural(tagged.references, 'reference face')} ("
+                   + ", ".join(f"face {f}" for f in tagged.reference_faces) + "); "
+                   f"{plural(tagged.photos, 'photo')} in all"
+                   + (f" ({tagged.already} were tagged before)" if tagged.already else ""))
     elif action == "export":
         if args.csv == "-":
             people.export_csv(sys.stdout, include_unnamed=not args.named)
@@ -146,8 +147,8 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
         result = {"rows": count, "file": args.csv}
         message = f"Wrote {plural(count, 'row')} to {args.csv}"
     elif action == "delete":
-        result = people.delete(args.person)
-        message = (f"Forgot {result['name'] or 'person ' + str(result['id'])}; their faces "
+        deleted = result = people.delete(args.person)
+        message = (f"Forgot {deleted.name or 'person ' + str(deleted.id)}; their faces "
                    "wait to be grouped again")
     elif action == "recluster":
         default = lib.people.pack().join

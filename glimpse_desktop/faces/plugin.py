@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from glimpse_desktop.faces import store as faces_store
 from glimpse_desktop.faces.filters import PERSON
-from glimpse_desktop.faces.people import ClusterReport
+from glimpse_desktop.faces.records import PeopleUpdate
 from glimpse_desktop.kernel.changes import READ, Change, FollowUp
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.search.filters import SearchFilter
@@ -17,15 +16,6 @@ from glimpse_desktop.search.filters import SearchFilter
 def glimpse_search_filters() -> list[SearchFilter]:
     """``person:NAME``: the photos a person is in."""
     return [PERSON]
-
-
-@dataclass(frozen=True)
-class PeopleUpdate:
-    """The ``people`` follow-up's report: ``faces`` the changed photos have, and the
-    clustering pass (``cluster.founded``: people founded by it)."""
-
-    faces: int = 0
-    cluster: ClusterReport = field(default_factory=ClusterReport)
 
 
 def _update_people(library: Any, change: Change) -> PeopleUpdate | None:

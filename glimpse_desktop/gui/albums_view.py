@@ -13,7 +13,7 @@ cache, so nothing here touches a file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,9 +48,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import (
+    Album,
+    AlbumDetail,
+    LibraryStatus,
+    Memory,
+    PhotoRow,
+    PlaceCity,
+    PlaceCountry,
+    PlaceRegion,
+)
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.pages import TreeAndGridPage, dimmed, title_font
-from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
+from glimpse_desktop.gui.photo_model import ResultListModel, Row, ThumbnailCache
 from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.tasks import Tasks, describe
 
@@ -93,7 +103,7 @@ class Cover:
     badge: str
     photo_id: int | None
     content_hash: str | None
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: Album | Memory | None = None
 
 
 class CoverModel(QAbstractListModel):
@@ -237,11 +247,17 @@ class CoverList(QListView):
             self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
 
-def _covers_of(lib: Library, items: list[dict[str, Any]], cover_key: str = "cover"
-               ) -> dict[int, str]:
+def _covers_of(lib: Library, items: list[Album] | list[Memory]) -> dict[int, str]:
     """Content hashes of the cover photos (read off the GUI thread with the items)."""
-    ids = [int(i[cover_key]) for i in items if i.get(cover_key) is not None]
-    return {int(r["id"]): str(r["content_hash"]) for r in lib.photo_rows(ids)} if ids else {}
+    ids = [i.cover for i in items if i.cover is not None]
+    return {r.id: r.content_hash for r in lib.photo_rows(ids)} if ids else {}
+
+
+def album_rows(album: AlbumDetail) -> list[Row]:
+    """An album's photos as the photo grid's rows, in the album's order; a smart album's
+    with the score its search gave them."""
+    return [Row(p.id, p.taken_ts, p.content_hash, p.filename, p.path, p.taken_at, p.status,
+                p.score) for p in album.photos]
 
 
 class AlbumsPage(QWidget):
@@ -254,9 +270,9 @@ class AlbumsPage(QWidget):
         super().__init__(parent)
         self.lib, self.tasks = lib, tasks
         self._filter = "all"
-        self._albums: list[dict[str, Any]] = []
+        self._albums: list[Album] = []
         self._hashes: dict[int, str] = {}
-        self.own: list[dict[str, Any]] = []      # the person's albums, for "Add to album"
+        self.own: list[Album] = []      # the person's albums, for "Add to album"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -300,7 +316,7 @@ class AlbumsPage(QWidget):
         layout.addWidget(self.empty, 1)
 
     def refresh(self) -> None:
-        def read() -> tuple[list[dict[str, Any]], dict[int, str]]:
+        def read() -> tuple[list[Album], dict[int, str]]:
             albums = self.lib.albums.list_albums()
             return albums, _covers_of(self.lib, albums)
 
@@ -321,13 +337,13 @@ class AlbumsPage(QWidget):
             self.tasks.run(lambda: self.lib.albums.list_albums(["manual"]), self._own_read,
                            read=True)
 
-    def _own_read(self, albums: list[dict[str, Any]]) -> None:
+    def _own_read(self, albums: list[Album]) -> None:
         self.own = albums
 
-    def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
+    def _show(self, found: tuple[list[Album], dict[int, str]]) -> None:
         self._albums, hashes = found
         self._hashes = hashes
-        self.own = [a for a in self._albums if a["kind"] == "manual"]
+        self.own = [a for a in self._albums if a.kind == "manual"]
         self._fill()
 
     def _set_filter(self, key: str) -> None:
@@ -336,20 +352,17 @@ class AlbumsPage(QWidget):
 
     def _fill(self) -> None:
         kinds = dict((k, v) for k, _label, v in FILTERS)[self._filter]
-        shown = [a for a in self._albums if kinds is None or a["kind"] in kinds]
+        shown = [a for a in self._albums if kinds is None or a.kind in kinds]
         covers = []
         for album in shown:
-            cover = album.get("cover")
-            count = int(album.get("count") or 0)
-            span = date_span(album.get("start"), album.get("end"))
-            covers.append(Cover(int(album["id"]), str(album["title"]),
-                                " · ".join(p for p in (plural(count, "photo"), span) if p),
-                                BADGES.get(str(album["kind"]), ""),
-                                None if cover is None else int(cover),
-                                None if cover is None else self._hashes.get(int(cover)),
-                                album))
+            cover = album.cover
+            span = date_span(album.start, album.end)
+            covers.append(Cover(album.id, album.title,
+                                " · ".join(p for p in (plural(album.count, "photo"), span) if p),
+                                BADGES.get(album.kind, ""), cover,
+                                None if cover is None else self._hashes.get(cover), album))
         self.model.set_covers(covers)
-        own = sum(1 for a in self._albums if a["kind"] in ("manual", "smart"))
+        own = sum(1 for a in self._albums if a.kind in ("manual", "smart"))
         auto = len(self._albums) - own
         self.subtitle.setText(f"{plural(own, 'album')} of yours · {auto:,} made for you"
                               if self._albums else "")
@@ -369,23 +382,23 @@ class AlbumsPage(QWidget):
         self.empty.setVisible(bool(text))
         self.list.setVisible(not text)
 
-    def album_at(self, row: int) -> dict[str, Any] | None:
+    def album_at(self, row: int) -> Album | None:
         if not 0 <= row < len(self.model.covers):
             return None
-        return self.model.covers[row].payload
+        album = self.model.covers[row].payload
+        return album if isinstance(album, Album) else None
 
     def _activated(self, index: QModelIndex) -> None:
         album = self.album_at(index.row())
         if album is not None:
-            self.open_album.emit(int(album["id"]), str(album["title"]))
+            self.open_album.emit(album.id, album.title)
 
     def _menu(self, pos: QPoint) -> None:
         index = self.list.indexAt(pos)
         album = self.album_at(index.row()) if index.isValid() else None
         menu = QMenu(self.list)
         if album is not None:
-            menu.addAction("Open", lambda: self.open_album.emit(int(album["id"]),
-                                                                str(album["title"])))
+            menu.addAction("Open", lambda: self.open_album.emit(album.id, album.title))
             menu.addAction("Rename…", lambda: self.rename(album))
             menu.addAction("Delete…", lambda: self.delete(album))
             menu.addSeparator()
@@ -400,22 +413,20 @@ class AlbumsPage(QWidget):
         self.tasks.run(lambda: self.lib.albums.create(title.strip(), ids),
                        lambda _album: self.refresh_if_shown(), self._warn)
 
-    def rename(self, album: dict[str, Any]) -> None:
-        title, ok = QInputDialog.getText(self, "Rename album", "New name:",
-                                         text=str(album["title"]))
-        if not ok or not title.strip() or title.strip() == album["title"]:
+    def rename(self, album: Album) -> None:
+        title, ok = QInputDialog.getText(self, "Rename album", "New name:", text=album.title)
+        if not ok or not title.strip() or title.strip() == album.title:
             return
-        self.tasks.run(lambda: self.lib.albums.rename(int(album["id"]), title.strip()),
+        self.tasks.run(lambda: self.lib.albums.rename(album.id, title.strip()),
                        lambda _album: self.refresh_if_shown(), self._warn)
 
-    def delete(self, album: dict[str, Any]) -> None:
-        auto = album["kind"] in ("event", "trip")
-        text = (f"Delete the album “{album['title']}”? Its photos stay in your library"
-                + (", and Glimpse will not make this album again." if auto else "."))
+    def delete(self, album: Album) -> None:
+        text = (f"Delete the album “{album.title}”? Its photos stay in your library"
+                + (", and Glimpse will not make this album again." if album.auto else "."))
         answer = QMessageBox.question(self, "Delete album", text)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        self.tasks.run(lambda: self.lib.albums.delete(int(album["id"])),
+        self.tasks.run(lambda: self.lib.albums.delete(album.id),
                        lambda _r: self.refresh_if_shown(), self._warn)
 
     def _warn(self, exc: BaseException) -> None:
@@ -456,7 +467,7 @@ class MemoriesStrip(QWidget):
         self.hide()
 
     def refresh(self) -> None:
-        def read() -> tuple[list[dict[str, Any]], dict[int, str]]:
+        def read() -> tuple[list[Memory], dict[int, str]]:
             found = self.lib.auto_albums.memories()
             return found, _covers_of(self.lib, found)
 
@@ -471,16 +482,11 @@ class MemoriesStrip(QWidget):
     def hidden_today() -> bool:
         return bool(app_settings().value("memories/hidden_on") == date.today().isoformat())
 
-    def _show(self, found: tuple[list[dict[str, Any]], dict[int, str]]) -> None:
+    def _show(self, found: tuple[list[Memory], dict[int, str]]) -> None:
         memories, hashes = found
-        covers = []
-        for n, memory in enumerate(memories):
-            cover = memory.get("cover")
-            covers.append(Cover(n, str(memory["title"]),
-                                str(memory.get("subtitle") or plural(int(memory["count"]),
-                                                                     "photo")),
-                                "", None if cover is None else int(cover),
-                                None if cover is None else hashes.get(int(cover)), memory))
+        covers = [Cover(n, memory.title, memory.subtitle or plural(memory.count, "photo"), "",
+                        memory.cover, hashes.get(memory.cover), memory)
+                  for n, memory in enumerate(memories)]
         self.model.set_covers(covers)
         self.setVisible(bool(covers) and not self.hidden_today())
 
@@ -488,10 +494,12 @@ class MemoriesStrip(QWidget):
         if not 0 <= index.row() < len(self.model.covers):
             return
         memory = self.model.covers[index.row()].payload
-        title = str(memory["title"])
-        if memory.get("subtitle"):
-            title = f"{title} · {memory['subtitle']}"
-        self.open_photos.emit(title, [int(i) for i in memory["photo_ids"]])
+        if not isinstance(memory, Memory):
+            return
+        title = memory.title
+        if memory.subtitle:
+            title = f"{title} · {memory.subtitle}"
+        self.open_photos.emit(title, list(memory.photo_ids))
 
 
 class PlacesPage(TreeAndGridPage):
@@ -507,20 +515,21 @@ class PlacesPage(TreeAndGridPage):
         self.tasks.run(lambda: (self.lib.places.tree(), self.lib.status()), self._show,
                        lambda exc: self.page.set_empty(describe(exc)), read=True)
 
-    def _show(self, found: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
+    def _show(self, found: tuple[list[PlaceCountry], LibraryStatus]) -> None:
         tree, status = found
         selected = self._selected()
         self.tree.clear()
         items: dict[tuple[str | None, ...], QTreeWidgetItem] = {}
 
-        def add(parent: QTreeWidgetItem | None, label: str, node: dict[str, Any],
+        def add(parent: QTreeWidgetItem | None, label: str,
+                node: PlaceCountry | PlaceRegion | PlaceCity,
                 key: tuple[str | None, ...], where: str) -> QTreeWidgetItem:
-            item = QTreeWidgetItem([label, f"{int(node['photos']):,}"])
+            item = QTreeWidgetItem([label, f"{node.photos:,}"])
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setData(0, Qt.ItemDataRole.UserRole, (key, where))
-            inferred = int(node.get("inferred") or 0)
+            inferred = node.inferred
             if inferred:
-                item.setToolTip(0, f"{where}: {plural(int(node['photos']), 'photo')}, "
+                item.setToolTip(0, f"{where}: {plural(node.photos, 'photo')}, "
                                    f"{inferred:,} placed by a photo taken minutes apart")
             if parent is None:
                 self.tree.addTopLevelItem(item)
@@ -530,25 +539,25 @@ class PlacesPage(TreeAndGridPage):
             return item
 
         for country in tree:
-            c_name = country["name"]
-            c_item = add(None, str(c_name), country, (c_name,), str(c_name))
-            for region in country["regions"]:
+            c_name = country.name
+            c_item = add(None, c_name, country, (c_name,), c_name)
+            for region in country.regions:
                 # "" asks Places for the photos that have no region (or no city): the
                 # key of a node is exactly the photos its count is of.
-                r_name = region["name"]
+                r_name = region.name
                 r_key = "" if r_name is None else r_name
                 parent = c_item
                 if r_name is not None:
                     parent = add(c_item, str(r_name), region, (c_name, r_key),
                                  f"{r_name}, {c_name}")
-                for city in region["cities"]:
-                    name = city["name"]
+                for city in region.cities:
+                    name = city.name
                     label = str(name) if name else f"Elsewhere in {r_name or c_name}"
                     where = ", ".join(str(p) for p in (name, r_name, c_name) if p)
                     add(parent, label, city, (c_name, r_key, name or ""), where)
         self.tree.expandToDepth(0)
-        placed = sum(int(c["photos"]) for c in tree)
-        gps = int(status.get("with_gps") or 0)
+        placed = sum(c.photos for c in tree)
+        gps = status.with_gps
         if not tree:
             self.page.set_title("Places", "")
             self.page.set_empty(
@@ -581,7 +590,7 @@ class PlacesPage(TreeAndGridPage):
         region = key[1] if len(key) > 1 else None
         city = key[2] if len(key) > 2 else None
 
-        def read() -> list[dict[str, Any]]:
+        def read() -> list[PhotoRow]:
             return self.lib.photo_rows(self.lib.places.photos(country=country, region=region,
                                                               city=city))
 
@@ -589,7 +598,7 @@ class PlacesPage(TreeAndGridPage):
                        lambda exc: self.page.set_empty(describe(exc)), read=True)
 
     def _photos(self, key: tuple[str | None, ...], where: str,
-                rows: list[dict[str, Any]]) -> None:
+                rows: list[PhotoRow]) -> None:
         if key != self._selected():
             return      # another place was chosen meanwhile
         model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,

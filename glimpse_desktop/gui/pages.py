@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Folder, PhotoRow, Root
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.grid import PhotoGrid
 from glimpse_desktop.gui.photo_model import ResultListModel, ThumbnailCache
@@ -235,25 +236,25 @@ class FolderBrowserPage(TreeAndGridPage):
     def refresh(self) -> None:
         self.tasks.run(lambda: (self.lib.roots(), self.lib.folders()), self._show, read=True)
 
-    def _show(self, found: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    def _show(self, found: tuple[list[Root], list[Folder]]) -> None:
         roots, folders = found
         selected = self._selected_path()
         self.tree.clear()
         nodes: dict[str, QTreeWidgetItem] = {}
         for root in roots:
-            item = QTreeWidgetItem([root["path"], ""])
-            item.setData(0, Qt.ItemDataRole.UserRole, root["path"])
-            item.setToolTip(0, root["path"] + ("" if root.get("present", True)
-                                               else "\n(not reachable right now)"))
+            item = QTreeWidgetItem([root.path, ""])
+            item.setData(0, Qt.ItemDataRole.UserRole, root.path)
+            item.setToolTip(0, root.path + ("" if root.present
+                                            else "\n(not reachable right now)"))
             self.tree.addTopLevelItem(item)
-            nodes[root["path"]] = item
+            nodes[root.path] = item
         totals: dict[str, int] = {}
         for row in folders:
-            folder, top = str(row["folder"]), str(row["root"])
+            folder, top = row.path, row.root
             parent = nodes.get(top)
             if parent is None:
                 continue
-            totals[top] = totals.get(top, 0) + int(row["photos"])
+            totals[top] = totals.get(top, 0) + row.photos
             if folder == top:
                 continue
             # Make the folders between the root and this one, so the tree has every level.
@@ -270,7 +271,7 @@ class FolderBrowserPage(TreeAndGridPage):
                     nodes[path] = node
                 parent = node
                 # A folder counts the photos below it too, as a file manager would.
-                totals[path] = totals.get(path, 0) + int(row["photos"])
+                totals[path] = totals.get(path, 0) + row.photos
         for path, item in nodes.items():
             item.setText(1, f"{totals.get(path, 0):,}")
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -291,7 +292,7 @@ class FolderBrowserPage(TreeAndGridPage):
         self.tasks.run(lambda: self.lib.folder_photos(folder, recursive=recursive),
                        lambda rows: self._photos(folder, rows), read=True)
 
-    def _photos(self, folder: str, rows: list[dict[str, Any]]) -> None:
+    def _photos(self, folder: str, rows: list[PhotoRow]) -> None:
         if folder != self._selected_path():
             return   # another folder was chosen meanwhile
         model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,

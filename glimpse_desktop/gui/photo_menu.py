@@ -82,9 +82,8 @@ def _album_items(window: MainWindow, menu: QMenu, ids: list[int]) -> None:
     to_album = menu.addMenu("Add to album")
     own = window.albums_page.own          # the person's albums, as the Albums page read them
     for album in own:
-        to_album.addAction(str(album["title"]),
-                           partial(add_to_album, window, int(album["id"]),
-                                   str(album["title"]), ids))
+        to_album.addAction(album.title,
+                           partial(add_to_album, window, album.id, album.title, ids))
     if own:
         to_album.addSeparator()
     to_album.addAction("New album…", lambda: window.albums_page.new_album(ids))
@@ -146,6 +145,7 @@ def add_to_album(window: MainWindow, album_id: int, title: str, ids: list[int]) 
         window.status.set_idle(f"Added {len(ids):,} photo{'s' if len(ids) != 1 else ''} "
                                f"to “{title}”")
         window.albums_page.refresh_if_shown()
+        window.photos_changed(ids, "albums")     # album names travel in sidecars
 
     window.tasks.run(lambda: window.lib.albums.add(album_id, ids), done,
                      _say_failure(window))
@@ -159,6 +159,7 @@ def remove_from_album(window: MainWindow, album_id: int, ids: list[int],
         if grid.model() is model and hasattr(model, "remove_photos"):
             model.remove_photos(ids)
         window.albums_page.refresh_if_shown()
+        window.photos_changed(ids, "albums")
 
     window.tasks.run(lambda: window.lib.albums.remove(album_id, ids), done,
                      _say_failure(window))

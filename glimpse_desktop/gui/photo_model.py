@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
 
+from glimpse_desktop.api import PhotoRow
 from glimpse_desktop.api.library import Library, LibraryError
 
 PAGE = 200
@@ -102,7 +103,12 @@ class Row:
         return (-(self.taken_ts if self.taken_ts is not None else float("-inf")), -self.id)
 
     @classmethod
-    def of(cls, raw: dict[str, Any]) -> Row:
+    def of(cls, raw: PhotoRow | Mapping[str, Any]) -> Row:
+        """A tile's row from the library's ``PhotoRow``, or from a mapping with at least id,
+        path and content_hash (a duplicate group's member)."""
+        if isinstance(raw, PhotoRow):
+            return cls(raw.id, raw.taken_ts, raw.content_hash, raw.filename, raw.path,
+                       raw.taken_at, raw.status)
         return cls(int(raw["id"]), raw.get("taken_ts"), str(raw["content_hash"]),
                    str(raw.get("filename") or raw["path"].rsplit("/", 1)[-1]),
                    str(raw["path"]), raw.get("taken_at"), str(raw.get("status") or "ok"),
@@ -588,7 +594,7 @@ class PhotoListModel(_PhotoRows):
             return 0
         return self.apply_rows(self.lib.photo_rows(ids))
 
-    def apply_rows(self, rows: Iterable[Row | dict[str, Any]]) -> int:
+    def apply_rows(self, rows: Iterable[Row | PhotoRow | Mapping[str, Any]]) -> int:
         """Bring these photos' rows up to date, at their place in the order: new ones
         inserted, changed ones refreshed (or moved, when their date changed), missing ones
         dropped. Photos beyond the rows fetched so far are left for ``fetchMore``, which
@@ -627,13 +633,13 @@ class PhotoListModel(_PhotoRows):
 
 class ResultListModel(_PhotoRows):
     """A fixed list of photos: search results (ranked, with scores), a person's photos, a
-    folder, a group of duplicates. Rows are dicts with at least id, path and content_hash (or
-    ``Row``s, made off the GUI thread for long lists)."""
+    folder, a group of duplicates. Rows are the library's ``PhotoRow``s, mappings with at least
+    id, path and content_hash, or ``Row``s (made off the GUI thread for long lists)."""
 
     # The grid deletes a list it no longer shows (the library's own model stays).
     disposable = True
 
-    def __init__(self, lib: Library, rows: Iterable[Row | dict[str, Any]], *,
+    def __init__(self, lib: Library, rows: Iterable[Row | PhotoRow | Mapping[str, Any]], *,
                  sectioned: bool = False, sections: Sequence[tuple[int, str]] | None = None,
                  thumbnails: ThumbnailCache | None = None, tile: int = 192,
                  parent: QObject | None = None) -> None:
@@ -674,7 +680,8 @@ class PagedResultModel(ResultListModel):
     (positions in the ranking; a page may hold fewer rows than asked for when photos went
     missing meanwhile). ``total``: how many positions the ranking has."""
 
-    def __init__(self, lib: Library, rows: Iterable[Row | dict[str, Any]], *, total: int,
+    def __init__(self, lib: Library, rows: Iterable[Row | PhotoRow | Mapping[str, Any]], *,
+                 total: int,
                  read_page: Callable[[int, int], list[Row]], page: int = PAGE,
                  thumbnails: ThumbnailCache | None = None, tile: int = 192,
                  parent: QObject | None = None) -> None:

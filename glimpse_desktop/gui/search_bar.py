@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop import api as search_codes
 from glimpse_desktop.api import filter_keys
-from glimpse_desktop.search import engine as search_codes
-from glimpse_desktop.search.engine import Notice
+from glimpse_desktop.kernel.messages import Notice
 
 # Filters the search box suggests, with what a person types after them.
 FILTER_HINTS = {
@@ -81,11 +81,11 @@ def phrase(notice: Notice) -> str:
 
 def short_notice(result: Any) -> str:
     """The search's notices in a line that fits under the title."""
-    said = [phrase(n) for n in result.reasons]
+    said = [phrase(n) for n in result.notices]
     if not said:
         return ""
     text = " · ".join(said)
-    if not result.semantic and any(n.code in _NO_CONTENT for n in result.reasons):
+    if not result.semantic and any(n.code in _NO_CONTENT for n in result.notices):
         return f"matched by names, folders and text only: {text}"
     return text
 

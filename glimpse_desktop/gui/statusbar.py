@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.api.library import WARNING_STAGES, Library
+from glimpse_desktop.api import WARNING_STAGES, FileError
+from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks
 from glimpse_desktop.gui.widgets import ElidedLabel
 
@@ -183,15 +182,15 @@ class ProblemsDialog(QDialog):
         layout.addWidget(buttons)
         tasks.run(lambda: lib.errors(limit=5000), self._show, read=True)
 
-    def _show(self, rows: list[dict[str, Any]]) -> None:
-        rows = sorted(rows, key=lambda r: r.get("stage") in WARNING_STAGES)  # errors first
+    def _show(self, rows: list[FileError]) -> None:
+        rows = sorted(rows, key=lambda r: r.stage in WARNING_STAGES)  # errors first
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            for j, key in enumerate(("path", "stage", "reason")):
-                item = QTableWidgetItem(str(row.get(key) or ""))
-                item.setToolTip(str(row.get(key) or ""))
+            for j, text in enumerate((row.path, row.stage, row.reason)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 self.table.setItem(i, j, item)
-        warnings = sum(1 for r in rows if r.get("stage") in WARNING_STAGES)
+        warnings = sum(1 for r in rows if r.stage in WARNING_STAGES)
         errors = len(rows) - warnings
         parts = []
         if errors:

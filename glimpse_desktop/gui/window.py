@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import AlbumDetail, Hit, LibraryStatus, Photo, PhotoRow
 from glimpse_desktop.api.library import IndexReport, Library
 from glimpse_desktop.gui import follow_ups, photo_menu
 from glimpse_desktop.gui.follow_ups import index_summary
@@ -67,13 +68,10 @@ from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.gui.wording import say
 from glimpse_desktop.kernel.progress import Progress
-from glimpse_desktop.search.engine import Hit
 
 # Search results are ranked (and counted) this deep, and shown a page at a time as the grid
 # scrolls; the header says "at least" when more than this many match.
 SEARCH_DEPTH = 10_000
-# Background captions and write-back wait this long after a change, so a burst makes one run.
-FOLLOW_UP_MS = 3000
 
 
 class MainWindow(QMainWindow):
@@ -85,6 +83,9 @@ class MainWindow(QMainWindow):
         the views alone turn it off); ``page``: rows the library grid fetches at a time."""
         super().__init__(parent)
         self.lib = lib
+        # The window keeps the library open: what follows an index may go on in threads of
+        # its own (the change chain's captions for new photos).
+        lib.stays_open = True
         self.start_jobs = start_jobs
         self.setWindowTitle("Glimpse")
         self.setAcceptDrops(True)
@@ -214,10 +215,11 @@ class MainWindow(QMainWindow):
         self.viewer.find_similar.connect(self.find_similar)
         self.viewer.person_chosen.connect(self.show_person)
         self.viewer.photo_menu.connect(self._viewer_menu)
-        # What write-back keeps in step: captions, names (faces named in the viewer, people
-        # renamed or merged on the People page).
-        self.viewer.metadata_changed.connect(lambda _id: self.follow_up(caption=False))
-        self.people_page.people_changed.connect(lambda: self.follow_up(caption=False))
+        # Edits go through the change chain (write-back keeps sidecars in step). The viewer
+        # says a photo's caption or face names changed, not which: naming a face may name
+        # its whole group, so any photo may have changed.
+        self.viewer.metadata_changed.connect(lambda _id: self.photos_changed(None, "edited"))
+        self.people_page.people_changed.connect(lambda: self.photos_changed(None, "people"))
         self.people_page.show_photos.connect(self.show_person_photos)
         self.albums_page.open_album.connect(self.show_album)
         self.memories.open_photos.connect(
@@ -229,14 +231,10 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._pull = QTimer(self, interval=1500)
         self._pull.timeout.connect(self._pull_new_photos)
-        # Background captions and write-back run a little after the changes that call for
-        # them, once for a burst of changes.
-        self._follow = QTimer(self, singleShot=True, interval=FOLLOW_UP_MS)
-        self._follow.timeout.connect(self._follow_up_now)
-        self._follow_caption = False
-        self._follow_sync = False
-        self.caption_job: Job | None = None
-        self.sync_job: Job | None = None
+        # The change chain after edits, a little after them (once for a burst); captions
+        # the chain starts in the background, shown as a job.
+        self.changes = follow_ups.Changes(self)
+        self.caption_runs = follow_ups.BackgroundCaptions(self)
         self._watch_check = QTimer(self, interval=3000)
         self._watch_check.timeout.connect(self._check_watcher)
         self._watch_check.start()
@@ -303,7 +301,7 @@ class MainWindow(QMainWindow):
             self.people_page.refresh()
             self.memories.refresh()
             self.albums_page.refresh_if_shown()
-            self.follow_up(sync=False)       # index() has kept the files in step itself
+            # index() has run the change chain itself (captions, write-back): not again here.
             if then_watch:
                 self.start_watching()
 
@@ -487,22 +485,15 @@ class MainWindow(QMainWindow):
         changed = report.new + report.updated + report.moved
         if changed or report.missing or report.errors:
             self.status.set_idle(index_summary(report))
-        if report.new or report.updated:
-            # The watcher has written the batch's sidecars itself (with sync on).
-            self.follow_up(sync=False)
+        # The watcher has run the change chain for the batch itself: not again here.
 
-    def follow_up(self, *, caption: bool = True, sync: bool = True) -> None:
-        """After photos arrive or metadata changes: caption new photos (when the person turned
-        that on) and keep sidecars in step (when write-back sync is on), in the background.
-        Calls within a few seconds of each other make one run."""
+    def photos_changed(self, ids: list[int] | None, why: str) -> None:
+        """An edit made in the window (``why``: one of ``api.WHY``; ``ids`` None: any photo
+        may have changed): the library's change chain runs for it in the background, a few
+        seconds later, once for a burst of edits (follow_ups.Changes)."""
         if self._closing:
             return
-        self._follow_caption = self._follow_caption or caption
-        self._follow_sync = self._follow_sync or sync
-        self._follow.start()
-
-    def _follow_up_now(self) -> None:
-        follow_ups.follow_up_now(self)
+        self.changes.add(ids, why)
 
     def refresh_counts(self) -> None:
         """Re-read the counts (title, problems, places) off the GUI thread; never two reads
@@ -512,21 +503,21 @@ class MainWindow(QMainWindow):
             return
         self._status_busy = True
 
-        def show(status: dict[str, Any]) -> None:
+        def show(status: LibraryStatus) -> None:
             self._status_busy = False
             if self._status_again:
                 self._status_again = False
                 QTimer.singleShot(1000, self.refresh_counts)
-            n = status["photos"]
+            n = status.photos
             self.library_page.set_title(
                 "Library", f"{n:,} photo{'s' if n != 1 else ''}" + (
-                    f" · {status['offline']:,} on drives not connected" if status["offline"]
+                    f" · {status.offline:,} on drives not connected" if status.offline
                     else ""))
             self.library_page.set_empty(
                 None if n or self.model.rowCount() else
-                "No photos yet. They appear here as they are read." if status["roots"] else
+                "No photos yet. They appear here as they are read." if status.roots else
                 "Add a folder of photos to begin.")
-            self.status.set_problems(int(status["errors"]), int(status["warnings"]))
+            self.status.set_problems(status.errors, status.warnings)
         def failed(exc: BaseException) -> None:
             self._status_busy = False
             self.status.set_idle(f"⚠ {describe(exc)}")
@@ -543,7 +534,9 @@ class MainWindow(QMainWindow):
         self._pull.stop()
         self._watch_check.stop()
         self._unload.stop()
+        self.changes.timer.stop()
         self.jobs.cancel_all()
+        self.caption_runs.stop()
         self.thumbnails.stop()
         for pool in self.findChildren(QThreadPool):
             pool.clear()                 # queued, not started: never run
@@ -711,7 +704,7 @@ class MainWindow(QMainWindow):
         note = short_notice(result)
         self.results_page.set_title(count_title(result),
                                     f"for “{text}”" + (f" · {note}" if note else ""))
-        self.results_page.subtitle.setToolTip("\n".join(phrase(n) for n in result.reasons))
+        self.results_page.subtitle.setToolTip("\n".join(phrase(n) for n in result.notices))
         self.results_page.set_empty(None if result.total else (
             f"Nothing matches “{text}”." + (f"\n\n{note[0].upper()}{note[1:]}."
                                             if note else "")))
@@ -764,12 +757,12 @@ class MainWindow(QMainWindow):
         self.show_view("results", section="people")
         self.results_page.set_title(title or "Person", "")
 
-        def read() -> tuple[str, list[dict[str, Any]]]:
+        def read() -> tuple[str, list[PhotoRow]]:
             person = self.lib.people.show(person_id)
-            rows = self.lib.photo_rows([p["id"] for p in person["photos"]])
-            return person["name"] or f"Unnamed {person_id}", rows
+            rows = self.lib.photo_rows([p.id for p in person.photos])
+            return person.name or f"Unnamed {person_id}", rows
 
-        def shown(found: tuple[str, list[dict[str, Any]]]) -> None:
+        def shown(found: tuple[str, list[PhotoRow]]) -> None:
             if self._query != query:
                 return
             name, rows = found
@@ -791,25 +784,27 @@ class MainWindow(QMainWindow):
         self._album_kind = ""
         self.results_page.set_title(title, "")
 
-        def read() -> dict[str, Any]:
+        from glimpse_desktop.gui.albums_view import album_rows
+
+        def read() -> AlbumDetail:
             return self.lib.albums.show(album_id)
 
-        def shown(album: dict[str, Any]) -> None:
+        def shown(album: AlbumDetail) -> None:
             if self._query != query:
                 return
-            rows = album["photos"]
-            self._album_kind = str(album["kind"])
+            rows = album_rows(album)
+            self._album_kind = album.kind
             # A manual album keeps the order its person gave it: no month headers then.
-            model = ResultListModel(self.lib, rows, sectioned=album["kind"] != "manual",
+            model = ResultListModel(self.lib, rows, sectioned=album.kind != "manual",
                                     thumbnails=self.thumbnails, parent=self)
             self.results_page.grid.setModel(model)
             notes = [f"{len(rows):,} photo{'s' if len(rows) != 1 else ''}"]
-            if album.get("query"):
-                notes.append(f"the photos that match “{album['query']}”")
-            notes += [say(n) for n in album.get("notices") or []]
-            self.results_page.set_title(str(album["title"]), " · ".join(notes))
+            if album.query:
+                notes.append(f"the photos that match “{album.query}”")
+            notes += [say(n) for n in album.notices or ()]
+            self.results_page.set_title(album.title, " · ".join(notes))
             self.results_page.set_empty(None if rows else (
-                "No photos match this album's search now." if album["kind"] == "smart" else
+                "No photos match this album's search now." if album.kind == "smart" else
                 "This album is empty: select photos in the library and choose “Add to "
                 "album” from their menu."))
 
@@ -823,7 +818,7 @@ class MainWindow(QMainWindow):
         self.show_view("results", section=section)
         self.results_page.set_title(title, "")
 
-        def shown(rows: list[dict[str, Any]]) -> None:
+        def shown(rows: list[PhotoRow]) -> None:
             if self._query != query:
                 return
             model = ResultListModel(self.lib, rows, sectioned=True, thumbnails=self.thumbnails,
@@ -859,7 +854,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.viewer.setFocus)
 
     def open_photo_id(self, photo_id: int) -> None:
-        def shown(rows: list[dict[str, Any]]) -> None:
+        def shown(rows: list[PhotoRow]) -> None:
             model = ResultListModel(self.lib, rows, thumbnails=self.thumbnails, parent=self)
             self._viewer_grid = None
             if self.stack.currentWidget() is not self.viewer:
@@ -924,12 +919,12 @@ class MainWindow(QMainWindow):
         if folders:
             self.add_folders(folders)
         if files:
-            def shown(found: dict[str, Any] | None) -> None:
+            def shown(found: Photo | None) -> None:
                 if found is None:
                     self.status.set_idle(f"{files[0]} is not in the library: add its folder "
                                          "to see it here")
                 else:
-                    self.open_photo_id(int(found["id"]))
+                    self.open_photo_id(found.id)
             self.tasks.run(lambda: self.lib.photo(files[0]), shown, read=True)
 
     def show_problems(self) -> None:
@@ -944,11 +939,11 @@ class MainWindow(QMainWindow):
         dialog.roots_changed.connect(self._roots_changed)
         dialog.models_changed.connect(self._models_changed)
         dialog.people_changed.connect(self.people_page.refresh)
-        dialog.people_changed.connect(lambda: self.follow_up(caption=False))
-        dialog.captions_changed.connect(lambda: self.follow_up(caption=False))
+        dialog.people_changed.connect(lambda: self.photos_changed(None, "people"))
+        dialog.captions_changed.connect(lambda: self.photos_changed(None, "captions"))
         dialog.exec()
         # Write-back may have been turned on: write what is there now.
-        self.follow_up(caption=False)
+        self.photos_changed(None, "edited")
         dialog.deleteLater()
 
     def _models_changed(self) -> None:

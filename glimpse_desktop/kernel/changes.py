@@ -16,7 +16,7 @@ name              runs for                       report
                   sidecars                       read, faces named from their regions
 ``tags``          indexed, watched, catch-up     ``search.tags.TagReport`` (remembered tags
                                                  given to newly embedded photos)
-``people``        indexed, watched, catch-up     ``faces.plugin.PeopleUpdate``: faces in the
+``people``        indexed, watched, catch-up     ``faces.records.PeopleUpdate``: faces in the
                                                  changed photos, the clustering pass
 ``places``        indexed, watched, catch-up     ``places.service.PlacesReport``
 ``albums``        indexed, watched, catch-up     ``albums.auto.AutoAlbumReport`` (after
@@ -32,7 +32,10 @@ name              runs for                       report
 The order they run in: sidecars-read, tags, people, places, albums, captions, write-back.
 A plugin's follow-up names the ones it needs first in ``after`` (``("places",)`` sees
 places already updated) and those that must see its work in ``before`` (``("write-back",)``
-gets what it changed into the sidecars); otherwise it runs after the built-in ones.
+gets what it changed into the sidecars); otherwise it runs after the built-in ones. A
+plugin's follow-up that cannot join the chain (its name is taken, or its ``after`` and
+``before`` close a circle with follow-ups given before it) is left out by ``chain`` and
+recorded as that plugin's problem; the built-in chain always runs.
 """
 
 from __future__ import annotations
@@ -192,6 +195,45 @@ def order(follow_ups: Iterable[FollowUp]) -> list[FollowUp]:
     for item in by_name.values():
         place(item)
     return done
+
+
+def chain(contributions: Iterable[tuple[str, Iterable[Any]]]
+          ) -> tuple[list[FollowUp], dict[str, str]]:
+    """The follow-ups that make one chain, from each plugin's contribution (``(plugin,
+    follow-ups)``, the built-in features first), and why the others were left out, by
+    plugin. A later follow-up of a name already given, a record that is not a FollowUp, or a
+    plugin's follow-ups that close a circle with those given before them are left out:
+    one plugin's mistake never stops the chain of the others, and the earlier contributor
+    (the built-in features) keeps its place."""
+    kept: list[FollowUp] = []
+    problems: dict[str, list[str]] = {}
+    for plugin, items in contributions:
+        said = problems.setdefault(plugin, [])
+        mine: list[FollowUp] = []
+        names = {f.name for f in kept}
+        for item in items:
+            if not isinstance(item, FollowUp):
+                said.append(f"{item!r} is not a FollowUp")
+            elif item.name in names:
+                said.append(f"the follow-up {item.name!r} is left out: another has its name")
+            else:
+                names.add(item.name)
+                mine.append(item)
+        # The follow-ups kept so far make one chain, so a circle runs through this plugin's:
+        # leave those out until the rest is one chain again.
+        while mine:
+            try:
+                order([*kept, *mine])
+            except ChainError as exc:
+                circle = set(exc.values.get("follow_ups", ())) if exc.code == "changes.cycle" \
+                    else set()
+                out = [f for f in mine if f.name in circle] or mine
+                said.append(f"left out {', '.join(f.name for f in out)}: {exc}")
+                mine = [f for f in mine if all(f is not o for o in out)]
+                continue
+            break
+        kept += mine
+    return kept, {plugin: "; ".join(why) for plugin, why in problems.items() if why}
 
 
 def run_chain(library: Any, follow_ups: Iterable[FollowUp], change: Change, *,

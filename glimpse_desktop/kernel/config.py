@@ -17,7 +17,8 @@ from typing import Any
 from glimpse_desktop.kernel import plugins
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
 
-__all__ = ["KERNEL_KEYS", "Config", "ConfigError", "Key", "get_setting", "keys", "set_setting"]
+__all__ = ["KERNEL_KEYS", "Config", "ConfigError", "Key", "Setting", "get_setting", "keys",
+           "set_setting"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -83,6 +84,27 @@ class Key:
         return str(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting as it stands: what it is, the value in force and where that value came
+    from.
+
+    ``name``: the dotted name (``caption.model``). ``value``: the value in force, of the
+    setting's type. ``source``: where it came from: 'environment' (``env`` is set and wins),
+    'library' (stored in this library) or 'default'. ``default``: the value when nothing is
+    set. ``type``: 'bool', 'int', 'float', 'str' or 'url'. ``help``: one or two sentences for
+    a person. ``env``: the environment variable that overrides it, or None when none does.
+    """
+
+    name: str
+    value: Any
+    source: str
+    default: Any
+    type: str
+    help: str
+    env: str | None
+
+
 def _service_url(name: str, text: str) -> str:
     """A service address without credentials in it: a password in the URL would be kept in
     the library and shown in the consent text, the settings and every error that quotes it.
@@ -124,18 +146,27 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 def keys() -> dict[str, Key]:
     """Every setting by name: the features' and plugins' (in plugin order), then the
-    kernel's. A record that is not a ``Key``, a malformed name, or a name already taken is
-    left out and reported as that plugin's problem (``glimpse plugins``)."""
+    kernel's. The kernel's names are taken first, so no plugin takes over a kernel setting.
+    A record that is not a ``Key``, a malformed name, or a name already taken is left out
+    and reported as the problem of the plugin that gave it (``<plugin>.glimpse_settings``,
+    listed by ``glimpse plugins``)."""
     host = plugins.host()
+    kernel = {key.name: key for key in KERNEL_KEYS}
     found: dict[str, Key] = {}
-    for key in [*host.collect("glimpse_settings"), *KERNEL_KEYS]:
-        if not isinstance(key, Key) or not _NAME.match(key.name) or key.name in found:
-            name = getattr(key, "name", repr(key))
-            host.hook_problems.setdefault(
-                f"settings.{name}", f"setting {name!r} left out: not a new, dotted Key")
-            continue
-        found[key.name] = key
-    return found
+    for answer in host.each("glimpse_settings"):
+        problems = []
+        for key in answer.items:
+            if not isinstance(key, Key) or not _NAME.match(key.name) or key.name in found \
+                    or key.name in kernel:
+                name = getattr(key, "name", repr(key))
+                problems.append(f"setting {name!r} left out: not a new, dotted Key")
+                continue
+            found[key.name] = key
+        if problems:
+            host.record(answer.plugin, "glimpse_settings", "; ".join(problems))
+        elif answer.problem is None:
+            host.forget(answer.plugin, "glimpse_settings")
+    return {**found, **kernel}
 
 
 class Config:
@@ -161,7 +192,7 @@ class Config:
 
     def get(self, name: str) -> Any:
         """The value in force: the environment's, else the library's, else the default."""
-        return self.describe(name)["value"]
+        return self.describe(name).value
 
     def stored(self, name: str) -> Any:
         """The library's own value (ignoring the environment), or the default."""
@@ -174,26 +205,29 @@ class Config:
         except ConfigError:
             return key.default
 
-    def describe(self, name: str) -> dict[str, Any]:
-        """name, value, source ('environment', 'library' or 'default'), default, type, help."""
+    def describe(self, name: str) -> Setting:
+        """The setting called ``name`` with its value in force and where that came from."""
         key = self.key(name)
-        out = {"name": name, "type": key.kind, "default": key.default, "help": key.help,
-               "env": key.env}
+
+        def setting(value: Any, source: str) -> Setting:
+            return Setting(name=name, value=value, source=source, default=key.default,
+                           type=key.kind, help=key.help, env=key.env)
+
         env_value = os.environ.get(key.env) if key.env else None
         if env_value:
             try:
-                return {**out, "value": key.parse(env_value), "source": "environment"}
+                return setting(key.parse(env_value), "environment")
             except ConfigError:
                 pass
         raw = get_setting(self._reader(), name)
         if raw is not None:
             try:
-                return {**out, "value": key.parse(raw), "source": "library"}
+                return setting(key.parse(raw), "library")
             except ConfigError:
                 pass
-        return {**out, "value": key.default, "source": "default"}
+        return setting(key.default, "default")
 
-    def items(self) -> list[dict[str, Any]]:
+    def items(self) -> list[Setting]:
         """Every setting, described."""
         return [self.describe(name) for name in keys()]
 

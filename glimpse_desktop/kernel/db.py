@@ -86,6 +86,12 @@ class Connection:
     def __init__(self, raw: apsw.Connection, path: str) -> None:
         self.raw = raw
         self.path = path
+        # Work a write leaves to its end, by key, and what it has gathered for it until then
+        # (kernel/fts.py: the photos whose full-text rows to rebuild once, whichever modules
+        # changed their words). Only for a transaction ``transaction()`` opened.
+        self._before_commit: dict[str, Callable[[Connection], None]] = {}
+        self.pending: dict[str, Any] = {}
+        self._managed = False
 
     def execute(self, sql: str, params: Any = None) -> apsw.Cursor:
         return self.raw.execute(sql, params)
@@ -113,12 +119,27 @@ class Connection:
         found = self.rows(sql, params)
         return found[0] if found else None
 
+    def before_commit(self, key: str, fn: Callable[[Connection], None]) -> bool:
+        """Have ``fn(self)`` run once, just before the transaction that ``transaction()``
+        opened commits (the first ``fn`` given for a key is kept; ``pending[key]`` holds what
+        the write gathers for it until then). False outside such a transaction: the caller
+        does its work at once."""
+        if not self._managed or not self.in_transaction:
+            return False
+        self._before_commit.setdefault(key, fn)
+        return True
+
     @contextlib.contextmanager
     def transaction(self, mode: str = "IMMEDIATE") -> Iterator[Connection]:
-        """BEGIN <mode> ... COMMIT, rolled back on any exception."""
+        """BEGIN <mode> ... COMMIT, rolled back on any exception; the work registered with
+        ``before_commit`` runs just before the COMMIT, inside the transaction."""
         self.raw.execute(f"BEGIN {mode}")
+        self._managed = True
         try:
             yield self
+            while self._before_commit:
+                key = next(iter(self._before_commit))
+                self._before_commit.pop(key)(self)
         except BaseException:
             # SQLite itself ends the transaction on some errors (SQLITE_FULL, IOERR).
             if self.in_transaction:
@@ -126,6 +147,10 @@ class Connection:
             raise
         else:
             self.raw.execute("COMMIT")
+        finally:
+            self._managed = False
+            self._before_commit.clear()
+            self.pending.clear()
 
     @property
     def in_transaction(self) -> bool:

@@ -27,9 +27,32 @@ def _folder_words(folder: str, root: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
+def mark(conn: Connection, photo_ids: Iterable[int]) -> None:
+    """These photos' words changed (their row, their photo_text, a plugin's table that
+    ``glimpse_photo_text`` reads): their full-text rows are rebuilt once, at the end of the
+    write (just before it commits), after every module of the write has had its say. Outside
+    a writer's transaction they are rebuilt at once."""
+    ids = [int(i) for i in photo_ids]
+    if not ids:
+        return
+    if conn.before_commit("fts", flush):
+        conn.pending.setdefault("fts", set()).update(ids)
+    else:
+        refresh(conn, dict.fromkeys(ids))
+
+
+def flush(conn: Connection) -> None:
+    """Rebuild the rows of the photos ``mark`` gathered in this write (the writer runs it
+    before COMMIT)."""
+    ids: set[int] = conn.pending.pop("fts", set())
+    if ids:
+        refresh(conn, sorted(ids))
+
+
 def refresh(conn: Connection, photo_ids: Iterable[int]) -> None:
-    """Rebuild the FTS rows of these photos from photos + photo_text and the words plugins
-    keep in their own tables (``glimpse_photo_text``); call inside a write."""
+    """Rebuild the FTS rows of these photos now from photos + photo_text and the words
+    plugins keep in their own tables (``glimpse_photo_text``); inside a write. Modules that
+    change words call ``mark``, which rebuilds each row once per write."""
     host = plugins.host()
     # Asked only when a plugin has words to give: most libraries have none, and this runs
     # for every photo read.

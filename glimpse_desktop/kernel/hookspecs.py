@@ -57,7 +57,9 @@ def glimpse_migrations() -> list[Any]:
     plugin's name, a version number and the SQL that brings the plugin's tables from the
     version before to it). Each is applied once, in one transaction, recorded under the
     plugin's name; the app's own migrations keep their numbers. Only ``CREATE`` of the
-    plugin's own tables and indexes belongs here."""
+    plugin's own tables and indexes belongs here. A plugin whose tables cannot be made is
+    left out of every other hook (its stages would meet tables that are not there) until a
+    library makes them; ``glimpse plugins`` says why."""
 
 
 @hookspec
@@ -111,8 +113,11 @@ def glimpse_photos_deleted(conn: Any, photo_ids: list[int]) -> None:
     """Photo rows ``photo_ids`` were just deleted (forgotten, or joined to the row of the same
     photo), inside the writer's transaction on ``conn``: tidy what the schema's foreign keys
     cannot reach, such as a feature's rows that only other rows of its own referred to. Rows
-    that reference ``photos(id)`` with ``ON DELETE CASCADE`` need no hook. An exception
-    rolls the deletion back."""
+    that reference ``photos(id)`` with ``ON DELETE CASCADE`` need no hook. Each plugin's
+    implementation runs in a savepoint of its own: one that raises has its own changes
+    rolled back and is recorded (``glimpse plugins``), and the deletion and the other
+    plugins go on; only a failure of the disk or the database itself rolls the deletion
+    back."""
 
 
 @hookspec

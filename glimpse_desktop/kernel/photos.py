@@ -54,7 +54,8 @@ def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
     """Delete photo rows with what foreign keys cannot reach: their FTS rows and image
     vectors (vec0 tables; row ids are reused, so a stale vector would attach itself to the
     next new photo); then the features tidy their own (``glimpse_photos_deleted``: people
-    left without faces, say)."""
+    left without faces, say), each in a savepoint of its own: a plugin whose tidying fails is
+    recorded and the deletion stands."""
     if not ids:
         return
     fts.delete(conn, ids)
@@ -81,7 +82,7 @@ def _evict_path(conn: Connection, path: str, keep_id: int | None) -> None:
             "missing_since = coalesce(missing_since, ?), updated_at = ? WHERE id = ?",
             (os.path.join(folder, aside), aside, now_iso(), now_iso(), stale))
         conn.execute("DELETE FROM errors WHERE photo_id = ?", (stale,))
-        fts.refresh(conn, [stale])
+        fts.mark(conn, [stale])
 
 
 def upsert_photo(
@@ -142,7 +143,7 @@ def upsert_photo(
         "INSERT OR REPLACE INTO photo_text(photo_id, field, source, value) VALUES (?, ?, ?, ?)",
         [(photo_id, t.field, t.source, safe_value(t.value)) for t in texts],
     )
-    fts.refresh(conn, [photo_id])
+    fts.mark(conn, [photo_id])
     return photo_id
 
 
@@ -161,7 +162,7 @@ def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int |
     # Errors recorded for the destination path (a file that failed there) are moot now.
     conn.execute("DELETE FROM errors WHERE path = ? AND photo_id IS NOT ?", (new_path, photo_id))
     conn.execute("UPDATE errors SET path = ? WHERE photo_id = ?", (new_path, photo_id))
-    fts.refresh(conn, [photo_id])
+    fts.mark(conn, [photo_id])
 
 
 def move_folder(conn: Connection, old: str, new: str, *, root_id: int | None) -> list[int]:
@@ -361,13 +362,175 @@ def get_photo(conn: Connection, ref: str | int) -> dict[str, Any] | None:
     return None
 
 
-def photo_texts(conn: Connection, photo_id: int) -> list[dict[str, Any]]:
-    # What a person reads first: what the photo is about, then how it was made.
-    return conn.rows(
+def photo_texts(conn: Connection, photo_id: int) -> list[tuple[str, str, str]]:
+    """(field, source, value) of a photo's texts: what a person reads first, what the photo
+    is about, then how it was made."""
+    return [(str(f), str(s), str(v)) for f, s, v in conn.execute(
         """SELECT field, source, value FROM photo_text WHERE photo_id = ?
            ORDER BY CASE field WHEN 'caption' THEN 0 WHEN 'description' THEN 1
                     WHEN 'keywords' THEN 2 WHEN 'tags' THEN 3 WHEN 'prompt' THEN 4
                     WHEN 'negative_prompt' THEN 5 WHEN 'generation' THEN 6 ELSE 7 END,
                     field, source""",
-        (photo_id,),
-    )
+        (photo_id,))]
+
+
+# ---------------------------------------------------------------------------- reading
+# What the Library facade reads, as plain rows (tuples, in the column order each function
+# names): the facade makes its records of them. Tuples, not dicts: a grid of 1M photos reads
+# these page after page.
+
+# A grid tile's columns (``api.records.PhotoRow``'s fields, in order).
+ROW_COLUMNS = "id, path, filename, content_hash, taken_at, taken_ts, width, height, status, format"
+_SHOWN = "status IN ('ok', 'offline')"
+
+
+def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int,
+         include_unavailable: bool = False) -> list[tuple[Any, ...]]:
+    """One page of the library (ROW_COLUMNS), newest first; undated photos last, newest
+    added first. ``after``: the ``(taken_ts, id)`` of the previous page's last row.
+
+    Keyset paging, so every page costs the same at 1M photos (an OFFSET would read every
+    row before it)."""
+    status = "" if include_unavailable else f"AND {_SHOWN} "
+    select = f"SELECT {ROW_COLUMNS} FROM photos "
+    rows: list[tuple[Any, ...]] = []
+    ts, last = after if after is not None else (float("inf"), -1)
+    if ts is not None:
+        # The dated photos, along the photos_by_time index.
+        # A row value, not "a < ? OR (a = ? AND b < ?)": SQLite seeks the index with it,
+        # where the OR form reads every older photo and sorts them (O(n) per page).
+        bound = "" if after is None else "AND (taken_ts, id) < (?, ?) "
+        rows = list(conn.execute(
+            select + "WHERE taken_ts IS NOT NULL " + status + bound
+            + "ORDER BY taken_ts DESC, id DESC LIMIT ?",
+            ((ts, last, limit) if after is not None else (limit,))))
+        if len(rows) == limit:
+            return rows
+        last = -1
+    more = limit - len(rows)
+    bound = "AND id < ? " if last >= 0 else ""
+    rows += conn.execute(select + "WHERE taken_ts IS NULL " + status + bound
+                         + "ORDER BY id DESC LIMIT ?",
+                         ((last, more) if last >= 0 else (more,)))
+    return rows
+
+
+def rows_of(conn: Connection, ids: Sequence[int], columns: str = ROW_COLUMNS
+            ) -> list[tuple[Any, ...]]:
+    """``columns`` (the first one ``id``) of the given photos, in the order given; ids of no
+    photo are left out."""
+    found: dict[int, tuple[Any, ...]] = {}
+    wanted = [int(i) for i in ids]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in conn.execute(f"SELECT {columns} FROM photos WHERE id IN "
+                                f"({','.join('?' * len(chunk))})", chunk):
+            found[int(row[0])] = row
+    return [found[i] for i in dict.fromkeys(wanted) if i in found]
+
+
+def in_folder(conn: Connection, folder: str, *, recursive: bool = False
+              ) -> list[tuple[Any, ...]]:
+    """The photos (ROW_COLUMNS) directly in ``folder`` (and below it with ``recursive``)
+    that are there or on an absent drive, newest first."""
+    select = f"SELECT {ROW_COLUMNS} FROM photos WHERE {_SHOWN} AND "
+    order = " ORDER BY taken_ts IS NULL, taken_ts DESC, id DESC"
+    if recursive:
+        prefix = folder.rstrip(os.sep) + os.sep
+        return list(conn.execute(select + "(folder = ? OR substr(folder, 1, ?) = ?)" + order,
+                                 (folder, len(prefix), prefix)))
+    return list(conn.execute(select + "folder = ?" + order, (folder,)))
+
+
+def folders(conn: Connection) -> list[tuple[str, int, str]]:
+    """(folder, photos, root path) of every folder holding photos that are there or on an
+    absent drive, by folder."""
+    return [(str(f), int(n), str(root)) for f, n, root in conn.execute(
+        f"SELECT p.folder, count(*), r.path FROM photos p JOIN roots r ON r.id = p.root_id "
+        f"WHERE p.{_SHOWN} GROUP BY p.folder ORDER BY p.folder")]
+
+
+def counts_by_status(conn: Connection) -> dict[str, int]:
+    """How many photos have each status (every status present, 0 when none)."""
+    counts = dict.fromkeys(("ok", "missing", "offline", "unsupported"), 0)
+    for status, n in conn.execute("SELECT status, count(*) FROM photos GROUP BY status"):
+        counts[str(status)] = int(n)
+    return counts
+
+
+def count_with_gps(conn: Connection) -> int:
+    """Readable photos with a position."""
+    return int(conn.one("SELECT count(*) FROM photos WHERE status = 'ok' AND gps_lat IS NOT "
+                        "NULL"))
+
+
+def count_errors(conn: Connection, warning_stages: Sequence[str]) -> tuple[int, int]:
+    """(errors, warnings): error rows of the other stages, and of ``warning_stages``."""
+    marks = ", ".join("?" * len(warning_stages))
+    for errors, warnings in conn.execute(
+            f"SELECT count(*) FILTER (WHERE stage NOT IN ({marks})), "
+            f"count(*) FILTER (WHERE stage IN ({marks})) FROM errors",
+            (*warning_stages, *warning_stages)):
+        return int(errors), int(warnings)
+    return 0, 0     # an aggregate always gives its one row
+
+
+def errors(conn: Connection, *, limit: int | None = None, stage: str | None = None
+           ) -> list[tuple[str, str, str, str]]:
+    """(path, stage, reason, at) of recorded errors (of one stage), newest first."""
+    where = "WHERE stage = ?" if stage else ""
+    params: tuple[Any, ...] = (stage,) if stage else ()
+    return [(str(p), str(s), str(r), str(a)) for p, s, r, a in conn.execute(
+        f"SELECT path, stage, reason, at FROM errors {where} ORDER BY at DESC, path LIMIT ?",
+        (*params, -1 if limit is None else limit))]
+
+
+def errors_of_paths(conn: Connection, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """(path, stage, reason, at) recorded for any of these paths, by stage."""
+    return [(str(p), str(s), str(r), str(a)) for p, s, r, a in conn.execute(
+        f"SELECT path, stage, reason, at FROM errors WHERE path IN "
+        f"({', '.join('?' * len(paths))}) ORDER BY stage", list(paths))]
+
+
+def errors_of_photo(conn: Connection, photo_id: int, path: str
+                    ) -> list[tuple[str, str, str]]:
+    """(stage, reason, at) recorded for a photo or its file, by stage."""
+    return [(str(s), str(r), str(a)) for s, r, a in conn.execute(
+        "SELECT stage, reason, at FROM errors WHERE photo_id = ? OR path = ? ORDER BY stage",
+        (photo_id, path))]
+
+
+def missing(conn: Connection) -> list[tuple[int, str, str | None, str]]:
+    """(id, path, missing_since, content_hash) of every missing photo, by path."""
+    return [(int(i), str(p), s, str(h)) for i, p, s, h in conn.execute(
+        "SELECT id, path, missing_since, content_hash FROM photos WHERE status = 'missing' "
+        "ORDER BY path")]
+
+
+def delete_missing(conn: Connection, ids: Iterable[int]) -> None:
+    """Delete those of these photos that are still missing (a file that came back meanwhile
+    keeps its photo)."""
+    delete_photos(conn, [i for i in ids if conn.one(
+        "SELECT 1 FROM photos WHERE id = ? AND status = 'missing'", (i,))])
+
+
+def orphans(conn: Connection, hashes: Iterable[str]) -> list[str]:
+    """The content hashes no photo has any more (their thumbnails can go)."""
+    return [h for h in dict.fromkeys(hashes)
+            if not conn.one("SELECT 1 FROM photos WHERE content_hash = ?", (h,))]
+
+
+def added_after(conn: Connection, after_id: int | None, *, limit: int) -> list[int]:
+    """Ids of photos written after ``after_id`` (ids grow), oldest first; with None, the
+    newest id alone."""
+    if after_id is None:
+        newest = conn.one("SELECT max(id) FROM photos")
+        return [] if newest is None else [int(newest)]
+    return [int(r[0]) for r in conn.execute(
+        "SELECT id FROM photos WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))]
+
+
+def count(conn: Connection, *, include_unavailable: bool = False) -> int:
+    """How many photos there are (only those there or on an absent drive, by default)."""
+    where = "" if include_unavailable else f" WHERE {_SHOWN}"
+    return int(conn.one(f"SELECT count(*) FROM photos{where}"))

@@ -139,6 +139,9 @@ class IndexReport:
     unread: int = 0
     # Files that vanished between the scan and their read (removed, or their drive pulled).
     vanished: list[str] = field(default_factory=list)
+    # What follows the run (``Library.photos_changed``) that failed, by follow-up name, with
+    # the reason: the photos themselves were read; people, places or sidecars lag behind.
+    follow_up_problems: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: IndexReport) -> None:
         for name in ("seen", "new", "updated", "moved", "unchanged", "missing", "restored",
@@ -150,6 +153,7 @@ class IndexReport:
         self.vanished += other.vanished
         self.unsettled += other.unsettled
         self.photo_ids += other.photo_ids
+        self.follow_up_problems.update(other.follow_up_problems)
 
 
 VANISHED = "removed before it could be read"
@@ -845,7 +849,9 @@ class Indexer:
         """Runs on the writer thread, inside one transaction for the whole batch.
 
         Each file gets its own savepoint: a value the database refuses costs that file (which
-        is recorded as an error), never the batch or the run.
+        is recorded as an error), never the batch or the run. Each photo's row is written,
+        then every stage's results; its full-text row is rebuilt once, when the batch
+        commits, from all of them (``fts.mark``).
         """
         released: list[str] = []
         for o in outcomes:

@@ -602,37 +602,95 @@ class Registry:
             code="models.download_failed", values={"model": what, "file": file})
 
 
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One search (CLIP) model as the model list shows it.
+
+    ``id``, ``name``: the manifest's id and its name for people. ``default``: the model a new
+    library uses. ``installed``: its weights are on this computer. ``size``: bytes of the
+    weights (the installed file's, else the manifest's; None when unknown). ``sha256``: their
+    digest (likewise). ``dim``: the length of its embeddings. ``licence``, ``licence_url``:
+    the weights' licence and where to read it ('' when none). ``summary``: one line for people
+    ('' when none). ``retrieval_r5``: the manifest's recall@5 figures by benchmark, or None.
+    ``active``: the library searches with it now. ``target``: the library is switching to it
+    (installed, not yet active). ``path``: the installed weights file, or None.
+    """
+
+    id: str
+    name: str
+    default: bool
+    installed: bool
+    size: int | None
+    sha256: str | None
+    dim: int
+    licence: str
+    licence_url: str
+    summary: str
+    retrieval_r5: Mapping[str, float] | None
+    active: bool
+    target: bool
+    path: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FacePackInfo:
+    """One face pack (detector + recogniser) as the model list shows it.
+
+    ``id``, ``name``: the manifest's id and its name for people. ``kind``: always 'faces'.
+    ``default``: the pack a new library uses. ``installed``: its files are on this computer.
+    ``builtin``: it comes with Glimpse (an installed Python package holds it). ``dim``: the
+    length of its face embeddings. ``licence``, ``licence_url``: its licence and where to read
+    it. ``restricted``: its licence limits use (non-commercial), so a download asks first.
+    ``summary``: one line for people ('' when none). ``active``: the library uses it now.
+    ``size``: bytes of its files together, or None when the manifest does not say.
+    """
+
+    id: str
+    name: str
+    kind: str
+    default: bool
+    installed: bool
+    builtin: bool
+    dim: int
+    licence: str
+    licence_url: str
+    restricted: bool
+    summary: str
+    active: bool
+    size: int | None
+
+
 def model_list(registry: Registry, active: str | None, target: str | None
-               ) -> list[dict[str, Any]]:
-    """Rows for the model list (CLI and settings view)."""
+               ) -> list[ModelInfo]:
+    """The search models for the model list (CLI and settings view)."""
     rows = []
     for entry in registry.entries():
         inst = registry.installed(entry.id)
-        rows.append({
-            "id": entry.id, "name": entry.name, "default": entry.default,
-            "installed": inst is not None, "size": inst.size if inst else entry.size,
-            "sha256": inst.sha256 if inst else entry.sha256, "dim": entry.dim,
-            "licence": entry.licence, "licence_url": entry.licence_url,
-            "summary": entry.summary, "retrieval_r5": entry.retrieval_r5,
+        rows.append(ModelInfo(
+            id=entry.id, name=entry.name, default=entry.default,
+            installed=inst is not None, size=inst.size if inst else entry.size,
+            sha256=inst.sha256 if inst else entry.sha256, dim=entry.dim,
+            licence=entry.licence, licence_url=entry.licence_url,
+            summary=entry.summary, retrieval_r5=entry.retrieval_r5,
+            active=entry.id == active,
             # "switching to" only means something for a model that is there to switch to.
-            "active": entry.id == active,
-            "target": entry.id == target and target != active and inst is not None,
-            "path": str(inst.weights) if inst else None,
-        })
+            target=entry.id == target and target != active and inst is not None,
+            path=str(inst.weights) if inst else None,
+        ))
     return rows
 
 
-def face_pack_list(registry: Registry, active: str | None) -> list[dict[str, Any]]:
-    """Rows for the face packs in the model list (CLI and settings view)."""
+def face_pack_list(registry: Registry, active: str | None) -> list[FacePackInfo]:
+    """The face packs for the model list (CLI and settings view)."""
     rows = []
     for pack in registry.face_packs():
         installed = registry.face_installed(pack)
-        rows.append({
-            "id": pack.id, "name": pack.name, "kind": "faces", "default": pack.default,
-            "installed": installed is not None, "builtin": pack.package is not None,
-            "dim": pack.dim, "licence": pack.licence, "licence_url": pack.licence_url,
-            "restricted": pack.restricted, "summary": pack.summary,
-            "active": pack.id == active,
-            "size": sum(f.size for f in pack.files if f.size) or None,
-        })
+        rows.append(FacePackInfo(
+            id=pack.id, name=pack.name, kind="faces", default=pack.default,
+            installed=installed is not None, builtin=pack.package is not None,
+            dim=pack.dim, licence=pack.licence, licence_url=pack.licence_url,
+            restricted=pack.restricted, summary=pack.summary,
+            active=pack.id == active,
+            size=sum(f.size for f in pack.files if f.size) or None,
+        ))
     return rows

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import xxhash
 
-from glimpse_desktop.kernel import photos
+from glimpse_desktop.kernel import fts, photos
 from glimpse_desktop.kernel.db import (
     Connection,
     LibraryError,
@@ -39,7 +39,7 @@ from glimpse_desktop.kernel.db import (
     is_environmental,
 )
 from glimpse_desktop.kernel.decode import Decoded, DecodeError, SizeRequest, decode
-from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressMeter
 
 __all__ = ["MAX_FILE_BYTES", "BacklogPhoto", "CatchUpReport", "Stage", "StageBase",
            "StageReport", "catch_up", "check_stage", "hash_content", "owed", "owed_count",
@@ -79,6 +79,12 @@ class StageReport:
     remaining: int = 0   # still owed after the run
     cancelled: bool = False
     photo_ids: list[int] = field(default_factory=list)   # the photos written
+    # The stage itself failed (its backlog, a whole batch, or after_catch_up): why, as
+    # "process_batch: RuntimeError: …". It stopped there; the other stages went on, and the
+    # photos it did not reach are still owed (no photo is to blame).
+    problem: str | None = None
+    # The exception behind ``problem``, for a caller that ran this stage alone to raise.
+    error: BaseException | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -103,7 +109,12 @@ class Stage(Protocol):
     runs on the writer thread inside the batch's transaction. ``backlog`` lists the photos
     that still owe this stage work (a query on the library; ``owed`` builds the usual one),
     newest first; ``after_catch_up`` runs once a catch-up run is over (a model whose photos
-    are all done takes over search, say)."""
+    are all done takes over search, say).
+
+    A stage whose results carry words for the full-text index (read back through the
+    ``glimpse_photo_text`` hook) sets ``writes_text = True``: the photo's full-text row is
+    then rebuilt once, after every stage has written, at the end of the transaction; the
+    stage never rebuilds it itself."""
 
     @property
     def name(self) -> str:
@@ -142,6 +153,8 @@ class StageBase:
 
     name: str = ""
     batched: bool = False
+    # Its results are words for the full-text index (see Stage).
+    writes_text: bool = False
 
     @property
     def label(self) -> str:
@@ -177,16 +190,26 @@ _METHODS = ("wants", "process", "process_batch", "write", "backlog", "backlog_co
 def check_stage(obj: object) -> str | None:
     """Why ``obj`` (returned by a plugin's ``glimpse_stages``) cannot run as a stage, or None
     when it can: a stage it cannot run would fail every photo, or the run."""
-    name = getattr(obj, "name", None)
+    try:
+        name = getattr(obj, "name", None)
+    except Exception as exc:
+        return f"{type(obj).__name__}'s name failed: {type(exc).__name__}: {exc}"
     if not isinstance(name, str) or not name:
         return f"{type(obj).__name__} has no name"
     missing = [m for m in _METHODS if not callable(getattr(obj, m, None))]
     if missing:
         return f"stage {name} lacks {', '.join(missing)} (kernel.stages.StageBase has them)"
-    if not isinstance(getattr(obj, "batched", None), bool):
-        return f"stage {name} does not say whether it is batched"
-    if not isinstance(getattr(obj, "label", None), str):
-        return f"stage {name} has no label"
+    # A plugin's property or ``wants`` may raise: that stage is left out, never the library.
+    try:
+        if not isinstance(getattr(obj, "batched", None), bool):
+            return f"stage {name} does not say whether it is batched"
+        if not isinstance(getattr(obj, "label", None), str):
+            return f"stage {name} has no label"
+        want = obj.wants()  # type: ignore[attr-defined]
+    except Exception as exc:
+        return f"stage {name} failed: {type(exc).__name__}: {exc}"
+    if not isinstance(want, SizeRequest):
+        return f"stage {name}: wants() returned {type(want).__name__}, not a SizeRequest"
     return None
 
 
@@ -256,13 +279,14 @@ def run_stages(stages: Sequence[Stage], content_hash: str, decoded: Decoded,
 
 
 def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
-                     record: bool = True) -> None:
+                     record: bool = True) -> dict[str, Exception]:
     """Give each batched stage the per-photo results of one batch at once (on the model
     thread). Several batched stages (CLIP and faces) run side by side: each is one model that
     keeps only part of the machine busy. ``record``: a failure costs that stage's results for
-    the batch, recorded per photo, never the photos themselves (ingestion); otherwise the
-    first failure is raised once every stage is done (catch-up: a model failing on a whole
-    batch is the model's or the machine's problem, not the photos')."""
+    the batch, recorded per photo, never the photos themselves (ingestion); otherwise each
+    failing stage's exception is returned by name, its results taken off the holders and
+    nothing recorded per photo (catch-up: a model failing on a whole batch is the model's or
+    the machine's problem, not the photos')."""
     work = []
     for stage in stages:
         if not stage.batched:
@@ -270,7 +294,7 @@ def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
         held = [h for h in holders if stage.name in h.stage_results]
         if held:
             work.append((stage, held))
-    failures: list[Exception] = []
+    failures: dict[str, Exception] = {}
 
     def run(item: tuple[Stage, list[_Results]]) -> None:
         stage, held = item
@@ -281,7 +305,9 @@ def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
                                  f"results for {len(held)} items")
         except Exception as exc:
             if not record:
-                failures.append(exc)
+                failures[stage.name] = exc
+                for h in held:
+                    del h.stage_results[stage.name]
                 return
             for h in held:
                 del h.stage_results[stage.name]
@@ -296,20 +322,41 @@ def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
     else:
         with ThreadPoolExecutor(len(work), thread_name_prefix="glimpse-model") as pool:
             list(pool.map(run, work))
-    if failures:
-        raise failures[0]
+    return failures
 
 
 def write_results(conn: Connection, stages: Sequence[Stage], photo_id: int, holder: _Results,
                   *, path: str, root_id: int | None, size: int | None = None,
                   mtime_ns: int | None = None) -> list[str]:
     """Store each stage's result for a photo and record each stage's error under its name
-    (on the writer, inside its transaction); returns the names of the stages written."""
+    (on the writer, inside its transaction); returns the names of the stages written. A
+    stage whose ``write`` raises has its own writes rolled back and the error recorded under
+    its name (and kept in ``holder.stage_errors``); a failure of the disk or the database
+    itself goes up. The
+    photo's full-text row, if a stage wrote words, is rebuilt once at the end of the
+    transaction, after the photo's row and every stage's results."""
     written = []
     for stage in stages:
         if stage.name in holder.stage_results:
-            stage.write(conn, photo_id, holder.stage_results[stage.name])
+            # Each stage's write in a savepoint of its own: a stage whose write fails costs
+            # its own result (recorded under its name), never the photo or the other stages.
+            conn.execute("SAVEPOINT stage_write")
+            try:
+                stage.write(conn, photo_id, holder.stage_results[stage.name])
+            except Exception as exc:
+                if not conn.in_transaction or isinstance(exc, LibraryError) \
+                        or is_environmental(exc):
+                    raise  # a full disk, an I/O error: no stage's fault
+                conn.execute("ROLLBACK TO stage_write")
+                conn.execute("RELEASE stage_write")
+                holder.stage_errors[stage.name] = \
+                    f"could not be saved: {type(exc).__name__}: {exc}"
+                continue
+            conn.execute("RELEASE stage_write")
             written.append(stage.name)
+            # Read with getattr: a plugin's stage need not derive from StageBase.
+            if getattr(stage, "writes_text", False) is True:
+                fts.mark(conn, [photo_id])
     for name, reason in holder.stage_errors.items():
         photos.record_error(conn, path=path, stage=name, reason=reason, root_id=root_id,
                             photo_id=photo_id, size=size, mtime_ns=mtime_ns)
@@ -352,14 +399,22 @@ def catch_up(
     worker threads, ``process_batch`` on this thread a batch at a time while the workers
     decode the next, ``write`` in the single writer. A file that cannot be read or decoded,
     or that a stage fails on, is recorded under the stage's name (and not owed again until it
-    changes); a batch stage failing on a whole batch stops the run with its exception. Every
-    stage's ``after_catch_up`` runs at the end, owed photos or not.
+    changes). A stage that fails as a whole (its ``backlog``, ``process_batch`` on a batch,
+    ``backlog_count`` or ``after_catch_up`` raises) stops there with the reason in its
+    report's ``problem``, and the other stages go on; a failure of the disk, the database
+    or memory stops the run. Every stage's ``after_catch_up`` runs at the end, owed photos
+    or not.
     """
     report = CatchUpReport({s.name: StageReport(s.name) for s in stages})
     conn = reader()
     owing: dict[int, _Item] = {}
     for stage in stages:
-        for photo in stage.backlog(conn):
+        try:
+            backlog = stage.backlog(conn)
+        except Exception as exc:
+            _stage_failed(report.stages[stage.name], "backlog", exc)
+            continue
+        for photo in backlog:
             item = owing.get(photo.id)
             if item is None:
                 owing[photo.id] = item = _Item(photo, [])
@@ -376,10 +431,26 @@ def catch_up(
         stage_report = report.stages[stage.name]
         stage_report.cancelled = report.cancelled
         # A stage that owed nothing at the start owes nothing now (spare a count per run).
-        stage_report.remaining = stage.backlog_count(reader()) if stage in busy else 0
+        try:
+            stage_report.remaining = stage.backlog_count(reader()) if stage in busy else 0
+        except Exception as exc:
+            _stage_failed(stage_report, "backlog_count", exc)
     for stage in stages:
-        stage.after_catch_up(report.stages[stage.name], meter, cancel)
+        try:
+            stage.after_catch_up(report.stages[stage.name], meter, cancel)
+        except Exception as exc:
+            _stage_failed(report.stages[stage.name], "after_catch_up", exc)
     return report
+
+
+def _stage_failed(report: StageReport, part: str, exc: Exception) -> None:
+    """Note that a stage failed as a whole in ``part``: the stage's own problem, unless the
+    machine or the library failed (or the run was cancelled), which stops the run."""
+    if isinstance(exc, Cancelled | LibraryError) or is_environmental(exc):
+        raise exc
+    if report.problem is None:      # the first failure is the one to fix
+        report.problem = f"{part}: {type(exc).__name__}: {exc}"
+        report.error = exc
 
 
 def _read(item: _Item) -> _Item:
@@ -400,15 +471,21 @@ def _read(item: _Item) -> _Item:
             item.changed = True
             return item
         want = SizeRequest()
+        able = []
         for stage in item.stages:
-            want = want.union(stage.wants())
+            try:
+                want = want.union(stage.wants())
+            except Exception as exc:  # that stage's bug, not the photo's or the others'
+                item.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
+                continue
+            able.append(stage)
         try:
             decoded = decode(data, photo.path, want=want)
         except DecodeError as exc:
             item.problem = str(exc)
             return item
         del data
-        item.full = run_stages(item.stages, photo.content_hash, decoded, item)
+        item.full = run_stages(able, photo.content_hash, decoded, item)
     except Exception as exc:  # one photo's failure is recorded, never the run's
         item.problem = f"{type(exc).__name__}: {exc}"
     return item
@@ -421,6 +498,7 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
         for stage in item.stages:
             stages.setdefault(stage.name, stage)
     full: str | None = None
+    dropped: set[str] = set()      # stages that failed on a whole batch: out of this run
     with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-catch-up") as pool:
         pending: list[Future[_Item]] = []
         queue = iter(todo)
@@ -446,8 +524,17 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
             for item in items:
                 if item.full is not None and full is None:
                     full = item.full[1]
+                if dropped:       # the worker is done with the item: no race on its lists
+                    _drop(item, dropped)
             ready = [i for i in items if i.problem is None and not i.changed and i.full is None]
-            run_batch_stages(list(stages.values()), ready, record=False)
+            failed = run_batch_stages([s for s in stages.values() if s.name not in dropped],
+                                      ready, record=False)
+            for name, exc in failed.items():
+                _stage_failed(report.stages[name], "process_batch", exc)
+                dropped.add(name)
+            if failed:
+                for item in items:
+                    _drop(item, dropped)
             writer.call(functools.partial(_save, items=items, report=report))
             report.photos += len(items)
             meter.advance(len(items), errors=sum(
@@ -458,6 +545,14 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
                 break
     if full is not None:
         raise LibraryFullError(full)
+
+
+def _drop(item: _Item, dropped: set[str]) -> None:
+    """Take stages that failed as a whole off an item: the photo still owes them."""
+    item.stages = [s for s in item.stages if s.name not in dropped]
+    for name in dropped:
+        item.stage_results.pop(name, None)
+        item.stage_errors.pop(name, None)
 
 
 def _save(conn: Connection, items: list[_Item], report: CatchUpReport) -> None:
@@ -489,6 +584,8 @@ def _save(conn: Connection, items: list[_Item], report: CatchUpReport) -> None:
                 raise  # a full disk, an I/O error: not this photo's fault
             conn.execute("ROLLBACK TO catch_up")
             conn.execute("RELEASE catch_up")
+            # Each stage's write has a savepoint of its own (write_results): what fails here
+            # is the photo's own record, which every stage owing it shares.
             reason = f"could not be saved: {type(exc).__name__}: {exc}"
             for stage in item.stages:
                 photos.record_error(conn, path=photo.path, stage=stage.name, reason=reason,

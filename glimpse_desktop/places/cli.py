@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from glimpse_desktop.cli.common import EXIT_INTERRUPTED, EXIT_OK, emit_json, job, plural
 from glimpse_desktop.cli.verbs import Library, Verb
+from glimpse_desktop.places.records import PlaceCity, PlaceCountry, PlaceRegion
 
 __all__ = ["VERBS"]
 
 
-def _print_place_tree(tree: list[dict[str, Any]]) -> None:
-    def line(depth: int, node: dict[str, Any], unnamed: str) -> None:
-        inferred = f" ({node['inferred']} inferred)" if node["inferred"] else ""
-        print(f"{'  ' * depth}{node['name'] or unnamed}  {node['photos']}{inferred}")
+def _print_place_tree(tree: list[PlaceCountry]) -> None:
+    def line(depth: int, node: PlaceCountry | PlaceRegion | PlaceCity, unnamed: str) -> None:
+        inferred = f" ({node.inferred} inferred)" if node.inferred else ""
+        print(f"{'  ' * depth}{node.name or unnamed}  {node.photos}{inferred}")
 
     for country in tree:
         line(0, country, "")
-        for region in country["regions"]:
+        for region in country.regions:
             line(1, region, "(no region)")
-            for city in region["cities"]:
+            for city in region.cities:
                 line(2, city, "(far from any town)")
 
 
@@ -42,17 +42,17 @@ def cmd_places(lib: Library, args: argparse.Namespace) -> int:
     status = lib.places.status()
     if not tree:
         print(f"No photo has a place yet: places come from the GPS coordinates in the photos "
-              f"({plural(int(lib.status()['with_gps']), 'photo')} with GPS).",
+              f"({plural(lib.status().with_gps, 'photo')} with GPS).",
               file=sys.stderr)
     else:
-        countries = status["countries"]
-        print(f"{plural(status['placed'] + status['inferred'], 'photo')} in "
-              f"{plural(status['cities'], 'place')} of {countries} "
+        countries = status.countries
+        print(f"{plural(status.placed + status.inferred, 'photo')} in "
+              f"{plural(status.cities, 'place')} of {countries} "
               f"{'country' if countries == 1 else 'countries'}"
-              + (f"; {status['inferred']} inferred from photos taken minutes apart with the "
-                 "same camera" if status["inferred"] else "")
-              + (f"; {status['nowhere']} with GPS far from any known place"
-                 if status["nowhere"] else ""), file=sys.stderr)
+              + (f"; {status.inferred} inferred from photos taken minutes apart with the "
+                 "same camera" if status.inferred else "")
+              + (f"; {status.nowhere} with GPS far from any known place"
+                 if status.nowhere else ""), file=sys.stderr)
     return EXIT_OK
 
 

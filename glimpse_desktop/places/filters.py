@@ -4,7 +4,7 @@ country of that name."""
 from __future__ import annotations
 
 from glimpse_desktop.kernel.db import Connection
-from glimpse_desktop.places.service import fold, match_place
+from glimpse_desktop.places.service import match_place, place_names
 from glimpse_desktop.search.filters import NONE, Condition, FilterContext, SearchFilter
 
 
@@ -28,13 +28,7 @@ def _place(context: FilterContext, value: str) -> Condition:
 
 def names(conn: Connection, limit: int) -> list[str]:
     """Place names (cities, regions, countries), most photographed first."""
-    counts: dict[str, int] = {}
-    for r in conn.rows("SELECT city, region, country, count(*) AS n FROM photo_places "
-                       "WHERE country IS NOT NULL GROUP BY city, region, country"):
-        for name in (r["city"], r["region"], r["country"]):
-            if name:
-                counts[name] = counts.get(name, 0) + int(r["n"])
-    return sorted(counts, key=lambda n: (-counts[n], fold(n)))[:limit]
+    return place_names(conn, limit)
 
 
 PLACE = SearchFilter("place", "a place", _place, values=names, check=_tidy,

@@ -36,6 +36,14 @@ from glimpse_desktop.kernel.progress import (
     ProgressMeter,
 )
 from glimpse_desktop.places import geocode as geo
+from glimpse_desktop.places import store
+from glimpse_desktop.places.records import (
+    Place,
+    PlaceCity,
+    PlaceCountry,
+    PlaceRegion,
+    PlacesStatus,
+)
 
 # Photos written after this moment (ISO, UTC) have not been looked at by a complete pass.
 CHECKED_KEY = "places.checked"
@@ -50,9 +58,9 @@ TEXT_FIELD, TEXT_SOURCE = "places", "geocode"
 MAX_RANGES = 200
 # Dates read from a file's modification time say when it was copied, not when it was taken.
 UNTRUSTED_TIME_SOURCES = ("file:mtime",)
-_VISIBLE = "p.status IN ('ok', 'offline')"
 
-__all__ = ["PlaceMatch", "Places", "PlacesError", "PlacesReport", "fold", "match_place"]
+__all__ = ["PlaceMatch", "Places", "PlacesError", "PlacesReport", "fold", "match_place",
+           "place_names"]
 
 
 class PlacesError(LibraryError):
@@ -248,104 +256,68 @@ class Places:
 
     # ------------------------------------------------------------------ reading
 
-    def of_photo(self, photo_id: int) -> dict[str, Any] | None:
-        """A photo's place: city, region, country, country_code, source ('gps' or
-        'inferred'), from_photo (the photo it was inferred from), distance_km; None when it
-        has none (no GPS, or nowhere near a known place)."""
-        row = self.reader().row(
-            "SELECT city, region, country, country_code, source, from_photo, lat, lon, "
-            "distance_km FROM photo_places WHERE photo_id = ? AND country IS NOT NULL",
-            (photo_id,))
-        return row
+    def of_photo(self, photo_id: int) -> Place | None:
+        """A photo's place; None when it has none (no GPS, or nowhere near a known place)."""
+        return store.place_of(self.reader(), photo_id)
 
-    def tree(self) -> list[dict[str, Any]]:
-        """Countries, each with its regions, each with its cities: ``name``, ``photos``
-        (count), ``inferred`` (how many of those are inferred), ``cover`` (the id of the most
-        recent photo). Largest first. A region or city is None where the data has none (a
-        photo far from every town keeps its region and country). Photos of unplugged drives
-        count; missing ones do not."""
-        rows = self.reader().rows(
-            f"""SELECT pp.country, pp.country_code, pp.region, pp.city, count(*) AS photos,
-                       sum(pp.source = 'inferred') AS inferred,
-                       max(coalesce(p.taken_ts, -1e18)) AS newest, p.id AS cover
-                FROM photo_places pp JOIN photos p ON p.id = pp.photo_id
-                WHERE pp.country IS NOT NULL AND {_VISIBLE}
-                GROUP BY pp.country, pp.country_code, pp.region, pp.city""")
-        # SQLite takes the bare column p.id from the row holding max(): the newest photo.
-        countries: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in rows:
-            country = countries.setdefault((r["country"], r["country_code"]), {
-                "name": r["country"], "country_code": r["country_code"], "photos": 0,
-                "inferred": 0, "cover": None, "_newest": None, "regions": {}})
-            region = country["regions"].setdefault(r["region"], {
-                "name": r["region"], "photos": 0, "inferred": 0, "cover": None,
-                "_newest": None, "cities": []})
-            city = {"name": r["city"], "photos": int(r["photos"]),
-                    "inferred": int(r["inferred"] or 0), "cover": int(r["cover"]),
-                    "_newest": (float(r["newest"]), int(r["cover"]))}
-            region["cities"].append(city)
+    def tree(self) -> list[PlaceCountry]:
+        """Countries, each with its regions, each with its cities, with their photo counts
+        (how many of those inferred) and the most recent photo as ``cover``. Largest first.
+        A region or city is None where the data has none (a photo far from every town keeps
+        its region and country). Photos of unplugged drives count; missing ones do not."""
+        # A node as it is summed up: photos, inferred, newest (taken_ts, id) and children.
+        Node = dict[str, Any]
+        countries: dict[tuple[str, str | None], Node] = {}
+        for c in store.city_counts(self.reader()):
+            country = countries.setdefault((c.country, c.country_code), {
+                "name": c.country, "photos": 0, "inferred": 0, "newest": None,
+                "children": {}})
+            region = country["children"].setdefault(c.region, {
+                "name": c.region, "photos": 0, "inferred": 0, "newest": None,
+                "children": []})
+            newest = (c.newest, c.cover)
+            region["children"].append(PlaceCity(name=c.city, photos=c.photos,
+                                                inferred=c.inferred, cover=c.cover))
             for node in (country, region):
-                node["photos"] += city["photos"]
-                node["inferred"] += city["inferred"]
-                if node["_newest"] is None or city["_newest"] > node["_newest"]:
-                    node["_newest"], node["cover"] = city["_newest"], city["cover"]
+                node["photos"] += c.photos
+                node["inferred"] += c.inferred
+                if node["newest"] is None or newest > node["newest"]:
+                    node["newest"] = newest
 
-        def order(node: dict[str, Any]) -> tuple[int, int, str]:
-            return (-node["photos"], node["name"] is None, fold(node["name"] or ""))
+        def order(node: Node | PlaceCity) -> tuple[int, bool, str]:
+            name, photos = ((node["name"], node["photos"]) if isinstance(node, dict)
+                            else (node.name, node.photos))
+            return (-photos, name is None, fold(name or ""))
 
-        out: list[dict[str, Any]] = []
-        for country in sorted(countries.values(), key=order):
-            regions = sorted(country.pop("regions").values(), key=order)
-            for region in regions:
-                region["cities"].sort(key=order)
-                for node in (region, *region["cities"]):
-                    node.pop("_newest")
-            country.pop("_newest")
-            country["regions"] = regions
-            out.append(country)
+        def cover(node: Node) -> int | None:
+            return None if node["newest"] is None else int(node["newest"][1])
+
+        out: list[PlaceCountry] = []
+        for (name, code), country in sorted(countries.items(), key=lambda kv: order(kv[1])):
+            regions = tuple(
+                PlaceRegion(name=r["name"], photos=r["photos"], inferred=r["inferred"],
+                            cover=cover(r), cities=tuple(sorted(r["children"], key=order)))
+                for r in sorted(country["children"].values(), key=order))
+            out.append(PlaceCountry(name=name, country_code=code, photos=country["photos"],
+                                    inferred=country["inferred"], cover=cover(country),
+                                    regions=regions))
         return out
 
     def photos(self, country: str | None = None, region: str | None = None,
                city: str | None = None) -> list[int]:
         """Ids of the photos placed in a country (and region, and city: names as ``tree``
         gives them), newest first; with no argument, every placed photo."""
-        where, params = ["pp.country IS NOT NULL", _VISIBLE], []
-        for column, value in (("country", country), ("region", region), ("city", city)):
-            if value == "":                       # the node of photos that have none
-                where.append(f"pp.{column} IS NULL")
-            elif value is not None:
-                where.append(f"pp.{column} = ?")
-                params.append(value)
-        return [int(r[0]) for r in self.reader().execute(
-            f"SELECT p.id FROM photo_places pp JOIN photos p ON p.id = pp.photo_id "
-            f"WHERE {' AND '.join(where)} ORDER BY p.taken_ts IS NULL, p.taken_ts DESC, "
-            f"p.id DESC", params)]
+        return store.photos_in(self.reader(), country, region, city)
 
-    def status(self) -> dict[str, int]:
+    def status(self) -> PlacesStatus:
         """Counts: photos placed from their GPS, inferred, and with GPS but far from every
-        known place."""
-        row = self.reader().row(
-            "SELECT count(*) FILTER (WHERE source = 'gps' AND country IS NOT NULL) AS placed, "
-            "count(*) FILTER (WHERE source = 'inferred') AS inferred, "
-            "count(*) FILTER (WHERE country IS NULL) AS nowhere, "
-            "count(DISTINCT country) AS countries, "
-            "count(DISTINCT coalesce(city, '') || char(31) || coalesce(region, '') || char(31) "
-            "|| coalesce(country, '')) FILTER (WHERE city IS NOT NULL) AS cities "
-            "FROM photo_places")
-        assert row is not None
-        return {k: int(v or 0) for k, v in row.items()}
+        known place; countries and cities."""
+        return store.status(self.reader())
 
     def names(self, *, limit: int = 500) -> list[str]:
         """Place names (cities, regions, countries), most photographed first: what the search
         box suggests after ``place:``."""
-        counts: dict[str, int] = {}
-        for r in self.reader().rows(
-                "SELECT city, region, country, count(*) AS n FROM photo_places "
-                "WHERE country IS NOT NULL GROUP BY city, region, country"):
-            for name in (r["city"], r["region"], r["country"]):
-                if name:
-                    counts[name] = counts.get(name, 0) + int(r["n"])
-        return sorted(counts, key=lambda n: (-counts[n], fold(n)))[:limit]
+        return place_names(self.reader(), limit)
 
     def match(self, value: str) -> PlaceMatch:
         """The place names a ``place:`` value means (see ``match_place``)."""
@@ -363,20 +335,29 @@ def match_place(conn: Connection, value: str) -> PlaceMatch:
         return match
     code = geo.COUNTRY_ALIASES.get(wanted) or (value.strip().upper() if len(wanted) == 2
                                                else None)
-    rows = conn.rows("SELECT DISTINCT city, region, country, country_code "
-                     "FROM photo_places WHERE country IS NOT NULL")
+    rows = store.names(conn)
     for exact in (True, False):
         seen: tuple[set[str], set[str], set[str]] = (set(), set(), set())
-        for r in rows:
-            for level, name in enumerate((r["city"], r["region"], r["country"])):
+        for city, region, country, country_code in rows:
+            for level, name in enumerate((city, region, country)):
                 if name and _name_matches(fold(name), wanted, exact):
                     seen[level].add(name)
-            if exact and code is not None and r["country_code"] == code:
-                seen[2].add(r["country"])
+            if exact and code is not None and country_code == code:
+                seen[2].add(country)
         match = PlaceMatch(*(sorted(s) for s in seen))
         if match:
             break
     return match
+
+
+def place_names(conn: Connection, limit: int) -> list[str]:
+    """Place names (cities, regions, countries), most photographed first."""
+    counts: dict[str, int] = {}
+    for city, region, country, n in store.name_counts(conn):
+        for name in (city, region, country):
+            if name:
+                counts[name] = counts.get(name, 0) + n
+    return sorted(counts, key=lambda n: (-counts[n], fold(n)))[:limit]
 
 
 def _name_matches(name: str, wanted: str, exact: bool) -> bool:
@@ -448,7 +429,7 @@ def _write_gps(conn: Connection, chunk: Sequence[tuple[int, float, float]],
         text = geo.place_text(place.city, place.region, place.country) if place else None
         if _set_text(conn, photo_id, text):
             refresh.append(photo_id)
-    fts.refresh(conn, refresh)
+    fts.mark(conn, refresh)
     return written
 
 
@@ -475,7 +456,7 @@ def _write_inferred(conn: Connection, chunk: Iterable[tuple[int, dict[str, Any]]
         if _set_text(conn, photo_id, geo.place_text(src["city"], src["region"],
                                                     src["country"])):
             refresh.append(photo_id)
-    fts.refresh(conn, refresh)
+    fts.mark(conn, refresh)
     return written
 
 
@@ -490,5 +471,5 @@ def _clear(conn: Connection, photo_ids: Sequence[int], source: str) -> int:
             cleared += 1
             if _set_text(conn, photo_id, None):
                 refresh.append(photo_id)
-    fts.refresh(conn, refresh)
+    fts.mark(conn, refresh)
     return cleared

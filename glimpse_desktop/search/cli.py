@@ -18,9 +18,9 @@ from glimpse_desktop.cli.common import (
 )
 from glimpse_desktop.cli.verbs import Library, Verb
 from glimpse_desktop.kernel.db import LibraryError
-from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.kernel.progress import Cancelled
 from glimpse_desktop.search.engine import SearchResult
+from glimpse_desktop.search.filters import registered
 from glimpse_desktop.search.query import QueryError
 from glimpse_desktop.search.sorting import SortError
 
@@ -39,25 +39,19 @@ def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
     if not rows:
         print("No photos match.", file=sys.stderr)
     for r in rows:
-        snippet = " ".join(str(r["snippet"]).split())
-        mark = "" if r["status"] == "ok" else f" [{r['status']}]"
-        print(f"{r['id']:>7}  {r['path']}{mark}  {snippet}")
+        snippet = " ".join(r.snippet.split())
+        mark = "" if r.status == "ok" else f" [{r.status}]"
+        print(f"{r.id:>7}  {r.path}{mark}  {snippet}")
     return EXIT_OK
-
-
-def _search_notices(result: SearchResult) -> list[Notice]:
-    """A search's notices: its words (``notices``) with their codes (``reasons``)."""
-    return [Notice(reason.code, text, reason.values)
-            for reason, text in zip(result.reasons, result.notices, strict=False)]
 
 
 def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"model": result.model, "semantic": result.semantic,
-                     "notices": result.notices, "cut": result.cut,
+                     "notices": [n.text for n in result.notices], "cut": result.cut,
                      "results": [h.as_dict() for h in result.hits]})
         return EXIT_OK
-    show_notices(_search_notices(result))
+    show_notices(result.notices)
     if not result.hits:
         print("No photos match." + (f" ({result.cut} weaker candidates were below the cut-off;"
                                     " --min-score 0 shows them.)" if result.cut else ""),
@@ -174,7 +168,21 @@ def _text_search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=50)
 
 
+def filters_help() -> str:
+    """The filters search knows, each with what its value is: those of the built-in
+    features and of every plugin loaded (``glimpse search --help``)."""
+    known = registered()
+    width = max((len(key) for key in known), default=0) + 2
+    lines = [f"  {key + ':':<{width}} {known[key].help}" for key in sorted(known)]
+    lines.append(f"  {'-word':<{width}} leaves out photos with that word")
+    return "filters (key:value; several narrow the search together):\n" + "\n".join(lines)
+
+
 def _search_args(p: argparse.ArgumentParser) -> None:
+    # The filters are the plugins' (person: from faces, place: from places, any installed
+    # plugin's own): listed from them, so a new one is in the help without an edit here.
+    p.epilog = filters_help()
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("query", metavar="QUERY", nargs="*",
                    help='e.g. "red car in the snow after:2021"; "beach + sunset - people" '
                         "adds and subtracts ideas; 2:sunset weighs a term twice")
@@ -229,9 +237,9 @@ VERBS = [
     Verb("text-search", "find photos by file name, folder and text in the files "
          "(descriptions, keywords, AI prompts)", cmd_text_search, _text_search_args,
          rest="query"),
-    Verb("search", "find photos by what is in them, in plain words, with filters "
-         "(after:2021-06 before:2022 camera:iphone tag:beach type:png folder:NAME "
-         "place:Lisbon album:NAME person:NAME -word)", cmd_search, _search_args, rest="query"),
+    Verb("search", "find photos by what is in them, in plain words, narrowed by filters "
+         "(key:value, such as after:2021-06; its --help lists them all) and -word",
+         cmd_search, _search_args, rest="query"),
     Verb("similar", "photos that look like the given one", cmd_similar, _similar_args,
          rest="filters"),
     Verb("tag", "tag photos by what CLIP sees, from your own words or built-in vocabularies "

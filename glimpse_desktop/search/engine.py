@@ -39,12 +39,13 @@ import numpy as np
 from glimpse_desktop.kernel import fts, vectors
 from glimpse_desktop.kernel.config import get_setting
 from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.kernel.registry import ModelError
 from glimpse_desktop.search.filters import (
     Condition,
     FilterContext,
     SearchFilter,
-    as_condition,
+    narrowed,
     registered,
 )
 from glimpse_desktop.search.query import Query, QueryError, parse
@@ -71,7 +72,9 @@ _STOPWORDS = frozenset((
 
 __all__ = ["Hit", "Notice", "QueryError", "SearchResult", "search", "similar"]
 
-# Notice codes (``Notice.code``), with the values each carries:
+# A search's notices are ``kernel.messages.Notice``s: what happened in words (``text``) and as
+# data (``code``, ``values``), which the CLI and the window each phrase in their own words.
+# Their codes, with the values each carries:
 # a filter that no photo passes: {"filter": "place", "value": "Atlantis"}
 FILTER_MATCHES_NOTHING = "filter_matches_nothing"
 # each filter matches photos, but no photo passes all of them: {"filters": ["after:2023", ...]}
@@ -108,26 +111,15 @@ class Hit:
                 "status": self.status, "snippet": self.snippet}
 
 
-@dataclass(frozen=True)
-class Notice:
-    """Something the person should know about a search, as data: ``code`` (one of the codes
-    above) and its ``values``. The CLI and the window each phrase it in their own words."""
-
-    code: str
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, **self.values}
-
-
 @dataclass
 class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     semantic: bool = False        # CLIP took part
     model: str | None = None
-    notices: list[str] = field(default_factory=list)    # ``reasons`` in plain words
+    # What the person should know about this search (a filter that matches nothing, a
+    # model still missing): codes with values, and the words the CLI prints.
+    notices: list[Notice] = field(default_factory=list)
     cut: int = 0                  # candidates dropped by the cut-off
-    reasons: list[Notice] = field(default_factory=list)
     total: int = 0                # photos that match (at least this many when not ``exact``)
     exact: bool = True
     offset: int = 0               # where ``hits`` start in the ranking
@@ -154,9 +146,8 @@ class SearchResult:
             return _filtered_page(conn, where, params, offset, limit, include_unavailable)
         return []
 
-    def note(self, notice: Notice, text: str) -> None:
-        self.reasons.append(notice)
-        self.notices.append(text)
+    def note(self, notice: Notice) -> None:
+        self.notices.append(notice)
 
 
 def _narrowed(semantic: Semantic, conn: Connection, q: Query, nesting: int
@@ -175,7 +166,8 @@ def _narrowed(semantic: Semantic, conn: Connection, q: Query, nesting: int
     for key, search_filter in known.items():
         for i, (k, value) in enumerate(q.filters):
             if k == key:
-                found[i] = (search_filter, as_condition(search_filter.narrow(context, value)))
+                # A filter's own failure is a QueryError naming it, never a raw exception.
+                found[i] = (search_filter, narrowed(search_filter, context, value))
     missing = [f"{k}:" for i, (k, _v) in enumerate(q.filters) if i not in found]
     if missing:      # a filter whose plugin has gone since the query was parsed
         raise QueryError(f"{missing[0]} is not a filter Glimpse knows",
@@ -207,7 +199,7 @@ def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailab
 
 def _why_nothing(conn: Connection, q: Query,
                  narrowed: Sequence[tuple[SearchFilter, Condition]],
-                 include_unavailable: bool) -> list[tuple[Notice, str]]:
+                 include_unavailable: bool) -> list[Notice]:
     """Why a search with filters found nothing: each filter that no photo passes on its own,
     else (no photo passes them all together) the filters together."""
     if not q.filters:
@@ -217,17 +209,17 @@ def _why_nothing(conn: Connection, q: Query,
         where, params = _where([single], include_unavailable)
         if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                     params) == 0:
-            out.append((Notice(FILTER_MATCHES_NOTHING, {"filter": key, "value": value}),
-                        single[0].no_match(value)))
+            out.append(Notice(FILTER_MATCHES_NOTHING, single[0].no_match(value),
+                              {"filter": key, "value": value}))
     if out or len(q.filters) < 2:
         return out
     where, params = _where(narrowed, include_unavailable)
     if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                 params) == 0:
         names = [f"{key}:{value}" for key, value in q.filters]
-        out.append((Notice(FILTERS_EXCLUDE_EACH_OTHER, {"filters": names}),
-                    "each filter matches photos, but no photo matches all of "
-                    + " ".join(names)))
+        out.append(Notice(FILTERS_EXCLUDE_EACH_OTHER,
+                          "each filter matches photos, but no photo matches all of "
+                          + " ".join(names), {"filters": names}))
     return out
 
 
@@ -327,8 +319,8 @@ def search(semantic: Semantic, conn: Connection, query: str, *, limit: int = 50,
                 include_unavailable, result)
         result.hits = result.page(conn, offset, limit)
     if result.total == 0 and q.has_filters:
-        for notice, text in _why_nothing(conn, q, narrowed, include_unavailable):
-            result.note(notice, text)
+        for notice in _why_nothing(conn, q, narrowed, include_unavailable):
+            result.note(notice)
     return result
 
 
@@ -347,15 +339,14 @@ def _ranked(semantic: Semantic, conn: Connection, q: Query, where: str, params: 
         store = semantic.store(model_id)
     if store is None or len(store.index) == 0:
         status = semantic.status(max_age=10.0)
-        missing = status["missing"]
+        missing = status.missing
         if missing is not None:
-            result.note(Notice(MODEL_NOT_INSTALLED, {"model": status["target"],
-                                                     **missing.values}),
-                        missing.text)
+            result.note(Notice(MODEL_NOT_INSTALLED, missing.text,
+                               {"model": status.target, **missing.values}))
         else:
-            result.note(Notice(NOTHING_EMBEDDED),
-                        "no photo has been embedded yet, so search cannot understand what is "
-                        "in the photos")
+            result.note(Notice(NOTHING_EMBEDDED,
+                               "no photo has been embedded yet, so search cannot understand "
+                               "what is in the photos"))
     else:
         try:
             clip_scores, clip_more = _clip_part(semantic, conn, store, q, where, params, like,
@@ -363,16 +354,16 @@ def _ranked(semantic: Semantic, conn: Connection, q: Query, where: str, params: 
             result.semantic = True
             result.model = model_id
         except ModelError as exc:
-            result.note(Notice(MODEL_FAILED, {"reason": str(exc)}), str(exc))
+            result.note(Notice(MODEL_FAILED, str(exc), {"reason": str(exc)}))
         status = semantic.status(max_age=10.0)
-        if status["backlog"]:
-            result.note(Notice(NOT_EMBEDDED_YET, {"count": int(status["backlog"])}),
-                        f"{status['backlog']} photos are not embedded yet")
-        if status["target"] != status["active"] and status["installed"]:
-            result.note(Notice(SWITCHING_MODEL, {"target": status["target"],
-                                                 "active": status["active"]}),
-                        f"switching to {status['target']}: search uses {status['active']} "
-                        "until every photo is embedded")
+        if status.backlog:
+            result.note(Notice(NOT_EMBEDDED_YET, f"{status.backlog} photos are not embedded yet",
+                               {"count": int(status.backlog)}))
+        if status.target != status.active and status.installed:
+            result.note(Notice(SWITCHING_MODEL,
+                               f"switching to {status.target}: search uses {status.active} "
+                               "until every photo is embedded",
+                               {"target": status.target, "active": status.active}))
 
     text: dict[int, tuple[float, str | None]] = {}
     text_more = False

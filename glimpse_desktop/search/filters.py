@@ -7,21 +7,31 @@ adds its own (``color:red``) through the ``glimpse_search_filters`` hook. A filt
 SQL condition with its parameters, or the ids of the photos that pass) and, optionally, the
 values the search box can suggest. The query parser knows the keys from here; a word whose
 key no filter has stays a plain word, so ``re:union`` searches for itself.
+
+A filter's code is a plugin's and may fail: ``suggestions``, ``checked`` and ``narrowed``
+call it so that one filter's bug costs that filter alone. It is recorded as its plugin's
+problem (``glimpse plugins``); a failed value check or narrowing is a ``QueryError`` with the
+code ``search.filter_failed`` (values ``key``, ``plugin``, ``reason``), never a crash.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from glimpse_desktop.kernel import plugins
-from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.db import Connection, LibraryError, is_environmental
 
-__all__ = ["Condition", "FilterContext", "Repeat", "SearchFilter", "as_condition",
-           "filter_keys", "registered"]
+__all__ = ["FILTER_FAILED", "Condition", "FilterContext", "Repeat", "SearchFilter",
+           "as_condition", "checked", "filter_keys", "narrowed", "registered", "suggestions"]
+
+# The code of the QueryError for a filter whose own code failed.
+FILTER_FAILED = "search.filter_failed"
+_HOOK = "glimpse_search_filters"
 
 # How repeated values of one key combine: "all" (each must hold: person:ada person:bob is a
 # photo of both), "any" (type:jpg type:png: either), "last" (a later one replaces an earlier
@@ -121,18 +131,12 @@ def registered() -> dict[str, SearchFilter]:
     cannot take over ``person:``; the plugin whose filter was left out, or whose hook gave
     something that is not a filter, has it recorded among the host's problems."""
     host = plugins.host()       # the built-in features and installed plugins, registered
-    caller = host.hook.glimpse_search_filters
-    order = {name: i for i, name in enumerate(host.builtin)}
-    impls = sorted(caller.get_hookimpls(),
-                   key=lambda impl: order.get(impl.plugin_name, len(order)))
     found: dict[str, SearchFilter] = {}
-    for impl in impls:
+    # A broken plugin's hook is recorded by ``each`` and answers nothing, never the end of
+    # search.
+    for answer in host.each(_HOOK):
         problems: list[str] = []
-        try:
-            items = list(impl.function() or [])
-        except Exception as exc:  # a broken plugin is reported, never the end of search
-            items, problems = [], [f"{type(exc).__name__}: {exc}"]
-        for item in items:
+        for item in answer.items:
             if not isinstance(item, SearchFilter):
                 problems.append(f"{item!r} is not a SearchFilter")
             elif item.key in found:
@@ -140,10 +144,78 @@ def registered() -> dict[str, SearchFilter]:
                                 "plugin, so this one was left out")
             else:
                 found[item.key] = item
+                with _owners_lock:
+                    _owners[item.key] = answer.plugin
         if problems:
-            host.hook_problems[f"{impl.plugin_name}.glimpse_search_filters"] = \
-                "; ".join(problems)
+            host.record(answer.plugin, _HOOK, "; ".join(problems))
     return found
+
+
+# Which plugin gave each filter key (for the problem a failing filter is recorded as).
+_owners: dict[str, str] = {}
+_owners_lock = threading.Lock()
+
+
+def _failed(search_filter: SearchFilter, part: str, exc: Exception) -> str:
+    """Record that ``part`` of a filter failed as its plugin's problem; the reason."""
+    reason = f"{type(exc).__name__}: {exc}"
+    with _owners_lock:
+        plugin = _owners.get(search_filter.key, "")
+    if plugin:
+        plugins.host().record(plugin, _HOOK, f"the filter {search_filter.key}: failed in "
+                                             f"{part}: {reason}")
+    return reason
+
+
+def _query_error(search_filter: SearchFilter, part: str, exc: Exception) -> Exception:
+    # The query module defines QueryError and imports this one.
+    from glimpse_desktop.search.query import QueryError
+
+    if isinstance(exc, QueryError):
+        return exc
+    reason = _failed(search_filter, part, exc)
+    with _owners_lock:
+        plugin = _owners.get(search_filter.key, "")
+    return QueryError(f"the filter {search_filter.key}: failed ({reason})",
+                      code=FILTER_FAILED,
+                      values={"key": search_filter.key, "plugin": plugin, "reason": reason})
+
+
+def suggestions(search_filter: SearchFilter, conn: Connection, limit: int) -> list[str] | None:
+    """The values ``search_filter`` suggests (``values``), or None when it offers none or
+    its code failed (recorded as its plugin's problem)."""
+    if search_filter.values is None:
+        return None
+    try:
+        return [str(v) for v in search_filter.values(conn, limit)]
+    except Exception as exc:  # one filter's bug costs its own suggestions alone
+        if is_environmental(exc):
+            raise
+        _failed(search_filter, "values", exc)
+        return None
+
+
+def checked(search_filter: SearchFilter, value: str) -> str:
+    """``value`` as the filter reads it (its ``check``); QueryError for a value it refuses,
+    or when its check fails (``search.filter_failed``)."""
+    if search_filter.check is None:
+        return value
+    try:
+        return search_filter.check(value)
+    except Exception as exc:
+        raise _query_error(search_filter, "check", exc) from exc
+
+
+def narrowed(search_filter: SearchFilter, context: FilterContext, value: str) -> Condition:
+    """The condition ``value`` of the filter puts on ``photos p`` (its ``narrow``);
+    QueryError for a value that names nothing, or when its code fails
+    (``search.filter_failed``). A failure of the library itself goes up as it is."""
+    try:
+        return as_condition(search_filter.narrow(context, value))
+    except Exception as exc:
+        if is_environmental(exc) or isinstance(exc, LibraryError):
+            raise
+        raise _query_error(search_filter, "narrow", exc) from exc
 
 
 def filter_keys() -> list[str]:

@@ -22,6 +22,7 @@ from glimpse_desktop.search.filters import (
     Condition,
     FilterContext,
     SearchFilter,
+    checked,
     registered,
 )
 
@@ -118,8 +119,7 @@ def add_filter(q: Query, key: str, value: str,
     if search_filter is None:
         raise QueryError(f"{key}: is not a filter Glimpse knows", code="search.unknown_filter",
                          values={"key": key})
-    if search_filter.check is not None:
-        value = search_filter.check(value)
+    value = checked(search_filter, value)
     q.filters.append((key, value))
 
 

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 from glimpse_desktop.kernel import vectors
 from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, Writer
+from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.kernel.progress import CancelToken, ProgressMeter
 from glimpse_desktop.kernel.registry import Installed, ModelError, Registry
 from glimpse_desktop.kernel.stages import StageReport
@@ -34,6 +36,32 @@ TARGET_KEY = "clip.model"
 ACTIVE_KEY = "clip.active"
 # Catching the approximate index up reads at most this many changed vectors per round.
 SYNC_CHUNK = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStatus:
+    """Where search by content stands in a library.
+
+    ``target``: the model the person chose (new photos are embedded with it). ``active``: the
+    model whose vectors search uses now, None before any photo was embedded; it differs from
+    ``target`` only while a switch is under way. ``installed``: the target's weights are on
+    this computer. ``backlog``: photos still to embed with the target, None when it is not
+    installed. ``embedded``: photos with a vector of the active model. ``missing``: when the
+    target is not installed, the notice (``models.not_installed``) each front end phrases
+    with how to get it; else None.
+    """
+
+    target: str
+    active: str | None
+    installed: bool
+    backlog: int | None
+    embedded: int
+    missing: Notice | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, values as they are (the ``--json`` shape; the doctor report
+        adds its own keys to it)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class TextEncoder:
@@ -211,7 +239,7 @@ class Semantic:
         self._models: dict[str, ClipModel] = {}
         self._texts: dict[str, TextEncoder] = {}
         self._stores: dict[str, VectorStore] = {}
-        self._status: tuple[float, dict[str, Any]] | None = None
+        self._status: tuple[float, SearchStatus] | None = None
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ choice of model
@@ -365,7 +393,7 @@ class Semantic:
             meter.start_phase("updating the search index", None)
             self.store(active)
 
-    def status(self, max_age: float = 0.0) -> dict[str, Any]:
+    def status(self, max_age: float = 0.0) -> SearchStatus:
         """Chosen and active model, and how many photos still need embedding. ``max_age``:
         an answer this many seconds old will do (searches ask on every keystroke, and the
         count is a scan of the library)."""
@@ -376,16 +404,14 @@ class Semantic:
         self._status = (time.monotonic(), result)
         return result
 
-    def _status_now(self) -> dict[str, Any]:
+    def _status_now(self) -> SearchStatus:
         conn = self.reader()
         target = self.target()
         active = self.active()
         installed = self.registry.installed(target) is not None
-        return {
-            "target": target, "active": active, "installed": installed,
-            "backlog": backlog_count(conn, target) if installed else None,
-            "embedded": int(conn.one("SELECT count(*) FROM photo_embeddings WHERE model_id = ?",
-                                     (active,))) if active else 0,
-            # A Notice (models.not_installed) each front end phrases with how to get it.
-            "missing": None if installed else self.registry.missing(target),
-        }
+        return SearchStatus(
+            target=target, active=active, installed=installed,
+            backlog=backlog_count(conn, target) if installed else None,
+            embedded=int(conn.one("SELECT count(*) FROM photo_embeddings WHERE model_id = ?",
+                                  (active,))) if active else 0,
+            missing=None if installed else self.registry.missing(target))

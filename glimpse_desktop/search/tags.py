@@ -178,7 +178,7 @@ def tag_photos(
                 if words:
                     c.execute("INSERT INTO photo_text(photo_id, field, source, value) "
                               "VALUES (?, 'tags', 'clip', ?)", (pid, "\n".join(words)))
-            fts.refresh(c, list(found))
+            fts.mark(c, list(found))
 
         writer.call(save)
         report.photos += len(present)

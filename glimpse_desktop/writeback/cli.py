@@ -34,23 +34,23 @@ def cmd_writeback(lib: Library, args: argparse.Namespace) -> int:
             return EXIT_OK
         counts: dict[str, int] = {}
         for item in plan:
-            counts[item["action"]] = counts.get(item["action"], 0) + 1
-            if item["action"] in ("create", "update"):
-                print(f"{item['action']:<7} {item['target_path']}  ({item['reason']})")
+            counts[item.action] = counts.get(item.action, 0) + 1
+            if item.action in ("create", "update"):
+                print(f"{item.action:<7} {item.target_path}  ({item.reason})")
         print(", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
               or "Nothing to write.", file=sys.stderr)
         return EXIT_OK
     with job(args.quiet) as (bar, token):
         report = lib.writeback.run(sidecar=sidecar, embed=embed, progress=bar, cancel=token)
     if args.json:
-        emit_json(report.as_dict())
+        emit_json(report)
     else:
         where = " and ".join(w for w, on in (("sidecars", sidecar), ("the JPEGs", embed)) if on)
         print(f"Wrote {plural(report.written, 'file')} ({where}); {report.unchanged} "
               f"unchanged, {report.skipped} with nothing to write or not supported, "
               f"{report.failed} failed.")
         for err in report.errors:
-            print(f"  failed: {err['path']}: {err['reason']}", file=sys.stderr)
+            print(f"  failed: {err.path}: {err.reason}", file=sys.stderr)
     if report.cancelled:
         return EXIT_INTERRUPTED
     return EXIT_ERROR if report.failed else EXIT_OK

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from glimpse_desktop.kernel.actions import PhotoAction
@@ -11,23 +11,9 @@ from glimpse_desktop.kernel.changes import READ, WHY, Change, FollowUp
 from glimpse_desktop.kernel.config import Key
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
-from glimpse_desktop.writeback.service import WriteBackReport
+from glimpse_desktop.writeback.records import SidecarsRead, WriteBackReport
 
-
-@dataclass(frozen=True)
-class SidecarsRead:
-    """The ``sidecars-read`` follow-up's report: sidecars (and JPEGs' own XMP) read because
-    they were new or changed, values cleared because their sidecar went, photos touched,
-    faces named from the files' named regions, and the files that could not be read
-    (``{path, reason}``, also kept as metadata warnings of their photos)."""
-
-    read: int = 0
-    embedded: int = 0
-    cleared: int = 0
-    photos: int = 0
-    named: int = 0
-    errors: tuple[dict[str, Any], ...] = ()
-    cancelled: bool = False
+__all__ = ["SidecarsRead"]
 
 
 def _read_sidecars(library: Any, change: Change) -> SidecarsRead | None:
@@ -37,15 +23,14 @@ def _read_sidecars(library: Any, change: Change) -> SidecarsRead | None:
     ids = None if change.why in ("indexed", "catch-up") else change.ids
     if ids is not None and not ids:
         return None
-    read = library.writeback.read_sidecars(ids, progress=change.progress, cancel=change.cancel)
-    if read.get("cancelled"):
-        return SidecarsRead(cancelled=True)
+    read: SidecarsRead = library.writeback.read_sidecars(ids, progress=change.progress,
+                                                         cancel=change.cancel)
+    if read.cancelled:
+        return read
     # Faces are found by now (the scan's stages, the catch-up): regions give them names,
     # before people are clustered, so other faces can join the named ones.
     named = library.writeback.apply_regions(ids)
-    return SidecarsRead(read=int(read["read"]), embedded=int(read["embedded"]),
-                        cleared=int(read["cleared"]), photos=int(read.get("photos", 0)),
-                        named=int(named), errors=tuple(read["errors"]))
+    return dataclasses.replace(read, named=int(named))
 
 
 def _write_back(library: Any, change: Change) -> WriteBackReport | None:
@@ -97,10 +82,10 @@ def _write_now(library: Any, photo_ids: Sequence[int], progress: ProgressCallbac
     if report.unchanged:
         text += f" · {report.unchanged:,} up to date"
     if report.failed:
-        first = report.errors[0] if report.errors else {}
         text += f" · {report.failed:,} failed"
-        if first:
-            text += f": {first.get('path')}: {first.get('reason')}"
+        if report.errors:
+            first = report.errors[0]
+            text += f": {first.path}: {first.reason}"
     return text + "."
 
 

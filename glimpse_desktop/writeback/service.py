@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from glimpse_desktop.captions.service import index_caption
-from glimpse_desktop.faces import store
+from glimpse_desktop.faces import people as faces_store
 from glimpse_desktop.faces.stage import FaceCrops
 from glimpse_desktop.kernel import fts, photos
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, is_environmental, now_iso
@@ -26,9 +26,18 @@ from glimpse_desktop.kernel.pipeline import hash_content
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.thumbnails import KINDS, ThumbnailCache
 from glimpse_desktop.metadata import xmp
-from glimpse_desktop.writeback import files
+from glimpse_desktop.writeback import files, store
+from glimpse_desktop.writeback.records import (
+    CaptionPayload,
+    FileProblem,
+    Payload,
+    PlanItem,
+    RegionPayload,
+    SidecarsRead,
+    WriteBackReport,
+)
 
-__all__ = ["REGION_IOU", "WriteBack", "WriteBackReport"]
+__all__ = ["REGION_IOU", "Payload", "PlanItem", "SidecarsRead", "WriteBack", "WriteBackReport"]
 
 TARGETS = ("sidecar", "embed")
 # A region and a detected face are the same face when they overlap this much (or the face's
@@ -44,24 +53,23 @@ _TAG_SOURCES = {"sidecar": "xmp", "embedded": "xmp-embedded"}
 
 
 @dataclass
-class WriteBackReport:
-    """What a write-back run did (or, with ``dry_run``, would do)."""
+class _Tally:
+    """A run's counts as it goes; its ``WriteBackReport`` at the end."""
 
+    dry_run: bool
     written: int = 0
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)   # {path, reason}
-    targets: list[str] = field(default_factory=list)             # files written (or planned)
-    dry_run: bool = False
+    errors: list[FileProblem] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
     cancelled: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready values (the CLI's JSON output)."""
-        return {"written": self.written, "unchanged": self.unchanged, "skipped": self.skipped,
-                "failed": self.failed, "errors": list(self.errors),
-                "targets": list(self.targets), "dry_run": self.dry_run,
-                "cancelled": self.cancelled}
+    def report(self) -> WriteBackReport:
+        return WriteBackReport(written=self.written, unchanged=self.unchanged,
+                               skipped=self.skipped, failed=self.failed,
+                               errors=tuple(self.errors), targets=tuple(self.targets),
+                               dry_run=self.dry_run, cancelled=self.cancelled)
 
 
 @dataclass
@@ -72,25 +80,20 @@ class _Item:
     target_path: str
     action: str
     reason: str
-    payload: dict[str, Any] | None = None
+    payload: Payload | None = None
     digest: str = ""
     previous: xmp.XmpData | None = None       # what Glimpse wrote there last time
     previous_exif: xmp.XmpData | None = None
     written: str | None = None                # what it writes now (JSON), once written
 
-    def public(self) -> dict[str, Any]:
-        return {"photo_id": self.photo_id, "path": self.path, "target": self.target,
-                "target_path": self.target_path, "action": self.action, "reason": self.reason}
+    def public(self) -> PlanItem:
+        return PlanItem(photo_id=self.photo_id, path=self.path, target=self.target,
+                        target_path=self.target_path, action=self.action, reason=self.reason)
 
 
-def _digest(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False)
+def _digest(payload: Payload) -> str:
+    return hashlib.sha256(json.dumps(payload.as_dict(), sort_keys=True, ensure_ascii=False)
                           .encode()).hexdigest()[:32]
-
-
-def _empty(payload: dict[str, Any]) -> bool:
-    return not (payload["description"] or payload["keywords"] or payload["regions"]
-                or payload["caption"] or payload["rating"])
 
 
 def _fold(text: str) -> str:
@@ -159,22 +162,22 @@ def _stored_size(row: dict[str, Any]) -> tuple[int, int] | None:
     return (int(h), int(w)) if (row.get("orientation") or 1) >= 5 else (int(w), int(h))
 
 
-def to_xmp(payload: dict[str, Any]) -> xmp.XmpData:
+def to_xmp(payload: Payload) -> xmp.XmpData:
     """A photo's write-back payload as the XMP Glimpse writes."""
-    orientation = int(payload.get("orientation") or 1)
-    caption = payload["caption"]
+    orientation = payload.orientation or 1
+    caption = payload.caption
     return xmp.XmpData(
-        description=payload["description"],
-        subjects=list(payload["keywords"]),
-        hierarchical=list(payload["hierarchical"]),
-        rating=payload["rating"],
-        regions=[xmp.region_from_upright(r["name"], (r["x"], r["y"], r["w"], r["h"]),
-                                         orientation) for r in payload["regions"]],
-        applied_to=((int(payload["stored_size"][0]), int(payload["stored_size"][1]))
-                    if payload["regions"] and payload.get("stored_size") else None),
-        caption=(xmp.XmpCaption(summary=caption["summary"], model=caption["model"],
-                                data=xmp.caption_data(caption["data"]),
-                                source=caption["source"]) if caption else None))
+        description=payload.description,
+        subjects=list(payload.keywords),
+        hierarchical=list(payload.hierarchical),
+        rating=payload.rating,
+        regions=[xmp.region_from_upright(r.name, (r.x, r.y, r.w, r.h), orientation)
+                 for r in payload.regions],
+        applied_to=((int(payload.stored_size[0]), int(payload.stored_size[1]))
+                    if payload.regions and payload.stored_size else None),
+        caption=(xmp.XmpCaption(summary=caption.summary, model=caption.model,
+                                data=xmp.caption_data(caption.data),
+                                source=caption.source) if caption else None))
 
 
 class WriteBack:
@@ -204,74 +207,55 @@ class WriteBack:
 
     # ------------------------------------------------------------------ what to write
 
-    def payload(self, photo_id: int, conn: Connection | None = None) -> dict[str, Any]:
+    def payload(self, photo_id: int, conn: Connection | None = None) -> Payload:
         """What Glimpse knows of a photo that travels: description (its caption, else the
         description it has), keywords (tags and people's names), hierarchical keywords
         ("People|Name" for names), rating, named face regions (upright fractions) and the
-        full caption."""
+        full caption. KeyError when there is no such photo."""
         conn = conn or self.reader()
-        photo = conn.row("SELECT id, rating, width, height, orientation FROM photos "
-                         "WHERE id = ?", (photo_id,))
+        photo = store.photo_for_payload(conn, photo_id)
         if photo is None:
             raise KeyError(photo_id)
-        caption = conn.row("SELECT source, model, summary, data FROM captions "
-                           "WHERE photo_id = ?", (photo_id,))
+        caption = store.xmp_caption_row(conn, photo_id)
         description = caption["summary"] if caption else None
         origin = "caption" if description else None
         if not description:
-            texts = {str(r["source"]): str(r["value"]) for r in conn.rows(
-                "SELECT source, value FROM photo_text WHERE photo_id = ? AND "
-                "field = 'description' ORDER BY source", (photo_id,))}
+            texts = store.description_texts(conn, photo_id)
             ordered = [s for s in _DESCRIPTION_ORDER if s in texts] + \
                 [s for s in texts if s not in _DESCRIPTION_ORDER and s not in _NOT_DESCRIPTIONS]
             origin = next((s for s in ordered if texts[s].strip()), None)
             description = texts[origin].strip() if origin else None
-        regions = conn.rows(
-            "SELECT p.name, f.x, f.y, f.w, f.h FROM faces f JOIN people p ON "
-            "p.id = f.person_id WHERE f.photo_id = ? AND p.name IS NOT NULL "
-            "ORDER BY p.name COLLATE NOCASE, f.x", (photo_id,))
+        regions = store.named_faces(conn, photo_id)
         names = list(dict.fromkeys(str(r["name"]) for r in regions))
         folded = {_fold(n) for n in names}
         tags: list[str] = []
-        for r in conn.execute("SELECT DISTINCT tag FROM photo_tags WHERE photo_id = ? "
-                              "ORDER BY tag COLLATE NOCASE, tag", (photo_id,)):
-            if _fold(str(r[0])) not in folded:   # one of each, however it is spelt
-                folded.add(_fold(str(r[0])))
-                tags.append(str(r[0]))
-        return {
-            "description": description or None,
-            "description_from": origin,
-            "keywords": tags + names,
-            "hierarchical": tags + [_PEOPLE + n for n in names],
-            "rating": photo["rating"],
-            "regions": [{"name": str(r["name"]), **{k: round(float(r[k]), 5)
-                                                    for k in ("x", "y", "w", "h")}}
-                        for r in regions],
-            "caption": ({"summary": caption["summary"], "model": caption["model"],
-                         "data": caption["data"], "source": caption["source"]}
-                        if caption else None),
-            "orientation": int(photo["orientation"] or 1),
-            "stored_size": _stored_size(photo),
-        }
+        for tag in store.tag_names(conn, photo_id):
+            if _fold(tag) not in folded:   # one of each, however it is spelt
+                folded.add(_fold(tag))
+                tags.append(tag)
+        return Payload(
+            description=description or None,
+            description_from=origin,
+            keywords=(*tags, *names),
+            hierarchical=(*tags, *(_PEOPLE + n for n in names)),
+            rating=photo["rating"],
+            regions=tuple(RegionPayload(str(r["name"]), *(round(float(r[k]), 5)
+                                                          for k in ("x", "y", "w", "h")))
+                          for r in regions),
+            caption=(CaptionPayload(summary=caption["summary"], model=caption["model"],
+                                    data=caption["data"], source=caption["source"])
+                     if caption else None),
+            orientation=int(photo["orientation"] or 1),
+            stored_size=_stored_size(photo))
 
     def _items(self, *, sidecar: bool, embed: bool,
                photo_ids: Sequence[int] | None) -> list[_Item]:
         conn = self.reader()
         targets = [t for t, on in (("sidecar", sidecar), ("embed", embed)) if on]
-        where = "status = 'ok'"
-        rows: list[dict[str, Any]] = []
-        if photo_ids is None:
-            rows = conn.rows(f"SELECT id, path, folder FROM photos WHERE {where} ORDER BY path")
-        else:
-            ids = [int(i) for i in dict.fromkeys(photo_ids)]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                rows += conn.rows(f"SELECT id, path, folder FROM photos WHERE {where} AND id "
-                                  f"IN ({','.join('?' * len(chunk))}) ORDER BY path", chunk)
-        before = {(int(r["photo_id"]), str(r["target"])): r for r in conn.rows(
-            "SELECT photo_id, target, path, digest, written FROM writeback")}
-        read = {int(r["photo_id"]): str(r["path"]) for r in conn.rows(
-            "SELECT photo_id, path FROM sidecars WHERE kind = 'sidecar'")}
+        rows = store.photo_rows(conn, photo_ids)
+        before = {(int(r["photo_id"]), str(r["target"])): r
+                  for r in store.written_records(conn)}
+        read = {int(r["photo_id"]): str(r["path"]) for r in store.sidecar_rows(conn)}
         listings: dict[str, files.FolderNames] = {}
         out: list[_Item] = []
         for row in rows:
@@ -296,12 +280,12 @@ class WriteBack:
                         os.path.splitext(path)[1].lower() not in files.JPEG_EXTENSIONS:
                     item.action, item.reason = "skip", ("writing into this format is not "
                                                         "supported; use sidecars")
-                elif _empty(payload) and last is None:
+                elif payload.empty() and last is None:
                     item.action, item.reason = "skip", "nothing to write"
                 elif last is not None and last["digest"] == digest and \
                         last["path"] == target_path and (exists or target == "embed"):
                     item.action, item.reason = "unchanged", "already written"
-                elif _empty(payload):
+                elif payload.empty():
                     item.reason = "clear what was written before"
                 else:
                     item.reason = "new" if last is None else "changed since the last write"
@@ -309,7 +293,7 @@ class WriteBack:
         return out
 
     def plan(self, *, sidecar: bool = True, embed: bool = False,
-             photo_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+             photo_ids: Sequence[int] | None = None) -> list[PlanItem]:
         """What a run would do, per photo and target: ``action`` is 'create', 'update',
         'unchanged' or 'skip' (with the ``reason``)."""
         return [i.public() for i in self._items(sidecar=sidecar, embed=embed,
@@ -326,7 +310,7 @@ class WriteBack:
         sidecar another app changed since it was read is read first."""
         token = cancel or CancelToken()
         meter = ProgressMeter("writeback", progress)
-        report = WriteBackReport(dry_run=dry_run)
+        report = _Tally(dry_run=dry_run)
         try:
             with self._held(token, meter):
                 self._run(report, meter, token, sidecar=sidecar, embed=embed,
@@ -334,9 +318,9 @@ class WriteBack:
         except Cancelled:
             report.cancelled = True
         meter.finish()
-        return report
+        return report.report()
 
-    def _run(self, report: WriteBackReport, meter: ProgressMeter, token: CancelToken, *,
+    def _run(self, report: _Tally, meter: ProgressMeter, token: CancelToken, *,
              sidecar: bool, embed: bool, photo_ids: Sequence[int] | None) -> None:
         dry_run = report.dry_run
         items = self._items(sidecar=sidecar, embed=embed, photo_ids=photo_ids)
@@ -367,8 +351,7 @@ class WriteBack:
                     self._embed(item)
             except files.WriteBackError as exc:
                 report.failed += 1
-                report.errors.append({"path": item.target_path, "reason": exc.strerror
-                                      or str(exc)})
+                report.errors.append(FileProblem(item.target_path, exc.strerror or str(exc)))
                 meter.advance(errors=1)
                 continue
             report.written += 1
@@ -377,8 +360,7 @@ class WriteBack:
 
     def _unread(self, items: list[_Item]) -> list[int]:
         """The photos of ``items`` to write whose sidecar is there but not as last read."""
-        rows = {int(r["photo_id"]): r for r in self.reader().rows(
-            "SELECT photo_id, path, size, mtime_ns FROM sidecars WHERE kind = 'sidecar'")}
+        rows = {int(r["photo_id"]): r for r in store.sidecar_rows(self.reader())}
         out: list[int] = []
         for item in items:
             if item.target != "sidecar" or item.action not in ("create", "update"):
@@ -411,23 +393,19 @@ class WriteBack:
                         cancel=cancel)
 
     def _record(self, c: Connection, item: _Item, *, seen: str, kind: str) -> None:
-        c.execute("INSERT OR REPLACE INTO writeback(photo_id, target, path, digest, written, "
-                  "written_at) VALUES (?, ?, ?, ?, ?, ?)",
-                  (item.photo_id, item.target, item.target_path, item.digest, item.written,
-                   now_iso()))
+        store.record_written(c, item.photo_id, item.target, item.target_path, item.digest,
+                             item.written, now_iso())
         # Our own write is not news: reading it back would only undo later edits.
         try:
             st = os.stat(seen)
         except OSError:
             return
-        c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, mtime_ns, "
-                  "read_at) VALUES (?, ?, ?, ?, ?, ?)",
-                  (seen, item.photo_id, kind, st.st_size, st.st_mtime_ns, now_iso()))
+        store.record_read(c, seen, item.photo_id, kind, st.st_size, st.st_mtime_ns, now_iso())
 
     def _write_sidecar(self, item: _Item) -> None:
         assert item.payload is not None
         done = files.write_sidecar(item.target_path, to_xmp(item.payload), item.previous)
-        if item.payload.get("description_from") == "xmp-sidecar":
+        if item.payload.description_from == "xmp-sidecar":
             # Another app's description, read from a sidecar, put back where our caption was:
             # it is theirs again (read back as theirs, never taken out as ours).
             done.record.description = None
@@ -453,27 +431,19 @@ class WriteBack:
         st = os.stat(item.path)
 
         def apply(c: Connection) -> tuple[str | None, bool]:
-            row = c.row("SELECT content_hash FROM photos WHERE id = ?", (item.photo_id,))
+            current = store.content_hash(c, item.photo_id)
             self._record(c, item, seen=item.path, kind="embedded")
-            if row is None or row["content_hash"] != old_hash:
+            if current != old_hash:
                 # The file had changed since it was read (another write, a concurrent embed):
                 # the next index reads it afresh. Its size and mtime may be the ones the
                 # library knows (we keep the mtime), so they are made to differ.
-                c.execute("UPDATE photos SET mtime_ns = -1 WHERE id = ?", (item.photo_id,))
+                store.mark_changed(c, item.photo_id)
                 return None, False
-            c.execute("UPDATE photos SET size = ?, mtime_ns = ?, content_hash = ? "
-                      "WHERE id = ?", (st.st_size, st.st_mtime_ns, new_hash, item.photo_id))
             # Same pixels, new bytes: everything derived from the pixels carries over, so a
             # later index finds the file unchanged (no re-detection, names stay).
-            for table in ("faces", "photo_faces", "photo_embeddings", "captions"):
-                c.execute(f"UPDATE {table} SET content_hash = ? WHERE photo_id = ? AND "
-                          "content_hash = ?", (new_hash, item.photo_id, old_hash))
-            c.execute("INSERT OR IGNORE INTO caption_cache(content_hash, model, prompt_sha, "
-                      "reply, is_json, tokens_in, tokens_out, created_at) SELECT ?, model, "
-                      "prompt_sha, reply, is_json, tokens_in, tokens_out, created_at FROM "
-                      "caption_cache WHERE content_hash = ?", (new_hash, old_hash))
-            shared = c.one("SELECT 1 FROM photos WHERE content_hash = ?", (old_hash,))
-            return old_hash, shared is not None
+            shared = store.rekey(c, item.photo_id, st.st_size, st.st_mtime_ns, old_hash,
+                                 new_hash)
+            return old_hash, shared
 
         old, shared = self.writer.call(apply)
         if old is not None:
@@ -506,7 +476,7 @@ class WriteBack:
 
     def read_sidecars(self, photo_ids: Sequence[int] | None = None,
                       progress: ProgressCallback | None = None,
-                      cancel: CancelToken | None = None) -> dict[str, Any]:
+                      cancel: CancelToken | None = None) -> SidecarsRead:
         """Read the sidecars (and JPEGs' embedded XMP) of the library's photos that are new
         or changed since last read, and apply them: descriptions and keywords to the photo's
         text, keywords to its tags, the rating (when the photo has none, or another app changed
@@ -515,41 +485,34 @@ class WriteBack:
         What Glimpse itself wrote into that file (its writeback record) is not read back as
         another app's word; with no record (a new library on old files) all of it is.
         Returns counts and errors: a sidecar that cannot be read, or holds a value that cannot
-        be kept, is reported (and kept as a metadata warning of the photo) and left alone."""
+        be kept, is reported (and kept as a metadata warning of the photo) and left alone.
+        Faces are named from the files' regions by `apply_regions`, not here (``named`` 0)."""
         token = cancel or CancelToken()
         try:
             with self._held(token):
                 return self._read_sidecars(photo_ids, progress, token)
         except Cancelled:
-            return {"read": 0, "embedded": 0, "cleared": 0, "errors": [], "photos": 0,
-                    "cancelled": True}
+            return SidecarsRead(cancelled=True)
 
     def _read_sidecars(self, photo_ids: Sequence[int] | None,
                        progress: ProgressCallback | None, token: CancelToken
-                       ) -> dict[str, Any]:
+                       ) -> SidecarsRead:
         meter = ProgressMeter("sidecars", progress)
         conn = self.reader()
-        cols = ("SELECT id, path, folder, size, mtime_ns, updated_at, orientation, "
-                "content_hash, root_id FROM photos WHERE status = 'ok'")
-        rows: list[dict[str, Any]] = []
-        if photo_ids is None:
-            rows = conn.rows(cols)
-        else:
-            ids = [int(i) for i in dict.fromkeys(photo_ids)]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                rows += conn.rows(f"{cols} AND id IN ({','.join('?' * len(chunk))})", chunk)
+        rows = store.photos_to_read(conn, photo_ids)
         seen: dict[int, dict[str, dict[str, Any]]] = {}
-        for r in conn.rows("SELECT path, photo_id, kind, size, mtime_ns, read_at FROM sidecars"):
+        for r in store.sidecar_stats(conn):
             seen.setdefault(int(r["photo_id"]), {})[str(r["kind"])] = r
         ours: dict[tuple[int, str], xmp.XmpData | None] = {
             (int(r["photo_id"]), "sidecar" if r["target"] == "sidecar" else "embedded"):
                 _previous(r["written"])[0]
-            for r in conn.rows("SELECT photo_id, target, written FROM writeback")}
+            for r in store.read_records(conn)}
         listings: dict[str, files.FolderNames] = {}
+        wordless: set[int] = set()
         todo: list[tuple[dict[str, Any], str, str, xmp.XmpData | None, os.stat_result | None]] = []
         problems: list[tuple[dict[str, Any], str, str]] = []   # (photo, file, reason)
-        result: dict[str, Any] = {"read": 0, "embedded": 0, "cleared": 0, "errors": []}
+        result = {"read": 0, "embedded": 0, "cleared": 0}
+        errors: list[FileProblem] = []
         meter.start_phase("reading XMP sidecars", len(rows))
         for row in rows:
             if token.cancelled:
@@ -579,7 +542,7 @@ class WriteBack:
                     except Exception as exc:  # any file, any value: reported, never fatal
                         reason = str(exc) if isinstance(exc, (OSError, xmp.XmpError)) else \
                             f"unreadable XMP ({type(exc).__name__}: {exc})"
-                        result["errors"].append({"path": sidecar, "reason": reason})
+                        errors.append(FileProblem(sidecar, reason))
                         problems.append((row, sidecar, reason))
                         continue
                     todo.append((row, "sidecar", sidecar,
@@ -598,10 +561,14 @@ class WriteBack:
                     data = None   # the metadata stage has said what is wrong with the file
                 except Exception as exc:
                     data = None
-                    result["errors"].append({"path": path, "reason": f"unreadable embedded "
-                                             f"XMP ({type(exc).__name__}: {exc})"})
+                    errors.append(FileProblem(path, f"unreadable embedded XMP "
+                                              f"({type(exc).__name__}: {exc})"))
                 if data is not None:
                     data = subtract(data, ours.get((pid, "embedded")))
+                elif emb is None:
+                    # A first look that finds no XMP changes no word of the photo: its
+                    # full-text row, just built by the index, is not rebuilt for it.
+                    wordless.add(pid)
                 todo.append((row, "embedded", path, data, None))
         touched: list[int] = []
 
@@ -611,19 +578,17 @@ class WriteBack:
             if kind == "sidecar":
                 self._apply_file(c, row, data, "sidecar")
                 if data is None or st is None:
-                    c.execute("DELETE FROM sidecars WHERE path = ?", (where,))
+                    store.forget_sidecar(c, where)
                     result["cleared"] += 1
                 else:
-                    c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, "
-                              "mtime_ns, read_at) VALUES (?, ?, 'sidecar', ?, ?, ?)",
-                              (where, pid, st.st_size, st.st_mtime_ns, now_iso()))
+                    store.record_read(c, where, pid, "sidecar", st.st_size, st.st_mtime_ns,
+                                      now_iso())
                     result["read"] += 1
                 photos.clear_errors(c, where, ["metadata"])
             else:
                 self._apply_file(c, row, data, "embedded")
-                c.execute("INSERT OR REPLACE INTO sidecars(path, photo_id, kind, size, "
-                          "mtime_ns, read_at) VALUES (?, ?, 'embedded', ?, ?, ?)",
-                          (where, pid, row["size"], row["mtime_ns"], now_iso()))
+                store.record_read(c, where, pid, "embedded", row["size"], row["mtime_ns"],
+                                  now_iso())
                 if data is not None and data.regions:
                     result["embedded"] += 1
 
@@ -646,12 +611,13 @@ class WriteBack:
                     c.execute("ROLLBACK TO sidecar")
                     c.execute("RELEASE sidecar")
                     reason = f"its XMP could not be kept ({type(exc).__name__}: {exc})"
-                    result["errors"].append({"path": where, "reason": reason})
+                    errors.append(FileProblem(where, reason))
                     warn(c, row, where, reason)
                     continue
                 c.execute("RELEASE sidecar")
                 touched.append(int(row["id"]))
-            fts.refresh(c, list(dict.fromkeys(int(b[0]["id"]) for b in batch)))
+            fts.mark(c, [int(row["id"]) for row, kind, _w, _d, _s in batch
+                         if kind != "embedded" or int(row["id"]) not in wordless])
 
         for start in range(0, len(todo), 200):
             self.writer.call(functools.partial(apply, batch=todo[start:start + 200]))
@@ -661,8 +627,9 @@ class WriteBack:
                     warn(c, row, where, reason)
             self.writer.call(report)
         meter.finish()
-        result["photos"] = len(dict.fromkeys(touched))
-        return result
+        return SidecarsRead(read=result["read"], embedded=result["embedded"],
+                            cleared=result["cleared"], photos=len(dict.fromkeys(touched)),
+                            errors=tuple(errors))
 
     def photos_of_sidecars(self, paths: Sequence[str]) -> list[int]:
         """The photos these sidecar files belong to (``a.jpg.xmp`` -> a.jpg; Lightroom's
@@ -671,15 +638,12 @@ class WriteBack:
         ids: list[int] = []
         for path in paths:
             base = path[:-4] if path.lower().endswith(".xmp") else path
-            row = conn.one("SELECT id FROM photos WHERE path = ?", (base,))
-            if row is not None:
-                ids.append(int(row))
+            found = store.photo_ids_by_path(conn, base)
+            if found is not None:
+                ids.append(found)
                 continue
             folder, stem = os.path.split(base)
-            ids += [int(r[0]) for r in conn.execute(
-                "SELECT id FROM photos WHERE folder = ? AND filename LIKE ? ESCAPE '\\'",
-                (folder, stem.replace("\\", "\\\\").replace("%", "\\%")
-                 .replace("_", "\\_") + ".%"))]
+            ids += store.photo_ids_by_stem(conn, folder, stem)
         return list(dict.fromkeys(ids))
 
     @staticmethod
@@ -695,10 +659,7 @@ class WriteBack:
         what Glimpse wrote there (see `subtract`), into the library; None: it is gone."""
         pid = int(row["id"])
         tag_source = _TAG_SOURCES[kind]
-        c.execute("DELETE FROM photo_tags WHERE photo_id = ? AND source = ?", (pid, tag_source))
-        if kind == "sidecar":
-            c.execute("DELETE FROM photo_text WHERE photo_id = ? AND source = 'xmp-sidecar'",
-                      (pid,))
+        store.clear_file_values(c, pid, tag_source, sidecar=kind == "sidecar")
         names: list[str] = []
         if data is not None:
             names = self._names(data)
@@ -706,30 +667,22 @@ class WriteBack:
             if kind == "sidecar":
                 # (the file's own description and keywords are the metadata stage's)
                 if data.description:
-                    c.execute("INSERT OR REPLACE INTO photo_text(photo_id, field, source, "
-                              "value) VALUES (?, 'description', 'xmp-sidecar', ?)",
-                              (pid, data.description))
+                    store.set_file_text(c, pid, "description", data.description)
                 if data.subjects:
-                    c.execute("INSERT OR REPLACE INTO photo_text(photo_id, field, source, "
-                              "value) VALUES (?, 'keywords', 'xmp-sidecar', ?)",
-                              (pid, "; ".join(data.subjects)))
-                if data.rating is not None and c.one(
-                        "SELECT 1 FROM writeback WHERE photo_id = ? AND target = 'sidecar' "
-                        "AND written IS NOT NULL", (pid,)):
+                    store.set_file_text(c, pid, "keywords", "; ".join(data.subjects))
+                if data.rating is not None and store.wrote_rating(c, pid):
                     # Not the rating Glimpse wrote there (`subtract`): another app changed
                     # it, and that is the photo's rating now.
-                    c.execute("UPDATE photos SET rating = ? WHERE id = ?", (data.rating, pid))
+                    store.set_rating(c, pid, data.rating, only_unrated=False)
                 elif data.rating is not None:
                     # 0 is "not rated" (XMP, Windows): the sidecar's stars count then.
-                    c.execute("UPDATE photos SET rating = ? WHERE id = ? AND "
-                              "coalesce(rating, 0) = 0", (data.rating, pid))
+                    store.set_rating(c, pid, data.rating, only_unrated=True)
             # Tags as the other app spelt them ("Lisbon"); one of each, whatever the case
             # (search matches them without it).
             for tag in data.subjects:
                 if _fold(tag) not in folded:
                     folded.add(_fold(tag))
-                    c.execute("INSERT OR IGNORE INTO photo_tags(photo_id, tag, source) "
-                              "VALUES (?, ?, ?)", (pid, tag, tag_source))
+                    store.add_file_tag(c, pid, tag, tag_source)
             self._apply_caption(c, row, data)
         self._set_regions(c, row, data.regions if data is not None else [], kind)
         self._people_text(c, pid, names)
@@ -737,11 +690,10 @@ class WriteBack:
     @staticmethod
     def _apply_caption(c: Connection, row: dict[str, Any], data: xmp.XmpData) -> None:
         cap = data.caption
-        if cap is None or c.one("SELECT 1 FROM captions WHERE photo_id = ?", (row["id"],)):
+        if cap is None or store.has_caption(c, int(row["id"])):
             return
-        c.execute("INSERT INTO captions(photo_id, content_hash, source, model, prompt_sha, "
-                  "summary, data, updated_at) VALUES (?, ?, 'xmp', ?, NULL, ?, ?, ?)",
-                  (row["id"], row["content_hash"], cap.model, cap.summary, cap.data, now_iso()))
+        store.set_xmp_caption(c, int(row["id"]), row["content_hash"], cap.model, cap.summary,
+                              cap.data, now_iso())
         # As a fresh caption is: its text, OCR and structured fields' tags, searchable.
         index_caption(c, int(row["id"]))
 
@@ -752,8 +704,7 @@ class WriteBack:
         its row, and so the face it was matched to (a region read again after a rename must
         not undo what the person said of that face since)."""
         orientation = int(row["orientation"] or 1)
-        have = c.rows("SELECT id, name, x, y, w, h FROM xmp_regions WHERE photo_id = ? AND "
-                      "source = ?", (row["id"], source))
+        have = store.region_rows(c, int(row["id"]), source)
         keep: set[int] = set()
         for region in regions:
             if region.type.lower() != "face":
@@ -765,25 +716,15 @@ class WriteBack:
             if same is not None:
                 keep.add(int(same["id"]))
                 continue
-            c.execute("INSERT INTO xmp_regions(photo_id, source, name, x, y, w, h) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?)", (row["id"], source, region.name,
-                                                       x, y, w, h))
-            keep.add(int(c.raw.last_insert_rowid()))
+            keep.add(store.insert_region(c, int(row["id"]), source, region.name, (x, y, w, h)))
         for r in have:
             if int(r["id"]) not in keep:
-                c.execute("DELETE FROM xmp_regions WHERE id = ?", (r["id"],))
+                store.remove_region(c, int(r["id"]))
 
     @staticmethod
     def _people_text(c: Connection, pid: int, names: list[str]) -> None:
         """Names from XMP are searchable before (or without) any face being detected."""
-        every = names + [str(r[0]) for r in c.execute(
-            "SELECT name FROM xmp_regions WHERE photo_id = ? ORDER BY x", (pid,))]
-        every = list(dict.fromkeys(every))
-        c.execute("DELETE FROM photo_text WHERE photo_id = ? AND field = 'people' AND "
-                  "source = 'xmp'", (pid,))
-        if every:
-            c.execute("INSERT INTO photo_text(photo_id, field, source, value) VALUES "
-                      "(?, 'people', 'xmp', ?)", (pid, " ".join(every)))
+        store.set_people_text(c, pid, names)
 
     # ------------------------------------------------------------------ regions to people
 
@@ -847,8 +788,8 @@ class WriteBack:
                 touched.add(int(region["photo_id"]))
                 named += 1
             if touched:
-                store.refresh_names(c, sorted(touched))
-                store.prune_people(c)
+                faces_store.refresh_names(c, sorted(touched))
+                faces_store.prune_people(c)
             return named
 
         return int(self.writer.call(apply))
@@ -869,7 +810,7 @@ class WriteBack:
         for face in c.rows("SELECT id, x, y, w, h, person_id, assigned FROM faces "
                            "WHERE photo_id = ?", (region["photo_id"],)):
             fbox = (float(face["x"]), float(face["y"]), float(face["w"]), float(face["h"]))
-            overlap = store.iou(box, fbox)
+            overlap = faces_store.iou(box, fbox)
             cx, cy = fbox[0] + fbox[2] / 2, fbox[1] + fbox[3] / 2
             inside = box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
             if overlap < REGION_IOU and not inside:

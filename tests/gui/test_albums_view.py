@@ -87,7 +87,7 @@ def test_albums_open_into_the_grid_and_photos_are_added_and_removed_from_the_men
     w = window(start_jobs=False)  # type: ignore[operator]
     w.show()
     # Read after the first paint for "Add to album", without the whole Albums page.
-    qtbot.waitUntil(lambda: [a["title"] for a in w.albums_page.own] == ["Best of Kyoto"])
+    qtbot.waitUntil(lambda: [a.title for a in w.albums_page.own] == ["Best of Kyoto"])
     assert w.albums_page.model.rowCount() == 0
     w.show_view("albums")
     page = w.albums_page

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.api import Library
+from glimpse_desktop.api import Library, Person
 from glimpse_desktop.gui.people import PeopleView
 from glimpse_desktop.gui.people.grids import FaceIdRole, HiddenRole, PersonIdRole, PhotosRole
 from glimpse_desktop.gui.tasks import Tasks
@@ -127,21 +127,21 @@ def test_the_grid_lists_the_librarys_people_with_their_counts_and_covers(
     assert len(people) == 2       # Obama (4 photos) and Franck (3); the others wait
     # Covers are cut from the grid thumbnail when the face fills enough of it, else the
     # aligned face crop is used; without either, the thumbnail is made again and cut.
-    def thumb(person: dict[str, Any]) -> Path:
-        content_hash = people_lib.photo(person["cover"]["photo"])["content_hash"]  # type: ignore[index]
+    def thumb(person: Person) -> Path:
+        content_hash = people_lib.photo(person.cover.photo).content_hash  # type: ignore[union-attr]
         return people_lib.thumbnails.path_for(content_hash, "grid")
 
     thumb(people[0]).unlink()
     thumb(people[1]).unlink()
-    Path(people[1]["cover"]["crop"]).unlink()
+    Path(str(people[1].cover.crop)).unlink()  # type: ignore[union-attr]
     view = _view(qtbot, people_lib, tasks)
-    assert _grid_ids(view) == [p["id"] for p in people]
+    assert _grid_ids(view) == [p.id for p in people]
     for row, person in enumerate(people):
         index = view.model.index(row)
         assert index.data() == "Unnamed"
-        assert index.data(PhotosRole) == person["photos"]
+        assert index.data(PhotosRole) == person.photos
     status = people_lib.people.status()
-    assert view.counts.text() == f"2 people · 0 named · {status['waiting']} faces waiting"
+    assert view.counts.text() == f"2 people · 0 named · {status.waiting} faces waiting"
     assert view.people_body.currentWidget() is view.grid
     # Covers arrive off the GUI thread; the one without a crop too.
     qtbot.waitUntil(lambda: all(isinstance(view.model.index(r).data(
@@ -155,17 +155,17 @@ def test_the_grid_lists_the_librarys_people_with_their_counts_and_covers(
     # The person's photos, and their faces' photos, are asked of the main window by id.
     shown: list[tuple[int, str]] = []
     view.show_photos.connect(lambda pid, title: shown.append((pid, title)))
-    view.open_person(people[0]["id"])
-    qtbot.waitUntil(lambda: view.face_model.rowCount() == people[0]["faces"], timeout=WAIT)
-    assert view.photos_button.text() == f"Show all {people[0]['photos']} photos"
+    view.open_person(people[0].id)
+    qtbot.waitUntil(lambda: view.face_model.rowCount() == people[0].faces, timeout=WAIT)
+    assert view.photos_button.text() == f"Show all {people[0].photos} photos"
     view.photos_button.click()
-    assert shown == [(people[0]["id"], "Unnamed person")]
+    assert shown == [(people[0].id, "Unnamed person")]
     opened: list[int] = []
     view.open_photo.connect(opened.append)
-    face = people_lib.people.show(people[0]["id"])["faces"][0]
+    face = people_lib.people.show(people[0].id).faces[0]
     _select(view.faces, [0])
     view.open_button.click()
-    assert opened == [face["photo"]]
+    assert opened == [face.photo]
 
 
 def test_renaming_in_place_names_the_person_and_a_taken_name_offers_a_merge(
@@ -182,7 +182,7 @@ def test_renaming_in_place_names_the_person_and_a_taken_name_offers_a_merge(
     assert editor is not None and editor.isVisible() and editor.text() == ""
     editor.setText("  Barack   Obama ")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: people_lib.people.show(obama)["name"] == "Barack Obama",
+    qtbot.waitUntil(lambda: people_lib.people.show(obama).name == "Barack Obama",
                     timeout=WAIT)
     _settle(qtbot, view, tasks)
     row = _grid_ids(view).index(obama)
@@ -203,14 +203,14 @@ def test_renaming_in_place_names_the_person_and_a_taken_name_offers_a_merge(
     qtbot.keyClick(editor, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: view.grid.state() != QAbstractItemView.State.EditingState,
                     timeout=WAIT)
-    assert people_lib.people.show(franck)["name"] is None
+    assert people_lib.people.show(franck).name is None
     # Franck given the same name: the core refuses; the view offers to merge them.
     view.model.setData(view.model.index(_grid_ids(view).index(franck)), "barack obama")
     text = _answer(qtbot, view, "Merge")
     assert "already" in text
     qtbot.waitUntil(lambda: len(people_lib.people.list_people()) == 1, timeout=WAIT)
     merged = people_lib.people.list_people()[0]
-    assert merged["id"] == obama and merged["name"] == "Barack Obama" and merged["faces"] == 7
+    assert merged.id == obama and merged.name == "Barack Obama" and merged.faces == 7
     _settle(qtbot, view, tasks)
     assert _grid_ids(view) == [obama]
     assert view.message.text() == ""          # nothing went wrong
@@ -244,7 +244,7 @@ def test_merging_selected_people_joins_them_in_the_library(
     assert "Franck" in text and "7 faces" in text
     qtbot.waitUntil(lambda: len(people_lib.people.list_people()) == 1, timeout=WAIT)
     only = people_lib.people.list_people()[0]
-    assert only["id"] == franck and only["name"] == "Franck" and only["faces"] == 7
+    assert only.id == franck and only.name == "Franck" and only.faces == 7
     _settle(qtbot, view, tasks)
     assert _grid_ids(view) == [franck]
 
@@ -307,20 +307,20 @@ def test_moving_selected_faces_to_a_new_person_splits_them_off(
     assert view.split_button.isEnabled() and not view.cover_button.isEnabled()
     view.split_button.click()
     qtbot.waitUntil(lambda: len(people_lib.people.list_people()) == 3, timeout=WAIT)
-    new = next(p for p in people_lib.people.list_people() if p["id"] not in
+    new = next(p for p in people_lib.people.list_people() if p.id not in
                {obama, _person_of(people_lib, "franck1.jpg")})
-    assert {f["face"] for f in people_lib.people.show(new["id"])["faces"]} == moved
-    assert len(people_lib.people.show(obama)["faces"]) == 2
+    assert {f.face for f in people_lib.people.show(new.id).faces} == moved
+    assert len(people_lib.people.show(obama).faces) == 2
     _settle(qtbot, view, tasks)
     assert view.face_model.rowCount() == 2          # the open person, read again
     assert "moved to a new person" in view.message.text()
     # The message's "Open" shows the new person.
     view.message.action.click()
-    assert view.person_id == new["id"]
+    assert view.person_id == new.id
     qtbot.waitUntil(lambda: view.face_model.rowCount() == 2, timeout=WAIT)
     view.back()
     assert view.pages.currentIndex() == 0
-    assert new["id"] in _grid_ids(view)
+    assert new.id in _grid_ids(view)
 
 
 def test_not_this_person_takes_the_face_out_and_use_as_cover_sets_the_cover(
@@ -334,7 +334,7 @@ def test_not_this_person_takes_the_face_out_and_use_as_cover_sets_the_cover(
     _select(view.faces, [3])
     chosen = int(view.face_model.index(3).data(FaceIdRole))
     view.cover_button.click()
-    qtbot.waitUntil(lambda: people_lib.people.show(obama)["cover"]["face"] == chosen,
+    qtbot.waitUntil(lambda: people_lib.people.show(obama).cover.face == chosen,
                     timeout=WAIT)
     # Not this person, from the face's context menu.
     _select(view.faces, [0])
@@ -347,8 +347,8 @@ def test_not_this_person_takes_the_face_out_and_use_as_cover_sets_the_cover(
         "Move to new person": True}
     next(a for a in menu.actions() if a.text() == "Not this person").trigger()
     menu.close()
-    qtbot.waitUntil(lambda: face not in {f["face"] for f in
-                                         people_lib.people.show(obama)["faces"]}, timeout=WAIT)
+    qtbot.waitUntil(lambda: face not in {f.face for f in
+                                         people_lib.people.show(obama).faces}, timeout=WAIT)
     _settle(qtbot, view, tasks)
     assert view.face_model.rowCount() == 3
     assert face not in {int(view.face_model.index(r).data(FaceIdRole)) for r in range(3)}
@@ -357,7 +357,7 @@ def test_not_this_person_takes_the_face_out_and_use_as_cover_sets_the_cover(
         (face, obama)) == 1
     # Remembered: clustering again does not put it back.
     people_lib.people.recluster()
-    assert face not in {f["face"] for f in people_lib.people.show(obama)["faces"]}
+    assert face not in {f.face for f in people_lib.people.show(obama).faces}
 
 
 def test_hidden_people_stay_behind_the_toggle(
@@ -376,7 +376,7 @@ def test_hidden_people_stay_behind_the_toggle(
     menu.close()
     qtbot.waitUntil(lambda: obama not in _grid_ids(view), timeout=WAIT)
     assert view.hidden_toggle.isVisible()
-    assert people_lib.people.show(obama)["hidden"]
+    assert people_lib.people.show(obama).hidden
     assert view.counts.text().startswith("1 person · 0 named")
     assert "hidden" in view.message.text()
     view.hidden_toggle.setChecked(True)
@@ -385,7 +385,7 @@ def test_hidden_people_stay_behind_the_toggle(
     assert index.data(HiddenRole) is True
     assert "1 hidden" in view.counts.text()
     view.hide_people([obama], False)
-    qtbot.waitUntil(lambda: not people_lib.people.show(obama)["hidden"], timeout=WAIT)
+    qtbot.waitUntil(lambda: not people_lib.people.show(obama).hidden, timeout=WAIT)
     view.hidden_toggle.setChecked(False)
     qtbot.waitUntil(lambda: obama in _grid_ids(view) and not view.model.index(
         _grid_ids(view).index(obama)).data(HiddenRole), timeout=WAIT)
@@ -447,7 +447,7 @@ def test_a_missing_face_pack_is_said_plainly(
     assert view.message.text() == ""
     # With no people at all, the whole page says it.
     for person in people_lib.people.list_people():
-        people_lib.people.delete(person["id"])
+        people_lib.people.delete(person.id)
     view.refresh()
     qtbot.waitUntil(lambda: view.people_body.currentWidget() is view.people_notice,
                     timeout=WAIT)

@@ -36,7 +36,7 @@ def test_pages_arrive_as_the_view_scrolls(qtbot: QtBot, lib: Library, photo_dir:
         model.fetchMore()
     assert model.rowCount() == 23 == lib.photo_count()
     ids = [model.data(model.index(i), PhotoIdRole) for i in range(23)]
-    assert ids == [p["id"] for p in lib.photo_page(limit=100)]     # newest first, no repeats
+    assert ids == [p.id for p in lib.photo_page(limit=100)]     # newest first, no repeats
     # A view asks for more by itself as it is shown and scrolled.
     fresh = PhotoListModel(lib, page=5)
     view = QListView()
@@ -55,7 +55,7 @@ def test_thumbnails_load_off_the_gui_thread_into_a_bounded_cache(
     lib.index()
     # One photo's grid thumbnail is gone from the cache: it is made again, off the GUI thread.
     first = lib.photo_page(limit=1)[0]
-    lib.thumbnails.path_for(first["content_hash"]).unlink()
+    lib.thumbnails.path_for(first.content_hash).unlink()
     threads: set[object] = set()
     original = lib.thumbnail
 
@@ -75,7 +75,7 @@ def test_thumbnails_load_off_the_gui_thread_into_a_bounded_cache(
         model.data(model.index(i), Qt.ItemDataRole.DecorationRole)
     qtbot.waitUntil(lambda: len(set(changed)) == 8, timeout=20_000)
     assert threads and QThread.currentThread() not in threads
-    assert lib.thumbnails.has(first["content_hash"])
+    assert lib.thumbnails.has(first.content_hash)
     assert len(cache) == 5                       # least recently used ones went
     shown = [model.data(model.index(i), Qt.ItemDataRole.DecorationRole) for i in range(8)]
     assert sum(max(p.width(), p.height()) == 96 for p in shown) == 5   # the rest: placeholders
@@ -101,7 +101,7 @@ def test_new_photos_are_inserted_in_place_without_a_reset(
     assert model.add_photos(report.photo_ids) == 1
     assert resets == [] and len(inserted) == 1
     order = [model.data(model.index(i), PhotoIdRole) for i in range(model.rowCount())]
-    assert order == [p["id"] for p in lib.photo_page(limit=100)]
+    assert order == [p.id for p in lib.photo_page(limit=100)]
     assert model.data(model.index(inserted[0][0])) == "late.jpg"
     # Adding the same photo again changes nothing.
     assert model.add_photos(report.photo_ids) == 0
@@ -128,7 +128,7 @@ def test_new_photos_are_inserted_in_place_without_a_reset(
     assert model.add_photos(report.photo_ids) == 5
     assert len(inserted) == 2 and inserted[-1][1] - inserted[-1][0] == 4
     order = [model.data(model.index(i), PhotoIdRole) for i in range(model.rowCount())]
-    assert order == [p["id"] for p in lib.photo_page(limit=100)]
+    assert order == [p.id for p in lib.photo_page(limit=100)]
     assert model.rowCount(model.index(0)) == 0 and not model.canFetchMore(model.index(0))
     assert model.data(QModelIndex()) is None
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from glimpse_desktop.api import Library
+from glimpse_desktop.api import Doctor, Library
 from glimpse_desktop.gui.settings import SettingsDialog, app_settings
 from glimpse_desktop.gui.tasks import Jobs, Tasks
 from glimpse_desktop.kernel.progress import Progress
@@ -159,7 +159,7 @@ def test_adding_a_folder_adds_it_to_the_library_and_says_so(
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty)   # nothing yet
     with qtbot.waitSignal(dialog.roots_changed):
         page.add_folder(str(photo_dir))
-    assert [r["path"] for r in lib.roots()] == [os.path.realpath(photo_dir)]
+    assert [r.path for r in lib.roots()] == [os.path.realpath(photo_dir)]
     qtbot.waitUntil(lambda: page.tree.topLevelItemCount() == 1)
     assert page.stack.currentWidget() is page.tree
     assert page.notice.kind == "info" and "Added Pictures" in page.notice.text()
@@ -245,7 +245,7 @@ def test_model_lists_show_what_is_installed_and_in_use(
     packs, clip = dialog.faces.packs, dialog.search.models
     qtbot.waitUntil(lambda: bool(packs.rows()) and bool(clip.rows()))
     builtin = packs.row(BUILTIN_PACK)
-    assert builtin is not None and builtin["installed"] and builtin["active"]
+    assert builtin is not None and builtin.installed and builtin.active
     assert packs.state(BUILTIN_PACK) == "In use · Comes with Glimpse · Recommended"
     assert packs.selected() == BUILTIN_PACK           # the pack in use is shown first
     assert not packs.download_button.isVisible() and not packs.use_button.isEnabled()
@@ -256,14 +256,14 @@ def test_model_lists_show_what_is_installed_and_in_use(
     assert "accept this licence" in packs.licence.text()
     assert packs.download_button.isEnabled()
 
-    default = next(r for r in clip.rows() if r["default"])
-    assert not default["installed"] and not default["active"]
-    assert clip.state(default["id"]) == "Not installed · Recommended"
-    assert clip.selected() == default["id"]
+    default = next(r for r in clip.rows() if r.default)
+    assert not default.installed and not default.active
+    assert clip.state(default.id) == "Not installed · Recommended"
+    assert clip.selected() == default.id
     assert clip.download_button.isEnabled() and clip.add_button.isEnabled()
     assert not clip.use_button.isEnabled()
-    assert f'href="{default["licence_url"]}"' in clip.licence.text()
-    assert default["licence"] in clip.licence.text()
+    assert f'href="{default.licence_url}"' in clip.licence.text()
+    assert default.licence in clip.licence.text()
 
 
 def test_add_from_file_installs_a_model_and_use_switches_search_to_it(
@@ -280,7 +280,7 @@ def test_add_from_file_installs_a_model_and_use_switches_search_to_it(
         # A job of the window: the status bar shows it and can cancel it.
         assert models.job is not None and models.job in workers[1].running
         assert not models.progress_row.isHidden()
-    qtbot.waitUntil(lambda: bool((models.row(MODEL) or {}).get("installed")))
+    qtbot.waitUntil(lambda: getattr(models.row(MODEL), "installed", False))
     assert models.progress_row.isHidden()
     assert lib.models.installed(MODEL) is not None
     assert weights["path"].is_file()                      # the file itself is left alone
@@ -300,7 +300,7 @@ def test_add_from_file_installs_a_model_and_use_switches_search_to_it(
     with qtbot.waitSignal(dialog.models_changed):
         _click(box, "Remove")
     assert lib.models.installed(MODEL) is None
-    qtbot.waitUntil(lambda: not (models.row(MODEL) or {"installed": True})["installed"])
+    qtbot.waitUntil(lambda: not getattr(models.row(MODEL), "installed", True))
 
 
 def test_download_shows_its_progress_and_installs_the_model(
@@ -400,7 +400,7 @@ def test_thresholds_apply_and_regroup_the_faces(
         open_settings: Callable[[], SettingsDialog]) -> None:
     lib = people_lib
     before = lib.people.params()
-    faces_found = lib.people.status()["faces"]
+    faces_found = lib.people.status().faces
     assert faces_found > 0
     dialog = open_settings()
     dialog.show_page("faces")
@@ -451,7 +451,7 @@ def test_device_page_shows_what_doctor_says_read_off_the_gui_thread(
     threads: list[object] = []
     original = lib.doctor
 
-    def spy() -> dict[str, Any]:
+    def spy() -> Doctor:
         threads.append(QThread.currentThread())
         return original()
 
@@ -463,17 +463,17 @@ def test_device_page_shows_what_doctor_says_read_off_the_gui_thread(
     qtbot.waitUntil(lambda: page.info is not None, timeout=60_000)
     assert threads and QThread.currentThread() not in threads
     info = original()
-    provider = info["faces"]["providers"][0].removesuffix("ExecutionProvider")
+    provider = info.faces.providers[0].removesuffix("ExecutionProvider")
     assert page.fields["faces"].text() == provider
-    chosen = info["devices"]["device"]
-    assert chosen["why"] in page.fields["search"].text()
+    chosen = info.devices.device
+    assert chosen.why in page.fields["search"].text()
     assert "not installed" in page.fields["model"].text()
     assert page.copy_button.isEnabled()
     page.copy_details()
     from PySide6.QtGui import QGuiApplication
 
     copied = json.loads(QGuiApplication.clipboard().text())
-    assert copied["devices"]["device"] == chosen
+    assert copied["devices"]["device"] == {"chosen": chosen.chosen, "why": chosen.why}
 
 
 def test_window_place_and_page_are_remembered_in_the_settings_file(

@@ -51,7 +51,7 @@ def two_photos(lib: Library, photo_dir: Path) -> list[Path]:
 def _id(lib: Library, path: Path) -> int:
     info = lib.photo(str(path))
     assert info is not None
-    return int(info["id"])
+    return int(info.id)
 
 
 @pytest.fixture(autouse=True)
@@ -94,8 +94,8 @@ def test_a_person_writes_a_caption_in_the_viewer_and_search_finds_it(
     assert panel.texts["caption"] == "Fishing boats moored in the quayside at dawn"
     assert panel.caption_editor is None            # back to reading
     caption = lib.captions.get(photo_id)
-    assert caption is not None and caption["source"] == "user"
-    found = [r["path"] for r in lib.text_search("quayside")]
+    assert caption is not None and caption.source == "user"
+    found = [r.path for r in lib.text_search("quayside")]
     assert found == [str(two_photos[0])]
 
     # Cancel leaves it as it was; an empty caption removes it.
@@ -333,9 +333,10 @@ def test_the_window_keeps_sidecars_in_step_when_a_caption_changes(
     harbour = _id(lib, two_photos[0])
     sidecar = Path(str(two_photos[0]) + ".xmp")
     w.viewer.save_caption(harbour, "Boats in the morning haze")
-    # The viewer is not showing the photo: the save still lands, and the window follows up.
+    # The viewer is not showing the photo: the save still lands, and the window runs the
+    # change chain for it.
     qtbot.waitUntil(lambda: lib.captions.get(harbour) is not None, timeout=WAIT)
-    w.follow_up(caption=False)
+    w.photos_changed([harbour], "captions")
     qtbot.waitUntil(lambda: sidecar.is_file()
                     and "Boats in the morning haze" in sidecar.read_text("utf-8"),
                     timeout=WAIT)

@@ -240,12 +240,12 @@ def test_a_missing_original_still_shows_its_preview_with_a_note(
     path = _street(photo_dir, (1600, 1200))
     lib.add_root(photo_dir)
     lib.index()
-    photo_id = lib.photo_page()[0]["id"]
+    photo_id = lib.photo_page()[0].id
     lib.thumbnail(photo_id, "preview")
     path.unlink()
     lib.index()
     info = lib.photo(photo_id)
-    assert info is not None and info["status"] == "missing"
+    assert info is not None and info.status == "missing"
     viewer = _viewer(qtbot, lib, tasks)
     # The library view leaves missing photos out; a list of search results may hold one.
     results = QStandardItemModel()
@@ -296,7 +296,7 @@ def test_faces_are_drawn_named_and_rejected_in_the_library(
     qtbot.keyClicks(popup.line, "Barack Obama")
     qtbot.keyClick(popup.line, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: viewer.shown_faces()[0]["label"] == "Barack Obama", timeout=WAIT)
-    assert lib.people.show(person)["name"] == "Barack Obama"      # the whole person
+    assert lib.people.show(person).name == "Barack Obama"      # the whole person
     assert "Barack Obama" in viewer.panel.texts["people"]
     assert len(lib.people.find("Barack Obama")) >= 3        # his other photos too
 
@@ -318,11 +318,11 @@ def test_faces_are_drawn_named_and_rejected_in_the_library(
     assert menu is not None
     _menu_action(menu, "Not Barack Obama")
     qtbot.waitUntil(lambda: viewer.shown_faces()[0]["label"] == "Unknown", timeout=WAIT)
-    assert face["face"] not in [f["face"] for f in lib.people.show(person)["faces"]]
-    assert lib.people.show(person)["name"] == "Barack Obama"
-    assert lib.people.photo_faces(viewer.current_photo())[0]["person"] is None
+    assert face["face"] not in [f.face for f in lib.people.show(person).faces]
+    assert lib.people.show(person).name == "Barack Obama"
+    assert lib.people.photo_faces(viewer.current_photo())[0].person is None
     lib.people.recluster()
-    assert lib.people.photo_faces(viewer.current_photo())[0]["person"] != person
+    assert lib.people.photo_faces(viewer.current_photo())[0].person != person
 
     # An error from the library is shown to the person, not swallowed.
     viewer.name_face(face["face"], "Unnamed 4")
@@ -350,4 +350,4 @@ def test_a_click_on_a_face_box_opens_its_menu(qtbot: QtBot, few_faces_lib: Libra
     # A new name for a face of no one starts a person with that face.
     viewer.name_face(face["face"], "Courteney Cox")
     qtbot.waitUntil(lambda: viewer.shown_faces()[2]["label"] == "Courteney Cox", timeout=WAIT)
-    assert [p["name"] for p in few_faces_lib.people.list_people()].count("Courteney Cox") == 1
+    assert [p.name for p in few_faces_lib.people.list_people()].count("Courteney Cox") == 1

@@ -160,7 +160,7 @@ def test_search_shows_scored_results_and_esc_returns(qtbot: QtBot, lib: Library,
     model = grid.model()
     ids = [model.data(model.index(i, 0), PhotoIdRole) for i in range(model.rowCount())]
     want = lib.photo(str(photo_dir / "IMG_0003.jpg"))
-    assert want is not None and ids == [want["id"]]
+    assert want is not None and ids == [want.id]
     score = model.data(model.index(0, 0), ScoreRole)
     assert isinstance(score, float) and 0 < score <= 1
     assert "1 photo" in w.results_page.title.text()
@@ -224,7 +224,7 @@ def test_welcome_page_adds_a_folder_and_reads_it(qtbot: QtBot, lib: Library, pho
     assert w.stack.currentWidget() is w.welcome
     w.welcome.add_folders.emit([str(photo_dir)])
     qtbot.waitUntil(lambda: w.model.rowCount() == 5, timeout=60_000)
-    assert [r["path"] for r in lib.roots()] == [str(photo_dir)]
+    assert [r.path for r in lib.roots()] == [str(photo_dir)]
     assert w.stack.currentWidget() is w.library_page
 
 
@@ -249,7 +249,7 @@ def test_a_photo_copied_into_a_watched_folder_appears(qtbot: QtBot, lib: Library
     qtbot.waitUntil(lambda: w.model.rowCount() == 4, timeout=60_000)
     new = lib.photo(str(photo_dir / "new.jpg"))
     assert new is not None
-    assert w.model.data(w.model.index(0, 0), PhotoIdRole) == new["id"]   # newest first
+    assert w.model.data(w.model.index(0, 0), PhotoIdRole) == new.id   # newest first
     assert not resets                                                     # rows inserted
     # The status bar said what the watcher was doing, then went back to watching.
     assert any(text.startswith("Reading new photos") for text in heard)

@@ -163,7 +163,7 @@ def test_search_notices_and_errors_in_the_window_name_its_pages(
     assert "glimpse " not in said and "People in the sidebar" in said
 
     # A smart album whose search finds nothing, with no search model: its notices.
-    w.show_album(int(lost["id"]), "Lost city")
+    w.show_album(lost.id, "Lost city")
     qtbot.waitUntil(lambda: "Atlantis" in w.results_page.subtitle.text(), timeout=WAIT)
     said = w.results_page.subtitle.text()
     assert "no photo was taken in a place called 'Atlantis'" in said

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from glimpse_desktop.kernel import fts
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.decode import Decoded, SizeRequest
 from glimpse_desktop.kernel.stages import BacklogPhoto, StageBase, owed, owed_count
@@ -26,6 +25,9 @@ from glimpse_colors.palette import SIDE, dominant_batch
 class ColorStage(StageBase):
     name = "colors"
     batched = True
+    # The colour names are words in the full-text index (plugin.glimpse_photo_text, asked each
+    # time a photo's row is rebuilt): Glimpse rebuilds the row once these are written.
+    writes_text = True
 
     @property
     def label(self) -> str:
@@ -48,9 +50,6 @@ class ColorStage(StageBase):
     def write(self, conn: Connection, photo_id: int, result: Any) -> None:
         content_hash, colors = result
         store.save(conn, photo_id, content_hash, colors)
-        # The photo's words in the full-text index come from glimpse_photo_text, asked each
-        # time the row is rebuilt: rebuild it now that there are new words.
-        fts.refresh(conn, [photo_id])
 
     def backlog(self, conn: Connection) -> list[BacklogPhoto]:
         return owed(conn, self.name, store.DONE)

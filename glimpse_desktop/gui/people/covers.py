@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import (
     QObject,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Face
 from glimpse_desktop.api.library import Library, LibraryError
 from glimpse_desktop.gui.tasks import describe
 
@@ -80,9 +80,9 @@ def title_of(name: str | None) -> str:
 # ---------------------------------------------------------------------------- face covers
 
 
-def face_key(face: dict[str, Any]) -> str:
+def face_key(face: Face) -> str:
     """The cache key of a face picture: its crop file, else its photo and box."""
-    return str(face.get("crop") or f"{face.get('photo')}:{face.get('box')}")
+    return face.crop or f"{face.photo}:{list(face.box)}"
 
 
 def cut_face(image: QImage, box: Sequence[float], *, margin: float = 1.6) -> QImage:
@@ -109,7 +109,7 @@ class _CoverBridge(QObject):
 class _CoverLoad(QRunnable):
     """One face picture, read on a pool thread (QImage is safe there; QPixmap is not)."""
 
-    def __init__(self, lib: Library, key: str, face: dict[str, Any],
+    def __init__(self, lib: Library, key: str, face: Face,
                  bridge: _CoverBridge) -> None:
         super().__init__()
         self.lib, self.key, self.face, self.bridge = lib, key, face, bridge
@@ -117,8 +117,8 @@ class _CoverLoad(QRunnable):
     def run(self) -> None:
         try:
             image = self._from_thumbnail(made=False)
-            if image.isNull() and self.face.get("crop"):
-                image = QImage(str(self.face["crop"]))
+            if image.isNull() and self.face.crop:
+                image = QImage(self.face.crop)
             if image.isNull():
                 # No crop (an older library, a cleared cache): the grid thumbnail, made now if
                 # it is missing (a decode: here, never on the GUI thread).
@@ -134,24 +134,24 @@ class _CoverLoad(QRunnable):
         fill a cover: a head shot looks better than the tight aligned crop (whose corners
         are black where the face was turned or near the edge)."""
         if made:
-            path = self.lib.thumbnail(int(self.face["photo"]), "grid")
+            path = self.lib.thumbnail(self.face.photo, "grid")
         else:
             # (The face rows carry no content hash; one indexed read, on this pool thread.)
-            found = self.lib.photo_rows([int(self.face["photo"])])
-            content_hash = found[0]["content_hash"] if found else None
+            found = self.lib.photo_rows([self.face.photo])
+            content_hash = found[0].content_hash if found else None
             if not content_hash:
                 return QImage()
             path = self.lib.thumbnails.path_for(str(content_hash), "grid")
             if not path.is_file():
                 return QImage()
             size = QImageReader(str(path)).size()
-            w, h = float(self.face["box"][2]), float(self.face["box"][3])
+            w, h = self.face.box[2], self.face.box[3]
             if max(w * size.width(), h * size.height()) < MIN_THUMB_FACE:
                 return QImage()
         image = QImage(str(path))
         if image.isNull():
             raise LibraryError(f"cannot read thumbnail {path}")
-        return cut_face(image, self.face["box"])
+        return cut_face(image, self.face.box)
 
 
 class FaceCovers(QObject):
@@ -174,7 +174,7 @@ class FaceCovers(QObject):
         self._bridge.loaded.connect(self._loaded)
         self._bridge.failed.connect(self._failed_load)
 
-    def get(self, face: dict[str, Any] | None) -> QPixmap | None:
+    def get(self, face: Face | None) -> QPixmap | None:
         """The face's pixmap if loaded; otherwise a load is queued (once) and None returned."""
         if not face:
             return None
@@ -185,10 +185,10 @@ class FaceCovers(QObject):
             return pixmap
         if key not in self._pending and key not in self._failed:
             self._pending.add(key)
-            self.pool.start(_CoverLoad(self.lib, key, dict(face), self._bridge))
+            self.pool.start(_CoverLoad(self.lib, key, face, self._bridge))
         return None
 
-    def has_failed(self, face: dict[str, Any]) -> bool:
+    def has_failed(self, face: Face) -> bool:
         return face_key(face) in self._failed
 
     def _loaded(self, key: str, image: QImage) -> None:

@@ -5,7 +5,8 @@ and one person's faces, with their models (and the roles their items carry) and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -48,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Face, Person
 from glimpse_desktop.gui.people.covers import (
     COVER,
     FACE,
@@ -72,7 +74,10 @@ IsCoverRole = Qt.ItemDataRole.UserRole + 8
 # ---------------------------------------------------------------------------- the people grid
 
 
-class FaceRows(QAbstractListModel):
+Row = TypeVar("Row", Person, Face)
+
+
+class FaceRows(QAbstractListModel, Generic[Row]):
     """Rows that each show a face crop (people by their cover, a person's faces): rows
     replaced in place when the same items come back in the same order (the view keeps its
     selection, editor and scroll), else reset; a loaded crop repaints the rows showing it."""
@@ -80,13 +85,13 @@ class FaceRows(QAbstractListModel):
     def __init__(self, covers: FaceCovers, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.covers = covers
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
         self._by_key: dict[str, list[int]] = {}
         covers.ready.connect(self._cover_ready)
 
-    def _replace(self, rows: list[dict[str, Any]], id_key: str,
-                 face_of: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
-        if [r[id_key] for r in rows] == [r[id_key] for r in self.rows]:
+    def _replace(self, rows: list[Row], id_of: Callable[[Row], int | None],
+                 face_of: Callable[[Row], Face | None]) -> None:
+        if [id_of(r) for r in rows] == [id_of(r) for r in self.rows]:
             self.rows = rows
             if rows:
                 self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
@@ -106,20 +111,20 @@ class FaceRows(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-class PeopleModel(FaceRows):
+class PeopleModel(FaceRows[Person]):
     """The people of ``list_people``: names, counts, covers. Edits and drops are requests: the
     view carries them out through the core (and refreshes the rows from the library)."""
 
     rename_requested = Signal(int, str)            # person id, new name
     merge_requested = Signal(int, list)            # into, [others] (a drop onto a person)
 
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+    def set_rows(self, rows: list[Person]) -> None:
         """New rows from the library: changed in place when the same people are in the same
         order (no reset: the view keeps selection, editor and scroll), else a reset."""
-        self._replace(rows, "id", lambda row: row.get("cover"))
+        self._replace(rows, lambda row: row.id, lambda row: row.cover)
 
     def row_of(self, person_id: int) -> int | None:
-        return next((i for i, r in enumerate(self.rows) if r["id"] == person_id), None)
+        return next((i for i, r in enumerate(self.rows) if r.id == person_id), None)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -130,26 +135,26 @@ class PeopleModel(FaceRows):
             return None
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return title_of(row["name"])
+            return title_of(row.name)
         if role == Qt.ItemDataRole.EditRole:
-            return row["name"] or ""
+            return row.name or ""
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.covers.get(row.get("cover"))
+            return self.covers.get(row.cover)
         if role == Qt.ItemDataRole.ToolTipRole:
-            who = row["name"] or "A person without a name yet"
-            tip = (f"{who}\n{plural(row['faces'], 'face')} in "
-                   f"{plural(row['photos'], 'photo')}")
-            return tip + ("\nHidden" if row["hidden"] else "")
+            who = row.name or "A person without a name yet"
+            tip = (f"{who}\n{plural(row.faces, 'face')} in "
+                   f"{plural(row.photos, 'photo')}")
+            return tip + ("\nHidden" if row.hidden else "")
         if role == PersonIdRole:
-            return row["id"]
+            return row.id
         if role == NameRole:
-            return row["name"]
+            return row.name
         if role == HiddenRole:
-            return row["hidden"]
+            return row.hidden
         if role == PhotosRole:
-            return row["photos"]
+            return row.photos
         if role == FacesRole:
-            return row["faces"]
+            return row.faces
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -167,11 +172,11 @@ class PeopleModel(FaceRows):
             return False
         name = " ".join(str(value).split())
         row = self.rows[index.row()]
-        if not name or name == (row["name"] or ""):
+        if not name or name == (row.name or "") or row.id is None:
             return False
-        row["name"] = name
+        self.rows[index.row()] = replace(row, name=name)
         self.dataChanged.emit(index, index)
-        self.rename_requested.emit(int(row["id"]), name)
+        self.rename_requested.emit(row.id, name)
         return True
 
     # ------------------------------------------------------------------ drag one onto another
@@ -186,7 +191,8 @@ class PeopleModel(FaceRows):
         return [PERSON_MIME]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        ids = list(dict.fromkeys(int(self.rows[i.row()]["id"]) for i in indexes if i.isValid()))
+        ids = list(dict.fromkeys(pid for i in indexes if i.isValid()
+                                 if (pid := self.rows[i.row()].id) is not None))
         mime = QMimeData()
         mime.setData(PERSON_MIME, QByteArray(",".join(map(str, ids)).encode()))
         return mime
@@ -202,7 +208,7 @@ class PeopleModel(FaceRows):
                         parent: QModelIndex | QPersistentModelIndex) -> bool:
         if not parent.isValid():
             return False             # between people: nothing to do
-        target = int(self.rows[parent.row()]["id"])
+        target = self.rows[parent.row()].id
         return any(i != target for i in self.dragged(data))
 
     def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
@@ -211,7 +217,9 @@ class PeopleModel(FaceRows):
         moves here, so the drag never removes rows."""
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
-        target = int(self.rows[parent.row()]["id"])
+        target = self.rows[parent.row()].id
+        if target is None:
+            return False
         others = [i for i in self.dragged(data) if i != target]
         self.merge_requested.emit(target, others)
         return False
@@ -425,16 +433,16 @@ class PeopleGrid(QListView):
 # ---------------------------------------------------------------------------- one person's faces
 
 
-class FaceModel(FaceRows):
+class FaceModel(FaceRows[Face]):
     """The faces of one person (``People.show``), newest photo first."""
 
     def __init__(self, covers: FaceCovers, parent: QObject | None = None) -> None:
         super().__init__(covers, parent)
         self.cover_face: int | None = None
 
-    def set_faces(self, faces: list[dict[str, Any]], cover_face: int | None) -> None:
+    def set_faces(self, faces: list[Face], cover_face: int | None) -> None:
         self.cover_face = cover_face
-        self._replace(faces, "face", lambda face: face)
+        self._replace(faces, lambda face: face.face, lambda face: face)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -447,19 +455,19 @@ class FaceModel(FaceRows):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.covers.get(face)
         if role == Qt.ItemDataRole.ToolTipRole:
-            name = str(face.get("path") or "").replace("\\", "/").rsplit("/", 1)[-1]
-            tip = name or f"Photo {face['photo']}"
-            if face["face"] == self.cover_face:
+            name = (face.path or "").replace("\\", "/").rsplit("/", 1)[-1]
+            tip = name or f"Photo {face.photo}"
+            if face.face == self.cover_face:
                 tip += "\nCover"
-            if face.get("assigned") == "user":
+            if face.assigned == "user":
                 tip += "\nPlaced by you"
             return tip
         if role == FaceIdRole:
-            return face["face"]
+            return face.face
         if role == PhotoIdRole:
-            return face["photo"]
+            return face.photo
         if role == IsCoverRole:
-            return face["face"] == self.cover_face
+            return face.face == self.cover_face
         return None
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,7 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.api import PeopleError
+from glimpse_desktop.api import (
+    Face,
+    Merged,
+    PeopleError,
+    PeopleStatus,
+    Person,
+    PersonDetail,
+    SplitResult,
+)
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.people.covers import FaceCovers, dim, face_key, plural, title_of
 from glimpse_desktop.gui.people.grids import (
@@ -71,14 +80,14 @@ class PeopleView(QWidget):
         self.tasks = tasks
         self.covers = FaceCovers(lib, parent=self)
         self.person_id: int | None = None       # the open person (page 2)
-        self.person: dict[str, Any] | None = None
-        self.status: dict[str, Any] | None = None
-        self.everyone: list[dict[str, Any]] = []   # every person, hidden ones too
+        self.person: PersonDetail | None = None
+        self.status: PeopleStatus | None = None
+        self.everyone: list[Person] = []   # every person, hidden ones too
         self._said: str | None = None              # what the bar last said about faces
         self.loaded = False                     # the first list has arrived
         self._list_gen = 0
         self._person_gen = 0
-        self._pending_rows: list[dict[str, Any]] | None = None
+        self._pending_rows: list[Person] | None = None
         self.question: QMessageBox | None = None  # the open confirmation, if any
 
         # One surface, as photo apps have it: the grids' background under the headers too.
@@ -254,7 +263,7 @@ class PeopleView(QWidget):
         gen = self._list_gen
         people = self.lib.people
 
-        def read() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        def read() -> tuple[list[Person], PeopleStatus]:
             # Hidden people too: the header counts them, and the toggle shows them at once.
             return people.list_people(include_hidden=True), people.status()
 
@@ -263,19 +272,19 @@ class PeopleView(QWidget):
         if self.person_id is not None:
             self._load_person(self.person_id)
 
-    def _listed(self, gen: int, result: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
+    def _listed(self, gen: int, result: tuple[list[Person], PeopleStatus]) -> None:
         if gen != self._list_gen:
             return                   # an older read: a newer one is on its way
         self.everyone, self.status = result
         self.loaded = True
         self._show_rows()
 
-    def _visible(self) -> list[dict[str, Any]]:
+    def _visible(self) -> list[Person]:
         # What `list_people()` leaves out unless asked: hidden people, and named people left
         # without faces.
         if self.hidden_toggle.isChecked():
             return list(self.everyone)
-        return [r for r in self.everyone if not r["hidden"] and r["faces"] > 0]
+        return [r for r in self.everyone if not r.hidden and r.faces > 0]
 
     def _show_rows(self) -> None:
         rows = self._visible()
@@ -285,7 +294,7 @@ class PeopleView(QWidget):
             self._apply_rows(rows)
         self._update_counts()
 
-    def _apply_rows(self, rows: list[dict[str, Any]]) -> None:
+    def _apply_rows(self, rows: list[Person]) -> None:
         chosen = self.selected_people()
         current = self.grid.currentIndex().data(PersonIdRole)
         scroll = self.grid.verticalScrollBar().value()
@@ -309,27 +318,27 @@ class PeopleView(QWidget):
             self._apply_rows(rows)
 
     def _update_counts(self) -> None:
-        status = self.status or {}
-        shown = [r for r in self.everyone if not r["hidden"] and r["faces"] > 0]
-        hidden = sum(1 for r in self.everyone if r["hidden"])
+        status = self.status
+        shown = [r for r in self.everyone if not r.hidden and r.faces > 0]
+        hidden = sum(1 for r in self.everyone if r.hidden)
         parts = [plural(len(shown), "person", "people"),
-                 f"{sum(1 for r in shown if r['name']):,} named"]
+                 f"{sum(1 for r in shown if r.name):,} named"]
         if hidden:
             parts.append(f"{hidden:,} hidden")
-        if status.get("waiting"):
-            parts.append(f"{plural(int(status['waiting']), 'face')} waiting")
-        if status.get("backlog") and status.get("enabled", True):
-            parts.append(f"{plural(int(status['backlog']), 'photo')} still to look at")
+        if status is not None and status.waiting:
+            parts.append(f"{plural(status.waiting, 'face')} waiting")
+        if status is not None and status.backlog and status.enabled:
+            parts.append(f"{plural(status.backlog, 'photo')} still to look at")
         self.counts.setText(" · ".join(parts) if self.everyone or len(parts) > 2 else "")
         self.merge_button.setVisible(bool(self.model.rows))
         self.hidden_toggle.setVisible(bool(hidden) or self.hidden_toggle.isChecked())
         self._notice(status, self.model.rows, hidden)
 
-    def _notice(self, status: dict[str, Any], rows: list[dict[str, Any]], hidden: int) -> None:
+    def _notice(self, status: PeopleStatus | None, rows: list[Person], hidden: int) -> None:
         """Say why the grid is empty (or why faces are not found) and what to do."""
-        problem = say(status["problem"]) if status.get("problem") else None
-        off = not status.get("enabled", True)
-        broken = problem or status.get("installed") is False
+        problem = say(status.problem) if status is not None and status.problem else None
+        off = status is not None and not status.enabled
+        broken = problem or (status is not None and not status.installed)
         if rows:
             # People already found stay in view; the state is said above them, once.
             said = ("Faces are turned off: new photos are not looked at for faces." if off
@@ -366,17 +375,17 @@ class PeopleView(QWidget):
                 f"{plural(hidden, 'person', 'people')} hidden. Hidden people stay out of "
                 "this list; show them to unhide someone.", "Show hidden",
                 lambda: self.hidden_toggle.setChecked(True))
-        elif not rows and status.get("faces") and not status.get("backlog"):
+        elif not rows and status is not None and status.faces and not status.backlog:
             self.people_notice.say(
                 "No people yet",
-                f"{plural(int(status['faces']), 'face')} found, waiting for more photos of "
+                f"{plural(status.faces, 'face')} found, waiting for more photos of "
                 f"the same person: a person appears once there are "
-                f"{int((status.get('thresholds') or {}).get('min_faces', 3))} similar faces.")
-        elif not rows and status.get("backlog"):
+                f"{status.thresholds.min_faces} similar faces.")
+        elif not rows and status is not None and status.backlog:
             self.people_notice.say(
                 "Looking for faces…",
                 "Faces are found while photos are read; people appear here as they are "
-                f"grouped. {plural(int(status['backlog']), 'photo')} still to look at.")
+                f"grouped. {plural(status.backlog, 'photo')} still to look at.")
         else:
             self.people_notice.say(
                 "No people yet",
@@ -389,11 +398,11 @@ class PeopleView(QWidget):
         gen = self._person_gen
         people = self.lib.people
 
-        def read() -> dict[str, Any] | None:
+        def read() -> PersonDetail | None:
             try:
                 return people.show(person_id)
             except PeopleError:
-                if not any(p["id"] == person_id for p in people.list_people(
+                if not any(p.id == person_id for p in people.list_people(
                         include_hidden=True)):
                     return None          # merged away, or left without faces
                 raise
@@ -401,34 +410,34 @@ class PeopleView(QWidget):
         self.tasks.run(read, done=lambda person: self._person_loaded(gen, person_id, person),
                        failed=self.show_error, read=True)
 
-    def _person_loaded(self, gen: int, person_id: int, person: dict[str, Any] | None) -> None:
+    def _person_loaded(self, gen: int, person_id: int, person: PersonDetail | None) -> None:
         if gen != self._person_gen or person_id != self.person_id:
             return
         if person is None:
             self.back()
             return
         self.person = person
-        name = person["name"]
+        name = person.name
         if not self.name_edit.hasFocus():
             self.name_edit.setText(name or "")
-        photos, faces = len(person["photos"]), len(person["faces"])
+        photos, faces = len(person.photos), len(person.faces)
         counts = [plural(photos, "photo"), plural(faces, "face")]
-        if person["hidden"]:
+        if person.hidden:
             counts.append("Hidden")
         self.person_counts.setText(" · ".join(counts))
         self.photos_button.setText(f"Show all {photos:,} photos" if photos != 1
                                    else "Show the photo")
         self.photos_button.setEnabled(photos > 0)
-        self.hide_action.setText("Unhide person" if person["hidden"] else "Hide person")
-        cover = person.get("cover")
-        self.face_model.set_faces(person["faces"], cover["face"] if cover else None)
+        self.hide_action.setText("Unhide person" if person.hidden else "Hide person")
+        cover = person.cover
+        self.face_model.set_faces(list(person.faces), cover.face if cover else None)
         pixmap = self.covers.get(cover)
         if pixmap is not None:
             self.person_cover.set_pixmap(pixmap)   # else the old one until the new arrives
         self._face_selection()
 
     def _cover_ready(self, key: str) -> None:
-        cover = (self.person or {}).get("cover")
+        cover = self.person.cover if self.person else None
         if cover and face_key(cover) == key:
             self.person_cover.set_pixmap(self.covers.get(cover))
 
@@ -440,10 +449,10 @@ class PeopleView(QWidget):
         self.person = None
         row = self.model.row_of(self.person_id)
         known = self.model.rows[row] if row is not None else None
-        self.name_edit.setText((known or {}).get("name") or "")
+        self.name_edit.setText((known.name if known else None) or "")
         self.person_counts.setText("")
         self.face_model.set_faces([], None)
-        self.person_cover.set_pixmap(self.covers.get((known or {}).get("cover")))
+        self.person_cover.set_pixmap(self.covers.get(known.cover if known else None))
         self.pages.setCurrentIndex(1)
         self.faces.setFocus()
         self._load_person(self.person_id)
@@ -471,7 +480,7 @@ class PeopleView(QWidget):
         return list(dict.fromkeys(int(i.data(PersonIdRole))
                                   for i in self.grid.selectionModel().selectedIndexes()))
 
-    def selected_faces(self) -> list[dict[str, Any]]:
+    def selected_faces(self) -> list[Face]:
         rows = sorted(i.row() for i in self.faces.selectionModel().selectedIndexes())
         return [self.face_model.rows[r] for r in rows if r < len(self.face_model.rows)]
 
@@ -484,21 +493,23 @@ class PeopleView(QWidget):
         self.split_button.setEnabled(n >= 1)
         self.cover_button.setEnabled(n == 1)
         self.open_button.setEnabled(n == 1)
-        who = title_of((self.person or {}).get("name"))
+        who = title_of(self.person.name if self.person else None)
         if n:
             self.faces_hint.setText(f"{plural(n, 'face')} selected")
-        elif self.person and len(self.person["faces"]) > 1:
+        elif self.person and len(self.person.faces) > 1:
             self.faces_hint.setText(f"Select the faces that are not {who} to take them out")
         else:
             self.faces_hint.setText("")
 
-    def _row(self, person_id: int) -> dict[str, Any]:
+    def _row(self, person_id: int) -> Person:
         row = self.model.row_of(person_id)
         if row is not None:
             return self.model.rows[row]
-        if self.person and self.person["id"] == person_id:
-            return self.person
-        return {"id": person_id, "name": None, "faces": 0, "photos": 0, "hidden": False}
+        if self.person and self.person.id == person_id:
+            return Person(id=person_id, name=self.person.name, hidden=self.person.hidden,
+                          faces=len(self.person.faces), photos=len(self.person.photos),
+                          cover=self.person.cover)
+        return Person(id=person_id, name=None, hidden=False, faces=0, photos=0, cover=None)
 
     # ------------------------------------------------------------------ menus
 
@@ -511,18 +522,19 @@ class PeopleView(QWidget):
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self.grid.setCurrentIndex(index)
         chosen = self.selected_people()
-        person = self._row(int(index.data(PersonIdRole)))
+        person_id = int(index.data(PersonIdRole))
+        person = self._row(person_id)
         menu = QMenu(self)
         menu.addAction("Show photos", lambda: self._emit_photos(person))
-        menu.addAction("Open", lambda: self.open_person(int(person["id"])))
+        menu.addAction("Open", lambda: self.open_person(person_id))
         menu.addSeparator()
-        rename = menu.addAction("Rename" if person["name"] else "Add a name",
+        rename = menu.addAction("Rename" if person.name else "Add a name",
                                 lambda: self.grid.edit(index))
         rename.setEnabled(len(chosen) == 1)
         merge = menu.addAction(f"Merge {len(chosen)} people…" if len(chosen) > 1
                                else "Merge selected…", self.merge_selected)
         merge.setEnabled(len(chosen) >= 2)
-        hidden = all(self._row(p)["hidden"] for p in chosen)
+        hidden = all(self._row(p).hidden for p in chosen)
         menu.addAction("Unhide" if hidden else "Hide",
                        lambda: self.hide_people(chosen, not hidden))
         menu.addSeparator()
@@ -591,11 +603,11 @@ class PeopleView(QWidget):
             return
         name = " ".join(self.name_edit.text().split())
         if not name:
-            self.name_edit.setText(self.person["name"] or "")
+            self.name_edit.setText(self.person.name or "")
             return
-        if name != (self.person["name"] or ""):
-            self.person["name"] = name
-            self.rename(int(self.person["id"]), name)
+        if name != (self.person.name or ""):
+            self.person = replace(self.person, name=name)
+            self.rename(self.person.id, name)
 
     def merge(self, into: int, others: Sequence[int]) -> None:
         """Join ``others`` into ``into`` (no question asked: callers ask first)."""
@@ -604,16 +616,16 @@ class PeopleView(QWidget):
         if not others:
             return
 
-        def done(result: dict[str, Any]) -> None:
+        def done(result: Merged) -> None:
             self.grid.selectionModel().clearSelection()
             if self.person_id is not None and self.person_id in others:
-                self.open_person(int(result["id"]))
+                self.open_person(result.id)
 
         self._act(lambda: people.merge(into, *others), done=done)
 
     def _merge_target(self, chosen: Sequence[int]) -> int:
         """The named one, else the first selected."""
-        return next((p for p in chosen if self._row(p)["name"]), chosen[0])
+        return next((p for p in chosen if self._row(p).name), chosen[0])
 
     def merge_selected(self) -> None:
         chosen = self.selected_people()
@@ -628,18 +640,18 @@ class PeopleView(QWidget):
         # The dropped person joins the one it was dropped on, unless only the dropped one has
         # a name (then the name is what the person meant to keep).
         target = self._row(into)
-        if not target["name"]:
-            named = next((o for o in others if self._row(o)["name"]), None)
+        if not target.name:
+            named = next((o for o in others if self._row(o).name), None)
             if named is not None:
                 into, others = named, [into] + [o for o in others if o != named]
         self._confirm_merge(into, others)
 
     def _confirm_merge(self, into: int, others: list[int]) -> None:
         target = self._row(into)
-        name = target["name"]
-        faces = sum(int(self._row(p)["faces"]) for p in [into, *others])
-        lost = [self._row(o)["name"] for o in others if self._row(o)["name"] and name
-                and self._row(o)["name"] != name]
+        name = target.name
+        faces = sum(self._row(p).faces for p in [into, *others])
+        lost = [str(self._row(o).name) for o in others if self._row(o).name and name
+                and self._row(o).name != name]
         count = plural(len(others) + 1, "person", "people")
         title = f"Merge {count} into “{name}”?" if name else f"Merge {count}?"
         body = (f"Their {plural(faces, 'face')} become one person"
@@ -667,7 +679,7 @@ class PeopleView(QWidget):
 
     def _toggle_open_hidden(self) -> None:
         if self.person is not None:
-            self.hide_people([int(self.person["id"])], not self.person["hidden"])
+            self.hide_people([self.person.id], not self.person.hidden)
 
     def forget(self, person_ids: Sequence[int]) -> None:
         """Forget people (names and all) after a confirmation; their faces wait again."""
@@ -676,7 +688,7 @@ class PeopleView(QWidget):
             return
         people = self.lib.people
         first = self._row(ids[0])
-        who = (f"“{first['name']}”" if len(ids) == 1 and first["name"]
+        who = (f"“{first.name}”" if len(ids) == 1 and first.name
                else "this person" if len(ids) == 1 else plural(len(ids), "person", "people"))
 
         def run() -> None:
@@ -695,8 +707,9 @@ class PeopleView(QWidget):
         if self.person_id is not None:
             self.forget([self.person_id])
 
-    def _emit_photos(self, person: dict[str, Any]) -> None:
-        self.show_photos.emit(int(person["id"]), person["name"] or "Unnamed person")
+    def _emit_photos(self, person: Person | PersonDetail) -> None:
+        if person.id is not None:
+            self.show_photos.emit(person.id, person.name or "Unnamed person")
 
     def _show_person_photos(self) -> None:
         if self.person is not None:
@@ -705,7 +718,7 @@ class PeopleView(QWidget):
     def _open_selected_photo(self) -> None:
         faces = self.selected_faces()
         if faces:
-            self.open_photo.emit(int(faces[0]["photo"]))
+            self.open_photo.emit(faces[0].photo)
 
     def reject_selected(self) -> None:
         """"Not this person": the selected faces leave the open person for good."""
@@ -713,7 +726,7 @@ class PeopleView(QWidget):
         if self.person_id is None or not faces:
             return
         people, person_id = self.lib.people, self.person_id
-        ids = [int(f["face"]) for f in faces]
+        ids = [f.face for f in faces]
         self._act(lambda: people.reject(ids, person_id))
 
     def split_selected(self) -> None:
@@ -722,10 +735,10 @@ class PeopleView(QWidget):
         if self.person_id is None or not faces:
             return
         people, person_id = self.lib.people, self.person_id
-        ids = [int(f["face"]) for f in faces]
+        ids = [f.face for f in faces]
 
-        def done(result: dict[str, Any]) -> None:
-            new = int(result["id"])
+        def done(result: SplitResult) -> None:
+            new = result.id
             self.message.show_info(f"{plural(len(ids), 'face')} moved to a new person.",
                                    "Open", lambda: self.open_person(new))
 
@@ -735,7 +748,7 @@ class PeopleView(QWidget):
         faces = self.selected_faces()
         if self.person_id is None or len(faces) != 1:
             return
-        people, person_id, face = self.lib.people, self.person_id, int(faces[0]["face"])
+        people, person_id, face = self.lib.people, self.person_id, faces[0].face
         self._act(lambda: people.cover(person_id, face))
 
     def _turn_on_faces(self) -> None:

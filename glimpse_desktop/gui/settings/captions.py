@@ -6,6 +6,7 @@ shows exactly what is sent and to whom first.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Consent, Destination, Estimate, Setting
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import ask, run_task, wrapped
 from glimpse_desktop.gui.settings.jobpage import (
@@ -43,6 +45,16 @@ from glimpse_desktop.kernel.progress import Progress
 # ---------------------------------------------------------------------- Captions
 
 
+@dataclass(frozen=True, slots=True)
+class CaptionSettings:
+    """What the page shows, read in one go off the GUI thread: every setting by name, where
+    captions would go, and whether the person agreed to that."""
+
+    settings: dict[str, Setting]
+    destination: Destination
+    consented: bool
+
+
 class CaptionsPage(JobPage):
     title = "Captions"
     subtitle = ("A vision model can describe each photo — what is in it, the scene, the mood, "
@@ -56,7 +68,7 @@ class CaptionsPage(JobPage):
                  parent: QWidget | None = None) -> None:
         super().__init__(jobs, parent)
         self.lib, self.tasks = lib, tasks
-        self.info: dict[str, Any] = {}
+        self.info: CaptionSettings | None = None
         self._loading = False
 
         self.enabled = QCheckBox("Write captions with a vision model")
@@ -196,12 +208,10 @@ class CaptionsPage(JobPage):
     def load(self) -> None:
         lib = self.lib
 
-        def read() -> dict[str, Any]:
-            settings = {item["name"]: item for item in lib.config.items()}
-            return {"settings": settings, "destination": lib.captions.destination(),
-                    "consented": lib.captions.consented(),
-                    "consent_text": lib.captions.consent_text(),
-                    "consent_record": lib.captions.consent_record()}
+        def read() -> CaptionSettings:
+            return CaptionSettings(
+                settings={item.name: item for item in lib.config.items()},
+                destination=lib.captions.destination(), consented=lib.captions.consented())
 
         run_task(self, self.tasks, read, done=self._show, failed=self._failed, read=True)
 
@@ -209,13 +219,13 @@ class CaptionsPage(JobPage):
         self.notice.warn(f"Could not read the caption settings: {describe(exc)}")
 
     def value(self, name: str) -> Any:
-        return self.info["settings"][name]["value"]
+        return self.info.settings[name].value if self.info is not None else None
 
-    def _show(self, info: dict[str, Any]) -> None:
+    def _show(self, info: CaptionSettings) -> None:
         self.info = info
         self._loading = True
         try:
-            settings = info["settings"]
+            settings = info.settings
             self.enabled.setChecked(bool(self.value("caption.enabled")))
             url = str(self.value("caption.base_url"))
             self.base_url.setText(url)
@@ -233,16 +243,16 @@ class CaptionsPage(JobPage):
             self.auto.setChecked(bool(self.value("caption.auto")))
             for widget in self._controls:
                 widget.setEnabled(self.job is None or widget is not self.run_button)
-            overridden = [f"{item['env']}" for item in settings.values()
-                          if item["source"] == "environment"]
-            self.base_url.setEnabled(settings["caption.base_url"]["source"] != "environment")
+            overridden = [f"{item.env}" for item in settings.values()
+                          if item.source == "environment" and item.name.startswith("caption.")]
+            self.base_url.setEnabled(settings["caption.base_url"].source != "environment")
             self.service.setEnabled(self.base_url.isEnabled())
-            self.model.setEnabled(settings["caption.model"]["source"] != "environment")
+            self.model.setEnabled(settings["caption.model"].source != "environment")
             self.env_note.setText(
                 "Set for this session by " + " and ".join(overridden) + "." if overridden
                 else "")
             self.env_note.setVisible(bool(overridden))
-            ready = bool(self.value("caption.enabled")) and bool(info.get("consented"))
+            ready = bool(self.value("caption.enabled")) and info.consented
             self.run_button.setEnabled(self.job is None and ready)
             self.run_button.setToolTip("" if ready else "Turn captions on first")
         finally:
@@ -250,9 +260,11 @@ class CaptionsPage(JobPage):
         self._show_destination()
 
     def _show_destination(self) -> None:
-        dest = self.info.get("destination") or {}
-        source = dest.get("key_source")
-        if dest.get("local"):
+        if self.info is None:
+            return
+        dest = self.info.destination
+        source = dest.key_source
+        if dest.local:
             self.key_state.setText("Not needed: the service runs on this computer.")
         elif source == "keyring":
             self.key_state.setText("Kept in the system keyring.")
@@ -261,30 +273,30 @@ class CaptionsPage(JobPage):
         else:
             self.key_state.setText("None yet.")
         self.delete_key_button.setVisible(source == "keyring")
-        self.set_key_button.setVisible(not dest.get("local"))
-        on = bool(self.value("caption.enabled")) if self.info else False
-        host = dest.get("host") or "the service"
+        self.set_key_button.setVisible(not dest.local)
+        on = bool(self.value("caption.enabled"))
+        host = dest.host or "the service"
         if not on:
             self.enabled_note.setText("Off: no photo leaves this computer.")
-        elif not self.info.get("consented"):
+        elif not self.info.consented:
             self.enabled_note.setText(
                 f"Waiting for your agreement to send photos to {host}: turn this off and on "
                 "again to see what is sent.")
-        elif dest.get("local"):
+        elif dest.local:
             self.enabled_note.setText(f"On: photos go to {host}, on this computer.")
         else:
             self.enabled_note.setText(
-                f"On: copies of your photos, at most {dest.get('max_edge')} px, go to {host} "
-                f"({dest.get('model')}). Nothing else is sent"
-                + (" but the date and the place's name." if dest.get("send_metadata")
+                f"On: copies of your photos, at most {dest.max_edge} px, go to {host} "
+                f"({dest.model}). Nothing else is sent"
+                + (" but the date and the place's name." if dest.send_metadata
                    else "."))
 
     # ------------------------------------------------------------------ changing
 
     def _set(self, name: str, value: Any, then: Callable[[Any], None] | None = None) -> None:
-        if self._loading or not self.info:
+        if self._loading or self.info is None:
             return
-        if self.info["settings"][name]["value"] == value:
+        if self.value(name) == value:
             return
         lib = self.lib
         run_task(self, self.tasks, lambda: lib.config.set(name, value),
@@ -294,7 +306,7 @@ class CaptionsPage(JobPage):
     def _set_destination(self, name: str, value: Any) -> None:
         """Where photos go, or what goes with them: agreement was for the old one, so it is
         asked again (declining turns captioning off)."""
-        if self._loading or not self.info or self.info["settings"][name]["value"] == value:
+        if self._loading or self.info is None or self.value(name) == value:
             return
         if not self.value("caption.enabled"):
             self._set(name, value)
@@ -306,11 +318,11 @@ class CaptionsPage(JobPage):
         exactly this, and ``always`` is off)."""
         lib = self.lib
 
-        def read() -> tuple[bool, str, dict[str, Any]]:
+        def read() -> tuple[bool, str, Consent]:
             return (lib.captions.consented(), lib.captions.consent_text(),
                     lib.captions.consent_record())
 
-        def got(state: tuple[bool, str, dict[str, Any]]) -> None:
+        def got(state: tuple[bool, str, Consent]) -> None:
             consented, text, record = state
             if consented and not always:
                 self.load()
@@ -327,14 +339,14 @@ class CaptionsPage(JobPage):
             return
         model = SERVICES[index][2]
         self.base_url.setText(url)
-        if self.info and self.info["settings"]["caption.model"]["source"] != "environment":
+        if self.info and self.info.settings["caption.model"].source != "environment":
             self.model.setText(model)
         lib = self.lib
-        was_on = bool(self.value("caption.enabled")) if self.info else False
+        was_on = bool(self.value("caption.enabled"))
 
         def apply() -> None:
             lib.config.set("caption.base_url", url)
-            if lib.config.describe("caption.model")["source"] != "environment":
+            if lib.config.describe("caption.model").source != "environment":
                 lib.config.set("caption.model", model)
 
         run_task(self, self.tasks, apply,
@@ -350,7 +362,7 @@ class CaptionsPage(JobPage):
         self._set("caption.prompt", "")
 
     def _enabled_toggled(self, on: bool) -> None:
-        if self._loading or not self.info:
+        if self._loading or self.info is None:
             return
         lib = self.lib
         if not on:
@@ -360,11 +372,11 @@ class CaptionsPage(JobPage):
         # Read what is sent now: an address typed a moment ago may still be on its way in.
         self._reconsent(always=True)
 
-    def ask_consent(self, text: str, record: dict[str, Any]) -> QMessageBox:
+    def ask_consent(self, text: str, record: Consent) -> QMessageBox:
         """What is sent, and to whom; captioning is on only if the person agrees to exactly
         that (``record``: the destination the text describes)."""
         lib = self.lib
-        host = urlparse(str(record.get("base_url") or "")).hostname or "the service"
+        host = urlparse(record.base_url).hostname or "the service"
 
         def agree() -> None:
             def apply() -> None:
@@ -386,7 +398,7 @@ class CaptionsPage(JobPage):
              done=lambda _v: self.load())
 
     def ask_key(self) -> None:
-        host = (self.info.get("destination") or {}).get("host") or "the service"
+        host = (self.info.destination.host if self.info is not None else "") or "the service"
         key, ok = QInputDialog.getText(
             self, "API Key", f"The API key for {host}. It is kept in the system keyring, "
             "never in the library or its settings.", QLineEdit.EchoMode.Password)
@@ -418,18 +430,18 @@ class CaptionsPage(JobPage):
         run_task(self, self.tasks, lambda: lib.captions.estimate(), done=self._confirm_run,
              failed=lambda exc: self.run_note.warn(describe(exc)), read=True)
 
-    def _confirm_run(self, estimate: dict[str, Any]) -> None:
-        to_send = int(estimate.get("to_send") or 0)
-        cached = int(estimate.get("cached") or 0)
+    def _confirm_run(self, estimate: Estimate) -> None:
+        to_send = estimate.to_send
+        cached = estimate.cached
         if to_send == 0 and cached == 0:
             self.run_note.say("Every photo has a caption already.")
             return
-        cost = estimate.get("cost_usd")
+        cost = estimate.cost_usd
         lines = [f"{to_send:,} photo{'s' if to_send != 1 else ''} to send"]
         if cached:
             lines.append(f"{cached:,} answered from captions already paid for")
         informative = (" · ".join(lines) + f".\nEstimated cost: {money(cost)}"
-                       + (f" ({estimate['basis']})" if estimate.get("basis") else "") + ".")
+                       + (f" ({estimate.basis})" if estimate.basis else "") + ".")
         cap = float(self.value("caption.max_cost") or 0)
         if cap:
             informative += f"\nThe run stops at {money(cap)}."

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import DeviceReport, Doctor, json_default
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import Page, run_task, wrapped
 from glimpse_desktop.gui.tasks import Tasks, describe
@@ -33,7 +33,7 @@ class DevicePage(Page):
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib, self.tasks = lib, tasks
-        self.info: dict[str, Any] | None = None
+        self.info: Doctor | None = None
         self._loading = False
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -70,41 +70,40 @@ class DevicePage(Page):
         self._loading = True
         run_task(self, self.tasks, self.lib.doctor, done=self._show, failed=self._failed, read=True)
 
-    def _show(self, info: dict[str, Any]) -> None:
+    def _show(self, info: Doctor) -> None:
         self._loading = False
         self.info = info
-        dev = info.get("devices", {})
-        chosen = dev.get("device", {})
+        dev: DeviceReport = info.devices
+        chosen = dev.device
         names = {"cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (Metal)"}
-        self.fields["search"].setText(f"{names.get(chosen.get('chosen'), chosen.get('chosen'))}"
-                                      f" — {chosen.get('why', '')}")
-        providers = info.get("faces", {}).get("providers") or []
+        self.fields["search"].setText(f"{names.get(chosen.chosen, chosen.chosen)}"
+                                      f" — {chosen.why}")
+        providers = info.faces.providers
         self.fields["faces"].setText(provider_name(providers[0]) if providers else "not available")
-        ort = dev.get("onnxruntime", {})
-        available = ort.get("providers") or []
+        available = dev.onnxruntime.providers or ()
         self.fields["providers"].setText(
             ", ".join(provider_name(p) for p in available) if available
-            else f"onnxruntime {ort.get('installed', 'not installed')}")
-        torch = dev.get("torch", {})
-        gpu = [name for name, key in (("CUDA", "cuda"), ("Metal", "mps")) if torch.get(key)]
-        self.fields["torch"].setText(f"{torch.get('installed', 'not installed')}"
+            else f"onnxruntime {dev.onnxruntime.installed}")
+        gpu = [name for name, seen in (("CUDA", dev.torch.cuda), ("Metal", dev.torch.mps))
+               if seen]
+        self.fields["torch"].setText(dev.torch.installed
                                      + (f" (sees {', '.join(gpu)})" if gpu else
                                         " (no GPU seen)"))
-        self.fields["cpu"].setText(str(dev.get("cpu_threads", "?")))
-        search = info.get("search", {})
-        if search.get("active"):
-            model = f"{search['active']}"
-            if search.get("precision"):
-                model += f" — {search['precision']}"
-        elif search.get("installed"):
-            model = f"{search.get('target')} (photos are being read with it)"
+        self.fields["cpu"].setText(str(dev.cpu_threads or "?"))
+        search = info.search
+        if search is not None and search.status.active:
+            model = search.status.active
+            if search.precision:
+                model += f" — {search.precision}"
+        elif search is not None and search.status.installed:
+            model = f"{search.status.target} (photos are being read with it)"
         else:
             model = "not installed — search uses file names and text"
         self.fields["model"].setText(model)
         self.fields["versions"].setText(
-            f"Glimpse {info.get('glimpse')} · Python {info.get('python')} · SQLite "
-            f"{info.get('sqlite')} · sqlite-vec {info.get('sqlite_vec')} · Pillow "
-            f"{info.get('pillow')} · libheif {info.get('libheif')}")
+            f"Glimpse {info.glimpse} · Python {info.python} · SQLite "
+            f"{info.sqlite} · sqlite-vec {info.sqlite_vec} · Pillow "
+            f"{info.pillow} · libheif {info.libheif}")
         self.copy_button.setEnabled(True)
 
     def _failed(self, exc: BaseException) -> None:
@@ -114,7 +113,8 @@ class DevicePage(Page):
 
     def copy_details(self) -> None:
         if self.info is not None:
-            QGuiApplication.clipboard().setText(json.dumps(self.info, indent=2, default=str))
+            QGuiApplication.clipboard().setText(json.dumps(self.info, indent=2,
+                                                           default=json_default))
             self.notice.say("Copied: paste it into your bug report.")
 
 

@@ -38,8 +38,18 @@ from glimpse_desktop.gui.settings.faces import FacesPage
 from glimpse_desktop.gui.settings.folders import FoldersPage
 from glimpse_desktop.gui.settings.library import LibraryPage
 from glimpse_desktop.gui.settings.models import SearchModelPage
+from glimpse_desktop.gui.settings.plugins import PluginsPage
 from glimpse_desktop.gui.settings.writeback import WriteBackPage
 from glimpse_desktop.gui.tasks import Jobs, Tasks
+
+# The library settings the built-in pages edit, each in its own words; the Plugins page shows
+# every other one (a plugin's own, and those no page has a control for).
+ON_THEIR_OWN_PAGES = frozenset({
+    "caption.enabled", "caption.base_url", "caption.model", "caption.prompt",
+    "caption.max_edge", "caption.send_metadata", "caption.concurrency", "caption.rpm",
+    "caption.max_cost", "caption.auto",
+    "writeback.sync", "writeback.sidecar", "writeback.embed",
+})
 
 # ---------------------------------------------------------------------- the dialog
 
@@ -49,14 +59,16 @@ class SettingsDialog(QDialog):
     re-indexes and restarts watching); ``models_changed``: a CLIP model or face pack was
     installed, chosen or removed, or face finding turned on or off (the window catches up in
     the background); ``people_changed``: faces were regrouped; ``captions_changed``: a
-    captioning run ended."""
+    captioning run ended. The Plugins page lists the plugins and every setting that no other
+    page shows."""
 
     roots_changed = Signal()
     models_changed = Signal()
     people_changed = Signal()
     captions_changed = Signal()
 
-    PAGES = ("folders", "library", "search", "faces", "captions", "writeback", "device")
+    PAGES = ("folders", "library", "search", "faces", "captions", "writeback", "device",
+             "plugins")
 
     def __init__(self, lib: Library, tasks: Tasks, jobs: Jobs,
                  parent: QWidget | None = None) -> None:
@@ -71,10 +83,11 @@ class SettingsDialog(QDialog):
         self.device = DevicePage(lib, tasks)
         self.captions = CaptionsPage(lib, tasks, jobs)
         self.writeback = WriteBackPage(lib, tasks, jobs)
+        self.plugins = PluginsPage(lib, tasks, ON_THEIR_OWN_PAGES)
         self.pages: dict[str, Page] = {
             "folders": self.folders, "library": self.library, "search": self.search,
             "faces": self.faces, "device": self.device, "captions": self.captions,
-            "writeback": self.writeback}
+            "writeback": self.writeback, "plugins": self.plugins}
         icons = {
             "folders": (QIcon.ThemeIcon.FolderOpen, QStyle.StandardPixmap.SP_DirIcon),
             "library": (QIcon.ThemeIcon.DriveHarddisk, QStyle.StandardPixmap.SP_DriveHDIcon),
@@ -86,10 +99,11 @@ class SettingsDialog(QDialog):
                          QStyle.StandardPixmap.SP_FileDialogDetailedView),
             "writeback": (QIcon.ThemeIcon.DocumentSave,
                           QStyle.StandardPixmap.SP_DialogSaveButton),
+            "plugins": (QIcon.ThemeIcon.ListAdd, QStyle.StandardPixmap.SP_FileDialogListView),
         }
         names = {"folders": "Folders", "library": "Library", "search": "Search Model",
                  "faces": "Faces", "device": "Device", "captions": "Captions",
-                 "writeback": "Write-Back"}
+                 "writeback": "Write-Back", "plugins": "Plugins"}
 
         self.sidebar = QListWidget()
         self.sidebar.setFrameShape(QFrame.Shape.NoFrame)

@@ -128,8 +128,8 @@ class FacesPage(Page):
         self.found.setValue(float(params.found))
         self.min_faces.setValue(int(params.min_faces))
         status = info["status"]
-        if status.get("problem"):
-            self.notice.warn(say(status["problem"]))
+        if status.problem:
+            self.notice.warn(say(status.problem))
         for widget in (self.join, self.found, self.min_faces, self.defaults_button,
                        self.enabled):
             widget.setEnabled(True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Root, RootAdded
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import (
     ROW_HEIGHT,
@@ -50,7 +50,7 @@ class FoldersPage(Page):
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib, self.tasks = lib, tasks
-        self._roots: dict[str, dict[str, Any]] = {}
+        self._roots: dict[str, Root] = {}
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Folder", "Photos", "State"])
         self.tree.setRootIsDecorated(False)
@@ -98,34 +98,34 @@ class FoldersPage(Page):
     def load(self) -> None:
         run_task(self, self.tasks, self.lib.roots, done=self._show, failed=self._failed, read=True)
 
-    def roots(self) -> list[dict[str, Any]]:
+    def roots(self) -> list[Root]:
         """The folders as last shown."""
         return list(self._roots.values())
 
-    def _show(self, rows: list[dict[str, Any]]) -> None:
+    def _show(self, rows: list[Root]) -> None:
         chosen = self.selected_path()
-        self._roots = {str(r["path"]): r for r in rows}
+        self._roots = {r.path: r for r in rows}
         self.tree.clear()
         folder_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         offline_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for row in rows:
-            path = str(row["path"])
-            photos = int(row["photos"]) + int(row["offline"])
+            path = row.path
+            photos = row.photos + row.offline
             count = f"{photos:,}"
-            if row["missing"]:
-                count += f" ({int(row['missing']):,} missing)"
-            if not row["present"]:
+            if row.missing:
+                count += f" ({row.missing:,} missing)"
+            if not row.present:
                 state = "Not connected"
                 why = ("The folder cannot be reached (an unplugged drive?). Its photos are "
                        "kept and come back when it does.")
-            elif row["last_scan_at"] is None:
+            elif row.last_scan_at is None:
                 state, why = "Not read yet", "Its photos are read in the background."
             else:
-                state, why = "Available", f"Last read {str(row['last_scan_at'])[:16]}"
+                state, why = "Available", f"Last read {row.last_scan_at[:16]}"
             item = QTreeWidgetItem([path, count, state])
             item.setSizeHint(0, QSize(0, ROW_HEIGHT))
             item.setData(0, Qt.ItemDataRole.UserRole, path)
-            item.setIcon(0, folder_icon if row["present"] else offline_icon)
+            item.setIcon(0, folder_icon if row.present else offline_icon)
             item.setToolTip(0, path)
             item.setToolTip(2, why)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -151,8 +151,8 @@ class FoldersPage(Page):
     def _selection_changed(self) -> None:
         chosen = self.selected_path()
         self.remove_button.setEnabled(chosen is not None)
-        self.open_button.setEnabled(chosen is not None
-                                    and bool(self._roots.get(chosen, {}).get("present")))
+        root = self._roots.get(chosen) if chosen is not None else None
+        self.open_button.setEnabled(root is not None and root.present)
 
     # -- changing
 
@@ -170,17 +170,17 @@ class FoldersPage(Page):
         run_task(self, self.tasks, lambda: self.lib.add_root(path), done=self._added,
              failed=self._add_failed)
 
-    def _added(self, result: dict[str, Any]) -> None:
+    def _added(self, result: RootAdded) -> None:
         self.add_button.setEnabled(True)
-        name = os.path.basename(result["path"]) or result["path"]
+        name = os.path.basename(result.path) or result.path
         text = f"Added {name}. Its photos are read in the background."
-        if result.get("absorbed"):
+        if result.absorbed:
             text += (" It holds folders that were already in the library ("
-                     + ", ".join(os.path.basename(p) for p in result["absorbed"])
+                     + ", ".join(os.path.basename(p) for p in result.absorbed)
                      + "); their photos stay as they are.")
         self.notice.say(text)
         self.load()
-        self.select(result["path"])
+        self.select(result.path)
         self.roots_changed.emit()
 
     def _add_failed(self, exc: BaseException) -> None:
@@ -194,9 +194,8 @@ class FoldersPage(Page):
 
     def remove_folder(self, path: str) -> QMessageBox:
         """Ask, then take the folder out of the library (its files stay where they are)."""
-        row = self._roots.get(path, {})
-        photos = int(row.get("photos", 0)) + int(row.get("offline", 0)) \
-            + int(row.get("missing", 0))
+        row = self._roots.get(path)
+        photos = row.photos + row.offline + row.missing if row is not None else 0
         name = os.path.basename(path.rstrip(os.sep)) or path
         what = f"Its {photos:,} photo{'' if photos == 1 else 's'}" if photos else "Its photos"
         return ask(self, "Remove Folder", f"Remove “{name}” from the library?",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import (
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import LibraryStatus
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import Page, run_task, secondary_text, size_text, wrapped
 from glimpse_desktop.gui.tasks import Tasks, describe
@@ -83,26 +83,27 @@ class LibraryPage(Page):
     def load(self) -> None:
         lib = self.lib
 
-        def read() -> dict[str, Any]:
+        def read() -> tuple[LibraryStatus, int | None]:
             status = lib.status()
             try:
-                status["library_bytes"] = os.path.getsize(lib.paths.library)
+                return status, os.path.getsize(lib.paths.library)
             except OSError:
-                status["library_bytes"] = None
-            return status
+                return status, None
 
         run_task(self, self.tasks, read, done=self._show, failed=self._failed, read=True)
 
-    def _show(self, status: dict[str, Any]) -> None:
-        roots = len(status["roots"])
-        text = (f"{status['photos'] + status['offline']:,} photos in {roots:,} "
+    def _show(self, found: tuple[LibraryStatus, int | None]) -> None:
+        status, library_bytes = found
+        roots = len(status.roots)
+        text = (f"{status.photos + status.offline:,} photos in {roots:,} "
                 f"folder{'' if roots == 1 else 's'}")
-        extra = [f"{status[k]:,} {k}" for k in ("offline", "missing") if status[k]]
+        extra = [f"{n:,} {k}" for k, n in (("offline", status.offline),
+                                           ("missing", status.missing)) if n]
         if extra:
             text += f" ({', '.join(extra)})"
         self.photos.setText(text)
-        if status.get("library_bytes"):
-            self.sizes.setText(f"The library file takes {size_text(status['library_bytes'])}.")
+        if library_bytes:
+            self.sizes.setText(f"The library file takes {size_text(library_bytes)}.")
 
     def _failed(self, exc: BaseException) -> None:
         self.notice.warn(f"Could not read the library: {describe(exc)}")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import FacePackInfo, ModelInfo, PeopleStatus, SearchStatus
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import (
     ROW_HEIGHT,
@@ -45,6 +46,22 @@ from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe, duration
 from glimpse_desktop.kernel.progress import Progress
 
 # ---------------------------------------------------------------------- models
+
+
+# A row of the list: a search model or a face pack.
+ModelRow = ModelInfo | FacePackInfo
+
+
+def _switching_to(row: ModelRow) -> bool:
+    return isinstance(row, ModelInfo) and row.target
+
+
+def _builtin(row: ModelRow) -> bool:
+    return isinstance(row, FacePackInfo) and row.builtin
+
+
+def _restricted(row: ModelRow) -> bool:
+    return isinstance(row, FacePackInfo) and row.restricted
 
 
 PHASES = {"download": "Downloading", "verify": "Checking", "copy": "Copying",
@@ -66,7 +83,7 @@ class ModelList(QWidget):
         if kind not in ("clip", "faces"):
             raise ValueError(f"kind is clip or faces, not {kind!r}")
         self.kind, self.lib, self.tasks, self.jobs = kind, lib, tasks, jobs
-        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, ModelRow] = {}
         self.job: Job | None = None
         self._job_model: str | None = None
         self.notice = Notice()
@@ -147,10 +164,10 @@ class ModelList(QWidget):
         fn = self.lib.model_list if self.kind == "clip" else self.lib.face_pack_list
         run_task(self, self.tasks, fn, done=self._show, failed=self._failed, read=True)
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> list[ModelRow]:
         return list(self._rows.values())
 
-    def row(self, model_id: str) -> dict[str, Any] | None:
+    def row(self, model_id: str) -> ModelRow | None:
         return self._rows.get(model_id)
 
     def state(self, model_id: str) -> str:
@@ -158,43 +175,43 @@ class ModelList(QWidget):
         item = self._item(model_id)
         return item.text(1) if item is not None else ""
 
-    def _state(self, row: dict[str, Any]) -> str:
+    def _state(self, row: ModelRow) -> str:
         parts = []
-        if row["active"]:
+        if row.active:
             parts.append("In use")
-        elif row.get("target"):
+        elif _switching_to(row):
             parts.append("Switching to it")
-        if row.get("builtin"):
+        if _builtin(row):
             parts.append("Comes with Glimpse")
-        elif row["installed"]:
+        elif row.installed:
             parts.append("Installed")
         else:
             parts.append("Not installed")
-        if row["default"]:
+        if row.default:
             parts.append("Recommended")
         return " · ".join(parts)
 
-    def _show(self, rows: list[dict[str, Any]]) -> None:
+    def _show(self, rows: list[ModelRow]) -> None:
         chosen = self.selected()
-        self._rows = {str(r["id"]): r for r in rows}
+        self._rows = {r.id: r for r in rows}
         self.tree.clear()
         ok = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton)
         bold = QFont(self.tree.font())
         bold.setWeight(QFont.Weight.DemiBold)
         for row in rows:
-            item = QTreeWidgetItem([str(row["name"]), self._state(row), size_text(row["size"])])
-            item.setData(0, RowRole, row)
+            item = QTreeWidgetItem([row.name, self._state(row), size_text(row.size)])
+            item.setData(0, RowRole, row.id)
             item.setSizeHint(0, QSize(0, ROW_HEIGHT))
-            item.setToolTip(0, f"{row['name']} ({row['id']})")
+            item.setToolTip(0, f"{row.name} ({row.id})")
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if row["active"]:
+            if row.active:
                 item.setIcon(1, ok)
                 for col in range(3):
                     item.setFont(col, bold)
             self.tree.addTopLevelItem(item)
         wanted = chosen if chosen in self._rows else next(
-            (str(r["id"]) for r in rows if r["active"]),
-            next((str(r["id"]) for r in rows if r["default"]), None))
+            (r.id for r in rows if r.active),
+            next((r.id for r in rows if r.default), None))
         if wanted is not None:
             self.select(wanted)
         # A handful of models: the list is as tall as its rows, the details sit under it.
@@ -209,7 +226,7 @@ class ModelList(QWidget):
     def _item(self, model_id: str) -> QTreeWidgetItem | None:
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            if item is not None and item.data(0, RowRole)["id"] == model_id:
+            if item is not None and item.data(0, RowRole) == model_id:
                 return item
         return None
 
@@ -220,7 +237,7 @@ class ModelList(QWidget):
 
     def selected(self) -> str | None:
         item = self.tree.currentItem()
-        return str(item.data(0, RowRole)["id"]) if item is not None else None
+        return str(item.data(0, RowRole)) if item is not None else None
 
     def _selection_changed(self) -> None:
         model_id = self.selected()
@@ -233,45 +250,45 @@ class ModelList(QWidget):
                            self.remove_button):
                 button.setEnabled(False)
             return
-        self.name.setText(f"{row['name']}")
-        self.summary.setText(row.get("summary") or "")
-        self.summary.setVisible(bool(row.get("summary")))
-        facts = [f"id {row['id']}"]
-        if row.get("dim"):
-            facts.append(f"{row['dim']}-dimensional")
-        if row.get("size"):
-            facts.append(size_text(row["size"]))
-        r5 = row.get("retrieval_r5") or {}
+        self.name.setText(row.name)
+        self.summary.setText(row.summary)
+        self.summary.setVisible(bool(row.summary))
+        facts = [f"id {row.id}"]
+        if row.dim:
+            facts.append(f"{row.dim}-dimensional")
+        if row.size:
+            facts.append(size_text(row.size))
+        r5 = (row.retrieval_r5 if isinstance(row, ModelInfo) else None) or {}
         if r5:
             names = {"flickr30k": "Flickr30k", "mscoco": "MS-COCO"}
             facts.append("retrieval R@5 " + ", ".join(f"{names.get(k, k)} {v:g}"
                                                      for k, v in r5.items()))
         self.facts.setText(" · ".join(facts))
-        licence = f"Licence: {link_html(row.get('licence_url') or '', str(row['licence']))}"
-        if row.get("restricted"):
+        licence = f"Licence: {link_html(row.licence_url, row.licence)}"
+        if _restricted(row):
             licence += ("<br>You are asked to accept this licence before it is downloaded; "
                         "it does not allow commercial use.")
         self.licence.setText(licence)
-        builtin = bool(row.get("builtin"))
-        self.download_button.setEnabled(not busy and not row["installed"] and not builtin)
-        self.add_button.setEnabled(not busy and not row["installed"] and not builtin)
-        self.download_button.setVisible(not row["installed"])
-        self.add_button.setVisible(not row["installed"])
-        self.use_button.setEnabled(not busy and row["installed"] and not row["active"]
-                                   and not row.get("target"))
-        self.use_button.setVisible(bool(row["installed"]))
-        self.remove_button.setEnabled(not busy and row["installed"] and not builtin)
-        self.remove_button.setVisible(bool(row["installed"]) and not builtin)
+        builtin = _builtin(row)
+        self.download_button.setEnabled(not busy and not row.installed and not builtin)
+        self.add_button.setEnabled(not busy and not row.installed and not builtin)
+        self.download_button.setVisible(not row.installed)
+        self.add_button.setVisible(not row.installed)
+        self.use_button.setEnabled(not busy and row.installed and not row.active
+                                   and not _switching_to(row))
+        self.use_button.setVisible(row.installed)
+        self.remove_button.setEnabled(not busy and row.installed and not builtin)
+        self.remove_button.setVisible(row.installed and not builtin)
 
     # -- changing
 
-    def _confirm_licence(self, row: dict[str, Any], then: Callable[[], None]) -> None:
-        if not row.get("restricted"):
+    def _confirm_licence(self, row: ModelRow, then: Callable[[], None]) -> None:
+        if not _restricted(row):
             then()
             return
-        url = row.get("licence_url") or ""
-        ask(self, "Licence", f"{row['name']} comes under its own licence:",
-            f"{row['licence']}." + (f"\n\nRead it at {url}" if url else "")
+        url = row.licence_url
+        ask(self, "Licence", f"{row.name} comes under its own licence:",
+            f"{row.licence}." + (f"\n\nRead it at {url}" if url else "")
             + "\n\nDo you accept this licence?", "Accept and Download", then,
             icon=QMessageBox.Icon.Warning)
 
@@ -306,8 +323,8 @@ class ModelList(QWidget):
             return
         self._confirm_licence(row, lambda: self._start(row, "add", path))
 
-    def _start(self, row: dict[str, Any], action: str, path: str | None) -> None:
-        lib, model_id = self.lib, str(row["id"])
+    def _start(self, row: ModelRow, action: str, path: str | None) -> None:
+        lib, model_id = self.lib, row.id
         if self.kind == "clip":
             if action == "download":
                 def work(progress: Any, cancel: Any) -> Any:
@@ -324,7 +341,7 @@ class ModelList(QWidget):
                                                 cancel=cancel)
         self.notice.clear()
         verb = "Downloading" if action == "download" else "Adding"
-        self.job = self.jobs.start(f"{verb} {row['name']}", work)
+        self.job = self.jobs.start(f"{verb} {row.name}", work)
         self._job_model = model_id
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._job_done)
@@ -363,7 +380,8 @@ class ModelList(QWidget):
     def _job_done(self, result: object) -> None:
         cancelled = self.job is not None and self.job.cancelled
         model_id = self._job_ended()
-        name = self._rows.get(model_id, {}).get("name", model_id)
+        done_row = self._rows.get(model_id)
+        name = done_row.name if done_row is not None else model_id
         if cancelled:
             self.notice.say("Cancelled. What was downloaded is kept: Download carries on "
                             "from there.")
@@ -385,31 +403,31 @@ class ModelList(QWidget):
         if row is None:
             return
         lib = self.lib
-        name = str(row["name"])
+        name, ident = row.name, row.id
         self.notice.clear()
         self.use_button.setEnabled(False)
         if self.kind == "clip":
-            run_task(self, self.tasks, lambda: lib.use_model(str(row["id"])),
-                 done=lambda status: self._used_model(name, str(row["id"]), status),
+            run_task(self, self.tasks, lambda: lib.use_model(ident),
+                 done=lambda status: self._used_model(name, ident, status),
                  failed=self._use_failed)
         else:
-            run_task(self, self.tasks, lambda: lib.use_face_pack(str(row["id"])),
+            run_task(self, self.tasks, lambda: lib.use_face_pack(ident),
                  done=lambda status: self._used_pack(name, status),
                  failed=self._use_failed)
 
-    def _used_model(self, name: str, model_id: str, status: dict[str, Any]) -> None:
-        if status.get("active") == model_id:
+    def _used_model(self, name: str, model_id: str, status: SearchStatus) -> None:
+        if status.active == model_id:
             self.notice.say(f"Search uses {name}.")
         else:
-            todo = status.get("backlog") or 0
+            todo = status.backlog or 0
             self.notice.say(f"Chose {name}. Your photos are read with it in the background "
                             f"({todo:,} to do); search keeps using the previous model until "
                             "then.")
         self.load()
         self.changed.emit()
 
-    def _used_pack(self, name: str, status: dict[str, Any]) -> None:
-        todo = int(status.get("backlog") or 0)
+    def _used_pack(self, name: str, status: PeopleStatus) -> None:
+        todo = status.backlog
         self.notice.say(f"People now uses {name}. {todo:,} photo{'' if todo == 1 else 's'} "
                         "are looked at again with it in the background; names and rejections "
                         "carry over.")
@@ -425,21 +443,21 @@ class ModelList(QWidget):
         row = self._rows.get(model_id or "")
         if row is None:
             return None
-        lib, ident = self.lib, str(row["id"])
+        lib, ident = self.lib, row.id
         extra = (" Search falls back to file names and text until another model is chosen."
-                 if row["active"] and self.kind == "clip" else "")
+                 if row.active and self.kind == "clip" else "")
 
         def now() -> None:
             run_task(self, self.tasks, lambda: lib.remove_model(ident),
                  done=lambda _: self._removed(row), failed=self._use_failed)
 
-        return ask(self, "Remove Model", f"Remove {row['name']} from this computer?",
-                   f"Its files ({size_text(row['size'])}) are deleted; you can download or "
+        return ask(self, "Remove Model", f"Remove {row.name} from this computer?",
+                   f"Its files ({size_text(row.size)}) are deleted; you can download or "
                    f"add it again later.{extra}", "Remove", now,
                    icon=QMessageBox.Icon.Warning, destructive=True)
 
-    def _removed(self, row: dict[str, Any]) -> None:
-        self.notice.say(f"Removed {row['name']}.")
+    def _removed(self, row: ModelRow) -> None:
+        self.notice.say(f"Removed {row.name}.")
         self.load()
         self.changed.emit()
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import PlanItem, WriteBackReport
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import ask, run_task, wrapped
 from glimpse_desktop.gui.settings.jobpage import JobPage, indent, on_decline
@@ -34,7 +35,7 @@ class WriteBackPage(JobPage):
                  parent: QWidget | None = None) -> None:
         super().__init__(jobs, parent)
         self.lib, self.tasks = lib, tasks
-        self.info: dict[str, Any] = {}
+        self.info: dict[str, bool] = {}
         self._loading = False
 
         self.sync = QCheckBox("Keep my photos' metadata in step with Glimpse")
@@ -85,14 +86,14 @@ class WriteBackPage(JobPage):
     def load(self) -> None:
         lib = self.lib
 
-        def read() -> dict[str, Any]:
-            return {name: lib.config.get(name) for name in
+        def read() -> dict[str, bool]:
+            return {name: bool(lib.config.get(name)) for name in
                     ("writeback.sync", "writeback.sidecar", "writeback.embed")}
 
         run_task(self, self.tasks, read, done=self._show,
              failed=lambda exc: self.notice.warn(describe(exc)), read=True)
 
-    def _show(self, info: dict[str, Any]) -> None:
+    def _show(self, info: dict[str, bool]) -> None:
         self.info = info
         self._loading = True
         try:
@@ -139,16 +140,16 @@ class WriteBackPage(JobPage):
             self.run_note.warn("Choose where to write first: sidecars, the files, or both.")
             return
 
-        def plan() -> list[dict[str, Any]]:
+        def plan() -> list[PlanItem]:
             return lib.writeback.plan(sidecar=sidecar, embed=embed)
 
         run_task(self, self.tasks, plan, done=lambda rows: self._confirm(rows, sidecar, embed),
              failed=lambda exc: self.run_note.warn(describe(exc)), read=True)
 
-    def _confirm(self, rows: list[dict[str, Any]], sidecar: bool, embed: bool) -> None:
+    def _confirm(self, rows: list[PlanItem], sidecar: bool, embed: bool) -> None:
         counts: dict[str, int] = {}
         for row in rows:
-            counts[str(row.get("action"))] = counts.get(str(row.get("action")), 0) + 1
+            counts[row.action] = counts.get(row.action, 0) + 1
         todo = counts.get("create", 0) + counts.get("update", 0)
         if not todo:
             self.run_note.say("Everything is written already: nothing has changed since.")
@@ -180,26 +181,23 @@ class WriteBackPage(JobPage):
 
         return self.start_job("Writing metadata", self.write_button, work, self._written)
 
-    def _written(self, report: Any) -> None:
+    def _written(self, report: WriteBackReport | None) -> None:
         if report is None:
             self.run_note.say("Stopped. What was written so far stays written.")
             return
         self.run_note.say(writeback_summary(report))
 
 
-def writeback_summary(report: Any) -> str:
+def writeback_summary(report: WriteBackReport) -> str:
     """'Wrote 40 files · 2 up to date · 1 failed: photo.png: not a JPEG.'"""
-    written = int(getattr(report, "written", 0))
+    written = report.written
     parts = [f"Wrote {written:,} file{'s' if written != 1 else ''}"]
-    unchanged = int(getattr(report, "unchanged", 0))
-    if unchanged:
-        parts.append(f"{unchanged:,} up to date")
-    failed = int(getattr(report, "failed", 0))
+    if report.unchanged:
+        parts.append(f"{report.unchanged:,} up to date")
     text = " · ".join(parts)
-    if failed:
-        errors = list(getattr(report, "errors", []) or [])
-        first = errors[0] if errors else {}
-        text += f" · {failed:,} failed"
-        if first:
-            text += f": {first.get('path')}: {first.get('reason')}"
+    if report.failed:
+        text += f" · {report.failed:,} failed"
+        if report.errors:
+            first = report.errors[0]
+            text += f": {first.path}: {first.reason}"
     return text + "."

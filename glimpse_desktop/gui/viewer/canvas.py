@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import PhotoFace
 from glimpse_desktop.gui.viewer.parts import ZOOM_MAX, ZOOM_STEP, dim_colour, face_label, line_icon
 
 # ---------------------------------------------------------------------------------- canvas
@@ -146,7 +147,7 @@ class FaceLabel(QGraphicsItem):
 class FaceBox(QGraphicsObject):
     """One face: a box in scene (original pixel) units, its label underneath."""
 
-    def __init__(self, face: dict[str, Any], rect: QRectF, accent: QColor) -> None:
+    def __init__(self, face: PhotoFace, rect: QRectF, accent: QColor) -> None:
         super().__init__()
         self.face = face
         self.rect = rect
@@ -154,7 +155,7 @@ class FaceBox(QGraphicsObject):
         self.hovered = False
         self.view_scale = 1.0
         self.label = FaceLabel(face_label(face), self)
-        self.label.named = bool(face.get("name"))
+        self.label.named = bool(face.name)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(f"{face_label(face)} — click to name, or to say it is not them")
@@ -182,7 +183,7 @@ class FaceBox(QGraphicsObject):
               widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        named = bool(self.face.get("name"))
+        named = bool(self.face.name)
         # A dark halo under a light line: visible on snow and on night shots alike.
         halo = QPen(QColor(0, 0, 0, 110), 4.0)
         halo.setCosmetic(True)
@@ -317,14 +318,14 @@ class Canvas(QGraphicsView):
         self.set_faces([])
         self.viewport().update()
 
-    def set_faces(self, faces: list[dict[str, Any]]) -> None:
+    def set_faces(self, faces: list[PhotoFace]) -> None:
         for box in self.boxes:
             self.scene().removeItem(box)
         self.boxes = []
         accent = self.palette().color(QPalette.ColorRole.Highlight)
         w, h = self.image.size.width(), self.image.size.height()
         for face in faces:
-            x, y, bw, bh = (float(v) for v in face["box"])
+            x, y, bw, bh = face.box
             box = FaceBox(face, QRectF(x * w, y * h, bw * w, bh * h), accent)
             box.setVisible(self.faces_visible)
             self.scene().addItem(box)
@@ -442,7 +443,7 @@ class Canvas(QGraphicsView):
             if not was_panning:
                 box = self.box_at(event.position().toPoint())
                 if box is not None:
-                    self.face_clicked.emit(int(box.face["face"]),
+                    self.face_clicked.emit(box.face.face,
                                            event.globalPosition().toPoint())
             event.accept()
             return

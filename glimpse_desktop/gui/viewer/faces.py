@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import (
     Qt,
     Signal,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import FaceNamed
 from glimpse_desktop.gui.viewer.parts import dim_colour
 
 
@@ -79,10 +78,11 @@ class NamePopup(QFrame):
         self.chosen.emit(name)
 
 
-def named_text(result: dict[str, Any]) -> str:
-    name = result.get("name")
+def named_text(result: FaceNamed) -> str:
+    """What naming a face did, in words."""
+    name = result.name
     return {"same": f"Already {name}.",
             "assigned": f"Added to {name}.",
             "named": f"Named {name}: their other photos too.",
-            "created": f"Named {name}."}.get(str(result.get("action")), f"Named {name}.")
+            "created": f"Named {name}."}.get(result.action, f"Named {name}.")
 

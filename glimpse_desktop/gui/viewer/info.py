@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import (
     QPoint,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Caption, Photo, PhotoFace
 from glimpse_desktop.gui.viewer.parts import (
     LONG_TEXT,
     PANEL_WIDTH,
@@ -185,8 +185,8 @@ class InfoPanel(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFixedWidth(PANEL_WIDTH)
-        self.info: dict[str, Any] | None = None
-        self.faces: list[dict[str, Any]] | None = None
+        self.info: Photo | None = None
+        self.faces: list[PhotoFace] | None = None
         self.body = QWidget()
         self.body.setObjectName("viewerPanelBody")
         self.layout_ = QVBoxLayout(self.body)
@@ -200,11 +200,11 @@ class InfoPanel(QScrollArea):
 
     # ------------------------------------------------------------------ public
 
-    def show_info(self, info: dict[str, Any] | None) -> None:
+    def show_info(self, info: Photo | None) -> None:
         self.info = info
         self._rebuild()
 
-    def show_faces(self, faces: list[dict[str, Any]] | None) -> None:
+    def show_faces(self, faces: list[PhotoFace] | None) -> None:
         self.faces = faces
         self._rebuild()
 
@@ -311,7 +311,7 @@ class InfoPanel(QScrollArea):
             self.layout_.addStretch(1)
             self.body.setUpdatesEnabled(True)
             return
-        path = Path(str(info["path"]))
+        path = Path(info.path)
         title = ElidedLabel(tooltip_over=None)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
@@ -321,26 +321,26 @@ class InfoPanel(QScrollArea):
         title.setToolTip(str(path))
         self.layout_.addWidget(title)
         self.texts["title"] = path.name
-        when = long_date(info.get("taken_at"))
+        when = long_date(info.taken_at)
         self._text(when or "No date", key="date", dim=when is None)
         extra = []
-        taken = str(info.get("taken_at") or "")
+        taken = info.taken_at or ""
         if len(taken) > 19 and taken[19] in "+-Z":
             extra.append("UTC" + (taken[19:] if taken[19] != "Z" else ""))
-        if str(info.get("taken_at_source") or "").startswith("file:"):
+        if (info.taken_at_source or "").startswith("file:"):
             extra.append("date of the file (none in the photo)")
         if extra:
             self._text(" · ".join(extra), key="date_note", dim=True, size=0.9)
 
-        if info.get("status") in ("offline", "missing"):
+        if info.status in ("offline", "missing"):
             self._caption("Original")
             self._text("On a drive that is not connected: this is the preview."
-                       if info["status"] == "offline" else
+                       if info.status == "offline" else
                        "The file is gone from its folder: this is the preview.", key="status")
 
-        texts = info.get("texts") or []
-        places = [t["value"] for t in texts if t.get("field") == "places" and t.get("value")]
-        coords = place_text(info.get("gps"))
+        texts = info.texts
+        places = [t.value for t in texts if t.field == "places" and t.value]
+        coords = place_text(info.gps)
         if places or coords:
             self._caption("Place")
             if places:
@@ -348,33 +348,32 @@ class InfoPanel(QScrollArea):
             if coords:
                 self._text(coords, key="coordinates", dim=bool(places))
 
-        camera = " ".join(str(v) for v in (info.get("camera") or {}).values() if v)
-        make = str((info.get("camera") or {}).get("make") or "")
-        model = str((info.get("camera") or {}).get("model") or "")
+        make, model = info.camera.make or "", info.camera.model or ""
+        camera = " ".join(v for v in (make, model) if v)
         if make and model.lower().startswith(make.lower().split()[0]):
             camera = model       # "Canon Canon EOS R5" is written "Canon EOS R5"
-        exposure = exposure_text(info.get("exposure"))
-        if camera or info.get("lens") or exposure:
+        exposure = exposure_text(info.exposure)
+        if camera or info.lens or exposure:
             self._caption("Camera")
             if camera:
                 self._text(camera, key="camera")
-            if info.get("lens"):
-                self._text(str(info["lens"]), key="lens", dim=True)
+            if info.lens:
+                self._text(info.lens, key="lens", dim=True)
             if exposure:
                 self._text(exposure, key="exposure")
 
         self._caption("Image")
         parts = []
-        if info.get("width") and info.get("height"):
-            w, h = int(info["width"]), int(info["height"])
+        if info.width and info.height:
+            w, h = int(info.width), int(info.height)
             parts.append(f"{w:,} × {h:,} · {w * h / 1e6:.1f} MP")
         size_parts = []
-        if info.get("size") is not None:
-            size = int(info["size"])
+        if info.size is not None:
+            size = int(info.size)
             size_parts.append(f"{size / 1e6:.1f} MB" if size >= 100_000
                               else f"{max(1, round(size / 1e3))} KB")
-        if info.get("format"):
-            size_parts.append(str(info["format"]))
+        if info.format:
+            size_parts.append(info.format)
         if size_parts:
             parts.append(" · ".join(size_parts))
         self._text("\n".join(parts) or "Size unknown", key="size")
@@ -385,14 +384,14 @@ class InfoPanel(QScrollArea):
             links, names, unknown, seen = [], [], 0, set()
             link = link_colour(self.palette()).name()
             for face in people:
-                if face.get("person") is None:
+                if face.person is None:
                     unknown += 1
                     continue
-                if face["person"] in seen:
+                if face.person in seen:
                     continue
-                seen.add(face["person"])
+                seen.add(face.person)
                 names.append(face_label(face))
-                links.append(f'<a href="person:{int(face["person"])}" style="color: {link};'
+                links.append(f'<a href="person:{face.person}" style="color: {link};'
                              f' text-decoration: none;">{escape_html(face_label(face))}</a>')
             html = ", ".join(links)
             if unknown:
@@ -409,17 +408,16 @@ class InfoPanel(QScrollArea):
             self.texts["people"] = ", ".join(names) + (f" ({unknown} not recognised)"
                                                        if unknown else "")
 
-        caption = info.get("caption")
+        caption = info.caption
         self._caption_section(caption)
         for field, heading in {**TEXT_FIELDS, **CHIP_FIELDS}.items():
             if field == "caption" and caption:
                 continue        # shown above, in its own words and fields
             # The same text often comes twice (EXIF and XMP), spaced differently.
             # Tags drawn from the caption are its object and scene chips above already.
-            values = list({" ".join(str(t["value"]).split()): str(t["value"]).strip()
-                           for t in texts if t.get("field") == field
-                           and str(t.get("value") or "").strip()
-                           and not (caption and t.get("source") == "caption")}.values())
+            values = list({" ".join(t.value.split()): t.value.strip()
+                           for t in texts if t.field == field and t.value.strip()
+                           and not (caption and t.source == "caption")}.values())
             if not values:
                 continue
             self._caption(heading)
@@ -444,10 +442,10 @@ class InfoPanel(QScrollArea):
         self.texts["path"] = str(path)
         self._button("Show in folder", "folder", self._show_in_folder)
 
-        if info.get("errors"):
+        if info.errors:
             self._caption("Problems")
-            for error in info["errors"]:
-                label = self._text(f"{error.get('stage')}: {error.get('reason')}",
+            for error in info.errors:
+                label = self._text(f"{error.stage}: {error.reason}",
                                    key="errors")
                 palette = label.palette()
                 bad = QColor(220, 80, 70) if self.palette().color(
@@ -457,12 +455,12 @@ class InfoPanel(QScrollArea):
 
         self.layout_.addSpacing(18)
         similar = self._button("Find similar photos", "similar",
-                               lambda: self.find_similar.emit(int(info["id"])))
+                               lambda: self.find_similar.emit(info.id))
         similar.setToolTip("Photos that look like this one")
         self.layout_.addStretch(1)
         self.body.setUpdatesEnabled(True)
 
-    def _caption_section(self, caption: dict[str, Any] | None) -> None:
+    def _caption_section(self, caption: Caption | None) -> None:
         """The caption: its sentence, the fields a model described, who wrote it, and Edit
         (or "Add a caption" where there is none)."""
         self.caption_editor = None
@@ -470,7 +468,7 @@ class InfoPanel(QScrollArea):
         self._caption_part(caption)
         self._caption_span = (first, self.layout_.count())
 
-    def _caption_part(self, caption: dict[str, Any] | None) -> None:
+    def _caption_part(self, caption: Caption | None) -> None:
         link = link_colour(self.palette()).name()
         if not caption:
             add = QLabel(f'<a href="edit" style="color: {link}; text-decoration: none;">'
@@ -482,10 +480,9 @@ class InfoPanel(QScrollArea):
             self.layout_.addWidget(add)
             return
         self._caption("Caption")
-        summary = str(caption.get("summary") or "")
+        summary = caption.summary
         self._long_text(summary, key="caption", dim=False, size=1)
-        data = caption.get("data") if isinstance(caption.get("data"), dict) else {}
-        assert isinstance(data, dict)
+        data = caption.data or {}
         objects = []
         for item in data.get("objects") or []:
             if isinstance(item, dict) and item.get("label"):
@@ -514,10 +511,10 @@ class InfoPanel(QScrollArea):
             seen_text = " / ".join(str(t) for t in seen_text if t)
         if seen_text:
             self._text(f"Text in the photo: {seen_text}", key="caption_text", size=0.92)
-        source = str(caption.get("source") or "")
+        source = caption.source
         by = ("Written by you" if source == "user" else
               "From the photo's XMP" if source == "xmp" else
-              f"Written by {caption.get('model') or 'a model'}")
+              f"Written by {caption.model or 'a model'}")
         note = QLabel(f'<span>{escape_html(by)}</span> · <a href="edit" style="color: {link};'
                       ' text-decoration: none;">Edit</a>')
         note.setTextFormat(Qt.TextFormat.RichText)
@@ -539,12 +536,12 @@ class InfoPanel(QScrollArea):
         if self.caption_editor is not None:
             self.caption_editor.setFocus()
             return self.caption_editor
-        caption = info.get("caption") or {}
-        editor = QPlainTextEdit(str(caption.get("summary") or ""))
+        caption = info.caption
+        editor = QPlainTextEdit(caption.summary if caption is not None else "")
         editor.setPlaceholderText("What is in this photo? Search finds these words.")
         editor.setFixedHeight(110)
         editor.setTabChangesFocus(True)
-        photo_id = int(info["id"])
+        photo_id = info.id
 
         def save() -> None:
             self.caption_edited.emit(photo_id, editor.toPlainText().strip())
@@ -595,7 +592,7 @@ class InfoPanel(QScrollArea):
 
     def _show_in_folder(self) -> None:
         if self.info is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(str(self.info["path"])).parent)))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.info.path).parent)))
 
 
 def link_colour(palette: QPalette) -> QColor:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import shiboken6
 from PySide6.QtCore import (
@@ -28,7 +27,9 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
+from glimpse_desktop.api import PhotoFace
 from glimpse_desktop.api.library import Library, LibraryError
+from glimpse_desktop.api.records import Exposure, Gps, Photo
 from glimpse_desktop.gui.tasks import describe
 
 ZOOM_MAX = 8.0           # 800 %: enough to check focus on a single eyelash
@@ -151,75 +152,73 @@ def long_date(taken_at: str | None, locale: QLocale | None = None) -> str | None
     return f"{date}, {time}"
 
 
-def exposure_text(exposure: dict[str, Any] | None) -> str | None:
+def exposure_text(exposure: Exposure | None) -> str | None:
     """'1/250 s · f/2.8 · ISO 100 · 35 mm' from what the camera recorded (any part missing
     is left out)."""
-    if not exposure:
+    if exposure is None:
         return None
     parts = []
-    t = exposure.get("time")
+    t = exposure.time
     if t:
         if t < 1 and round(1 / t) >= 2:
             parts.append(f"1/{round(1 / t)} s")
         else:
             parts.append(f"{round(t, 1):g} s")
-    if exposure.get("f_number"):
-        parts.append(f"f/{round(float(exposure['f_number']), 1):g}")
-    if exposure.get("iso"):
-        parts.append(f"ISO {int(exposure['iso'])}")
-    if exposure.get("focal_length"):
-        parts.append(f"{round(float(exposure['focal_length']), 1):g} mm")
+    if exposure.f_number:
+        parts.append(f"f/{round(float(exposure.f_number), 1):g}")
+    if exposure.iso:
+        parts.append(f"ISO {int(exposure.iso)}")
+    if exposure.focal_length:
+        parts.append(f"{round(float(exposure.focal_length), 1):g} mm")
     return " · ".join(parts) or None
 
 
-def place_text(gps: dict[str, Any] | None) -> str | None:
+def place_text(gps: Gps | None) -> str | None:
     """'38.72230° N, 9.13930° W · 50 m'."""
-    if not gps or gps.get("lat") is None or gps.get("lon") is None:
+    if gps is None:
         return None
-    lat, lon = float(gps["lat"]), float(gps["lon"])
+    lat, lon = float(gps.lat), float(gps.lon)
     text = (f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, "
             f"{abs(lon):.5f}° {'E' if lon >= 0 else 'W'}")
-    if gps.get("alt") is not None:
-        text += f" · {float(gps['alt']):.0f} m"
+    if gps.alt is not None:
+        text += f" · {float(gps.alt):.0f} m"
     return text
 
 
-def face_label(face: dict[str, Any]) -> str:
+def face_label(face: PhotoFace) -> str:
     """What a face's box says: the person's name, "Unnamed" for a person not named yet,
     "Unknown" for a face no person holds."""
-    if face.get("name"):
-        return str(face["name"])
-    return "Unnamed" if face.get("person") is not None else "Unknown"
+    if face.name:
+        return face.name
+    return "Unnamed" if face.person is not None else "Unknown"
 
 
 @dataclass
 class Entry:
     """What is known of one photo before it is shown: its details and its preview."""
 
-    info: dict[str, Any]
+    info: Photo
     preview: QImage | None
     problem: str | None = None    # why there is no preview
 
 
-def read_photo(lib: Library, photo_id: int) -> dict[str, Any]:
+def read_photo(lib: Library, photo_id: int) -> Photo:
     info = lib.photo(photo_id)
     if info is None:
         raise LibraryError(f"photo {photo_id} is no longer in the library")
-    if "caption" not in info:
-        info["caption"] = lib.captions.get(photo_id)
     return info
 
 
-def read_preview(lib: Library, info: dict[str, Any]) -> QImage:
+def read_preview(lib: Library, info: Photo) -> QImage:
     """The preview (made now if missing: a decode), else the grid thumbnail: off the GUI
     thread only."""
-    path = lib.thumbnails.path_for(info["content_hash"], "preview")
+    path = lib.thumbnails.path_for(info.content_hash, "preview")
     if not path.is_file():
         try:
-            path = lib.thumbnail(info["id"], "preview")
+            path = lib.thumbnail(info.id, "preview")
         except LibraryError:
             # The original is offline or unreadable: the small thumbnail is better than none.
-            grid = lib.thumbnails.path_for(info["content_hash"], "grid")
+            grid = lib.thumbnails.path_for(info.content_hash, "grid")
             if not grid.is_file():
                 raise
             path = grid

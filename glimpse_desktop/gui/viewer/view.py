@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from glimpse_desktop.api import Photo, PhotoFace
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.photo_model import PhotoIdRole
 from glimpse_desktop.gui.tasks import Tasks, describe
@@ -86,7 +87,7 @@ class Viewer(QWidget):
         self._index = QPersistentModelIndex()
         self._last_row = -1
         self._photo_id: int | None = None
-        self._info: dict[str, Any] | None = None
+        self._info: Photo | None = None
         self._preview: QImage | None = None
         self._full: QImage | None = None
         self._full_state = "idle"       # idle, loading, done, failed
@@ -94,7 +95,7 @@ class Viewer(QWidget):
         self._preview_loading = False
         self._canvas_photo: int | None = None    # the photo the canvas's view was set for
         self.name_popup: NamePopup | None = None
-        self._faces: list[dict[str, Any]] = []
+        self._faces: list[PhotoFace] = []
         self._names: list[str] = []
         self._cache: OrderedDict[int, Entry] = OrderedDict()
         self._pending: set[int] = set()
@@ -353,20 +354,20 @@ class Viewer(QWidget):
 
     def _show_entry(self, entry: Entry, *, panel: bool = True) -> None:
         self._preview = entry.preview
-        self._preview_hash = entry.info["content_hash"] if entry.preview is not None else None
+        self._preview_hash = entry.info.content_hash if entry.preview is not None else None
         if panel:
             self.panel.show_info(entry.info)
         self._show_image()
         self._note_status(entry)
         self._read_ahead()
 
-    def _info_ready(self, photo_id: int, info: dict[str, Any]) -> None:
+    def _info_ready(self, photo_id: int, info: Photo) -> None:
         if not alive(self) or photo_id != self._photo_id:
             return
         self._info = info
         self.panel.show_info(info)
         self._update_controls()
-        if self._preview_hash == info["content_hash"] or self._preview_loading:
+        if self._preview_hash == info.content_hash or self._preview_loading:
             return
         # No preview yet, or the one read ahead is of older content (the file was edited).
         self._preview_loading = True
@@ -387,7 +388,7 @@ class Viewer(QWidget):
         if not alive(self) or entry is None:
             return
         if photo_id == self._photo_id and self._info is not None \
-                and self._info.get("id") == photo_id:
+                and self._info.id == photo_id:
             # The details may have been read again while the preview was decoded (a caption
             # saved, a name given): keep the newer ones.
             entry.info = self._info
@@ -398,7 +399,7 @@ class Viewer(QWidget):
         # The panel already shows these details (and may hold a caption being typed).
         self._show_entry(entry, panel=self.panel.info is not entry.info)
 
-    def _preview_failed(self, photo_id: int, info: dict[str, Any], exc: BaseException) -> None:
+    def _preview_failed(self, photo_id: int, info: Photo, exc: BaseException) -> None:
         if not alive(self):
             return
         entry = Entry(info, None, describe(exc))
@@ -442,7 +443,7 @@ class Viewer(QWidget):
                 self._show_entry(entry)
 
     def _note_status(self, entry: Entry) -> None:
-        status = entry.info.get("status")
+        status = entry.info.status
         if entry.preview is None:
             self.canvas.loading = False
             self.canvas.viewport().update()
@@ -465,8 +466,7 @@ class Viewer(QWidget):
     def _logical_size(self) -> QSizeF:
         """The original's upright size in pixels: the scene's units."""
         preview = self._preview
-        info = self._info or {}
-        w, h = info.get("width"), info.get("height")
+        w, h = (self._info.width, self._info.height) if self._info else (None, None)
         if preview is None or preview.isNull():
             return QSizeF(float(w or 1), float(h or 1))
         if not w or not h:
@@ -502,7 +502,7 @@ class Viewer(QWidget):
         needed = size.width() * self.canvas.zoom() * self.devicePixelRatioF()
         if needed <= self._preview.width() * 1.02 or size.width() <= self._preview.width():
             return
-        if self._info.get("status") != "ok":
+        if self._info.status != "ok":
             return      # offline or missing: the preview is all there is (the note says so)
         photo_id = self._photo_id
         self._full_state = "loading"
@@ -567,7 +567,7 @@ class Viewer(QWidget):
                        done=lambda faces: self._faces_ready(photo_id, faces),
                        failed=lambda exc: self._failed(photo_id, exc), read=True)
 
-    def _faces_ready(self, photo_id: int, faces: list[dict[str, Any]]) -> None:
+    def _faces_ready(self, photo_id: int, faces: list[PhotoFace]) -> None:
         if not alive(self) or photo_id != self._photo_id:
             return
         self._faces = faces
@@ -580,7 +580,7 @@ class Viewer(QWidget):
         out = []
         for box in self.canvas.boxes:
             rect = self.canvas.mapFromScene(box.rect).boundingRect()
-            out.append({"face": int(box.face["face"]), "person": box.face.get("person"),
+            out.append({"face": box.face.face, "person": box.face.person,
                         "label": box.label.text, "rect": rect, "visible": box.isVisible()})
         return out
 
@@ -590,8 +590,8 @@ class Viewer(QWidget):
         self.faces_button.setChecked(visible)
         self.faces_button.setToolTip(("Hide" if visible else "Show") + " faces (F)")
 
-    def _face(self, face_id: int) -> dict[str, Any] | None:
-        return next((f for f in self._faces if int(f["face"]) == face_id), None)
+    def _face(self, face_id: int) -> PhotoFace | None:
+        return next((f for f in self._faces if f.face == face_id), None)
 
     def _face_clicked(self, face_id: int, where: QPoint) -> None:
         menu = self.face_menu(face_id)
@@ -605,11 +605,11 @@ class Viewer(QWidget):
             return None
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        name, person = face.get("name"), face.get("person")
+        name, person = face.name, face.person
         title = menu.addAction(face_label(face) if person is not None else "Unknown face")
         title.setEnabled(False)
         menu.addSeparator()
-        box = next((b for b in self.canvas.boxes if int(b.face["face"]) == face_id), None)
+        box = next((b for b in self.canvas.boxes if b.face.face == face_id), None)
         where = (self.canvas.viewport().mapToGlobal(
             self.canvas.mapFromScene(box.rect.bottomLeft()) + QPoint(0, 28))
             if box is not None else None)
@@ -621,21 +621,21 @@ class Viewer(QWidget):
             menu.addSeparator()
             menu.addAction(f"Show all photos of {name}" if name
                            else "Show all photos of this person",
-                           lambda: self.person_chosen.emit(int(person)))
+                           lambda: self.person_chosen.emit(person))
         return menu
 
     def ask_name(self, face_id: int, where: QPoint | None = None) -> NamePopup:
         """The "Name…" popup; names come from the library in the background."""
-        face = self._face(face_id) or {}
-        popup = NamePopup(self._names, str(face.get("name") or ""), self)
+        face = self._face(face_id)
+        popup = NamePopup(self._names, (face.name if face else None) or "", self)
         popup.chosen.connect(lambda name: self.name_face(face_id, name))
         popup.adjustSize()
         popup.move(where if where is not None else QCursor.pos())
         popup.show()
         popup.line.setFocus()
         self.name_popup = popup
-        self.tasks.run(lambda: [str(p["name"]) for p in self.lib.people.list_people(
-                           include_hidden=True) if p.get("name")],
+        self.tasks.run(lambda: [p.name for p in self.lib.people.list_people(
+                           include_hidden=True) if p.name],
                        done=lambda names: self._names_ready(popup, names), read=True)
         return popup
 
@@ -659,10 +659,10 @@ class Viewer(QWidget):
 
     def reject_face(self, face_id: int) -> None:
         """"Not this person": the face leaves its person for good."""
-        face = self._face(face_id) or {}
-        person = face.get("person")
+        face = self._face(face_id)
+        person = face.person if face else None
         photo_id = self._photo_id
-        who = face_label(face) if face.get("name") else "this person"
+        who = face_label(face) if face and face.name else "this person"
         self.tasks.run(lambda: self.lib.people.reject([face_id], person),
                        done=lambda result: self._acted(photo_id, f"Noted: not {who}."),
                        failed=lambda exc: self._action_failed(photo_id, exc))
@@ -716,9 +716,9 @@ class Viewer(QWidget):
         self.next_button.setEnabled(has_next)
         self.side_prev.setVisible(has_prev)
         self.side_next.setVisible(has_next)
-        name = Path(str(self._info["path"])).name if self._info else ""
+        name = Path(self._info.path).name if self._info else ""
         self.title.setText(name)
-        self.title.setToolTip(str(self._info["path"]) if self._info else "")
+        self.title.setToolTip(self._info.path if self._info else "")
         self.position.setText(f"{row + 1:,} of {rows:,}{'+' if more else ''}"
                               if rows and row >= 0 else "")
         self._update_zoom_label()
@@ -729,7 +729,7 @@ class Viewer(QWidget):
         photo_id = self.current_photo()
         if photo_id is None:
             return
-        self.photo_menu.emit(photo_id, str(self._info["path"]) if self._info else "",
+        self.photo_menu.emit(photo_id, self._info.path if self._info else "",
                              event.globalPos())
         event.accept()
 
