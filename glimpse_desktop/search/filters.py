@@ -25,9 +25,16 @@ from typing import Any, Literal
 
 from glimpse_desktop.kernel import plugins
 from glimpse_desktop.kernel.db import Connection, LibraryError, is_environmental
+from glimpse_desktop.kernel.messages import CodedError
 
-__all__ = ["FILTER_FAILED", "Condition", "FilterContext", "Repeat", "SearchFilter",
+__all__ = ["FILTER_FAILED", "Condition", "FilterContext", "QueryError", "Repeat", "SearchFilter",
            "as_condition", "checked", "filter_keys", "narrowed", "registered", "suggestions"]
+
+
+class QueryError(CodedError, ValueError):
+    """The query cannot be understood (or names what is not there); the message says which
+    part and why, the code lets a front end add where to look."""
+
 
 # The code of the QueryError for a filter whose own code failed.
 FILTER_FAILED = "search.filter_failed"
@@ -168,9 +175,6 @@ def _failed(search_filter: SearchFilter, part: str, exc: Exception) -> str:
 
 
 def _query_error(search_filter: SearchFilter, part: str, exc: Exception) -> Exception:
-    # The query module defines QueryError and imports this one.
-    from glimpse_desktop.search.query import QueryError
-
     if isinstance(exc, QueryError):
         return exc
     reason = _failed(search_filter, part, exc)

@@ -16,21 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from glimpse_desktop.kernel.db import Connection
-from glimpse_desktop.kernel.messages import CodedError
 from glimpse_desktop.search.filters import (
     EVERY,
     Condition,
     FilterContext,
+    QueryError,
     SearchFilter,
     checked,
     registered,
 )
 
-
-class QueryError(CodedError, ValueError):
-    """The query cannot be understood (or names what is not there); the message says which
-    part and why, the code lets a front end add where to look."""
-
+__all__ = ["QueryError"]   # defined beside the filters, which raise it too
 
 @dataclass
 class Term:
