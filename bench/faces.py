@@ -289,8 +289,8 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
                 rates[mode] = report.new / seconds
                 emit(kind="ingest", faces=mode, photos=report.new, errors=report.errors,
                      mb=round(mb, 1), size=args.size, seconds=round(seconds, 2),
-                     photos_per_s=round(rates[mode], 2), faces_found=people["faces"],
-                     people=people["people"], waiting=people["waiting"],
+                     photos_per_s=round(rates[mode], 2), faces_found=people.faces,
+                     people=people.people, waiting=people.waiting,
                      set_faces_seconds=round(set_seconds, 2), clip=clip,
                      workers=lib.indexer.workers, peak_rss_mb=peak_rss_mb(), **machine)
                 if mode == "on":

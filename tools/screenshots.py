@@ -183,8 +183,8 @@ def run(work: Path, out: Path) -> None:
     # Name two people so the views have names to show.
     people = lib.people.list_people()
     for person, name in zip(people, ("Barack Obama", "Nicolas Cage"), strict=False):
-        if person["name"] is None:
-            lib.people.name(person["id"], name)
+        if person.name is None:
+            lib.people.name(person.id, name)
     window.search.setText("camera:X-T5 IMG_001")
     window.run_search(window.search.text())
     settle(2, until=lambda: window.results_page.grid.model() is not None)
@@ -237,7 +237,7 @@ def run(work: Path, out: Path) -> None:
         window.places_page.tree.setCurrentItem(japan)
     settle(2)
     shot("08-places")
-    if not any(a["title"] == "Best of 2024" for a in lib.albums.list_albums()):   # --keep
+    if not any(a.title == "Best of 2024" for a in lib.albums.list_albums()):   # --keep
         lib.albums.create("Best of 2024", [r.id for r in window.model.rows[:5]])
     window.show_view("albums")
     settle(2, until=lambda: window.albums_page.model.rowCount() > 0)
