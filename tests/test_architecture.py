@@ -57,14 +57,11 @@ def test_the_kernel_imports_no_feature_and_no_front_end() -> None:
 
 
 def test_features_import_no_front_end() -> None:
-    """A feature's verbs (``<feature>/cli.py``) stand on the CLI's shared helpers; nothing
-    else in a feature knows a front end."""
+    """Nothing in a feature knows a front end: a feature's verbs live in cli/, phrased there."""
     offenders = []
     for feature in FEATURES:
         for path in (PACKAGE / feature).rglob("*.py"):
             for parts in _internal(path):
-                if parts[0] == "cli" and path.name == "cli.py":
-                    continue
                 if parts[0] in FRONT_ENDS:
                     offenders.append(f"{path.relative_to(PACKAGE)} imports {'.'.join(parts)}")
     assert offenders == []
@@ -183,8 +180,7 @@ def test_only_the_cli_names_glimpse_commands() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         rel = str(path.relative_to(PACKAGE))
-        # A feature's verbs (<feature>/cli.py) are the CLI's, in the feature's folder.
-        if rel in _TERMINAL or rel.startswith("cli/") or path.name == "cli.py":
+        if rel in _TERMINAL or rel.startswith("cli/"):
             continue
         front = rel.startswith("gui/")
         for line, text in _string_literals(ast.parse(path.read_text(encoding="utf-8"))):
@@ -198,3 +194,17 @@ def test_only_the_cli_names_glimpse_commands() -> None:
 KERNEL_DEBTS: list[str] = []
 FRONT_END_DEBTS: list[str] = []
 FEATURE_DEBTS: list[str] = []
+
+
+def test_layers_below_the_front_ends_name_no_commands_in_comments_either() -> None:
+    """Docstrings and comments below cli/ and gui/ say what the API does, not which command
+    shows it: a command's name is the CLI's to choose and to change."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = str(path.relative_to(PACKAGE))
+        if rel in _TERMINAL or rel.startswith(("cli/", "gui/")):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _COMMAND.search(line):
+                offenders.append(f"{rel}:{number}: {line.strip()[:80]}")
+    assert offenders == []

@@ -106,7 +106,7 @@ def test_plugins_lists_built_in_and_installed_ones_and_the_one_that_failed(
     builtin = [p["name"] for p in listed["plugins"] if p["builtin"]]
     assert builtin[:3] == ["metadata", "search", "faces"]
     assert {"places", "albums", "captions", "writeback"} <= set(builtin)
-    assert "glimpse_cli_verbs" in by_name["faces"]["hooks"]
+    assert "glimpse_stages" in by_name["faces"]["hooks"]
     assert by_name["faces"]["module"] == "glimpse_desktop.faces.plugin"
     hello = by_name["hello"]
     assert (hello["builtin"], hello["version"], hello["module"], hello["loaded"]) == \

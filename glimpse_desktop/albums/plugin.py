@@ -33,11 +33,3 @@ def glimpse_follow_ups() -> list[FollowUp]:
     their titles can name the places."""
     return [FollowUp("albums", _update_albums, after=("places",), when=READ)]
 
-
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's albums, events, home, memories, export, organize (albums/cli.py,
-    imported only when the CLI asks)."""
-    from glimpse_desktop.albums.cli import VERBS
-
-    return list(VERBS)

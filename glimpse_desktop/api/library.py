@@ -203,7 +203,7 @@ class Library:
         try:
             migrate(conn)
             # Plugins' own tables, after the app's; a plugin whose tables cannot be made is
-            # reported (``glimpse plugins``), left out, and the library opens all the same.
+            # reported (in the plugin list), left out, and the library opens all the same.
             self.plugins.make_tables(conn)
         finally:
             conn.close()
@@ -462,7 +462,7 @@ class Library:
         for name, stage_report in caught.stages.items():
             if stage_report.problem is None:
                 continue
-            # A stage that failed as a whole is its plugin's problem (``glimpse plugins``);
+            # A stage that failed as a whole is its plugin's problem (in the plugin list);
             # the other stages and what follows went on.
             log.warning("the stage %s failed in catch-up: %s", name, stage_report.problem)
             plugin = self._stage_plugins.get(name)

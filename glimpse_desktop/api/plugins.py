@@ -1,5 +1,5 @@
 """The plugin host as the front ends see it: the built-in features and installed plugins,
-loaded once per process, and what each contributes (``glimpse plugins`` lists them)."""
+loaded once per process, and what each contributes (the plugin list of the CLI and Settings)."""
 
 from __future__ import annotations
 

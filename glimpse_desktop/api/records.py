@@ -90,7 +90,7 @@ class MissingPhoto:
 
 @dataclass(frozen=True, slots=True)
 class LibraryStatus:
-    """What the library holds (``glimpse status``). Photo counts are by status."""
+    """What the library holds (the CLI's status verb). Photo counts are by status."""
 
     library: str
     """The library file."""
@@ -173,7 +173,7 @@ class PhotoError:
 
 @dataclass(frozen=True, slots=True)
 class FileError:
-    """A file that could not be read or saved, and why (``glimpse errors``)."""
+    """A file that could not be read or saved, and why (the CLI's errors verb)."""
 
     path: str
     stage: str
@@ -185,7 +185,7 @@ class FileError:
 
 @dataclass(frozen=True, slots=True)
 class Photo:
-    """All Glimpse knows about one photo (``glimpse info``). Each metadata field is None when
+    """All Glimpse knows about one photo (the CLI's info verb). Each metadata field is None when
     the file does not say."""
 
     id: int
@@ -262,7 +262,7 @@ class Folder:
 
 @dataclass(frozen=True, slots=True)
 class TextHit:
-    """A photo whose text matches a full-text search (``glimpse text-search``)."""
+    """A photo whose text matches a full-text search (the CLI's text-search verb)."""
 
     id: int
     path: str
@@ -325,7 +325,7 @@ class SearchFacts:
 
 @dataclass(frozen=True, slots=True)
 class Doctor:
-    """Versions, paths and devices: what a bug report needs (``glimpse doctor``)."""
+    """Versions, paths and devices: what a bug report needs (the CLI's doctor verb)."""
 
     glimpse: str
     python: str

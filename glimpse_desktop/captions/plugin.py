@@ -35,13 +35,6 @@ def glimpse_follow_ups() -> list[FollowUp]:
     return [FollowUp("captions", _caption_new, after=("places",), when=READ)]
 
 
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's caption (captions/cli.py, imported only when the CLI asks)."""
-    from glimpse_desktop.captions.cli import VERBS
-
-    return list(VERBS)
-
 
 @hookimpl
 def glimpse_settings() -> list[Key]:

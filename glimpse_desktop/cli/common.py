@@ -2,8 +2,8 @@
 terminal's words, output that a terminal cannot be tricked by, ``--json`` emission, the
 progress bar and Ctrl-C, and what to say after photos changed.
 
-Results go to stdout (``--json`` for scripts), progress and messages to stderr. A feature's
-verbs (``<feature>/cli.py``) and a plugin's use these, so every verb speaks alike.
+Results go to stdout (``--json`` for scripts), progress and messages to stderr. Glimpse's
+verbs and a plugin's use these, so every verb speaks alike.
 """
 
 from __future__ import annotations

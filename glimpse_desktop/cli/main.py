@@ -1,9 +1,10 @@
 """The ``glimpse`` command: the parser built from every verb, the dispatch, and errors turned
 into messages and exit codes.
 
-The verbs come from the CLI's own modules (the library's verbs, then the tools) and from
-every plugin through the ``glimpse_cli_verbs`` hook: the built-in features first, in the
-order ``features.py`` gives, then installed plugins. A plugin's verb that cannot be added
+The verbs come from the CLI's own modules (the library's verbs, each feature's verbs in the
+order ``features.py`` gives, then the tools; all of them phrase what the API reports, so
+they live here, with the CLI's words) and from installed plugins through the
+``glimpse_cli_verbs`` hook. A plugin's verb that cannot be added
 (its arguments fail, its name is taken) is left out and listed by ``glimpse plugins``.
 """
 
@@ -22,7 +23,16 @@ from glimpse_desktop.api.library import (
     ModelError,
     StorageError,
 )
-from glimpse_desktop.cli import library_verbs, tool_verbs
+from glimpse_desktop.cli import (
+    albums_verbs,
+    captions_verbs,
+    faces_verbs,
+    library_verbs,
+    places_verbs,
+    search_verbs,
+    tool_verbs,
+    writeback_verbs,
+)
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -36,16 +46,21 @@ from glimpse_desktop.kernel.paths import ENV_LIBRARY
 
 __all__ = ["build_parser", "main", "verbs"]
 
+# The built-in features' verbs, in the order features.py lists the features.
+FEATURE_VERBS: tuple[Verb, ...] = (*search_verbs.VERBS, *faces_verbs.VERBS, *places_verbs.VERBS,
+                                   *albums_verbs.VERBS, *captions_verbs.VERBS,
+                                   *writeback_verbs.VERBS)
+
 
 def verbs() -> tuple[list[Verb], dict[str, str]]:
     """Every verb, in the order ``glimpse --help`` lists them, and the contributions left
-    out (by verb name, or the contributed object, with why). The library's own verbs and the
-    tools come from the CLI; the rest from the plugins."""
+    out (by verb name, or the contributed object, with why). Glimpse's own verbs come from
+    the CLI's modules; an installed plugin's from its ``glimpse_cli_verbs``."""
     contributed = load_plugins().collect("glimpse_cli_verbs")
     found: list[Verb] = []
     left_out: dict[str, str] = {}
     taken: set[str] = set()
-    for verb in [*library_verbs.VERBS, *contributed, *tool_verbs.VERBS]:
+    for verb in [*library_verbs.VERBS, *FEATURE_VERBS, *contributed, *tool_verbs.VERBS]:
         if not isinstance(verb, Verb):
             left_out[repr(verb)[:60]] = "not a glimpse_desktop.cli.verbs.Verb"
             continue

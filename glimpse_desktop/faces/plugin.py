@@ -34,13 +34,6 @@ def glimpse_follow_ups() -> list[FollowUp]:
     return [FollowUp("people", _update_people, after=("sidecars-read",), when=READ)]
 
 
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's people (faces/cli.py, imported only when the CLI asks)."""
-    from glimpse_desktop.faces.cli import VERBS
-
-    return list(VERBS)
-
 
 @hookimpl
 def glimpse_stages(library: Any) -> list[Any]:

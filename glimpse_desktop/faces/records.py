@@ -2,8 +2,8 @@
 person's actions changed, and the reports of clustering and of the ``people`` follow-up.
 
 Every record is frozen; sequences are tuples. Face boxes are fractions of the upright image
-(``x, y, w, h`` from the top left), so they hold at any display size. ``glimpse people ...
---json`` prints these records field by field (``SplitResult`` keeps the key ``from``).
+(``x, y, w, h`` from the top left), so they hold at any display size. The CLI's people verbs print
+these records field by field as JSON (``SplitResult`` keeps the key ``from``).
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ class JobStatus(QStatusBar):
 
 
 class ProblemsDialog(QDialog):
-    """Every file that could not be read, with the reason (what `glimpse errors` prints)."""
+    """Every file that could not be read, with the reason (the library's error list)."""
 
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -149,7 +149,7 @@ def keys() -> dict[str, Key]:
     kernel's. The kernel's names are taken first, so no plugin takes over a kernel setting.
     A record that is not a ``Key``, a malformed name, or a name already taken is left out
     and reported as the problem of the plugin that gave it (``<plugin>.glimpse_settings``,
-    listed by ``glimpse plugins``)."""
+    shown in the plugin list)."""
     host = plugins.host()
     kernel = {key.name: key for key in KERNEL_KEYS}
     found: dict[str, Key] = {}

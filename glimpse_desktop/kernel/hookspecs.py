@@ -59,7 +59,7 @@ def glimpse_migrations() -> list[Any]:
     plugin's name; the app's own migrations keep their numbers. Only ``CREATE`` of the
     plugin's own tables and indexes belongs here. A plugin whose tables cannot be made is
     left out of every other hook (its stages would meet tables that are not there) until a
-    library makes them; ``glimpse plugins`` says why."""
+    library makes them; the plugin list says why."""
 
 
 @hookspec
@@ -115,7 +115,7 @@ def glimpse_photos_deleted(conn: Any, photo_ids: list[int]) -> None:
     cannot reach, such as a feature's rows that only other rows of its own referred to. Rows
     that reference ``photos(id)`` with ``ON DELETE CASCADE`` need no hook. Each plugin's
     implementation runs in a savepoint of its own: one that raises has its own changes
-    rolled back and is recorded (``glimpse plugins``), and the deletion and the other
+    rolled back and is recorded (in the plugin list), and the deletion and the other
     plugins go on; only a failure of the disk or the database itself rolls the deletion
     back."""
 

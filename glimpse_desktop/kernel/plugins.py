@@ -55,7 +55,7 @@ ENV_DISABLE = "GLIMPSE_DISABLE_PLUGINS"
 
 @dataclass(frozen=True)
 class PluginInfo:
-    """One plugin as ``glimpse plugins`` lists it."""
+    """One plugin as the plugin list shows it."""
 
     name: str
     builtin: bool
@@ -155,7 +155,7 @@ class Host:
             self.left_out.pop(name, None)
 
     def record(self, plugin: str, hook_name: str, why: str) -> None:
-        """Note that ``plugin``'s ``hook_name`` failed (``glimpse plugins`` says why)."""
+        """Note that ``plugin``'s ``hook_name`` failed (the plugin list says why)."""
         with self.lock:
             self.hook_problems[f"{plugin}.{hook_name}"] = why
 

@@ -33,10 +33,3 @@ def glimpse_follow_ups() -> list[FollowUp]:
     photos near them in time."""
     return [FollowUp("places", _update_places, when=READ)]
 
-
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's places (places/cli.py, imported only when the CLI asks)."""
-    from glimpse_desktop.places.cli import VERBS
-
-    return list(VERBS)

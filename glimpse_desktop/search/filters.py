@@ -10,7 +10,7 @@ key no filter has stays a plain word, so ``re:union`` searches for itself.
 
 A filter's code is a plugin's and may fail: ``suggestions``, ``checked`` and ``narrowed``
 call it so that one filter's bug costs that filter alone. It is recorded as its plugin's
-problem (``glimpse plugins``); a failed value check or narrowing is a ``QueryError`` with the
+problem (in the plugin list); a failed value check or narrowing is a ``QueryError`` with the
 code ``search.filter_failed`` (values ``key``, ``plugin``, ``reason``), never a crash.
 """
 

@@ -34,14 +34,6 @@ def glimpse_follow_ups() -> list[FollowUp]:
     return [FollowUp("tags", _tag_new, after=("sidecars-read",), when=READ)]
 
 
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's search, similar, text-search, tag, duplicates, sort-by-tag (search/cli.py,
-    imported only when the CLI asks)."""
-    from glimpse_desktop.search.cli import VERBS
-
-    return list(VERBS)
-
 
 @hookimpl
 def glimpse_stages(library: Any) -> list[Any]:

@@ -56,13 +56,6 @@ def glimpse_follow_ups() -> list[FollowUp]:
     ]
 
 
-@hookimpl
-def glimpse_cli_verbs() -> list[Any]:
-    """The CLI's writeback (writeback/cli.py, imported only when the CLI asks)."""
-    from glimpse_desktop.writeback.cli import VERBS
-
-    return list(VERBS)
-
 
 def _targets_on(library: Any) -> bool:
     return bool(library.config.get("writeback.sidecar") or library.config.get("writeback.embed"))

@@ -2,7 +2,7 @@
 write-back, the device: one module a page.
 
 One dialog with a sidebar of pages, as in a system settings app. Everything it shows comes from
-the same core calls as `glimpse status`, `glimpse models` and `glimpse doctor`, made off the GUI
+the same API calls as the CLI's status, models and doctor verbs, made off the GUI
 thread (``Tasks`` for short calls, ``Jobs`` for downloads and re-clustering, so the window's
 status bar shows them and they can be cancelled there too). The dialog itself keeps only what
 a person chose and where its window was (QSettings); the library's own settings (face pack,

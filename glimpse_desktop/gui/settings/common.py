@@ -34,7 +34,7 @@ APPLICATION = "Glimpse Desktop"
 GEOMETRY_KEY = "settings/geometry"
 PAGE_KEY = "settings/page"
 
-# The model lists keep each row's dict here (what `glimpse models list --json` prints).
+# The model lists keep each row's dict here (the API's model list records).
 RowRole = Qt.ItemDataRole.UserRole + 1
 ROW_HEIGHT = 28
 

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from glimpse_desktop.api import PeopleError, Person, PersonDetail
 from glimpse_desktop.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -17,8 +18,6 @@ from glimpse_desktop.cli.common import (
     plural,
 )
 from glimpse_desktop.cli.verbs import Library, Verb, actions
-from glimpse_desktop.faces.people import PeopleError
-from glimpse_desktop.faces.records import Person, PersonDetail
 
 __all__ = ["VERBS"]
 

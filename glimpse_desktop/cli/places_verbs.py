@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from glimpse_desktop.api import PlaceCity, PlaceCountry, PlaceRegion
 from glimpse_desktop.cli.common import EXIT_INTERRUPTED, EXIT_OK, emit_json, job, plural
 from glimpse_desktop.cli.verbs import Library, Verb
-from glimpse_desktop.places.records import PlaceCity, PlaceCountry, PlaceRegion
 
 __all__ = ["VERBS"]
 

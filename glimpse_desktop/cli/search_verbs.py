@@ -7,6 +7,8 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from glimpse_desktop.api import LibraryError, QueryError, SearchResult, SortError
+from glimpse_desktop.api import search_filters as registered
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -17,12 +19,7 @@ from glimpse_desktop.cli.common import (
     show_notices,
 )
 from glimpse_desktop.cli.verbs import Library, Verb
-from glimpse_desktop.kernel.db import LibraryError
 from glimpse_desktop.kernel.progress import Cancelled
-from glimpse_desktop.search.engine import SearchResult
-from glimpse_desktop.search.filters import registered
-from glimpse_desktop.search.query import QueryError
-from glimpse_desktop.search.sorting import SortError
 
 __all__ = ["VERBS"]
 

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from glimpse_desktop.albums.export import ExportError
-from glimpse_desktop.albums.records import (
+from glimpse_desktop.api import (
     Album,
     AlbumAdded,
     AlbumCover,
@@ -19,7 +18,11 @@ from glimpse_desktop.albums.records import (
     AlbumRemoved,
     AlbumRenamed,
     AutoAlbum,
+    ExportError,
     Home,
+    LibraryError,
+    SortError,
+    SortReport,
 )
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
@@ -32,9 +35,7 @@ from glimpse_desktop.cli.common import (
     show_notices,
 )
 from glimpse_desktop.cli.verbs import Library, Verb, actions
-from glimpse_desktop.kernel.db import LibraryError
 from glimpse_desktop.kernel.messages import Notice
-from glimpse_desktop.search.sorting import SortError, SortReport
 
 __all__ = ["VERBS"]
 

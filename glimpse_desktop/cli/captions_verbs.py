@@ -9,9 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from glimpse_desktop.captions.records import Estimate
-from glimpse_desktop.captions.service import ENV_KEY as ENV_CAPTION_KEY
-from glimpse_desktop.captions.service import LARGE_RUN
+from glimpse_desktop.api import CAPTION_KEY_ENV as ENV_CAPTION_KEY
+from glimpse_desktop.api import CAPTION_LARGE_RUN as LARGE_RUN
+from glimpse_desktop.api import Estimate, LibraryError
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -25,7 +25,6 @@ from glimpse_desktop.cli.common import (
     said,
 )
 from glimpse_desktop.cli.verbs import Library, Verb
-from glimpse_desktop.kernel.db import LibraryError
 
 __all__ = ["VERBS"]
 
