@@ -5,26 +5,51 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-PACKAGE_STAMP := $(VENV)/.installed-package
+PIP    := python -m pip install --disable-pip-version-check -q -c constraints.txt
+# What `make run` needs (the app: about 1.1 GB, no torch, no CUDA), and what `make test` adds
+# (the dev tools, and torch: the tests build random-weight models with it). Two stamps, so run
+# after test installs nothing and test after run adds only what it needs.
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+# Where `make test` takes torch from; empty: PyPI, whose Linux wheels carry CUDA (3 GB).
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU-only build instead.
+TORCH_INDEX ?=
+# `make package` builds in a venv of its own: the app and PyInstaller, no torch (the bundle
+# must not find it) and no dev tools.
+PACKAGE_VENV  ?= build/package-venv
+PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 
-.PHONY: run test lint typecheck bench package clean exiftool strace
+.PHONY: run test lint typecheck bench package clean exiftool strace syslibs
 
-$(STAMP): pyproject.toml constraints.txt
+$(RUN_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/$(PIP) -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(TEST_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(TORCH_INDEX),$(BIN)/$(PIP) --index-url $(TORCH_INDEX) torch torchvision)
+	$(BIN)/$(PIP) -e '.[dev,torch]'
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP) syslibs
 	$(BIN)/glimpse-desktop $(ARGS)
 
-lint: $(STAMP)
+# The system libraries Qt's X11 window needs (README, "System libraries"), asked of the
+# dynamic loader. Missing ones are named with the command of this distribution that installs
+# them; run here when we are root, else run stops and the person runs it.
+syslibs: $(RUN_STAMP)
+	@cmd=$$($(BIN)/python -m glimpse_desktop.kernel.syslibs) || { \
+	  if [ "$$(id -u)" = 0 ] && [ -n "$$cmd" ]; then echo "$$cmd" && eval "$$cmd"; \
+	  else exit 1; fi; }
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck exiftool strace
+test: $(TEST_STAMP) lint typecheck exiftool strace
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The write-back tests check our XMP with exiftool, the reference reader (Debian's
@@ -53,17 +78,18 @@ strace:
 	         "the no-network tests need it"; \
 	  fi; }
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 # PyInstaller only comes with the `package` extra, so `make test` (CI) never installs it.
-$(PACKAGE_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[package]'
+$(PACKAGE_STAMP): pyproject.toml constraints.txt
+	test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/$(PIP) -e '.[package]'
 	touch $(PACKAGE_STAMP)
 
-# The desktop bundle: dist/glimpse-desktop/ (see README, "Packaging"). Minutes and gigabytes.
+# The desktop bundle: dist/glimpse-desktop/ (see README, "Packaging"). A few minutes, ~500 MB.
 package: $(PACKAGE_STAMP)
-	PYTHON=$(BIN)/python packaging/build.sh bundle
+	PYTHON=$(PACKAGE_VENV)/bin/python packaging/build.sh bundle
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 EXIT_NO_DISPLAY = 2
+EXIT_MISSING_LIBRARIES = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "`glimpse index`, `glimpse search WORDS`, `glimpse --help` for the rest.",
               file=sys.stderr)
         return EXIT_NO_DISPLAY
+    if missing_libraries():
+        return EXIT_MISSING_LIBRARIES
 
     from glimpse_desktop.gui import prepare_qt_environment
 
@@ -89,6 +92,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         lib.close()
     return int(status)
+
+
+def missing_libraries() -> bool:
+    """Whether the X11 window cannot start for system libraries this Linux lacks; then says
+    which and the command that installs them. Checked before Qt loads: Qt's own message
+    ("could not load the Qt platform plugin xcb ... reinstalling the application may fix
+    this") names neither the library nor the remedy."""
+    from glimpse_desktop.api import system_libraries, window_uses_xcb
+
+    if not window_uses_xcb():
+        return False
+    found = system_libraries()
+    if found.state != "missing":
+        return False
+    print(f"glimpse-desktop: the window cannot start: Qt needs system libraries that "
+          f"{found.distribution} does not have: {', '.join(found.missing)}.", file=sys.stderr)
+    if found.install:
+        print(f"Install them with:\n  {found.install}", file=sys.stderr)
+    if found.unknown and found.manager not in ("dnf", "zypper"):   # those install by name
+        print(f"Install the packages of your distribution that provide: "
+              f"{', '.join(found.unknown)}.", file=sys.stderr)
+    print("The `glimpse` command works without them (`glimpse --help`).", file=sys.stderr)
+    return True
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ from glimpse_desktop.kernel.devices import (
     DeviceChoice,
     DeviceReport,
     OnnxDevices,
+    OpenVinoDevices,
     TorchDevices,
 )
 from glimpse_desktop.kernel.meta import MetadataReader, PhotoMeta, PhotoSource, TextItem
@@ -99,6 +100,7 @@ from glimpse_desktop.kernel.stages import (
     owed,
     owed_count,
 )
+from glimpse_desktop.kernel.syslibs import SystemLibraries, system_libraries, window_uses_xcb
 from glimpse_desktop.places.records import (
     Place,
     PlaceCity,
@@ -106,6 +108,7 @@ from glimpse_desktop.places.records import (
     PlaceRegion,
     PlacesStatus,
 )
+from glimpse_desktop.search.clip_runtime import ModelRuntime, RuntimeChoice, RuntimeFigure
 from glimpse_desktop.search.engine import (
     FILTER_MATCHES_NOTHING,
     FILTERS_EXCLUDE_EACH_OTHER,
@@ -201,8 +204,10 @@ __all__ = [
     "ModelFiles",
     "ModelInfo",
     "ModelKind",
+    "ModelRuntime",
     "ModelsFolder",
     "OnnxDevices",
+    "OpenVinoDevices",
     "Payload",
     "PeopleError",
     "PeopleStatus",
@@ -237,6 +242,8 @@ __all__ = [
     "Root",
     "RootAdded",
     "RootStatus",
+    "RuntimeChoice",
+    "RuntimeFigure",
     "SearchFacts",
     "SearchFilter",
     "SearchResult",
@@ -249,6 +256,7 @@ __all__ = [
     "Stage",
     "StageBase",
     "StageReport",
+    "SystemLibraries",
     "Tagged",
     "TextEntry",
     "TextHit",
@@ -261,4 +269,6 @@ __all__ = [
     "owed",
     "owed_count",
     "search_filters",
+    "system_libraries",
+    "window_uses_xcb",
 ]

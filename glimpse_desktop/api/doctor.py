@@ -3,7 +3,6 @@ what people run when something is wrong)."""
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 
@@ -19,10 +18,13 @@ from glimpse_desktop.kernel.db import Connection, LibraryError, connect, version
 from glimpse_desktop.kernel.migrations import current_version
 from glimpse_desktop.kernel.paths import LibraryPaths
 from glimpse_desktop.kernel.registry import Registry, model_list
+from glimpse_desktop.kernel.syslibs import system_libraries
+from glimpse_desktop.search.clip_runtime import current_choice, model_runtime
+from glimpse_desktop.search.export import exported
 from glimpse_desktop.search.semantic import SearchStatus
 
-PROVIDERS_WHY = ("onnxruntime providers in order CUDA, CoreML, DirectML, CPU; the first one "
-                 "present runs the face models")
+PROVIDERS_WHY = ("onnxruntime providers in order TensorRT, CUDA, CoreML, DirectML, OpenVINO, "
+                 "CPU; the first one present runs the face models")
 
 
 def doctor(paths: LibraryPaths, conn: Connection | None = None, *,
@@ -47,8 +49,10 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None, *,
     finally:
         if own:
             conn.close()
-    installed = tuple(r.id for r in model_list(Registry(paths.models), None, None)
-                      if r.installed)
+    registry = Registry(paths.models)
+    installed = tuple(r.id for r in model_list(registry, None, None) if r.installed)
+    runtimes = tuple(model_runtime(found) for found in map(registry.installed, installed)
+                     if found is not None)
     return Doctor(
         glimpse=__version__, python=sys.version.split()[0], platform=platform.platform(),
         driver=facts["driver"], sqlite=facts["sqlite"], sqlite_vec=facts["sqlite_vec"],
@@ -61,20 +65,17 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None, *,
         devices=devices.describe(),
         faces=FacesFacts(providers=tuple(face_providers()), providers_why=PROVIDERS_WHY,
                          status=people),
-        search=search)
+        system_libraries=system_libraries(), search=search, image_runtimes=runtimes)
 
 
 def search_facts(status: SearchStatus, registry: Registry) -> SearchFacts:
     """The search part of the report: the search status, and for the model being switched
-    to (or in use) why it runs at its precision and what encodes a query's words."""
+    to (or in use) how its image tower runs here (measured once, on the first photos it
+    embeds) and what encodes a query's words."""
     installed = registry.installed(status.target)
     if installed is None:
         return SearchFacts(status=status)
-    try:
-        precision = str(json.loads(
-            installed.derived("precision.json").read_text("utf-8"))["why"])
-    except (OSError, ValueError, KeyError):
-        precision = "measured when the model first loads"
-    encoder = ("onnx" if installed.derived("text.onnx").is_file()
-               else "torch (ONNX export made on first query)")
-    return SearchFacts(status=status, precision=precision, text_encoder=encoder)
+    choice, why = current_choice(installed)
+    encoder = ("onnx" if exported(installed).text.is_file()
+               else "onnx (converted from the weights on first use)")
+    return SearchFacts(status=status, runtime=choice, runtime_why=why, text_encoder=encoder)

@@ -87,6 +87,9 @@ HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"here and run:  glimpse models add {v['model']} FILE"),
     "models.damaged": lambda v: (f"remove them with `glimpse models remove {v['model']}` and "
                                  "download again"),
+    "models.needs_torch": lambda v: (
+        f"on Linux without a GPU: `pip install torch --index-url {v['cpu_index']}`, then "
+        f"`pip install '{v['package']}'`"),
     "search.unknown_person": lambda v: ("`glimpse people list` shows the names; "
                                         "`glimpse people name` gives one"),
     "search.unknown_album": lambda v: "`glimpse albums list` shows them",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from glimpse_desktop import __version__
-from glimpse_desktop.api import PluginInfo, load_plugins
+from glimpse_desktop.api import PluginInfo, SystemLibraries, load_plugins
 from glimpse_desktop.api.library import (
     DownloadError,
     Library,
@@ -246,13 +246,45 @@ def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
             if isinstance(value, dict):
                 print(f"{indent}{key}:")
                 show(value, indent + "  ")
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                # Records in a list (each runtime measured): a line of each one's plain
+                # values, what they hold beneath it.
+                print(f"{indent}{key}:")
+                for item in value:
+                    flat = {k: v for k, v in item.items() if not isinstance(v, (dict, list))}
+                    print(f"{indent}  - " + ", ".join(f"{k}: {'-' if v is None else v}"
+                                                      for k, v in flat.items()))
+                    show({k: v for k, v in item.items() if k not in flat}, indent + "    ")
             else:
-                print(f"{indent}{key}: {value}")
+                print(f"{indent}{key}: {'-' if value is None else value}")
 
     # The report as --json has it (records as their fields, notices as their words), one
-    # "key: value" line each.
-    show(json.loads(json.dumps(info, default=jsonable)))
+    # "key: value" line each; the system libraries in words, with the command to run.
+    report = json.loads(json.dumps(info, default=jsonable))
+    report.pop("system_libraries", None)
+    show(report)
+    for line in _system_libraries_lines(info.system_libraries):
+        print(line)
     return EXIT_OK
+
+
+def _system_libraries_lines(found: SystemLibraries) -> list[str]:
+    head = "system libraries (the window's, Qt's X11 plugin):"
+    if found.state == "ok":
+        return [f"{head} all {found.found} found"]
+    if found.state == "not_linux":
+        return [f"{head} not needed on this system"]
+    if found.state == "no_plugin":
+        return [f"{head} not checked: PySide6's X11 plugin is not at {found.plugin}"]
+    if found.state == "no_ldd":
+        return [f"{head} not checked: this system has no ldd"]
+    lines = [f"{head} {len(found.missing)} missing on {found.distribution}: "
+             f"{', '.join(found.missing)}"]
+    if found.install:
+        lines.append(f"  install them with: {found.install}")
+    if found.unknown and found.manager not in ("dnf", "zypper"):
+        lines.append(f"  and the packages that provide: {', '.join(found.unknown)}")
+    return lines
 
 
 # ---------------------------------------------------------------------------- plugins

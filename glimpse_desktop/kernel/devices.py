@@ -1,38 +1,28 @@
-"""Which compute device Glimpse would use, and why: CUDA, then Apple MPS, then the CPU.
+"""Which compute devices Glimpse can use, and why: what ONNX Runtime and OpenVINO see.
 
-Imports are lazy: torch takes seconds to import and is not needed to report that it is absent.
+torch is not a runtime of Glimpse any more (it converts models, with the ``torch`` extra): it
+is reported as installed or not from its package metadata, never imported (that takes
+seconds, and loads CUDA libraries for nothing).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DeviceChoice", "DeviceReport", "OnnxDevices", "TorchDevices", "describe"]
+from glimpse_desktop.kernel import runtime
 
-
-def _version(module: str) -> str | None:
-    if importlib.util.find_spec(module) is None:
-        return None
-    try:
-        mod = importlib.import_module(module)
-    except Exception as exc:  # a broken install is worth reporting, not crashing on
-        return f"broken ({type(exc).__name__}: {exc})"
-    return str(getattr(mod, "__version__", "unknown"))
+__all__ = ["DeviceChoice", "DeviceReport", "OnnxDevices", "OpenVinoDevices", "TorchDevices",
+           "describe"]
 
 
 @dataclass(frozen=True, slots=True)
 class TorchDevices:
-    """What PyTorch sees. ``installed``: its version, 'no', or 'broken (why)'. ``cuda``,
-    ``mps``: it sees an NVIDIA (CUDA) or Apple (Metal) GPU; None when torch could not be
-    asked (not installed, or broken)."""
+    """PyTorch, used only to convert open_clip models to ONNX. ``installed``: its version or
+    'no' (read from the package metadata, without importing it)."""
 
     installed: str
-    cuda: bool | None = None
-    mps: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +37,19 @@ class OnnxDevices:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenVinoDevices:
+    """What OpenVINO sees. ``installed``: its version, 'no', or 'broken (why)'. ``devices``:
+    its devices as 'CPU: <name>', 'GPU: <name>'; None when it could not be asked."""
+
+    installed: str
+    devices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceChoice:
-    """The device search models run on: ``chosen`` ('cuda', 'mps' or 'cpu') and ``why``
-    (the GPU's name, or why there is none)."""
+    """The best accelerator the runtimes see: ``chosen`` ('cuda', 'coreml', 'directml',
+    'gpu' (OpenVINO's) or 'cpu') and ``why`` (its name, or why there is none). Which runtime
+    runs the image model on it is measured (the search part of the doctor report)."""
 
     chosen: str
     why: str
@@ -59,54 +59,74 @@ class DeviceChoice:
 class DeviceReport:
     """The compute devices of this computer, for the doctor report and the Settings page.
 
-    ``cpu_threads``: logical CPUs (None when the system does not say). ``torch``,
-    ``onnxruntime``: what each runtime sees. ``device``: the device Glimpse would use.
+    ``cpu_threads``: logical CPUs (None when the system does not say). ``cpu``: the CPU's
+    name. ``torch``, ``onnxruntime``, ``openvino``: what each package is and sees.
+    ``device``: the best device the runtimes see.
     """
 
     cpu_threads: int | None
+    cpu: str
     torch: TorchDevices
     onnxruntime: OnnxDevices
+    openvino: OpenVinoDevices
     device: DeviceChoice
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON shape: a runtime's GPU flags and providers only when it was asked."""
-        torch: dict[str, Any] = {"installed": self.torch.installed}
-        if self.torch.cuda is not None:
-            torch["cuda"] = self.torch.cuda
-        if self.torch.mps is not None:
-            torch["mps"] = self.torch.mps
+        """The JSON shape: a runtime's providers or devices only when it was asked."""
         ort: dict[str, Any] = {"installed": self.onnxruntime.installed}
         if self.onnxruntime.providers is not None:
             ort["providers"] = list(self.onnxruntime.providers)
-        return {"cpu_threads": self.cpu_threads, "torch": torch, "onnxruntime": ort,
-                "device": {"chosen": self.device.chosen, "why": self.device.why}}
+        ov: dict[str, Any] = {"installed": self.openvino.installed}
+        if self.openvino.devices is not None:
+            ov["devices"] = list(self.openvino.devices)
+        return {"cpu_threads": self.cpu_threads, "cpu": self.cpu,
+                "torch": {"installed": self.torch.installed}, "onnxruntime": ort,
+                "openvino": ov, "device": {"chosen": self.device.chosen, "why": self.device.why}}
+
+
+def _onnxruntime() -> OnnxDevices:
+    version = runtime.package_version("onnxruntime")
+    if version is None:
+        return OnnxDevices(installed="no")
+    try:
+        # Only those Glimpse would use: the Azure provider every wheel lists runs models on a
+        # remote service, which is never what "device" means here.
+        return OnnxDevices(installed=version, providers=tuple(runtime.available_providers()))
+    except Exception as exc:  # a broken install is worth reporting, not crashing on
+        return OnnxDevices(installed=f"broken ({type(exc).__name__}: {exc})")
+
+
+def _openvino() -> tuple[OpenVinoDevices, dict[str, str]]:
+    version = runtime.package_version("openvino")
+    if version is None:
+        return OpenVinoDevices(installed="no"), {}
+    try:
+        found = runtime.openvino_devices()
+    except Exception as exc:  # a broken install is worth reporting, not crashing on
+        return OpenVinoDevices(installed=f"broken ({type(exc).__name__}: {exc})"), {}
+    return (OpenVinoDevices(installed=version,
+                            devices=tuple(f"{k}: {v}" for k, v in found.items())), found)
 
 
 def describe() -> DeviceReport:
-    """Torch and ONNX Runtime devices, for the doctor report."""
-    torch_version = _version("torch")
-    torch_info = TorchDevices(installed=torch_version or "no")
-    chosen, why = "cpu", "no GPU runtime installed"
-    if torch_version and not torch_version.startswith("broken"):
-        import torch
-
-        cuda = bool(torch.cuda.is_available())
-        mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-        torch_info = TorchDevices(installed=torch_version, cuda=cuda, mps=mps)
-        if cuda:
-            chosen, why = "cuda", torch.cuda.get_device_name(0)
-        elif mps:
-            chosen, why = "mps", "Apple GPU (Metal)"
-        else:
-            why = "torch sees no CUDA or MPS device"
-    ort_version = _version("onnxruntime")
-    ort = OnnxDevices(installed=ort_version or "no")
-    if ort_version and not ort_version.startswith("broken"):
-        from glimpse_desktop.kernel import runtime
-
-        # Only those Glimpse would use: the Azure provider every wheel lists runs models on a
-        # remote service, which is never what "device" means here.
-        ort = OnnxDevices(installed=ort_version,
-                          providers=tuple(runtime.available_providers()))
-    return DeviceReport(cpu_threads=os.cpu_count(), torch=torch_info, onnxruntime=ort,
-                        device=DeviceChoice(chosen=chosen, why=why))
+    """ONNX Runtime and OpenVINO devices, for the doctor report (torch is not imported)."""
+    ort = _onnxruntime()
+    ov, ov_devices = _openvino()
+    providers = ort.providers or ()
+    gpus = runtime.gpu_names()
+    cpu = runtime.cpu_name()
+    ov_gpu = next((name for device, name in ov_devices.items() if device.startswith("GPU")),
+                  None)
+    if "CUDAExecutionProvider" in providers or "TensorrtExecutionProvider" in providers:
+        choice = DeviceChoice("cuda", gpus[0] if gpus else "NVIDIA GPU (CUDA)")
+    elif "CoreMLExecutionProvider" in providers:
+        choice = DeviceChoice("coreml", "Apple GPU and Neural Engine (Core ML)")
+    elif "DmlExecutionProvider" in providers:
+        choice = DeviceChoice("directml", "GPU through DirectML")
+    elif ov_gpu is not None:
+        choice = DeviceChoice("gpu", f"{ov_gpu} (OpenVINO)")
+    else:
+        choice = DeviceChoice("cpu", f"{cpu}: no runtime here sees a GPU")
+    return DeviceReport(cpu_threads=os.cpu_count(), cpu=cpu,
+                        torch=TorchDevices(installed=runtime.package_version("torch") or "no"),
+                        onnxruntime=ort, openvino=ov, device=choice)

@@ -6,7 +6,14 @@ same form into ``<model dir>/manifest.d/`` (the tests use that door too, with a 
 
 Installed weights live in ``<model dir>/clip/<id>/`` beside an ``installed.json`` that records
 the digest and size that were verified when the file arrived; files derived from the weights
-(the ONNX text encoder) sit beside them, named after the digest so they can never go stale.
+(the ONNX towers converted from them) sit beside them, named after the digest so they can
+never go stale. A model whose manifest entry lists a trusted ``exported`` set (ONNX files
+published by someone who converted the same weights) is downloaded as those files instead,
+and needs no conversion.
+
+A kind may convert what arrived into what it runs from (``ModelKind.install``): the registry
+calls it after the files are verified and before the model counts as installed, so a model
+that cannot be converted here is never half installed.
 
 Every kind of model (the manifest's ``clip`` and ``faces`` sections) is downloaded, verified
 and installed the same way here; running one is the business of the plugin that contributes
@@ -30,7 +37,7 @@ from typing import Any
 from glimpse_desktop import __version__
 from glimpse_desktop.kernel import download, plugins
 from glimpse_desktop.kernel.messages import CodedError, Notice
-from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
+from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback
 
 ENV_MANIFEST = "GLIMPSE_MODEL_MANIFEST"
 
@@ -68,6 +75,9 @@ class ClipEntry:
     # Preprocessing overrides (mean, std, interpolation, resize_mode); open_clip's pretrained
     # config for (arch, pretrained) is used otherwise.
     preprocess: dict[str, Any] = field(default_factory=dict)
+    # A trusted ONNX export of the same weights, by role (``visual``, ``text``, ``vocab``):
+    # downloaded instead of the weights, so no conversion (and no torch) is needed.
+    exported: dict[str, PackFile] | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ClipEntry:
@@ -83,9 +93,27 @@ class ClipEntry:
                 default=bool(raw.get("default", False)), summary=str(raw.get("summary") or ""),
                 retrieval_r5=raw.get("retrieval_r5"), config=raw.get("config"),
                 preprocess=dict(raw.get("preprocess") or {}),
+                exported=_exported_from_json(raw.get("exported")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"bad manifest entry {raw.get('id', '?')!r}: {exc}") from exc
+
+
+# The files of a trusted export, by role; the roles are what a CLIP model runs from.
+EXPORTED_ROLES = ("visual", "text", "vocab")
+
+
+def _exported_from_json(raw: Any) -> dict[str, PackFile] | None:
+    if not raw:
+        return None
+    files = {role: PackFile.from_json(raw[role]) for role in EXPORTED_ROLES}
+    names = [f.name for f in files.values()]
+    if len(set(names)) != len(names) or any("/" in n or "\\" in n or n.startswith(".")
+                                            for n in names):
+        raise ValueError(f"the exported files need distinct plain names, not {names}")
+    if any(not f.urls for f in files.values()):
+        raise ValueError("every exported file needs a download address")
+    return files
 
 
 @dataclass(frozen=True)
@@ -169,10 +197,16 @@ def package_folder(pack: FacePack) -> Path:
 
 @dataclass(frozen=True)
 class Installed:
+    """An installed CLIP model. ``weights``: the file that arrived (the open_clip checkpoint;
+    for a trusted export, its visual ONNX file); ``sha256``, ``size``: that file's, verified
+    on arrival. ``exported``: a trusted export's files by role (``visual``, ``text``,
+    ``vocab``), empty for a model installed as weights (its ONNX files are ``derived``)."""
+
     entry: ClipEntry
     weights: Path
     sha256: str
     size: int
+    exported: Mapping[str, Path] = field(default_factory=dict, hash=False)
 
     @property
     def folder(self) -> Path:
@@ -192,6 +226,9 @@ class ModelFiles:
     digests: Mapping[str, str]   # file name -> the sha256 verified when it was installed
 
 
+ModelInstaller = Callable[[ModelFiles, ProgressCallback | None, CancelToken | None], None]
+
+
 @dataclass(frozen=True)
 class ModelKind:
     """A kind of model a plugin runs (hook ``glimpse_model_kinds``).
@@ -199,10 +236,19 @@ class ModelKind:
     ``name`` is the manifest's section the kind's models are listed in (``clip``, ``faces``).
     ``load`` turns an installed model into a loaded, runnable one, raising ``ModelError``
     when the files are not a model of this kind: the registry loads a model added by hand
-    through it (and lets it go) before the model counts as installed."""
+    through it (and lets it go) before the model counts as installed.
+
+    ``install`` (optional) prepares verified files for running, once, when a model is added
+    or downloaded: e.g. converts a checkpoint to the ONNX files the kind runs from, writing
+    them beside it in ``files.folder``. It is called with the model's files (their digests
+    verified), a progress callback and a cancel token, before the model counts as installed;
+    a ``ModelError`` it raises (files that are not this kind's model, a converter that is not
+    installed here) leaves the model uninstalled. When a kind has one, the registry does not
+    also ``load`` a model added by hand: installing it is the check."""
 
     name: str
     load: Callable[[ModelFiles], Any]
+    install: ModelInstaller | None = None
 
 
 def model_kinds() -> dict[str, ModelKind]:
@@ -322,14 +368,19 @@ class Registry:
             record = json.loads((folder / "installed.json").read_text("utf-8"))
         except (OSError, json.JSONDecodeError):
             return None
-        weights = folder / entry.file
+        weights = folder / str(record.get("file") or entry.file)
         try:
             size = weights.stat().st_size
-        except OSError:
+            exported = {role: folder / str(f["file"])
+                        for role, f in (record.get("exported") or {}).items()}
+            if any(path.stat().st_size != record["exported"][role]["size"]
+                   for role, path in exported.items()):
+                return None
+        except (OSError, KeyError, TypeError, AttributeError):
             return None
         if size != record.get("size"):
             return None  # replaced or damaged behind our back: download or add it again
-        return Installed(entry, weights, str(record["sha256"]), size)
+        return Installed(entry, weights, str(record["sha256"]), size, exported)
 
     def require(self, model_id: str) -> Installed:
         found = self.installed(model_id)
@@ -486,11 +537,15 @@ class Registry:
 
     def download(self, model_id: str, *, progress: ProgressCallback | None = None,
                  cancel: CancelToken | None = None) -> Installed:
-        """Fetch the weights (resumable), verify size and sha256, install atomically."""
+        """Fetch the model (resumable), verify size and sha256, install atomically: its
+        trusted export where the manifest lists one (nothing to convert), else the weights,
+        converted by the kind's ``install``."""
         entry = self.entry(model_id)
         found = self.installed(model_id)
         if found is not None:
             return found
+        if entry.exported is not None:
+            return self._download_exported(entry, entry.exported, progress, cancel)
         if not entry.urls:
             raise ModelError(f"{entry.id} has no download address", code="models.no_address",
                              values={"model": entry.id, "file": entry.file})
@@ -500,9 +555,56 @@ class Registry:
         folder = self.folder(model_id)
         self._mkdir(folder)
         target = folder / entry.file
-        download.download(list(entry.urls), target, sha256=sha256, size=size,
-                          progress=progress, cancel=cancel, what=entry.id)
+        # Weights that arrived before a conversion was interrupted are not fetched again.
+        if not (target.is_file() and download.sha256_file(target, cancel=cancel) == sha256):
+            download.download(list(entry.urls), target, sha256=sha256, size=size,
+                              progress=progress, cancel=cancel, what=entry.id)
+        kind = model_kinds().get("clip")
+        if kind is not None and kind.install is not None:
+            self._install(kind.install, entry, target, sha256, progress, cancel)
         return self._record(entry, target, sha256, "download")
+
+    def _download_exported(self, entry: ClipEntry, files: dict[str, PackFile],
+                           progress: ProgressCallback | None, cancel: CancelToken | None
+                           ) -> Installed:
+        folder = self.folder(entry.id)
+        self._mkdir(folder)
+        digests: dict[str, str] = {}
+        for role, f in files.items():
+            sha256, size = f.sha256, f.size
+            if sha256 is None:
+                sha256, size = self._published_digest_of(f.urls, f.name, entry.id)
+            download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
+                              progress=progress, cancel=cancel, what=f"{entry.id} {role}")
+            digests[f.name] = sha256
+        visual = files["visual"]
+        kind = model_kinds().get("clip")
+        if kind is not None and kind.install is not None:
+            try:
+                kind.install(ModelFiles(entry, folder, digests), progress, cancel)
+            except ModelError:
+                for f in files.values():
+                    (folder / f.name).unlink(missing_ok=True)
+                raise
+        record = {role: {"file": f.name, "sha256": digests[f.name],
+                         "size": (folder / f.name).stat().st_size}
+                  for role, f in files.items()}
+        return self._record(entry, folder / visual.name, digests[visual.name],
+                            "download-exported", exported=record)
+
+    def _install(self, install: ModelInstaller, entry: ClipEntry, target: Path, sha256: str,
+                 progress: ProgressCallback | None, cancel: CancelToken | None) -> None:
+        """Run the kind's ``install`` on verified weights; on failure nothing of them stays
+        (neither the weights nor a file derived from them)."""
+        try:
+            install(ModelFiles(entry, target.parent, {entry.file: sha256}), progress, cancel)
+        except Cancelled:
+            raise  # the weights are fine: the next try converts them without fetching again
+        except BaseException:
+            target.unlink(missing_ok=True)
+            for derived in target.parent.glob(f"{sha256[:16]}-*"):
+                derived.unlink(missing_ok=True)
+            raise
 
     def add(self, model_id: str, source: Path, *, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> Installed:
@@ -514,6 +616,21 @@ class Registry:
         folder = self.folder(model_id)
         self._mkdir(folder)
         target = folder / entry.file
+        kind = model_kinds().get("clip")
+        if kind is not None and kind.install is not None:
+            # Checked by converting it (open_clip loads it strictly: every weight present,
+            # every shape right) before it counts as installed.
+            digest = entry.sha256 or download.sha256_file(source, cancel=cancel)
+            download.install_file(source, target, sha256=digest, size=entry.size,
+                                  progress=progress, cancel=cancel)
+            try:
+                self._install(kind.install, entry, target, digest, progress, cancel)
+            except ModelError as exc:
+                if exc.code == "models.damaged":
+                    raise ModelError(f"{source} is not a {entry.arch} checkpoint: {exc}",
+                                     code=exc.code, values=exc.values) from exc
+                raise
+            return self._record(entry, target, digest, "file")
         if entry.sha256 is not None:
             download.install_file(source, target, sha256=entry.sha256, size=entry.size,
                                   progress=progress, cancel=cancel)
@@ -556,14 +673,18 @@ class Registry:
             raise ModelError(f"cannot create the model folder {folder}: "
                              f"{exc.strerror or exc}") from exc
 
-    def _record(self, entry: ClipEntry, weights: Path, sha256: str, source: str) -> Installed:
+    def _record(self, entry: ClipEntry, weights: Path, sha256: str, source: str,
+                exported: dict[str, dict[str, Any]] | None = None) -> Installed:
         size = weights.stat().st_size
-        record = {"id": entry.id, "file": entry.file, "sha256": sha256, "size": size,
-                  "source": source, "glimpse": __version__}
+        record: dict[str, Any] = {"id": entry.id, "file": weights.name, "sha256": sha256,
+                                  "size": size, "source": source, "glimpse": __version__}
+        if exported:
+            record["exported"] = exported
         tmp = weights.parent / ".installed.json.tmp"
         tmp.write_text(json.dumps(record, indent=1), "utf-8")
         os.replace(tmp, weights.parent / "installed.json")
-        return Installed(entry, weights, sha256, size)
+        return Installed(entry, weights, sha256, size,
+                         {role: weights.parent / f["file"] for role, f in (exported or {}).items()})
 
     @staticmethod
     def _published_digest(entry: ClipEntry) -> tuple[str, int | None]:

@@ -1,9 +1,10 @@
 """CLIP text queries without torch: open_clip's tokenizer in pure Python and the text tower as ONNX.
 
 `import torch` plus `import open_clip` takes seconds, longer than a cold command-line search takes
-in all. So the text tower is exported once (with torch, when the model is set up) to an ONNX file,
-and queries are encoded by ONNX Runtime with a tokenizer that gives exactly the ids open_clip's
-``SimpleTokenizer`` gives, read from the vocabulary file inside the installed open_clip package.
+in all. So the text tower is exported once (with torch, when the model is added; or downloaded
+already exported) to an ONNX file, and queries are encoded by ONNX Runtime with a tokenizer that
+gives exactly the ids open_clip's ``SimpleTokenizer`` gives, read from the vocabulary file kept
+beside the model (or, as a fallback, the one inside an installed open_clip package).
 
 Nothing here imports torch or open_clip at module level, and neither is imported by tokenising or
 encoding; only `export_text_onnx` imports torch, and only when called.
@@ -75,7 +76,10 @@ def default_vocab_path() -> Path:
     ``find_spec`` of a top-level package locates it without executing its ``__init__`` (which
     would import torch).
     """
-    spec = importlib.util.find_spec("open_clip")
+    try:
+        spec = importlib.util.find_spec("open_clip")
+    except (ImportError, ValueError):  # a finder that refuses it: as good as not installed
+        spec = None
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
     for location in locations:
         candidate = Path(location) / VOCAB_FILE
@@ -242,29 +246,16 @@ class ClipTokenizer:
 def _default_threads() -> int:
     # One query is a 77-token pass; beyond ~4 threads the speed-up is small, and more threads
     # would contend with indexing running beside search on a 2-8 core laptop.
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no sched_getaffinity
-        available = os.cpu_count() or 1
-    return max(1, min(4, available))
+    from glimpse_desktop.kernel.threads import budget
 
-
-def _session_options(threads: int) -> onnxruntime.SessionOptions:
-    onnxruntime = runtime.onnxruntime()
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3  # errors only: ORT's warnings are not for the CLI's user
-    return options
+    return budget().query
 
 
 def _make_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
     onnxruntime = runtime.onnxruntime()
 
     return onnxruntime.InferenceSession(
-        str(path), _session_options(threads), providers=["CPUExecutionProvider"]
+        str(path), runtime.session_options(threads), providers=["CPUExecutionProvider"]
     )
 
 
@@ -290,6 +281,8 @@ class OnnxTextEncoder:
         self._lock = threading.Lock()
         self._session: onnxruntime.InferenceSession | None = None
         self._input_name = ""
+        self._input_dtype: type[np.integer[Any]] = np.int64
+        self._batch = 0   # the batch size the export fixes (Immich's: 1), 0 when free
         self._dim = 0
 
     @property
@@ -346,7 +339,11 @@ class OnnxTextEncoder:
                 f"{self.onnx_path} is not a CLIP text model for {self.context_length} tokens "
                 f"(input shape {shape}, output shape {out_shape})"
             )
+        # Exports differ in the token type (int64 from torch's default, int32 in Immich's) and
+        # the input's name: both are read off the file.
         self._input_name = inputs[0].name
+        self._input_dtype = np.int32 if inputs[0].type == "tensor(int32)" else np.int64
+        self._batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else 0
         self._dim = out_shape[1]
         return session
 
@@ -358,9 +355,12 @@ class OnnxTextEncoder:
         session = self._ensure_session()
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        tokens = self.tokenizer(texts, self.context_length)
-        (out,) = session.run(None, {self._input_name: tokens})
-        embeddings = np.asarray(out, dtype=np.float32)
+        tokens = self.tokenizer(texts, self.context_length).astype(self._input_dtype)
+        step = self._batch or len(tokens)
+        embeddings = np.concatenate([
+            np.asarray(session.run(None, {self._input_name: tokens[i:i + step]})[0],
+                       dtype=np.float32)
+            for i in range(0, len(tokens), step)])
         # Normalised again here so that a quantised model's drift never reaches cosine scores.
         norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
         normalised: npt.NDArray[np.float32] = embeddings / np.maximum(norms, np.float32(1e-12))

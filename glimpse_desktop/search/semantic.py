@@ -29,6 +29,7 @@ from glimpse_desktop.kernel.registry import Installed, ModelError, Registry
 from glimpse_desktop.kernel.stages import StageReport
 from glimpse_desktop.search.clip import ClipModel
 from glimpse_desktop.search.embeddings import ClipStage, backlog_count
+from glimpse_desktop.search.export import ensure_exported, exported
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,10 @@ class SearchStatus:
 
 
 class TextEncoder:
-    """Text queries to vectors: the ONNX export of the text tower when there is one (no
-    torch import: a cold search from the command line stays fast), else the torch model."""
+    """Text queries to vectors with the model's ONNX text tower and the vocabulary kept
+    beside it: no torch, so a cold search from the command line stays fast. A model
+    installed before conversion existed is converted on first use (which needs torch: the
+    error says so where it is not installed)."""
 
     def __init__(self, semantic: Semantic, installed: Installed) -> None:
         self._semantic = semantic
@@ -78,27 +81,22 @@ class TextEncoder:
 
     @property
     def onnx_path(self) -> Path:
-        return self._installed.derived("text.onnx")
+        """The ONNX text tower this encoder runs (whether or not it exists yet)."""
+        return exported(self._installed).text
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.last_used = time.monotonic()
-        onnx = self._session()
-        if onnx is None:
-            # First query with this model: export the text tower once (seconds), so this and
-            # every later query give the same vectors, from the same encoder.
-            model = self._semantic.model(self._installed.entry.id)
-            if not self.export(model):
-                return model.encode_texts(texts)
-            onnx = self._session()
-        if onnx is not None:
-            try:
-                return np.asarray(onnx.encode(list(texts)), dtype=np.float32)
-            except Exception as exc:  # a damaged export: fall back, and make it again
-                log.warning("ONNX text encoder failed (%s); using torch", exc)
-                with self._lock:
-                    self._onnx = None
-                self.onnx_path.unlink(missing_ok=True)
-        return self._semantic.model(self._installed.entry.id).encode_texts(texts)
+        from glimpse_desktop.search.clip_text import ClipTextModelError
+
+        try:
+            return np.asarray(self._session().encode(list(texts)), dtype=np.float32)
+        except ClipTextModelError as exc:
+            with self._lock:
+                self._onnx = None
+            entry = self._installed.entry
+            raise ModelError(f"the text model of {entry.id} could not be used: {exc}",
+                             code="models.damaged",
+                             values={"model": entry.id, "path": str(self.onnx_path)}) from exc
 
     def constant(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of fixed texts (the neutral prompts), computed once per model and kept
@@ -120,13 +118,12 @@ class TextEncoder:
             found = None
         if found is None:
             found = self.encode(list(key))
-            if self.onnx_path.is_file():  # only vectors of the encoder queries will use
-                try:
-                    tmp = path.with_name(path.name + ".tmp.npy")
-                    np.save(tmp, found)
-                    os.replace(tmp, path)
-                except OSError:
-                    pass
+            try:
+                tmp = path.with_name(path.name + ".tmp.npy")
+                np.save(tmp, found)
+                os.replace(tmp, path)
+            except OSError:
+                pass
         with self._lock:
             self._constants[key] = found
         return found
@@ -142,47 +139,12 @@ class TextEncoder:
 
     def _session(self) -> Any:
         with self._lock:
-            if self._onnx is None and self.onnx_path.is_file():
+            if self._onnx is None:
                 from glimpse_desktop.search.clip_text import ClipTokenizer, OnnxTextEncoder
 
-                self._onnx = OnnxTextEncoder(self.onnx_path, ClipTokenizer())
+                files = ensure_exported(self._installed)
+                self._onnx = OnnxTextEncoder(files.text, ClipTokenizer(files.vocab))
             return self._onnx
-
-    def export(self, model: ClipModel) -> bool:
-        """Write the ONNX text encoder next to the weights (once), if the model's tokenizer
-        is CLIP's own BPE (the one clip_text reimplements)."""
-        if self.onnx_path.is_file():
-            return True
-        try:
-            import open_clip
-
-            from glimpse_desktop.search.clip_text import (
-                ClipTextModelError,
-                ClipTokenizer,
-                export_text_onnx,
-                quantize_text_onnx,
-            )
-
-            tokenizer = open_clip.get_tokenizer(model.entry.arch)
-            if type(tokenizer).__name__ != "SimpleTokenizer":
-                return False
-            context = int(tokenizer.context_length)
-            fp32 = self.onnx_path.with_name(self.onnx_path.name + ".fp32")
-            export_text_onnx(model.torch_model, fp32, context_length=context)
-            try:
-                # int8 where it keeps every probe query within cosine 0.99 of fp32 with these
-                # weights on this CPU: 4x smaller, about twice as fast to load and to run.
-                quantize_text_onnx(fp32, self.onnx_path, ClipTokenizer(),
-                                   context_length=context)
-            except ClipTextModelError as exc:
-                log.info("keeping the fp32 text encoder of %s: %s", model.model_id, exc)
-                os.replace(fp32, self.onnx_path)
-            finally:
-                fp32.unlink(missing_ok=True)
-            return True
-        except Exception as exc:  # the torch path keeps working
-            log.warning("could not export the text encoder of %s: %s", model.model_id, exc)
-            return False
 
 
 class VectorStore:
@@ -382,8 +344,6 @@ class Semantic:
         """After the CLIP stage's catch-up run (with the ingestion lock held): switch search
         to the target model if every photo has it now, and bring the search index up to
         date."""
-        if report.done:
-            self.text_encoder(model.model_id).export(model)
         if not report.cancelled:
             self.promote_if_complete()
         self._status = None

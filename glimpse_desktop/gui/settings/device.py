@@ -27,8 +27,9 @@ from glimpse_desktop.gui.tasks import Tasks, describe
 
 class DevicePage(Page):
     title = "Device"
-    subtitle = ("What runs the models on this computer. Glimpse picks a GPU when there is one "
-                "(CUDA, then Apple Metal), else the CPU.")
+    subtitle = ("What runs the models on this computer. The search model runs on whichever "
+                "runtime measured fastest here on your own photos, as long as it gives the "
+                "same results as full precision.")
 
     def __init__(self, lib: Library, tasks: Tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,8 +42,11 @@ class DevicePage(Page):
         self.form.setVerticalSpacing(10)
         self.fields: dict[str, QLabel] = {}
         for key, label in (("search", "Search model runs on:"),
+                           ("measured", "Measured:"),
+                           ("device", "Best device:"),
                            ("faces", "Face models run on:"),
                            ("providers", "ONNX Runtime can use:"),
+                           ("openvino", "OpenVINO can use:"),
                            ("torch", "PyTorch:"),
                            ("cpu", "CPU threads:"),
                            ("model", "Search model:"),
@@ -64,7 +68,7 @@ class DevicePage(Page):
         self.body.addStretch(1)
 
     def load(self) -> None:
-        # Asking the devices imports torch and onnxruntime: seconds, so only when shown.
+        # Asking the devices starts onnxruntime and OpenVINO: only when shown.
         if self._loading or self.info is not None:
             return
         self._loading = True
@@ -75,8 +79,29 @@ class DevicePage(Page):
         self.info = info
         dev: DeviceReport = info.devices
         chosen = dev.device
-        names = {"cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (Metal)"}
-        self.fields["search"].setText(f"{names.get(chosen.chosen, chosen.chosen)}"
+        search = info.search
+        choice = search.runtime if search is not None else None
+        if choice is not None:
+            text = runtime_text(choice.runtime, choice.device, choice.precision)
+            if choice.images_per_s is not None and choice.cosine is not None:
+                text += (f" — {choice.images_per_s:.1f} images/s, cosine {choice.cosine:.4f} "
+                         "to full precision")
+            self.fields["search"].setText(f"{text}\n{choice.why}")
+            self.fields["measured"].setText("\n".join(
+                runtime_text(f.runtime, f.device, f.precision) + ": "
+                + (f"{f.images_per_s:.1f} images/s, cosine {f.cosine:.4f}"
+                   if f.images_per_s is not None and f.cosine is not None else "did not run")
+                + (f" (not used: {f.problem})" if f.problem else "")
+                for f in choice.candidates) or "not measured (chosen by a setting)")
+        elif search is not None and search.runtime_why is not None:
+            self.fields["search"].setText(search.runtime_why)
+            self.fields["measured"].setText("not yet")
+        else:
+            self.fields["search"].setText("no search model installed")
+            self.fields["measured"].setText("not yet")
+        names = {"cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)", "coreml": "Apple (Core ML)",
+                 "directml": "GPU (DirectML)", "gpu": "GPU (OpenVINO)"}
+        self.fields["device"].setText(f"{names.get(chosen.chosen, chosen.chosen)}"
                                       f" — {chosen.why}")
         providers = info.faces.providers
         self.fields["faces"].setText(provider_name(providers[0]) if providers else "not available")
@@ -84,17 +109,17 @@ class DevicePage(Page):
         self.fields["providers"].setText(
             ", ".join(provider_name(p) for p in available) if available
             else f"onnxruntime {dev.onnxruntime.installed}")
-        gpu = [name for name, seen in (("CUDA", dev.torch.cuda), ("Metal", dev.torch.mps))
-               if seen]
-        self.fields["torch"].setText(dev.torch.installed
-                                     + (f" (sees {', '.join(gpu)})" if gpu else
-                                        " (no GPU seen)"))
-        self.fields["cpu"].setText(str(dev.cpu_threads or "?"))
-        search = info.search
+        ov = dev.openvino
+        self.fields["openvino"].setText(
+            f"{ov.installed}: " + ", ".join(ov.devices) if ov.devices
+            else f"openvino {ov.installed}")
+        self.fields["torch"].setText(
+            f"{dev.torch.installed} (used only to convert models)"
+            if dev.torch.installed != "no"
+            else "not installed (only needed to add an open_clip checkpoint by hand)")
+        self.fields["cpu"].setText(f"{dev.cpu_threads or '?'} · {dev.cpu}")
         if search is not None and search.status.active:
             model = search.status.active
-            if search.precision:
-                model += f" — {search.precision}"
         elif search is not None and search.status.installed:
             model = f"{search.status.target} (photos are being read with it)"
         else:
@@ -121,5 +146,11 @@ class DevicePage(Page):
 def provider_name(name: str) -> str:
     """'CUDAExecutionProvider' -> 'CUDA'."""
     return name.removesuffix("ExecutionProvider") or name
+
+
+def runtime_text(runtime: str, device: str, precision: str) -> str:
+    """'OpenVINO on CPU, bf16', 'ONNX Runtime on CUDA, fp32'."""
+    name = {"openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}.get(runtime, runtime)
+    return f"{name} on {provider_name(device)}, {precision}"
 
 
