@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,7 +45,8 @@ MIN_COSINE = 0.99
 # The measurement waits for a batch of at least this many photos (one photo says little
 # about drift, and times badly).
 MEASURE_MIN_IMAGES = 4
-# Timed runs after one warm-up; the median is kept.
+# Timed rounds after one warm-up run each; every round runs every candidate once, and each
+# keeps its fastest run (see ``_timed``).
 TIMED_RUNS = 3
 CHOICE_FILE = "runtime.json"
 # Precision names as Glimpse shows them, and as OpenVINO's INFERENCE_PRECISION_HINT takes them.
@@ -79,7 +80,8 @@ REFERENCE = Spec("onnxruntime", "CPUExecutionProvider", "fp32")
 class RuntimeFigure:
     """One candidate as measured.
 
-    ``images_per_s``: the median rate over the measured batch (None when it did not run).
+    ``images_per_s``: the rate of its fastest timed run over the measured batch (None when it
+    did not run).
     ``cosine``: the lowest cosine similarity of any of its embeddings to the reference's.
     ``problem``: why it was not eligible (it failed to compile or run, or drifted below
     ``MIN_COSINE``); None when it was.
@@ -331,12 +333,16 @@ def remembered(installed: Installed) -> RuntimeChoice | None:
 def remember(installed: Installed, choice: RuntimeChoice) -> None:
     """Keep ``choice`` beside the weights (written whole or not at all)."""
     path = installed.derived(CHOICE_FILE)
-    tmp = path.with_name(path.name + ".tmp")
+    # A name of its own: another process (the GUI and a command-line index) may be
+    # remembering its measurement of the same model at the same moment.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         tmp.write_text(json.dumps(choice.as_dict(), indent=1), "utf-8")
         os.replace(tmp, path)
     except OSError as exc:      # measured again next time: slower, not wrong
         log.warning("could not remember the runtime choice in %s: %s", path, exc)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def normalised(x: np.ndarray) -> np.ndarray:
@@ -347,16 +353,26 @@ def normalised(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / norms, dtype=np.float32)
 
 
-def _timed(backend: Backend, x: np.ndarray) -> tuple[float, np.ndarray]:
-    """(images per second, embeddings): one warm-up run (kernels are built on first use),
-    then the median of ``TIMED_RUNS``."""
-    emb = normalised(backend.run(x))
-    times = []
+def _timed(backends: list[Backend], x: np.ndarray) -> list[float | Exception]:
+    """Images per second of each of ``backends`` (already warmed up) on ``x``, or the error
+    it raised. The runs are interleaved, round by round, and each keeps its fastest: the
+    measurement shares the computer with indexing (the decoders busy filling their queue
+    while the first candidates run, then idle), and another load only ever slows a run, so
+    timing one candidate after another would let the load pick the winner."""
+    fastest = [float("inf")] * len(backends)
+    errors: dict[int, Exception] = {}
     for _ in range(TIMED_RUNS):
-        started = time.perf_counter()
-        backend.run(x)
-        times.append(time.perf_counter() - started)
-    return len(x) / max(statistics.median(times), 1e-9), emb
+        for i, backend in enumerate(backends):
+            if i in errors:
+                continue
+            started = time.perf_counter()
+            try:
+                backend.run(x)
+            except Exception as exc:  # any runtime error: this candidate is out, not indexing
+                errors[i] = exc
+                continue
+            fastest[i] = min(fastest[i], time.perf_counter() - started)
+    return [errors.get(i) or len(x) / max(t, 1e-9) for i, t in enumerate(fastest)]
 
 
 def measure(x: np.ndarray, reference: Backend, make: Callable[[Spec], Backend], key: str,
@@ -365,24 +381,41 @@ def measure(x: np.ndarray, reference: Backend, make: Callable[[Spec], Backend], 
     the fastest whose every embedding is within ``MIN_COSINE`` of ``reference``'s. A candidate
     that fails to compile or run is skipped with the reason. Returns the choice and its
     backend (the reference when nothing else qualifies)."""
-    ref_rate, ref = _timed(reference, x)
+    # Each is compiled and run once first (kernels are built on first use), which also gives
+    # its embeddings; then all are timed together (``_timed``).
+    ref = normalised(reference.run(x))
+    ready: dict[Spec, tuple[Backend, np.ndarray]] = {}
+    failed: dict[Spec, Exception] = {}
+    for spec in specs:
+        if spec == reference.spec or spec in ready or spec in failed:
+            continue
+        try:
+            backend = make(spec)
+            ready[spec] = (backend, normalised(backend.run(x)))
+        except Exception as exc:  # any runtime error: this candidate is out, not indexing
+            failed[spec] = exc
+    ref_rate, *timings = _timed([reference, *(b for b, _ in ready.values())], x)
+    if isinstance(ref_rate, Exception):
+        raise ref_rate
+    rates = dict(zip(ready, timings, strict=True))
     figures: list[RuntimeFigure] = []
     best: tuple[float, RuntimeFigure, Backend] | None = None
     for spec in specs:
         if spec == reference.spec:
             figure = RuntimeFigure(spec.runtime, spec.device, spec.precision,
                                    images_per_s=round(ref_rate, 2), cosine=1.0)
-            backend: Backend = reference
+            backend = reference
         else:
-            try:
-                backend = make(spec)
-                rate, emb = _timed(backend, x)
-            except Exception as exc:  # any runtime error: this candidate is out, not indexing
-                log.info("runtime %s skipped: %s", spec.name, exc)
+            rate = failed[spec] if spec in failed else rates[spec]
+            if isinstance(rate, Exception):
+                log.info("runtime %s skipped: %s", spec.name, rate)
                 figures.append(RuntimeFigure(spec.runtime, spec.device, spec.precision,
-                                             problem=f"{type(exc).__name__}: {exc}"))
+                                             problem=f"{type(rate).__name__}: {rate}"))
                 continue
+            backend, emb = ready[spec]
             cosine = float(np.min(np.sum(ref * emb, axis=1)))
+            if not np.isfinite(cosine):  # NaN/inf out of a reduced precision (fp16 overflow)
+                cosine = -1.0            # ineligible, and still valid JSON in runtime.json
             problem = (None if cosine >= MIN_COSINE else
                        f"embeddings drift from fp32 (cosine {cosine:.4f} < {MIN_COSINE})")
             figure = RuntimeFigure(spec.runtime, spec.device, spec.precision,
