@@ -12,19 +12,21 @@ import pillow_heif
 from glimpse_desktop import __version__
 from glimpse_desktop.api.records import Doctor, FacesFacts, ModelsFolder, SearchFacts
 from glimpse_desktop.faces.models import providers as face_providers
+from glimpse_desktop.faces.models import recogniser_runtime
 from glimpse_desktop.faces.records import PeopleStatus
 from glimpse_desktop.kernel import devices
 from glimpse_desktop.kernel.db import Connection, LibraryError, connect, versions
 from glimpse_desktop.kernel.migrations import current_version
 from glimpse_desktop.kernel.paths import LibraryPaths
-from glimpse_desktop.kernel.registry import Registry, model_list
+from glimpse_desktop.kernel.registry import ModelError, Registry, model_list
 from glimpse_desktop.kernel.syslibs import system_libraries
 from glimpse_desktop.search.clip_runtime import current_choice, model_runtime
 from glimpse_desktop.search.export import exported
 from glimpse_desktop.search.semantic import SearchStatus
 
 PROVIDERS_WHY = ("onnxruntime providers in order TensorRT, CUDA, CoreML, DirectML, OpenVINO, "
-                 "CPU; the first one present runs the face models")
+                 "CPU; the first one present runs the face detector, and the recogniser too "
+                 "unless it is only the CPU, where OpenVINO embeds faces faster")
 
 
 def doctor(paths: LibraryPaths, conn: Connection | None = None, *,
@@ -64,8 +66,15 @@ def doctor(paths: LibraryPaths, conn: Connection | None = None, *,
                             installed=installed),
         devices=devices.describe(),
         faces=FacesFacts(providers=tuple(face_providers()), providers_why=PROVIDERS_WHY,
-                         status=people),
+                         status=people, recogniser=_recogniser()),
         system_libraries=system_libraries(), search=search, image_runtimes=runtimes)
+
+
+def _recogniser() -> str:
+    try:
+        return recogniser_runtime()
+    except ModelError as exc:  # GLIMPSE_FACES_RUNTIME names no runtime: say so, do not crash
+        return f"unknown ({exc})"
 
 
 def search_facts(status: SearchStatus, registry: Registry) -> SearchFacts:

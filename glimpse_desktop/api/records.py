@@ -296,11 +296,14 @@ class FacesFacts:
     providers_why: str
     status: PeopleStatus | None = None
     """Faces and people, with a library open; None without."""
+    recogniser: str = ""
+    """The runtime that embeds faces ("openvino" or "onnxruntime"; the detector always runs
+    on onnxruntime)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape: the status's fields, then the providers, in one object."""
         return {**_fields_of(self.status), "providers": list(self.providers),
-                "providers_why": self.providers_why}
+                "providers_why": self.providers_why, "recogniser": self.recogniser}
 
 
 @dataclass(frozen=True, slots=True)
