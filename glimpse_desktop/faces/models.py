@@ -14,7 +14,10 @@ README publishes before they are loaded. They run on onnxruntime:
   graph is cleaned (inputs no node reads, and inputs that are initialisers, are dropped) and its
   batch dimension freed, in memory, when it loads.
 - Crops are aligned to the standard five-point 112x112 template (ArcFace/insightface's
-  ``norm_crop``): a similarity transform estimated by least squares (Umeyama).
+  ``norm_crop``): a similarity transform estimated by least squares (Umeyama), sampled
+  bilinearly by Pillow. No OpenCV: the few image operations here (an affine warp, box and
+  bilinear resizing, a Laplacian) are Pillow's or numpy's, and OpenCV with its own libraries
+  would be the largest item of the desktop bundle (150 MB) for them.
 
 Detection is coarse to fine: one pass at 640 px on the long side keeps candidates from a low
 score; only a candidate that is small there (where a few pixels decide its landmarks, or
@@ -306,20 +309,6 @@ def recogniser_runtime(requested: str | None = None) -> str:
     return "openvino" if runtime.package_version("openvino") else "onnxruntime"
 
 
-_cv2_threads_set = False
-
-
-def _budget_opencv() -> None:
-    """OpenCV's thread team, once per process, to the faces' share of the cores (its default
-    is every core, on top of the workers that call it)."""
-    global _cv2_threads_set
-    if not _cv2_threads_set:
-        import cv2
-
-        cv2.setNumThreads(thread_budget().faces)
-        _cv2_threads_set = True
-
-
 @dataclass
 class DetectTally:
     """Which way detection went, counted over the images given to ``find``/``detect`` with it:
@@ -379,21 +368,41 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    """The 2x3 affine map that undoes ``matrix`` (a 2x3 affine map)."""
+    linear = np.linalg.inv(matrix[:, :2])
+    return np.concatenate([linear, -(linear @ matrix[:, 2])[:, None]], axis=1)
+
+
+def _warp(image: Image.Image, matrix: np.ndarray) -> np.ndarray:
+    """The 112x112 RGB crop of ``image`` under the 2x3 map ``matrix`` (image pixel indices to
+    crop pixel indices), sampled bilinearly. Pillow takes the inverse map and measures from
+    pixel corners (it samples output pixel (x, y) at its centre, x + 0.5, and reads input pixel
+    i's value at i + 0.5), so the map is shifted half a pixel each way: then it samples the
+    points OpenCV's warpAffine does (to one grey level, measured)."""
+    inverse = _inverse(matrix)
+    inverse[:, 2] += 0.5 - inverse[:, :2] @ np.array([0.5, 0.5])
+    crop = image.transform((CROP_SIZE, CROP_SIZE), Image.Transform.AFFINE,
+                           tuple(float(v) for v in inverse.reshape(-1)),
+                           Image.Resampling.BILINEAR)
+    return np.asarray(crop)
+
+
 def align(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """The 112x112 crop with the five landmarks moved onto the template."""
-    import cv2
-
-    matrix = similarity_transform(landmarks, TEMPLATE)
-    return np.asarray(cv2.warpAffine(rgb, matrix, (CROP_SIZE, CROP_SIZE),
-                                     flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)))
+    return _Pixels(rgb).align(landmarks)
 
 
 def sharpness(crop: np.ndarray) -> float:
-    """Variance of the Laplacian of the crop's grey levels: low for blurred faces."""
-    import cv2
-
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+    """Variance of the Laplacian of the crop's grey levels: low for blurred faces. The same
+    figure as OpenCV's ``Laplacian(cvtColor(crop, RGB2GRAY), CV_32F).var()`` (which
+    MIN_SEED_SHARPNESS was measured with): its grey levels (BT.601 in 14-bit fixed point,
+    rounded), its 3x3 kernel and its border (reflected without repeating the edge)."""
+    rgb = crop.astype(np.int32)
+    grey = (rgb[..., 0] * 4899 + rgb[..., 1] * 9617 + rgb[..., 2] * 1868 + 8192) >> 14
+    g = np.pad(grey.astype(np.float32), 1, mode="reflect")
+    laplacian = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
+    return float(laplacian.var())
 
 
 def yaw(landmarks: np.ndarray) -> float:
@@ -542,7 +551,6 @@ class FaceModels:
                 raise
             except Exception as exc:  # onnxruntime and OpenVINO raise their own untyped errors
                 raise ModelError(f"cannot load the face models of {self.pack.id}: {exc}") from exc
-            _budget_opencv()
             self._recognizer, self._ov_recogniser = recognizer, ov_recogniser
             self.recogniser_runtime = chosen
             self._detector = detector
@@ -628,8 +636,6 @@ class FaceModels:
                 ) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The face at ``box`` (full-size pixels) detected again on the pixels around it, or
         None when no face of ``threshold`` is there."""
-        import cv2
-
         w, h = pixels.size
         x, y, bw, bh = box.tolist()
         side = max(bw, bh)
@@ -642,9 +648,10 @@ class FaceModels:
         window = pixels.region(x0, y0, x1, y1)
         scale = min(1.0, REFINE_FACE / max(side, 1.0))
         if scale < 1.0:
-            window = cv2.resize(window, (max(1, round((x1 - x0) * scale)),
-                                         max(1, round((y1 - y0) * scale))),
-                                interpolation=cv2.INTER_AREA)
+            # BOX: each output pixel the mean of the input pixels it covers (OpenCV's INTER_AREA).
+            window = np.asarray(Image.fromarray(window).resize(
+                (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))),
+                Image.Resampling.BOX))
         wsx, wsy = window.shape[1] / (x1 - x0), window.shape[0] / (y1 - y0)
         boxes, points, scores = self._run_detector(np.ascontiguousarray(window), threshold)
         if not len(scores):
@@ -763,11 +770,13 @@ class _Pixels:
         return np.asarray(self._image.crop((x0, y0, x1, y1)))
 
     def align(self, landmarks: np.ndarray) -> np.ndarray:
-        """``align`` on the region the crop samples (the same pixels out, to the bit)."""
-        import cv2
-
+        """The 112x112 crop with the five landmarks moved onto the template, sampled from the
+        region of the image it covers (the same pixels out as from the whole image, to the
+        bit) framed by one black pixel: bilinear samples at the image's edge then fade into
+        black as OpenCV's constant border does, where Pillow alone would repeat the edge pixel
+        for half a pixel and then cut to black (faces cut by the frame)."""
         matrix = similarity_transform(landmarks, TEMPLATE)
-        inverse = cv2.invertAffineTransform(matrix)
+        inverse = _inverse(matrix)
         corners = np.array([[0, 0], [CROP_SIZE, 0], [0, CROP_SIZE], [CROP_SIZE, CROP_SIZE]],
                            np.float64)
         src = corners @ inverse[:, :2].T + inverse[:, 2]
@@ -780,39 +789,34 @@ class _Pixels:
         y1 = min(h, math.ceil(src[:, 1].max()) + 3)
         if x1 <= x0 or y1 <= y0:
             return np.zeros((CROP_SIZE, CROP_SIZE, 3), np.uint8)
-        if x0 == 0 and y0 == 0 and (x1, y1) == (w, h) and self._array is not None:
-            return align(self._array, landmarks)
+        # Pillow's crop fills what lies outside the image with black.
+        if self._image is not None:
+            framed = self._image.crop((x0 - 1, y0 - 1, x1 + 1, y1 + 1))
+        else:
+            framed = Image.fromarray(self.region(x0, y0, x1, y1)).crop(
+                (-1, -1, x1 - x0 + 1, y1 - y0 + 1))
         shifted = matrix.copy()
-        shifted[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)
-        return np.asarray(cv2.warpAffine(self.region(x0, y0, x1, y1), shifted,
-                                         (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR,
-                                         borderValue=(0, 0, 0)))
+        shifted[:, 2] += matrix[:, :2] @ np.array([x0 - 1, y0 - 1], np.float64)
+        return _warp(framed, shifted)
 
 
 def _coarse(image: np.ndarray | Image.Image, size: int
             ) -> tuple[np.ndarray, tuple[float, float]]:
     """``image`` fitted into ``size`` px on its long side (never enlarged) as an RGB array, and
-    the (x, y) scale from the image to it. A whole-factor box reduction first (cheap in both
-    Pillow and OpenCV, and as alias-free as INTER_AREA), then a bilinear step of less than 2x:
-    INTER_AREA at a fractional ratio cost 11 ms on a 2000x1500 decode, this 4."""
-    import cv2
-
-    if isinstance(image, np.ndarray):
-        h, w = image.shape[:2]
-    else:
-        w, h = image.size
+    the (x, y) scale from the image to it. A whole-factor box reduction first (cheap, and as
+    alias-free as an area average), then a bilinear step of less than 2x: an area average at a
+    fractional ratio cost 11 ms on a 2000x1500 decode, this 6.5 (Pillow's bilinear filter
+    widens with the ratio, so this step is alias-free too; sampling the exact points OpenCV's
+    INTER_LINEAR does, with an affine transform, cost twice as much and moved no face)."""
+    img = Image.fromarray(image) if isinstance(image, np.ndarray) else _rgb(image)
+    w, h = img.size
     scale = min(1.0, size / max(w, h))
     target = (max(1, round(w * scale)), max(1, round(h * scale)))
     factor = max(1, int(1 / scale)) if scale < 1.0 else 1
-    if isinstance(image, np.ndarray):
-        reduced = (cv2.resize(image, None, fx=1 / factor, fy=1 / factor,
-                              interpolation=cv2.INTER_AREA) if factor > 1 else image)
-    else:
-        img = _rgb(image)
-        reduced = np.asarray(img.reduce(factor) if factor > 1 else img)
-    if (reduced.shape[1], reduced.shape[0]) != target:
-        reduced = cv2.resize(reduced, target, interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(reduced), (target[0] / w, target[1] / h)
+    reduced = img.reduce(factor) if factor > 1 else img
+    if reduced.size != target:
+        reduced = reduced.resize(target, Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(reduced)), (target[0] / w, target[1] / h)
 
 
 def load_pack(files: ModelFiles) -> FaceModels:
