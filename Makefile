@@ -5,32 +5,76 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+COMMA  := ,
 PIP    := python -m pip install --disable-pip-version-check -q -c constraints.txt
-# What `make run` needs (the app: about 1.1 GB, no torch, no CUDA), and what `make test` adds
-# (the dev tools, and torch: the tests build random-weight models with it). Two stamps, so run
-# after test installs nothing and test after run adds only what it needs.
+# What `make run` needs (the app: no torch, no CUDA; sizes in the README, "Set-up"), what
+# `make lint`/`make typecheck` add (the dev tools: ruff and mypy need no torch, whose types are
+# optional in pyproject's mypy section) and what `make test` adds (torch: the tests build
+# random-weight models with it). A stamp each, so run after test installs nothing and each
+# later step adds only what it needs.
 RUN_STAMP  := $(VENV)/.installed-run
+DEV_STAMP  := $(VENV)/.installed-dev
 TEST_STAMP := $(VENV)/.installed-test
-# Where `make test` takes torch from; empty: PyPI, whose Linux wheels carry CUDA (3 GB).
-# TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU-only build instead.
+# Where `make test` takes torch and torchvision from; empty: PyPI, whose Linux wheels carry
+# CUDA (3 GB). TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU-only build: those
+# two alone from that index (--no-deps: it replaces PyPI, and holds few of the versions
+# constraints.txt pins), then everything else from PyPI, where the installed torch counts.
 TORCH_INDEX ?=
+# ONNX Runtime's GPU build (README, "The GPU build"; `make gpu`) and the CPU one are one
+# folder, onnxruntime/: pip would put the CPU build back over it whenever pyproject.toml or
+# constraints.txt change, because the app requires `onnxruntime` by name. Once the GPU build
+# is installed the app's requirements are installed without it. Same version as the CPU pin.
+ORT_VERSION := $(shell sed -n 's/^onnxruntime==//p' constraints.txt)
+ORT_GPU     := onnxruntime-gpu[cuda,cudnn]==$(ORT_VERSION)
+HAS_ORT_GPU := $(shell test -x $(BIN)/python && $(BIN)/python -c \
+                 'import importlib.metadata as m; m.version("onnxruntime-gpu")' 2>/dev/null \
+                 && echo 1)
+# The app's requirements and those of the extras named ($(1): "dev,torch"), onnxruntime left
+# out, one a line.
+REQUIREMENTS = $(BIN)/python -c 'import re, sys, tomllib; \
+  p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+  extras = [e for e in sys.argv[1].split(",") if e]; \
+  reqs = p["dependencies"] + [r for e in extras for r in p["optional-dependencies"][e]]; \
+  print("\n".join(r for r in reqs if re.split(r"[^\w.-]", r)[0].lower() != "onnxruntime"))' '$(1)'
+# Installs the app in editable mode with the extras $(1) (empty: none).
+ifeq ($(HAS_ORT_GPU),1)
+INSTALL = $(REQUIREMENTS) >$(VENV)/.requirements && \
+  $(BIN)/$(PIP) -r $(VENV)/.requirements && $(BIN)/$(PIP) --no-deps -e .
+else
+INSTALL = $(BIN)/$(PIP) -e '.$(if $(1),[$(1)])'
+endif
 # `make package` builds in a venv of its own: the app and PyInstaller, no torch (the bundle
 # must not find it) and no dev tools.
 PACKAGE_VENV  ?= build/package-venv
 PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 
-.PHONY: run test lint typecheck bench package clean exiftool strace syslibs
+.PHONY: run test lint typecheck bench package clean exiftool strace syslibs gpu
 
-$(RUN_STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/$(PIP) -e .
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(call INSTALL,)
 	touch $(RUN_STAMP)
 
-$(TEST_STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(if $(TORCH_INDEX),$(BIN)/$(PIP) --index-url $(TORCH_INDEX) torch torchvision)
-	$(BIN)/$(PIP) -e '.[dev,torch]'
-	touch $(TEST_STAMP) $(RUN_STAMP)
+$(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(call INSTALL,dev)
+	touch $(DEV_STAMP) $(RUN_STAMP)
+
+# After the dev stamp, so that lint and typecheck never install beside it (make -j).
+$(TEST_STAMP): pyproject.toml constraints.txt $(DEV_STAMP)
+	$(if $(TORCH_INDEX),$(BIN)/$(PIP) --no-deps --index-url $(TORCH_INDEX) torch torchvision)
+	$(call INSTALL,dev$(COMMA)torch)
+	touch $(TEST_STAMP) $(DEV_STAMP) $(RUN_STAMP)
+
+# ONNX Runtime's CUDA build in place of the CPU one (README, "The GPU build"): the CPU build
+# goes first (uninstalling it after would delete the shared folder's files), and a GPU build
+# that it overwrote is reinstalled whole.
+gpu: $(RUN_STAMP)
+	$(BIN)/python -m pip uninstall -y -q onnxruntime
+	$(BIN)/$(PIP) --force-reinstall --no-deps '$(ORT_GPU)'
+	$(BIN)/$(PIP) '$(ORT_GPU)'
+	$(BIN)/python -c 'import onnxruntime as o; print("ONNX Runtime", o.__version__, o.get_available_providers())'
 
 run: $(RUN_STAMP) syslibs
 	$(BIN)/glimpse-desktop $(ARGS)
@@ -38,15 +82,18 @@ run: $(RUN_STAMP) syslibs
 # The system libraries Qt's X11 window needs (README, "System libraries"), asked of the
 # dynamic loader. Missing ones are named with the command of this distribution that installs
 # them; run here when we are root, else run stops and the person runs it.
+# As root the command is unattended (no question, package lists fetched where missing), and
+# the check runs again after it.
 syslibs: $(RUN_STAMP)
 	@cmd=$$($(BIN)/python -m glimpse_desktop.kernel.syslibs) || { \
-	  if [ "$$(id -u)" = 0 ] && [ -n "$$cmd" ]; then echo "$$cmd" && eval "$$cmd"; \
+	  if [ "$$(id -u)" = 0 ] && [ -n "$$cmd" ]; then echo "$$cmd" && eval "$$cmd" && \
+	    $(BIN)/python -m glimpse_desktop.kernel.syslibs >/dev/null; \
 	  else exit 1; fi; }
 
-lint: $(TEST_STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
-typecheck: $(TEST_STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 test: $(TEST_STAMP) lint typecheck exiftool strace
@@ -87,7 +134,7 @@ $(PACKAGE_STAMP): pyproject.toml constraints.txt
 	$(PACKAGE_VENV)/bin/$(PIP) -e '.[package]'
 	touch $(PACKAGE_STAMP)
 
-# The desktop bundle: dist/glimpse-desktop/ (see README, "Packaging"). A few minutes, ~500 MB.
+# The desktop bundle: dist/glimpse-desktop/ (README, "Packaging": its size and how to start it).
 package: $(PACKAGE_STAMP)
 	PYTHON=$(PACKAGE_VENV)/bin/python packaging/build.sh bundle
 

@@ -2,8 +2,11 @@
 # Install the Glimpse menu entry and icon for the current user (freedesktop.org desktops:
 # GNOME, KDE…). Works from two places:
 #
-#   packaging/install-desktop-entry.sh          in a checkout: the entry runs the
-#                                               `glimpse-desktop` on PATH (a pip install)
+#   packaging/install-desktop-entry.sh          in a checkout: the entry runs this checkout's
+#                                               .venv/bin/glimpse-desktop (`make run`), else
+#                                               the `glimpse-desktop` on PATH (a pip install),
+#                                               by its absolute path: a menu's PATH is not a
+#                                               shell's, and has no virtualenv in it
 #   dist/glimpse-desktop/install-desktop-entry.sh   in the bundle (`make package`): the entry
 #                                               runs the bundle where it lies now (run it again
 #                                               after moving the folder)
@@ -35,28 +38,42 @@ if [ "${1:-}" = "--uninstall" ]; then
     exit 0
 fi
 
+# The Exec key's quoting (Desktop Entry Specification): the path in double quotes with
+# " ` $ \ escaped by a backslash, then every backslash doubled for the string value, and
+# % written as %%.
+exec_key() {
+    local quoted
+    quoted=$(printf '%s' "$1" | sed -e 's/[\\"`$]/\\&/g' -e 's/\\/\\\\/g' -e 's/%/%%/g')
+    printf 'Exec="%s" %%F' "$quoted"
+}
+
 if [ -x "$here/$app_id" ] && [ -d "$here/share/applications" ]; then
     # Inside the bundle.
     desktop="$here/share/applications/$app_id.desktop"
     icons="$here/share/icons/hicolor"
-    # The Exec key's quoting (Desktop Entry Specification): the path in double quotes with
-    # " ` $ \ escaped by a backslash, then every backslash doubled for the string value, and
-    # % written as %%.
-    quoted=$(printf '%s' "$here/$app_id" | sed -e 's/[\\"`$]/\\&/g' -e 's/\\/\\\\/g' -e 's/%/%%/g')
-    exec_line="Exec=\"$quoted\" %F"
+    exec_line=$(exec_key "$here/$app_id")
 else
-    # A checkout: glimpse-desktop is on PATH.
+    # A checkout: the program `make run` installed, or one on PATH.
     root="$(cd "$here/.." && pwd)"
     desktop="$root/resources/$app_id.desktop"
     icons=""
-    exec_line=""
+    if [ -x "$root/.venv/bin/$app_id" ]; then
+        program="$root/.venv/bin/$app_id"
+    elif program=$(command -v "$app_id"); then
+        case "$program" in /*) ;; *) program="$(cd "$(dirname "$program")" && pwd)/$(basename "$program")" ;; esac
+    else
+        echo "$app_id is not installed: run \`make run\` in $root first (it installs it into" \
+             "$root/.venv), or pip install the app, then run this again" >&2
+        exit 1
+    fi
+    exec_line=$(exec_key "$program")
 fi
 
 mkdir -p "$data/applications"
 tmp="$(mktemp "$data/applications/.$app_id.XXXXXX")"
 while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in
-    Exec=*) printf '%s\n' "${exec_line:-$line}" ;;
+    Exec=*) printf '%s\n' "$exec_line" ;;
     *) printf '%s\n' "$line" ;;
     esac
 done <"$desktop" >"$tmp"
@@ -73,4 +90,4 @@ else
     install -Dm644 "$root/resources/$app_id.svg" "$data/icons/hicolor/scalable/apps/$app_id.svg"
 fi
 refresh
-echo "installed the Glimpse menu entry for $(id -un): $entry"
+echo "installed the Glimpse menu entry for $(id -un): $entry (${exec_line#Exec=})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,21 @@ from pathlib import Path
 import pytest
 
 from glimpse_desktop.kernel import syslibs
-from glimpse_desktop.kernel.syslibs import PACKAGES, check, os_release, package_manager
+from glimpse_desktop.kernel.syslibs import (
+    MANAGERS,
+    PACKAGES,
+    WINDOW,
+    check,
+    everything,
+    install_command,
+    os_release,
+    package_manager,
+)
 
 ABSENT = "libnowhere.so.4"
 ABSENT_PACKAGES = {**PACKAGES, ABSENT: ("nowhere4", "nowhere", "nowhere-libs", "libnowhere4")}
-SUDO = "" if os.geteuid() == 0 else "sudo "
+ROOT = os.geteuid() == 0
+README = Path(__file__).resolve().parent.parent / "README.md"
 RELEASES = {
     "debian": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
     "ubuntu": 'PRETTY_NAME="Ubuntu 24.04 LTS"\nID=ubuntu\nID_LIKE=debian\n',
@@ -88,20 +99,24 @@ def test_the_xcb_libraries_the_plugin_names_have_a_package_on_every_distribution
               if name.startswith(("libxcb", "libxkbcommon", "libX11", "libGL", "libEGL"))}
     assert "libxcb-cursor.so.0" in needed
     assert sorted(needed - set(PACKAGES)) == []
+    # What the README lists is what the plugin needs, not a guess.
+    assert sorted(set(WINDOW) - set(syslibs.resolve([plugin]))) == []
 
 
 def test_a_missing_library_is_named_with_the_command_that_installs_its_package(
         tmp_path: Path) -> None:
     plugin = _broken_pyside(tmp_path) / "Qt" / "plugins" / "platforms" / "libqxcb.so"
-    commands = {
-        "debian": f"{SUDO}apt-get install nowhere4",
-        "mint": f"{SUDO}apt-get install nowhere4",
-        "fedora": f"{SUDO}dnf install nowhere",
-        "rocky": f"{SUDO}dnf install nowhere",
-        "arch": f"{SUDO}pacman -S nowhere-libs",
-        "manjaro": f"{SUDO}pacman -S nowhere-libs",
-        "tumbleweed": f"{SUDO}zypper install libnowhere4",
-    }
+    apt = ("DEBIAN_FRONTEND=noninteractive apt-get install -y -q nowhere4 || { apt-get update -q"
+           " && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nowhere4; }"
+           if ROOT else "sudo apt-get install nowhere4")
+    dnf = "dnf install -y nowhere" if ROOT else "sudo dnf install nowhere"
+    pacman = ("pacman -S --noconfirm --needed nowhere-libs || "
+              "pacman -Syu --noconfirm --needed nowhere-libs"
+              if ROOT else "sudo pacman -S nowhere-libs")
+    zypper = ("zypper --non-interactive install libnowhere4" if ROOT
+              else "sudo zypper install libnowhere4")
+    commands = {"debian": apt, "mint": apt, "fedora": dnf, "rocky": dnf, "arch": pacman,
+                "manjaro": pacman, "tumbleweed": zypper}
     for name, command in commands.items():
         found = check(plugin, release=_release(tmp_path, name), packages=ABSENT_PACKAGES)
         assert found.state == "missing", name
@@ -122,7 +137,8 @@ def test_a_library_no_table_knows_is_still_named(tmp_path: Path) -> None:
     assert debian.install is None   # apt installs packages, not files
     # dnf and zypper install what provides a library, by the library's name.
     fedora = check(plugin, release=_release(tmp_path, "fedora"))
-    assert fedora.install == f"{SUDO}dnf install '{ABSENT}()(64bit)'"
+    assert fedora.install == (f"dnf install -y '{ABSENT}()(64bit)'" if ROOT
+                              else f"sudo dnf install '{ABSENT}()(64bit)'")
     unknown = check(plugin, release=_release(tmp_path, "nixos"))
     assert unknown.manager is None and unknown.install is None
     assert unknown.missing == (ABSENT,)
@@ -131,18 +147,118 @@ def test_a_library_no_table_knows_is_still_named(tmp_path: Path) -> None:
 def test_install_commands_name_the_packages_of_the_libraries_debian_lacked() -> None:
     missing = ["libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-cursor.so.0",
                "libxkbcommon-x11.so.0"]
-    expected = {
-        "apt": "apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0",
-        "dnf": "dnf install xcb-util-wm xcb-util-keysyms xcb-util-cursor libxkbcommon-x11",
-        "pacman": "pacman -S xcb-util-wm xcb-util-keysyms xcb-util-cursor libxkbcommon-x11",
-        "zypper": "zypper install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 "
-                  "libxkbcommon-x11-0",
+    apt = "libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0"
+    xcb_util = "xcb-util-wm xcb-util-keysyms xcb-util-cursor libxkbcommon-x11"
+    expected = {   # (as a person runs it, as root runs it unattended)
+        "apt": (f"sudo apt-get install {apt}",
+                f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q {apt} || "
+                f"{{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                f"{apt}; }}"),
+        "dnf": (f"sudo dnf install {xcb_util}", f"dnf install -y {xcb_util}"),
+        "pacman": (f"sudo pacman -S {xcb_util}",
+                   f"pacman -S --noconfirm --needed {xcb_util} || "
+                   f"pacman -Syu --noconfirm --needed {xcb_util}"),
+        "zypper": (f"sudo zypper install {apt}", f"zypper --non-interactive install {apt}"),
     }
-    for manager, command in expected.items():
-        _, _, as_root = syslibs.install_command(missing, manager, root=True)   # type: ignore[arg-type]
-        assert as_root == command
-        _, _, as_user = syslibs.install_command(missing, manager, root=False)  # type: ignore[arg-type]
-        assert as_user == f"sudo {command}"
+    for manager, (as_user, as_root) in expected.items():
+        assert install_command(missing, manager, root=False)[2] == as_user  # type: ignore[arg-type]
+        assert install_command(missing, manager, root=True)[2] == as_root   # type: ignore[arg-type]
+
+
+# Stand-ins for the four package managers, as they behave in a fresh container: apt-get and
+# pacman know no package until their lists are fetched (apt-get update, pacman -Sy...); dnf
+# and zypper fetch their metadata themselves. Each refuses to install without being told not
+# to ask (there is no terminal to answer on) and logs what it was run with.
+_FAKE = r"""#!/bin/sh
+echo "$(basename "$0") DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-} $*" >>"$FAKE_DIR/log"
+case "$(basename "$0") $*" in
+  "apt-get update"*) touch "$FAKE_DIR/lists"; exit 0 ;;
+  "pacman -Syu"*) touch "$FAKE_DIR/lists" ;;
+esac
+case "$(basename "$0") $*" in
+  "apt-get install -y"*|"pacman -S --noconfirm"*|"pacman -Syu --noconfirm"*)
+    [ -e "$FAKE_DIR/lists" ] || { echo "E: Unable to locate package" >&2; exit 100; } ;;
+  "dnf install -y"*|"zypper --non-interactive install"*) ;;
+  *) echo "would ask: Do you want to continue? [Y/n] (no terminal)" >&2; exit 1 ;;
+esac
+exit 0
+"""
+
+
+def _run_unattended(tmp_path: Path, command: str) -> list[str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name in ("apt-get", "dnf", "pacman", "zypper"):
+        (bin_dir / name).write_text(_FAKE, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "log"
+    log.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "DEBIAN_FRONTEND"}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_DIR=str(tmp_path))
+    run = subprocess.run(["sh", "-c", command], env=env, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, (command, run.stderr)
+    return log.read_text(encoding="utf-8").splitlines()
+
+
+def test_as_root_the_command_installs_unattended_in_a_fresh_container(tmp_path: Path) -> None:
+    missing = ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    apt = install_command(missing, "apt", root=True)[2]
+    assert apt is not None
+    # No package lists yet: the install fails, the lists are fetched, the install is retried.
+    assert _run_unattended(tmp_path, apt) == [
+        "apt-get DEBIAN_FRONTEND=noninteractive install -y -q libxcb-icccm4 libxcb-keysyms1",
+        "apt-get DEBIAN_FRONTEND= update -q",
+        "apt-get DEBIAN_FRONTEND=noninteractive install -y -q libxcb-icccm4 libxcb-keysyms1",
+    ]
+    # With lists, one install.
+    assert _run_unattended(tmp_path, apt) == [
+        "apt-get DEBIAN_FRONTEND=noninteractive install -y -q libxcb-icccm4 libxcb-keysyms1"]
+    (tmp_path / "lists").unlink()
+    pacman = install_command(missing, "pacman", root=True)[2]
+    assert pacman is not None
+    assert _run_unattended(tmp_path, pacman) == [
+        "pacman DEBIAN_FRONTEND= -S --noconfirm --needed xcb-util-wm xcb-util-keysyms",
+        "pacman DEBIAN_FRONTEND= -Syu --noconfirm --needed xcb-util-wm xcb-util-keysyms"]
+    for manager in ("dnf", "zypper"):
+        (tmp_path / "lists").unlink(missing_ok=True)
+        command = install_command(missing, manager, root=True)[2]
+        assert command is not None
+        assert len(_run_unattended(tmp_path, command)) == 1, manager
+    # What a person runs asks first: run unattended, the stand-ins refuse it.
+    as_user = install_command(missing, "apt", root=False)[2]
+    assert as_user is not None
+    with pytest.raises(AssertionError, match="would ask"):
+        _run_unattended(tmp_path, as_user.removeprefix("sudo "))
+
+
+def _readme_commands() -> dict[str, str]:
+    """The install commands in the README's "System libraries (Linux)" section, by package
+    manager, each joined onto one line."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### System libraries (Linux)", 1)[1].split("\n## ", 1)[0]
+    blocks = "\n".join(re.findall(r"```sh\n(.*?)```", section, flags=re.S))
+    lines = re.sub(r"\\\n\s*", " ", blocks).splitlines()
+    prefixes = {"apt": "sudo apt-get install ", "dnf": "sudo dnf install ",
+                "pacman": "sudo pacman -S ", "zypper": "sudo zypper install "}
+    found: dict[str, str] = {}
+    for line in lines:
+        line = " ".join(line.split("#", 1)[0].split())
+        for manager, prefix in prefixes.items():
+            if line.startswith(prefix):
+                assert manager not in found, f"two {manager} commands in the README"
+                found[manager] = line
+    return found
+
+
+def test_the_readme_lists_what_the_check_would_install_on_each_distribution() -> None:
+    expected = {manager: everything(manager) for manager in MANAGERS}
+    assert _readme_commands() == expected, (
+        "README.md, System libraries: make its commands `python -m "
+        "glimpse_desktop.kernel.syslibs --all` prints:\n" + "\n".join(expected.values()))
+    printed = subprocess.run([sys.executable, "-m", "glimpse_desktop.kernel.syslibs", "--all"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    assert printed.splitlines() == [f"{m}: {c}" for m, c in expected.items()]
 
 
 def test_distributions_map_to_their_package_manager(tmp_path: Path) -> None:

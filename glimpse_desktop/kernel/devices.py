@@ -85,7 +85,9 @@ class DeviceReport:
 
 
 def _onnxruntime() -> OnnxDevices:
-    version = runtime.package_version("onnxruntime")
+    # The GPU and DirectML builds are other distributions of the same `onnxruntime` module.
+    version = next((found for name in ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml")
+                    if (found := runtime.package_version(name)) is not None), None)
     if version is None:
         return OnnxDevices(installed="no")
     try:

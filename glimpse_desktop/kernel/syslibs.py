@@ -83,6 +83,18 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
     "libgcc_s.so.1": ("libgcc-s1", "libgcc", "gcc-libs", "libgcc_s1"),
 }
 
+# Everything the window needs that a minimal system or a container may lack: the libraries
+# that Qt's xcb plugin and its XcbQpa library name directly, as ldd finds them (the rest come
+# with these packages). The README's command per distribution is ``everything(manager)``;
+# tests/test_system_libs.py keeps the two the same.
+WINDOW: tuple[str, ...] = (
+    "libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libxcb-image.so.0",
+    "libxcb-render-util.so.0", "libxcb-randr.so.0", "libxcb-shape.so.0", "libxcb-shm.so.0",
+    "libxcb-sync.so.1", "libxcb-xfixes.so.0", "libxcb-xkb.so.1", "libxkbcommon-x11.so.0",
+    "libxkbcommon.so.0", "libX11-xcb.so.1", "libGL.so.1", "libEGL.so.1", "libfontconfig.so.1",
+    "libglib-2.0.so.0", "libdbus-1.so.3",
+)
+
 # /etc/os-release ID (or one of ID_LIKE) -> the package manager.
 _FAMILIES: dict[str, Manager] = {
     "debian": "apt", "ubuntu": "apt",
@@ -90,9 +102,21 @@ _FAMILIES: dict[str, Manager] = {
     "arch": "pacman",
     "suse": "zypper", "opensuse": "zypper", "sles": "zypper",
 }
+# What a person runs (sudo, the manager may ask before it installs) ...
 _INSTALL: dict[Manager, str] = {
     "apt": "apt-get install", "dnf": "dnf install", "pacman": "pacman -S",
     "zypper": "zypper install",
+}
+# ... and what runs unattended as root (`make run` in a container): nothing asks, and a
+# system with no package lists yet (a fresh container: apt's and pacman's are empty there)
+# fetches them and tries again. dnf and zypper fetch missing metadata themselves. pacman's
+# retry upgrades the system too: Arch supports no partial upgrade (-Sy alone).
+_UNATTENDED: dict[Manager, str] = {
+    "apt": "DEBIAN_FRONTEND=noninteractive apt-get install -y -q {0} || "
+           "{{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {0}; }}",
+    "dnf": "dnf install -y {0}",
+    "pacman": "pacman -S --noconfirm --needed {0} || pacman -Syu --noconfirm --needed {0}",
+    "zypper": "zypper --non-interactive install {0}",
 }
 _LDD_LINE = re.compile(r"^\s*(\S+)\s+=>\s+(.*?)\s*(?:\(0x[0-9a-f]+\))?\s*$")
 
@@ -122,8 +146,8 @@ class SystemLibraries:
     manager: Manager | None
     """The distribution's package manager, None when not one of apt, dnf, pacman, zypper."""
     install: str | None
-    """The shell command that installs what is missing; None when nothing is, or no
-    package manager is known."""
+    """The shell command that installs what is missing (``sudo ...`` for a person; as root,
+    one that runs unattended); None when nothing is, or no package manager is known."""
 
 
 def os_release(path: Path = Path("/etc/os-release")) -> dict[str, str]:
@@ -155,7 +179,9 @@ def install_command(missing: Iterable[str], manager: Manager | None, *, root: bo
                     ) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     """(packages, libraries with no known package, the command) for the missing libraries.
     dnf and zypper install a library by name (``'libfoo.so.1()(64bit)'``), so on them the
-    command names every missing library."""
+    command names every missing library. As root the command runs unattended (nothing asks;
+    missing package lists are fetched and the install tried again); otherwise it is the
+    ``sudo`` command a person runs."""
     if manager is None:
         return (), tuple(missing), None
     column = MANAGERS.index(manager)
@@ -173,8 +199,18 @@ def install_command(missing: Iterable[str], manager: Manager | None, *, root: bo
         args += [f"'{soname}{bits}'" for soname in unknown]
     if not args:
         return tuple(names), tuple(unknown), None
-    sudo = "" if root else "sudo "
-    return tuple(names), tuple(unknown), f"{sudo}{_INSTALL[manager]} {' '.join(args)}"
+    if root:
+        return tuple(names), tuple(unknown), _UNATTENDED[manager].format(" ".join(args))
+    return tuple(names), tuple(unknown), f"sudo {_INSTALL[manager]} {' '.join(args)}"
+
+
+def everything(manager: Manager) -> str:
+    """The command that installs every library the window may need (``WINDOW``) on a
+    distribution of this package manager, as a person runs it: the README's list."""
+    command = install_command(WINDOW, manager, root=False)[2]
+    if command is None:   # every library in WINDOW has a package on every manager
+        raise ValueError(f"no install command for {manager}")
+    return command
 
 
 def xcb_plugin() -> Path | None:
@@ -275,7 +311,12 @@ def _is_root() -> bool:
 def _main() -> int:
     """``python -m glimpse_desktop.kernel.syslibs``: when the window would open through X11
     and libraries are missing, says so on stderr and prints the install command (exit 1);
-    nothing otherwise (exit 0). The Makefile's run target uses it before it starts the window."""
+    nothing otherwise (exit 0). The Makefile's run target uses it before it starts the window.
+    ``--all``: the command for every library the window may need, per package manager."""
+    if sys.argv[1:] == ["--all"]:
+        for manager in MANAGERS:
+            print(f"{manager}: {everything(manager)}")
+        return 0
     if not window_uses_xcb():
         return 0
     found = system_libraries()
