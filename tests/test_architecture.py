@@ -150,8 +150,9 @@ _COMMAND = re.compile(r"\bglimpse [a-z][a-z-]+")
 # may show how to start itself: `glimpse-desktop --library PATH`).
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
 # The terminal's own words: the CLI, the app's no-display fallback, the entry point that
-# reads --library, and SQL schema text whose comments nobody is shown.
-_TERMINAL = {"app.py", "__main__.py", "kernel/migrations.py"}
+# reads --library, SQL schema text whose comments nobody is shown, and the system package
+# managers' install commands for Qt's libraries (their flags, not Glimpse's).
+_TERMINAL = {"app.py", "__main__.py", "kernel/migrations.py", "kernel/syslibs.py"}
 
 
 def _string_literals(tree: ast.AST) -> list[tuple[int, str]]:

@@ -80,7 +80,28 @@ def test_searches_say_which_command_helps(capsys: pytest.CaptureFixture[str],
     finally:
         default.close()
     assert f"`glimpse models download {model}`" in err
-    assert f"`glimpse models add {model} FILE`" in err
+    # The default model has a trusted ONNX export: the hint names its two files and where
+    # they are published, and adding them needs no torch.
+    assert f"`glimpse models add {model} FOLDER`" in err
+    assert "/visual/model.onnx saved as visual.onnx" in err
+    assert "/textual/model.onnx saved as text.onnx" in err
+    assert "nothing needs torch" in err
+
+    # --json says the same, how to get the model included.
+    code, out, _ = run(capsys, indexed, "search", "beach", "--json")
+    assert code == 0
+    (notice,) = json.loads(out)["notices"]
+    assert "is not installed" in notice and f"`glimpse models add {model} FOLDER`" in notice
+
+    # Photos that look alike need the model's vectors: without them, an error, not "no match".
+    code, out, err = run(capsys, indexed, "similar", "1")
+    assert code == 1 and out == ""
+    assert "similar photos are found with the search model" in err
+    assert f"`glimpse models download {model}`" in err and "No photos match" not in err
+
+    code, _, err = run(capsys, indexed, "duplicates")
+    assert code == 0
+    assert "`glimpse models download` fetches the default" in err
 
     code, out, _ = run(capsys, indexed, "status")
     assert code == 0 and f"`glimpse models download {model}`" in out
@@ -145,3 +166,69 @@ def test_a_refused_caption_key_says_which_command_sets_it(
     assert code == 1
     assert "did not accept the API key (401)" in err
     assert "`glimpse config set-key`" in err
+
+
+def test_models_download_without_an_id_fetches_the_default_and_a_failure_leaves_nothing(
+        capsys: pytest.CaptureFixture[str], library_path: Path, tmp_path: Path) -> None:
+    from glimpse_desktop.kernel.registry import Registry
+
+    # The default model's entry, with its files on a port where nothing listens.
+    url = f"http://127.0.0.1:{closed_port()}"
+    models = tmp_path / "models"
+    default = Registry(models).default()
+    (models / "manifest.d").mkdir(parents=True)
+    (models / "manifest.d" / "offline.json").write_text(json.dumps({"format": 1, "clip": [{
+        "id": default.id, "name": default.name, "default": True, "arch": "ViT-B-32",
+        "dim": 512, "image_size": 224, "file": "open_clip_model.safetensors",
+        "urls": [f"{url}/weights.safetensors"], "size": 10, "sha256": "1" * 64,
+        "exported": {
+            "visual": {"file": "visual.onnx", "urls": [f"{url}/visual/model.onnx"],
+                       "size": 10, "sha256": "2" * 64},
+            "text": {"file": "text.onnx", "urls": [f"{url}/textual/model.onnx"],
+                     "size": 10, "sha256": "3" * 64},
+            "vocab": {"file": "bpe_simple_vocab_16e6.txt.gz", "urls": [f"{url}/vocab.gz"],
+                      "size": 10, "sha256": "4" * 64}}}]}))
+    code, _, err = run(capsys, library_path, "models", "download")
+    assert code == 1
+    assert f"Downloading the default search model, {default.id}" in err
+    assert "needs a model id" not in err
+    assert f"`glimpse models add {default.id} FOLDER`" in err
+    assert f"{url}/visual/model.onnx saved as visual.onnx" in err
+    # Nothing of the failed download is left, and removing it says there is nothing to do.
+    assert not (models / "clip").exists()
+    code, out, err = run(capsys, library_path, "models", "remove", default.id)
+    assert code == 0 and "Removed" not in out
+    assert f"{default.id} is not installed (nothing to do)" in err
+
+    # The same for a face pack that cannot be fetched.
+    (models / "manifest.d" / "pack.json").write_text(json.dumps({"format": 1, "faces": [{
+        "id": "far-pack", "format": "yunet-sface", "dim": 128, "licence": "test",
+        "detector": {"file": "d.onnx", "urls": [f"{url}/d.onnx"], "sha256": "5" * 64},
+        "recognizer": {"file": "r.onnx", "urls": [f"{url}/r.onnx"], "sha256": "6" * 64}}]}))
+    code, _, err = run(capsys, library_path, "models", "download", "far-pack")
+    assert code == 1
+    assert not (models / "faces").exists()
+    code, out, err = run(capsys, library_path, "models", "remove", "far-pack")
+    assert code == 0 and "far-pack is not installed (nothing to do)" in err
+
+
+def test_models_list_json_names_the_files_to_fetch_and_doctor_says_no_model_in_words(
+        capsys: pytest.CaptureFixture[str], library_path: Path) -> None:
+    code, out, _ = run(capsys, library_path, "models", "list", "--json")
+    assert code == 0
+    rows = {r["id"]: r for r in json.loads(out)["models"]}
+    default = next(r for r in rows.values() if r["default"])
+    assert default["exported"] is True
+    files = {f["role"]: f for f in default["files"]}
+    assert set(files) == {"visual", "text", "vocab"}
+    assert files["visual"]["urls"][0].endswith("/visual/model.onnx")
+    assert files["vocab"]["size"] == 1356917 and len(files["vocab"]["sha256"]) == 64
+    weights_only = next(r for r in rows.values() if not r["exported"])
+    (weights,) = weights_only["files"]
+    assert weights["role"] == "weights" and weights["urls"]
+
+    code, out, _ = run(capsys, library_path, "doctor")
+    assert code == 0
+    assert "image_runtimes: []" not in out
+    assert "image_runtimes: none: no search model is installed" in out
+    assert "measuring each on the first photos it embeds" in out

@@ -26,6 +26,7 @@ from glimpse_desktop.api import Library
 from glimpse_desktop.kernel.registry import ModelError, Registry
 from glimpse_desktop.search.clip_text import default_vocab_path
 from glimpse_desktop.search.export import ensure_exported, export_visual_onnx, exported
+from tests.conftest import closed_port
 from tests.imagegen import write_jpeg
 
 MODEL = "tiny-test"
@@ -125,8 +126,8 @@ def test_adding_a_checkpoint_converts_it_once_and_the_model_searches(
     _index_and_search(tmp_path / "lib.sqlite3", photo_dir)
 
 
-def test_a_bad_checkpoint_leaves_nothing_installed(tmp_path: Path,
-                                                   checkpoint: dict[str, Any]) -> None:
+def test_a_bad_checkpoint_leaves_nothing_behind(tmp_path: Path,
+                                               checkpoint: dict[str, Any]) -> None:
     folder = _model_dir(tmp_path, _entry(checkpoint))
     registry = Registry(folder)
     junk = tmp_path / "junk.pt"
@@ -135,26 +136,60 @@ def test_a_bad_checkpoint_leaves_nothing_installed(tmp_path: Path,
         registry.add(MODEL, junk)
     assert caught.value.code == "models.damaged"
     assert registry.installed(MODEL) is None
-    # Only the architecture's open_clip config stays (it describes no weights).
-    assert _files_in(registry.folder(MODEL)) == [f"{checkpoint['arch']}.json"]
+    assert not registry.folder(MODEL).exists()
+    assert registry.remove(MODEL) is False      # never installed: nothing was removed
 
 
-def test_without_torch_adding_a_checkpoint_names_the_extra(tmp_path: Path,
-                                                           checkpoint: dict[str, Any]) -> None:
+def test_without_torch_adding_a_checkpoint_says_the_commands_before_copying_anything(
+        tmp_path: Path, checkpoint: dict[str, Any]) -> None:
     folder = _model_dir(tmp_path, _entry(checkpoint))
     library = tmp_path / "lib.sqlite3"
     done = _run_without_torch(
+        "from pathlib import Path\n"
         "from glimpse_desktop.cli import main\n"
+        "from glimpse_desktop.kernel.registry import ModelError, Registry\n"
+        "phases = []\n"
+        "try:\n"
+        f"    Registry(Path({str(folder)!r})).add({MODEL!r}, Path({str(checkpoint['path'])!r}),"
+        " progress=lambda p: phases.append(p.phase))\n"
+        "except ModelError as exc:\n"
+        "    assert exc.code == 'models.needs_torch', exc.code\n"
+        "assert phases == [], phases\n"   # refused before a byte was copied
         f"rc = main(['--library', {str(library)!r}, 'models', 'add', {MODEL!r}, "
         f"{str(checkpoint['path'])!r}])\n"
         "assert 'torch' not in sys.modules and 'open_clip' not in sys.modules\n"
         "sys.exit(rc)\n", folder)
-    assert done.returncode not in (0, None), done.stderr
-    assert "pip install 'glimpse-desktop[torch]'" in done.stderr
-    assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 1, done.stderr
+    err = done.stderr
+    # Commands that work here: this Python's pip, the checkout's extra with its pins (the
+    # package is not on PyPI), and the CPU-only index once; said once, not twice.
+    checkout = Path(__file__).resolve().parent.parent
+    install = (f"{sys.executable} -m pip install -c {checkout / 'constraints.txt'} "
+               f"-e '{checkout}[torch]'")
+    assert err.count(install) == 1
+    assert err.count("--index-url https://download.pytorch.org/whl/cpu torch torchvision") == 1
+    assert "pip install 'glimpse-desktop[torch]'" not in err
+    assert "Traceback" not in err
     assert Registry(folder).installed(MODEL) is None
-    assert _files_in(folder / "clip" / MODEL) == []
+    assert not (folder / "clip").exists()
+
+
+def test_the_install_commands_outside_a_checkout_name_the_packages(tmp_path: Path) -> None:
+    # An installed copy of the package (no ../pyproject.toml beside it).
+    package = Path(__file__).resolve().parent.parent / "glimpse_desktop"
+    site = tmp_path / "site"
+    shutil.copytree(package, site / "glimpse_desktop",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(package.parent / "models", site / "glimpse_desktop" / "models",
+                    dirs_exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "from glimpse_desktop.search.export import needs_torch\n"
+         "print(needs_torch('m').values['install'])"],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{sys.executable} -m pip install torch torchvision open_clip_torch" in done.stdout
+    assert "-e " not in done.stdout and "constraints" not in done.stdout
 
 
 def _immich_style_text(model: Any, path: Path) -> None:
@@ -277,7 +312,7 @@ def test_an_export_that_is_not_the_model_is_refused(tmp_path: Path,
         registry.download(MODEL)
     assert caught.value.code == "models.damaged"
     assert registry.installed(MODEL) is None
-    assert _files_in(registry.folder(MODEL)) == []
+    assert not registry.folder(MODEL).exists()
 
 
 def _install_weights_only(folder: Path, checkpoint: dict[str, Any]) -> Path:
@@ -307,12 +342,132 @@ def test_a_model_installed_before_conversion_is_converted_on_first_use(
         "try:\n"
         "    ensure_exported(installed)\n"
         "except ModelError as exc:\n"
-        "    print(exc.code, exc)\n", folder)
+        "    print(exc.code, exc.values['install'])\n", folder)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("models.needs_torch")
-    assert "glimpse-desktop[torch]" in done.stdout
+    assert "[torch]'" in done.stdout and "-m pip install" in done.stdout
     assert not list(target.glob("*.onnx"))
     # With torch, the first index converts it, and search works.
     _index_and_search(tmp_path / "lib.sqlite3", photo_dir)
     installed = Registry(folder).require(MODEL)
     assert exported(installed).complete
+
+
+# ---------------------------------------------------------------------------- offline adds
+
+
+def _export_files(checkpoint: dict[str, Any], folder: Path) -> tuple[Path, Path]:
+    """The model's two towers as ONNX files, made once per test: our image tower and an
+    Immich-style text tower."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probes = np.random.default_rng(0).normal(size=(3, 3, 224, 224)).astype(np.float32)
+    export_visual_onnx(checkpoint["model"], folder / "v.onnx", image_size=224, probes=probes)
+    _immich_style_text(checkpoint["model"], folder / "t.onnx")
+    return folder / "v.onnx", folder / "t.onnx"
+
+
+def test_an_export_folder_in_the_hubs_layout_adds_and_searches_without_torch(
+        tmp_path: Path, checkpoint: dict[str, Any], photo_dir: Path) -> None:
+    visual, text = _export_files(checkpoint, tmp_path / "made")
+    # As a clone of the Hugging Face repository has it, without a vocabulary.
+    given = tmp_path / "ViT-tiny__export"
+    (given / "visual").mkdir(parents=True)
+    (given / "textual").mkdir()
+    shutil.copyfile(visual, given / "visual" / "model.onnx")
+    shutil.copyfile(text, given / "textual" / "model.onnx")
+    (given / "config.json").write_text("{}")
+    vocab_digest = hashlib.sha256(default_vocab_path().read_bytes()).hexdigest()
+    url = f"http://127.0.0.1:{closed_port()}/m/resolve/main"
+    entry = _entry(checkpoint, exported={
+        "visual": {"file": "visual.onnx", "urls": [f"{url}/visual/model.onnx"]},
+        "text": {"file": "text.onnx", "urls": [f"{url}/textual/model.onnx"]},
+        "vocab": {"file": "bpe_simple_vocab_16e6.txt.gz", "urls": [f"{url}/vocab.gz"],
+                  "sha256": vocab_digest}})
+    folder = _model_dir(tmp_path, entry)
+    library = tmp_path / "lib.sqlite3"
+    done = _run_without_torch(
+        "from pathlib import Path\n"
+        "from glimpse_desktop.cli import main\n"
+        "from tests.test_export import _index_and_search\n"
+        f"assert main(['--library', {str(library)!r}, 'models', 'add', {MODEL!r}, "
+        f"{str(given)!r}]) == 0\n"
+        f"_index_and_search(Path({str(library)!r}), Path({str(photo_dir)!r}))\n"
+        "assert 'torch' not in sys.modules and 'open_clip' not in sys.modules\n", folder)
+    assert done.returncode == 0, done.stderr
+    installed = Registry(folder).installed(MODEL)
+    assert installed is not None and installed.exported
+    files = exported(installed)
+    assert files.visual.read_bytes() == visual.read_bytes()
+    assert files.text.read_bytes() == text.read_bytes()
+    # The vocabulary is the copy that ships with Glimpse, checked against the manifest.
+    assert hashlib.sha256(files.vocab.read_bytes()).hexdigest() == vocab_digest
+    assert (given / "visual" / "model.onnx").is_file()      # the source is left alone
+
+
+def test_a_zip_of_our_own_export_adds_a_model_listed_only_as_weights(
+        tmp_path: Path, checkpoint: dict[str, Any]) -> None:
+    import zipfile
+
+    visual, text = _export_files(checkpoint, tmp_path / "made")
+    archive = tmp_path / "tiny-export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(visual, "tiny-export/visual.onnx")
+        z.write(text, "tiny-export/text.onnx")
+        z.writestr("../../escape.onnx", b"a member's path is never used as a path")
+    registry = Registry(_model_dir(tmp_path, _entry(checkpoint)))
+    installed = registry.add(MODEL, archive)
+    files = exported(installed)
+    assert files.complete and installed.exported
+    assert files.visual.read_bytes() == visual.read_bytes()
+    assert not (tmp_path / "escape.onnx").exists()
+    assert not list(registry.folder(MODEL).parent.glob(".add-*"))   # scratch removed
+    assert registry.installed(MODEL) is not None
+    # A model folder copied from another Glimpse (digest-named files) adds the same way.
+    other = Registry(_model_dir(tmp_path / "b", _entry(checkpoint)))
+    assert exported(other.add(MODEL, installed.folder)).complete
+    assert registry.remove(MODEL) is True and not registry.folder(MODEL).exists()
+
+
+def test_a_folder_or_zip_that_is_not_the_export_is_refused_and_leaves_nothing(
+        tmp_path: Path, checkpoint: dict[str, Any]) -> None:
+    import zipfile
+
+    registry = Registry(_model_dir(tmp_path, _entry(checkpoint)))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match="holds no ONNX export") as caught:
+        registry.add(MODEL, empty)
+    assert caught.value.code == "models.not_an_export"
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match=r"could not be read as a \.zip"):
+        registry.add(MODEL, junk)
+    # Towers that are not this model's (a 64-wide model where 512 is listed).
+    visual, text = _export_files(checkpoint, tmp_path / "made")
+    wrong = Registry(_model_dir(tmp_path / "w", {**_entry(checkpoint), "dim": 512}))
+    archive = tmp_path / "wrong.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(visual, "visual.onnx")
+        z.write(text, "text.onnx")
+    with pytest.raises(ModelError, match="not its model"):
+        wrong.add(MODEL, archive)
+    with pytest.raises(ModelError, match="one file of an ONNX export"):
+        registry.add(MODEL, visual)
+    for reg in (registry, wrong):
+        assert reg.installed(MODEL) is None
+        assert not (reg.model_dir / "clip").exists()
+
+
+def test_the_vocabulary_ships_with_glimpse_and_is_the_manifests(tmp_path: Path) -> None:
+    done = _run_without_torch(
+        "from glimpse_desktop.search.clip_text import ClipTokenizer, default_vocab_path\n"
+        "print(default_vocab_path())\n"
+        "assert ClipTokenizer()('a red car').shape == (1, 77)\n", tmp_path)
+    assert done.returncode == 0, done.stderr
+    path = Path(done.stdout.strip())
+    assert path.parent == Path(__file__).resolve().parent.parent / "glimpse_desktop" / \
+        "search" / "data"
+    manifest = json.loads((path.parents[3] / "models" / "manifest.json").read_text())
+    (default,) = [e for e in manifest["clip"] if e.get("default")]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == default["exported"]["vocab"][
+        "sha256"]

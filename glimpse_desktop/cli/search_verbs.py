@@ -7,7 +7,14 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from glimpse_desktop.api import LibraryError, QueryError, SearchResult, SortError
+from glimpse_desktop.api import (
+    MODEL_NOT_INSTALLED,
+    NOTHING_EMBEDDED,
+    LibraryError,
+    QueryError,
+    SearchResult,
+    SortError,
+)
 from glimpse_desktop.api import search_filters as registered
 from glimpse_desktop.cli.common import (
     EXIT_ERROR,
@@ -16,6 +23,7 @@ from glimpse_desktop.cli.common import (
     emit_json,
     job,
     photos_changed,
+    say,
     show_notices,
 )
 from glimpse_desktop.cli.verbs import Library, Verb
@@ -44,8 +52,9 @@ def cmd_text_search(lib: Library, args: argparse.Namespace) -> int:
 
 def _print_hits(result: SearchResult, args: argparse.Namespace) -> int:
     if args.json:
+        # Each notice as stderr says it: what happened, then what to run about it.
         emit_json({"model": result.model, "semantic": result.semantic,
-                     "notices": [n.text for n in result.notices], "cut": result.cut,
+                     "notices": [say(n) for n in result.notices], "cut": result.cut,
                      "results": [h.as_dict() for h in result.hits]})
         return EXIT_OK
     show_notices(result.notices)
@@ -80,6 +89,19 @@ def cmd_similar(lib: Library, args: argparse.Namespace) -> int:
                              query=" ".join(args.filters))
     except QueryError as exc:
         raise LibraryError(str(exc)) from exc
+    if not result.semantic:
+        # Looks are compared as the search model's vectors: without them there is no answer
+        # (search by words still has the text index; this has nothing).
+        for notice in result.notices:
+            if notice.code == MODEL_NOT_INSTALLED:
+                raise LibraryError(
+                    f"similar photos are found with the search model, and "
+                    f"{notice.values['model']} ({notice.values.get('name', '')}) is not "
+                    "installed", code=notice.code, values=notice.values)
+            if notice.code == NOTHING_EMBEDDED:
+                raise LibraryError("similar photos are found with the search model, and no "
+                                   "photo has been embedded with it yet",
+                                   code=notice.code, values=notice.values)
     return _print_hits(result, args)
 
 
@@ -125,8 +147,9 @@ def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
             print(f"  {mark}{m.id:>7}  {m.width}x{m.height} {m.format or ''} "
                   f"{m.size / 1e6:.1f} MB  {m.path}")
     if not args.exact and lib.semantic.active() is None:
-        print("Only exact copies were looked for: near duplicates need the CLIP model "
-              "(`glimpse models download`).", file=sys.stderr)
+        print("Only exact copies were looked for: near duplicates need the search model "
+              "(`glimpse models download` fetches the default; `glimpse models list` shows "
+              "how to add one without internet).", file=sys.stderr)
     return EXIT_OK
 
 

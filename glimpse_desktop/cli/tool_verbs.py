@@ -126,6 +126,12 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
             if r.summary:
                 print(f"{'':<20} {r.summary}")
             print(f"{'':<20} licence: {r.licence}")
+            if not r.installed:
+                fetched = ", ".join(f.file for f in r.files if f.role != "vocab")
+                print(f"{'':<20} download: "
+                      + (f"its ONNX export ({fetched}), no torch needed" if r.exported else
+                         f"its weights ({fetched}), converted here with torch")
+                      + " (--json lists the addresses)")
         print("Faces:")
         for p in packs:
             state = ("comes with Glimpse" if p.builtin else
@@ -138,13 +144,22 @@ def cmd_models(lib: Library | None, args: argparse.Namespace) -> int:
             print(f"{'':<20} licence: {p.licence}")
         print(f"Model folder: {registry.model_dir}")
         return EXIT_OK
+    if not args.model and action == "download":
+        default = registry.default()
+        args.model = default.id
+        print(f"Downloading the default search model, {default.id} ({default.name}); "
+              "`glimpse models list` shows the others.", file=sys.stderr)
     if not args.model:
         raise LibraryError(f"`glimpse models {action}` needs a model id (see `glimpse models "
                            "list`)")
     model_id = args.model
     if action == "remove":
         removed = lib.remove_model(model_id) if lib is not None else registry.remove(model_id)
-        print(f"Removed {model_id}." if removed else f"{model_id} was not installed.")
+        if not removed:
+            # As for the other verbs with nothing to do: said, and not an error.
+            print(f"glimpse: {model_id} is not installed (nothing to do)", file=sys.stderr)
+            return EXIT_OK
+        print(f"Removed {model_id}.")
         return EXIT_OK
     if registry.is_face_pack(model_id):
         return _face_pack_action(lib, registry, args)
@@ -262,6 +277,12 @@ def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
     # "key: value" line each; the system libraries in words, with the command to run.
     report = json.loads(json.dumps(info, default=jsonable))
     report.pop("system_libraries", None)
+    if not report.get("image_runtimes"):
+        # An empty list says nothing to a person: why there is none, and how one comes.
+        report["image_runtimes"] = (
+            "none: no search model is installed. When one is, the runtime of its image "
+            "tower (ONNX Runtime or OpenVINO, on the best device here) is chosen by "
+            "measuring each on the first photos it embeds, and remembered")
     show(report)
     for line in _system_libraries_lines(info.system_libraries):
         print(line)
@@ -352,7 +373,10 @@ def _models_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("list", "download", "add", "remove", "use"))
     p.add_argument("model", nargs="?", metavar="ID")
     p.add_argument("file", nargs="?", metavar="FILE",
-                   help="for add: the weights file (a folder holding both files for a face pack)")
+                   help="for add: the model's ONNX export (a folder or .zip holding its "
+                        "image and text towers; no torch needed), or its open_clip weights "
+                        "file (converted here, which needs torch); a folder holding both "
+                        "files for a face pack")
     p.add_argument("--accept-licence", action="store_true",
                    help="agree to a restricted licence (InsightFace packs) without a prompt")
 
@@ -360,8 +384,9 @@ def _models_args(p: argparse.ArgumentParser) -> None:
 VERBS = [
     Verb("config", "settings: list, get KEY, set KEY VALUE, unset KEY; set-key / delete-key "
          "keep the captioning service's API key in the OS keyring", cmd_config, _config_args),
-    Verb("models", "CLIP models and face packs: list, download ID, add ID FILE (no internet), "
-         "remove ID, use ID", cmd_models, _models_args, library="if_exists"),
+    Verb("models", "CLIP models and face packs: list, download [ID] (the default without "
+         "one), add ID FILE|FOLDER (no internet), remove ID, use ID", cmd_models,
+         _models_args, library="if_exists"),
     Verb("doctor", "versions, paths and compute devices, for bug reports", cmd_doctor,
          library="none"),
     Verb("plugins", "the plugins Glimpse has loaded (its own features and installed ones), "

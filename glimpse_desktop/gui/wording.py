@@ -23,10 +23,23 @@ SET_KEY = "“Set Key…”"
 CAPTIONS_ON = "“Write captions with a vision model”"
 
 
-def _get_model(v: Mapping[str, Any]) -> str:
+def by_hand(v: Mapping[str, Any]) -> str:
+    """How to install a search model from files fetched on another computer (values of
+    ``registry.by_hand``): the export's towers (no torch needed) or the weights."""
+    files = [f for f in v.get("files") or () if f.get("url")]
+    if v.get("exported") and files:
+        fetched = " and ".join(f"{f['url']} saved as {f['file']}" for f in files)
+        return (f"download {fetched} into one folder on another computer (the vocabulary "
+                f"comes with Glimpse), bring the folder or a .zip of it here and choose it "
+                f"with {ADD_FILE} in {SEARCH_MODEL}; nothing needs torch")
     where = f" from {v['url']}" if v.get("url") else ""
-    return (f"download it in {SEARCH_MODEL}; without internet here, get {v['file']}{where} "
-            f"on another computer and use {ADD_FILE} there")
+    return (f"download {v.get('file') or 'its weights'}{where} on another computer and choose "
+            f"it with {ADD_FILE} in {SEARCH_MODEL} (converting the weights to ONNX needs "
+            "torch and open_clip: Glimpse says how to install them if they are missing)")
+
+
+def _get_model(v: Mapping[str, Any]) -> str:
+    return f"download it in {SEARCH_MODEL}; without internet here, {by_hand(v)}"
 
 
 _HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -41,11 +54,15 @@ _HINTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     # Models and face packs.
     "models.not_installed": _get_model,
     "model_not_installed": _get_model,
-    "models.no_address": lambda v: f"add its file with {ADD_FILE} in {SEARCH_MODEL}",
-    "models.download_failed": lambda v: (
-        f"without internet here, download {v['file']} on another computer and use "
-        f"{ADD_FILE} in {SEARCH_MODEL}"),
+    "models.no_address": by_hand,
+    "models.download_failed": lambda v: f"without internet here, {by_hand(v)}",
     "models.damaged": lambda v: f"remove it in {SEARCH_MODEL} and download it again",
+    # The same words as the terminal's (cli/common.py): the commands are pip's, run in one.
+    "models.needs_torch": lambda v: (
+        f"install them with:  {v['install']}"
+        + (f"  (on Linux without an NVIDIA GPU, first:  {v['pip']} --index-url "
+           f"{v['cpu_index']} torch torchvision  which leaves out 3 GB of CUDA libraries)"
+           if v.get("cpu_index") else "") + "; then try again"),
     "faces.pack_not_installed": lambda v: (
         f"download it in {FACES}, or put {v['files']} in a folder and use {ADD_FOLDER} there"),
     "faces.pack_package_missing": lambda v: "reinstall Glimpse to bring them back",

@@ -22,20 +22,22 @@ its ``ModelKind`` (hook ``glimpse_model_kinds``): search runs CLIP, faces the fa
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
 import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from glimpse_desktop import __version__
-from glimpse_desktop.kernel import download, plugins
+from glimpse_desktop.kernel import download, local_export, plugins
 from glimpse_desktop.kernel.messages import CodedError, Notice
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback
 
@@ -184,6 +186,49 @@ class FacePack:
 FACE_FORMATS = ("yunet-sface", "scrfd-arcface")
 
 
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """One file a search model's download fetches (the model list shows them, so a person can
+    fetch them on another computer and add them here).
+
+    ``role``: ``weights`` (the open_clip checkpoint, converted to ONNX here, which needs
+    torch) or a trusted export's ``visual``, ``text`` or ``vocab`` (nothing to convert).
+    ``file``: the name it is kept under in the model's folder, and looked for under in a
+    folder added by hand. ``urls``: where it is published, tried in order. ``size``,
+    ``sha256``: as the manifest gives them; None where it does not (the hub publishes them
+    with the file).
+    """
+
+    role: str
+    file: str
+    urls: tuple[str, ...]
+    size: int | None
+    sha256: str | None
+
+
+def download_files(entry: ClipEntry) -> tuple[ModelFile, ...]:
+    """What ``download`` fetches for ``entry``: its trusted export where it has one, else its
+    weights."""
+    if entry.exported is not None:
+        return tuple(ModelFile(role, f.name, f.urls, f.size, f.sha256)
+                     for role, f in entry.exported.items())
+    return (ModelFile("weights", entry.file, entry.urls, entry.size, entry.sha256),)
+
+
+def by_hand(entry: ClipEntry) -> dict[str, Any]:
+    """The values a front end needs to say how to install ``entry`` without internet here
+    (``models.not_installed``, ``models.download_failed``): ``model``, ``name``;
+    ``exported``: a download fetches its trusted ONNX export (added as a folder or .zip,
+    no torch needed), else its open_clip weights (added as the file; converting them needs
+    torch); ``files``: the files to fetch on another computer, each ``{"role", "file", "url",
+    "size"}`` (an export's vocabulary left out: the search feature ships it); ``file``,
+    ``url``: the weights' name and first address (None without one)."""
+    files = [{"role": f.role, "file": f.file, "url": f.urls[0] if f.urls else None,
+              "size": f.size} for f in download_files(entry) if f.role != "vocab"]
+    return {"model": entry.id, "name": entry.name, "exported": entry.exported is not None,
+            "files": files, "file": entry.file, "url": entry.urls[0] if entry.urls else None}
+
+
 def package_folder(pack: FacePack) -> Path:
     """Where a built-in pack's files are: inside the installed package that ships them
     (found without importing it)."""
@@ -244,11 +289,17 @@ class ModelKind:
     verified), a progress callback and a cancel token, before the model counts as installed;
     a ``ModelError`` it raises (files that are not this kind's model, a converter that is not
     installed here) leaves the model uninstalled. When a kind has one, the registry does not
-    also ``load`` a model added by hand: installing it is the check."""
+    also ``load`` a model added by hand: installing it is the check. ``install`` also gets a
+    trusted export added from a folder (``entry.exported`` names its files); where the folder
+    lacked the vocabulary, ``install`` supplies it or raises."""
 
     name: str
     load: Callable[[ModelFiles], Any]
     install: ModelInstaller | None = None
+    # Called with the manifest entry before a checkpoint is copied in or downloaded for
+    # ``install``; raises ModelError where ``install`` could not convert it here (its
+    # converter is not installed), so gigabytes are not copied only to be thrown away.
+    precheck: Callable[[Any], None] | None = None
 
 
 def model_kinds() -> dict[str, ModelKind]:
@@ -394,9 +445,7 @@ class Registry:
         entry = self.entry(model_id)
         return Notice("models.not_installed",
                       f"the model {entry.id} ({entry.name}) is not installed; without it, "
-                      "search uses file names, folders and text only",
-                      {"model": entry.id, "name": entry.name, "file": entry.file,
-                       "url": entry.urls[0] if entry.urls else None})
+                      "search uses file names, folders and text only", by_hand(entry))
 
     # ------------------------------------------------------------------ face packs
 
@@ -468,6 +517,11 @@ class Registry:
             return found
         if pack.package is not None:
             raise self.face_missing(pack)
+        with self._tidy_on_failure(self.face_folder(pack)):
+            return self._download_face_pack(pack, progress, cancel)
+
+    def _download_face_pack(self, pack: FacePack, progress: ProgressCallback | None,
+                            cancel: CancelToken | None) -> dict[str, str]:
         folder = self.face_folder(pack)
         self._mkdir(folder)
         by_hand = {"pack": pack.id, "files": " and ".join(x.name for x in pack.files),
@@ -503,6 +557,12 @@ class Registry:
             raise ModelError(f"{source} is not a folder (it should hold "
                              f"{' and '.join(f.name for f in pack.files)})")
         kind = model_kind("faces")
+        with self._tidy_on_failure(self.face_folder(pack), resumable=False):
+            return self._add_face_pack(pack, source, kind, progress, cancel)
+
+    def _add_face_pack(self, pack: FacePack, source: Path, kind: ModelKind,
+                       progress: ProgressCallback | None, cancel: CancelToken | None
+                       ) -> dict[str, str]:
         folder = self.face_folder(pack)
         self._mkdir(folder)
         digests: dict[str, str] = {}
@@ -539,27 +599,35 @@ class Registry:
                  cancel: CancelToken | None = None) -> Installed:
         """Fetch the model (resumable), verify size and sha256, install atomically: its
         trusted export where the manifest lists one (nothing to convert), else the weights,
-        converted by the kind's ``install``."""
+        converted by the kind's ``install`` (checked to be possible here first). A failure
+        leaves no folder behind but one holding a download to resume."""
         entry = self.entry(model_id)
         found = self.installed(model_id)
         if found is not None:
             return found
-        if entry.exported is not None:
-            return self._download_exported(entry, entry.exported, progress, cancel)
+        with self._tidy_on_failure(self.folder(model_id)), self._said_by_hand(entry):
+            if entry.exported is not None:
+                return self._download_exported(entry, entry.exported, progress, cancel)
+            return self._download_weights(entry, progress, cancel)
+
+    def _download_weights(self, entry: ClipEntry, progress: ProgressCallback | None,
+                          cancel: CancelToken | None) -> Installed:
         if not entry.urls:
             raise ModelError(f"{entry.id} has no download address", code="models.no_address",
-                             values={"model": entry.id, "file": entry.file})
+                             values=by_hand(entry))
+        kind = model_kinds().get("clip")
+        if kind is not None and kind.precheck is not None:
+            kind.precheck(entry)
         sha256, size = entry.sha256, entry.size
         if sha256 is None:
             sha256, size = self._published_digest(entry)
-        folder = self.folder(model_id)
+        folder = self.folder(entry.id)
         self._mkdir(folder)
         target = folder / entry.file
         # Weights that arrived before a conversion was interrupted are not fetched again.
         if not (target.is_file() and download.sha256_file(target, cancel=cancel) == sha256):
             download.download(list(entry.urls), target, sha256=sha256, size=size,
                               progress=progress, cancel=cancel, what=entry.id)
-        kind = model_kinds().get("clip")
         if kind is not None and kind.install is not None:
             self._install(kind.install, entry, target, sha256, progress, cancel)
         return self._record(entry, target, sha256, "download")
@@ -577,20 +645,39 @@ class Registry:
             download.download(list(f.urls), folder / f.name, sha256=sha256, size=size,
                               progress=progress, cancel=cancel, what=f"{entry.id} {role}")
             digests[f.name] = sha256
-        visual = files["visual"]
+        return self._install_exported(entry, entry, folder, digests, progress, cancel,
+                                      "download-exported")
+
+    def _install_exported(self, entry: ClipEntry, as_exported: ClipEntry, folder: Path,
+                          digests: dict[str, str], progress: ProgressCallback | None,
+                          cancel: CancelToken | None, source: str) -> Installed:
+        """Check an export's verified files with the kind's ``install`` and record them;
+        on failure none of them stays. ``as_exported``: the entry with ``exported`` naming
+        the files (``entry`` itself for a manifest export)."""
+        assert as_exported.exported is not None
+        files = as_exported.exported
+        visual = files["visual"].name
         kind = model_kinds().get("clip")
-        if kind is not None and kind.install is not None:
-            try:
-                kind.install(ModelFiles(entry, folder, digests), progress, cancel)
-            except ModelError:
-                for f in files.values():
-                    (folder / f.name).unlink(missing_ok=True)
-                raise
+        try:
+            if kind is not None and kind.install is not None:
+                kind.install(ModelFiles(as_exported, folder, digests), progress, cancel)
+            for f in files.values():
+                if f.name not in digests:   # supplied by the kind (the vocabulary it ships)
+                    if not (folder / f.name).is_file():
+                        raise ModelError(f"the export of {entry.id} has no {f.name}",
+                                         code="models.not_an_export",
+                                         values={"source": str(folder), "wanted": f.name})
+                    digests[f.name] = download.sha256_file(folder / f.name, cancel=cancel)
+        except BaseException:
+            for f in files.values():
+                (folder / f.name).unlink(missing_ok=True)
+            for derived in folder.glob(f"{digests[visual][:16]}-*"):
+                derived.unlink(missing_ok=True)
+            raise
         record = {role: {"file": f.name, "sha256": digests[f.name],
                          "size": (folder / f.name).stat().st_size}
                   for role, f in files.items()}
-        return self._record(entry, folder / visual.name, digests[visual.name],
-                            "download-exported", exported=record)
+        return self._record(entry, folder / visual, digests[visual], source, exported=record)
 
     def _install(self, install: ModelInstaller, entry: ClipEntry, target: Path, sha256: str,
                  progress: ProgressCallback | None, cancel: CancelToken | None) -> None:
@@ -608,12 +695,64 @@ class Registry:
 
     def add(self, model_id: str, source: Path, *, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> Installed:
-        """Install weights from a local file (copied; the file itself is left alone)."""
+        """Install a model from local files (copied; the source is left alone): its open_clip
+        checkpoint (a file; converted by the kind's ``install``, which must be possible here:
+        checked before anything is copied), or its ONNX export, a folder or a .zip holding the
+        towers (``local_export`` says under which names), checked by the digests the manifest
+        publishes and by the kind's ``install``; no conversion, so no torch. A failure leaves
+        nothing behind."""
         entry = self.entry(model_id)
         source = Path(source)
-        if not source.is_file():
-            raise ModelError(f"{source} is not a file")
         folder = self.folder(model_id)
+        if local_export.is_export_source(source):
+            with self._tidy_on_failure(folder, resumable=False):
+                return self._add_export(entry, source, progress, cancel)
+        if not source.is_file():
+            raise ModelError(f"{source} is not a file or folder")
+        if source.suffix.lower() == ".onnx":
+            names = local_export.stored_names(entry.exported)
+            raise ModelError(f"{source} is one file of an ONNX export: give the folder (or "
+                             f".zip) that holds {names['visual']} and {names['text']}",
+                             code="models.not_an_export",
+                             values={"source": str(source), "wanted": names["visual"]})
+        kind = model_kinds().get("clip")
+        if kind is not None and kind.precheck is not None:
+            kind.precheck(entry)
+        with self._tidy_on_failure(folder, resumable=False):
+            return self._add_weights(entry, source, progress, cancel)
+
+    def _add_export(self, entry: ClipEntry, source: Path, progress: ProgressCallback | None,
+                    cancel: CancelToken | None) -> Installed:
+        kind = model_kind("clip")
+        if kind.install is None:
+            raise ModelError(f"no plugin loaded here installs an ONNX export of {entry.id}")
+        names = local_export.stored_names(entry.exported)
+        as_exported = entry if entry.exported is not None else dataclasses.replace(
+            entry, exported={role: PackFile(name) for role, name in names.items()})
+        assert as_exported.exported is not None
+        folder = self.folder(entry.id)
+        self._mkdir(folder)
+        try:
+            with local_export.exported_files(source, entry.exported, folder.parent) as found:
+                digests: dict[str, str] = {}
+                for role, src in found.items():
+                    published = as_exported.exported[role]
+                    sha256 = published.sha256 or download.sha256_file(src, cancel=cancel)
+                    download.install_file(src, folder / names[role], sha256=sha256,
+                                          size=published.size, progress=progress,
+                                          cancel=cancel)
+                    digests[names[role]] = sha256
+        except CodedError as exc:
+            if isinstance(exc, ModelError | download.DownloadError | Cancelled):
+                raise
+            raise ModelError(str(exc), code=exc.code or "models.not_an_export",
+                             values=exc.values) from exc
+        return self._install_exported(entry, as_exported, folder, digests, progress, cancel,
+                                      "file-exported")
+
+    def _add_weights(self, entry: ClipEntry, source: Path, progress: ProgressCallback | None,
+                     cancel: CancelToken | None) -> Installed:
+        folder = self.folder(entry.id)
         self._mkdir(folder)
         target = folder / entry.file
         kind = model_kinds().get("clip")
@@ -649,6 +788,9 @@ class Registry:
         return self._record(entry, target, digest, "file")
 
     def remove(self, model_id: str) -> bool:
+        """Delete a model's (or a downloaded face pack's) folder; True when it held an
+        installed model. What a failed or interrupted download left there is deleted too,
+        but a model that was never installed is not said to be removed (False)."""
         if self.is_face_pack(model_id):
             pack = self.face_pack(model_id)
             if pack.package is not None:
@@ -660,10 +802,54 @@ class Registry:
             folder = self.folder(model_id)
         if not folder.exists():
             return False
+        # Recorded: installed, even where its files were damaged since (removing is the cure).
+        was_installed = (folder / "installed.json").is_file()
         shutil.rmtree(folder)
-        return True
+        self._rmdir_if_empty(folder.parent)
+        return was_installed
 
     # ------------------------------------------------------------------ helpers
+
+    @contextlib.contextmanager
+    def _tidy_on_failure(self, folder: Path, *, resumable: bool = True) -> Iterator[None]:
+        """On any failure (cancelling included), remove ``folder`` unless it holds something
+        worth keeping: an installed model's record, or (``resumable``: a download) bytes of a
+        download or weights that the next try resumes from. Nothing else a failed download
+        or add left counts."""
+        existed = folder.exists()
+        try:
+            yield
+        except BaseException:
+            try:
+                keep = (folder / "installed.json").exists() or (resumable and any(
+                    p.is_file() and not p.name.startswith(".") and p.stat().st_size > 0
+                    and "configs" not in p.relative_to(folder).parts
+                    for p in folder.rglob("*")))
+                if not keep and folder.exists():
+                    shutil.rmtree(folder)
+                    if not existed:
+                        self._rmdir_if_empty(folder.parent)
+            except OSError:
+                pass   # tidying is a courtesy: the failure itself is what is reported
+            raise
+
+    @staticmethod
+    def _rmdir_if_empty(folder: Path) -> None:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+    @contextlib.contextmanager
+    def _said_by_hand(self, entry: ClipEntry) -> Iterator[None]:
+        """A failed download carries what a front end needs to say how to install the model
+        by hand (the download module knows only the file it was fetching)."""
+        try:
+            yield
+        except download.DownloadError as exc:
+            if exc.code != "models.download_failed":
+                raise
+            raise type(exc)(str(exc), code=exc.code,
+                            values={**exc.values, **by_hand(entry)}) from exc
+
 
     @staticmethod
     def _mkdir(folder: Path) -> None:
@@ -735,6 +921,10 @@ class ModelInfo:
     ('' when none). ``retrieval_r5``: the manifest's recall@5 figures by benchmark, or None.
     ``active``: the library searches with it now. ``target``: the library is switching to it
     (installed, not yet active). ``path``: the installed weights file, or None.
+    ``exported``: a download fetches the model's trusted ONNX export (nothing to convert, no
+    torch needed), else its open_clip weights (converted here, which needs torch). ``files``:
+    what a download fetches, with addresses, sizes and digests where the manifest knows them
+    (fetched on another computer, they are what ``Registry.add`` takes).
     """
 
     id: str
@@ -751,6 +941,8 @@ class ModelInfo:
     active: bool
     target: bool
     path: str | None
+    exported: bool = False
+    files: tuple[ModelFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -797,6 +989,7 @@ def model_list(registry: Registry, active: str | None, target: str | None
             # "switching to" only means something for a model that is there to switch to.
             target=entry.id == target and target != active and inst is not None,
             path=str(inst.weights) if inst else None,
+            exported=entry.exported is not None, files=download_files(entry),
         ))
     return rows
 

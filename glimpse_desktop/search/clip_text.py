@@ -4,7 +4,7 @@
 in all. So the text tower is exported once (with torch, when the model is added; or downloaded
 already exported) to an ONNX file, and queries are encoded by ONNX Runtime with a tokenizer that
 gives exactly the ids open_clip's ``SimpleTokenizer`` gives, read from the vocabulary file kept
-beside the model (or, as a fallback, the one inside an installed open_clip package).
+beside the model (or the copy that ships in ``search/data/``).
 
 Nothing here imports torch or open_clip at module level, and neither is imported by tokenising or
 encoding; only `export_text_onnx` imports torch, and only when called.
@@ -47,6 +47,8 @@ __all__ = [
 
 DEFAULT_CONTEXT_LENGTH = 77
 VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
+# The copy that ships with Glimpse (MIT, from open_clip/OpenAI CLIP; see data/LICENSE.*).
+BUNDLED_VOCAB = Path(__file__).resolve().parent / "data" / VOCAB_FILE
 # Same pre-tokenisation pattern as open_clip (contractions, runs of letters, single digits, runs of
 # other non-space characters); the special tokens are prepended as alternatives at build time.
 _WORD_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
@@ -71,11 +73,15 @@ class ClipTextModelError(RuntimeError):
 
 
 def default_vocab_path() -> Path:
-    """The BPE vocabulary inside the installed open_clip package, found without importing it.
+    """CLIP's BPE vocabulary: the copy that ships inside this package (``search/data/``),
+    else the one inside an installed open_clip package, found without importing it.
 
     ``find_spec`` of a top-level package locates it without executing its ``__init__`` (which
     would import torch).
     """
+    shipped = BUNDLED_VOCAB
+    if shipped.is_file():
+        return shipped
     try:
         spec = importlib.util.find_spec("open_clip")
     except (ImportError, ValueError):  # a finder that refuses it: as good as not installed
@@ -86,8 +92,8 @@ def default_vocab_path() -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        f"CLIP vocabulary {VOCAB_FILE} not found: install open_clip_torch, or pass the path of "
-        "a copy of the file to ClipTokenizer(vocab_path=...)"
+        f"CLIP vocabulary {VOCAB_FILE} not found: it ships in {shipped.parent} (reinstall "
+        "Glimpse), or pass the path of a copy of the file to ClipTokenizer(vocab_path=...)"
     )
 
 
@@ -425,13 +431,15 @@ def export_text_onnx(
     if first.dtype != torch.float32:
         raise ValueError(f"export needs an fp32 model, this one is {first.dtype}")
 
-    class TextTower(torch.nn.Module):
+    # Without the torch extra (`make typecheck` runs without it) torch is Any: subclassing
+    # it is an error there only, and these ignores unused where torch is installed.
+    class TextTower(torch.nn.Module):  # type: ignore[misc, unused-ignore]
         def __init__(self, clip: Any) -> None:
             super().__init__()
             self.clip = clip
 
         def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-            return self.clip.encode_text(tokens, normalize=True)  # type: ignore[no-any-return]
+            return self.clip.encode_text(tokens, normalize=True)  # type: ignore[no-any-return, unused-ignore]
 
     probe = tokenizer(PROBE_TEXTS, context_length)
     example = torch.from_numpy(probe[:2]).to(first.device)

@@ -31,7 +31,9 @@ import logging
 import os
 import pickle
 import secrets
+import shlex
 import shutil
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -48,13 +50,14 @@ from glimpse_desktop.kernel.registry import Installed, ModelError, ModelFiles
 __all__ = [
     "MIN_EXPORT_COSINE",
     "MIN_INT8_COSINE",
-    "TORCH_EXTRA",
     "ExportedModel",
     "ensure_exported",
     "export_visual_onnx",
     "exported",
+    "install_commands",
     "install_model",
     "needs_torch",
+    "precheck",
     "quantize_visual_onnx",
     "torch_available",
 ]
@@ -65,7 +68,6 @@ log = logging.getLogger(__name__)
 MIN_EXPORT_COSINE = 0.9999
 # int8 weights are kept only where every probe stays this close to fp32.
 MIN_INT8_COSINE = 0.99
-TORCH_EXTRA = "glimpse-desktop[torch]"
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 _OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 _OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -119,17 +121,42 @@ def torch_available() -> bool:
     return _importable("torch") and _importable("open_clip")
 
 
+def install_commands() -> dict[str, str | None]:
+    """How torch and open_clip get into this Python, as the values of ``models.needs_torch``:
+    ``install``, the command: the ``torch`` extra where Glimpse runs from a checkout (its
+    folder has ../pyproject.toml; glimpse-desktop is not on PyPI), else the three packages;
+    ``pip``, this Python's ``pip install`` (with the checkout's pins); ``cpu_index``, on Linux
+    (where PyPI's torch carries 3 GB of CUDA libraries), the index of torch's CPU-only build,
+    to install torch and torchvision from first on a computer without an NVIDIA GPU (None
+    elsewhere)."""
+    pip = f"{shlex.quote(sys.executable)} -m pip install"
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file():
+        constraints = checkout / "constraints.txt"
+        if constraints.is_file():
+            pip += f" -c {shlex.quote(str(constraints))}"
+        install = f"{pip} -e {shlex.quote(f'{checkout}[torch]')}"
+    else:
+        install = f"{pip} torch torchvision open_clip_torch"
+    return {"install": install, "pip": pip,
+            "cpu_index": CPU_TORCH_INDEX if sys.platform.startswith("linux") else None}
+
+
 def needs_torch(model_id: str, detail: str = "") -> ModelError:
-    """The error for a model that must be converted where the converter is not installed."""
+    """The error for a model that must be converted where the converter is not installed;
+    its values (``install_commands``) let each front end say the commands."""
     return ModelError(
         f"{model_id} must be converted from its open_clip weights once, which needs torch "
-        f"and open_clip{f' ({detail})' if detail else ''}: install them with "
-        f"pip install '{TORCH_EXTRA}' (on Linux without a GPU, install torch from its "
-        f"CPU-only index, {CPU_TORCH_INDEX}, first: it avoids 3 GB of CUDA libraries), "
-        "then try again",
+        f"and open_clip{f' ({detail})' if detail else ''}, not installed here",
         code="models.needs_torch",
-        values={"model": model_id, "extra": "torch", "package": TORCH_EXTRA,
-                "cpu_index": CPU_TORCH_INDEX})
+        values={"model": model_id, "extra": "torch", **install_commands()})
+
+
+def precheck(entry: Any) -> None:
+    """The ``clip`` kind's ``precheck``: a checkpoint of ``entry`` can be converted here
+    (torch and open_clip are installed), before it is copied in or downloaded."""
+    if not torch_available():
+        raise needs_torch(entry.id)
 
 
 # ---------------------------------------------------------------------------- the install hook
@@ -149,6 +176,8 @@ def install_model(files: ModelFiles, progress: ProgressCallback | None = None,
     if entry.exported is None:
         raise ModelError(f"the weights of {entry.id} were not verified")
     paths = {role: files.folder / f.name for role, f in entry.exported.items()}
+    if not paths["vocab"].is_file():
+        _supply_vocab(entry, paths["vocab"])
     visual = paths["visual"]
     installed = Installed(entry, visual, files.digests[visual.name], visual.stat().st_size,
                           paths)
@@ -159,6 +188,28 @@ def install_model(files: ModelFiles, progress: ProgressCallback | None = None,
     _phase(progress, entry.id, "quantising the image tower", 1)
     _quantize_visual_quietly(installed, model)
     _phase(progress, entry.id, "converted", 2, finished=True)
+
+
+def _supply_vocab(entry: Any, dest: Path) -> None:
+    """An export added without its vocabulary gets the copy Glimpse ships, where that is the
+    one the manifest pins (or it pins none)."""
+    from glimpse_desktop.kernel.download import sha256_file
+    from glimpse_desktop.search.clip_text import default_vocab_path
+
+    vocab = default_vocab_path()
+    wanted = entry.exported["vocab"].sha256
+    if wanted is not None and sha256_file(vocab) != wanted:
+        raise ModelError(
+            f"the export of {entry.id} came without its vocabulary, and the one that comes "
+            f"with Glimpse is not the one it needs: add {dest.name} to it",
+            code="models.not_an_export", values={"source": str(dest.parent),
+                                                 "wanted": dest.name})
+    tmp = _tmp_beside(dest)
+    try:
+        shutil.copyfile(vocab, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _check_export(installed: Installed, model: ExportedModel) -> None:
@@ -324,13 +375,15 @@ def export_visual_onnx(model: Any, path: Path, *, image_size: int,
     into place. Returns the worst cosine. Imports torch."""
     import torch
 
-    class ImageTower(torch.nn.Module):
+    # Without the torch extra (`make typecheck` runs without it) torch is Any: subclassing
+    # it is an error there only, and these ignores unused where torch is installed.
+    class ImageTower(torch.nn.Module):  # type: ignore[misc, unused-ignore]
         def __init__(self, clip: Any) -> None:
             super().__init__()
             self.clip = clip
 
         def forward(self, image: torch.Tensor) -> torch.Tensor:
-            return self.clip.encode_image(image)  # type: ignore[no-any-return]
+            return self.clip.encode_image(image)  # type: ignore[no-any-return, unused-ignore]
 
     example = torch.from_numpy(probes[:2].copy())
     tmp = _tmp_beside(path)

@@ -48,7 +48,7 @@ def glimpse_model_kinds() -> list[Any]:
     """``clip``: the CLIP models search embeds photos and queries with."""
     from glimpse_desktop.kernel.registry import ModelKind
     from glimpse_desktop.search.clip import load_installed
-    from glimpse_desktop.search.export import install_model
+    from glimpse_desktop.search.export import install_model, precheck
 
     # Converted to ONNX once, when added or downloaded: indexing and search never need torch.
-    return [ModelKind("clip", load_installed, install=install_model)]
+    return [ModelKind("clip", load_installed, install=install_model, precheck=precheck)]

@@ -303,6 +303,61 @@ def test_add_from_file_installs_a_model_and_use_switches_search_to_it(
     qtbot.waitUntil(lambda: not getattr(models.row(MODEL), "installed", True))
 
 
+def test_add_from_file_takes_the_exported_folder_and_the_page_says_what_to_fetch(
+        qtbot: QtBot, lib: Library, weights: dict[str, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, open_settings: Callable[[], SettingsDialog]) -> None:
+    import numpy as np
+
+    from glimpse_desktop.gui.settings import models as models_page
+    from glimpse_desktop.search.clip_text import export_text_onnx
+    from glimpse_desktop.search.export import export_visual_onnx
+    from tests.clipmodels import tiny_clip
+
+    model = tiny_clip(0)[0]
+    export = tmp_path / "Downloads" / "tiny-export"
+    export.mkdir(parents=True)
+    probes = np.random.default_rng(0).normal(size=(3, 3, 224, 224)).astype(np.float32)
+    export_visual_onnx(model, export / "visual.onnx", image_size=224, probes=probes)
+    export_text_onnx(model, export / "text.onnx")
+    hub = "https://huggingface.co/tests/tiny/resolve/main"
+    _manifest(lib, {"clip": [{**_clip_entry(weights, [f"{hub}/weights.pt"]), "exported": {
+        "visual": {"file": "visual.onnx", "urls": [f"{hub}/visual/model.onnx"]},
+        "text": {"file": "text.onnx", "urls": [f"{hub}/textual/model.onnx"]},
+        "vocab": {"file": "bpe_simple_vocab_16e6.txt.gz", "urls": [f"{hub}/vocab.gz"]}}}]})
+    dialog = open_settings()
+    models = dialog.search.models
+    qtbot.waitUntil(lambda: models.row(MODEL) is not None)
+    models.select(MODEL)
+    # Not installed: the page names the files to fetch elsewhere, linked, and no torch.
+    fetch = models.fetch.text()
+    assert not models.fetch.isHidden()
+    assert f'href="{hub}/visual/model.onnx"' in fetch and "saved as visual.onnx" in fetch
+    assert f'href="{hub}/textual/model.onnx"' in fetch and "saved as text.onnx" in fetch
+    assert "nothing needs torch" in fetch and models.add_button.text() in fetch
+    # The button asks folder or file first: one dialog cannot pick both.
+    menu = models.add_button.menu()
+    assert menu is not None
+    assert [a.text() for a in menu.actions()] == [
+        "Folder of the Exported Model…", "Zip of the Exported Model, or Weights File…"]
+    asked: list[str] = []
+
+    def pick_folder(parent: Any, caption: str, start: str) -> str:
+        asked.append(caption)
+        return str(export)
+
+    # The OS dialog is the one seam: it answers as a person choosing the folder would.
+    monkeypatch.setattr(models_page.QFileDialog, "getExistingDirectory",
+                        staticmethod(pick_folder))
+    with qtbot.waitSignal(dialog.models_changed, timeout=60_000):
+        models.add_folder_action.trigger()
+    assert asked and "Exported Model" in asked[0]
+    installed = lib.models.installed(MODEL)
+    assert installed is not None and installed.exported
+    assert "weights.pt" not in {p.name for p in installed.folder.iterdir()}
+    qtbot.waitUntil(lambda: models.state(MODEL) == "Installed")
+    assert models.fetch.isHidden()
+
+
 def test_download_shows_its_progress_and_installs_the_model(
         qtbot: QtBot, lib: Library, weights: dict[str, Any],
         server: tuple[str, dict[str, bytes]],

@@ -68,6 +68,21 @@ def test_a_download_that_cannot_connect_points_at_add_from_file(
     assert models.add_button.text() in said and "Settings › Search Model" in said
 
 
+def test_the_window_says_how_to_install_torch_in_the_terminals_words() -> None:
+    from glimpse_desktop.cli.common import say as terminal_says
+    from glimpse_desktop.gui.wording import say as window_says
+    from glimpse_desktop.search.export import needs_torch
+
+    error = needs_torch("tiny")
+    install = error.values["install"]
+    window, terminal = window_says(error), terminal_says(error)
+    assert window.startswith(str(error)) and terminal.startswith(str(error))
+    # The advice is the same words in both, each command once.
+    advice = window[len(str(error)):].lstrip(": ")
+    assert advice and advice == terminal[len(str(error)):].lstrip("; ")
+    assert advice.count(install) == 1 and advice.count("--index-url") == 1
+
+
 @pytest.fixture
 def openai_by_proxy(lib: Library, service: FakeService, memory_keyring: MemoryKeyring,
                     monkeypatch: pytest.MonkeyPatch) -> FakeService:

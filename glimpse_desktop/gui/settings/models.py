@@ -5,6 +5,7 @@ remove) and its page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -43,6 +45,7 @@ from glimpse_desktop.gui.settings.common import (
     wrapped,
 )
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe, duration
+from glimpse_desktop.gui.wording import ADD_FILE
 from glimpse_desktop.kernel.progress import Progress
 
 # ---------------------------------------------------------------------- models
@@ -118,16 +121,30 @@ class ModelList(QWidget):
         self.summary = wrapped()
         self.facts = wrapped(secondary=True)
         self.licence = wrapped(rich=True)
+        # For a search model not installed: what to fetch on a computer with internet.
+        self.fetch = wrapped(secondary=True, rich=True)
         box.addWidget(self.name)
         box.addWidget(self.summary)
         box.addWidget(self.facts)
         box.addWidget(self.licence)
+        box.addWidget(self.fetch)
 
         actions = QHBoxLayout()
         self.download_button = QPushButton("Download")
         self.download_button.clicked.connect(lambda: self.download(self.selected()))
         self.add_button = QPushButton("Add from File…" if kind == "clip" else "Add from Folder…")
-        self.add_button.clicked.connect(self.choose_file)
+        if kind == "clip":
+            # A search model comes as its ONNX export (a folder, or a .zip of one) or as its
+            # weights (a file): one dialog cannot pick both a folder and a file, so the
+            # button asks which first.
+            self.add_menu = QMenu(self.add_button)
+            self.add_folder_action = self.add_menu.addAction(
+                "Folder of the Exported Model…", lambda: self.choose_file("folder"))
+            self.add_file_action = self.add_menu.addAction(
+                "Zip of the Exported Model, or Weights File…", lambda: self.choose_file("file"))
+            self.add_button.setMenu(self.add_menu)
+        else:
+            self.add_button.clicked.connect(lambda: self.choose_file("folder"))
         self.use_button = QPushButton("Use This Model" if kind == "clip" else "Use This Pack")
         self.use_button.clicked.connect(lambda: self.use(self.selected()))
         self.remove_button = QPushButton("Remove…")
@@ -243,7 +260,7 @@ class ModelList(QWidget):
         model_id = self.selected()
         row = self._rows.get(model_id or "")
         busy = self.job is not None
-        for widget in (self.name, self.summary, self.facts, self.licence):
+        for widget in (self.name, self.summary, self.facts, self.licence, self.fetch):
             widget.setVisible(row is not None)
         if row is None:
             for button in (self.download_button, self.add_button, self.use_button,
@@ -269,6 +286,8 @@ class ModelList(QWidget):
             licence += ("<br>You are asked to accept this licence before it is downloaded; "
                         "it does not allow commercial use.")
         self.licence.setText(licence)
+        self.fetch.setText(self._fetch_text(row))
+        self.fetch.setVisible(bool(self.fetch.text()))
         builtin = _builtin(row)
         self.download_button.setEnabled(not busy and not row.installed and not builtin)
         self.add_button.setEnabled(not busy and not row.installed and not builtin)
@@ -279,6 +298,30 @@ class ModelList(QWidget):
         self.use_button.setVisible(row.installed)
         self.remove_button.setEnabled(not busy and row.installed and not builtin)
         self.remove_button.setVisible(row.installed and not builtin)
+
+    @staticmethod
+    def _fetch_text(row: ModelRow) -> str:
+        """Without internet here: the files to fetch elsewhere, linked, and what to do with
+        them (empty for an installed model and for face packs)."""
+        if not isinstance(row, ModelInfo) or row.installed:
+            return ""
+        files = [f for f in row.files if f.role != "vocab" and f.urls]
+        if not files:
+            return ""
+        def shown(url: str) -> str:
+            # The file's last two path parts: Hugging Face names both towers model.onnx.
+            return "/".join(url.rsplit("/", 2)[-2:]) if row.exported else url.rsplit("/")[-1]
+
+        links = " and ".join(link_html(f.urls[0], shown(f.urls[0]))
+                             + (f" saved as {escape(f.file)}" if row.exported else "")
+                             for f in files)
+        if row.exported:
+            return (f"No internet here? On another computer, download {links} into one "
+                    f"folder, bring it (or a .zip of it) here and choose it with {ADD_FILE}. "
+                    "The vocabulary comes with Glimpse; nothing needs torch.")
+        return (f"No internet here? On another computer, download {links}, bring it here and "
+                f"choose it with {ADD_FILE}. Converting the weights needs torch and open_clip "
+                "installed with Glimpse.")
 
     # -- changing
 
@@ -299,16 +342,22 @@ class ModelList(QWidget):
             return
         self._confirm_licence(row, lambda: self._start(row, "download", None))
 
-    def choose_file(self) -> None:
-        """Add from File… : the file (CLIP) or folder (face pack) picker, then
-        ``add_from_file``."""
+    def choose_file(self, what: str = "file") -> None:
+        """Add from File… : the picker, then ``add_from_file``. ``what``: ``folder`` (a
+        search model's exported folder, a face pack's folder) or ``file`` (a .zip of a
+        search model's export, or its weights)."""
         model_id = self.selected()
         if model_id is None:
             return
-        if self.kind == "clip":
+        if self.kind == "clip" and what == "file":
             path, _ = QFileDialog.getOpenFileName(
-                self, "Add Model Weights", str(Path.home()),
-                "Model weights (*.safetensors *.pt *.pth *.bin);;All files (*)")
+                self, "Add the Exported Model (.zip) or Its Weights", str(Path.home()),
+                "Exported model or weights (*.zip *.safetensors *.pt *.pth *.bin);;"
+                "All files (*)")
+        elif self.kind == "clip":
+            path = QFileDialog.getExistingDirectory(
+                self, "Folder Holding the Exported Model (visual and text .onnx files)",
+                str(Path.home()))
         else:
             path = QFileDialog.getExistingDirectory(
                 self, "Folder Holding the Face Pack Files", str(Path.home()))
@@ -316,8 +365,9 @@ class ModelList(QWidget):
             self.add_from_file(model_id, path)
 
     def add_from_file(self, model_id: str, path: str) -> None:
-        """Install from a local file (a folder of files for a face pack): for machines
-        without internet. The file is checked and copied; it is left where it is."""
+        """Install from local files: a search model's ONNX export (a folder or a .zip) or
+        weights file, a face pack's folder; for machines without internet. The files are
+        checked and copied; they are left where they are."""
         row = self._rows.get(model_id)
         if row is None or self.job is not None:
             return
@@ -473,8 +523,9 @@ class SearchModelPage(Page):
         self.models = ModelList("clip", lib, tasks, jobs)
         self.body.addWidget(self.models)
         self.body.addWidget(wrapped(
-            "No internet on this computer? Download the model file on another one (the "
-            "licence link leads to it), then use Add from File…", secondary=True))
+            "A model comes as its ONNX export (a folder, or a .zip of one: ready to use) or "
+            "as its weights (converted here once, which needs torch and open_clip).",
+            secondary=True))
         self.body.addStretch(1)
 
     def load(self) -> None:
