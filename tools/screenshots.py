@@ -272,7 +272,7 @@ def run(work: Path, out: Path) -> None:
                        if isinstance(w, QDialog) and w.isVisible()), None)
         if dialog is None:
             return
-        for page in ("folders", "captions", "writeback"):
+        for page in ("folders", "search", "device", "captions", "writeback"):
             dialog.show_page(page)   # type: ignore[attr-defined]
             settle(1.5)
             shot(f"12-settings-{page}")
