@@ -183,3 +183,73 @@ def test_a_stage_that_cannot_run_is_left_out_and_deleted_photos_are_heard_of(
         assert [p.path for p in lib.forget_missing()] == [str(photo_dir / "a.jpg")]
         assert plugin.deleted == [photo_id]
         assert_consistent(lib)
+
+
+class ThreadProbe(Probe):
+    """A batch stage that notes the thread each of its batches ran on, and whether another
+    model's batch was running at the same time."""
+
+    running = 0                    # batches of any ThreadProbe running now
+    overlapped = False
+    guard = threading.Lock()
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.threads: list[int] = []
+
+    def process_batch(self, items: list[Any]) -> list[Any]:
+        with ThreadProbe.guard:
+            ThreadProbe.running += 1
+            ThreadProbe.overlapped |= ThreadProbe.running > 1
+        try:
+            self.threads.append(threading.get_ident())
+            # Long enough for another stage's batch to start meanwhile, were it allowed to.
+            threading.Event().wait(0.02)
+            return super().process_batch(items)
+        finally:
+            with ThreadProbe.guard:
+                ThreadProbe.running -= 1
+
+    def write(self, conn: Connection, photo_id: int, result: Any) -> None:
+        return None
+
+    def backlog(self, conn: Connection) -> list[BacklogPhoto]:
+        return []
+
+
+class TwoStages:
+    def __init__(self, *stages: object) -> None:
+        self.stages = list(stages)
+
+    @hookimpl
+    def glimpse_stages(self, library: Any) -> list[Any]:
+        return self.stages
+
+
+def test_each_batched_stage_runs_on_one_long_lived_thread_of_its_own_one_at_a_time(
+        library_path: Path, photo_dir: Path) -> None:
+    for i in range(6):
+        write_jpeg(photo_dir / f"p{i}.jpg", size=(320, 240), seed=i)
+    first, second = ThreadProbe("probe-a"), ThreadProbe("probe-b")
+    host = plugins.host()
+    host.register(TwoStages(first, second), name="two-stages")
+    try:
+        with Library.open(library_path, workers=2) as lib:
+            lib.indexer.batch_size = 2          # several batches in one run
+            lib.add_root(photo_dir)
+            assert lib.index().new == 6
+            write_jpeg(photo_dir / "p6.jpg", size=(320, 240), seed=6)
+            assert lib.index().new == 1         # a second run
+    finally:
+        host.unregister("two-stages")
+    # Every batch of a stage, in both runs, ran on the same thread: one thread team per
+    # model for the life of the process, not one per batch.
+    assert len(first.threads) >= 4 and len(second.threads) >= 4
+    assert len(set(first.threads)) == 1 and len(set(second.threads)) == 1
+    assert set(first.threads) != set(second.threads)
+    assert threading.get_ident() not in set(first.threads) | set(second.threads)
+    names = {t.ident: t.name for t in threading.enumerate()}
+    assert names[first.threads[0]].startswith("glimpse-model-probe-a")
+    # Each model's team may take every core: the two never ran at the same time.
+    assert not ThreadProbe.overlapped

@@ -156,7 +156,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if verb.library in ("open", "create") or (
                 verb.library == "if_exists"
                 and LibraryPaths.resolve(args.library).library.exists()):
-            lib = Library.open(args.library, create=verb.library == "create")
+            # The models ingestion runs (the face pack: ONNX graphs to clean, OpenVINO to
+            # compile) load when a verb first reads photos, not for every verb: a search
+            # needs none of them. `plugins` lists the stages that failed to load, so it
+            # loads them at once.
+            lib = Library.open(args.library, create=verb.library == "create",
+                               load_models=verb.name == "plugins")
     except (LibraryError, StorageError) as exc:
         print(f"glimpse: {say(exc)}", file=sys.stderr)
         return EXIT_ERROR

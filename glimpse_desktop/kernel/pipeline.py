@@ -49,6 +49,7 @@ from glimpse_desktop.kernel.stages import (
     run_stages,
     write_results,
 )
+from glimpse_desktop.kernel.threads import budget
 
 __all__ = ["MAX_FILE_BYTES", "ByteBudget", "FileTask", "IndexReport", "Indexer", "MoveFinder",
            "Outcome", "Root", "Stage", "hash_content", "read_original"]
@@ -235,6 +236,16 @@ class MoveFinder:
             (now_holds, row["id"])) is not None
 
 
+def _settled(future: Future[Any]) -> bool:
+    """Whether a batch is written (or failed): its model step and then its write."""
+    if not future.done():
+        return False
+    if future.exception() is not None:
+        return True
+    inner = future.result()
+    return not isinstance(inner, Future) or inner.done()
+
+
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -262,7 +273,7 @@ class Indexer:
         self.writer = writer
         self.reader = reader
         self.stages = list(stages)
-        self.workers = workers or max(1, os.cpu_count() or 1)
+        self.workers = workers or budget().decode
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.lock = lock
@@ -683,14 +694,17 @@ class Indexer:
         moves = MoveFinder(self.reader)
         meter.start_phase("reading photos", len(tasks))
         batch: list[Outcome] = []
-        writes: deque[tuple[Future[list[str]], list[Outcome]]] = deque()
+        writes: deque[tuple[Future[Future[list[str]]] | Future[list[str]], list[Outcome]]] = \
+            deque()
         last_flush = time.monotonic()
 
-        def finish(todo: list[Outcome]) -> list[str]:
-            # On the model thread: batched inference (CLIP) for this batch while the workers
-            # decode the next one; then the write, in order.
+        def finish(todo: list[Outcome]) -> Future[list[str]]:
+            # In turn, a batch at a time: batched inference (CLIP, the face recogniser, each
+            # on its model thread) for this batch while the workers decode the next one; then
+            # its write is queued, in order, and the models go on to the next batch while the
+            # writer stores this one.
             run_batch_stages(self.stages, todo)
-            return self.writer.call(lambda conn: self._write_batch(conn, todo))
+            return self.writer.submit(lambda conn: self._write_batch(conn, todo))
 
         def flush() -> None:
             nonlocal batch, last_flush
@@ -703,48 +717,58 @@ class Indexer:
                         lambda conn: self._write_batch(conn, todo)), todo))
             last_flush = time.monotonic()
             # At most two batches wait for the writer: readers slow down rather than pile up.
-            while len(writes) > 2 or (writes and writes[0][0].done()):
+            while len(writes) > 2 or (writes and _settled(writes[0][0])):
                 done_write()
 
         def done_write() -> None:
             future, written = writes.popleft()
-            self._released(future.result())
+            result = future.result()
+            self._released(result.result() if isinstance(result, Future) else result)
             report.photo_ids += [o.written for o in written if o.written is not None]
 
         queue_limit = self.workers * 2
         fatal: str | None = None
         batch_stages = [s for s in self.stages if s.batched]
-        with ThreadPoolExecutor(1, thread_name_prefix="glimpse-model") as post, \
-                ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
-            pending: set[Future[Outcome]] = set()
-            todo = iter(tasks)
-            exhausted = False
-            while True:
-                while (not exhausted and not cancel.cancelled and fatal is None
-                       and len(pending) < queue_limit):
-                    task = next(todo, None)
-                    if task is None:
-                        exhausted = True
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="glimpse-batches") as post, \
+                    ThreadPoolExecutor(self.workers, thread_name_prefix="glimpse-ingest") as pool:
+                pending: set[Future[Outcome]] = set()
+                todo = iter(tasks)
+                exhausted = False
+                while True:
+                    while (not exhausted and not cancel.cancelled and fatal is None
+                           and len(pending) < queue_limit):
+                        task = next(todo, None)
+                        if task is None:
+                            exhausted = True
+                            break
+                        pending.add(pool.submit(self._work, task, moves))
+                    if not pending:
                         break
-                    pending.add(pool.submit(self._work, task, moves))
-                if not pending:
-                    break
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    outcome = fut.result()
-                    if outcome.kind == "fatal":
-                        fatal = fatal or outcome.reason
-                        continue
-                    batch.append(outcome)
-                    self._count(outcome, report)
-                    meter.advance(errors=int(outcome.kind == "error"),
-                                  current=outcome.task.path)
-                if len(batch) >= self.batch_size or (
-                        batch and time.monotonic() - last_flush > self.flush_seconds):
-                    flush()
-            flush()
-            while writes:
-                done_write()
+                    done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        outcome = fut.result()
+                        if outcome.kind == "fatal":
+                            fatal = fatal or outcome.reason
+                            continue
+                        batch.append(outcome)
+                        self._count(outcome, report)
+                        meter.advance(errors=int(outcome.kind == "error"),
+                                      current=outcome.task.path)
+                    if len(batch) >= self.batch_size or (
+                            batch and time.monotonic() - last_flush > self.flush_seconds):
+                        flush()
+                flush()
+                while writes:
+                    done_write()
+        finally:
+            # A run that stops on an error still waits for the writes it queued: none may
+            # land after the run (and its lock) is over.
+            for future, _ in writes:
+                with contextlib.suppress(Exception):
+                    queued = future.result()
+                    if isinstance(queued, Future):
+                        queued.result()
         if fatal is not None:
             raise LibraryFullError(fatal)
 

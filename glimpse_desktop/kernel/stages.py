@@ -20,10 +20,12 @@ changes (the backlog leaves out photos with an error of the stage).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,10 +42,11 @@ from glimpse_desktop.kernel.db import (
 )
 from glimpse_desktop.kernel.decode import Decoded, DecodeError, SizeRequest, decode
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressMeter
+from glimpse_desktop.kernel.threads import budget
 
 __all__ = ["MAX_FILE_BYTES", "BacklogPhoto", "CatchUpReport", "Stage", "StageBase",
-           "StageReport", "catch_up", "check_stage", "hash_content", "owed", "owed_count",
-           "run_batch_stages", "run_stages", "write_results"]
+           "StageReport", "catch_up", "check_stage", "hash_content", "model_thread", "owed",
+           "owed_count", "run_batch_stages", "run_stages", "write_results"]
 
 # Files larger than this are not read into memory; no still photo comes close.
 MAX_FILE_BYTES = 2 * 1024**3
@@ -278,15 +281,64 @@ def run_stages(stages: Sequence[Stage], content_hash: str, decoded: Decoded,
     return None
 
 
+# ---------------------------------------------------------------------- model threads
+
+# One long-lived thread per batched stage, for the life of the process (by stage name).
+_model_threads: dict[str, ThreadPoolExecutor] = {}
+_model_threads_lock = threading.Lock()
+# Set on a model thread to the name of the stage it serves (a stage's own thread runs it inline).
+_serving = threading.local()
+
+
+def _forget_model_threads() -> None:
+    # A child made by fork() has none of its parent's threads: the executors it inherited
+    # would take work that no thread ever runs. It makes its own on first use.
+    global _model_threads_lock
+    _model_threads.clear()
+    _model_threads_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):     # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_model_threads)
+
+
+def _serve(name: str) -> None:
+    _serving.stage = name
+
+
+def model_thread(name: str) -> ThreadPoolExecutor:
+    """The one thread that runs the batched stage ``name``'s ``process_batch``, made on first
+    use and kept for the life of the process.
+
+    A runtime keeps state per calling thread: an OpenMP runtime (torch, OpenCV builds) makes
+    a thread team for each new thread that enters a parallel region, and ONNX Runtime's
+    kernels (MLAS) and OpenVINO's (oneDNN) keep per-thread scratch buffers on the thread that
+    calls them, which joins their work. A new thread per
+    batch (as a pool made per batch gives) paid that every batch and left the old teams
+    behind; one thread per stage, reused by every ingestion and catch-up run, keeps one
+    team per runtime. An idle model thread waits on its queue and costs no CPU."""
+    with _model_threads_lock:
+        pool = _model_threads.get(name)
+        if pool is None:
+            pool = ThreadPoolExecutor(1, thread_name_prefix=f"glimpse-model-{name}",
+                                      initializer=_serve, initargs=(name,))
+            _model_threads[name] = pool
+        return pool
+
+
 def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
                      record: bool = True) -> dict[str, Exception]:
-    """Give each batched stage the per-photo results of one batch at once (on the model
-    thread). Several batched stages (CLIP and faces) run side by side: each is one model that
-    keeps only part of the machine busy. ``record``: a failure costs that stage's results for
-    the batch, recorded per photo, never the photos themselves (ingestion); otherwise each
-    failing stage's exception is returned by name, its results taken off the holders and
-    nothing recorded per photo (catch-up: a model failing on a whole batch is the model's or
-    the machine's problem, not the photos')."""
+    """Give each batched stage the per-photo results of one batch at once, each on its own
+    long-lived model thread (``model_thread``), and wait for them. ``record``: a failure
+    costs that stage's results for the batch, recorded per photo, never the photos
+    themselves (ingestion); otherwise each failing stage's exception is returned by name,
+    its results taken off the holders and nothing recorded per photo (catch-up: a model
+    failing on a whole batch is the model's or the machine's problem, not the photos').
+
+    The stages run one after the other, not side by side: each model's thread team is sized
+    to the whole machine (``kernel.threads``), and two such teams at once (CLIP and the face
+    recogniser) would ask for twice the cores there are; the total work is the same, and
+    the recogniser's batch (a few crops per photo) is short."""
     work = []
     for stage in stages:
         if not stage.batched:
@@ -296,8 +348,7 @@ def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
             work.append((stage, held))
     failures: dict[str, Exception] = {}
 
-    def run(item: tuple[Stage, list[_Results]]) -> None:
-        stage, held = item
+    def run(stage: Stage, held: list[_Results]) -> None:
         try:
             results = stage.process_batch([h.stage_results[stage.name] for h in held])
             if len(results) != len(held):
@@ -316,12 +367,11 @@ def run_batch_stages(stages: Sequence[Stage], holders: Sequence[_Results], *,
         for h, result in zip(held, results, strict=True):
             h.stage_results[stage.name] = result
 
-    if len(work) <= 1:
-        for item in work:
-            run(item)
-    else:
-        with ThreadPoolExecutor(len(work), thread_name_prefix="glimpse-model") as pool:
-            list(pool.map(run, work))
+    for stage, held in work:
+        if getattr(_serving, "stage", None) == stage.name:
+            run(stage, held)   # already on its thread: waiting on itself would never end
+        else:
+            model_thread(stage.name).submit(run, stage, held).result()
     return failures
 
 
@@ -426,7 +476,7 @@ def catch_up(
     if todo:
         meter.start_phase("; ".join(s.label for s in busy), len(todo))
         _run(todo, report, writer=writer, meter=meter, cancel=cancel,
-             workers=workers or max(1, os.cpu_count() or 1), batch=max(1, batch))
+             workers=workers or budget().decode, batch=max(1, batch))
     for stage in stages:
         stage_report = report.stages[stage.name]
         stage_report.cancelled = report.cancelled
@@ -499,7 +549,11 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
             stages.setdefault(stage.name, stage)
     full: str | None = None
     dropped: set[str] = set()      # stages that failed on a whole batch: out of this run
-    with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-catch-up") as pool:
+    # The previous batch's write: it runs on the writer while the model works on this batch
+    # (one at a time, so the batches held in memory stay bounded).
+    saving: Future[None] | None = None
+    with ThreadPoolExecutor(workers, thread_name_prefix="glimpse-catch-up") as pool, \
+            _awaiting(lambda: saving):
         pending: list[Future[_Item]] = []
         queue = iter(todo)
         exhausted = False
@@ -535,7 +589,9 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
             if failed:
                 for item in items:
                     _drop(item, dropped)
-            writer.call(functools.partial(_save, items=items, report=report))
+            if saving is not None:
+                saving.result()
+            saving = writer.submit(functools.partial(_save, items=items, report=report))
             report.photos += len(items)
             meter.advance(len(items), errors=sum(
                 1 for i in items if i.problem is not None or i.stage_errors))
@@ -543,8 +599,24 @@ def _run(todo: list[_Item], report: CatchUpReport, *, writer: Writer, meter: Pro
                 for fut in pending:
                     fut.cancel()
                 break
+        if saving is not None:
+            saving.result()
     if full is not None:
         raise LibraryFullError(full)
+
+
+@contextlib.contextmanager
+def _awaiting(pending: Callable[[], Future[None] | None]) -> Iterator[None]:
+    """On the way out of a run that failed, wait for its last write: the report it fills
+    is read once the run is over, and a write must not outlive the run that made it."""
+    try:
+        yield
+    except BaseException:
+        fut = pending()
+        if fut is not None:
+            with contextlib.suppress(Exception):
+                fut.result()
+        raise
 
 
 def _drop(item: _Item, dropped: set[str]) -> None:

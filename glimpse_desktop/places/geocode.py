@@ -47,10 +47,12 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088    # mean radius (IUGG)
 PICK_KM = 15.0                 # candidates for the city a person would name
@@ -105,6 +107,10 @@ class Geocoder:
     def __init__(self, records: Sequence[dict[str, Any]], countries: dict[str, str]) -> None:
         if not records:
             raise GeocodeError("the place data is empty")
+        # Imported here: scipy.spatial costs ~0.5 s to import, and a search or a window with
+        # no coordinate to look up must not pay it.
+        from scipy.spatial import cKDTree
+
         lat = np.fromiter((float(r["latitude"]) for r in records), np.float64, len(records))
         lon = np.fromiter((float(r["longitude"]) for r in records), np.float64, len(records))
         self._population = np.maximum(
