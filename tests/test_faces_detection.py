@@ -115,3 +115,39 @@ def test_an_unknown_recogniser_runtime_is_a_clear_error() -> None:
 
     with pytest.raises(ModelError, match="unknown face runtime 'tensorflow'"):
         FaceModels(PACK, recogniser="tensorflow").load()
+
+
+def test_a_child_forked_after_openvino_started_finds_faces_on_onnxruntime(
+        face_photos: Path) -> None:
+    """OpenVINO's thread pools do not survive fork(): a child compiling a model hung for ever
+    (seen when a test forked to drop privileges). Such a child embeds faces on ONNX Runtime."""
+    import os
+    import select
+
+    parent = FaceModels(PACK, threads=1).load()
+    assert parent.recogniser_runtime == "openvino"   # OpenVINO is running in this process
+    photo = Image.open(face_photos / "obama1.jpg")
+    expected = parent.embed(np.stack([f.crop for f in parent.find(photo)]))
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            child = FaceModels(PACK, threads=1).load()
+            got = child.embed(np.stack([f.crop for f in child.find(photo)]))
+            ok = (child.recogniser_runtime == "onnxruntime"
+                  and bool(np.all(np.sum(got * expected, axis=1) > 0.999)))
+            os.write(write, b"ok" if ok else child.recogniser_runtime.encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], 120)
+        answer = os.read(read, 64) if ready else b"hung"
+    finally:
+        if not ready:
+            os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(read)
+    assert answer == b"ok"

@@ -306,6 +306,8 @@ def recogniser_runtime(requested: str | None = None) -> str:
         return choice
     if providers()[0] != "CPUExecutionProvider":
         return "onnxruntime"
+    if not runtime.openvino_usable():   # forked after OpenVINO started: it would hang here
+        return "onnxruntime"
     return "openvino" if runtime.package_version("openvino") else "onnxruntime"
 
 

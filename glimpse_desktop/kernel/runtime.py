@@ -31,7 +31,7 @@ from typing import Any
 
 __all__ = ["OPENVINO_TELEMETRY", "TELEMETRY_ENV", "USED_PROVIDERS", "available_providers",
            "cpu_name", "gpu_names", "onnxruntime", "openvino", "openvino_core",
-           "openvino_devices", "package_version", "session_options"]
+           "openvino_devices", "openvino_usable", "package_version", "session_options"]
 
 TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
 OPENVINO_TELEMETRY = "openvino_telemetry"
@@ -110,12 +110,35 @@ def openvino() -> ModuleType:
 
 
 def openvino_core() -> Any:
-    """The process's one ``openvino.Core`` (it owns the plugins and their thread pools)."""
+    """The process's one ``openvino.Core`` (it owns the plugins and their thread pools).
+    RuntimeError in a child forked after the parent started OpenVINO (``openvino_usable``)."""
     global _core
     with _lock:
+        if _forked_after_openvino:
+            raise RuntimeError("OpenVINO cannot run in a process forked after OpenVINO "
+                               "started its threads (a compile would hang)")
         if _core is None:
             _core = openvino().Core()
         return _core
+
+
+def openvino_usable() -> bool:
+    """False in a child forked after this process started OpenVINO: its thread pools do not
+    survive fork() (compiling a model there hangs), so ONNX Runtime runs the models there."""
+    return not _forked_after_openvino
+
+
+_forked_after_openvino = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_openvino, _lock
+    _lock = threading.Lock()          # it may have been held by another thread at fork()
+    if _core is not None:
+        _forked_after_openvino = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def openvino_devices() -> dict[str, str]:
