@@ -58,7 +58,9 @@ def test_a_drive_pulled_mid_index_is_said_and_its_photos_go_offline(
 def test_a_root_removed_mid_index_is_not_counted_as_skipped(
         tmp_path: Path, library_path: Path) -> None:
     photos = tmp_path / "Photos"
-    _fill(photos, 60)
+    # More photos than the readers may run ahead of the writer (bounded queues of batches):
+    # the folder goes while some are still unread.
+    _fill(photos, 400)
     lib = Library.open(library_path, workers=2)
     try:
         lib.add_root(photos)
