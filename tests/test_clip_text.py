@@ -159,9 +159,9 @@ def test_session_is_created_once_under_concurrent_first_use(
     made: list[Path] = []
     real = clip_text._make_session
 
-    def counting(path: Path, threads: int) -> Any:
+    def counting(path: Path, threads: int, **kwargs: Any) -> Any:
         made.append(path)
-        return real(path, threads)
+        return real(path, threads, **kwargs)
 
     monkeypatch.setattr(clip_text, "_make_session", counting)
     encoder = OnnxTextEncoder(text_onnx, tokenizer, threads=1)
@@ -187,6 +187,35 @@ def test_session_is_created_once_under_concurrent_first_use(
     assert not encoder.loaded
     np.testing.assert_array_equal(encoder.encode(["red car", "snow"]), results[0])
     assert len(made) == 2
+
+
+def test_the_optimised_graph_is_kept_and_reused_and_a_damaged_one_made_again(
+    tiny: Any, tokenizer: ClipTokenizer, tmp_path: Path
+) -> None:
+    """A cold search spends half its session time optimising the graph: the first session
+    keeps ONNX Runtime's optimised graph beside the model, later ones load it (same vectors),
+    and one that is damaged is made again, never an error."""
+    from glimpse_desktop.search.clip_text import optimised_path
+
+    path = tmp_path / "text.onnx"
+    export_text_onnx(tiny, path)
+    texts = ["a red car", "grandma's birthday", "東京の夜景"]
+    first = OnnxTextEncoder(path, tokenizer, threads=1).encode(texts)
+    cached = optimised_path(path)
+    assert cached.is_file() and not list(tmp_path.glob(".*.tmp"))
+    stamp = cached.stat().st_mtime_ns
+    again = OnnxTextEncoder(path, tokenizer, threads=1).encode(texts)
+    assert cached.stat().st_mtime_ns == stamp            # read, not written again
+    np.testing.assert_allclose(again, first, atol=1e-5)
+    cached.write_bytes(b"\x08\x07not a model")
+    healed = OnnxTextEncoder(path, tokenizer, threads=1).encode(texts)
+    np.testing.assert_allclose(healed, first, atol=1e-5)
+    assert cached.stat().st_size > 1000
+    stale = path.with_name(f"{path.stem}.ort-000000000000.onnx")
+    stale.write_bytes(b"another runtime's")
+    cached.unlink()
+    OnnxTextEncoder(path, tokenizer, threads=1).encode(texts)
+    assert not stale.exists() and cached.is_file()
 
 
 def test_empty_query_list_gives_no_rows(text_onnx: Path, tokenizer: ClipTokenizer) -> None:
@@ -248,7 +277,9 @@ def test_int8_model_that_drifts_too_far_is_refused(
     with pytest.raises(ClipTextModelError, match="drifts too far"):
         clip_text.quantize_text_onnx(text_onnx, int8, tokenizer, min_cosine=worst + 1e-3)
     assert int8.read_bytes() == kept
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["text.int8.onnx"]
+    # (beside it, the optimised graph the encoder above kept: no temporary file)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["text.int8.onnx", clip_text.optimised_path(int8).name])
     again = tmp_path / "again.int8.onnx"
     clip_text.quantize_text_onnx(text_onnx, again, tokenizer, min_cosine=worst - 1e-3)
     assert again.is_file()
