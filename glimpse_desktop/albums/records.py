@@ -1,6 +1,6 @@
 """The records the albums feature answers with: albums (the person's own and Glimpse's), their
 photos, what an edit did, home and memories. Frozen: a front end reads them, never edits
-them; ``glimpse ... --json`` prints them field by field (``as_dict`` where a field is left
+them; a front end's JSON output is them field by field (``as_dict`` where a field is left
 out rather than printed as null, as the output has always done).
 """
 

@@ -2,7 +2,7 @@
 holds (status), one photo in full (``Photo``) or as the grid's light row (``PhotoRow``), the
 folders of the Folders view, text-search hits, per-file errors and the doctor report.
 
-Every record is frozen; sequences are tuples. ``glimpse ... --json`` prints them field by
+Every record is frozen; sequences are tuples. A front end's JSON output is them field by
 field, so a field's name is its JSON key. Times are ISO 8601 text as the library stores them;
 paths are absolute text. A feature's part of a record (people, places, search, a caption) is
 that feature's own record.

@@ -1,6 +1,6 @@
 """The records the places feature answers with: a photo's place, the tree of places with
-their counts, and how many photos are placed. Frozen; ``glimpse ... --json`` prints them
-field by field."""
+their counts, and how many photos are placed. Frozen; a front end's JSON output is
+them field by field."""
 
 from __future__ import annotations
 
