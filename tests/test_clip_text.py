@@ -110,6 +110,31 @@ def test_random_mixtures_of_scripts_and_entities_match_open_clip(tokenizer: Clip
     np.testing.assert_array_equal(tokenizer(texts), open_clip.tokenize(texts).numpy())
 
 
+def test_printable_ascii_skips_ftfy_and_still_matches_open_clip(tokenizer: ClipTokenizer) -> None:
+    """Plain ASCII queries are cleaned without ftfy (a cold search's import): every printable
+    ASCII character but "&", in random texts, gives open_clip's ids all the same."""
+    rng = random.Random(11)
+    alphabet = [chr(c) for c in range(0x20, 0x7F) if chr(c) != "&"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+             for _ in range(400)]
+    texts += ["<b>bold</b>", "a 'quoted' \"phrase\"", "  padded  ", "x" * 300]
+    assert all(clip_text._plain(t) for t in texts)
+    np.testing.assert_array_equal(tokenizer(texts), open_clip.tokenize(texts).numpy())
+    # Texts ftfy or HTML unescaping may change take the full path.
+    assert not any(clip_text._plain(t) for t in ("Tom &amp; Jerry", "caf\u00e9", "a\tb", "x\ny"))
+
+
+def test_a_plain_query_does_not_import_ftfy() -> None:
+    code = ("import sys\n"
+            "from glimpse_desktop.search.clip_text import ClipTokenizer\n"
+            "t = ClipTokenizer()\n"
+            "t(['a dog on a sofa'])\n"
+            "assert 'ftfy' not in sys.modules\n"
+            "t(['caf\u00e9 au lait'])\n"
+            "assert 'ftfy' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
 # --- ONNX text tower ---------------------------------------------------------------------------
 
 

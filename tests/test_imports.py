@@ -12,6 +12,7 @@ it to ONNX: that step may use torch, in this test's own process)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -201,6 +202,16 @@ def test_a_search_imports_only_what_it_uses(
     # A real search ran, by content: the model's text tower was loaded for it.
     assert "onnxruntime" in {m.partition(".")[0] for m in record["modules"]}
     assert json.loads(proc.stdout)
+    # Nor the features a plain query does not touch (a twelfth of a cold search each, or
+    # more): they load on first use, and ftfy only for a query that is not plain ASCII.
+    untouched = {"glimpse_desktop.albums.auto", "glimpse_desktop.albums.events",
+                 "glimpse_desktop.albums.export", "glimpse_desktop.albums.store",
+                 "glimpse_desktop.api.doctor", "glimpse_desktop.captions.service",
+                 "glimpse_desktop.faces.people", "glimpse_desktop.faces.store",
+                 "glimpse_desktop.metadata.extract", "glimpse_desktop.places.geocode",
+                 "glimpse_desktop.places.service", "glimpse_desktop.writeback.service",
+                 "ftfy"}
+    assert sorted(untouched & set(record["modules"])) == []
 
 
 def test_the_window_over_the_library_never_imports_torch(
@@ -217,3 +228,40 @@ def test_the_window_over_the_library_never_imports_torch(
     assert record["attempts"] == []
     assert _loaded(record, CONVERSION) == []
     assert "PySide6" in {m.partition(".")[0] for m in record["modules"]}
+
+
+def _type_checking_imports(path: Path) -> dict[str, tuple[str, str]]:
+    """The names a module's ``if TYPE_CHECKING:`` block imports, and from where."""
+    found: dict[str, tuple[str, str]] = {}
+    for node in ast.parse(path.read_text("utf-8")).body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for item in node.body:
+                if isinstance(item, ast.ImportFrom) and item.module:
+                    for alias in item.names:
+                        found[alias.asname or alias.name] = (item.module, alias.name)
+    return found
+
+
+def test_the_lazy_public_names_are_the_ones_type_checkers_see() -> None:
+    """The facade imports its names on first use (PEP 562); what mypy sees is a separate list
+    of imports. Both say the same, and every public name resolves to its module's object."""
+    import importlib
+
+    import glimpse_desktop.api as api
+    import glimpse_desktop.api.library as library
+
+    seen = _type_checking_imports(ROOT / "glimpse_desktop" / "api" / "__init__.py")
+    assert seen == api._WHERE
+    for name in api.__all__:
+        if name in api._WHERE:
+            module, attr = api._WHERE[name]
+            assert getattr(api, name) is getattr(importlib.import_module(module), attr), name
+        else:
+            assert name in vars(api), name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        api.Nope  # noqa: B018
+    lazy = {name: (module, name) for name, module in library._LAZY.items()}
+    assert lazy.items() <= _type_checking_imports(
+        ROOT / "glimpse_desktop" / "api" / "library.py").items()
+    for name in library.__all__:
+        assert getattr(library, name) is not None, name

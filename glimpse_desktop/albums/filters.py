@@ -3,10 +3,16 @@ album's are what its saved search finds now)."""
 
 from __future__ import annotations
 
-from glimpse_desktop.albums import store
-from glimpse_desktop.kernel.db import Connection
+from typing import TYPE_CHECKING
+
 from glimpse_desktop.search.filters import FilterContext, SearchFilter
 from glimpse_desktop.search.query import QueryError
+
+if TYPE_CHECKING:
+    from glimpse_desktop.kernel.db import Connection
+
+# The albums' store (and the events and places it reads) loads when a search names an album
+# or the filter's values are listed, not with every command that registers the filter.
 
 
 def _tidy(value: str) -> str:
@@ -16,6 +22,8 @@ def _tidy(value: str) -> str:
 def _album(context: FilterContext, name: str) -> set[int]:
     """The photos of the albums ``name`` names: the album of that title (any case), else
     albums whose titles start with those words, else the album with that id."""
+    from glimpse_desktop.albums import store
+
     conn = context.conn
     albums = store.filter_albums(conn, name)
     if not albums:
@@ -37,6 +45,8 @@ def _album(context: FilterContext, name: str) -> set[int]:
 
 def _titles(conn: Connection, limit: int) -> list[str]:
     """Album titles: the person's own albums first, then Glimpse's, newest first."""
+    from glimpse_desktop.albums import store
+
     return store.titles(conn, limit)
 
 

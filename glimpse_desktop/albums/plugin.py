@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from glimpse_desktop.albums.auto import AutoAlbumReport
 from glimpse_desktop.albums.filters import ALBUM
 from glimpse_desktop.kernel.changes import READ, Change, FollowUp
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.search.filters import SearchFilter
+
+if TYPE_CHECKING:
+    from glimpse_desktop.albums.auto import AutoAlbumReport
 
 
 @hookimpl

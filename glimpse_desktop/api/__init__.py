@@ -8,132 +8,275 @@ major number when something a caller relies on changes. Modules below ``glimpse_
 (the kernel, the features) may change between any two releases.
 """
 
-from glimpse_desktop.albums.auto import AutoAlbumReport
-from glimpse_desktop.albums.export import ExportError
-from glimpse_desktop.albums.records import (
-    Album,
-    AlbumAdded,
-    AlbumCover,
-    AlbumDeleted,
-    AlbumDetail,
-    AlbumOrder,
-    AlbumPhoto,
-    AlbumRemoved,
-    AlbumRenamed,
-    AutoAlbum,
-    Home,
-    Memory,
-)
-from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths
-from glimpse_desktop.api.plugins import PluginInfo, load_plugins
-from glimpse_desktop.api.records import (
-    ERROR_STAGES,
-    WARNING_STAGES,
-    Camera,
-    Doctor,
-    Exposure,
-    FacesFacts,
-    FileError,
-    Folder,
-    Gps,
-    LibraryStatus,
-    MissingPhoto,
-    ModelsFolder,
-    Photo,
-    PhotoError,
-    PhotoRow,
-    PhotoStatus,
-    Root,
-    RootAdded,
-    RootStatus,
-    SearchFacts,
-    TextEntry,
-    TextHit,
-    json_default,
-)
-from glimpse_desktop.api.roots import AlreadyInLibraryError
-from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate
-from glimpse_desktop.captions.service import ENV_KEY as CAPTION_KEY_ENV
-from glimpse_desktop.captions.service import LARGE_RUN as CAPTION_LARGE_RUN
-from glimpse_desktop.faces.people import PeopleError
-from glimpse_desktop.faces.records import (
-    ClusterReport,
-    CoverSet,
-    Face,
-    FaceAssigned,
-    FaceNamed,
-    Merged,
-    PeopleStatus,
-    PeopleUpdate,
-    Person,
-    PersonDeleted,
-    PersonDetail,
-    PersonHidden,
-    PersonPhoto,
-    PersonRef,
-    PhotoFace,
-    Rejected,
-    Rejection,
-    Renamed,
-    SplitResult,
-    Tagged,
-)
-from glimpse_desktop.kernel.actions import PhotoAction
-from glimpse_desktop.kernel.changes import WHY, ChangeReport
-from glimpse_desktop.kernel.config import Key, Setting
-from glimpse_desktop.kernel.devices import (
-    DeviceChoice,
-    DeviceReport,
-    OnnxDevices,
-    OpenVinoDevices,
-    TorchDevices,
-)
-from glimpse_desktop.kernel.meta import MetadataReader, PhotoMeta, PhotoSource, TextItem
-from glimpse_desktop.kernel.migrations import PluginMigration
-from glimpse_desktop.kernel.registry import FacePackInfo, ModelFiles, ModelInfo, ModelKind
-from glimpse_desktop.kernel.stages import (
-    BacklogPhoto,
-    CatchUpReport,
-    Stage,
-    StageBase,
-    StageReport,
-    owed,
-    owed_count,
-)
-from glimpse_desktop.kernel.syslibs import SystemLibraries, system_libraries, window_uses_xcb
-from glimpse_desktop.places.records import (
-    Place,
-    PlaceCity,
-    PlaceCountry,
-    PlaceRegion,
-    PlacesStatus,
-)
-from glimpse_desktop.search.clip_runtime import ModelRuntime, RuntimeChoice, RuntimeFigure
-from glimpse_desktop.search.engine import (
-    FILTER_MATCHES_NOTHING,
-    FILTERS_EXCLUDE_EACH_OTHER,
-    MODEL_FAILED,
-    MODEL_NOT_INSTALLED,
-    NOT_EMBEDDED_YET,
-    NOTHING_EMBEDDED,
-    SWITCHING_MODEL,
-    Hit,
-    SearchResult,
-)
-from glimpse_desktop.search.filters import Condition, FilterContext, SearchFilter, filter_keys
-from glimpse_desktop.search.filters import registered as search_filters
-from glimpse_desktop.search.query import QueryError
-from glimpse_desktop.search.semantic import SearchStatus
-from glimpse_desktop.search.sorting import SortError, SortReport
-from glimpse_desktop.writeback.records import (
-    CaptionPayload,
-    FileProblem,
-    Payload,
-    PlanItem,
-    RegionPayload,
-    SidecarsRead,
-    WriteBackReport,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names for type checkers; at run time each is imported on first use
+    from glimpse_desktop.albums.auto import AutoAlbumReport
+    from glimpse_desktop.albums.export import ExportError
+    from glimpse_desktop.albums.records import (
+        Album,
+        AlbumAdded,
+        AlbumCover,
+        AlbumDeleted,
+        AlbumDetail,
+        AlbumOrder,
+        AlbumPhoto,
+        AlbumRemoved,
+        AlbumRenamed,
+        AutoAlbum,
+        Home,
+        Memory,
+    )
+    from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths
+    from glimpse_desktop.api.plugins import PluginInfo, load_plugins
+    from glimpse_desktop.api.records import (
+        ERROR_STAGES,
+        WARNING_STAGES,
+        Camera,
+        Doctor,
+        Exposure,
+        FacesFacts,
+        FileError,
+        Folder,
+        Gps,
+        LibraryStatus,
+        MissingPhoto,
+        ModelsFolder,
+        Photo,
+        PhotoError,
+        PhotoRow,
+        PhotoStatus,
+        Root,
+        RootAdded,
+        RootStatus,
+        SearchFacts,
+        TextEntry,
+        TextHit,
+        json_default,
+    )
+    from glimpse_desktop.api.roots import AlreadyInLibraryError
+    from glimpse_desktop.captions.records import ENV_KEY as CAPTION_KEY_ENV
+    from glimpse_desktop.captions.records import LARGE_RUN as CAPTION_LARGE_RUN
+    from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate
+    from glimpse_desktop.faces.people import PeopleError
+    from glimpse_desktop.faces.records import (
+        ClusterReport,
+        CoverSet,
+        Face,
+        FaceAssigned,
+        FaceNamed,
+        Merged,
+        PeopleStatus,
+        PeopleUpdate,
+        Person,
+        PersonDeleted,
+        PersonDetail,
+        PersonHidden,
+        PersonPhoto,
+        PersonRef,
+        PhotoFace,
+        Rejected,
+        Rejection,
+        Renamed,
+        SplitResult,
+        Tagged,
+    )
+    from glimpse_desktop.kernel.actions import PhotoAction
+    from glimpse_desktop.kernel.changes import WHY, ChangeReport
+    from glimpse_desktop.kernel.config import Key, Setting
+    from glimpse_desktop.kernel.devices import (
+        DeviceChoice,
+        DeviceReport,
+        OnnxDevices,
+        OpenVinoDevices,
+        TorchDevices,
+    )
+    from glimpse_desktop.kernel.meta import MetadataReader, PhotoMeta, PhotoSource, TextItem
+    from glimpse_desktop.kernel.migrations import PluginMigration
+    from glimpse_desktop.kernel.registry import FacePackInfo, ModelFiles, ModelInfo, ModelKind
+    from glimpse_desktop.kernel.stages import (
+        BacklogPhoto,
+        CatchUpReport,
+        Stage,
+        StageBase,
+        StageReport,
+        owed,
+        owed_count,
+    )
+    from glimpse_desktop.kernel.syslibs import SystemLibraries, system_libraries, window_uses_xcb
+    from glimpse_desktop.places.records import (
+        Place,
+        PlaceCity,
+        PlaceCountry,
+        PlaceRegion,
+        PlacesStatus,
+    )
+    from glimpse_desktop.search.clip_runtime import ModelRuntime, RuntimeChoice, RuntimeFigure
+    from glimpse_desktop.search.engine import (
+        FILTER_MATCHES_NOTHING,
+        FILTERS_EXCLUDE_EACH_OTHER,
+        MODEL_FAILED,
+        MODEL_NOT_INSTALLED,
+        NOT_EMBEDDED_YET,
+        NOTHING_EMBEDDED,
+        SWITCHING_MODEL,
+        Hit,
+        SearchResult,
+    )
+    from glimpse_desktop.search.filters import Condition, FilterContext, SearchFilter, filter_keys
+    from glimpse_desktop.search.filters import registered as search_filters
+    from glimpse_desktop.search.query import QueryError
+    from glimpse_desktop.search.semantic import SearchStatus
+    from glimpse_desktop.search.sorting import SortError, SortReport
+    from glimpse_desktop.writeback.records import (
+        CaptionPayload,
+        FileProblem,
+        Payload,
+        PlanItem,
+        RegionPayload,
+        SidecarsRead,
+        WriteBackReport,
+    )
+
+# Where each name lives. A name is imported on first use (PEP 562), so a command loads only
+# the features it touches: a plain search does not build albums' and people's records.
+_WHERE: dict[str, tuple[str, str]] = {
+    "Album": ("glimpse_desktop.albums.records", "Album"),
+    "AlbumAdded": ("glimpse_desktop.albums.records", "AlbumAdded"),
+    "AlbumCover": ("glimpse_desktop.albums.records", "AlbumCover"),
+    "AlbumDeleted": ("glimpse_desktop.albums.records", "AlbumDeleted"),
+    "AlbumDetail": ("glimpse_desktop.albums.records", "AlbumDetail"),
+    "AlbumOrder": ("glimpse_desktop.albums.records", "AlbumOrder"),
+    "AlbumPhoto": ("glimpse_desktop.albums.records", "AlbumPhoto"),
+    "AlbumRemoved": ("glimpse_desktop.albums.records", "AlbumRemoved"),
+    "AlbumRenamed": ("glimpse_desktop.albums.records", "AlbumRenamed"),
+    "AlreadyInLibraryError": ("glimpse_desktop.api.roots", "AlreadyInLibraryError"),
+    "AutoAlbum": ("glimpse_desktop.albums.records", "AutoAlbum"),
+    "AutoAlbumReport": ("glimpse_desktop.albums.auto", "AutoAlbumReport"),
+    "BacklogPhoto": ("glimpse_desktop.kernel.stages", "BacklogPhoto"),
+    "CAPTION_KEY_ENV": ("glimpse_desktop.captions.records", "ENV_KEY"),
+    "CAPTION_LARGE_RUN": ("glimpse_desktop.captions.records", "LARGE_RUN"),
+    "Camera": ("glimpse_desktop.api.records", "Camera"),
+    "Caption": ("glimpse_desktop.captions.records", "Caption"),
+    "CaptionPayload": ("glimpse_desktop.writeback.records", "CaptionPayload"),
+    "CatchUpReport": ("glimpse_desktop.kernel.stages", "CatchUpReport"),
+    "ChangeReport": ("glimpse_desktop.kernel.changes", "ChangeReport"),
+    "ClusterReport": ("glimpse_desktop.faces.records", "ClusterReport"),
+    "Condition": ("glimpse_desktop.search.filters", "Condition"),
+    "Consent": ("glimpse_desktop.captions.records", "Consent"),
+    "CoverSet": ("glimpse_desktop.faces.records", "CoverSet"),
+    "Destination": ("glimpse_desktop.captions.records", "Destination"),
+    "DeviceChoice": ("glimpse_desktop.kernel.devices", "DeviceChoice"),
+    "DeviceReport": ("glimpse_desktop.kernel.devices", "DeviceReport"),
+    "Doctor": ("glimpse_desktop.api.records", "Doctor"),
+    "ERROR_STAGES": ("glimpse_desktop.api.records", "ERROR_STAGES"),
+    "Estimate": ("glimpse_desktop.captions.records", "Estimate"),
+    "ExportError": ("glimpse_desktop.albums.export", "ExportError"),
+    "Exposure": ("glimpse_desktop.api.records", "Exposure"),
+    "FILTERS_EXCLUDE_EACH_OTHER": ("glimpse_desktop.search.engine", "FILTERS_EXCLUDE_EACH_OTHER"),
+    "FILTER_MATCHES_NOTHING": ("glimpse_desktop.search.engine", "FILTER_MATCHES_NOTHING"),
+    "Face": ("glimpse_desktop.faces.records", "Face"),
+    "FaceAssigned": ("glimpse_desktop.faces.records", "FaceAssigned"),
+    "FaceNamed": ("glimpse_desktop.faces.records", "FaceNamed"),
+    "FacePackInfo": ("glimpse_desktop.kernel.registry", "FacePackInfo"),
+    "FacesFacts": ("glimpse_desktop.api.records", "FacesFacts"),
+    "FileError": ("glimpse_desktop.api.records", "FileError"),
+    "FileProblem": ("glimpse_desktop.writeback.records", "FileProblem"),
+    "FilterContext": ("glimpse_desktop.search.filters", "FilterContext"),
+    "Folder": ("glimpse_desktop.api.records", "Folder"),
+    "Gps": ("glimpse_desktop.api.records", "Gps"),
+    "Hit": ("glimpse_desktop.search.engine", "Hit"),
+    "Home": ("glimpse_desktop.albums.records", "Home"),
+    "Key": ("glimpse_desktop.kernel.config", "Key"),
+    "Library": ("glimpse_desktop.api.library", "Library"),
+    "LibraryError": ("glimpse_desktop.api.library", "LibraryError"),
+    "LibraryPaths": ("glimpse_desktop.api.library", "LibraryPaths"),
+    "LibraryStatus": ("glimpse_desktop.api.records", "LibraryStatus"),
+    "MODEL_FAILED": ("glimpse_desktop.search.engine", "MODEL_FAILED"),
+    "MODEL_NOT_INSTALLED": ("glimpse_desktop.search.engine", "MODEL_NOT_INSTALLED"),
+    "Memory": ("glimpse_desktop.albums.records", "Memory"),
+    "Merged": ("glimpse_desktop.faces.records", "Merged"),
+    "MetadataReader": ("glimpse_desktop.kernel.meta", "MetadataReader"),
+    "MissingPhoto": ("glimpse_desktop.api.records", "MissingPhoto"),
+    "ModelFiles": ("glimpse_desktop.kernel.registry", "ModelFiles"),
+    "ModelInfo": ("glimpse_desktop.kernel.registry", "ModelInfo"),
+    "ModelKind": ("glimpse_desktop.kernel.registry", "ModelKind"),
+    "ModelRuntime": ("glimpse_desktop.search.clip_runtime", "ModelRuntime"),
+    "ModelsFolder": ("glimpse_desktop.api.records", "ModelsFolder"),
+    "NOTHING_EMBEDDED": ("glimpse_desktop.search.engine", "NOTHING_EMBEDDED"),
+    "NOT_EMBEDDED_YET": ("glimpse_desktop.search.engine", "NOT_EMBEDDED_YET"),
+    "OnnxDevices": ("glimpse_desktop.kernel.devices", "OnnxDevices"),
+    "OpenVinoDevices": ("glimpse_desktop.kernel.devices", "OpenVinoDevices"),
+    "Payload": ("glimpse_desktop.writeback.records", "Payload"),
+    "PeopleError": ("glimpse_desktop.faces.people", "PeopleError"),
+    "PeopleStatus": ("glimpse_desktop.faces.records", "PeopleStatus"),
+    "PeopleUpdate": ("glimpse_desktop.faces.records", "PeopleUpdate"),
+    "Person": ("glimpse_desktop.faces.records", "Person"),
+    "PersonDeleted": ("glimpse_desktop.faces.records", "PersonDeleted"),
+    "PersonDetail": ("glimpse_desktop.faces.records", "PersonDetail"),
+    "PersonHidden": ("glimpse_desktop.faces.records", "PersonHidden"),
+    "PersonPhoto": ("glimpse_desktop.faces.records", "PersonPhoto"),
+    "PersonRef": ("glimpse_desktop.faces.records", "PersonRef"),
+    "Photo": ("glimpse_desktop.api.records", "Photo"),
+    "PhotoAction": ("glimpse_desktop.kernel.actions", "PhotoAction"),
+    "PhotoError": ("glimpse_desktop.api.records", "PhotoError"),
+    "PhotoFace": ("glimpse_desktop.faces.records", "PhotoFace"),
+    "PhotoMeta": ("glimpse_desktop.kernel.meta", "PhotoMeta"),
+    "PhotoRow": ("glimpse_desktop.api.records", "PhotoRow"),
+    "PhotoSource": ("glimpse_desktop.kernel.meta", "PhotoSource"),
+    "PhotoStatus": ("glimpse_desktop.api.records", "PhotoStatus"),
+    "Place": ("glimpse_desktop.places.records", "Place"),
+    "PlaceCity": ("glimpse_desktop.places.records", "PlaceCity"),
+    "PlaceCountry": ("glimpse_desktop.places.records", "PlaceCountry"),
+    "PlaceRegion": ("glimpse_desktop.places.records", "PlaceRegion"),
+    "PlacesStatus": ("glimpse_desktop.places.records", "PlacesStatus"),
+    "PlanItem": ("glimpse_desktop.writeback.records", "PlanItem"),
+    "PluginInfo": ("glimpse_desktop.api.plugins", "PluginInfo"),
+    "PluginMigration": ("glimpse_desktop.kernel.migrations", "PluginMigration"),
+    "QueryError": ("glimpse_desktop.search.query", "QueryError"),
+    "RegionPayload": ("glimpse_desktop.writeback.records", "RegionPayload"),
+    "Rejected": ("glimpse_desktop.faces.records", "Rejected"),
+    "Rejection": ("glimpse_desktop.faces.records", "Rejection"),
+    "Renamed": ("glimpse_desktop.faces.records", "Renamed"),
+    "Root": ("glimpse_desktop.api.records", "Root"),
+    "RootAdded": ("glimpse_desktop.api.records", "RootAdded"),
+    "RootStatus": ("glimpse_desktop.api.records", "RootStatus"),
+    "RuntimeChoice": ("glimpse_desktop.search.clip_runtime", "RuntimeChoice"),
+    "RuntimeFigure": ("glimpse_desktop.search.clip_runtime", "RuntimeFigure"),
+    "SWITCHING_MODEL": ("glimpse_desktop.search.engine", "SWITCHING_MODEL"),
+    "SearchFacts": ("glimpse_desktop.api.records", "SearchFacts"),
+    "SearchFilter": ("glimpse_desktop.search.filters", "SearchFilter"),
+    "SearchResult": ("glimpse_desktop.search.engine", "SearchResult"),
+    "SearchStatus": ("glimpse_desktop.search.semantic", "SearchStatus"),
+    "Setting": ("glimpse_desktop.kernel.config", "Setting"),
+    "SidecarsRead": ("glimpse_desktop.writeback.records", "SidecarsRead"),
+    "SortError": ("glimpse_desktop.search.sorting", "SortError"),
+    "SortReport": ("glimpse_desktop.search.sorting", "SortReport"),
+    "SplitResult": ("glimpse_desktop.faces.records", "SplitResult"),
+    "Stage": ("glimpse_desktop.kernel.stages", "Stage"),
+    "StageBase": ("glimpse_desktop.kernel.stages", "StageBase"),
+    "StageReport": ("glimpse_desktop.kernel.stages", "StageReport"),
+    "SystemLibraries": ("glimpse_desktop.kernel.syslibs", "SystemLibraries"),
+    "Tagged": ("glimpse_desktop.faces.records", "Tagged"),
+    "TextEntry": ("glimpse_desktop.api.records", "TextEntry"),
+    "TextHit": ("glimpse_desktop.api.records", "TextHit"),
+    "TextItem": ("glimpse_desktop.kernel.meta", "TextItem"),
+    "TorchDevices": ("glimpse_desktop.kernel.devices", "TorchDevices"),
+    "WARNING_STAGES": ("glimpse_desktop.api.records", "WARNING_STAGES"),
+    "WHY": ("glimpse_desktop.kernel.changes", "WHY"),
+    "WriteBackReport": ("glimpse_desktop.writeback.records", "WriteBackReport"),
+    "filter_keys": ("glimpse_desktop.search.filters", "filter_keys"),
+    "json_default": ("glimpse_desktop.api.records", "json_default"),
+    "load_plugins": ("glimpse_desktop.api.plugins", "load_plugins"),
+    "owed": ("glimpse_desktop.kernel.stages", "owed"),
+    "owed_count": ("glimpse_desktop.kernel.stages", "owed_count"),
+    "search_filters": ("glimpse_desktop.search.filters", "registered"),
+    "system_libraries": ("glimpse_desktop.kernel.syslibs", "system_libraries"),
+    "window_uses_xcb": ("glimpse_desktop.kernel.syslibs", "window_uses_xcb"),
+}
 
 API_VERSION = (2, 0)  # 2.0: the image tower left torch (TorchDevices, SearchFacts changed)
 
@@ -272,3 +415,17 @@ __all__ = [
     "system_libraries",
     "window_uses_xcb",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value   # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

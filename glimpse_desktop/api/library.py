@@ -10,6 +10,7 @@ import contextlib
 import ctypes
 import errno
 import gc
+import importlib
 import json
 import logging
 import os
@@ -17,24 +18,11 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PIL import Image
 
-from glimpse_desktop.albums.auto import AutoAlbumReport, AutoAlbums, AutoAlbumsError
-from glimpse_desktop.albums.by_date import organize_by_date
-from glimpse_desktop.albums.export import (
-    PREVIEW,
-    PREVIEW_EDGE,
-    SIZES,
-    ExportError,
-    ExportReport,
-    export_photos,
-    preview_jpeg,
-)
-from glimpse_desktop.albums.service import AlbumError, Albums
 from glimpse_desktop.api import records
-from glimpse_desktop.api.doctor import doctor, search_facts
 from glimpse_desktop.api.photos import read_photo
 from glimpse_desktop.api.records import (
     ERROR_STAGES,
@@ -51,12 +39,7 @@ from glimpse_desktop.api.records import (
 )
 from glimpse_desktop.api.roots import AlreadyInLibraryError, Roots
 from glimpse_desktop.api.roots import folder_path as _folder_path
-from glimpse_desktop.captions.service import CaptionError, CaptionReport, Captions
-from glimpse_desktop.faces import store as faces_store
-from glimpse_desktop.faces.people import People, PeopleError
-from glimpse_desktop.faces.records import ClusterReport, PeopleStatus, PeopleUpdate
-from glimpse_desktop.faces.stage import STAGE as FACE_STAGE
-from glimpse_desktop.faces.stage import FaceReport, FaceStage
+from glimpse_desktop.api.services import FeatureServices
 from glimpse_desktop.kernel import fts, photos, plugins, vectors
 from glimpse_desktop.kernel.changes import (
     ChainError,
@@ -95,7 +78,6 @@ from glimpse_desktop.kernel.stages import CatchUpReport, Stage, check_stage, has
 from glimpse_desktop.kernel.stages import catch_up as run_catch_up
 from glimpse_desktop.kernel.thumbnails import KINDS, ThumbnailCache, ThumbnailStage
 from glimpse_desktop.kernel.watcher import Watcher
-from glimpse_desktop.places.service import Places, PlacesReport
 from glimpse_desktop.search import engine as search
 from glimpse_desktop.search import filters as search_filters
 from glimpse_desktop.search import tags as tagging
@@ -107,7 +89,41 @@ from glimpse_desktop.search.query import QueryError
 from glimpse_desktop.search.semantic import SearchStatus, Semantic
 from glimpse_desktop.search.sorting import SortError, SortReport, sort_by_tag
 from glimpse_desktop.search.tags import TagReport
-from glimpse_desktop.writeback.service import WriteBack, WriteBackReport
+
+if TYPE_CHECKING:
+    from glimpse_desktop.albums.auto import AutoAlbumsError
+    from glimpse_desktop.albums.export import ExportError, ExportReport
+    from glimpse_desktop.albums.service import AlbumError
+    from glimpse_desktop.api.doctor import doctor
+    from glimpse_desktop.captions.service import CaptionError, CaptionReport
+    from glimpse_desktop.faces.people import PeopleError
+    from glimpse_desktop.faces.records import ClusterReport, PeopleStatus
+    from glimpse_desktop.faces.stage import FaceReport
+
+# The features a command may never touch (albums, people, places, captions, write-back, the
+# doctor) are imported on first use: a one-shot search is a cold start a person waits for.
+# These names are re-exported all the same, each from its own module on first use (PEP 562).
+_LAZY = {
+    "AlbumError": "glimpse_desktop.albums.service",
+    "AutoAlbumsError": "glimpse_desktop.albums.auto",
+    "CaptionError": "glimpse_desktop.captions.service",
+    "CaptionReport": "glimpse_desktop.captions.service",
+    "ExportError": "glimpse_desktop.albums.export",
+    "ExportReport": "glimpse_desktop.albums.export",
+    "PeopleError": "glimpse_desktop.faces.people",
+    "doctor": "glimpse_desktop.api.doctor",
+}
+
+if not TYPE_CHECKING:   # type checkers see the imports above, and flag any other name
+    def __getattr__(name: str) -> Any:
+        try:
+            module = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
 
 # What the CLI and the GUI need from the layers below, so they import core and nothing else.
 __all__ = ["ERROR_STAGES", "AlbumError", "AlreadyInLibraryError", "AutoAlbumsError", "CaptionError",
@@ -139,6 +155,10 @@ def _not_the_follow_ups_fault(exc: BaseException) -> bool:
 
 def _fill(report: IndexReport, changes: ChangeReport) -> None:
     """An index's or a watcher batch's counts from what followed it."""
+    from glimpse_desktop.albums.auto import AutoAlbumReport
+    from glimpse_desktop.faces.records import PeopleUpdate
+    from glimpse_desktop.places.service import PlacesReport
+
     people = changes.result("people")
     if isinstance(people, PeopleUpdate):
         report.faces += people.faces
@@ -168,7 +188,7 @@ def release_memory() -> None:
             pass     # not glibc (musl): nothing more to ask for
 
 
-class Library:
+class Library(FeatureServices):
     """An open photo library. Thread-safe; close it when done."""
 
     # The process keeps this library open after a call returns (the window sets it): what
@@ -222,27 +242,10 @@ class Library:
         self.semantic = Semantic(reader=self.reader, writer=self.writer,
                                  models_dir=paths.models, cache_dir=paths.cache)
         self.models = self.semantic.registry
-        self.people = People(reader=self.reader, writer=self.writer, cache_dir=paths.cache,
-                             registry=self.models)
-        # Loads nothing here: the geocoder's data is read on the first coordinate to look up.
-        self.places = Places(reader=self.reader, writer=self.writer)
-        # Smart albums are saved searches: they run through the library's own search.
-        self.albums = Albums(reader=self.reader, writer=self.writer,
-                             run_search=lambda query, limit: self.search(query, limit=limit))
-        # Events, trips, home and memories (organize/events groups; this reconciles).
-        self.auto_albums = AutoAlbums(reader=self.reader, writer=self.writer)
         # Settings by name (the CLI's config verb, the GUI's Settings), with environment overrides.
         self.config = Config(reader=self.reader, writer=self.writer)
-        # Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back.
-        self.writeback = WriteBack(reader=self.reader, writer=self.writer, config=self.config,
-                                   thumbnails=self.thumbnails, crops=self.people.crops,
-                                   lock=IngestLock(f"{paths.library}.writeback.lock"))
-        # Captions from a vision service: sends nothing until turned on and agreed to.
-        self.captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
-                                 search=lambda query, limit: self.search(query, limit=limit),
-                                 release_reader=self.release_reader)
-        # Captions written in the background (the CLI's watcher) reach the sidecars too.
-        self.captions.after_background = self._captions_written
+        # The other features' services (people, places, albums, write-back, captions) are made
+        # on first use, below: a one-shot command pays only for the ones it touches.
         self._stages_lock = threading.Lock()
         # Which plugin gave each stage (by stage name): a stage's failure is its plugin's.
         self._stage_plugins: dict[str, str] = {}
@@ -334,7 +337,8 @@ class Library:
         """Close the writer and every reader. A reader still busy in a thread that outlived
         its owner (a job that did not stop in time at exit) is left to the process's end
         rather than failing the close of all the others."""
-        self.captions.stop_background()
+        if "captions" in self.__dict__:   # made on first use: nothing runs if it was not
+            self.captions.stop_background()
         self.writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -420,6 +424,9 @@ class Library:
             # a plugin added) catch up: every stage over its backlog, each file decoded once.
             # A face pack that is missing or broken gives no stage: the photos are read all
             # the same, and `people.problem` says why faces are not found.
+            from glimpse_desktop.faces import store as faces_store
+            from glimpse_desktop.faces.stage import STAGE as FACE_STAGE
+
             caught = self.catch_up(progress=progress, cancel=cancel)
             report.faces = faces_store.count_in(self.reader(),
                                                 caught.stage(FACE_STAGE).photo_ids)
@@ -516,6 +523,11 @@ class Library:
                       cancel: CancelToken | None = None) -> tuple[FaceReport, ClusterReport]:
         """Find faces in photos the face pack has not looked at (photos read before faces
         were on, a pack switch), then let waiting faces join people or found new ones."""
+        from glimpse_desktop.faces import store as faces_store
+        from glimpse_desktop.faces.records import ClusterReport
+        from glimpse_desktop.faces.stage import STAGE as FACE_STAGE
+        from glimpse_desktop.faces.stage import FaceReport, FaceStage
+
         self.load_models()
         if not self.people.enabled() or not self.people.backlog():
             # Nothing to read: just let waiting faces join people (no progress to show).
@@ -718,6 +730,8 @@ class Library:
             raise LibraryError(f"photos can be organised by date only, not by {by!r}")
         if mode not in ("copy", "move"):
             raise LibraryError(f"mode must be copy or move, not {mode!r}")
+        from glimpse_desktop.albums.by_date import organize_by_date
+
         return organize_by_date(self.reader(), output=output, mode=mode, dry_run=dry_run,
                                 writer=self.writer, progress=progress, cancel=cancel)
 
@@ -731,6 +745,14 @@ class Library:
 
         A folder inside one of the library's folders is refused unless ``force``: the copies
         would be read into the library as photos of their own (duplicates)."""
+        from glimpse_desktop.albums.export import (
+            PREVIEW,
+            PREVIEW_EDGE,
+            SIZES,
+            export_photos,
+            preview_jpeg,
+        )
+
         if (album is None) == (search is None):
             raise LibraryError("export an album or a search, one of the two",
                                code="export.which")
@@ -800,6 +822,8 @@ class Library:
                 for name, problem in changes.problems.items():
                     report.errors += 1
                     why = f"{why} ({name} not done: {problem})"
+                from glimpse_desktop.writeback.service import WriteBackReport
+
                 written = changes.result("write-back")
                 if isinstance(written, WriteBackReport) and written.failed:
                     why = f"{why} ({written.failed} sidecars not written)"
@@ -969,6 +993,8 @@ class Library:
 
     def doctor(self) -> Doctor:
         """Versions, paths and devices: what a bug report needs."""
+        from glimpse_desktop.api.doctor import doctor, search_facts
+
         return doctor(self.paths, self.reader(),
                       search=search_facts(self.semantic.status(), self.models),
                       people=self.people.status())

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Caption", "Consent", "Destination", "Estimate"]
+__all__ = ["ENV_KEY", "LARGE_RUN", "Caption", "Consent", "Destination", "Estimate"]
+
+# The variable that holds the captioning service's key: it is read from the environment (or
+# the system keyring), never stored in the library.
+ENV_KEY = "GLIMPSE_CAPTION_API_KEY"
+# Runs bigger than this are shown their estimate and asked about first (CLI, GUI).
+LARGE_RUN = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from PIL import Image
 
 from glimpse_desktop.captions import client, store
 from glimpse_desktop.captions.client import DEFAULT_PROMPT, Reply, ServiceError
-from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate
+from glimpse_desktop.captions.records import ENV_KEY, Caption, Consent, Destination, Estimate
 from glimpse_desktop.kernel import fts
 from glimpse_desktop.kernel.config import Config, get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
@@ -60,7 +60,6 @@ TEXT_SOURCE = "caption"
 # The provider's own variable, by host, when GLIMPSE_CAPTION_API_KEY is not set.
 _PROVIDER_KEYS = (("openai.com", "OPENAI_API_KEY"), ("groq.com", "GROQ_API_KEY"),
                   ("openrouter.ai", "OPENROUTER_API_KEY"))
-ENV_KEY = "GLIMPSE_CAPTION_API_KEY"
 
 # US dollars per million tokens (input, output), and a guess of the input tokens one photo at
 # 1024 px costs (image + prompt) before any reply has told us. From OpenAI's pricing and vision
@@ -74,8 +73,6 @@ PRICES: dict[str, tuple[float, float, int]] = {
 }
 GUESS_TOKENS_IN = 1_500
 GUESS_TOKENS_OUT = 250
-# Runs bigger than this are shown their estimate and asked about first (CLI, GUI).
-LARGE_RUN = 100
 
 
 class CaptionError(LibraryError):

@@ -18,7 +18,6 @@ from glimpse_desktop.api import (
     AlbumRemoved,
     AlbumRenamed,
     AutoAlbum,
-    ExportError,
     Home,
     LibraryError,
     SortError,
@@ -326,6 +325,8 @@ def cmd_memories(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_export(lib: Library, args: argparse.Namespace) -> int:
+    from glimpse_desktop.api import ExportError  # the exporter loads with the first export
+
     try:
         with job(args.quiet) as (bar, token):
             report = lib.export(args.to, album=args.album, search=args.search, size=args.size,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from glimpse_desktop.api import PeopleError, Person, PersonDetail
+from glimpse_desktop.api import LibraryError
 from glimpse_desktop.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -18,6 +18,9 @@ from glimpse_desktop.cli.common import (
     plural,
 )
 from glimpse_desktop.cli.verbs import Library, Verb, actions
+
+if TYPE_CHECKING:
+    from glimpse_desktop.api import Person, PersonDetail
 
 __all__ = ["VERBS"]
 
@@ -182,7 +185,7 @@ def cmd_people(lib: Library, args: argparse.Namespace) -> int:
                    + (" (faces already found stay)" if action == "off" else
                       "; `glimpse index` looks at photos read before"))
     else:  # pragma: no cover - argparse refuses other actions
-        raise PeopleError(f"unknown action {action}")
+        raise LibraryError(f"unknown action {action}")
     if args.json:
         emit_json(result)
     else:

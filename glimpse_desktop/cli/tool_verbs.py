@@ -21,7 +21,6 @@ from glimpse_desktop.api.library import (
     LibraryPaths,
     ModelError,
     Registry,
-    doctor,
     face_pack_list,
     model_list,
 )
@@ -251,6 +250,8 @@ def _face_pack_action(lib: Library | None, registry: Registry, args: argparse.Na
 
 
 def cmd_doctor(lib: Library | None, args: argparse.Namespace) -> int:
+    from glimpse_desktop.api.doctor import doctor
+
     info = lib.doctor() if lib is not None else doctor(LibraryPaths.resolve(args.library))
     if args.json:
         emit_json(info)

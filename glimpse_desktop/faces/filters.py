@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from glimpse_desktop.faces import store
-from glimpse_desktop.kernel.db import Connection
+from typing import TYPE_CHECKING
+
 from glimpse_desktop.search.filters import Condition, FilterContext, SearchFilter
 from glimpse_desktop.search.query import QueryError
+
+if TYPE_CHECKING:
+    from glimpse_desktop.kernel.db import Connection
+
+# The faces' store loads when a search names a person, not with every command.
 
 
 def _tidy(value: str) -> str:
@@ -16,6 +21,8 @@ def _person(context: FilterContext, name: str) -> Condition:
     """The photos of the people ``name`` names: the person of that exact name if there is
     one, otherwise everyone whose name starts with those words (person:barack finds Barack
     Obama). A name nobody has is a typo far more often than an empty answer."""
+    from glimpse_desktop.faces import store
+
     ids = store.people_called(context.conn, name)
     if not ids:
         raise QueryError(f"nobody is named {name!r} in People", code="search.unknown_person",
@@ -27,6 +34,8 @@ def _person(context: FilterContext, name: str) -> Condition:
 
 def _names(conn: Connection, limit: int) -> list[str]:
     """People's names, alphabetically (hidden people left out)."""
+    from glimpse_desktop.faces import store
+
     return store.names(conn, limit)
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from glimpse_desktop.faces import store as faces_store
 from glimpse_desktop.faces.filters import PERSON
-from glimpse_desktop.faces.records import PeopleUpdate
 from glimpse_desktop.kernel.changes import READ, Change, FollowUp
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.search.filters import SearchFilter
+
+if TYPE_CHECKING:
+    from glimpse_desktop.faces.records import PeopleUpdate
 
 
 @hookimpl
@@ -23,6 +24,9 @@ def _update_people(library: Any, change: Change) -> PeopleUpdate | None:
     # clustered even when the scan changed nothing.
     if change.nothing and change.why != "indexed":
         return None
+    from glimpse_desktop.faces import store as faces_store
+    from glimpse_desktop.faces.records import PeopleUpdate
+
     faces = 0 if change.ids is None else faces_store.count_in(library.reader(), change.ids)
     return PeopleUpdate(faces=faces, cluster=library.people.cluster())
 
@@ -47,6 +51,8 @@ def glimpse_stages(library: Any) -> list[Any]:
 def glimpse_photos_deleted(conn: Any) -> None:
     """Unnamed people left without faces go with the photos (named ones stay: the name is
     the person's own work)."""
+    from glimpse_desktop.faces import store as faces_store
+
     faces_store.prune_people(conn)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from glimpse_desktop.kernel.hookspecs import hookimpl
-from glimpse_desktop.kernel.meta import MetadataReader
-from glimpse_desktop.metadata import extract
+from glimpse_desktop.kernel.meta import MetadataReader, PhotoMeta, PhotoSource
 from glimpse_desktop.metadata.filters import FILTERS
 from glimpse_desktop.search.filters import SearchFilter
 
@@ -18,4 +17,11 @@ def glimpse_search_filters() -> list[SearchFilter]:
 @hookimpl
 def glimpse_metadata_readers() -> list[MetadataReader]:
     """EXIF, XMP, IPTC and PNG text: dates, position, camera, exposure, rating, texts."""
-    return [MetadataReader("metadata", extract.read)]
+    return [MetadataReader("metadata", _read)]
+
+
+def _read(photo: PhotoSource) -> PhotoMeta:
+    # The readers (EXIF, XMP, IPTC) load with the first photo read, not with every command.
+    from glimpse_desktop.metadata import extract
+
+    return extract.read(photo)

@@ -3,9 +3,12 @@ country of that name."""
 
 from __future__ import annotations
 
-from glimpse_desktop.kernel.db import Connection
-from glimpse_desktop.places.service import match_place, place_names
+from typing import TYPE_CHECKING
+
 from glimpse_desktop.search.filters import NONE, Condition, FilterContext, SearchFilter
+
+if TYPE_CHECKING:
+    from glimpse_desktop.kernel.db import Connection
 
 
 def _tidy(value: str) -> str:
@@ -15,6 +18,9 @@ def _tidy(value: str) -> str:
 def _place(context: FilterContext, value: str) -> Condition:
     """place:Lisbon is the city, the region and the country of that name, whichever exist; a
     place never visited matches nothing (an honest empty answer, which search explains)."""
+    # The places service (and its geocoder) loads when a search names a place.
+    from glimpse_desktop.places.service import match_place
+
     found = match_place(context.conn, value)
     names = (found.cities, found.regions, found.countries)
     either = [f"{column} IN ({','.join('?' * len(values))})"
@@ -28,6 +34,8 @@ def _place(context: FilterContext, value: str) -> Condition:
 
 def names(conn: Connection, limit: int) -> list[str]:
     """Place names (cities, regions, countries), most photographed first."""
+    from glimpse_desktop.places.service import place_names
+
     return place_names(conn, limit)
 
 

@@ -1,0 +1,96 @@
+"""The features' services a ``Library`` holds (people, places, albums, events, write-back,
+captions), each made on its first use.
+
+A one-shot command pays only for the features it touches: a plain search never imports the
+albums' event grouping, the geocoder, the face clustering or the captioning client.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glimpse_desktop.albums.auto import AutoAlbums
+    from glimpse_desktop.albums.service import Albums
+    from glimpse_desktop.captions.service import CaptionReport, Captions
+    from glimpse_desktop.faces.people import People
+    from glimpse_desktop.kernel.config import Config
+    from glimpse_desktop.kernel.db import Connection, Writer
+    from glimpse_desktop.kernel.paths import LibraryPaths
+    from glimpse_desktop.kernel.registry import Registry
+    from glimpse_desktop.kernel.thumbnails import ThumbnailCache
+    from glimpse_desktop.places.service import Places
+    from glimpse_desktop.search.engine import SearchResult
+    from glimpse_desktop.writeback.service import WriteBack
+
+
+class FeatureServices:
+    """The part of ``Library`` that makes the features' services; the library gives them its
+    connections, settings and search."""
+
+    paths: LibraryPaths
+    writer: Writer
+    models: Registry
+    config: Config
+    thumbnails: ThumbnailCache
+
+    if TYPE_CHECKING:   # the library's own, which the services are given
+        def reader(self) -> Connection: ...
+        def release_reader(self) -> None: ...
+        def search(self, query: str, *, limit: int = 50) -> SearchResult: ...
+        def _captions_written(self, report: CaptionReport) -> None: ...
+
+    @functools.cached_property
+    def people(self) -> People:
+        """People and their faces."""
+        from glimpse_desktop.faces.people import People
+
+        return People(reader=self.reader, writer=self.writer, cache_dir=self.paths.cache,
+                      registry=self.models)
+
+    @functools.cached_property
+    def places(self) -> Places:
+        """Where photos were taken. Loads nothing: the geocoder's data is read on the first
+        coordinate to look up."""
+        from glimpse_desktop.places.service import Places
+
+        return Places(reader=self.reader, writer=self.writer)
+
+    @functools.cached_property
+    def albums(self) -> Albums:
+        """Albums, smart albums (saved searches: they run through the library's own search)
+        and their covers."""
+        from glimpse_desktop.albums.service import Albums
+
+        return Albums(reader=self.reader, writer=self.writer,
+                      run_search=lambda query, limit: self.search(query, limit=limit))
+
+    @functools.cached_property
+    def auto_albums(self) -> AutoAlbums:
+        """Events, trips, home and memories (organize/events groups; this reconciles)."""
+        from glimpse_desktop.albums.auto import AutoAlbums
+
+        return AutoAlbums(reader=self.reader, writer=self.writer)
+
+    @functools.cached_property
+    def writeback(self) -> WriteBack:
+        """Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back."""
+        from glimpse_desktop.kernel.lock import IngestLock
+        from glimpse_desktop.writeback.service import WriteBack
+
+        return WriteBack(reader=self.reader, writer=self.writer, config=self.config,
+                         thumbnails=self.thumbnails, crops=self.people.crops,
+                         lock=IngestLock(f"{self.paths.library}.writeback.lock"))
+
+    @functools.cached_property
+    def captions(self) -> Captions:
+        """Captions from a vision service: sends nothing until turned on and agreed to."""
+        from glimpse_desktop.captions.service import Captions
+
+        captions = Captions(reader=self.reader, writer=self.writer, config=self.config,
+                            search=lambda query, limit: self.search(query, limit=limit),
+                            release_reader=self.release_reader)
+        # Captions written in the background (the CLI's watcher) reach the sidecars too.
+        captions.after_background = self._captions_written
+        return captions
