@@ -325,3 +325,20 @@ def test_only_the_runtime_module_imports_openvino() -> None:
             if stripped.startswith(("import openvino", "from openvino")):
                 offenders.append(f"{path.relative_to(ROOT)}: {stripped}")
     assert offenders == []
+
+
+def test_the_threads_the_model_is_given_are_part_of_the_key(
+        installed: Installed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A choice measured with two threads says nothing of one (GLIMPSE_THREADS=1 on a busy
+    machine): the ranking of runtimes changes with the threads, so it is measured again."""
+    from glimpse_desktop.kernel.threads import ENV_THREADS, budget
+
+    files = exported(installed)
+    keys = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv(ENV_THREADS, threads)
+        budget.cache_clear()
+        keys.append(rt.choice_key(installed, files.visual, files.visual_int8))
+    budget.cache_clear()
+    assert keys[0] != keys[1]
+    assert keys[0].endswith("threads 1") and keys[1].endswith("threads 2")

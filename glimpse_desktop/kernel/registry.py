@@ -493,6 +493,8 @@ class Registry:
                                          code="models.not_an_export",
                                          values={"source": str(folder), "wanted": f.name})
                     digests[f.name] = download.sha256_file(folder / f.name, cancel=cancel)
+        except (Cancelled, KeyboardInterrupt):
+            raise   # the verified files stay: the next try checks them without fetching again
         except BaseException:
             for f in files.values():
                 (folder / f.name).unlink(missing_ok=True)
@@ -510,8 +512,10 @@ class Registry:
         (neither the weights nor a file derived from them)."""
         try:
             install(ModelFiles(entry, target.parent, {entry.file: sha256}), progress, cancel)
-        except Cancelled:
-            raise  # the weights are fine: the next try converts them without fetching again
+        except (Cancelled, KeyboardInterrupt):
+            # Cancelled, or a second Ctrl-C: the weights are verified and fine (maybe hundreds
+            # of megabytes fetched), and the next try converts them without fetching again.
+            raise
         except BaseException:
             target.unlink(missing_ok=True)
             for derived in target.parent.glob(f"{sha256[:16]}-*"):

@@ -31,6 +31,7 @@ import numpy as np
 
 from glimpse_desktop.kernel import runtime
 from glimpse_desktop.kernel.registry import Installed, ModelError
+from glimpse_desktop.kernel.threads import budget
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +305,8 @@ def forced_spec() -> Spec | None:
 
 def choice_key(installed: Installed, visual: Path, visual_int8: Path) -> str:
     """What a measurement is valid for: the model (weights digest and its exported files), the
-    runtimes' versions, the CPU and GPUs, and the providers this install offers."""
+    runtimes' versions, the CPU and GPUs, the providers this install offers, and the threads
+    the model is given (the ranking of runtimes changes with them: GLIMPSE_THREADS)."""
     def size(path: Path) -> int:
         try:
             return path.stat().st_size
@@ -316,7 +318,7 @@ def choice_key(installed: Installed, visual: Path, visual_int8: Path) -> str:
              f"openvino {runtime.package_version('openvino') or '-'}",
              f"cpu {runtime.cpu_name()}", f"gpu {', '.join(runtime.gpu_names()) or '-'}",
              f"providers {','.join(runtime.available_providers())}",
-             f"device {'cpu' if _cpu_only() else 'any'}"]
+             f"device {'cpu' if _cpu_only() else 'any'}", f"threads {budget().model}"]
     return " | ".join(parts)
 
 
