@@ -10,8 +10,9 @@ PIP    := python -m pip install --disable-pip-version-check -q -c constraints.tx
 # What `make run` needs (the app: no torch, no CUDA; sizes in the README, "Set-up"), what
 # `make lint`/`make typecheck` add (the dev tools: ruff and mypy need no torch, whose types are
 # optional in pyproject's mypy section) and what `make test` adds (torch: the tests build
-# random-weight models with it). A stamp each, so run after test installs nothing and each
-# later step adds only what it needs.
+# random-weight models with it; PyInstaller: the slow packaging test builds the bundle from
+# this venv, a second install of the app in a venv of its own took CI minutes). A stamp each,
+# so run after test installs nothing and each later step adds only what it needs.
 RUN_STAMP  := $(VENV)/.installed-run
 DEV_STAMP  := $(VENV)/.installed-dev
 TEST_STAMP := $(VENV)/.installed-test
@@ -64,7 +65,7 @@ $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 # After the dev stamp, so that lint and typecheck never install beside it (make -j).
 $(TEST_STAMP): pyproject.toml constraints.txt $(DEV_STAMP)
 	$(if $(TORCH_INDEX),$(BIN)/$(PIP) --no-deps --index-url $(TORCH_INDEX) torch torchvision)
-	$(call INSTALL,dev$(COMMA)torch)
+	$(call INSTALL,dev$(COMMA)torch$(COMMA)package)
 	touch $(TEST_STAMP) $(DEV_STAMP) $(RUN_STAMP)
 
 # ONNX Runtime's CUDA build in place of the CPU one (README, "The GPU build"): the CPU build
@@ -128,7 +129,9 @@ strace:
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
-# PyInstaller only comes with the `package` extra, so `make test` (CI) never installs it.
+# `make package` builds from a venv with the app and the `package` extra only, so that
+# nothing of torch or the dev tools can reach the bundle. (The test venv has PyInstaller too:
+# tests/test_packaging.py builds the bundle there, the spec's excludes keeping torch out.)
 $(PACKAGE_STAMP): pyproject.toml constraints.txt
 	test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
 	$(PACKAGE_VENV)/bin/$(PIP) -e '.[package]'

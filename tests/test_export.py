@@ -243,15 +243,24 @@ class _Hub(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def hub(tmp_path: Path, checkpoint: dict[str, Any]) -> Iterator[str]:
-    made = tmp_path / "export"
-    made.mkdir()
+@pytest.fixture(scope="module")
+def towers(tmp_path_factory: pytest.TempPathFactory, checkpoint: dict[str, Any]
+           ) -> tuple[Path, Path]:
+    """The model's two towers as ONNX files, exported once for the module (the tests that
+    use them read or copy them, never change them): our image tower and an Immich-style
+    text tower."""
+    folder = tmp_path_factory.mktemp("towers")
     probes = np.random.default_rng(0).normal(size=(3, 3, 224, 224)).astype(np.float32)
-    export_visual_onnx(checkpoint["model"], made / "visual.onnx", image_size=224, probes=probes)
-    _immich_style_text(checkpoint["model"], made / "text.onnx")
-    files = {"/visual/model.onnx": (made / "visual.onnx").read_bytes(),
-             "/textual/model.onnx": (made / "text.onnx").read_bytes(),
+    export_visual_onnx(checkpoint["model"], folder / "v.onnx", image_size=224, probes=probes)
+    _immich_style_text(checkpoint["model"], folder / "t.onnx")
+    return folder / "v.onnx", folder / "t.onnx"
+
+
+@pytest.fixture
+def hub(towers: tuple[Path, Path]) -> Iterator[str]:
+    visual, text = towers
+    files = {"/visual/model.onnx": visual.read_bytes(),
+             "/textual/model.onnx": text.read_bytes(),
              "/vocab.txt.gz": default_vocab_path().read_bytes()}
     handler = type("Hub", (_Hub,), {"files": files})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -356,19 +365,10 @@ def test_a_model_installed_before_conversion_is_converted_on_first_use(
 # ---------------------------------------------------------------------------- offline adds
 
 
-def _export_files(checkpoint: dict[str, Any], folder: Path) -> tuple[Path, Path]:
-    """The model's two towers as ONNX files, made once per test: our image tower and an
-    Immich-style text tower."""
-    folder.mkdir(parents=True, exist_ok=True)
-    probes = np.random.default_rng(0).normal(size=(3, 3, 224, 224)).astype(np.float32)
-    export_visual_onnx(checkpoint["model"], folder / "v.onnx", image_size=224, probes=probes)
-    _immich_style_text(checkpoint["model"], folder / "t.onnx")
-    return folder / "v.onnx", folder / "t.onnx"
-
-
 def test_an_export_folder_in_the_hubs_layout_adds_and_searches_without_torch(
-        tmp_path: Path, checkpoint: dict[str, Any], photo_dir: Path) -> None:
-    visual, text = _export_files(checkpoint, tmp_path / "made")
+        tmp_path: Path, checkpoint: dict[str, Any], towers: tuple[Path, Path],
+        photo_dir: Path) -> None:
+    visual, text = towers
     # As a clone of the Hugging Face repository has it, without a vocabulary.
     given = tmp_path / "ViT-tiny__export"
     (given / "visual").mkdir(parents=True)
@@ -405,10 +405,10 @@ def test_an_export_folder_in_the_hubs_layout_adds_and_searches_without_torch(
 
 
 def test_a_zip_of_our_own_export_adds_a_model_listed_only_as_weights(
-        tmp_path: Path, checkpoint: dict[str, Any]) -> None:
+        tmp_path: Path, checkpoint: dict[str, Any], towers: tuple[Path, Path]) -> None:
     import zipfile
 
-    visual, text = _export_files(checkpoint, tmp_path / "made")
+    visual, text = towers
     archive = tmp_path / "tiny-export.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(visual, "tiny-export/visual.onnx")
@@ -429,7 +429,7 @@ def test_a_zip_of_our_own_export_adds_a_model_listed_only_as_weights(
 
 
 def test_a_folder_or_zip_that_is_not_the_export_is_refused_and_leaves_nothing(
-        tmp_path: Path, checkpoint: dict[str, Any]) -> None:
+        tmp_path: Path, checkpoint: dict[str, Any], towers: tuple[Path, Path]) -> None:
     import zipfile
 
     registry = Registry(_model_dir(tmp_path, _entry(checkpoint)))
@@ -443,7 +443,7 @@ def test_a_folder_or_zip_that_is_not_the_export_is_refused_and_leaves_nothing(
     with pytest.raises(ModelError, match=r"could not be read as a \.zip"):
         registry.add(MODEL, junk)
     # Towers that are not this model's (a 64-wide model where 512 is listed).
-    visual, text = _export_files(checkpoint, tmp_path / "made")
+    visual, text = towers
     wrong = Registry(_model_dir(tmp_path / "w", {**_entry(checkpoint), "dim": 512}))
     archive = tmp_path / "wrong.zip"
     with zipfile.ZipFile(archive, "w") as z:

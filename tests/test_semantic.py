@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -73,11 +74,27 @@ def model_dir(tmp_path: Path, weights: dict[str, Any], monkeypatch: pytest.Monke
     return folder
 
 
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory, weights: dict[str, Any]) -> Path:
+    """MODEL added once for the module, through the registry as `glimpse models add` adds it
+    (the checkpoint converted to ONNX): its installed folder, which tests copy."""
+    from glimpse_desktop.kernel.registry import Registry
+
+    folder = tmp_path_factory.mktemp("converted")
+    (folder / "manifest.d").mkdir()
+    (folder / "manifest.d" / "tests.json").write_text(json.dumps(_manifest(weights)))
+    return Registry(folder).add(MODEL, weights[MODEL]["path"]).folder
+
+
 @pytest.fixture
-def clip_lib(library_path: Path, model_dir: Path, weights: dict[str, Any]
-             ) -> Iterator[Library]:
+def clip_lib(library_path: Path, model_dir: Path, converted: Path) -> Iterator[Library]:
+    """A library using MODEL. The model is installed by copying the folder `converted` made
+    (converting the checkpoint took a second or two a test); adding it to an open library is
+    test_model_added_later_embeds_the_backlog's, and switching to a new one the switch test's."""
+    from glimpse_desktop.kernel.registry import Registry
+
+    shutil.copytree(converted, Registry(model_dir).folder(MODEL))
     library = Library.open(library_path, workers=2)
-    library.add_model(MODEL, weights[MODEL]["path"])
     library.use_model(MODEL)
     try:
         yield library
