@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
@@ -103,8 +104,7 @@ class DevicePage(Page):
                  "directml": "GPU (DirectML)", "gpu": "GPU (OpenVINO)"}
         self.fields["device"].setText(f"{names.get(chosen.chosen, chosen.chosen)}"
                                       f" — {chosen.why}")
-        providers = info.faces.providers
-        self.fields["faces"].setText(provider_name(providers[0]) if providers else "not available")
+        self.fields["faces"].setText(faces_text(info.faces.providers, info.faces.recogniser))
         available = dev.onnxruntime.providers or ()
         self.fields["providers"].setText(
             ", ".join(provider_name(p) for p in available) if available
@@ -146,6 +146,16 @@ class DevicePage(Page):
 def provider_name(name: str) -> str:
     """'CUDAExecutionProvider' -> 'CUDA'."""
     return name.removesuffix("ExecutionProvider") or name
+
+
+def faces_text(providers: Sequence[str], recogniser: str) -> str:
+    """'Finding: ONNX Runtime on CPU · recognising: OpenVINO on CPU': the detector runs on
+    onnxruntime's first provider; the recogniser on OpenVINO when it is the one chosen."""
+    if not providers:
+        return "not available"
+    detector = f"ONNX Runtime on {provider_name(providers[0])}"
+    recognising = "OpenVINO on CPU" if recogniser == "openvino" else detector
+    return f"finding faces: {detector} · recognising them: {recognising}"
 
 
 def runtime_text(runtime: str, device: str, precision: str) -> str:
