@@ -20,7 +20,7 @@ from glimpse_desktop.search.engine import (
 )
 from glimpse_desktop.search.query import QueryError
 from tests import imagegen as ig
-from tests.test_semantic import MODEL, clip_lib, model_dir, weights  # noqa: F401 (fixtures)
+from tests.test_semantic import MODEL, clip_lib, converted, model_dir, weights  # noqa: F401 (fixtures)
 
 
 def _photos(folder: Path, n: int) -> None:

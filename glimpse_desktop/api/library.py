@@ -198,10 +198,10 @@ class Library(FeatureServices):
     stays_open: bool = False
 
     def __init__(self, paths: LibraryPaths, *, workers: int | None = None,
-                 create: bool = True, load_models: bool = True) -> None:
-        """``load_models=False`` defers loading the face pack (a second or more) to the first
-        job that reads photos, or to ``load_models()``: the desktop app paints its window
-        first."""
+                 create: bool = True, load_models: bool = False) -> None:
+        """The models ingestion runs (the face pack: most of a second) load with the first
+        job that reads photos, or with ``load_models()``; ``load_models=True`` loads them
+        now. The window paints first, and a command that reads no photo never loads them."""
         self.paths = paths
         if not create and not paths.library.exists():
             raise NoLibraryError(f"there is no library at {paths.library} yet",
