@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +20,11 @@ from glimpse_desktop.api import Library
 # The code under test must never depend on the developer's own library or caches.
 os.environ.pop("GLIMPSE_LIBRARY", None)
 os.environ.pop("GLIMPSE_CACHE_DIR", None)
+# What runtimes prepare from model files (kernel/compiled.py) is kept per machine, keyed by
+# the files' contents: the session's tests share one folder of their own (every library's
+# first face load would otherwise clean and compile the pack again), removed at exit.
+os.environ["GLIMPSE_COMPILED_DIR"] = tempfile.mkdtemp(prefix="glimpse-compiled-")
+atexit.register(shutil.rmtree, os.environ["GLIMPSE_COMPILED_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
