@@ -176,10 +176,10 @@ class FacesPage(Page):
 
         self.group_note.clear()
         self.apply_button.setEnabled(False)
-        self.job = self.jobs.start("Grouping faces", work)
-        self.job.finished.connect(self._regrouped)
-        self.job.failed.connect(self._regroup_failed)
         self.group_note.say("Grouping faces…")
+        # Connected before the job's thread starts (a job that ends at once signals early).
+        self.job = self.jobs.start("Grouping faces", work, done=self._regrouped,
+                                   failed=self._regroup_failed)
         return self.job
 
     def _regrouped(self, report: Any) -> None:

@@ -86,10 +86,11 @@ class JobPage(Page):
             self.run_note.warn(why)
 
         button.setEnabled(False)
-        self.job = self.jobs.start(name, work)
-        self.job.finished.connect(done)
-        self.job.failed.connect(failed)
         self.run_note.say(f"{name}… (the status bar shows progress and can stop it)")
+        # The page's callbacks go in with the job, connected before its thread starts: one
+        # that ends at once (no API key) would otherwise signal before they were connected,
+        # and the page would wait for it for ever.
+        self.job = self.jobs.start(name, work, done=done, failed=failed)
         return self.job
 
 

@@ -391,11 +391,12 @@ class ModelList(QWidget):
                                                 cancel=cancel)
         self.notice.clear()
         verb = "Downloading" if action == "download" else "Adding"
-        self.job = self.jobs.start(f"{verb} {row.name}", work)
         self._job_model = model_id
+        # Its ends are connected before the job's thread starts (a download refused at once
+        # signals early); progress reported before the next line is kept in ``job.last``.
+        self.job = self.jobs.start(f"{verb} {row.name}", work, done=self._job_done,
+                                   failed=self._job_failed)
         self.job.progress.connect(self._progress)
-        self.job.finished.connect(self._job_done)
-        self.job.failed.connect(self._job_failed)
         self.progress_label.setText(f"{verb}…")
         self.progress_bar.setRange(0, 0)
         self.progress_row.show()
