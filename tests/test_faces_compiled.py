@@ -61,16 +61,44 @@ def test_a_later_process_loads_the_pack_from_what_the_first_kept(tmp_path: Path)
                                np.load(tmp_path / "first.npy"), rtol=0, atol=1e-5)
 
 
+def _flip(path: Path, count: int) -> None:
+    """Invert ``count`` bytes in the middle of ``path``: a file a runtime still accepts."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + count] = bytes(255 - b for b in data[middle:middle + count])
+    path.write_bytes(bytes(data))
+
+
 def test_a_damaged_kept_graph_is_made_again(tmp_path: Path) -> None:
     cache = tmp_path / "compiled"
     _load(cache, tmp_path / "first.npy")
     graph = next(p for p in cache.iterdir() if p.name.endswith("-recogniser-r1.onnx"))
-    graph.write_bytes(b"\x08\x07 not an onnx graph at all")
+    # Damaged where the weights are: onnxruntime and OpenVINO would both take the graph, and
+    # compute other vectors with it.
+    _flip(graph, 256)
     again = _load(cache, tmp_path / "again.npy")
     assert again["onnx"] is True                 # made again from the verified pack file
     np.testing.assert_allclose(np.load(tmp_path / "again.npy"),
                                np.load(tmp_path / "first.npy"), rtol=0, atol=1e-5)
-    assert graph.stat().st_size > 1_000_000      # and kept again, whole
+    third = _load(cache, tmp_path / "third.npy")
+    assert third["onnx"] is False                # and kept again, whole
+
+
+def test_a_damaged_compiled_model_is_compiled_again(tmp_path: Path) -> None:
+    """OpenVINO loads some damaged compiled models without a word (NaN or wrong vectors):
+    what it loads is checked on the probe, and compiled again where it disagrees."""
+    cache = tmp_path / "compiled"
+    openvino = {"GLIMPSE_FACES_RUNTIME": "openvino"}
+    _load(cache, tmp_path / "first.npy", **openvino)
+    blobs = list((cache / "openvino").rglob("*.blob"))
+    assert blobs
+    for blob in blobs:
+        _flip(blob, 4096)
+    again = _load(cache, tmp_path / "again.npy", **openvino)
+    vectors = np.load(tmp_path / "again.npy")
+    assert np.isfinite(vectors).all()
+    np.testing.assert_allclose(vectors, np.load(tmp_path / "first.npy"), rtol=0, atol=1e-5)
+    assert again["precision"] is not None
 
 
 def test_a_cache_folder_that_cannot_be_made_costs_time_not_faces(tmp_path: Path) -> None:

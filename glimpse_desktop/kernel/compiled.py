@@ -14,8 +14,10 @@ is written whole (a temporary file renamed over) so another process never reads 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -50,20 +52,26 @@ def _write(path: Path, data: bytes) -> None:
         raise
 
 
+_DIGEST = 32   # a kept file ends with the sha256 of what precedes it
+
+
 def derived_bytes(name: str, make: Callable[[], bytes]) -> bytes:
     """The bytes kept as ``name``, else ``make()``'s (kept for next time where possible).
     ``name`` must change whenever what ``make`` returns could: the source's digest and the
-    version of the recipe belong in it."""
+    version of the recipe belong in it. A kept file whose bytes are not the ones written (a
+    bad sector, an edit) is made again: a runtime may well accept a damaged graph and
+    compute wrong numbers with it."""
     path = folder() / name
     try:
-        data = path.read_bytes()
-        if data:
-            return data
+        kept = path.read_bytes()
     except OSError:
-        pass
+        kept = b""
+    data, digest = kept[:-_DIGEST], kept[-_DIGEST:]
+    if data and hashlib.sha256(data).digest() == digest:
+        return data
     data = make()
     with contextlib.suppress(OSError):
-        _write(path, data)
+        _write(path, data + hashlib.sha256(data).digest())
     return data
 
 
@@ -88,18 +96,31 @@ def forget(*prefixes: str) -> None:
         entries = list(folder().iterdir())
     except OSError:
         return
+    hidden = tuple(f".{prefix}" for prefix in prefixes)   # temporaries a killed process left
     for path in entries:
-        if path.name.startswith(prefixes) and path.is_file():
+        if path.name.startswith((*prefixes, *hidden)) and path.is_file():
             with contextlib.suppress(OSError):
                 path.unlink()
 
 
-def openvino_cache() -> str | None:
-    """A folder for OpenVINO's own compiled-model cache (its ``CACHE_DIR``), or None where
-    none can be written (then OpenVINO compiles every time)."""
-    path = folder() / "openvino"
+def openvino_cache(key: str) -> str | None:
+    """A folder for OpenVINO's own compiled-model cache (its ``CACHE_DIR``) for ``key`` (the
+    OpenVINO version, the CPU and what it computes natively), or None where none can be
+    written (then OpenVINO compiles every time). The folders of other keys (an OpenVINO
+    since upgraded) are removed: their compiled models would never be read again."""
+    root = folder() / "openvino"
+    path = root / hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    with contextlib.suppress(OSError):
+        for other in root.iterdir():
+            if other != path and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
     return str(path) if os.access(path, os.W_OK | os.X_OK) else None
+
+
+def forget_openvino() -> None:
+    """Delete OpenVINO's compiled models (one it loads wrongly, which it may not notice)."""
+    shutil.rmtree(folder() / "openvino", ignore_errors=True)
