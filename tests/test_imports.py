@@ -260,6 +260,7 @@ def test_the_lazy_public_names_are_the_ones_type_checkers_see() -> None:
             assert name in vars(api), name
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         api.Nope  # noqa: B018
+    assert api.library is library            # submodules still answer as attributes
     lazy = {name: (module, name) for name, module in library._LAZY.items()}
     assert lazy.items() <= _type_checking_imports(
         ROOT / "glimpse_desktop" / "api" / "library.py").items()

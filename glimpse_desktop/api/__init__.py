@@ -417,10 +417,16 @@ __all__ = [
 ]
 
 
+_SUBMODULES = frozenset({"doctor", "library", "photos", "plugins", "records", "roots",
+                         "services"})
+
+
 def __getattr__(name: str) -> Any:
     try:
         module, attr = _WHERE[name]
     except KeyError:
+        if name in _SUBMODULES:   # glimpse_desktop.api.library, as after an eager import
+            return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), attr)
     globals()[name] = value   # the next lookup is a plain module attribute

@@ -7,8 +7,9 @@ albums' event grouping, the geocoder, the face clustering or the captioning clie
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from glimpse_desktop.albums.auto import AutoAlbums
@@ -23,6 +24,40 @@ if TYPE_CHECKING:
     from glimpse_desktop.places.service import Places
     from glimpse_desktop.search.engine import SearchResult
     from glimpse_desktop.writeback.service import WriteBack
+
+
+_T = TypeVar("_T")
+# One lock for every library's services (each is made in well under a second, once): two
+# threads asking for the same service at once (an index worker's stages and the window's
+# People page, say) get the one object. Reentrant: write-back is made with people's crops.
+_MAKING = threading.RLock()
+
+
+class _MadeOnce(Generic[_T]):
+    """A service made on first use, once per library, however many threads ask at once
+    (``functools.cached_property`` lost its lock in Python 3.12)."""
+
+    def __init__(self, make: Callable[[Any], _T]) -> None:
+        self._make = make
+        self._name = make.__name__
+        self.__doc__ = make.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _MadeOnce[_T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> _MadeOnce[_T] | _T:
+        if obj is None:
+            return self
+        # Once made, the instance's own attribute answers: this descriptor defines no
+        # __set__, so lookups find the instance's dict first.
+        with _MAKING:
+            made: _T | None = obj.__dict__.get(self._name)
+            if made is None:
+                made = self._make(obj)
+                obj.__dict__[self._name] = made
+            return made
 
 
 class FeatureServices:
@@ -41,7 +76,7 @@ class FeatureServices:
         def search(self, query: str, *, limit: int = 50) -> SearchResult: ...
         def _captions_written(self, report: CaptionReport) -> None: ...
 
-    @functools.cached_property
+    @_MadeOnce
     def people(self) -> People:
         """People and their faces."""
         from glimpse_desktop.faces.people import People
@@ -49,7 +84,7 @@ class FeatureServices:
         return People(reader=self.reader, writer=self.writer, cache_dir=self.paths.cache,
                       registry=self.models)
 
-    @functools.cached_property
+    @_MadeOnce
     def places(self) -> Places:
         """Where photos were taken. Loads nothing: the geocoder's data is read on the first
         coordinate to look up."""
@@ -57,7 +92,7 @@ class FeatureServices:
 
         return Places(reader=self.reader, writer=self.writer)
 
-    @functools.cached_property
+    @_MadeOnce
     def albums(self) -> Albums:
         """Albums, smart albums (saved searches: they run through the library's own search)
         and their covers."""
@@ -66,14 +101,14 @@ class FeatureServices:
         return Albums(reader=self.reader, writer=self.writer,
                       run_search=lambda query, limit: self.search(query, limit=limit))
 
-    @functools.cached_property
+    @_MadeOnce
     def auto_albums(self) -> AutoAlbums:
         """Events, trips, home and memories (organize/events groups; this reconciles)."""
         from glimpse_desktop.albums.auto import AutoAlbums
 
         return AutoAlbums(reader=self.reader, writer=self.writer)
 
-    @functools.cached_property
+    @_MadeOnce
     def writeback(self) -> WriteBack:
         """Metadata that travels: XMP sidecars (and JPEGs when asked) written and read back."""
         from glimpse_desktop.kernel.lock import IngestLock
@@ -83,7 +118,7 @@ class FeatureServices:
                          thumbnails=self.thumbnails, crops=self.people.crops,
                          lock=IngestLock(f"{self.paths.library}.writeback.lock"))
 
-    @functools.cached_property
+    @_MadeOnce
     def captions(self) -> Captions:
         """Captions from a vision service: sends nothing until turned on and agreed to."""
         from glimpse_desktop.captions.service import Captions
