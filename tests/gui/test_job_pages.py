@@ -39,6 +39,10 @@ def _page(qtbot: QtBot) -> tuple[JobPage, QPushButton, Jobs]:
     button = QPushButton("Caption Photos Now…")
     qtbot.addWidget(page)
     qtbot.addWidget(button)
+    # A real page lays its note out inside itself; here it is a window of its own, shown by
+    # the page's first word, and it must close with the test (a visible window left open
+    # keeps a later test's application from quitting when its last window closes).
+    qtbot.addWidget(page.run_note)
     return page, button, jobs
 
 
