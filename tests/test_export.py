@@ -471,3 +471,33 @@ def test_the_vocabulary_ships_with_glimpse_and_is_the_manifests(tmp_path: Path) 
     (default,) = [e for e in manifest["clip"] if e.get("default")]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == default["exported"]["vocab"][
         "sha256"]
+
+
+def test_a_second_ctrl_c_while_an_export_is_checked_keeps_the_downloaded_files(
+        tmp_path: Path, checkpoint: dict[str, Any], hub: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files of a trusted export are verified by their digests before the kind checks
+    them; an interrupt then (a second Ctrl-C) keeps them, and the next try installs from them
+    without fetching them again."""
+    from glimpse_desktop.search import export as export_module
+
+    folder = _model_dir(tmp_path, _exported_entry(checkpoint, hub))
+    real_install = export_module.install_model
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_module, "install_model", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Registry(folder).download(MODEL)
+    target = folder / "clip" / MODEL
+    kept = {name: (target / name).stat().st_ino
+            for name in ("visual.onnx", "text.onnx", "bpe_simple_vocab_16e6.txt.gz")}
+    assert Registry(folder).installed(MODEL) is None
+
+    monkeypatch.setattr(export_module, "install_model", real_install)
+    Registry(folder).download(MODEL)
+    installed = Registry(folder).installed(MODEL)
+    assert installed is not None and installed.exported
+    # The same files, not fetched again (a download replaces a file by renaming a new one).
+    assert {name: (target / name).stat().st_ino for name in kept} == kept
