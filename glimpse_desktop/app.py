@@ -31,10 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
         # Qt would abort with a core dump; a terminal without a desktop (ssh, a server) is
         # where the CLI is the way in.
+        from glimpse_desktop.cli.terminal import instead_of_the_window
+
         print("glimpse-desktop: there is no display to open the window on (no DISPLAY or "
-              "WAYLAND_DISPLAY). Use the `glimpse` command here: `glimpse add FOLDER`, "
-              "`glimpse index`, `glimpse search WORDS`, `glimpse --help` for the rest.",
-              file=sys.stderr)
+              f"WAYLAND_DISPLAY). {instead_of_the_window('app.no_display')}", file=sys.stderr)
         return EXIT_NO_DISPLAY
     if missing_libraries():
         return EXIT_MISSING_LIBRARIES
@@ -113,7 +113,9 @@ def missing_libraries() -> bool:
     if found.unknown and found.manager not in ("dnf", "zypper"):   # those install by name
         print(f"Install the packages of your distribution that provide: "
               f"{', '.join(found.unknown)}.", file=sys.stderr)
-    print("The `glimpse` command works without them (`glimpse --help`).", file=sys.stderr)
+    from glimpse_desktop.cli.terminal import instead_of_the_window
+
+    print(instead_of_the_window("app.missing_libraries"), file=sys.stderr)
     return True
 
 
