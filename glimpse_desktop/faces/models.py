@@ -140,12 +140,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verified(path: Path, sha256: str | None) -> Path:
-    """``path`` if its bytes are the published ones, else a clear error."""
-    _verified_digest(path, sha256)
-    return path
-
-
 def _verified_digest(path: Path, sha256: str | None) -> str:
     """The sha256 of ``path``'s bytes, checked against the published one when there is one."""
     if not path.is_file():
