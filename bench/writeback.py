@@ -7,7 +7,8 @@ On --photos small JPEGs, each with a caption, two tags and a rating:
                captions were edited
   read         a new library on the same folder reading every sidecar back (the lost-library
                case): `index()` as a whole, and `read_sidecars()` alone when nothing changed
-  embed        writing into the JPEGs themselves (segments only, nothing re-encoded)
+  embed        writing into the JPEGs themselves through exiv2 (metadata only, pixels
+               checked unchanged before each rename)
 
     python bench/writeback.py [--photos 2000] [--changed 50]
 """

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from glimpse_desktop import cli
 from glimpse_desktop.metadata import xmp
 from tests import imagegen as ig
+from tests.test_xmp import exiftool
 
 
 def run(capsys: pytest.CaptureFixture[str], library: Path, *args: str) -> tuple[int, str, str]:
@@ -52,15 +54,18 @@ def test_sidecars_by_default_then_unchanged(capsys: pytest.CaptureFixture[str],
     assert code == 0 and report["written"] == 0 and report["unchanged"] == 2
 
 
-def test_embed_writes_jpegs_and_refuses_other_formats(capsys: pytest.CaptureFixture[str],
-                                                      library_path: Path, shelf: Path) -> None:
-    png = (shelf / "gen.png").read_bytes()
+def test_embed_writes_into_jpegs_and_pngs(capsys: pytest.CaptureFixture[str],
+                                         library_path: Path, shelf: Path) -> None:
+    png = Image.open(shelf / "gen.png")
+    pixels = png.convert("RGB").tobytes()
     code, out, _ = run(capsys, library_path, "writeback", "--embed", "--json", "-q")
     report = json.loads(out)
     assert code == 0, report
-    assert report["written"] == 1 and report["skipped"] == 1
-    assert report["targets"] == [str(shelf / "lisbon.jpg")]
-    assert (shelf / "gen.png").read_bytes() == png
+    assert report["written"] == 2 and report["skipped"] == 0
+    assert report["targets"] == [str(shelf / "gen.png"), str(shelf / "lisbon.jpg")]
+    assert Image.open(shelf / "gen.png").convert("RGB").tobytes() == pixels
+    assert exiftool("-XMP-dc:Description", str(shelf / "gen.png"))[0][
+        "Description"] == "A red dragon"
     assert not list(shelf.glob("*.xmp"))
     # The library saw its own write: a re-index finds nothing changed.
     code, out, _ = run(capsys, library_path, "index", "-q", "--json")

@@ -181,25 +181,34 @@ def test_bad_files_are_recorded_and_never_stop_the_run(lib: Library, photo_dir: 
     ig.write_zero_byte(photo_dir / "empty.jpg")
     ig.write_not_an_image(photo_dir / "notes.jpg")
     ig.write_png_bomb(photo_dir / "bomb.png")
-    ig.write_raw_without_preview(photo_dir / "sensor.dng")
+    sensor = ig.write_raw_without_preview(photo_dir / "sensor.dng")
+    sensor.write_bytes(sensor.read_bytes()[:2000])  # no preview, and its sensor data cut off
     ig.write_dng(photo_dir / "ok.dng", datetime_original="2020:02:02 02:02:02")
     (photo_dir / "readme.txt").write_text("not a photo, not even considered")
     lib.add_root(photo_dir)
     report = lib.index()
-    assert report.new == 4  # 2 JPEGs, the good DNG, the DNG without preview (unsupported)
+    # 2 JPEGs, the good DNG, the DNG without preview (unsupported), and the truncated JPEG:
+    # kept, marked damaged, shown as far as it decodes.
+    assert report.new == 5
     errors = {Path(str(e.path)).name: e for e in lib.errors()}
     assert set(errors) == {"truncated.jpg", "empty.jpg", "notes.jpg",
                            "bomb.png", "sensor.dng"}
     assert "bomb" in errors["bomb.png"].reason
     assert "empty" in errors["empty.jpg"].reason
+    assert "truncated" in errors["truncated.jpg"].reason
+    damaged = lib.photo(str(photo_dir / "truncated.jpg"))
+    assert damaged is not None and damaged.damaged and damaged.status == "ok"
+    assert lib.thumbnails.has(damaged.content_hash)
     assert lib.status().unsupported == 1
     assert lib.photo(str(photo_dir / "ok.dng")).taken_at == "2020-02-02T02:02:02"  # type: ignore[union-attr]
-    # Unchanged bad files are not retried; fixing one brings it in.
+    # Unchanged bad files are not retried; fixing one brings it in, no longer damaged.
     again = lib.index()
-    assert again.skipped == 4 and again.new == 0
+    assert (again.skipped, again.unchanged, again.new) == (3, 5, 0)
     ig.write_jpeg(photo_dir / "truncated.jpg", (100, 100))
-    assert lib.index().new == 1
+    assert lib.index().updated == 1
     assert "truncated.jpg" not in {Path(str(e.path)).name for e in lib.errors()}
+    fixed = lib.photo(str(photo_dir / "truncated.jpg"))
+    assert fixed is not None and not fixed.damaged
 
 
 def test_symlink_loop_and_unicode_names(lib: Library, photo_dir: Path) -> None:
@@ -612,6 +621,7 @@ def test_one_ingestion_at_a_time_per_library(library_path: Path, photo_dir: Path
 def test_unsupported_files_go_missing_and_keep_their_row_when_renamed(
         lib: Library, photo_dir: Path) -> None:
     raw = ig.write_raw_without_preview(photo_dir / "a.dng")
+    raw.write_bytes(raw.read_bytes()[:2000])  # no preview, and its sensor data cut off
     lib.add_root(photo_dir)
     lib.index()
     (row,) = rows(lib, "SELECT id, status FROM photos")
@@ -714,16 +724,25 @@ def test_a_photo_overwritten_by_a_damaged_file_keeps_its_row_and_is_not_retried(
     lib.add_root(photo_dir)
     lib.index()
     before = lib.photo(str(path))
-    assert before is not None
-    ig.write_truncated_jpeg(path, (640, 480), seed=3)
+    assert before is not None and not before.damaged
+    # An unreadable file in its place: an error, and the row keeps what was read before.
+    ig.write_not_an_image(path)
     report = lib.index()
     assert report.errors == 1
     after = lib.photo(str(path))
     assert after is not None and after.id == before.id
     assert after.taken_at == before.taken_at  # what was read before is kept
-    assert any("truncated" in e.reason for e in after.errors)
     again = lib.index()
     assert (again.skipped, again.errors, again.updated) == (1, 0, 0)
+    # A copy cut short whose EXIF survived: the same photo, updated and marked damaged.
+    ig.write_truncated_jpeg(path, (640, 480), seed=3, datetime_original="2011:11:11 11:11:11")
+    assert lib.index().updated == 1
+    cut = lib.photo(str(path))
+    assert cut is not None and cut.id == before.id and cut.damaged
+    assert cut.taken_at == "2011-11-11T11:11:11"
+    assert any("truncated" in e.reason for e in cut.errors)
+    again = lib.index()   # kept as a photo: unchanged, not read again
+    assert (again.unchanged, again.errors, again.updated) == (1, 0, 0)
     assert lib.text_search("sunset") == [] and "Traceback" not in str(lib.errors())
 
 

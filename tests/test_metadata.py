@@ -224,15 +224,16 @@ def test_raw_through_its_embedded_preview(tmp_path: Path, kind: str) -> None:
 
 
 def test_raw_without_preview_is_unsupported(tmp_path: Path) -> None:
+    # Without a preview the sensor data is developed (tests/test_raw.py); without either,
+    # there is nothing to show.
     path = ig.write_raw_without_preview(tmp_path / "r.dng")
     with pytest.raises(UnsupportedError, match="preview"):
-        decode(path.read_bytes(), str(path), want=GRID)
+        decode(path.read_bytes()[:2000], str(path), want=GRID)
 
 
 @pytest.mark.parametrize(
     ("writer", "message"),
     [
-        (ig.write_truncated_jpeg, "truncated"),
         (ig.write_zero_byte, "empty file"),
         (ig.write_not_an_image, "not an image"),
         (ig.write_png_bomb, "decompression bomb"),
@@ -243,6 +244,44 @@ def test_bad_files_give_clear_errors(tmp_path: Path, writer: object, message: st
     writer(path)  # type: ignore[operator]
     with pytest.raises(DecodeError, match=message):
         decode(path.read_bytes(), str(path), want=GRID)
+
+
+def test_a_truncated_jpeg_keeps_its_metadata_and_what_decodes(tmp_path: Path) -> None:
+    path = ig.write_truncated_jpeg(tmp_path / "cut.jpg", (640, 480), keep=0.5,
+                                   datetime_original="2009:09:09 10:11:12", make="Canon",
+                                   model="EOS 5D", gps=(38.7223, -9.1393, 10.0))
+    d = decode(path.read_bytes(), str(path), want=SizeRequest())
+    m = d.meta
+    assert m.damaged and any("truncated" in w for w in m.warnings)
+    assert (m.taken_at, m.taken_at_source) == ("2009-09-09T10:11:12", "exif:DateTimeOriginal")
+    assert (m.camera_make, m.camera_model, m.width, m.height) == ("Canon", "EOS 5D", 640, 480)
+    assert m.gps_lat == pytest.approx(38.7223, abs=1e-5)
+    # The top of the picture decoded; where the data ended, grey.
+    full = Image.open(ig.write_jpeg(tmp_path / "whole.jpg", (640, 480))).convert("RGB")
+    assert d.image.size == (640, 480)
+    top = d.image.crop((0, 0, 640, 40)).tobytes()
+    assert top != Image.new("RGB", (640, 40), (128, 128, 128)).tobytes()
+    assert d.image.getpixel((639, 479)) == (128, 128, 128)
+    assert full.getpixel((639, 479)) != (128, 128, 128)
+
+
+def test_a_jpeg_cut_before_its_picture_is_kept_with_its_metadata_and_a_grey_picture(
+        tmp_path: Path) -> None:
+    whole = ig.write_jpeg(tmp_path / "w.jpg", (640, 480), datetime_original="2010:01:02 03:04:05",
+                          make="NIKON CORPORATION", model="NIKON D90")
+    data = whole.read_bytes()
+    sof = data.index(b"\xff\xdb")   # the first quantisation table: after EXIF, before pixels
+    cut = tmp_path / "header-only.jpg"
+    cut.write_bytes(data[:sof])
+    d = decode(cut.read_bytes(), str(cut), want=GRID)
+    assert d.meta.damaged and d.meta.taken_at == "2010-01-02T03:04:05"
+    assert d.meta.camera_model == "NIKON D90" and d.meta.mime == "image/jpeg"
+    assert d.image.getcolors() == [(d.image.width * d.image.height, (128, 128, 128))]
+    # A file that says nothing of its own is still an error, not a grey photo.
+    bare = tmp_path / "bare.jpg"
+    bare.write_bytes(ig.write_jpeg(tmp_path / "b.jpg", (64, 48)).read_bytes()[:200])
+    with pytest.raises(DecodeError):
+        decode(bare.read_bytes(), str(bare), want=GRID)
 
 
 def test_bit_rot_in_entropy_data_never_crashes(tmp_path: Path) -> None:
@@ -487,3 +526,77 @@ def test_a_plugins_metadata_reader_adds_what_the_others_did_not_find(tmp_path: P
     assert texts(b)["description/test:note"] == f"{bare.stat().st_size} bytes"
     assert "metadata reader broken failed: RuntimeError: boom" in b.warnings
     assert meta_of(bare).taken_at_source == "file:mtime"     # gone with its plugin
+
+
+def _sidecar(path: Path, *, original: str | None = None, create: str | None = None,
+             rating: int | None = None, gps: tuple[str, str] | None = None) -> Path:
+    """An XMP sidecar as darktable or Lightroom writes one."""
+    props = []
+    if original:
+        props.append(f"<exif:DateTimeOriginal>{original}</exif:DateTimeOriginal>")
+    if create:
+        props.append(f"<xmp:CreateDate>{create}</xmp:CreateDate>")
+    if rating is not None:
+        props.append(f"<xmp:Rating>{rating}</xmp:Rating>")
+    if gps:
+        props.append(f"<exif:GPSLatitude>{gps[0]}</exif:GPSLatitude>"
+                     f"<exif:GPSLongitude>{gps[1]}</exif:GPSLongitude>")
+    path.write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+        + "".join(props) + "</rdf:Description></rdf:RDF></x:xmpmeta>", encoding="utf-8")
+    return path
+
+
+def test_a_sidecar_corrects_the_date_rating_and_place(tmp_path: Path) -> None:
+    p = ig.write_jpeg(tmp_path / "a.jpg", datetime_original="2001:01:01 00:00:00",
+                      gps=(10.0, 10.0))
+    _sidecar(tmp_path / "a.jpg.xmp", original="2009-09-09T10:11:12+02:00", rating=4,
+             gps=("54,59.380000N", "1,30.500000W"))
+    m = meta_of(p)
+    assert (m.taken_at, m.taken_at_source) == ("2009-09-09T10:11:12+02:00",
+                                               "sidecar:xmp:exif:DateTimeOriginal")
+    assert m.rating == 4
+    assert (m.gps_lat, m.gps_lon) == (pytest.approx(54.989667, abs=1e-5),
+                                      pytest.approx(-1.508333, abs=1e-5))
+    # Its xmp:CreateDate (when a converter made it) does not beat the camera's own date.
+    q = ig.write_jpeg(tmp_path / "b.jpg", datetime_original="2001:01:01 00:00:00")
+    _sidecar(tmp_path / "b.jpg.xmp", create="2020-02-02T02:02:02")
+    assert meta_of(q).taken_at_source == "exif:DateTimeOriginal"
+
+
+def test_a_name_xmp_sidecar_belongs_to_its_photo_only_when_the_name_is_its_own(
+        tmp_path: Path) -> None:
+    # Lightroom's IMG_1.xmp beside IMG_1.CR2 and IMG_1.JPG is the RAW's, not the JPEG's.
+    pair = ig.write_jpeg(tmp_path / "IMG_1.JPG", datetime_original="2001:01:01 00:00:00")
+    ig.write_dng(tmp_path / "IMG_1.CR2", preview_size=(64, 48))
+    _sidecar(tmp_path / "IMG_1.xmp", original="2009-09-09T10:11:12")
+    assert meta_of(pair).taken_at_source == "exif:DateTimeOriginal"
+    # Alone with its name, the photo's it is.
+    alone = ig.write_jpeg(tmp_path / "solo.jpg", datetime_original="2001:01:01 00:00:00")
+    _sidecar(tmp_path / "solo.xmp", original="2009-09-09T10:11:12")
+    assert meta_of(alone).taken_at == "2009-09-09T10:11:12"
+
+
+@pytest.mark.parametrize(("name", "when"), [
+    ("IMG_20190714_153012.jpg", "2019-07-14T15:30:12"),
+    ("PXL_20230101_101112345.jpg", "2023-01-01T10:11:12.345000"),
+    ("IMG-20190714-WA0003.jpg", "2019-07-14T00:00:00"),
+    ("Screenshot_2020-05-01-10-11-12.png", "2020-05-01T10:11:12"),
+    ("2019-07-14 15.30.12.jpg", "2019-07-14T15:30:12"),
+    ("Screenshot 2020-05-01 at 10.11.12.png", "2020-05-01T10:11:12"),
+    ("20190714_153012.jpg", "2019-07-14T15:30:12"),
+    ("IMG_20190714_153012_HDR.jpg", "2019-07-14T15:30:12"),
+    ("IMG_1234.jpg", None),              # a counter
+    ("DSC_20191301.jpg", None),          # no 13th month
+    ("ab20190714cd.jpg", None),          # inside a hash
+    ("abc120190714.jpg", None),
+    ("v2019.12.10.jpg", None),           # a version
+    ("1920x1080 wallpaper.png", None),
+])
+def test_dates_in_file_names(name: str, when: str | None) -> None:
+    from glimpse_desktop.metadata.values import date_from_filename
+
+    found = date_from_filename(f"/photos/{name}")
+    assert (found.isoformat() if found else None) == when

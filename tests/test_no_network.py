@@ -99,7 +99,9 @@ def test_no_verb_reaches_another_machine(world: dict[str, Path], tmp_path: Path)
         ["add", photos], ["people", "on"], ["index"],
         # Long enough for anything a library starts in the background to show itself.
         ["watch", "--settle", "0.2", "--duration", "12"],
-        ["status"], ["info", "1"], ["places"], ["errors"], ["text-search", "IMG"],
+        ["status"], ["info", "1"], ["set-date", "1", "--shift=+1h"],
+        ["set-place", "2", "--lat", "38.72", "--lon", "-9.14"],
+        ["places"], ["errors"], ["text-search", "IMG"],
         ["search", "beach after:2024"], ["similar", "1"], ["tag", "--tags", "beach"],
         ["writeback", "--dry-run"], ["duplicates"],
         ["sort-by-tag", "--output", str(out / "tags"), "--dry-run"],

@@ -192,9 +192,12 @@ class AutoAlbums:
         # Timestamps have whole seconds: what changed in the second of the mark, before the
         # read, is remembered as seen; what changes later in that second is not, and is
         # grouped again next time (see _dirty_windows).
-        seen, seen_places = store.written_since(conn, at)
-        mark: dict[str, Any] = {"version": ALGORITHM, "at": at,
-                                "max_id": store.newest_photo_id(conn),
+        _, seen_places = store.written_since(conn, at)
+        newest = store.newest_photo_id(conn)
+        # Each with the date it had: a photo written again within that second with another
+        # date (a date set by hand twice in a second) is not taken for seen.
+        seen = [[pid, ts] for pid, ts, _ in store.photos_changed_since(conn, newest, at)]
+        mark: dict[str, Any] = {"version": ALGORITHM, "at": at, "max_id": newest,
                                 "seen": seen, "seen_places": seen_places}
         home = self.home()
         home_point = None if home is None else (home.lat, home.lon)
@@ -261,11 +264,14 @@ class AutoAlbums:
         the last build and around albums that lost photos, each widened by MARGIN and then
         to the automatic albums it overlaps, so that no album is ever cut in two."""
         max_id, since = int(state.get("max_id", 0)), str(state.get("at", ""))
-        seen, seen_places = set(state.get("seen", ())), set(state.get("seen_places", ()))
+        # (A state written before the dates were kept holds bare ids: those are grouped again.)
+        seen = {int(s[0]): s[1] for s in state.get("seen", ())
+                if isinstance(s, list) and len(s) == 2}
+        seen_places = set(state.get("seen_places", ()))
         stamps: list[float] = []
         changed: list[int] = []         # photos already there at the last build
         for pid, ts, at in store.photos_changed_since(conn, max_id, since):
-            if pid <= max_id and at == since and pid in seen:
+            if pid <= max_id and at == since and pid in seen and seen[pid] == ts:
                 continue
             if ts is not None:
                 stamps.append(float(ts))

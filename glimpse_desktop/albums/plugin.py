@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glimpse_desktop.albums.filters import ALBUM
-from glimpse_desktop.kernel.changes import READ, Change, FollowUp
+from glimpse_desktop.kernel.changes import WHEN_WHERE, Change, FollowUp
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.search.filters import SearchFilter
 
@@ -33,5 +33,5 @@ def _update_albums(library: Any, change: Change) -> AutoAlbumReport | None:
 def glimpse_follow_ups() -> list[FollowUp]:
     """``albums``: automatic albums (events, trips) follow the photos, after ``places`` so
     their titles can name the places."""
-    return [FollowUp("albums", _update_albums, after=("places",), when=READ)]
+    return [FollowUp("albums", _update_albums, after=("places",), when=WHEN_WHERE)]
 

@@ -123,7 +123,8 @@ def members(conn: Connection, album_id: int, *, arranged: bool) -> list[AlbumPho
     return [_photo(r, added_by=True) for r in conn.execute(
         f"SELECT {_PHOTO_COLUMNS}, ap.added_by FROM album_photos ap "
         "JOIN photos p ON p.id = ap.photo_id "
-        f"WHERE ap.album_id = ? AND ap.removed = 0 ORDER BY {order}", (album_id,))]
+        f"WHERE ap.album_id = ? AND ap.removed = 0 AND p.companion_of IS NULL ORDER BY {order}",
+        (album_id,))]
 
 
 def photos(conn: Connection, ids: Sequence[int]) -> dict[int, AlbumPhoto]:
@@ -141,9 +142,11 @@ def member_ids(conn: Connection, album_id: int, *, showable: bool = False) -> li
     """Ids of an album's photos (less those taken out), oldest first; ``showable``: only
     those that can be shown now (status ok)."""
     ok = " AND p.status = 'ok'" if showable else ""
+    # A RAW kept as its JPEG's companion (kernel/pairs.py) is in the album as that photo.
     return [int(r[0]) for r in conn.execute(
         "SELECT ap.photo_id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-        f"WHERE ap.album_id = ? AND ap.removed = 0{ok} ORDER BY p.taken_ts, p.id",
+        f"WHERE ap.album_id = ? AND ap.removed = 0 AND p.companion_of IS NULL{ok} "
+        "ORDER BY p.taken_ts, p.id",
         (album_id,))]
 
 
@@ -525,7 +528,7 @@ def taken_on_days(conn: Connection, days: Sequence[str], before_year: int
     """(id, taken_at) of showable photos (status ok, truly dated) taken on these days of the
     year ("MM-DD") in years before ``before_year``, oldest first."""
     return [(int(r[0]), str(r[1])) for r in conn.execute(
-        "SELECT id, taken_at FROM photos p WHERE status = 'ok' "
+        "SELECT id, taken_at FROM photos p WHERE status = 'ok' AND companion_of IS NULL "
         f"AND taken_at IS NOT NULL AND {_DATED} "
         f"AND substr(taken_at, 6, 5) IN ({','.join('?' * len(days))}) "
         "AND CAST(substr(taken_at, 1, 4) AS INTEGER) < ? ORDER BY taken_ts, id",
@@ -537,5 +540,5 @@ def photos_by_time(conn: Connection) -> list[tuple[int, str, str, str | None]]:
     (missing and offline ones too), in the order they were taken, undated last."""
     return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in conn.execute(
         "SELECT id, path, status, taken_at FROM photos "
-        "WHERE status IN ('ok', 'missing', 'offline') "
+        "WHERE status IN ('ok', 'missing', 'offline') AND companion_of IS NULL "
         "ORDER BY taken_ts IS NULL, taken_ts, id")]

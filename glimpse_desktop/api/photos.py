@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from glimpse_desktop.api.records import (
     Camera,
+    CompanionFile,
     Exposure,
     Gps,
     Photo,
@@ -14,7 +15,7 @@ from glimpse_desktop.api.records import (
     TextEntry,
 )
 from glimpse_desktop.captions.records import Caption
-from glimpse_desktop.kernel import photos
+from glimpse_desktop.kernel import pairs, photos
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.thumbnails import ThumbnailCache
 from glimpse_desktop.places.records import Place
@@ -34,7 +35,7 @@ def read_photo(conn: Connection, ref: str | int, *, thumbnails: ThumbnailCache,
     thumb = thumbnails.path_for(row["content_hash"], "grid")
     return Photo(
         id=photo_id, path=row["path"], status=row["status"], taken_at=row["taken_at"],
-        taken_at_source=row["taken_at_source"], gps=gps,
+        taken_at_source=row["taken_at_source"], gps=gps, gps_source=row.get("gps_source"),
         camera=Camera(make=row["camera_make"], model=row["camera_model"]), lens=row["lens"],
         exposure=Exposure(time=row["exposure_time"], f_number=row["f_number"], iso=row["iso"],
                           focal_length=row["focal_length"]),
@@ -46,4 +47,10 @@ def read_photo(conn: Connection, ref: str | int, *, thumbnails: ThumbnailCache,
         errors=tuple(PhotoError(*e) for e in photos.errors_of_photo(conn, photo_id,
                                                                     row["path"])),
         thumbnail=str(thumb) if thumb.is_file() else None,
-        added_at=row["added_at"], updated_at=row["updated_at"])
+        added_at=row["added_at"], updated_at=row["updated_at"],
+        companions=tuple(CompanionFile(id=int(c["id"]), path=str(c["path"]), format=c["format"],
+                                       size=int(c["size"]), status=c["status"],
+                                       content_hash=str(c["content_hash"]))
+                         for c in pairs.companions(conn, photo_id)),
+        companion_of=row["companion_of"],
+        damaged=bool(int(row["flags"] or 0) & photos.FLAG_DAMAGED))

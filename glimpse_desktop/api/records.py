@@ -229,6 +229,33 @@ class Photo:
     """The cached grid thumbnail, None until one is made."""
     added_at: str
     updated_at: str
+    companions: tuple[CompanionFile, ...] = ()
+    """The other files of this photo: the RAW of a RAW+JPEG pair shot together (this photo
+    is the JPEG shown; kernel/pairs.py says when files pair), by path."""
+    companion_of: int | None = None
+    """For the RAW of a pair (looked up by its path): the id of the photo it belongs to; it
+    is not listed as a photo of its own."""
+    gps_source: str | None = None
+    """Where ``gps`` came from: 'manual' when the person set it (or cleared it: then ``gps``
+    is None), None when from the file. ``taken_at_source`` is 'manual' for a date they set."""
+    damaged: bool = False
+    """The file is damaged (cut short, or its picture does not decode): what it says about
+    itself was kept, and as much of its picture as decodes is shown (the rest grey)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompanionFile:
+    """A file kept with a photo rather than shown as one: the RAW of a RAW+JPEG pair."""
+
+    id: int
+    """Its own row's id (what follows its file when it moves)."""
+    path: str
+    format: str | None
+    """E.g. "DNG", "CR2"."""
+    size: int
+    """Bytes of the file."""
+    status: PhotoStatus
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +276,14 @@ class PhotoRow:
     height: int | None
     status: PhotoStatus
     format: str | None
+    companions: int = 0
+    """How many files are kept with it (1 for the JPEG of a RAW+JPEG pair): see
+    ``Photo.companions``."""
+    damaged: bool = False
+    """As ``Photo.damaged``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "damaged", bool(self.damaged))   # SQLite gives 0/1
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 if TYPE_CHECKING:
     from glimpse_desktop.albums.auto import AutoAlbums
     from glimpse_desktop.albums.service import Albums
+    from glimpse_desktop.api.edits import Edits
     from glimpse_desktop.captions.service import CaptionReport, Captions
     from glimpse_desktop.faces.people import People
     from glimpse_desktop.kernel.config import Config
@@ -107,6 +108,13 @@ class FeatureServices:
         from glimpse_desktop.albums.auto import AutoAlbums
 
         return AutoAlbums(reader=self.reader, writer=self.writer)
+
+    @_MadeOnce
+    def edits(self) -> Edits:
+        """Dates and places set by the person (kept when files are read again)."""
+        from glimpse_desktop.api.edits import Edits
+
+        return Edits(reader=self.reader, writer=self.writer)
 
     @_MadeOnce
     def writeback(self) -> WriteBack:

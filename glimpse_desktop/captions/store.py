@@ -130,7 +130,8 @@ def candidates(conn: Connection, *, replace: bool, model: str, prompt_sha: str
     return conn.rows(
         "SELECT p.id, p.path, p.content_hash, p.root_id, p.size, p.mtime_ns, p.taken_at "
         "FROM photos p LEFT JOIN captions c ON c.photo_id = p.id "
-        "WHERE p.status = 'ok' AND (c.photo_id IS NULL OR (c.source = 'model' AND "
+        "WHERE p.status = 'ok' AND p.companion_of IS NULL AND (c.photo_id IS NULL OR "
+        "(c.source = 'model' AND "
         "(c.content_hash != p.content_hash OR (? AND (c.model IS NOT ? OR "
         "c.prompt_sha IS NOT ?))))) ORDER BY p.id",
         (int(replace), model, prompt_sha))

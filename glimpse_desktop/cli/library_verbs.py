@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from glimpse_desktop.api import date_source_text
 from glimpse_desktop.api.library import (
     ERROR_STAGES,
     AlreadyInLibraryError,
@@ -277,9 +278,20 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
         emit_json(info)
         return EXIT_OK
     print(f"#{info.id} {info.path} [{info.status}]")
-    print(f"  taken           {info.taken_at} ({info.taken_at_source})")
+    if info.damaged:
+        print("  damaged         the file is damaged: what it says about itself was kept, and "
+              "as much of its picture as decodes is shown (the rest grey)")
+    # Where the date came from, in words: "set by you" says a set-date can be undone.
+    print(f"  taken           {info.taken_at} "
+          f"({date_source_text(info.taken_at_source) or 'no date'})")
     print(f"  size            {info.width}x{info.height} {info.format}, "
           f"orientation {info.orientation}, {info.size} bytes")
+    # A RAW+JPEG pair is one photo with two files: both are named, from either side.
+    for c in info.companions:
+        print(f"  also the file   {c.path} ({c.format or 'RAW'}, {c.size} bytes"
+              + (f", {c.status})" if c.status != "ok" else ")"))
+    if info.companion_of is not None:
+        print(f"  kept with       #{info.companion_of} (the photo shown; this is its RAW file)")
     make, model = info.camera.make or "", info.camera.model or ""
     # "Canon" + "Canon EOS R5" reads as "Canon EOS R5", not "Canon Canon EOS R5".
     cam = model if make and model.lower().startswith(make.split()[0].lower()) else \
@@ -302,7 +314,10 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
     if info.gps:
         g = info.gps
         alt = f", {g.alt:.0f} m" if g.alt is not None else ""
-        print(f"  gps             {g.lat:.6f}, {g.lon:.6f}{alt}")
+        print(f"  gps             {g.lat:.6f}, {g.lon:.6f}{alt}"
+              + (" (set by you)" if info.gps_source == "manual" else ""))
+    elif info.gps_source == "manual":
+        print("  gps             none (cleared by you)")
     place = info.place
     if place:
         names = ", ".join(dict.fromkeys(n for n in (place.city, place.region,

@@ -26,6 +26,7 @@ from glimpse_desktop.api.library import (
 from glimpse_desktop.cli import (
     albums_verbs,
     captions_verbs,
+    edit_verbs,
     faces_verbs,
     library_verbs,
     places_verbs,
@@ -60,7 +61,8 @@ def verbs() -> tuple[list[Verb], dict[str, str]]:
     found: list[Verb] = []
     left_out: dict[str, str] = {}
     taken: set[str] = set()
-    for verb in [*library_verbs.VERBS, *FEATURE_VERBS, *contributed, *tool_verbs.VERBS]:
+    for verb in [*library_verbs.VERBS, *edit_verbs.VERBS, *FEATURE_VERBS, *contributed,
+                 *tool_verbs.VERBS]:
         if not isinstance(verb, Verb):
             left_out[repr(verb)[:60]] = "not a glimpse_desktop.cli.verbs.Verb"
             continue

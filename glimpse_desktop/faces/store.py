@@ -491,7 +491,8 @@ def person_photos(conn: Connection, person_id: int) -> list[PersonPhoto]:
             for r in conn.execute(
                 "SELECT DISTINCT p.id, p.path, p.taken_at, p.status FROM photos p "
                 "JOIN faces f ON f.photo_id = p.id WHERE f.person_id = ? "
-                "ORDER BY p.taken_ts DESC, p.id DESC", (person_id,))]
+                "AND p.companion_of IS NULL ORDER BY p.taken_ts DESC, p.id DESC",
+                (person_id,))]
 
 
 def counts(conn: Connection) -> tuple[int, int, int, int]:

@@ -52,12 +52,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.gui.photo_model import ScoreRole, StatusRole
+from glimpse_desktop.gui.photo_model import DamagedRole, PairedRole, ScoreRole, StatusRole
 
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 96, 384, 176
 SPACING = 3
 MARGIN = 12
 HEADER = 44
+
+
+def _unpaired(row: int) -> bool:
+    """A row without a mark (for models that do not say which rows are paired, damaged)."""
+    return False
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -73,11 +78,14 @@ class TileDelegate(QStyledItemDelegate):
                         index.data(StatusRole), index.data(ScoreRole),
                         selected=bool(state & QStyle.StateFlag.State_Selected),
                         hover=bool(state & QStyle.StateFlag.State_MouseOver),
-                        focus=bool(state & QStyle.StateFlag.State_HasFocus))
+                        focus=bool(state & QStyle.StateFlag.State_HasFocus),
+                        paired=bool(index.data(PairedRole)),
+                        damaged=bool(index.data(DamagedRole)))
 
     def paint_tile(self, painter: QPainter, rect: QRect, palette: QPalette,
                    pixmap: QPixmap | None, status: str | None, score: float | None, *,
-                   selected: bool, hover: bool, focus: bool) -> None:
+                   selected: bool, hover: bool, focus: bool, paired: bool = False,
+                   damaged: bool = False) -> None:
         """One tile from its data (the grid calls this directly: no model round trips)."""
         painter.save()
         target = rect.adjusted(6, 6, -6, -6) if selected else rect
@@ -102,6 +110,10 @@ class TileDelegate(QStyledItemDelegate):
                         left=True)
         if isinstance(score, float):
             self._badge(painter, target, f"{score:.0%}")
+        if paired:
+            self._badge(painter, target, "RAW+JPEG", top=True)
+        if damaged and not (status and status != "ok"):
+            self._badge(painter, target, "damaged", left=True)
         if selected:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             highlight = palette.color(QPalette.ColorRole.Highlight)
@@ -128,7 +140,8 @@ class TileDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _badge(painter: QPainter, rect: QRect, text: str, *, left: bool = False) -> None:
+    def _badge(painter: QPainter, rect: QRect, text: str, *, left: bool = False,
+               top: bool = False) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
@@ -137,7 +150,7 @@ class TileDelegate(QStyledItemDelegate):
         metrics = painter.fontMetrics()
         w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 4
         x = rect.left() + 6 if left else rect.right() - w - 5
-        box = QRectF(x, rect.bottom() - h - 5, w, h)
+        box = QRectF(x, rect.top() + 5 if top else rect.bottom() - h - 5, w, h)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 170))
         painter.drawRoundedRect(box, h / 2, h / 2)
@@ -575,6 +588,12 @@ class PhotoGrid(QAbstractItemView):
         # tile saved); any other model goes through the delegate's usual paint().
         tile_data = getattr(model, "tile_data", None)
         fast = isinstance(delegate, TileDelegate) and callable(tile_data)
+        paired_of = getattr(model, "paired", None)
+        if not callable(paired_of):
+            paired_of = _unpaired
+        damaged_of = getattr(model, "damaged", None)
+        if not callable(damaged_of):
+            damaged_of = _unpaired
         region = event.region()
         header_font = QFont(self.font())
         header_font.setPointSizeF(header_font.pointSizeF() * 1.25)
@@ -612,7 +631,8 @@ class PhotoGrid(QAbstractItemView):
                     pixmap, status, score = tile_data(row)
                     delegate.paint_tile(painter, rect, palette, pixmap, status, score,
                                         selected=selected, hover=row == hover,
-                                        focus=row == current)
+                                        focus=row == current, paired=paired_of(row),
+                                        damaged=damaged_of(row))
                     continue
                 option.rect = rect
                 state = QStyle.StateFlag.State_Enabled

@@ -46,6 +46,7 @@ def grid_menu(window: MainWindow, grid: PhotoGrid, pos: QPoint) -> QMenu | None:
     similar.setEnabled(len(ids) == 1)
     menu.addAction(similar)
     menu.addSeparator()
+    _edit_items(window, menu, ids)
     _album_items(window, menu, ids)
     if (grid is window.results_page.grid and window._album_shown is not None
             and window._album_kind != "smart"):
@@ -66,6 +67,7 @@ def viewer_menu(window: MainWindow, photo_id: int, path: str, where: QPoint) -> 
         menu.addAction("Show in file manager", lambda: show_in_folder(path))
         menu.addAction("Copy path", lambda: copy_paths([path]))
     menu.addSeparator()
+    _edit_items(window, menu, [photo_id])
     _album_items(window, menu, [photo_id])
     add_photo_actions(window, menu, [photo_id])
     _popup(menu, where)
@@ -76,6 +78,15 @@ def _popup(menu: QMenu, where: QPoint) -> None:
     # popup(), not exec(): no nested event loop; the menu deletes itself when closed.
     menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     menu.popup(where)
+
+
+def _edit_items(window: MainWindow, menu: QMenu, ids: list[int]) -> None:
+    """Set date and time, set place (gui/edit_dialogs.py): for a camera whose clock or GPS
+    was wrong, or a scan that has neither."""
+    from glimpse_desktop.gui import edit_dialogs
+
+    menu.addAction("Set date and time…", lambda: edit_dialogs.set_date(window, ids))
+    menu.addAction("Set place…", lambda: edit_dialogs.set_place(window, ids))
 
 
 def _album_items(window: MainWindow, menu: QMenu, ids: list[int]) -> None:

@@ -57,6 +57,9 @@ TakenRole = Qt.ItemDataRole.UserRole + 3
 ScoreRole = Qt.ItemDataRole.UserRole + 4
 HashRole = Qt.ItemDataRole.UserRole + 5
 StatusRole = Qt.ItemDataRole.UserRole + 6
+# True for the JPEG of a RAW+JPEG pair (a photo with a RAW file kept with it).
+PairedRole = Qt.ItemDataRole.UserRole + 7
+DamagedRole = Qt.ItemDataRole.UserRole + 8
 
 
 def month_of(taken_at: str | None) -> str:
@@ -96,6 +99,8 @@ class Row:
     taken_at: str | None
     status: str
     score: float | None = None
+    paired: bool = False
+    damaged: bool = False
 
     @property
     def key(self) -> tuple[float, int]:
@@ -108,7 +113,8 @@ class Row:
         path and content_hash (a duplicate group's member)."""
         if isinstance(raw, PhotoRow):
             return cls(raw.id, raw.taken_ts, raw.content_hash, raw.filename, raw.path,
-                       raw.taken_at, raw.status)
+                       raw.taken_at, raw.status, paired=raw.companions > 0,
+                       damaged=raw.damaged)
         return cls(int(raw["id"]), raw.get("taken_ts"), str(raw["content_hash"]),
                    str(raw.get("filename") or raw["path"].rsplit("/", 1)[-1]),
                    str(raw["path"]), raw.get("taken_at"), str(raw.get("status") or "ok"),
@@ -384,6 +390,8 @@ class _PhotoRows(QAbstractListModel):
             if row.status != "ok":
                 tip += ("\nthe drive holding it is not connected" if row.status == "offline"
                         else f"\n{row.status}")
+            if row.damaged:
+                tip += "\ndamaged file: shown as far as its picture decodes"
             return tip
         if role == PhotoIdRole:
             return row.id
@@ -397,6 +405,10 @@ class _PhotoRows(QAbstractListModel):
             return row.content_hash
         if role == StatusRole:
             return row.status
+        if role == PairedRole:
+            return row.paired
+        if role == DamagedRole:
+            return row.damaged
         return None
 
     def tile_data(self, row: int) -> tuple[QPixmap | None, str, float | None]:
@@ -404,6 +416,14 @@ class _PhotoRows(QAbstractListModel):
         the pixmap (None until loaded), the status and the match score."""
         item = self.rows[row]
         return (self.thumbnails.get(item.id, item.content_hash), item.status, item.score)
+
+    def paired(self, row: int) -> bool:
+        """Whether the row's photo is the JPEG of a RAW+JPEG pair (its tile says so)."""
+        return self.rows[row].paired
+
+    def damaged(self, row: int) -> bool:
+        """Whether the row's photo is a damaged file (its tile says so)."""
+        return self.rows[row].damaged
 
     def mimeTypes(self) -> list[str]:
         return ["text/uri-list"]

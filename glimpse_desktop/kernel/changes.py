@@ -18,9 +18,10 @@ name              runs for                       report
                                                  given to newly embedded photos)
 ``people``        indexed, watched, catch-up     ``faces.records.PeopleUpdate``: faces in the
                                                  changed photos, the clustering pass
-``places``        indexed, watched, catch-up     ``places.service.PlacesReport``
-``albums``        indexed, watched, catch-up     ``albums.auto.AutoAlbumReport`` (after
-                                                 places: titles name them)
+``places``        indexed, watched, catch-up,    ``places.service.PlacesReport``
+                  taken
+``albums``        indexed, watched, catch-up,    ``albums.auto.AutoAlbumReport`` (after
+                  taken                          places: titles name them)
 ``captions``      indexed, watched, catch-up     ``True``: a background caption run started
                                                  (its ``CaptionReport`` is
                                                  ``library.captions.background_report``)
@@ -53,7 +54,8 @@ WHY = (
     "watched",    # the watcher read a burst of changes
     "catch-up",   # the watcher caught up after a pause: anything may have changed
     "sidecars",   # another app wrote a sidecar beside photos
-    "edited",     # a person changed metadata (rating, description, date, place, tags)
+    "edited",     # a person changed metadata (rating, description, tags)
+    "taken",      # a person set when or where photos were taken (date, time, place)
     "people",     # names or faces changed (named, merged, not-this-person)
     "captions",   # captions were written or edited
     "tags",       # tags were added or removed
@@ -63,6 +65,8 @@ WHY = (
 # The reasons a scan of files gives: new, changed and moved photos (follow-ups that group,
 # place and caption photos run for these).
 READ = frozenset({"indexed", "watched", "catch-up"})
+# Reasons that move photos in time or space: what groups and places photos runs for these.
+WHEN_WHERE = READ | {"taken"}
 
 
 class ChainError(LibraryError):

@@ -80,6 +80,8 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 _T_ORIENTATION = 0x0112
+# How JPEG and PNG files begin: never a RAW container.
+_ORDINARY_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
 class Budget:
@@ -144,7 +146,14 @@ class DecodeError(Exception):
 
 
 class UnsupportedError(DecodeError):
-    """A file Glimpse recognises but cannot show (for example a RAW without a preview)."""
+    """A file Glimpse recognises but cannot show (for example a RAW without a preview).
+
+    ``meta``: what the file says about itself (date, camera, position), read without its
+    pixels, when it says anything: the library keeps it with the unsupported file."""
+
+    def __init__(self, message: str, meta: PhotoMeta | None = None) -> None:
+        super().__init__(message)
+        self.meta = meta
 
 
 @dataclass
@@ -312,16 +321,37 @@ def decode(data: bytes, path: str, *, want: SizeRequest, mtime: float | None = N
     full_size: tuple[int, int] | None = None
     orientation_override: int | None = None
     source = data
-    if ext in raw.RAW_EXTENSIONS or raw.is_tiff_raw(data):
+    developed: Image.Image | None = None
+    # A RAW by its name or by its content; a JPEG or PNG named as a RAW (a converter's
+    # mistake, a renamed file) is read by its content, as any misnamed photo is.
+    is_raw = ((ext in raw.RAW_EXTENSIONS and not data.startswith(_ORDINARY_MAGIC))
+              or raw.looks_raw(data))
+    if is_raw:
         try:
-            preview = raw.extract_preview(data)
-        except raw.RawPreviewError as exc:
-            raise UnsupportedError(f"RAW file without a usable embedded preview ({exc})") from exc
-        source = preview.jpeg
-        exif = raw.read_tiff_exif(data)
-        orientation_override = preview.orientation
+            found = raw.open_raw(data, long_edge=want.long_edge, short_edge=want.short_edge,
+                                 budget=PIXELS if budget is None else budget,
+                                 max_pixels=MAX_PIXELS)
+        except raw.RawError as exc:
+            # No picture to show (no preview, sensor data cut off, damaged): kept as a file
+            # that cannot be shown when what it says about itself can still be read.
+            meta = _read_without_pixels(data, path, mtime)
+            if meta is not None:
+                _raw_format(meta, path)
+            if meta is not None or isinstance(exc, raw.RawUnsupported):
+                raise UnsupportedError(str(exc), meta) from exc
+            raise DecodeError(str(exc)) from exc
+        if found.encoded is not None:
+            source = found.encoded
+        elif found.pixels is not None:
+            developed = Image.fromarray(found.pixels, "RGB")
+        # The container's EXIF is read from ``data`` by the metadata readers (exiv2); the
+        # kernel's orientation and size come from LibRaw, and the preview's own EXIF (if
+        # any) must not turn it a second time.
+        exif = Image.Exif()
+        full_size = found.sensor_size
+        orientation_override = found.orientation
     try:
-        img = Image.open(io.BytesIO(source))
+        img = Image.open(io.BytesIO(source)) if developed is None else developed
     except Image.DecompressionBombError as exc:
         raise DecodeError(f"refused: image too large, possible decompression bomb ({exc})") from exc
     except Image.DecompressionBombWarning as exc:
@@ -329,8 +359,14 @@ def decode(data: bytes, path: str, *, want: SizeRequest, mtime: float | None = N
     except UnidentifiedImageError as exc:
         if not data:
             raise DecodeError("empty file (0 bytes)") from exc
+        kept = _metadata_only(data, path, want, mtime, "its picture cannot be read")
+        if kept is not None:
+            return kept
         raise DecodeError("not an image, or an image format Glimpse does not read") from exc
     except (OSError, ValueError, SyntaxError, RuntimeError) as exc:
+        kept = _metadata_only(data, path, want, mtime, f"unreadable image header: {exc}")
+        if kept is not None:
+            return kept
         raise DecodeError(f"unreadable image header: {exc}") from exc
     except MemoryError as exc:
         raise DecodeError("not enough memory to read this image's header") from exc
@@ -341,7 +377,7 @@ def decode(data: bytes, path: str, *, want: SizeRequest, mtime: float | None = N
                                  PIXELS if budget is None else budget, path, data)
     finally:
         img.close()
-    if source is not data:
+    if is_raw:
         _raw_format(decoded.meta, path)
     return decoded
 
@@ -419,11 +455,12 @@ def _decode_held(
         raise DecodeError("not enough memory to decode this image") from exc
     except (OSError, ValueError, SyntaxError, EOFError, RuntimeError) as exc:
         # RuntimeError: libheif refusing a corrupt HEIC (absurd sizes found while decoding).
-        raise DecodeError(f"corrupt or truncated image data: {exc}") from exc
+        pixels = _salvage(img, data, want, meta, f"corrupt or truncated image data: {exc}")
     except Exception as exc:
         # Hostile files reach corners of the decoders that fail with TypeError, IndexError,
         # struct.error...: still this file's fault, and still a clear message.
-        raise DecodeError(f"corrupt image data ({type(exc).__name__}: {exc})") from exc
+        pixels = _salvage(img, data, want, meta,
+                          f"corrupt image data ({type(exc).__name__}: {exc})")
     transpose = _TRANSPOSE.get(meta.orientation if orientation_override is None
                                else orientation_override)
     if transpose is not None:
@@ -494,9 +531,18 @@ def read_exif(path: str) -> Image.Exif | None:
         return None
 
 
-_RAW_MIME = {"DNG": "image/x-adobe-dng", "CR2": "image/x-canon-cr2", "NEF": "image/x-nikon-nef",
-             "NRW": "image/x-nikon-nrw", "ARW": "image/x-sony-arw", "ORF": "image/x-olympus-orf",
-             "RW2": "image/x-panasonic-rw2", "PEF": "image/x-pentax-pef"}
+# The MIME types freedesktop's shared-mime-info (and exiv2, where it names one) give RAWs.
+_RAW_MIME = {"DNG": "image/x-adobe-dng", "CR2": "image/x-canon-cr2", "CR3": "image/x-canon-cr3",
+             "CRW": "image/x-canon-crw", "NEF": "image/x-nikon-nef",
+             "NRW": "image/x-nikon-nrw", "ARW": "image/x-sony-arw", "SRF": "image/x-sony-srf",
+             "SR2": "image/x-sony-sr2", "RAF": "image/x-fuji-raf",
+             "ORF": "image/x-olympus-orf", "RW2": "image/x-panasonic-rw2",
+             "RWL": "image/x-panasonic-rw2", "PEF": "image/x-pentax-pef",
+             "SRW": "image/x-samsung-srw", "3FR": "image/x-hasselblad-3fr",
+             "IIQ": "image/x-phaseone-iiq", "MRW": "image/x-minolta-mrw",
+             "X3F": "image/x-sigma-x3f", "ERF": "image/x-epson-erf", "KDC": "image/x-kodak-kdc",
+             "DCR": "image/x-kodak-dcr", "MOS": "image/x-leaf-mos",
+             "MEF": "image/x-mamiya-mef"}
 
 
 def _raw_format(meta: PhotoMeta, path: str) -> None:
@@ -504,3 +550,92 @@ def _raw_format(meta: PhotoMeta, path: str) -> None:
     kind = os.path.splitext(path)[1].lstrip(".").upper() or "RAW"
     meta.format = kind
     meta.mime = _RAW_MIME.get(kind, "image/x-raw")
+
+
+# ---------------------------------------------------------------------------- damaged files
+
+_GREY = (128, 128, 128)   # what libjpeg paints where a truncated JPEG's data ends
+_EOI = b"\xff\xd9"
+
+
+def _has_own_metadata(meta: PhotoMeta) -> bool:
+    """Whether the file itself said something worth keeping: a date it states (not its
+    name's, not its modification time), a camera or a position."""
+    return (meta.taken_at_source not in (None, "file:mtime", "filename")
+            or bool(meta.camera_make or meta.camera_model) or meta.gps_lat is not None)
+
+
+def _grey(meta: PhotoMeta, want: SizeRequest) -> Image.Image:
+    """A grey picture of the photo's shape, at the size the stages asked for."""
+    width, height = meta.width or 4, meta.height or 3
+    long_edge = max(want.long_edge, want.short_edge * 2, 64)
+    scale = long_edge / max(width, height)
+    return Image.new("RGB", (max(1, round(width * scale)), max(1, round(height * scale))),
+                     _GREY)
+
+
+def _salvage(img: Image.Image, data: bytes, want: SizeRequest, meta: PhotoMeta,
+             reason: str) -> Image.Image:
+    """The pixels of a file whose decoding failed, as far as they go, for a file whose
+    metadata was read: a truncated JPEG decodes up to where its data ends (libjpeg paints the
+    rest grey once it is given the end-of-image marker the file lost); any other file whose
+    own metadata was read is kept with a grey picture. Either way it is marked damaged.
+
+    Raises DecodeError(``reason``) when nothing is worth keeping."""
+    if img.format in ("JPEG", "MPO") and data[:2] == b"\xff\xd8":
+        try:
+            with Image.open(io.BytesIO(data + _EOI)) as again:
+                if want.long_edge or want.short_edge:
+                    again.draft("RGB", _draft_box(*again.size, want))
+                again.load()
+                icc = again.info.get("icc_profile")
+                pixels = _to_srgb(_rgb_pixels(again, want), icc if isinstance(icc, bytes)
+                                  else None)
+        except Exception:  # still undecodable: fall through to the grey picture
+            pass
+        else:
+            meta.damaged = True
+            meta.warnings.append("damaged: the file is truncated (it ends before its picture "
+                                 "does); the part that decodes is shown, the rest grey")
+            return pixels
+    if not _has_own_metadata(meta):
+        raise DecodeError(reason)
+    meta.damaged = True
+    meta.warnings.append(f"damaged: {reason}; what the file says about itself is kept")
+    return _grey(meta, want)
+
+
+def _read_without_pixels(data: bytes, path: str, mtime: float) -> PhotoMeta | None:
+    """What a file whose picture cannot be read says about itself, read by the metadata
+    readers from its bytes (exiv2 knows the container); None when it says nothing of its own
+    (a date from its name or its modification time, nothing else)."""
+    from glimpse_desktop.kernel import exiv
+
+    try:
+        found = exiv.from_bytes(data)
+        mime = str(found.mimeType())
+        size = (int(found.pixelWidth()), int(found.pixelHeight()))
+    except (exiv.ExivError, *exiv.FAILURES):
+        return None
+    if mime in ("application/rdf+xml", "application/octet-stream"):
+        return None   # an XMP sidecar, or a file exiv2 only guessed at: not a photo
+    fmt = next((f for f, m in Image.MIME.items() if m == mime), None)
+    placeholder = Image.new("RGB", (1, 1), _GREY)
+    placeholder.format = fmt
+    meta = PhotoMeta(format=fmt, mime=mime, width=size[0] or None, height=size[1] or None)
+    read_metadata(PhotoSource(path=path, data=data, image=placeholder, exif=None), meta,
+                  metadata_readers(), mtime)
+    return meta if _has_own_metadata(meta) else None
+
+
+def _metadata_only(data: bytes, path: str, want: SizeRequest, mtime: float,
+                   reason: str) -> Decoded | None:
+    """A file Pillow cannot open at all but exiv2 reads (a JPEG without its picture, a
+    header Pillow refuses): its metadata and a grey picture, marked damaged; None when the
+    file says nothing of its own (then it is not a photo worth keeping)."""
+    meta = _read_without_pixels(data, path, mtime)
+    if meta is None:
+        return None
+    meta.damaged = True
+    meta.warnings.append(f"damaged: {reason}; what the file says about itself is kept")
+    return Decoded(image=_grey(meta, want), meta=meta)

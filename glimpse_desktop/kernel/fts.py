@@ -132,7 +132,9 @@ def search(conn: Connection, query: str, *, limit: int = 50,
         return []
     # Offline photos (their drive is unplugged) are still the person's photos, with cached
     # thumbnails: found, and marked. Missing ones only on request.
-    status = "" if include_unavailable else "AND p.status IN ('ok', 'offline')"
+    # A RAW kept as its JPEG's companion (kernel/pairs.py) is found through its photo.
+    status = "AND p.companion_of IS NULL" if include_unavailable \
+        else "AND p.status IN ('ok', 'offline') AND p.companion_of IS NULL"
     # Weights: what a person typed about a photo (descriptions, keywords, captions, names)
     # counts more than where it happens to be stored.
     return conn.rows(

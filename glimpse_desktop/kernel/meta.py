@@ -57,13 +57,16 @@ class PhotoMeta:
     iso: int | None = None
     focal_length: float | None = None  # millimetres
     rating: int | None = None          # -1 (rejected) to 5
+    # The file is damaged (truncated, or its pixels do not decode) but what it says about
+    # itself was read: it is kept, shown as much as decodes (the rest grey) and marked.
+    damaged: bool = False
     texts: list[TextItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
 # Set by the kernel from the opened image before any reader runs; a reader's values for them
 # are not used (the pixels are turned and sized by these).
-KERNEL_FIELDS = ("format", "mime", "width", "height", "orientation")
+KERNEL_FIELDS = ("format", "mime", "width", "height", "orientation", "damaged")
 # Fields that only make sense together: each group is taken whole from the first reader that
 # has its first field (a date with its own offset and source, a position with its altitude).
 _GROUPS = (("taken_at", "taken_at_offset", "taken_ts", "taken_at_source"),

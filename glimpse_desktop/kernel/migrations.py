@@ -440,6 +440,39 @@ CREATE TABLE plugin_schema(
 ) WITHOUT ROWID;
 """
 
+_V7 = """
+-- RAW+JPEG pairs (kernel/pairs.py): a RAW shot together with a JPEG or HEIC of the same name is
+-- kept as a companion file of the photo shown (the JPEG), not as a photo of its own. Its row
+-- stays (path, hash, moves); `companion_of` names the photo it belongs to. ON DELETE SET NULL:
+-- a forgotten JPEG leaves its RAW a photo again.
+ALTER TABLE photos ADD COLUMN companion_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
+CREATE INDEX photos_by_companion ON photos(companion_of) WHERE companion_of IS NOT NULL;
+-- A file's partners are found by folder and name, whatever the case of the name.
+CREATE INDEX photos_by_name ON photos(folder, filename COLLATE NOCASE);
+"""
+
+def _v7(conn: Connection) -> None:
+    """The column and indexes, then the pairs a library already holds: files that are not
+    read again (unchanged) would otherwise never pair."""
+    conn.execute(_V7)
+    from glimpse_desktop.kernel import pairs
+
+    keys: dict[tuple[str, str], set[str]] = {}
+    for folder, filename in conn.execute("SELECT folder, filename FROM photos"):
+        name = str(filename)
+        if pairs.pairable(name):
+            key = pairs.key_of(os.path.join(str(folder), name))
+            keys.setdefault(key, set()).add("raw" if pairs.is_raw(name) else "shown")
+    pairs.settle(conn, [k for k, kinds in keys.items() if len(kinds) == 2])
+
+
+_V8 = """
+-- Dates and places a person set: taken_at_source 'manual' marks a date (no new column), and
+-- gps_source 'manual' a position (NULL: from the file). A manual value survives the file being
+-- read again; a manual position with NULL coordinates is a place the person cleared.
+ALTER TABLE photos ADD COLUMN gps_source TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -481,6 +514,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Plugins keep tables of their own: which version of each plugin's tables the library "
         "holds, so a plugin's migrations run once each, beside the app's own numbers.",
         _sql(_V6),
+    ),
+    Migration(
+        7,
+        "raw-pairs",
+        "A RAW+JPEG pair shot together is one photo with two files: the RAW's row names the "
+        "photo it is a companion of and is not listed on its own; pairs are found by name, "
+        "and the pairs already in the library are made.",
+        _v7,
+    ),
+    Migration(
+        8,
+        "manual-date-place",
+        "Dates and places set by the person: where a photo's position came from (gps_source "
+        "'manual', or NULL for the file's), so a re-read of the file keeps what they set.",
+        _sql(_V8),
     ),
 )
 

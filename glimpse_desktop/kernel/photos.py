@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from glimpse_desktop.kernel import fts, plugins, vectors
+from glimpse_desktop.kernel import fts, pairs, plugins, vectors
 from glimpse_desktop.kernel.db import Connection, now_iso
 from glimpse_desktop.kernel.redact import redact
 
@@ -19,6 +19,9 @@ FILE_TEXT_FIELDS = ("description", "keywords", "prompt", "negative_prompt", "gen
 # photos.flags bits. An unsupported file keeps this bit while missing or offline, so it comes
 # back as unsupported rather than as a photo that can be shown.
 FLAG_UNSUPPORTED = 1
+# The file is damaged (truncated, or its pixels do not decode) but what it says about itself
+# was read: it is kept and shown (grey where nothing decodes), and marked.
+FLAG_DAMAGED = 2
 _BACK = f"CASE WHEN flags & {FLAG_UNSUPPORTED} THEN 'unsupported' ELSE 'ok' END"
 
 META_COLUMNS = (
@@ -26,6 +29,15 @@ META_COLUMNS = (
     "taken_ts", "taken_at_source", "gps_lat", "gps_lon", "gps_alt", "camera_make",
     "camera_model", "lens", "exposure_time", "f_number", "iso", "focal_length", "rating",
 )
+
+# The file's columns a person may set by hand, each with the column that says so ('manual'):
+# reading the file again leaves those as the person set them.
+MANUAL = "manual"
+MANUAL_GUARDS = {
+    **dict.fromkeys(("taken_at", "taken_at_offset", "taken_ts", "taken_at_source"),
+                    "taken_at_source"),
+    **dict.fromkeys(("gps_lat", "gps_lon", "gps_alt"), "gps_source"),
+}
 
 
 _INT64 = 2**63
@@ -58,12 +70,15 @@ def delete_photos(conn: Connection, ids: Sequence[int]) -> None:
     recorded and the deletion stands."""
     if not ids:
         return
+    gone = [str(r[0]) for r in conn.execute(
+        f"SELECT path FROM photos WHERE id IN ({', '.join('?' * len(ids))})", list(ids))]
     fts.delete(conn, ids)
     tables = [str(r[0]) for r in conn.execute(
         "SELECT table_name FROM embedding_spaces WHERE kind = 'image'")]
     for table in tables:
         vectors.delete(conn, table, ids)
     conn.executemany("DELETE FROM photos WHERE id = ?", [(i,) for i in ids])
+    pairs.settle_paths(conn, gone)   # a RAW whose JPEG went is a photo again
     plugins.host().notify("glimpse_photos_deleted", conn=conn, photo_ids=list(ids))
 
 
@@ -111,12 +126,17 @@ def upsert_photo(
         _evict_path(conn, path, None)
     elif photo_id is None:
         photo_id = conn.one("SELECT id FROM photos WHERE path = ?", (path,))
+    old_path = None if photo_id is None else conn.one("SELECT path FROM photos WHERE id = ?",
+                                                      (photo_id,))
     common = {
         "path": path, "folder": folder, "filename": filename, "root_id": root_id,
         "size": size, "mtime_ns": mtime_ns, "content_hash": content_hash, "status": status,
         **values,
     }
     flag = FLAG_UNSUPPORTED if status == "unsupported" else 0
+    if meta is not None and (meta.get("damaged") if isinstance(meta, dict)
+                             else getattr(meta, "damaged", False)):
+        flag |= FLAG_DAMAGED
     if photo_id is None:
         cols = [*common.keys(), "flags", "added_at", "updated_at"]
         conn.execute(
@@ -128,9 +148,12 @@ def upsert_photo(
         # The path may be taken by a stale row (a file replaced by another one's move): the row
         # being updated wins, the stale one has no file any more.
         _evict_path(conn, path, photo_id)
-        sets = ", ".join(f"{c} = ?" for c in common)
+        # A date or a place the person set stays when the file is read again (SET reads
+        # the row's old values, so each guard sees the source before this update).
+        sets = ", ".join(f"{c} = CASE WHEN {MANUAL_GUARDS[c]} = '{MANUAL}' THEN {c} ELSE ? END"
+                         if c in MANUAL_GUARDS else f"{c} = ?" for c in common)
         conn.execute(
-            f"UPDATE photos SET {sets}, flags = (flags & ~{FLAG_UNSUPPORTED}) | ?, "
+            f"UPDATE photos SET {sets}, flags = (flags & ~{FLAG_UNSUPPORTED | FLAG_DAMAGED}) | ?, "
             f"missing_since = NULL, updated_at = ? WHERE id = ?",
             [*common.values(), flag, now, photo_id],
         )
@@ -144,6 +167,7 @@ def upsert_photo(
         [(photo_id, t.field, t.source, safe_value(t.value)) for t in texts],
     )
     fts.mark(conn, [photo_id])
+    pairs.settle_paths(conn, [path] if old_path in (None, path) else [path, str(old_path)])
     return photo_id
 
 
@@ -151,6 +175,7 @@ def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int |
                size: int | None = None, mtime_ns: int | None = None) -> None:
     """The same photo at another path: the row, and all that hangs off it, stays."""
     folder, filename = split_path(new_path)
+    old_path = conn.one("SELECT path FROM photos WHERE id = ?", (photo_id,))
     _evict_path(conn, new_path, photo_id)
     conn.execute(
         f"""UPDATE photos SET path = ?, folder = ?, filename = ?, root_id = ?,
@@ -163,6 +188,7 @@ def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int |
     conn.execute("DELETE FROM errors WHERE path = ? AND photo_id IS NOT ?", (new_path, photo_id))
     conn.execute("UPDATE errors SET path = ? WHERE photo_id = ?", (new_path, photo_id))
     fts.mark(conn, [photo_id])
+    pairs.settle_paths(conn, [new_path] if old_path is None else [str(old_path), new_path])
 
 
 def move_folder(conn: Connection, old: str, new: str, *, root_id: int | None) -> list[int]:
@@ -299,12 +325,21 @@ def touch_photo(conn: Connection, photo_id: int, *, size: int, mtime_ns: int) ->
                missing_since = NULL, updated_at = ? WHERE id = ?""",
         (size, mtime_ns, now_iso(), photo_id),
     )
+    pairs.settle_ids(conn, [photo_id])
 
 
 def mark_status(conn: Connection, photo_ids: Iterable[int], status: str) -> int:
     """Mark photos missing/offline/ok; rows are never deleted for a vanished file."""
     ids = list(photo_ids)
     now = now_iso()
+    # Files going or coming back make or break pairs; a drive going offline or coming back
+    # does not (offline files pair as they were).
+    settled: list[str] = []
+    for chunk_start in range(0, len(ids), 500) if status != "offline" else ():
+        chunk = ids[chunk_start:chunk_start + 500]
+        settled += [str(r[0]) for r in conn.execute(
+            f"SELECT path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})"
+            + (" AND status = 'missing'" if status == "ok" else ""), chunk)]
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start:chunk_start + 500]
         marks = ", ".join("?" * len(chunk))
@@ -320,6 +355,7 @@ def mark_status(conn: Connection, photo_ids: Iterable[int], status: str) -> int:
                 f"updated_at = ? WHERE id IN ({marks})",
                 (status, now, now, *chunk),
             )
+    pairs.settle_paths(conn, settled)
     return len(ids)
 
 
@@ -380,8 +416,12 @@ def photo_texts(conn: Connection, photo_id: int) -> list[tuple[str, str, str]]:
 # these page after page.
 
 # A grid tile's columns (``api.records.PhotoRow``'s fields, in order).
-ROW_COLUMNS = "id, path, filename, content_hash, taken_at, taken_ts, width, height, status, format"
-_SHOWN = "status IN ('ok', 'offline')"
+ROW_COLUMNS = ("id, path, filename, content_hash, taken_at, taken_ts, width, height, status, "
+               "format, (SELECT count(*) FROM photos c WHERE c.companion_of = photos.id), "
+               f"(flags & {FLAG_DAMAGED}) != 0")
+# A RAW kept as the companion of its JPEG (kernel/pairs.py) is a file of that photo, never a
+# photo of its own in a list or a count.
+_SHOWN = "status IN ('ok', 'offline') AND companion_of IS NULL"
 
 
 def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int,
@@ -391,7 +431,7 @@ def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int
 
     Keyset paging, so every page costs the same at 1M photos (an OFFSET would read every
     row before it)."""
-    status = "" if include_unavailable else f"AND {_SHOWN} "
+    status = "AND companion_of IS NULL " if include_unavailable else f"AND {_SHOWN} "
     select = f"SELECT {ROW_COLUMNS} FROM photos "
     rows: list[tuple[Any, ...]] = []
     ts, last = after if after is not None else (float("inf"), -1)
@@ -453,7 +493,8 @@ def folders(conn: Connection) -> list[tuple[str, int, str]]:
 def counts_by_status(conn: Connection) -> dict[str, int]:
     """How many photos have each status (every status present, 0 when none)."""
     counts = dict.fromkeys(("ok", "missing", "offline", "unsupported"), 0)
-    for status, n in conn.execute("SELECT status, count(*) FROM photos GROUP BY status"):
+    for status, n in conn.execute("SELECT status, count(*) FROM photos WHERE companion_of IS "
+                                  "NULL GROUP BY status"):
         counts[str(status)] = int(n)
     return counts
 
@@ -461,7 +502,7 @@ def counts_by_status(conn: Connection) -> dict[str, int]:
 def count_with_gps(conn: Connection) -> int:
     """Readable photos with a position."""
     return int(conn.one("SELECT count(*) FROM photos WHERE status = 'ok' AND gps_lat IS NOT "
-                        "NULL"))
+                        "NULL AND companion_of IS NULL"))
 
 
 def count_errors(conn: Connection, warning_stages: Sequence[str]) -> tuple[int, int]:
@@ -532,5 +573,5 @@ def added_after(conn: Connection, after_id: int | None, *, limit: int) -> list[i
 
 def count(conn: Connection, *, include_unavailable: bool = False) -> int:
     """How many photos there are (only those there or on an absent drive, by default)."""
-    where = "" if include_unavailable else f" WHERE {_SHOWN}"
+    where = " WHERE companion_of IS NULL" if include_unavailable else f" WHERE {_SHOWN}"
     return int(conn.one(f"SELECT count(*) FROM photos{where}"))

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from glimpse_desktop.kernel import photos, scan
+from glimpse_desktop.kernel import pairs, photos, scan
 from glimpse_desktop.kernel.db import (
     Connection,
     LibraryError,
@@ -846,13 +846,19 @@ class Indexer:
             decoded = decode(data, task.path, want=self._want, mtime=st.st_mtime_ns / 1e9)
         except UnsupportedError as exc:
             out.kind, out.stage, out.reason = "unsupported", "decode", str(exc)
+            out.meta = exc.meta   # what it says about itself (its date, camera), if anything
             return out
         except DecodeError as exc:
             out.kind, out.stage, out.reason = "error", "decode", str(exc)
             return out
         del data
         out.meta = decoded.meta
-        full = run_stages(self.stages, content_hash, decoded, out)
+        stages = self.stages
+        if pairs.partner_on_disk(task.path):
+            # A RAW beside its JPEG is about to be that photo's companion: it gets its
+            # thumbnail (shown again if the pair breaks), the models look at the JPEG alone.
+            stages = [s for s in stages if s.name == "thumbnail"]
+        full = run_stages(stages, content_hash, decoded, out)
         if full is not None:
             # Not this photo's fault: every following one would fail the same way.
             out.kind = "fatal"

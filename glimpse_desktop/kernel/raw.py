@@ -1,315 +1,449 @@
-"""Embedded JPEG previews from TIFF-based camera RAW files.
+"""Camera RAW files, shown through LibRaw (rawpy) and exiv2's preview manager.
 
-Demosaicing sensor data is slow and needs a RAW library per maker; every camera, however, stores
-a ready-made JPEG rendering of the shot inside the file, which is what Glimpse shows, thumbnails
-and indexes. This module finds that JPEG by walking the file's TIFF structure in memory
-(with kernel/tiff.py, the reader the write-back of EXIF uses too).
+Every camera stores a ready-made JPEG rendering of the shot inside its RAW file; that preview
+is what Glimpse shows, thumbnails and indexes, as Lightroom and digiKam do. It is found by:
 
-The input is untrusted: every offset is bounds-checked, IFD cycles are broken, the number of IFDs
-and entries looked at is capped, and any inconsistency surfaces as ``RawPreviewError`` (never
-``IndexError``/``struct.error``, never an endless loop).
+1. LibRaw (``extract_thumb``): the largest preview LibRaw knows for the camera (a JPEG, or
+   for some older cameras an RGB bitmap), in every container LibRaw 0.22 reads;
+2. exiv2's ``PreviewManager`` when LibRaw finds none or cannot open the file (exiv2 reads
+   previews LibRaw does not, e.g. in CR3 files whose sensor data it refuses), the largest by
+   width x height, checked to be a picture of the size it claims;
+3. when neither holds one large enough for what the caller asked, LibRaw *develops* the
+   sensor data (``postprocess``: half size when that is enough, camera white balance, 8
+   bits), drawing its memory from the caller's pixel budget.
 
-Where maker formats put the preview, and how each is found here:
+Neither the preview nor the developed pixels are turned here: the orientation (LibRaw's
+``flip``, or exiv2's ``Exif.Image.Orientation`` when LibRaw cannot open the file) is
+returned for the caller to apply once. The sensor size returned is LibRaw's visible area
+(or EXIF's PixelXDimension/PixelYDimension), before that orientation.
 
-* DNG: a SubIFD (0x014A) with Compression 7 and one strip holding a baseline JPEG.
-* CR2: IFD0 with Compression 6 and one strip (full-size JPEG); IFD1 a thumbnail via 0x201/0x202.
-* NEF/NRW: a SubIFD with JPEGInterchangeFormat (0x201) + Length (0x202), the "JpgFromRaw".
-* ARW/SRF/SR2: IFD0 with 0x201/0x202 (the PreviewImage).
-* PEF, SRW: JPEGs referenced by 0x201/0x202 in IFD0/IFD1/SubIFDs.
-* RW2/RWL: Panasonic's own magic (0x0055) and the JpgFromRaw in IFD0 tag 0x002E.
-* ORF: Olympus magic ("IIRO"/"IIRS"/"MMOR"); older bodies keep the large preview only inside the
-  maker note, which is not parsed here, so those raise ``RawPreviewError``.
+The input is untrusted: every LibRaw and exiv2 failure becomes ``RawError`` (or
+``RawUnsupported`` for a RAW Glimpse recognises but cannot show) with a message for the
+person. LibRaw prints some data errors ("unknown file: data corrupted at 1378", "Unexpected
+end of file") on the process's C stderr itself: rawpy 0.28 exposes no way to replace
+LibRaw's data-error callback, and redirecting fd 2 around the call would swallow every other
+thread's messages, so those lines stay.
 
-Raw sensor data stored as *lossless* JPEG (SOF3, e.g. in DNG and CR2) is not a picture and is
-skipped. Deliberately absent from RAW_EXTENSIONS: CR3 (an ISO-BMFF/MP4 container, not TIFF),
-RAF (Fujifilm's own header; its TIFF part is nested at an offset), CRW (Canon CIFF), X3F (Sigma),
-MRW (Minolta's block format with TIFF nested inside).
+LibRaw is built with OpenMP: its bundled libgomp reads ``OMP_NUM_THREADS`` once, when it
+loads, so the count is set (to ``threads.budget().libraw``) for the import of rawpy only; it
+runs on the decode workers, which are the parallelism already.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
+import contextlib
+import io
+import os
+import threading
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+import exiv2
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
-from glimpse_desktop.kernel.tiff import MAGIC_RW2, MAGIC_TIFF, Entry, Tiff, TiffError
+from glimpse_desktop.kernel import exiv, threads
 
 __all__ = [
     "RAW_EXTENSIONS",
-    "RawPreview",
-    "RawPreviewError",
-    "extract_preview",
-    "is_tiff_raw",
-    "read_tiff_exif",
+    "RawError",
+    "RawImage",
+    "RawUnsupported",
+    "looks_raw",
+    "open_raw",
 ]
 
+_import_lock = threading.Lock()
+
+
+def _import_rawpy() -> Any:
+    with _import_lock:
+        saved = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = str(threads.budget().libraw)
+        try:
+            import rawpy
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = saved
+    return rawpy
+
+
+rawpy = _import_rawpy()
+
+# The containers LibRaw 0.22 reads, by their usual extensions.
 RAW_EXTENSIONS: frozenset[str] = frozenset({
     ".dng",  # Adobe, and Leica/Pentax/Ricoh/phones that write DNG natively
-    ".cr2",  # Canon (2004-2018)
+    ".cr2", ".cr3", ".crw",  # Canon
     ".nef", ".nrw",  # Nikon
     ".arw", ".srf", ".sr2",  # Sony
+    ".raf",  # Fujifilm
     ".orf",  # Olympus / OM System
     ".rw2", ".rwl",  # Panasonic, Leica (Panasonic-made)
     ".pef",  # Pentax
     ".srw",  # Samsung
+    ".3fr",  # Hasselblad
+    ".iiq",  # Phase One
+    ".mrw",  # Minolta
+    ".x3f",  # Sigma
+    ".erf",  # Epson
+    ".kdc", ".dcr",  # Kodak
+    ".mos",  # Leaf
+    ".mef",  # Mamiya
 })
 
-# Caps on work per file. Real files have fewer than 10 IFDs and at most a few hundred entries
-# per IFD; anything beyond is corrupt or hostile and must not cost us more than a few ms.
-_MAX_IFDS = 64
-_MAX_SUBIFDS = 32
-_MAX_JPEG_SEGMENTS = 512
+# LibRaw's flip (dcraw's) -> the EXIF orientation it was made from.
+_FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 
-# TIFF tags
-_T_NEW_SUBFILE_TYPE = 0x00FE
-_T_COMPRESSION = 0x0103
-_T_PHOTOMETRIC = 0x0106
-_T_STRIP_OFFSETS = 0x0111
-_T_ORIENTATION = 0x0112
-_T_STRIP_BYTE_COUNTS = 0x0117
-_T_SUB_IFDS = 0x014A
-_T_JPEG_IF = 0x0201
-_T_JPEG_IF_LENGTH = 0x0202
-_T_EXIF_IFD = 0x8769
-_T_DNG_VERSION = 0xC612
-_T_RW2_JPG_FROM_RAW = 0x002E
-
-_OFFSET_TYPES = frozenset({4, 13})  # LONG, IFD: how SubIFDs are stored
-
-# Compression values only RAW files use; a TIFF carrying one of these is not an ordinary image.
-_RAW_COMPRESSIONS = frozenset({
-    32767,  # Sony ARW
-    32769,  # Epson ERF / packed
-    32770, 32772,  # Samsung SRW
-    34316,  # Panasonic RAW
-    34713,  # Nikon NEF
-    34892,  # DNG lossy JPEG
-    65000,  # Kodak DCR
-    65535,  # Pentax PEF
-})
+# Magic numbers that only RAW containers use.
+_RAW_MAGIC = (
+    (0, b"IIRO"), (0, b"IIRS"), (0, b"MMOR"),  # Olympus ORF
+    (0, b"IIU\x00"),  # Panasonic RW2/RWL
+    (0, b"FUJIFILMCCD-RAW"),  # Fujifilm RAF
+    (0, b"II\x1a\x00\x00\x00HEAPCCDR"),  # Canon CRW (CIFF)
+    (0, b"\x00MRM"),  # Minolta MRW
+    (0, b"FOVb"),  # Sigma X3F
+    (4, b"ftypcrx "),  # Canon CR3 (ISO-BMFF)
+)
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+# TIFF values only RAW files use (as exiv2's TiffImage::mimeType and dcraw tell them apart).
+_RAW_COMPRESSIONS = frozenset({32767, 32769, 32770, 32772, 32773, 34316, 34713, 34892,
+                               65000, 65535})
 _RAW_PHOTOMETRICS = frozenset({32803, 34892})  # CFA, LinearRaw
 
-# SOF markers of pictures (baseline, extended, progressive). Lossless SOF3 and the arithmetic or
-# hierarchical variants are never how a camera stores a viewable preview.
-_PICTURE_SOF = frozenset({0xC0, 0xC1, 0xC2})
-_OTHER_SOF = frozenset({0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+# A RAW stores at least a few bits per sensor pixel, even lossy-compressed (~3); a file with
+# less than 1/8 of a bit per pixel has lost its sensor data (cut short, or stripped as test
+# suites do), and developing it would show a black or garbled picture as if it were the photo.
+_MIN_BITS_PER_PIXEL = 1 / 8
+# An embedded picture of w x h pixels stored in fewer than w*h/2000 bytes is a placeholder
+# (stripped files keep tags that describe previews whose data is gone).
+_MIN_PREVIEW_BYTES_PER_PIXEL = 1 / 2000
+# The smallest previews cameras write are EXIF's 160 x 120 thumbnails; stripped files keep
+# 1 x 1 and 8 x 8 stand-ins, which are not a picture of the photo.
+_MIN_PREVIEW_EDGE = 100
 
 
-class RawPreviewError(Exception):
-    """The file holds no usable embedded JPEG, or its structure is truncated or corrupt."""
+class RawError(Exception):
+    """The RAW file cannot be shown; the message is for the person, as is."""
 
 
-@dataclass(frozen=True, slots=True)
-class RawPreview:
-    jpeg: bytes  # the largest embedded picture JPEG, exactly as stored
-    width: int  # from the JPEG's SOF segment, before any rotation
-    height: int
-    orientation: int  # IFD0 Orientation (EXIF 1-8); 1 when absent or invalid
+class RawUnsupported(RawError):
+    """A RAW file Glimpse recognises but cannot show (no preview, sensor data it cannot read)."""
 
 
-def _walk(tiff: Tiff, *, into_exif: bool) -> Iterator[tuple[int, dict[int, Entry]]]:
-    """Yield (index, entries) for IFD0's chain, SubIFDs (and their chains), and the ExifIFD."""
-    queue: deque[tuple[int, bool]] = deque([(tiff.first_ifd, True)])
-    visited: set[int] = set()
-    index = 0
-    while queue:
-        offset, follow_next = queue.popleft()
-        if offset == 0 or offset in visited:
-            continue  # a cycle (or a repeated pointer) adds nothing; skipping it ends the walk
-        if len(visited) >= _MAX_IFDS:
-            raise RawPreviewError(f"corrupt file: more than {_MAX_IFDS} IFDs")
-        visited.add(offset)
-        entries, next_offset = tiff.read_ifd(offset)
-        yield index, entries
-        index += 1
-        sub = entries.get(_T_SUB_IFDS)
-        if sub is not None and sub.typ in _OFFSET_TYPES:
-            queue.extend((o, True) for o in tiff.ints(sub, _MAX_SUBIFDS, "SubIFDs list"))
-        if into_exif:
-            exif_offset = tiff.first_int(entries, _T_EXIF_IFD)
-            if exif_offset:
-                queue.append((exif_offset, False))
-        if follow_next and next_offset:
-            queue.append((next_offset, True))
+class _CutShort(RawUnsupported):
+    """The sensor data ends early: the file was cut short (or stripped of its image data).
+    Its small preview is not shown in its stead: a stand-in cached as the photo's thumbnail
+    would outlive the copy being completed."""
 
 
-def _jpeg_dimensions(data: bytes, start: int, length: int) -> tuple[int, int] | None:
-    """(width, height) from the SOF of a picture JPEG in data[start:start+length], else None.
+class Budget(Protocol):
+    """An allowance of decoded pixels (``kernel.decode.Budget``)."""
 
-    None for anything that is not a baseline/progressive JPEG, notably lossless (SOF3) raw data.
-    """
-    end = start + length
-    if length < 4 or data[start : start + 2] != b"\xff\xd8":
-        return None
-    pos = start + 2
-    for _ in range(_MAX_JPEG_SEGMENTS):
-        if pos + 4 > end or data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # standalone markers carry no length
-            pos += 2
-            continue
-        if marker in (0xD9, 0xDA):  # EOI or start of scan before any SOF: not a picture
-            return None
-        seg_len = (data[pos + 2] << 8) | data[pos + 3]
-        if seg_len < 2 or pos + 2 + seg_len > end:
-            return None
-        if marker in _PICTURE_SOF:
-            if seg_len < 8:
-                return None
-            height = (data[pos + 5] << 8) | data[pos + 6]
-            width = (data[pos + 7] << 8) | data[pos + 8]
-            # Height 0 defers the size to a DNL marker; no camera preview does that.
-            return (width, height) if width and height else None
-        if marker in _OTHER_SOF:
-            return None
-        pos += 2 + seg_len
-    return None
+    def hold(self, n: int) -> contextlib.AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
-    offset: int
-    length: int
+class RawImage:
+    """What a RAW file is shown through: exactly one of ``encoded`` and ``pixels``.
+
+    ``encoded``: an embedded preview as stored (JPEG, or a TIFF exiv2 rebuilt), to be decoded
+    by the caller (at the DCT scale it needs). ``pixels``: RGB, 8 bits, (height, width, 3):
+    LibRaw's bitmap preview, or the developed sensor data. ``orientation``: EXIF 1-8, not yet
+    applied to either. ``sensor_size``: (width, height) of the sensor's picture before
+    orientation, None when unknown. ``source``: "libraw" (LibRaw's preview), "exiv2" (exiv2's
+    preview) or "developed"."""
+
+    encoded: bytes | None
+    pixels: NDArray[np.uint8] | None
+    orientation: int
+    sensor_size: tuple[int, int] | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Preview:
+    encoded: bytes | None
+    pixels: NDArray[np.uint8] | None
     width: int
     height: int
+    source: str
 
 
-def _candidate(tiff: Tiff, offset: int, length: int, what: str) -> _Candidate | None:
-    if length <= 0:
-        return None
-    tiff.check(offset, length, what)
-    dims = _jpeg_dimensions(tiff.data, offset, length)
-    if dims is None:
-        return None
-    return _Candidate(offset, length, dims[0], dims[1])
+def looks_raw(data: bytes) -> bool:
+    """Whether ``data`` is a camera RAW rather than an ordinary image, whatever its name.
 
-
-def _candidates_in(tiff: Tiff, entries: dict[int, Entry], ifd_index: int) -> Iterator[_Candidate]:
-    # (a) JPEGInterchangeFormat + length: thumbnails, Nikon JpgFromRaw, Sony PreviewImage.
-    jpeg_offset = tiff.first_int(entries, _T_JPEG_IF)
-    jpeg_length = tiff.first_int(entries, _T_JPEG_IF_LENGTH)
-    if jpeg_offset and jpeg_length:
-        found = _candidate(tiff, jpeg_offset, jpeg_length, "embedded JPEG (0x201/0x202)")
-        if found is not None:
-            yield found
-
-    # (b) A JPEG-compressed image stored as a single strip: DNG previews, CR2's big JPEG.
-    compression = tiff.first_int(entries, _T_COMPRESSION)
-    offsets = entries.get(_T_STRIP_OFFSETS)
-    counts = entries.get(_T_STRIP_BYTE_COUNTS)
-    if (compression in (6, 7) and offsets is not None and counts is not None
-            and offsets.count == 1 and counts.count == 1):
-        strip_offset = tiff.ints(offsets, 1, "StripOffsets")[0]
-        strip_length = tiff.ints(counts, 1, "StripByteCounts")[0]
-        found = _candidate(tiff, strip_offset, strip_length, "embedded JPEG strip")
-        if found is not None:
-            yield found
-
-    # (c) Panasonic RW2 keeps its JPEG as the value of tag 0x002E in IFD0.
-    if tiff.magic == MAGIC_RW2 and ifd_index == 0:
-        entry = entries.get(_T_RW2_JPG_FROM_RAW)
-        if entry is not None and entry.typ in (1, 7) and entry.count > 4:
-            found = _candidate(tiff, tiff.u32(entry.field), entry.count, "RW2 JpgFromRaw")
-            if found is not None:
-                yield found
-
-
-def extract_preview(data: bytes) -> RawPreview:
-    """The largest embedded picture JPEG of a TIFF-based RAW file held in ``data``.
-
-    Raises RawPreviewError when there is none, or when the structure or the preview is
-    truncated or corrupt: a file cut short while being copied must not yield a smaller
-    stand-in preview that would then be cached as if it were the photo.
-    """
+    Meant for files whose extension lies (a NEF saved as .tif); cheap for every format but
+    TIFF, which is asked of exiv2 (a TIFF is a RAW when it declares a DNG version, a colour
+    filter array or a maker's RAW compression in any of its IFDs). Never raises."""
+    head = bytes(data[:32])
+    if any(head[at:at + len(magic)] == magic for at, magic in _RAW_MAGIC):
+        return True
+    if head[:4] not in _TIFF_MAGIC:
+        return False
+    if head[8:10] == b"CR":
+        return True  # Canon CR2's header extension
     try:
-        return _largest_preview(data)
-    except TiffError as exc:
-        raise RawPreviewError(str(exc)) from exc
-
-
-def _largest_preview(data: bytes) -> RawPreview:
-    tiff = Tiff(data)
-    best: _Candidate | None = None
-    orientation = 1
-    seen: set[int] = set()
-    for index, entries in _walk(tiff, into_exif=True):
-        if index == 0:
-            value = tiff.first_int(entries, _T_ORIENTATION)
-            if value is not None and 1 <= value <= 8:
-                orientation = value
-        for found in _candidates_in(tiff, entries, index):
-            if found.offset in seen:
-                continue
-            seen.add(found.offset)
-            if best is None or (found.width * found.height, found.length) > (
-                best.width * best.height, best.length
-            ):
-                best = found
-    if best is None:
-        raise RawPreviewError("no embedded JPEG preview")
-    return RawPreview(
-        jpeg=bytes(data[best.offset : best.offset + best.length]),
-        width=best.width,
-        height=best.height,
-        orientation=orientation,
-    )
-
-
-def is_tiff_raw(data: bytes) -> bool:
-    """Whether ``data`` looks like a TIFF-based camera RAW rather than an ordinary TIFF image.
-
-    Meant for files whose extension lies or is missing; cheap (reads a few IFDs), never raises.
-    """
-    try:
-        tiff = Tiff(data)
-        if tiff.magic != MAGIC_TIFF:
-            return True  # ORF and RW2 magic numbers exist only in RAW files
-        if data[8:10] == b"CR":
-            return True  # Canon CR2 header extension
-        for index, entries in _walk(tiff, into_exif=False):
-            if index == 0 and _T_DNG_VERSION in entries:
+        image = exiv.from_bytes(data)
+        exif = image.exifData()
+        for datum in exif:
+            key = datum.key()
+            if key == "Exif.Image.DNGVersion":
                 return True
-            if tiff.first_int(entries, _T_PHOTOMETRIC) in _RAW_PHOTOMETRICS:
+            if key.endswith(".Compression") and datum.toInt64(0) in _RAW_COMPRESSIONS:
                 return True
-            if tiff.first_int(entries, _T_COMPRESSION) in _RAW_COMPRESSIONS:
+            if (key.endswith(".PhotometricInterpretation")
+                    and datum.toInt64(0) in _RAW_PHOTOMETRICS):
                 return True
-    except (RawPreviewError, TiffError):
+    except (exiv.ExivError, *exiv.FAILURES):
         return False
     return False
 
 
-_EXIF_HEADERS = {
-    b"II*\x00": b"II*\x00", b"MM\x00*": b"MM\x00*",
-    b"IIRO": b"II*\x00", b"IIRS": b"II*\x00", b"MMOR": b"MM\x00*",  # Olympus ORF
-    b"IIU\x00": b"II*\x00",  # Panasonic RW2
-}
+def open_raw(data: bytes, *, long_edge: int = 0, short_edge: int = 0, budget: Budget,
+             max_pixels: int) -> RawImage:
+    """How to show the RAW file held in ``data`` at least ``long_edge`` x ``short_edge``
+    (both 0: as large as it is).
 
+    The largest embedded preview when it is that large; else the sensor data developed (half
+    size when that suffices), its memory held from ``budget`` and refused past ``max_pixels``
+    sensor pixels; else (when developing fails) the largest preview there is.
 
-def read_tiff_exif(data: bytes) -> Image.Exif | None:
-    """The RAW file's IFD0 as a ``PIL.Image.Exif``, sub-IFDs reachable via ``get_ifd``.
-
-    Pillow cannot open most RAW files as images, but their container *is* a TIFF, so its
-    header + IFD0 parse as an EXIF block. ExifIFD and GPS IFD are loaded here, so a corrupt one
-    shows up now (as None) rather than as an exception in the caller. None when unreadable.
-    """
-    header = _EXIF_HEADERS.get(bytes(data[:4]))
-    if header is None or len(data) < 8:
-        return None
-    # Pillow only accepts the standard magic; Olympus/Panasonic differ in those two bytes only.
-    stream = data if header == data[:4] else header + data[4:]
-    exif = Image.Exif()
+    Raises RawUnsupported for a RAW without a preview whose sensor data LibRaw cannot read,
+    RawError for anything else that cannot be shown (truncated, corrupt, not a RAW)."""
+    if not data:
+        raise RawError("empty file (0 bytes)")
+    orientation: int | None = None
+    sensor: tuple[int, int] | None = None
+    preview: _Preview | None = None
+    libraw_problem: str | None = None
+    opened: Any = None
     try:
-        exif.load(stream)
-        if not len(exif):
-            return None
-        exif.get_ifd(0x8769)
-        exif.get_ifd(0x8825)
-    except Exception:  # Pillow raises a zoo of types (struct.error, ValueError, ...) on junk
+        opened = _open_libraw(data)
+    except RawError as exc:
+        libraw_problem = str(exc)
+    with contextlib.ExitStack() as stack:
+        if opened is not None:
+            stack.callback(opened.close)
+            sizes = opened.sizes
+            orientation = _FLIP_TO_ORIENTATION.get(int(sizes.flip), 1)
+            if sizes.width > 0 and sizes.height > 0:
+                sensor = (int(sizes.width), int(sizes.height))
+            # Before any develop: rawpy frees the file's bytes once the sensor data is
+            # unpacked, and LibRaw would then read the preview from freed memory.
+            preview = _libraw_preview(opened)
+        if preview is None or not _serves(preview.width, preview.height, long_edge, short_edge):
+            found, exif_orientation, exif_sensor, mime = _exiv2_preview(data)
+            if orientation is None:
+                orientation = exif_orientation
+            sensor = sensor or exif_sensor
+            if found is not None and (preview is None or
+                                      found.width * found.height > preview.width * preview.height):
+                preview = found
+            if opened is None and preview is None:
+                raise _no_preview(libraw_problem, mime)
+        if opened is not None and (preview is None or (
+                not _serves(preview.width, preview.height, long_edge, short_edge)
+                and _larger(sensor, preview))):
+            try:
+                pixels = _develop(opened, len(data), long_edge, short_edge, budget, max_pixels)
+            except _CutShort:
+                raise
+            except RawError:
+                if preview is None:
+                    raise
+            else:
+                return RawImage(encoded=None, pixels=pixels, orientation=orientation or 1,
+                                sensor_size=sensor, source="developed")
+    assert preview is not None  # every path without one has raised
+    return RawImage(encoded=preview.encoded, pixels=preview.pixels,
+                    orientation=orientation or 1, sensor_size=sensor, source=preview.source)
+
+
+def _serves(width: int, height: int, long_edge: int, short_edge: int) -> bool:
+    if not long_edge and not short_edge:
+        return False  # as large as the photo is: the sensor's, not a preview's
+    return max(width, height) >= long_edge and min(width, height) >= short_edge
+
+
+def _larger(sensor: tuple[int, int] | None, preview: _Preview) -> bool:
+    """Whether developing the sensor gives more pixels than the preview has."""
+    return sensor is not None and sensor[0] * sensor[1] > preview.width * preview.height
+
+
+def _libraw_message(exc: BaseException) -> str:
+    text = exc.args[0] if exc.args else ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text) or type(exc).__name__
+
+
+def _open_libraw(data: bytes) -> Any:
+    try:
+        return rawpy.imread(io.BytesIO(data))
+    except rawpy.LibRawFileUnsupportedError as exc:
+        raise RawError("not a RAW file LibRaw reads (an unsupported camera, or another "
+                       "kind of file)") from exc
+    except (rawpy.LibRawIOError, rawpy.LibRawDataError) as exc:
+        raise RawError(f"truncated or corrupt RAW file ({_libraw_message(exc)})") from exc
+    except (rawpy.LibRawTooBigError, rawpy.LibRawUnsufficientMemoryError, MemoryError) as exc:
+        raise RawError("refused: the RAW file declares more data than memory allows") from exc
+    except rawpy.LibRawError as exc:
+        raise RawError(f"unreadable RAW file ({_libraw_message(exc)})") from exc
+
+
+def _libraw_preview(opened: Any) -> _Preview | None:
+    try:
+        thumb = opened.extract_thumb()
+    except (rawpy.LibRawError, NotImplementedError, MemoryError):
+        return None  # none, a kind rawpy cannot hand over, or a corrupt one: exiv2 may know
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        return _checked(bytes(thumb.data), "libraw")
+    pixels = np.asarray(thumb.data)
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[:, :, None], 3, axis=2)
+    if (pixels.ndim != 3 or pixels.shape[2] != 3
+            or max(pixels.shape[:2]) < _MIN_PREVIEW_EDGE):
         return None
-    return exif
+    if pixels.dtype != np.uint8:  # 16-bit bitmap previews exist in some DNGs
+        pixels = (pixels.astype(np.float32) * (255.0 / 65535.0) + 0.5).astype(np.uint8)
+    return _Preview(None, np.ascontiguousarray(pixels), pixels.shape[1], pixels.shape[0],
+                    "libraw")
+
+
+def _checked(encoded: bytes, source: str, claimed: tuple[int, int] | None = None
+             ) -> _Preview | None:
+    """The preview if ``encoded`` is a picture (of the ``claimed`` size); None for a
+    placeholder: a stripped file keeps tags describing previews whose data is gone, and such
+    a "preview" must not become the photo.
+
+    Raises RawError when it is a picture but cannot be decoded: a file cut short while being
+    copied must not show (and have cached) a smaller stand-in preview as if it were the
+    photo."""
+    try:
+        img = Image.open(io.BytesIO(encoded))
+    except Exception:  # not a picture at all (Pillow fails on junk with assorted types)
+        return None
+    with img:
+        width, height = img.size
+        if img.format not in ("JPEG", "TIFF") or max(width, height) < _MIN_PREVIEW_EDGE:
+            return None
+        if claimed is not None and claimed != (width, height):
+            return None
+        if len(encoded) < width * height * _MIN_PREVIEW_BYTES_PER_PIXEL:
+            return None
+        if img.format == "TIFF" and width * height > 16_000_000:
+            return None  # exiv2 rebuilt a huge uncompressed IFD: not a preview
+        try:
+            if img.format == "JPEG":
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            img.load()  # at 1/8 scale for a JPEG: a few ms, and a cut-off one fails here
+        except MemoryError as exc:
+            raise RawError("not enough memory to read the RAW file's preview") from exc
+        except Exception as exc:
+            raise RawError(f"truncated or corrupt embedded preview ({exc})") from exc
+    return _Preview(encoded, None, width, height, source)
+
+
+def _exiv2_preview(data: bytes) -> tuple[_Preview | None, int | None,
+                                          tuple[int, int] | None, str | None]:
+    """exiv2's largest usable preview, EXIF orientation, EXIF pixel size and MIME type."""
+    try:
+        image = exiv.from_bytes(data)
+        mime = str(image.mimeType())
+        exif = image.exifData()
+        orientation = _exif_int(exif, "Exif.Image.Orientation")
+        width = _exif_int(exif, "Exif.Photo.PixelXDimension")
+        height = _exif_int(exif, "Exif.Photo.PixelYDimension")
+        if mime in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif",
+                    "image/avif", "image/gif", "image/bmp", "image/jxl"):
+            # An ordinary image under a RAW's name: its EXIF thumbnail is not the photo.
+            return None, None, None, mime
+        manager = exiv2.PreviewManager(image)
+        props = sorted(manager.getPreviewProperties(),
+                       key=lambda p: int(p.width_) * int(p.height_), reverse=True)
+        found = None
+        damaged: RawError | None = None
+        for prop in props:
+            encoded = bytes(manager.getPreviewImage(prop).data())
+            try:
+                found = _checked(encoded, "exiv2", (int(prop.width_), int(prop.height_)))
+            except RawError as exc:
+                # A stripped file's rebuilt TIFF previews fail like cut-off ones: only a
+                # smaller preview after a damaged larger one tells a file cut short.
+                damaged = damaged or exc
+                continue
+            if found is not None:
+                if damaged is not None:
+                    raise damaged
+                break
+    except (exiv.ExivError, *exiv.FAILURES):
+        return None, None, None, None
+    sensor = (width, height) if width and height and width > 0 and height > 0 else None
+    valid = orientation if orientation is not None and 1 <= orientation <= 8 else None
+    return found, valid, sensor, mime
+
+
+def _exif_int(exif: Any, key: str) -> int | None:
+    if key not in exif:  # exif[key] on a missing key would create it
+        return None
+    try:
+        return int(exif[key].toInt64(0))
+    except exiv.FAILURES:
+        return None
+
+
+def _no_preview(libraw_problem: str | None, mime: str | None) -> RawError:
+    if mime is not None and not mime.startswith("image/x-") and mime != "image/tiff":
+        return RawError(f"not a RAW file: its contents are {mime}")
+    reason = libraw_problem or "no embedded preview"
+    if mime is not None and mime.startswith("image/x-"):
+        # exiv2 knows the container, LibRaw cannot read it: a camera LibRaw does not know,
+        # or a file cut short.
+        return RawUnsupported(f"RAW file without a usable embedded preview ({reason})")
+    return RawError(reason)
+
+
+def _develop(opened: Any, file_size: int, long_edge: int, short_edge: int, budget: Budget,
+             max_pixels: int) -> NDArray[np.uint8]:
+    """The sensor data as RGB (not turned), at half size when that serves the request."""
+    sizes = opened.sizes
+    raw_pixels = int(sizes.raw_width) * int(sizes.raw_height)
+    width, height = int(sizes.width), int(sizes.height)
+    if raw_pixels <= 0 or width <= 0 or height <= 0:
+        raise RawUnsupported("RAW file without a preview, and without sensor data")
+    if raw_pixels > max_pixels:
+        raise RawError(f"refused: the sensor's {raw_pixels / 1e6:.0f} megapixels are over the "
+                       f"{max_pixels / 1e6:.0f} MP safety limit")
+    if file_size * 8 < raw_pixels * _MIN_BITS_PER_PIXEL:
+        raise _CutShort("RAW file cut short (or stripped of its image data): no usable "
+                        "preview, and its sensor data is missing")
+    half = ((long_edge or short_edge) != 0 and max(width, height) // 2 >= long_edge
+            and min(width, height) // 2 >= short_edge)
+    with budget.hold(_develop_cost(raw_pixels, half)):
+        try:
+            rgb = opened.postprocess(half_size=half, use_camera_wb=True, output_bps=8,
+                                     user_flip=0)
+        except (rawpy.LibRawTooBigError, rawpy.LibRawUnsufficientMemoryError,
+                MemoryError) as exc:
+            raise RawError("not enough memory to develop this RAW file") from exc
+        except rawpy.LibRawIOError as exc:
+            raise _CutShort("RAW file cut short: no usable preview, and its sensor data "
+                            "ends early") from exc
+        except rawpy.LibRawError as exc:
+            raise RawUnsupported(f"RAW file without a preview whose sensor data LibRaw "
+                                 f"cannot read ({_libraw_message(exc)})") from exc
+    pixels = np.asarray(rgb)
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or not pixels.size:
+        raise RawUnsupported("RAW file without a preview whose sensor data LibRaw cannot read")
+    return pixels
+
+
+def _develop_cost(raw_pixels: int, half: bool) -> int:
+    """The memory a develop holds, in the budget's units (pixels of 4 bytes): LibRaw's
+    unpacked sensor data (2 bytes a photosite), its working image (4 channels of 2 bytes a
+    pixel; a quarter of the pixels at half size) and the 8-bit RGB it returns."""
+    image = raw_pixels // 4 if half else raw_pixels
+    return (2 * raw_pixels + 8 * image + 3 * image) // 4

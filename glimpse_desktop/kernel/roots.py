@@ -24,7 +24,8 @@ def with_counts(conn: Connection, warning_stages: Sequence[str]) -> list[tuple[A
     return list(conn.execute(
         f"""SELECT r.id, r.path, r.status, r.added_at, r.last_scan_at,
                   v.mount_point AS volume,
-                  count(p.id) FILTER (WHERE p.status = 'ok') AS photos,
+                  count(p.id) FILTER (WHERE p.status = 'ok' AND p.companion_of IS NULL)
+                      AS photos,
                   count(p.id) FILTER (WHERE p.status = 'missing') AS missing,
                   count(p.id) FILTER (WHERE p.status = 'offline') AS offline,
                   count(p.id) FILTER (WHERE p.status = 'unsupported') AS unsupported,

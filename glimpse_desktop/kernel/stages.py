@@ -222,7 +222,9 @@ def check_stage(obj: object) -> str | None:
 def _owed_sql(done: str) -> str:
     # Photos on disk whose stage work is not ``done`` for their current content; a file that
     # failed the stage is not owed again until it changes (its error goes with the re-read).
-    return ("FROM photos p WHERE p.status = 'ok' AND NOT (" + done + ") "
+    # A RAW kept as a JPEG's companion (kernel/pairs.py) owes nothing: its photo is the JPEG.
+    return ("FROM photos p WHERE p.status = 'ok' AND p.companion_of IS NULL AND NOT ("
+            + done + ") "
             "AND NOT EXISTS (SELECT 1 FROM errors x WHERE x.photo_id = p.id AND x.stage = ?)")
 
 

@@ -60,7 +60,8 @@ class ThreadBudget:
     ``query``: intra-op threads of the text tower (one short pass per search). ``decode``:
     workers that read, hash and decode files (they mostly wait on I/O or run C code that
     releases the GIL). ``opencv``: OpenCV's threads per call on those workers (1: the workers
-    are the parallelism).
+    are the parallelism). ``libraw``: LibRaw's OpenMP team when it develops a RAW on those
+    workers (1, for the same reason).
     """
 
     cores: int
@@ -69,6 +70,7 @@ class ThreadBudget:
     query: int
     decode: int
     opencv: int = 1
+    libraw: int = 1
 
 
 @cache

@@ -29,12 +29,17 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
-__all__ = ["NS", "Merged", "XmpCaption", "XmpData", "XmpError", "XmpIndex", "XmpRegion",
-           "from_upright", "index", "merge", "merge_report", "parse", "same_text", "to_upright"]
+from glimpse_desktop.metadata.values import parse_angle, parse_datetime
+
+__all__ = ["NS", "Merged", "XmpCaption", "XmpData", "XmpError", "XmpRegion",
+           "from_upright", "merge", "merge_report", "parse", "parse_coordinate",
+           "parse_date", "same_date", "same_place", "same_text", "to_upright",
+           "xmp_coordinate"]
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -46,6 +51,8 @@ NS = {
     "stArea": "http://ns.adobe.com/xmp/sType/Area#",
     "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
     "glimpse": "https://glimpse-desktop.org/xmp/1.0/",
+    "exif": "http://ns.adobe.com/exif/1.0/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
     "xml": "http://www.w3.org/XML/1998/namespace",
 }
 _XPACKET_ID = "W5M0MpCehiHzreSzNTczkc9d"
@@ -60,6 +67,12 @@ OWNED = (_q("dc", "description"), _q("dc", "subject"), _q("lr", "hierarchicalSub
          _q("xmp", "Rating"), _q("mwg-rs", "Regions"), _q("glimpse", "CaptionSummary"),
          _q("glimpse", "CaptionModel"), _q("glimpse", "CaptionData"),
          _q("glimpse", "CaptionSource"))
+# The date taken and the place, written only where the person set them in Glimpse (as digiKam
+# writes a date: the three XMP dates readers look at; the place in XMP's "DDD,MM.mmmmmmK").
+DATE_PROPERTIES = (_q("exif", "DateTimeOriginal"), _q("photoshop", "DateCreated"),
+                   _q("xmp", "CreateDate"))
+GPS_PROPERTIES = (_q("exif", "GPSLatitude"), _q("exif", "GPSLongitude"),
+                  _q("exif", "GPSAltitude"), _q("exif", "GPSAltitudeRef"))
 _RDF_ATTRS = {_q("rdf", n) for n in ("about", "parseType", "resource", "ID", "nodeID",
                                      "datatype")}
 
@@ -90,20 +103,6 @@ class XmpCaption:
     source: str | None = None   # 'model' or 'user' when Glimpse wrote it
 
 
-@dataclass(frozen=True)
-class XmpIndex:
-    """What reading a photo takes from its XMP (`index`): every value of each property,
-    wherever the document holds it (each rdf:Description, nested ones too, each language of
-    an alternative), in document order. `XmpData` keeps one value of each, as Glimpse writes
-    it back."""
-
-    descriptions: tuple[str, ...] = ()        # dc:description
-    titles: tuple[str, ...] = ()              # dc:title
-    subjects: tuple[str, ...] = ()            # dc:subject
-    dates: tuple[tuple[str, str], ...] = ()   # (source, text), the best source first
-    rating: int | None = None                 # the first xmp:Rating, if a whole -1 to 5
-
-
 @dataclass
 class XmpData:
     description: str | None = None
@@ -114,14 +113,31 @@ class XmpData:
     regions: list[XmpRegion] = field(default_factory=list)
     applied_to: tuple[int, int] | None = None   # stored width, height the regions refer to
     caption: XmpCaption | None = None
+    # The date taken the person set (ISO 8601 as the library keeps it: seconds or
+    # milliseconds, the UTC offset when known); None: the file's date is not Glimpse's to set.
+    taken_at: str | None = None
+    # The place the person set: latitude, longitude (degrees, north and east positive) and
+    # altitude (metres above sea level, None when unknown); None: not Glimpse's to set.
+    gps: tuple[float, float, float | None] | None = None
+    # The person cleared the place: the file's GPS is removed (``gps`` is None then).
+    clear_gps: bool = False
 
     def record(self) -> dict[str, Any]:
-        """As JSON-ready values (what Glimpse wrote, kept in the library's writeback table)."""
+        """As JSON-ready values (what Glimpse wrote, kept in the library's writeback table).
+        The date and place appear only when written (older records have neither)."""
         cap = self.caption
-        return {"description": self.description, "subjects": list(self.subjects),
-                "hierarchical": list(self.hierarchical), "rating": self.rating,
-                "regions": [[r.name, r.x, r.y, r.w, r.h, r.type] for r in self.regions],
-                "caption": None if cap is None else cap.summary}
+        out: dict[str, Any] = {
+            "description": self.description, "subjects": list(self.subjects),
+            "hierarchical": list(self.hierarchical), "rating": self.rating,
+            "regions": [[r.name, r.x, r.y, r.w, r.h, r.type] for r in self.regions],
+            "caption": None if cap is None else cap.summary}
+        if self.taken_at is not None:
+            out["taken_at"] = self.taken_at
+        if self.gps is not None:
+            out["gps"] = list(self.gps)
+        if self.clear_gps:
+            out["clear_gps"] = True
+        return out
 
     @classmethod
     def from_record(cls, raw: str | dict[str, Any] | None) -> XmpData | None:
@@ -138,7 +154,9 @@ class XmpData:
                                           float(r[4]), str(r[5]) if len(r) > 5 else "Face")
                                 for r in rec.get("regions") or []],
                        caption=(XmpCaption(str(rec["caption"])) if rec.get("caption")
-                                else None))
+                                else None),
+                       taken_at=str(rec["taken_at"]) if rec.get("taken_at") else None,
+                       gps=_gps_of(rec.get("gps")), clear_gps=bool(rec.get("clear_gps")))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
 
@@ -161,7 +179,65 @@ class XmpData:
                          round(r.h, 4)) for r in self.regions],
             "caption": (None if cap is None else
                         (norm(cap.summary), norm(cap.model), norm(cap.data), norm(cap.source))),
+            "taken_at": same_date(self.taken_at),
+            "gps": same_place(self.gps),
         }
+
+
+def _gps_of(raw: Any) -> tuple[float, float, float | None] | None:
+    if not raw:
+        return None
+    alt = raw[2] if len(raw) > 2 else None
+    return float(raw[0]), float(raw[1]), None if alt is None else float(alt)
+
+
+_HAS_TIME = re.compile(r"\d[T ]\d{2}:\d{2}")
+
+
+def parse_date(text: str | None) -> tuple[datetime, int | None] | None:
+    """An XMP (or library) date as wall-clock time and UTC offset in minutes (None when the
+    text has none); None when it is not a date with a time."""
+    if not text or not _HAS_TIME.search(text):
+        return None   # a date alone is not a moment
+    return parse_datetime(text)
+
+
+def same_date(text: str | None) -> str | None:
+    """A date as compared with what was written (the same moment in any spelling: XMP's
+    toolkit writes 12.5 for 12.500)."""
+    parsed = parse_date(text)
+    if parsed is None:
+        return None if text is None else text.strip() or None
+    local, off = parsed
+    return local.isoformat(timespec="milliseconds") + ("" if off is None else f"{off:+d}")
+
+
+def same_place(gps: tuple[float, float, float | None] | None) -> tuple[float, ...] | None:
+    """A place as compared with what was written: what "DDD,MM.mmmmmm" and a rational
+    altitude keep (a tenth of a metre of latitude; a centimetre of altitude)."""
+    if gps is None:
+        return None
+    lat, lon, alt = gps
+    return (round(lat, 6), round(lon, 6)) + (() if alt is None else (round(alt, 2),))
+
+
+def xmp_coordinate(value: float, positive: str, negative: str) -> str:
+    """Degrees as XMP's GPSCoordinate: "DDD,MM.mmmmmmK" (Adobe XMP spec part 2, 1.2.7.4)."""
+    ref = positive if value >= 0 else negative
+    # In millionths of a minute, so the minutes never round up to 60.
+    micro = round(abs(value) * 60 * 1_000_000)
+    degrees, rest = divmod(micro, 60 * 1_000_000)
+    return f"{degrees},{rest / 1_000_000:.6f}{ref}"
+
+
+def parse_coordinate(text: str | None) -> float | None:
+    """XMP's "DDD,MM.mmmmK" or "DDD,MM,SSK" as signed degrees; None when it is not one (a
+    coordinate without its hemisphere letter included)."""
+    angle = parse_angle(text)
+    if angle is None or angle[1] is None:
+        return None
+    value, letter = angle
+    return -abs(value) if letter in ("S", "W") else abs(value)
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -330,13 +406,6 @@ def parse(packet: bytes | str) -> XmpData:
     return _read(root_element(packet))
 
 
-def index(packet: bytes | str) -> XmpIndex:
-    """The dates, rating and texts a photo's XMP packet holds, as ingestion reads them;
-    XmpError if it is not XML. A document without rdf:RDF holds nothing (no error: unlike
-    `parse`, nothing will be written back into it)."""
-    return _index(root_element(packet))
-
-
 # The largest image side a region's AppliedToDimensions may name (pixels).
 _MAX_SIDE = 1_000_000
 # Rounding slack for a region's fractions written as 0.9999999 or 1.0000001.
@@ -358,6 +427,12 @@ def _read(root: ET.Element) -> XmpData:
             summary=summary, model=_text(_property(root, _q("glimpse", "CaptionModel"))),
             data=_text(_property(root, _q("glimpse", "CaptionData"))),
             source=_text(_property(root, _q("glimpse", "CaptionSource"))))
+    out.taken_at = next((t for t in (_text(_property(root, tag)) for tag in DATE_PROPERTIES)
+                         if parse_date(t) is not None), None)
+    lat = parse_coordinate(_text(_property(root, GPS_PROPERTIES[0])))
+    lon = parse_coordinate(_text(_property(root, GPS_PROPERTIES[1])))
+    if lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180:
+        out.gps = (lat, lon, _altitude(root))
     regions = _property(root, _q("mwg-rs", "Regions"))
     if isinstance(regions, ET.Element):
         node = _struct(regions)
@@ -375,40 +450,19 @@ def _read(root: ET.Element) -> XmpData:
     return out
 
 
-# Properties read only (dates), with the name each is reported under, best source first.
-_DATES = (("http://ns.adobe.com/exif/1.0/", "DateTimeOriginal", "xmp:exif:DateTimeOriginal"),
-          ("http://ns.adobe.com/photoshop/1.0/", "DateCreated", "xmp:photoshop:DateCreated"),
-          (NS["xmp"], "CreateDate", "xmp:CreateDate"))
-
-
-def _every(root: ET.Element, tag: str) -> list[str]:
-    """Every value of the property ``tag`` in every rdf:Description of the document, nested
-    ones too: as an attribute, as the items of a list or alternative, or as text."""
-    found: list[str] = []
-    for desc in root.iter(_q("rdf", "Description")):
-        attr = desc.get(tag)
-        if attr:
-            found.append(attr)
-        for el in desc.iter(tag):
-            items = list(el.iter(_q("rdf", "li")))
-            if items:
-                found.extend(i.text or "" for i in items)
-            elif el.text:
-                found.append(el.text)
-    return [t.strip() for t in found if t and t.strip()]
-
-
-def _index(root: ET.Element) -> XmpIndex:
-    ratings = _every(root, _q("xmp", "Rating"))
-    rating = _float(ratings[0]) if ratings else None
-    whole = int(rating) if rating is not None else None
-    return XmpIndex(
-        descriptions=tuple(_every(root, _q("dc", "description"))),
-        titles=tuple(_every(root, _q("dc", "title"))),
-        subjects=tuple(_every(root, _q("dc", "subject"))),
-        dates=tuple((source, value) for uri, name, source in _DATES
-                    for value in _every(root, f"{{{uri}}}{name}")),
-        rating=whole if whole is not None and -1 <= whole <= 5 else None)
+def _altitude(root: ET.Element) -> float | None:
+    """exif:GPSAltitude (a rational, "1234/10") below sea level when GPSAltitudeRef is 1."""
+    text = _text(_property(root, GPS_PROPERTIES[2]))
+    if not text:
+        return None
+    num, _, den = text.partition("/")
+    try:
+        value = float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return None
+    if not math.isfinite(value):
+        return None
+    return -value if _text(_property(root, GPS_PROPERTIES[3])) == "1" else value
 
 
 def _region_items(node: ET.Element) -> list[ET.Element]:
@@ -473,6 +527,7 @@ class Merged:
     body: bytes
     expected: XmpData   # the properties as a reader will see them (the read-back check)
     written: XmpData    # Glimpse's own items in it: the next merge's ``previous``
+    changed: bool = True   # False: the document says what it said (nothing to write)
 
 
 def _fold(text: str) -> str:
@@ -519,7 +574,11 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
       one Glimpse wrote); ours only fills a place that is empty (or ours already), caption or
       not (the caption itself is always kept in glimpse:Caption*); other languages stay;
     - rating: ours when we have one, else another app's stays;
-    - glimpse:Caption*: ours.
+    - glimpse:Caption*: ours;
+    - date taken and place (only when the person set them in Glimpse): ours, in every
+      property we write, except where another app changed ours since (ours unchanged since
+      the last write and the file saying another): then theirs stays; a cleared place
+      removes every exif:GPS* property. Without ours, the file's stay.
 
     A property with nothing to change is left in its own form. Raises XmpError when
     ``existing`` cannot be read (it is never silently replaced)."""
@@ -538,6 +597,7 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
     _register(_declared(existing[start:] if start >= 0 else existing))
     prev = previous or XmpData()
     old = _read(root)
+    snapshot = ET.tostring(root)
     descriptions = _descriptions(root)
     target = descriptions[0] if descriptions else ET.SubElement(
         rdf, _q("rdf", "Description"), {_q("rdf", "about"): ""})
@@ -604,16 +664,74 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
                     _sub(target, "glimpse", field_name, value)
         written.caption = data.caption
 
+    _merge_date(root, target, drop, old, data, prev, written)
+    _merge_place(root, target, drop, old, data, prev, written)
+
     for desc in descriptions[1:]:
         # A Description left empty by a removal says nothing: drop it.
         if not len(desc) and not (set(desc.attrib) - _RDF_ATTRS):
             rdf.remove(desc)
     expected = _read(root)
+    changed = ET.tostring(root) != snapshot
     ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="unicode")
     if xpacket:
         body = f'<?xpacket begin="\ufeff" id="{_XPACKET_ID}"?>\n{body}\n<?xpacket end="w"?>'
-    return Merged(body.encode("utf-8"), expected, written)
+    return Merged(body.encode("utf-8"), expected, written, changed)
+
+
+def place_form(data: XmpData, *, file: bool = False) -> tuple[Any, ...] | None:
+    """A place as compared for merging: ("cleared",), the rounded place, or None (not ours
+    to set). ``file``: ``data`` is what a file says (no place there reads as cleared)."""
+    if data.gps is not None:
+        return same_place(data.gps)
+    return ("cleared",) if data.clear_gps or file else None
+
+
+def theirs_since(ours: Any, before: Any, now: Any) -> bool:
+    """Another app changed a value of ours since our last write: ours (``ours``, compared
+    form) is what we wrote then (``before``), and the file says another (``now``)."""
+    return before is not None and ours == before and now != before
+
+
+def _merge_date(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
+                data: XmpData, prev: XmpData, written: XmpData) -> None:
+    if data.taken_at is None:
+        return
+    written.taken_at = data.taken_at
+    ours = same_date(data.taken_at)
+    if theirs_since(ours, same_date(prev.taken_at), same_date(old.taken_at)):
+        return
+    if all(same_date(_text(_property(root, tag))) == ours for tag in DATE_PROPERTIES):
+        return   # already says it
+    for tag in DATE_PROPERTIES:
+        drop(tag)
+        prefix = next(p for p, uri in NS.items() if tag.startswith("{" + uri + "}"))
+        _sub(target, prefix, tag.split("}")[1], data.taken_at)
+
+
+def _merge_place(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
+                 data: XmpData, prev: XmpData, written: XmpData) -> None:
+    if data.gps is None and not data.clear_gps:
+        return
+    written.gps, written.clear_gps = data.gps, data.clear_gps
+    ours = place_form(data)
+    if theirs_since(ours, place_form(prev), place_form(old, file=True)) or \
+            place_form(old, file=True) == ours:
+        return   # another app's place since our write stays; or it already says ours
+    for desc in _descriptions(root):
+        for tag in [t for t in desc.attrib if t.startswith("{" + NS["exif"] + "}GPS")]:
+            desc.attrib.pop(tag)
+        for child in [c for c in desc if c.tag.startswith("{" + NS["exif"] + "}GPS")]:
+            desc.remove(child)
+    if data.gps is None:
+        return
+    lat, lon, alt = data.gps
+    _sub(target, "exif", "GPSLatitude", xmp_coordinate(lat, "N", "S"))
+    _sub(target, "exif", "GPSLongitude", xmp_coordinate(lon, "E", "W"))
+    if alt is not None:
+        _sub(target, "exif", "GPSAltitude", f"{round(abs(alt) * 100)}/100")
+        _sub(target, "exif", "GPSAltitudeRef", "1" if alt < 0 else "0")
 
 
 def _merge_description(root: ET.Element, target: ET.Element, drop: Any, data: XmpData,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from glimpse_desktop.kernel.changes import READ, Change, FollowUp
+from glimpse_desktop.kernel.changes import WHEN_WHERE, Change, FollowUp
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.places.filters import PLACE
 from glimpse_desktop.search.filters import SearchFilter
@@ -33,5 +33,5 @@ def _update_places(library: Any, change: Change) -> PlacesReport | None:
 def glimpse_follow_ups() -> list[FollowUp]:
     """``places``: photos with new or changed coordinates are placed, places inferred for
     photos near them in time."""
-    return [FollowUp("places", _update_places, when=READ)]
+    return [FollowUp("places", _update_places, when=WHEN_WHERE)]
 

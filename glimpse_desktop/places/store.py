@@ -10,7 +10,8 @@ from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.places.records import Place, PlacesStatus
 
 # Photos the views count: those of unplugged drives too, not missing ones.
-_VISIBLE = "p.status IN ('ok', 'offline')"
+# A RAW kept as its JPEG's companion (kernel/pairs.py) is not counted apart from its photo.
+_VISIBLE = "p.status IN ('ok', 'offline') AND p.companion_of IS NULL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,8 +42,10 @@ EXACT = "exact"
 NEAR = "near"
 
 # Photos that can be offered for clean-up: on disk, or on a drive that is away for now.
-# Missing photos have no file left to compare, unsupported ones no pixels.
-_ELIGIBLE = "('ok', 'offline')"
+# Missing photos have no file left to compare, unsupported ones no pixels. A RAW kept as its
+# JPEG's companion (kernel/pairs.py) is a file of that photo, not a duplicate of it; it reads
+# as "status IN _ELIGIBLE" in every query below, all over the one table ``photos``.
+_ELIGIBLE = "('ok', 'offline') AND companion_of IS NULL"
 
 # The all-pairs product works on TILE x TILE blocks: 2048 rows of float32 keep each block's
 # result at 16 MiB (cache-friendly) and were faster than 4096 in the benchmark (2.9 s against

@@ -179,7 +179,9 @@ def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailab
            ) -> tuple[str, list[Any]]:
     """SQL over ``photos p`` for these filters: the values of one key combine as the filter
     says (each must hold, either may, or the last one given), different keys all hold."""
-    where = ["1"] if include_unavailable else ["p.status IN ('ok', 'offline')"]
+    # A RAW kept as its JPEG's companion (kernel/pairs.py) is no hit of its own.
+    where = ["p.companion_of IS NULL"] if include_unavailable \
+        else ["p.status IN ('ok', 'offline') AND p.companion_of IS NULL"]
     params: list[Any] = []
     by_key: dict[str, tuple[SearchFilter, list[Condition]]] = {}
     for search_filter, condition in narrowed:

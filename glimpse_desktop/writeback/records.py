@@ -54,7 +54,10 @@ class Payload:
     ``hierarchical``: the same with names as 'People|Name'. ``rating``: 0-5 stars, None when
     unrated. ``regions``: its named faces. ``caption``: the full caption, None without one.
     ``orientation``: the EXIF orientation (1-8) the regions are turned by. ``stored_size``:
-    (width, height) of the pixels as stored, None when unknown.
+    (width, height) of the pixels as stored, None when unknown. ``taken_at``: the date
+    taken when the person set it (ISO 8601, the UTC offset when known), else None.
+    ``gps``: the place when the person set it (latitude, longitude in degrees, altitude in
+    metres or None), else None. ``clear_gps``: the person cleared the place.
     """
 
     description: str | None
@@ -66,11 +69,14 @@ class Payload:
     caption: CaptionPayload | None
     orientation: int
     stored_size: tuple[int, int] | None
+    taken_at: str | None = None
+    gps: tuple[float, float, float | None] | None = None
+    clear_gps: bool = False
 
     def empty(self) -> bool:
         """Nothing here to write (orientation and size alone say nothing)."""
         return not (self.description or self.keywords or self.regions or self.caption
-                    or self.rating)
+                    or self.rating or self.taken_at or self.gps or self.clear_gps)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON values. The digest of what was written is taken of this, so its keys
@@ -89,6 +95,10 @@ class Payload:
                          "data": caption.data, "source": caption.source}),
             "orientation": self.orientation,
             "stored_size": self.stored_size,
+            # (only when set: a library's older digests stay as they were)
+            **({"taken_at": self.taken_at} if self.taken_at else {}),
+            **({"gps": list(self.gps)} if self.gps else {}),
+            **({"clear_gps": True} if self.clear_gps else {}),
         }
 
 

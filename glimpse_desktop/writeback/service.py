@@ -177,7 +177,24 @@ def to_xmp(payload: Payload) -> xmp.XmpData:
                     if payload.regions and payload.stored_size else None),
         caption=(xmp.XmpCaption(summary=caption.summary, model=caption.model,
                                 data=xmp.caption_data(caption.data),
-                                source=caption.source) if caption else None))
+                                source=caption.source) if caption else None),
+        taken_at=payload.taken_at, gps=payload.gps, clear_gps=payload.clear_gps)
+
+
+def _set_by_hand(conn: Connection, photo_id: int
+                 ) -> tuple[str | None, tuple[float, float, float | None] | None, bool]:
+    """The date taken and the place of a photo when the person set them (the edits service,
+    api/edits.py): (taken_at, (lat, lon, alt), place cleared). A library whose photos have no
+    ``gps_source`` yet (before migration 8) has no place set by hand."""
+    row = conn.row("SELECT * FROM photos WHERE id = ?", (photo_id,)) or {}
+    taken = str(row["taken_at"]) if row.get("taken_at_source") == "manual" and \
+        row.get("taken_at") else None
+    if row.get("gps_source") != "manual":
+        return taken, None, False
+    lat, lon, alt = row.get("gps_lat"), row.get("gps_lon"), row.get("gps_alt")
+    if lat is None or lon is None:
+        return taken, None, True
+    return taken, (float(lat), float(lon), None if alt is None else float(alt)), False
 
 
 class WriteBack:
@@ -225,6 +242,7 @@ class WriteBack:
                 [s for s in texts if s not in _DESCRIPTION_ORDER and s not in _NOT_DESCRIPTIONS]
             origin = next((s for s in ordered if texts[s].strip()), None)
             description = texts[origin].strip() if origin else None
+        taken_at, gps, clear_gps = _set_by_hand(conn, photo_id)
         regions = store.named_faces(conn, photo_id)
         names = list(dict.fromkeys(str(r["name"]) for r in regions))
         folded = {_fold(n) for n in names}
@@ -246,7 +264,8 @@ class WriteBack:
                                     data=caption["data"], source=caption["source"])
                      if caption else None),
             orientation=int(photo["orientation"] or 1),
-            stored_size=_stored_size(photo))
+            stored_size=_stored_size(photo),
+            taken_at=taken_at, gps=gps, clear_gps=clear_gps)
 
     def _items(self, *, sidecar: bool, embed: bool,
                photo_ids: Sequence[int] | None) -> list[_Item]:
@@ -276,8 +295,7 @@ class WriteBack:
                              "", payload, digest)
                 if last is not None:
                     item.previous, item.previous_exif = _previous(last["written"])
-                if target == "embed" and \
-                        os.path.splitext(path)[1].lower() not in files.JPEG_EXTENSIONS:
+                if target == "embed" and not files.can_embed(path):
                     item.action, item.reason = "skip", ("writing into this format is not "
                                                         "supported; use sidecars")
                 elif payload.empty() and last is None:
@@ -421,8 +439,8 @@ class WriteBack:
         except OSError as exc:
             raise files.WriteBackError(exc.errno or 0, f"cannot read {item.path}: "
                                        f"{exc.strerror or exc}") from exc
-        done = files.embed_jpeg(item.path, to_xmp(item.payload), item.previous,
-                                item.previous_exif)
+        done = files.embed(item.path, to_xmp(item.payload), item.previous,
+                           item.previous_exif)
         item.written = json.dumps({**done.record.record(),
                                    "exif": (done.exif or xmp.XmpData()).record()},
                                   ensure_ascii=False)
@@ -550,7 +568,7 @@ class WriteBack:
             elif side_row is not None:
                 todo.append((row, "sidecar", str(side_row["path"]), None, None))
             emb = known.get("embedded")
-            if os.path.splitext(path)[1].lower() in files.JPEG_EXTENSIONS and (
+            if files.can_embed(path) and (
                     emb is None or (emb["size"], emb["mtime_ns"]) !=
                     (row["size"], row["mtime_ns"])):
                 data: xmp.XmpData | None

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from glimpse_desktop.api import Caption, Photo, PhotoFace
+from glimpse_desktop.api import Caption, Photo, PhotoFace, date_source_text
 from glimpse_desktop.gui.viewer.parts import (
     LONG_TEXT,
     PANEL_WIDTH,
@@ -331,6 +331,12 @@ class InfoPanel(QScrollArea):
             extra.append("date of the file (none in the photo)")
         if extra:
             self._text(" · ".join(extra), key="date_note", dim=True, size=0.9)
+        source = info.taken_at_source or ""
+        if source and not source.startswith("file:"):
+            # Where the date came from: "set by you" is one that can be taken back.
+            self._text("Set by you" if source == "manual" else
+                       f"From {date_source_text(source)}", key="date_source", dim=True,
+                       size=0.9)
 
         if info.status in ("offline", "missing"):
             self._caption("Original")
@@ -433,13 +439,20 @@ class InfoPanel(QScrollArea):
                 self._long_text("\n\n".join(values), key=field, dim=field == "generation",
                                 size=0.9 if field == "generation" else 1)
 
-        self._caption("File")
-        path_view = WrappedPath(str(path))
-        font = path_view.font()
-        font.setPointSizeF(font.pointSizeF() * 0.92)
-        path_view.setFont(font)
-        self.layout_.addWidget(path_view)
+        # A RAW+JPEG pair is one photo with two files: both are named.
+        self._caption("Files" if info.companions else "File")
+        for shown in (str(path), *(c.path for c in info.companions)):
+            path_view = WrappedPath(shown)
+            font = path_view.font()
+            font.setPointSizeF(font.pointSizeF() * 0.92)
+            path_view.setFont(font)
+            self.layout_.addWidget(path_view)
         self.texts["path"] = str(path)
+        if info.companions:
+            self.texts["companions"] = "\n".join(c.path for c in info.companions)
+        if info.damaged:
+            self._text("This file is damaged: what it says about itself was kept, and its "
+                       "picture is shown as far as it decodes (the rest grey).", key="damaged")
         self._button("Show in folder", "folder", self._show_in_folder)
 
         if info.errors:
