@@ -180,6 +180,22 @@ def test_shift_moves_each_photos_own_date_and_keeps_its_offset(lib: Library,
     assert row(lib, ids[0])["taken_at"] == "2019-07-12T16:33:12+01:00"     # untouched
 
 
+def test_shifts_at_the_same_time_both_count(lib: Library, photo_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = shoot(photo_dir, "2019-07-14T15:30:12", 40, "beach", offset="+01:00")
+    lib.add_root(photo_dir)
+    lib.index()
+    ids = [pid(lib, p) for p in photos]
+    before = {i: datetime.fromisoformat(row(lib, i)["taken_at"]) for i in ids}
+    # Two windows (or the window and a script) shifting the same photos at once: each moves
+    # the date as the other left it.
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda d: lib.edits.shift_date(ids, d), ["+1h", "+1h", "+10m", "-10m"]))
+    for i in ids:
+        assert datetime.fromisoformat(row(lib, i)["taken_at"]) == before[i] + timedelta(hours=2)
+
+
 def test_unknown_photos_change_nothing(world: Library, photo_dir: Path) -> None:
     lib = world
     wrong = pid(lib, photo_dir / "wrong.jpg")

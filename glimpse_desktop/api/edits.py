@@ -421,7 +421,7 @@ class Edits:
         problems, cancelled = self._run(
             refs, _DATE_COLUMNS, plan, "UPDATE photos SET taken_at = ?, taken_at_offset = ?, "
             "taken_ts = ?, taken_at_source = ?, updated_at = ? WHERE id = ?",
-            "dates", done, progress, cancel)
+            "dates", done, progress, cancel, reads_files=action == "from-file")
         return DateEdit(action, tuple(done), tuple(problems), cancelled)
 
     # ------------------------------------------------------------------ places
@@ -489,7 +489,7 @@ class Edits:
         problems, cancelled = self._run(
             refs, _GPS_COLUMNS, plan, "UPDATE photos SET gps_lat = ?, gps_lon = ?, "
             "gps_alt = ?, gps_source = ?, updated_at = ? WHERE id = ?",
-            "places", done, progress, cancel)
+            "places", done, progress, cancel, reads_files=action == "from-file")
         return PlaceEdit(action, tuple(done), tuple(problems), cancelled)
 
     # ------------------------------------------------------------------ the batches
@@ -497,9 +497,12 @@ class Edits:
     def _run(self, refs: Sequence[int | str], columns: str,
              plan: Callable[[dict[str, Any]], tuple[Any, ...] | EditProblem], sql: str,
              what: str, done: list[Any], progress: ProgressCallback | None,
-             cancel: CancelToken | None) -> tuple[list[EditProblem], bool]:
+             cancel: CancelToken | None, *, reads_files: bool = False
+             ) -> tuple[list[EditProblem], bool]:
         """Plan each photo's new values and write them BATCH photos per transaction; the
-        problems, and whether a cancel stopped it (``done`` then holds what was written)."""
+        problems, and whether a cancel stopped it (``done`` then holds what was written).
+        ``reads_files``: ``plan`` reads the photos' files (from-file), so it runs before the
+        write transaction rather than inside it."""
         ids = self.resolve(refs)
         conn = self.reader()
         # The RAW kept with a photo (a RAW+JPEG pair, kernel/pairs.py) is the same shot: its
@@ -520,28 +523,44 @@ class Edits:
                 meter.finish()
                 return problems, True
             chunk = ids[start:start + BATCH]
-            rows = {int(r["id"]): r for r in conn.rows(
-                f"SELECT {columns} FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk)}
-            kept = len(done)
-            updates: list[tuple[Any, ...]] = []
-            for photo_id in chunk:
-                row = rows.get(photo_id)
-                if row is None:          # forgotten since it was chosen
-                    continue
-                value = plan(row)
-                if isinstance(value, EditProblem):
-                    problems.append(value)
-                else:
-                    updates.append((*value, photo_id))
-            at = now_iso()
-            written = [(*values[:-1], at, values[-1]) for values in updates]
+            kept, told = len(done), len(problems)
+
+            def planned(c: Connection, chunk: list[int] = chunk) -> list[tuple[Any, ...]]:
+                rows = {int(r["id"]): r for r in c.rows(
+                    f"SELECT {columns} FROM photos WHERE id IN "
+                    f"({', '.join('?' * len(chunk))})", chunk)}
+                updates: list[tuple[Any, ...]] = []
+                for photo_id in chunk:
+                    row = rows.get(photo_id)
+                    if row is None:          # forgotten since it was chosen
+                        continue
+                    value = plan(row)
+                    if isinstance(value, EditProblem):
+                        problems.append(value)
+                    else:
+                        updates.append((*value, now_iso(), photo_id))
+                return updates
+
+            def plan_and_write(c: Connection) -> list[tuple[Any, ...]]:
+                updates = planned(c)
+                c.executemany(sql, updates)
+                return updates
+
             try:
-                self.writer.call(partial(_write, sql, written))
+                if reads_files:
+                    # Reading files is slow: planned outside the writer, which only writes.
+                    updates = planned(conn)
+                    self.writer.call(partial(_write, sql, updates))
+                else:
+                    # Planned and written in one transaction: a shift moves the date as it is
+                    # under the writer's lock, so two edits at once both count.
+                    updates = self.writer.call(plan_and_write)
             except BaseException:
                 del done[kept:]          # this batch was not written
+                del problems[told:]
                 raise
-            meter.advance(len(chunk), errors=len(chunk) - len(updates))
+            changed = len(updates)
+            meter.advance(len(chunk), errors=len(chunk) - changed)
         meter.finish()
         return problems, False
 
