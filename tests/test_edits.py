@@ -415,3 +415,36 @@ def test_cli_refuses_what_it_cannot_do(capsys: pytest.CaptureFixture[str], libra
     finally:
         again.close()
 
+
+
+def test_the_date_from_the_file_after_write_back_is_the_cameras_and_the_sidecar_lets_go(
+        lib: Library, photo_dir: Path) -> None:
+    from tests.test_xmp import exiftool
+
+    path = ig.write_jpeg(photo_dir / "harbour.jpg", (48, 32),
+                         datetime_original="2009:09:09 10:11:12", gps=(41.14, -8.61))
+    lib.add_root(photo_dir)
+    lib.index()
+    photo = pid(lib, path)
+    lib.edits.set_date([photo], "2015-05-05T05:05:05+01:00")
+    lib.edits.set_place([photo], 38.7223, -9.1393)
+    lib.writeback.run(sidecar=True)
+    sidecar = Path(f"{path}.xmp")
+    written = exiftool("-n", "-XMP-exif:DateTimeOriginal", "-XMP-exif:GPSLatitude",
+                       str(sidecar))[0]
+    assert str(written["DateTimeOriginal"]).startswith("2015:05:05 05:05:05")
+    assert written["GPSLatitude"] == pytest.approx(38.7223, abs=1e-5)
+
+    # Taken back: the camera's own date (not the sidecar's copy of the person's), and the
+    # sidecar no longer says otherwise once written again.
+    back = lib.edits.date_from_file([photo])
+    assert [(p.after, p.source) for p in back.photos] == [
+        ("2009-09-09T10:11:12", "exif:DateTimeOriginal")]
+    lib.edits.place_from_file([photo])
+    lib.writeback.run(sidecar=True)
+    left = exiftool("-n", "-XMP-exif:all", str(sidecar))[0]
+    assert not any(k.startswith(("DateTimeOriginal", "GPS")) for k in left), left
+    os.utime(path, (1_700_000_000, 1_700_000_000))   # read again: still the camera's
+    lib.index()
+    assert row(lib, photo)["taken_at"] == "2009-09-09T10:11:12"
+    assert row(lib, photo)["gps_lat"] == pytest.approx(41.14, abs=1e-5)

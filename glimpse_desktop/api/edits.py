@@ -13,6 +13,7 @@ front end reads "+1h03m" or "2019-07-14 15:30" alike; a value that cannot be rea
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -26,7 +27,7 @@ from glimpse_desktop.api.records import Gps
 from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
 from glimpse_desktop.kernel.decode import DecodeError, SizeRequest, decode
-from glimpse_desktop.kernel.meta import PhotoMeta, format_taken
+from glimpse_desktop.kernel.meta import PhotoMeta, PhotoSource, date_from_mtime, format_taken
 from glimpse_desktop.kernel.pipeline import read_original
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
 
@@ -400,6 +401,12 @@ class Edits:
             meta = _read_file(row)
             if isinstance(meta, EditProblem):
                 return meta
+            if (str(meta.taken_at_source or "").startswith("sidecar:")
+                    and row["taken_at_source"] == MANUAL
+                    and _same_moment(meta.taken_at, row["taken_at"])):
+                # The sidecar only repeats the person's date (write-back wrote it there): the
+                # file's own date is the one asked for. Write-back then takes ours out.
+                meta = _read_own_file(row, meta)
             return meta.taken_at, meta.taken_ts, meta.taken_at_offset, meta.taken_at_source
 
         return self._dates("from-file", refs, new, progress, cancel)
@@ -464,6 +471,11 @@ class Edits:
             meta = _read_file(row)
             if isinstance(meta, EditProblem):
                 return meta
+            if (row["gps_source"] == MANUAL and meta.gps_lat is not None
+                    and _same_place(meta, row)):
+                # Read back as the person set it: a sidecar that write-back wrote says so
+                # first; the file's own position is the one asked for.
+                meta = _read_own_file(row, meta)
             if meta.gps_lat is None or meta.gps_lon is None:
                 return None, None, None, None
             return meta.gps_lat, meta.gps_lon, meta.gps_alt, None
@@ -567,6 +579,41 @@ class Edits:
 
 def _write(sql: str, rows: list[tuple[Any, ...]], conn: Connection) -> None:
     conn.executemany(sql, rows)
+
+
+def _same_moment(a: Any, b: Any) -> bool:
+    try:
+        return datetime.fromisoformat(str(a)) == datetime.fromisoformat(str(b))
+    except ValueError:
+        return False
+
+
+def _same_place(meta: PhotoMeta, row: dict[str, Any]) -> bool:
+    if row["gps_lat"] is None or row["gps_lon"] is None or meta.gps_lon is None:
+        return False
+    return (abs(float(meta.gps_lat or 0) - float(row["gps_lat"])) < 1e-6
+            and abs(float(meta.gps_lon) - float(row["gps_lon"])) < 1e-6)
+
+
+def _read_own_file(row: dict[str, Any], fallback: PhotoMeta) -> PhotoMeta:
+    """What a photo's own file states, its sidecar left out (a date down to the file's
+    modification time); ``fallback`` when the file cannot be read now."""
+    from PIL import Image
+
+    from glimpse_desktop.metadata import extract  # the metadata feature's own reader
+
+    path = str(row["path"])
+    try:
+        data = read_original(path)
+        with Image.open(io.BytesIO(data)) as img:
+            meta = extract.read(PhotoSource(path, data, img, None), sidecar=False)
+        mtime = os.stat(path).st_mtime
+    except Exception:  # any failure to read it now: the date read with the sidecar stands
+        return fallback
+    if meta.taken_at is None:
+        meta.taken_at, meta.taken_ts, meta.taken_at_offset = date_from_mtime(mtime)
+        meta.taken_at_source = "file:mtime"
+    return meta
 
 
 def _read_file(row: dict[str, Any]) -> PhotoMeta | EditProblem:

@@ -133,16 +133,17 @@ class _Dates:
             self.offer("iptc:DateCreated", f"{day}T{time}" if time else day)
 
 
-def read(photo: PhotoSource) -> PhotoMeta:
+def read(photo: PhotoSource, *, sidecar: bool = True) -> PhotoMeta:
     """What Glimpse keeps about a photo beyond its size and orientation (which the kernel
     reads): camera, exposure, position, rating, the date taken (None when the file states
-    none) and the texts."""
+    none) and the texts. ``sidecar=False``: the photo's own file alone, its sidecar left
+    out."""
     meta = PhotoMeta()
     img = photo.image
     tags, problem = open_tags(photo.data, img.info.get("exif"))
     if problem is not None and img.format not in ("GIF", "BMP", "DIB"):
         meta.warnings.append(problem)
-    side = _sidecar(photo.path, meta)
+    side = _sidecar(photo.path, meta) if sidecar else None
 
     # Camera and exposure: the file's own EXIF, then its XMP, then the sidecar's.
     layers = [t for t in (tags, side) if t is not None]

@@ -697,6 +697,11 @@ def theirs_since(ours: Any, before: Any, now: Any) -> bool:
 def _merge_date(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
                 data: XmpData, prev: XmpData, written: XmpData) -> None:
     if data.taken_at is None:
+        if prev.taken_at is not None and same_date(old.taken_at) == same_date(prev.taken_at):
+            # The person took their date back (the file's own again): ours goes, unless
+            # another app has written a date since.
+            for tag in DATE_PROPERTIES:
+                drop(tag)
         return
     written.taken_at = data.taken_at
     ours = same_date(data.taken_at)
@@ -713,17 +718,15 @@ def _merge_date(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
 def _merge_place(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
                  data: XmpData, prev: XmpData, written: XmpData) -> None:
     if data.gps is None and not data.clear_gps:
+        if prev.gps is not None and place_form(old, file=True) == place_form(prev):
+            _drop_gps(root)   # the person took their place back: ours goes (as the date)
         return
     written.gps, written.clear_gps = data.gps, data.clear_gps
     ours = place_form(data)
     if theirs_since(ours, place_form(prev), place_form(old, file=True)) or \
             place_form(old, file=True) == ours:
         return   # another app's place since our write stays; or it already says ours
-    for desc in _descriptions(root):
-        for tag in [t for t in desc.attrib if t.startswith("{" + NS["exif"] + "}GPS")]:
-            desc.attrib.pop(tag)
-        for child in [c for c in desc if c.tag.startswith("{" + NS["exif"] + "}GPS")]:
-            desc.remove(child)
+    _drop_gps(root)
     if data.gps is None:
         return
     lat, lon, alt = data.gps
@@ -732,6 +735,14 @@ def _merge_place(root: ET.Element, target: ET.Element, drop: Any, old: XmpData,
     if alt is not None:
         _sub(target, "exif", "GPSAltitude", f"{round(abs(alt) * 100)}/100")
         _sub(target, "exif", "GPSAltitudeRef", "1" if alt < 0 else "0")
+
+
+def _drop_gps(root: ET.Element) -> None:
+    for desc in _descriptions(root):
+        for tag in [t for t in desc.attrib if t.startswith("{" + NS["exif"] + "}GPS")]:
+            desc.attrib.pop(tag)
+        for child in [c for c in desc if c.tag.startswith("{" + NS["exif"] + "}GPS")]:
+            desc.remove(child)
 
 
 def _merge_description(root: ET.Element, target: ET.Element, drop: Any, data: XmpData,
