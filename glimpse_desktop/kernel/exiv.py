@@ -12,10 +12,9 @@ none. Everything that touches exiv2 opens the image here, so that:
   ssh...), and fetching one because a file name said so is not something a photo manager
   does;
 - XMP's toolkit is initialised once, before any worker thread opens a file (its first use is
-  not thread-safe in libexiv2).
+  not thread-safe in libexiv2), and files are parsed one at a time (see ``write_lock``).
 
-An ``exiv2.Image`` is not shared between threads: each caller opens its own (python-exiv2
-releases the GIL while it reads and writes, so readers on several threads run in parallel).
+An ``exiv2.Image`` is not shared between threads: each caller opens its own.
 """
 
 from __future__ import annotations
@@ -31,9 +30,14 @@ __all__ = ["FAILURES", "ExivError", "from_bytes", "from_path", "write_lock"]
 exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
 exiv2.XmpParser.initialize()
 
-# Writes go one at a time: digiKam serialises every exiv2 call; reads proved safe in parallel
-# here (one Image per thread), writes (XMP serialisation, temp files) are kept to one thread.
-write_lock = threading.Lock()
+# libexiv2 reads and writes one file at a time in a process, as digiKam has it (one mutex for
+# every exiv2 call). Reading a file that declares an XMP namespace exiv2 does not know
+# registers it in a global table, thread-safe only with a lock function that python-exiv2
+# cannot pass to ``XmpParser.initialize``: so parsing is serialised here. A JPEG's parse is
+# ~0.4 ms, far from what decoding its pixels costs, so ingestion's workers barely wait.
+# ``write_lock`` (the same lock) is held across a whole write-back of one file.
+write_lock = threading.RLock()
+_lock = write_lock
 
 
 class ExivError(ValueError):
@@ -60,7 +64,8 @@ def _open(source: Any, read: bool) -> Any:
     try:
         image = exiv2.ImageFactory.open(source)
         if read:
-            image.readMetadata()
+            with _lock:
+                image.readMetadata()
     except FAILURES as exc:
         raise _error(exc) from exc
     return image
