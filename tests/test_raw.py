@@ -405,6 +405,8 @@ def test_libraw_runs_on_the_thread_budget() -> None:
         import io, os, threading
         os.environ["OMP_NUM_THREADS"] = "7"
         from glimpse_desktop.kernel import raw, threads
+        assert "rawpy" not in __import__("sys").modules   # loads with the first RAW read
+        raw._libraw()
         assert os.environ["OMP_NUM_THREADS"] == "7"
         import ctypes, glob, rawpy
         lib = glob.glob(os.path.join(os.path.dirname(rawpy.__file__), "..", "rawpy.libs",

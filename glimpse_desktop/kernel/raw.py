@@ -38,12 +38,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import exiv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from glimpse_desktop.kernel import exiv, threads
+from glimpse_desktop.kernel import threads
 
 __all__ = [
     "RAW_EXTENSIONS",
@@ -71,7 +70,16 @@ def _import_rawpy() -> Any:
     return rawpy
 
 
-rawpy = _import_rawpy()
+_rawpy: Any = None
+
+
+def _libraw() -> Any:
+    """rawpy, imported with the first RAW read (LibRaw and exiv2 cost every command ~40 ms
+    of start-up; most never meet a RAW)."""
+    global _rawpy
+    if _rawpy is None:
+        _rawpy = _import_rawpy()
+    return _rawpy
 
 # The containers LibRaw 0.22 reads, by their usual extensions.
 RAW_EXTENSIONS: frozenset[str] = frozenset({
@@ -185,6 +193,8 @@ def looks_raw(data: bytes) -> bool:
         return False
     if head[8:10] == b"CR":
         return True  # Canon CR2's header extension
+    from glimpse_desktop.kernel import exiv
+
     try:
         image = exiv.from_bytes(data)
         exif = image.exifData()
@@ -281,6 +291,7 @@ def _libraw_message(exc: BaseException) -> str:
 
 
 def _open_libraw(data: bytes) -> Any:
+    rawpy = _libraw()
     try:
         return rawpy.imread(io.BytesIO(data))
     except rawpy.LibRawFileUnsupportedError as exc:
@@ -295,6 +306,7 @@ def _open_libraw(data: bytes) -> Any:
 
 
 def _libraw_preview(opened: Any) -> _Preview | None:
+    rawpy = _libraw()
     try:
         thumb = opened.extract_thumb()
     except (rawpy.LibRawError, NotImplementedError, MemoryError):
@@ -350,6 +362,10 @@ def _checked(encoded: bytes, source: str, claimed: tuple[int, int] | None = None
 def _exiv2_preview(data: bytes) -> tuple[_Preview | None, int | None,
                                           tuple[int, int] | None, str | None]:
     """exiv2's largest usable preview, EXIF orientation, EXIF pixel size and MIME type."""
+    import exiv2
+
+    from glimpse_desktop.kernel import exiv
+
     try:
         image = exiv.from_bytes(data)
         mime = str(image.mimeType())
@@ -387,6 +403,8 @@ def _exiv2_preview(data: bytes) -> tuple[_Preview | None, int | None,
 
 
 def _exif_int(exif: Any, key: str) -> int | None:
+    from glimpse_desktop.kernel import exiv
+
     if key not in exif:  # exif[key] on a missing key would create it
         return None
     try:
@@ -409,6 +427,7 @@ def _no_preview(libraw_problem: str | None, mime: str | None) -> RawError:
 def _develop(opened: Any, file_size: int, long_edge: int, short_edge: int, budget: Budget,
              max_pixels: int) -> NDArray[np.uint8]:
     """The sensor data as RGB (not turned), at half size when that serves the request."""
+    rawpy = _libraw()
     sizes = opened.sizes
     raw_pixels = int(sizes.raw_width) * int(sizes.raw_height)
     width, height = int(sizes.width), int(sizes.height)
