@@ -53,4 +53,7 @@ def read_photo(conn: Connection, ref: str | int, *, thumbnails: ThumbnailCache,
                                        content_hash=str(c["content_hash"]))
                          for c in pairs.companions(conn, photo_id)),
         companion_of=row["companion_of"],
-        damaged=bool(int(row["flags"] or 0) & photos.FLAG_DAMAGED))
+        damaged=bool(int(row["flags"] or 0) & photos.FLAG_DAMAGED),
+        favorite=bool(int(row["flags"] or 0) & photos.FLAG_FAVORITE),
+        rejected=bool(int(row["flags"] or 0) & photos.FLAG_REJECTED),
+        rating_source=row.get("rating_source"), rotation=int(row.get("rotation") or 0) % 4)

@@ -241,6 +241,15 @@ class Photo:
     damaged: bool = False
     """The file is damaged (cut short, or its picture does not decode): what it says about
     itself was kept, and as much of its picture as decodes is shown (the rest grey)."""
+    favorite: bool = False
+    """The person marked it a favourite."""
+    rejected: bool = False
+    """The person flagged it rejected (a photo to get rid of)."""
+    rating_source: str | None = None
+    """'manual' when the person gave ``rating``; None when it is the file's own."""
+    rotation: int = 0
+    """Quarter turns clockwise the person added on top of ``orientation`` (0..3); ``width``
+    and ``height`` are the file's upright size, before this rotation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +290,19 @@ class PhotoRow:
     ``Photo.companions``."""
     damaged: bool = False
     """As ``Photo.damaged``."""
+    favorite: bool = False
+    """As ``Photo.favorite``."""
+    rating: int | None = None
+    """As ``Photo.rating``."""
+    rejected: bool = False
+    """As ``Photo.rejected``."""
+    rotation: int = 0
+    """As ``Photo.rotation``."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "damaged", bool(self.damaged))   # SQLite gives 0/1
+        for name in ("damaged", "favorite", "rejected"):   # SQLite gives 0/1
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        object.__setattr__(self, "rotation", int(self.rotation or 0) % 4)
 
 
 @dataclass(frozen=True, slots=True)

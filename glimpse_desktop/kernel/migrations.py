@@ -473,6 +473,18 @@ _V8 = """
 ALTER TABLE photos ADD COLUMN gps_source TEXT;
 """
 
+_V9 = """
+-- Keeping and judging (issue 19): favourite and rejected are photos.flags bits
+-- (kernel/photos.py FLAG_FAVORITE, FLAG_REJECTED), the stars stay in `rating`; `rating_source`
+-- 'manual' marks stars the person gave (NULL: the file's own xmp:Rating), kept when the file
+-- is read again. `rotation`: quarter turns clockwise the person added on top of the file's
+-- EXIF orientation (0..3), applied wherever the photo is shown; the original is not touched.
+ALTER TABLE photos ADD COLUMN rating_source TEXT;
+ALTER TABLE photos ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX photos_favorite ON photos(taken_ts DESC, id DESC) WHERE flags & 4;
+CREATE INDEX photos_rated ON photos(rating) WHERE rating IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -529,6 +541,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Dates and places set by the person: where a photo's position came from (gps_source "
         "'manual', or NULL for the file's), so a re-read of the file keeps what they set.",
         _sql(_V8),
+    ),
+    Migration(
+        9,
+        "keep-judge-rotate",
+        "Favourites, rejects and stars the person gives (kept when files are read again), and "
+        "rotation added by hand on top of the file's orientation.",
+        _sql(_V9),
     ),
 )
 

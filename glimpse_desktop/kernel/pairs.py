@@ -43,6 +43,10 @@ from typing import Any
 from glimpse_desktop.kernel import fts, raw
 from glimpse_desktop.kernel.db import Connection
 
+# photos.FLAG_FAVORITE | photos.FLAG_REJECTED (kernel/photos.py imports this module, and
+# checks the two agree): the person's judgement of a RAW carries to its JPEG.
+JUDGED = 4 | 8
+
 __all__ = ["SAME_SHOT_SECONDS", "SHOWN_EXTENSIONS", "companions", "is_raw", "key_of",
            "pairable", "partner_on_disk", "settle", "settle_ids", "settle_paths"]
 
@@ -170,7 +174,13 @@ def _carry(conn: Connection, raw_id: int, shown_id: int) -> None:
     docstring). Copied, not moved: the RAW keeps its own, so when the pair breaks (the JPEG
     deleted) it comes back with its albums, rating and caption."""
     conn.execute("UPDATE photos SET rating = coalesce(rating, (SELECT rating FROM photos "
-                 "WHERE id = ?)) WHERE id = ?", (raw_id, shown_id))
+                 "WHERE id = ?)), flags = flags | ((SELECT flags FROM photos WHERE id = ?) & ?) "
+                 "WHERE id = ?", (raw_id, raw_id, JUDGED, shown_id))
+    # Stars the person gave stay theirs (migration 7 pairs a library before this column).
+    if any(c[1] == "rating_source" for c in conn.execute("PRAGMA table_info(photos)")):
+        conn.execute("UPDATE photos SET rating_source = (SELECT rating_source FROM photos "
+                     "WHERE id = ?) WHERE id = ? AND rating_source IS NULL AND rating = "
+                     "(SELECT rating FROM photos WHERE id = ?)", (raw_id, shown_id, raw_id))
     # A caption the person wrote beats a model's; the model's own describe their own pixels.
     if conn.one("SELECT 1 FROM captions WHERE photo_id = ? AND source = 'user'", (raw_id,)) \
             and not conn.one("SELECT 1 FROM captions WHERE photo_id = ? AND source = 'user'",

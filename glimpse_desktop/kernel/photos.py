@@ -22,6 +22,15 @@ FLAG_UNSUPPORTED = 1
 # The file is damaged (truncated, or its pixels do not decode) but what it says about itself
 # was read: it is kept and shown (grey where nothing decodes), and marked.
 FLAG_DAMAGED = 2
+# The person's judgement (never read from the file, so a re-read keeps it): a favourite, and
+# a reject (Lightroom's "rejected" flag, xmp:Rating -1 when written back).
+FLAG_FAVORITE = 4
+FLAG_REJECTED = 8
+# The file was moved to the system trash by Glimpse: the row is kept (names, albums, captions
+# come back with a restore) but shown only in "Recently deleted".
+FLAG_TRASHED = 16
+if pairs.JUDGED != FLAG_FAVORITE | FLAG_REJECTED:   # pairs.py cannot import this module
+    raise ImportError("kernel.pairs.JUDGED is out of step with the judgement flags")
 _BACK = f"CASE WHEN flags & {FLAG_UNSUPPORTED} THEN 'unsupported' ELSE 'ok' END"
 
 META_COLUMNS = (
@@ -37,6 +46,7 @@ MANUAL_GUARDS = {
     **dict.fromkeys(("taken_at", "taken_at_offset", "taken_ts", "taken_at_source"),
                     "taken_at_source"),
     **dict.fromkeys(("gps_lat", "gps_lon", "gps_alt"), "gps_source"),
+    "rating": "rating_source",
 }
 
 
@@ -418,10 +428,13 @@ def photo_texts(conn: Connection, photo_id: int) -> list[tuple[str, str, str]]:
 # A grid tile's columns (``api.records.PhotoRow``'s fields, in order).
 ROW_COLUMNS = ("id, path, filename, content_hash, taken_at, taken_ts, width, height, status, "
                "format, (SELECT count(*) FROM photos c WHERE c.companion_of = photos.id), "
-               f"(flags & {FLAG_DAMAGED}) != 0")
+               f"(flags & {FLAG_DAMAGED}) != 0, (flags & {FLAG_FAVORITE}) != 0, rating, "
+               f"(flags & {FLAG_REJECTED}) != 0, rotation")
 # A RAW kept as the companion of its JPEG (kernel/pairs.py) is a file of that photo, never a
 # photo of its own in a list or a count.
-_SHOWN = "status IN ('ok', 'offline') AND companion_of IS NULL"
+# A photo in the trash (FLAG_TRASHED) is shown only in "Recently deleted".
+_SHOWN = ("status IN ('ok', 'offline') AND companion_of IS NULL "
+          f"AND (flags & {FLAG_TRASHED}) = 0")
 
 
 def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int,
