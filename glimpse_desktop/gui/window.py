@@ -56,6 +56,7 @@ from glimpse_desktop.gui.pages import (
 from glimpse_desktop.gui.photo_model import (
     PAGE,
     PagedResultModel,
+    PhotoIdRole,
     PhotoListModel,
     ResultListModel,
     Row,
@@ -634,6 +635,23 @@ class MainWindow(QMainWindow):
             return self.places_page.grid
         grid = getattr(page, "grid", None)
         return grid if isinstance(grid, PhotoGrid) else None
+
+    def selected_ids(self) -> list[int]:
+        """The photos a menu-bar action or a shortcut works on: the viewer's photo while the
+        viewer is shown, else the current grid's selection (or its current photo), in the
+        grid's order; [] where no photo is chosen."""
+        if self.stack.currentWidget() is self.viewer:
+            shown = self.viewer.current_photo()
+            return [] if shown is None else [shown]
+        grid = self._current_grid()
+        if grid is None or grid.model() is None:
+            return []
+        selection = grid.selectionModel()
+        chosen = sorted(selection.selectedIndexes() if selection else [],
+                        key=lambda index: index.row())
+        if not chosen and grid.currentIndex().isValid():
+            chosen = [grid.currentIndex()]
+        return [int(grid.model().data(i, PhotoIdRole)) for i in chosen]
 
     def _zoom(self, value: int) -> None:
         for grid in self.grids():
