@@ -12,8 +12,9 @@ from typing import Any
 
 from glimpse_desktop.kernel.messages import Notice
 
-__all__ = ["Album", "AlbumAdded", "AlbumCover", "AlbumDeleted", "AlbumDetail", "AlbumOrder",
-           "AlbumPhoto", "AlbumRemoved", "AlbumRenamed", "AutoAlbum", "Home", "Memory"]
+__all__ = ["Album", "AlbumAdded", "AlbumCover", "AlbumDeleted", "AlbumDetail", "AlbumFolder",
+           "AlbumMoved", "AlbumOrder", "AlbumPhoto", "AlbumRemoved", "AlbumRenamed", "AlbumTree",
+           "AutoAlbum", "FolderDeleted", "FolderMoved", "FolderRenamed", "Home", "Memory"]
 
 
 def _fields_without(record: Any, *optional: str) -> dict[str, Any]:
@@ -62,7 +63,11 @@ class Album:
     Glimpse recorded about an automatic album (days, places, countries...; None for the
     person's own); ``created_at``, ``updated_at``: ISO 8601, UTC. ``notices``: what a smart
     album's search could not do now (no CLIP model: text matches only); None where no search
-    ran (a listed album of another kind)."""
+    ran (a listed album of another kind). ``folder``: the path of the folder it is in
+    ("Travel/2024"; None at the top); ``folder_id`` that folder's id. ``person``: for a
+    person's album (every named person has one, in the "People" folder: the smart album
+    ``person:"Name"``, kept by no row of its own), the person's id, and then ``id`` is minus
+    that id; None for every other album."""
 
     id: int
     kind: str
@@ -78,9 +83,12 @@ class Album:
     created_at: str
     updated_at: str
     notices: tuple[Notice, ...] | None = None
+    folder: str | None = None
+    folder_id: int | None = None
+    person: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return _fields_without(self, "notices")
+        return _fields_without(self, "notices", "person")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +153,84 @@ class AlbumCover:
     id: int
     title: str
     cover: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumMoved:
+    """Album ``id`` went from folder ``was`` to folder ``folder`` (paths; None: the top)."""
+
+    id: int
+    title: str
+    was: str | None
+    folder: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumFolder:
+    """A folder of albums: ``path`` is its names from the top joined by "/" ("Travel/2024"),
+    ``parent`` its parent's id (None at the top). ``folders``: the folders in it and
+    ``albums``: its albums, each in the order the albums list keeps (by title); ``count``:
+    albums in it and in every folder below. ``virtual``: the "People" folder, which holds
+    every named person's album and is made from People each time (it cannot be renamed,
+    moved or deleted; its ``id`` is 0)."""
+
+    id: int
+    name: str
+    path: str
+    parent: int | None
+    folders: tuple[AlbumFolder, ...]
+    albums: tuple[Album, ...]
+    count: int
+    created_at: str | None = None
+    virtual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumTree:
+    """Every album as the albums list nests them: ``folders`` at the top (the person's,
+    then "People"), ``albums``: the person's own albums in no folder, ``auto``: the events
+    and trips Glimpse made (newest first; they stay out of folders)."""
+
+    folders: tuple[AlbumFolder, ...]
+    albums: tuple[Album, ...]
+    auto: tuple[Album, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRenamed:
+    """Folder ``id`` is now called ``name`` (at ``path``); it was at ``was``."""
+
+    id: int
+    was: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class FolderMoved:
+    """Folder ``id`` moved from ``was`` to ``path`` (full paths)."""
+
+    id: int
+    was: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class FolderDeleted:
+    """Folder ``id`` (at ``path``) is gone. ``albums``: what became of the albums in it and
+    below ('up': moved to its parent ``to``, None: the top; 'deleted': deleted, their photos
+    staying in the library); ``moved_albums``, ``moved_folders``: what moved up;
+    ``deleted_albums``: ids of the albums deleted; ``deleted_folders``: how many folders
+    went, this one included."""
+
+    id: int
+    path: str
+    albums: str
+    to: str | None
+    moved_albums: int
+    moved_folders: int
+    deleted_albums: tuple[int, ...]
+    deleted_folders: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,15 +18,22 @@ Kinds and what a person can do with each:
 Albums are named by id or by title (any case). Titles are unique among the albums a person
 sees, so a title always names one album; an automatic album that happens to share a title
 with another is reached by its id (the error says which ids).
+
+Folders (albums/folders.py) hold the person's albums and other folders, to any depth; a
+folder is named by its path ("Travel/2024") or id. Every named person has an album: the smart
+album ``person:"Name"`` in the "People" folder. It is made from People each time it is read
+(no row of its own), so renaming, merging, hiding or forgetting the person changes it with
+nothing to keep in step; it is reached as ``People/Name`` or by its id, minus the person's.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from glimpse_desktop.albums import folders as fold
 from glimpse_desktop.albums import store
 from glimpse_desktop.albums.records import (
     Album,
@@ -34,19 +41,27 @@ from glimpse_desktop.albums.records import (
     AlbumCover,
     AlbumDeleted,
     AlbumDetail,
+    AlbumFolder,
+    AlbumMoved,
     AlbumOrder,
     AlbumPhoto,
     AlbumRemoved,
     AlbumRenamed,
+    AlbumTree,
+    FolderDeleted,
+    FolderMoved,
+    FolderRenamed,
 )
-from glimpse_desktop.albums.store import StoredAlbum
+from glimpse_desktop.albums.store import StoredAlbum, StoredFolder
+from glimpse_desktop.faces.records import Person
 from glimpse_desktop.kernel import photos
-from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, now_iso
+from glimpse_desktop.kernel.db import Connection, Writer, now_iso
 from glimpse_desktop.kernel.messages import Notice
 from glimpse_desktop.search.engine import SMART_ALBUM_LIMIT, SearchResult
 from glimpse_desktop.search.query import QueryError, parse
 
-__all__ = ["AUTO_KINDS", "KINDS", "SMART_LIMIT", "USER_KINDS", "AlbumError", "Albums"]
+__all__ = ["AUTO_KINDS", "FOLDER_CONTENTS", "KINDS", "SMART_LIMIT", "USER_KINDS", "AlbumError",
+           "Albums", "person_query"]
 
 USER_KINDS = ("manual", "smart")
 AUTO_KINDS = store.AUTO_KINDS
@@ -55,10 +70,18 @@ KINDS = USER_KINDS + AUTO_KINDS
 # matches of a text search come first; a filter-only album (after:2023 camera:fuji) is cheap.
 SMART_LIMIT = SMART_ALBUM_LIMIT
 MAX_TITLE = 200
+# What deleting a folder does with the albums in it (and below): 'up' moves them and its
+# folders to its parent; 'delete' deletes them (their photos stay in the library).
+FOLDER_CONTENTS = ("up", "delete")
 
 
-class AlbumError(LibraryError):
-    """An album action that cannot be done; the message says why and what to do instead."""
+AlbumError = fold.AlbumError
+
+
+def person_query(name: str) -> str:
+    """The saved search of a person's album: ``person:"Name"`` (single quotes for a name
+    that holds a double quote)."""
+    return f"person:'{name}'" if '"' in name else f'person:"{name}"'
 
 
 def _clean_title(title: str) -> str:
@@ -76,16 +99,21 @@ class Albums:
     albums are saved searches); reads go through ``reader()``, changes through ``writer``."""
 
     def __init__(self, *, reader: Callable[[], Connection], writer: Writer,
-                 run_search: Callable[[str, int], SearchResult]) -> None:
+                 run_search: Callable[[str, int], SearchResult],
+                 people: Callable[[], Sequence[Person]] | None = None) -> None:
         self._reader = reader
         self._writer = writer
         self._search = run_search
+        # The library's named people, for their albums (None: a library without People).
+        self._people = people
 
     # ------------------------------------------------------------------ finding albums
 
     def _resolve(self, conn: Connection, ref: str | int) -> StoredAlbum:
         """The album ``ref`` names: an id, or a title in any case. An int is an id and
         nothing else (the GUI's and scripts' way in, whatever titles other albums have)."""
+        if isinstance(ref, int) and ref < 0:
+            return self._person_album(-ref, ref)
         if isinstance(ref, int):
             found = store.album(conn, ref)
             if found is None:
@@ -95,6 +123,16 @@ class Albums:
         text = str(ref).strip()
         if not text:
             raise AlbumError("which album? Give its id or its title", code="albums.which")
+        if text.startswith("-") and text[1:].isascii() and text[1:].isdigit():
+            return self._person_album(int(text[1:]), text)
+        head, _, name = text.partition("/")
+        if name and head.strip().casefold() == fold.PEOPLE.casefold():
+            wanted = " ".join(name.split()).casefold()
+            for person in self._named():
+                if str(person.name).casefold() == wanted:
+                    return self._person_album(int(person.id or 0), text)
+            raise AlbumError(f"nobody is named {name.strip()!r} in People",
+                             code="albums.unknown_person", values={"name": name.strip()})
         by_id = store.album(conn, int(text)) if text.isascii() and text.isdigit() else None
         by_title = store.albums_titled(conn, " ".join(text.split()))
         if by_id is not None and all(a.id == by_id.id for a in by_title):
@@ -126,6 +164,40 @@ class Albums:
                              "paths)")
         return list(dict.fromkeys(ids))
 
+    # ------------------------------------------------------------------ people's albums
+
+    def _named(self) -> list[Person]:
+        """Named people the People list shows (hidden ones are not), by name."""
+        if self._people is None:
+            return []
+        return sorted((p for p in self._people() if p.name and p.id is not None),
+                      key=lambda p: str(p.name).casefold())
+
+    @staticmethod
+    def _person_stored(person: Person) -> StoredAlbum:
+        """A person's album as a smart album that has no row: minus the person's id."""
+        pid = int(person.id or 0)
+        cover = person.cover.photo if person.cover is not None else None
+        return StoredAlbum(id=-pid, kind="smart", title=str(person.name),
+                           query=person_query(str(person.name)), cover_photo=cover,
+                           details=None, edited=False, removed=False, start_ts=None,
+                           end_ts=None, auto_key=None, created_at="", updated_at="")
+
+    def _person_album(self, person_id: int, ref: str | int) -> StoredAlbum:
+        for person in self._named():
+            if person.id == person_id:
+                return self._person_stored(person)
+        raise AlbumError(f"no album {ref}", code="albums.unknown", values={"album": ref})
+
+    @staticmethod
+    def _not_person(album: StoredAlbum, what: str) -> None:
+        if album.id < 0:
+            raise AlbumError(f"{album.title!r} is the album of a person in People: it follows "
+                             f"their name and photos, so you cannot {what} it; rename, merge "
+                             "or hide the person in People instead",
+                             code="albums.person_album",
+                             values={"album": album.title, "person": -album.id})
+
     @staticmethod
     def _check_title_free(conn: Connection, title: str, keep: int | None = None) -> None:
         other = store.title_taken(conn, title, keep)
@@ -154,7 +226,8 @@ class Albums:
 
     @staticmethod
     def _summary(album: StoredAlbum, members: list[AlbumPhoto],
-                 notices: list[Notice] | None = None) -> dict[str, Any]:
+                 notices: list[Notice] | None = None,
+                 paths: Mapping[int, str] | None = None) -> dict[str, Any]:
         """The fields of ``album``'s record (an Album, or an AlbumDetail with its photos)."""
         dated = [m for m in members if m.taken_ts is not None]
         first = min(dated, key=lambda m: (m.taken_ts or 0.0, m.id)) if dated else None
@@ -172,7 +245,10 @@ class Albums:
             start=first.taken_at if first else None, end=last.taken_at if last else None,
             query=album.query, details=details, created_at=album.created_at,
             updated_at=album.updated_at,
-            notices=None if notices is None else tuple(notices))
+            notices=None if notices is None else tuple(notices),
+            folder=(fold.PEOPLE if album.id < 0 else None if album.folder_id is None
+                    else (paths or {}).get(album.folder_id)),
+            folder_id=album.folder_id, person=-album.id if album.id < 0 else None)
 
     def _view(self, conn: Connection, album: StoredAlbum
               ) -> tuple[list[AlbumPhoto], list[Notice]]:
@@ -191,13 +267,25 @@ class Albums:
         if bad:
             raise AlbumError(f"unknown album kind {bad[0]!r} (one of {', '.join(KINDS)})")
         conn = self._reader()
+        paths = fold.paths(store.folders(conn))
         out = []
         for album in store.listed(conn, wanted):
             members, notices = self._view(conn, album)
             if not members and not include_empty:
                 continue
             out.append(Album(**self._summary(album, members,
-                                             notices if album.kind == "smart" else None)))
+                                             notices if album.kind == "smart" else None,
+                                             paths)))
+        return out
+
+    def people_albums(self) -> list[Album]:
+        """Every named person's album (the smart album ``person:"Name"``), by name: what
+        the "People" folder holds. Hidden people have none."""
+        out = []
+        for person in self._named():
+            album = self._person_stored(person)
+            members, notices = self._smart(album)
+            out.append(Album(**self._summary(album, members, notices)))
         return out
 
     def show(self, ref: str | int) -> AlbumDetail:
@@ -207,7 +295,9 @@ class Albums:
         conn = self._reader()
         album = self._resolve(conn, ref)
         members, notices = self._view(conn, album)
-        return AlbumDetail(**self._summary(album, members, notices), photos=tuple(members))
+        return AlbumDetail(**self._summary(album, members, notices,
+                                           fold.paths(store.folders(conn))),
+                           photos=tuple(members))
 
     def photo_ids(self, ref: str | int) -> list[int]:
         """The photos of an album, in its order (export, the album: filter)."""
@@ -219,11 +309,13 @@ class Albums:
     # ------------------------------------------------------------------ changing
 
     def create(self, title: str, photos: Sequence[str | int] = (), *,
-               query: str | None = None) -> AlbumDetail:
+               query: str | None = None, folder: str | int | None = None) -> AlbumDetail:
         """A new manual album (with ``photos`` in that order), or with ``query`` a smart
-        album that shows what that search finds. A title already used is refused."""
+        album that shows what that search finds; in ``folder`` (a path or id; None: the
+        top). A title already used is refused."""
         title = _clean_title(title)
         conn = self._reader()
+        folder_id = None if folder is None else self._folder(conn, folder).id
         kind = "manual"
         if query is not None:
             query = " ".join(query.split())
@@ -241,7 +333,7 @@ class Albums:
 
         def apply(c: Connection) -> int:
             self._check_title_free(c, title)
-            return store.create(c, kind, title, query, ids, now_iso())
+            return store.create(c, kind, title, query, ids, now_iso(), folder_id)
 
         album_id = self._writer.call(apply)
         return self.show(album_id)
@@ -288,6 +380,7 @@ class Albums:
         """Give an album a new title (an automatic one then keeps it through rebuilds)."""
         title = _clean_title(title)
         album = self._resolve(self._reader(), ref)
+        self._not_person(album, "rename")
 
         def apply(c: Connection) -> AlbumRenamed:
             self._check_title_free(c, title, keep=album.id)
@@ -301,6 +394,7 @@ class Albums:
         """Delete an album; its photos stay in the library. An automatic album is kept as a
         hidden tombstone so that rebuilding events does not make it again."""
         album = self._resolve(self._reader(), ref)
+        self._not_person(album, "delete")
         self._writer.call(lambda c: store.delete(c, album.id, now_iso(),
                                                  tombstone=album.kind in AUTO_KINDS))
         return AlbumDeleted(id=album.id, title=album.title, kind=album.kind)
@@ -344,6 +438,7 @@ class Albums:
         automatic album: only its title and photos are the person's edits."""
         conn = self._reader()
         album = self._resolve(conn, ref)
+        self._not_person(album, "choose the cover of")
         pid = self._photo_ids(conn, [photo])[0]
         members, _ = self._view(conn, album)
         if pid not in {m.id for m in members}:
@@ -354,8 +449,9 @@ class Albums:
 
     # ------------------------------------------------------------------ helpers
 
-    @staticmethod
-    def _not_smart(album: StoredAlbum, what: str) -> None:
+    @classmethod
+    def _not_smart(cls, album: StoredAlbum, what: str) -> None:
+        cls._not_person(album, what)
         if album.kind == "smart":
             raise AlbumError(f"{album.title!r} is a smart album (the search "
                              f"{album.query!r}): you cannot {what} it by hand; make a "
@@ -366,3 +462,237 @@ class Albums:
         """Record a change; on an automatic album it is the person's edit, which rebuilds
         respect from then on."""
         store.touch(c, album.id, now, edited=album.kind in AUTO_KINDS)
+
+    # ------------------------------------------------------------------ folders
+
+    def _folder(self, conn: Connection, ref: str | int) -> StoredFolder:
+        """The folder ``ref`` names: an id, or a path from the top in any case."""
+        every = store.folders(conn)
+        by_id = {f.id: f for f in every}
+        if isinstance(ref, int):
+            if ref in by_id:
+                return by_id[ref]
+            raise AlbumError(f"no folder {ref}", code="albums.unknown_folder",
+                             values={"folder": ref})
+        names = fold.split_path(ref)
+        at: int | None = None
+        for name in names:
+            found = store.folder_child(conn, at, name)
+            if found is None:
+                break
+            at = found
+        else:
+            assert at is not None
+            return by_id[at]
+        text = "/".join(names)
+        if text.isascii() and text.isdigit() and int(text) in by_id:
+            return by_id[int(text)]
+        if len(names) > 1 and names[0].casefold() == fold.PEOPLE.casefold():
+            raise AlbumError("the People folder holds only the albums of people",
+                             code="albums.people_folder")
+        raise AlbumError(f"no folder {text!r}", code="albums.unknown_folder",
+                         values={"folder": text})
+
+    def _to_folder(self, conn: Connection, to: str | int | None) -> StoredFolder | None:
+        """Where an album or folder goes: None (or "" or "/") is the top."""
+        if to is None or (isinstance(to, str) and not to.strip("/ ")):
+            return None
+        return self._folder(conn, to)
+
+    def tree(self) -> AlbumTree:
+        """Every album, nested: the person's folders (each with its folders and albums, by
+        name), then the "People" folder of every named person's album; the person's albums
+        in no folder; and the events and trips Glimpse made, which stay out of folders."""
+        conn = self._reader()
+        every = store.folders(conn)
+        listed = self.list_albums()
+        by_folder: dict[int | None, list[Album]] = {}
+        auto = []
+        for album in listed:
+            if album.auto:
+                auto.append(album)
+            else:
+                by_folder.setdefault(album.folder_id, []).append(album)
+        for group in by_folder.values():
+            group.sort(key=lambda a: (a.title.casefold(), a.id))
+        top = fold.build(every, by_folder, self.people_albums())
+        return AlbumTree(folders=tuple(top), albums=tuple(by_folder.get(None, ())),
+                         auto=tuple(auto))
+
+    def folder(self, ref: str | int) -> AlbumFolder:
+        """One folder with what it holds (its folders, nested, and its albums)."""
+        text = ref.strip("/ ") if isinstance(ref, str) else None
+        wanted: str | int
+        if text is not None and text.casefold() == fold.PEOPLE.casefold():
+            wanted = fold.PEOPLE
+        else:
+            wanted = self._folder(self._reader(), ref).id
+
+        def find(nodes: Iterable[AlbumFolder]) -> AlbumFolder | None:
+            for node in nodes:
+                if (node.path if isinstance(wanted, str) else node.id) == wanted and (
+                        isinstance(wanted, int) or node.virtual):
+                    return node
+                below = find(node.folders)
+                if below is not None:
+                    return below
+            return None
+
+        found = find(self.tree().folders)
+        if found is None:   # the People folder of a library nobody is named in
+            return AlbumFolder(id=0, name=fold.PEOPLE, path=fold.PEOPLE, parent=None,
+                               folders=(), albums=(), count=0, virtual=True)
+        return found
+
+    def create_folder(self, path: str, *, parents: bool = True) -> AlbumFolder:
+        """A new folder at ``path`` ("Travel/2024"); the folders above it are made when
+        missing (``parents``). A path that is a folder already is refused."""
+        names = fold.split_path(path)
+        if names[0].casefold() == fold.PEOPLE.casefold():
+            raise AlbumError("“People” is the folder of the albums of people: choose "
+                             "another name", code="albums.folder_reserved",
+                             values={"name": names[0]})
+
+        def apply(c: Connection) -> int:
+            at: int | None = None
+            made = False
+            now = now_iso()
+            for n, name in enumerate(names):
+                found = store.folder_child(c, at, name)
+                if found is None:
+                    if n < len(names) - 1 and not parents:
+                        raise AlbumError(f"no folder {'/'.join(names[:n + 1])!r}",
+                                         code="albums.unknown_folder",
+                                         values={"folder": "/".join(names[:n + 1])})
+                    found = store.create_folder(c, at, name, now)
+                    made = True
+                at = found
+            if not made:
+                raise AlbumError(f"there is already a folder {'/'.join(names)!r}",
+                                 code="albums.folder_exists",
+                                 values={"folder": "/".join(names)})
+            assert at is not None
+            return at
+
+        return self.folder(self._writer.call(apply))
+
+    def rename_folder(self, ref: str | int, name: str) -> FolderRenamed:
+        """Give a folder a new name (its place, albums and folders stay)."""
+        name = fold.clean_name(name)
+        conn = self._reader()
+        found = self._folder(conn, ref)
+        if found.parent_id is None and name.casefold() == fold.PEOPLE.casefold():
+            raise AlbumError("“People” is the folder of the albums of people: choose "
+                             "another name", code="albums.folder_reserved",
+                             values={"name": name})
+        was = fold.paths(store.folders(conn))[found.id]
+
+        def apply(c: Connection) -> FolderRenamed:
+            other = store.folder_child(c, found.parent_id, name)
+            if other is not None and other != found.id:
+                raise AlbumError(f"there is already a folder called {name!r} there",
+                                 code="albums.folder_exists", values={"folder": name})
+            store.rename_folder(c, found.id, name, now_iso())
+            path = fold.paths(store.folders(c))[found.id]
+            return FolderRenamed(id=found.id, was=was, name=name, path=path)
+
+        return self._writer.call(apply)
+
+    def move_folder(self, ref: str | int, to: str | int | None) -> FolderMoved:
+        """Put a folder (with everything in it) into folder ``to`` (None: the top). A
+        folder cannot go into itself or into a folder below it."""
+        conn = self._reader()
+        found = self._folder(conn, ref)
+        target = self._to_folder(conn, to)
+        if target is not None and target.id in store.folder_below(conn, found.id):
+            raise AlbumError("a folder cannot go into itself or a folder inside it",
+                             code="albums.folder_cycle",
+                             values={"folder": found.name, "to": target.name})
+        if target is None and found.name.casefold() == fold.PEOPLE.casefold():
+            raise AlbumError("“People” is the folder of the albums of people: rename this "
+                             "folder first", code="albums.folder_reserved",
+                             values={"name": found.name})
+        was = fold.paths(store.folders(conn))[found.id]
+
+        def apply(c: Connection) -> FolderMoved:
+            parent = None if target is None else target.id
+            # Checked again in the write: another window may have moved the target since.
+            if parent is not None and parent in store.folder_below(c, found.id):
+                raise AlbumError("a folder cannot go into itself or a folder inside it",
+                                 code="albums.folder_cycle",
+                                 values={"folder": found.name, "to": str(to)})
+            other = store.folder_child(c, parent, found.name)
+            if other is not None and other != found.id:
+                raise AlbumError(f"there is already a folder called {found.name!r} there",
+                                 code="albums.folder_exists", values={"folder": found.name})
+            store.move_folder(c, found.id, parent, now_iso())
+            return FolderMoved(id=found.id, was=was, path=fold.paths(store.folders(c))[found.id])
+
+        return self._writer.call(apply)
+
+    def delete_folder(self, ref: str | int, *, albums: str = "up") -> FolderDeleted:
+        """Delete a folder. ``albums='up'``: its albums and folders move to its parent (the
+        top when it has none); ``albums='delete'``: the albums in it and in every folder
+        below are deleted with it (their photos stay in the library)."""
+        if albums not in FOLDER_CONTENTS:
+            raise AlbumError(f"albums={albums!r}: say 'up' (move them to the folder above) or "
+                             "'delete' (delete the albums; their photos stay)",
+                             code="albums.folder_contents", values={"albums": albums})
+        conn = self._reader()
+        found = self._folder(conn, ref)
+        paths = fold.paths(store.folders(conn))
+        path, parent = paths[found.id], found.parent_id
+
+        def apply(c: Connection) -> FolderDeleted:
+            now = now_iso()
+            below = store.folder_below(c, found.id)
+            if albums == "up":
+                moved, moved_folders = store.children_up(c, found.id, parent)
+                # Names clash only where a moved folder meets one of the parent's own.
+                store.delete_folder(c, found.id)
+                deleted: list[int] = []
+                gone = 1
+            else:
+                deleted = store.albums_in_folders(c, below)
+                for album_id in deleted:
+                    store.delete(c, album_id, now, tombstone=False)
+                store.delete_folder(c, found.id)
+                moved = moved_folders = 0
+                gone = len(below)
+            return FolderDeleted(id=found.id, path=path, albums=albums,
+                                 to=None if parent is None else paths.get(parent),
+                                 moved_albums=moved, moved_folders=moved_folders,
+                                 deleted_albums=tuple(deleted), deleted_folders=gone)
+
+        if albums == "up":
+            self._check_up(conn, found)
+        return self._writer.call(apply)
+
+    def _check_up(self, conn: Connection, found: StoredFolder) -> None:
+        """Moving a folder's folders up must not give its parent two folders of one name."""
+        clashes = [f.name for f in store.folders(conn) if f.parent_id == found.id
+                   and store.folder_child(conn, found.parent_id, f.name) not in (None, found.id)]
+        if clashes:
+            raise AlbumError(f"the folder above already has a folder called {clashes[0]!r}: "
+                             "rename one of them first", code="albums.folder_exists",
+                             values={"folder": clashes[0]})
+
+    def move(self, ref: str | int, to: str | int | None) -> AlbumMoved:
+        """Put one of the person's albums (manual or smart) into folder ``to`` (a path or
+        id; None: the top). Events and trips stay where Glimpse keeps them, and a person's
+        album stays in People."""
+        conn = self._reader()
+        album = self._resolve(conn, ref)
+        self._not_person(album, "move")
+        if album.kind in AUTO_KINDS:
+            raise AlbumError(f"{album.title!r} is an {album.kind} Glimpse made: events and "
+                             "trips stay with the others, in time order; make an album of "
+                             "its photos to file them in a folder", code="albums.folder_auto",
+                             values={"album": album.title, "kind": album.kind})
+        target = self._to_folder(conn, to)
+        paths = fold.paths(store.folders(conn))
+        was = None if album.folder_id is None else paths.get(album.folder_id)
+        folder_id = None if target is None else target.id
+        self._writer.call(lambda c: store.put_in_folder(c, album.id, folder_id, now_iso()))
+        return AlbumMoved(id=album.id, title=album.title, was=was,
+                          folder=None if target is None else paths.get(target.id))

@@ -46,6 +46,7 @@ class StoredAlbum:
     auto_key: str | None
     created_at: str
     updated_at: str
+    folder_id: int | None = None
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> StoredAlbum:
@@ -53,7 +54,8 @@ class StoredAlbum:
                    None if row["cover_photo"] is None else int(row["cover_photo"]),
                    row["details"], bool(row["edited"]), bool(row["removed"]),
                    row["start_ts"], row["end_ts"], row["auto_key"], str(row["created_at"]),
-                   str(row["updated_at"]))
+                   str(row["updated_at"]),
+                   None if row.get("folder_id") is None else int(row["folder_id"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ class Membership:
 
 
 _ALBUM_COLUMNS = ("id, kind, title, query, cover_photo, details, edited, removed, start_ts, "
-                  "end_ts, auto_key, created_at, updated_at")
+                  "end_ts, auto_key, created_at, updated_at, folder_id")
 
 
 def _photo(row: Sequence[Any], *, added_by: bool) -> AlbumPhoto:
@@ -161,12 +163,14 @@ def memberships(conn: Connection, album_id: int) -> list[Membership]:
 
 
 def create(conn: Connection, kind: str, title: str, query: str | None, ids: Sequence[int],
-           now: str) -> int:
-    """A new album of the person's (after their others), holding ``ids`` in that order."""
+           now: str, folder_id: int | None = None) -> int:
+    """A new album of the person's (after their others, in ``folder_id``), holding ``ids``
+    in that order."""
     position = conn.one("SELECT coalesce(max(position), -1) + 1 FROM albums "
                         "WHERE kind IN ('manual', 'smart')")
-    conn.execute("INSERT INTO albums(kind, title, query, position, created_at, updated_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", (kind, title, query, position, now, now))
+    conn.execute("INSERT INTO albums(kind, title, query, position, folder_id, created_at, "
+                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (kind, title, query, position, folder_id, now, now))
     album_id = int(conn.raw.last_insert_rowid())
     conn.executemany("INSERT INTO album_photos(album_id, photo_id, position, added_by, "
                      "added_at) VALUES (?, ?, ?, 'user', ?)",
@@ -247,6 +251,86 @@ def arrange(conn: Connection, album_id: int, order: Sequence[int], now: str) -> 
 def set_cover(conn: Connection, album_id: int, photo_id: int, now: str) -> None:
     conn.execute("UPDATE albums SET cover_photo = ?, updated_at = ? WHERE id = ?",
                  (photo_id, now, album_id))
+
+
+# ---------------------------------------------------------------------------- folders
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFolder:
+    """A row of ``album_folders``."""
+
+    id: int
+    parent_id: int | None
+    name: str
+    created_at: str
+
+
+def folders(conn: Connection) -> list[StoredFolder]:
+    """Every folder, by name within its parent (any case)."""
+    return [StoredFolder(int(r[0]), None if r[1] is None else int(r[1]), str(r[2]), str(r[3]))
+            for r in conn.execute("SELECT id, parent_id, name, created_at FROM album_folders "
+                                  "ORDER BY name COLLATE NOCASE, id")]
+
+
+def folder_child(conn: Connection, parent: int | None, name: str) -> int | None:
+    """The id of the folder called ``name`` (any case) in ``parent`` (None: the top)."""
+    found = conn.one("SELECT id FROM album_folders WHERE ifnull(parent_id, 0) = ? "
+                     "AND name = ? COLLATE NOCASE", (parent or 0, name))
+    return None if found is None else int(found)
+
+
+def create_folder(conn: Connection, parent: int | None, name: str, now: str) -> int:
+    conn.execute("INSERT INTO album_folders(parent_id, name, created_at, updated_at) "
+                 "VALUES (?, ?, ?, ?)", (parent, name, now, now))
+    return int(conn.raw.last_insert_rowid())
+
+
+def rename_folder(conn: Connection, folder_id: int, name: str, now: str) -> None:
+    conn.execute("UPDATE album_folders SET name = ?, updated_at = ? WHERE id = ?",
+                 (name, now, folder_id))
+
+
+def move_folder(conn: Connection, folder_id: int, parent: int | None, now: str) -> None:
+    conn.execute("UPDATE album_folders SET parent_id = ?, updated_at = ? WHERE id = ?",
+                 (parent, now, folder_id))
+
+
+def folder_below(conn: Connection, folder_id: int) -> list[int]:
+    """``folder_id`` and every folder under it, at any depth (the folder first)."""
+    return [int(r[0]) for r in conn.execute(
+        "WITH RECURSIVE below(id) AS (SELECT ? UNION ALL SELECT f.id FROM album_folders f "
+        "JOIN below b ON f.parent_id = b.id) SELECT id FROM below", (folder_id,))]
+
+
+def albums_in_folders(conn: Connection, folder_ids: Sequence[int]) -> list[int]:
+    """Ids of the albums (not deleted) in these folders."""
+    out: list[int] = []
+    for start in range(0, len(folder_ids), _CHUNK):
+        chunk = list(folder_ids[start:start + _CHUNK])
+        out += [int(r[0]) for r in conn.execute(
+            "SELECT id FROM albums WHERE removed = 0 AND folder_id IN "
+            f"({','.join('?' * len(chunk))}) ORDER BY id", chunk)]
+    return out
+
+
+def children_up(conn: Connection, folder_id: int, parent: int | None) -> tuple[int, int]:
+    """Move a folder's albums and folders into ``parent``: (albums, folders) moved."""
+    conn.execute("UPDATE albums SET folder_id = ? WHERE folder_id = ?", (parent, folder_id))
+    albums = conn.raw.changes()
+    conn.execute("UPDATE album_folders SET parent_id = ? WHERE parent_id = ?",
+                 (parent, folder_id))
+    return albums, conn.raw.changes()
+
+
+def delete_folder(conn: Connection, folder_id: int) -> None:
+    """The folder's row (its folders go with it: ON DELETE CASCADE)."""
+    conn.execute("DELETE FROM album_folders WHERE id = ?", (folder_id,))
+
+
+def put_in_folder(conn: Connection, album_id: int, folder_id: int | None, now: str) -> None:
+    conn.execute("UPDATE albums SET folder_id = ?, updated_at = ? WHERE id = ?",
+                 (folder_id, now, album_id))
 
 
 # ---------------------------------------------------------------------------- automatic albums

@@ -100,7 +100,8 @@ class FeatureServices:
         from glimpse_desktop.albums.service import Albums
 
         return Albums(reader=self.reader, writer=self.writer,
-                      run_search=lambda query, limit: self.search(query, limit=limit))
+                      run_search=lambda query, limit: self.search(query, limit=limit),
+                      people=lambda: self.people.list_people())
 
     @_MadeOnce
     def auto_albums(self) -> AutoAlbums:

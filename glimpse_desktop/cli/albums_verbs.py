@@ -14,6 +14,7 @@ from glimpse_desktop.api import (
     AlbumAdded,
     AlbumCover,
     AlbumDeleted,
+    AlbumFolder,
     AlbumOrder,
     AlbumRemoved,
     AlbumRenamed,
@@ -61,6 +62,7 @@ def _albums_list(lib: Library, args: argparse.Namespace) -> int:
     for a in rows:
         title = a.title if len(a.title) <= 40 else a.title[:39] + "…"
         extra = f"  search: {a.query}" if a.kind == "smart" else ""
+        extra += f"  in {a.folder}/" if a.folder else ""
         print(f"{a.id:>6}  {_album_kind(a):<14} {title:<40} "
               f"{plural(a.count, 'photo'):>11}  {_album_dates(a)}{extra}")
         for notice in a.notices or ():
@@ -76,7 +78,8 @@ def _albums_show(lib: Library, args: argparse.Namespace) -> int:
         emit_json(album)
         return EXIT_OK
     print(f"{album.title} (album {album.id}, {_album_kind(album)}"
-          + (", edited by you" if album.auto and album.edited else "") + ")")
+          + (", edited by you" if album.auto and album.edited else "")
+          + (f", in {album.folder}/" if album.folder else "") + ")")
     if album.query:
         print(f"  search: {album.query}")
     print(f"  {plural(album.count, 'photo')}"
@@ -92,13 +95,14 @@ def _albums_show(lib: Library, args: argparse.Namespace) -> int:
 
 
 def _albums_create(lib: Library, args: argparse.Namespace) -> int:
-    album = lib.albums.create(args.title, args.photos, query=args.query)
+    album = lib.albums.create(args.title, args.photos, query=args.query, folder=args.folder)
     if args.json:
         emit_json(album)
     else:
         what = (f"showing what `{album.query}` finds ({plural(album.count, 'photo')} "
                 "now)" if album.kind == "smart" else plural(album.count, "photo"))
-        print(f"Created album {album.id} {album.title!r}: {what}")
+        print(f"Created album {album.id} {album.title!r}"
+              + (f" in {album.folder}/" if album.folder else "") + f": {what}")
         show_notices(album.notices or ())
     return EXIT_OK
 
@@ -173,6 +177,7 @@ def _albums_parser(p: argparse.ArgumentParser) -> Any:
     q.add_argument("photos", metavar="PHOTO", nargs="*", help="photo ids or paths")
     q.add_argument("--query", metavar="QUERY",
                    help='a search to save, e.g. "after:2023-06 before:2023-09 beach"')
+    q.add_argument("--folder", metavar="FOLDER", help='put it in this folder, e.g. "Travel/2024"')
     q = action("add", "put photos into an album (at the end)")
     q.add_argument("album", metavar="ALBUM")
     q.add_argument("photos", metavar="PHOTO", nargs="+")
@@ -194,7 +199,133 @@ def _albums_parser(p: argparse.ArgumentParser) -> Any:
     where = q.add_mutually_exclusive_group()
     where.add_argument("--before", metavar="PHOTO", help="put them before this photo")
     where.add_argument("--after", metavar="PHOTO", help="put them after this photo")
+    _folder_args(action)
     return action
+
+
+# ---------------------------------------------------------------------------- folders
+
+
+def _tree_lines(folder: AlbumFolder, depth: int) -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}{folder.name}/  ({plural(folder.count, 'album')})"]
+    for below in folder.folders:
+        lines += _tree_lines(below, depth + 1)
+    lines += [_album_line(a, depth + 1) for a in folder.albums]
+    return lines
+
+
+def _album_line(a: Album, depth: int) -> str:
+    pad = "  " * depth
+    extra = f"  search: {a.query}" if a.kind == "smart" else ""
+    return (f"{pad}{a.title}  [{_album_kind(a)}, {plural(a.count, 'photo')}, "
+            f"album {a.id}]{extra}")
+
+
+def _albums_tree(lib: Library, args: argparse.Namespace) -> int:
+    tree = lib.albums.tree()
+    if args.json:
+        emit_json(tree)
+        return EXIT_OK
+    lines: list[str] = []
+    for folder in tree.folders:
+        lines += _tree_lines(folder, 0)
+    lines += [_album_line(a, 0) for a in tree.albums]
+    if tree.auto:
+        lines.append(f"Events and trips  ({plural(len(tree.auto), 'album')}, made by Glimpse)")
+        lines += [_album_line(a, 1) for a in tree.auto]
+    if not lines:
+        print("No albums yet: `glimpse albums create TITLE [PHOTO...]` makes one.",
+              file=sys.stderr)
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def _albums_move(lib: Library, args: argparse.Namespace) -> int:
+    moved = lib.albums.move(args.album, None if args.top else args.to)
+    if args.json:
+        emit_json(moved)
+    else:
+        print(f"Moved {moved.title!r} to " + (f"{moved.folder}/" if moved.folder
+                                              else "the top (in no folder)"))
+    return EXIT_OK
+
+
+def _albums_folder(lib: Library, args: argparse.Namespace) -> int:
+    albums = lib.albums
+    action = args.folder_action
+    result: Any
+    if action in (None, "show"):
+        result = albums.folder(args.folder) if action == "show" else albums.tree().folders
+        if args.json:
+            emit_json(result)
+            return EXIT_OK
+        for folder in ([result] if isinstance(result, AlbumFolder) else result):
+            for line in _tree_lines(folder, 0):
+                print(line)
+        return EXIT_OK
+    if action == "create":
+        made = result = albums.create_folder(args.path)
+        message = f"Created folder {made.path}/"
+    elif action == "rename":
+        renamed = result = albums.rename_folder(args.folder, " ".join(args.name))
+        message = f"Renamed folder {renamed.was}/ to {renamed.path}/"
+    elif action == "move":
+        moved = result = albums.move_folder(args.folder, None if args.top else args.to)
+        message = f"Moved folder {moved.was}/ to {moved.path}/"
+    else:
+        gone = result = albums.delete_folder(args.folder,
+                                             albums="delete" if args.delete_albums else "up")
+        if gone.albums == "up":
+            where = f"{gone.to}/" if gone.to else "the top"
+            message = (f"Deleted folder {gone.path}/: {plural(gone.moved_albums, 'album')} "
+                       f"and {plural(gone.moved_folders, 'folder')} moved up to {where}")
+        else:
+            inside = plural(gone.deleted_folders - 1, "folder")
+            message = (f"Deleted folder {gone.path}/ with {inside}"
+                       f" inside and {plural(len(gone.deleted_albums), 'album')} (their photos "
+                       "stay in the library)")
+    if args.json:
+        emit_json(result)
+    else:
+        print(message)
+    return EXIT_OK
+
+
+def _folder_args(album_action: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """`glimpse albums tree`, `move`, and `folder ACTION`."""
+    album_action("tree", "every album nested in its folders (People: an album per named "
+                 "person; events and trips last)")
+    q = album_action("move", "put one of your albums into a folder (or back at the top)")
+    q.add_argument("album", metavar="ALBUM")
+    to = q.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", metavar="FOLDER", help='the folder, e.g. "Travel/2024"')
+    to.add_argument("--top", action="store_true", help="out of every folder")
+    q = album_action("folder", "folders of albums: create, rename, move, delete, show")
+    _, folder_action = actions(q, "folder_action")
+    f = folder_action("create", 'a new folder; its path may name new folders above it too '
+                      '("Travel/2024")')
+    f.add_argument("path", metavar="PATH")
+    f = folder_action("show", "a folder with its folders and albums")
+    f.add_argument("folder", metavar="FOLDER", help="its path or id")
+    f = folder_action("rename", "give a folder a new name")
+    f.add_argument("folder", metavar="FOLDER")
+    f.add_argument("name", metavar="NAME", nargs="+")
+    f = folder_action("move", "put a folder (with all in it) into another folder")
+    f.add_argument("folder", metavar="FOLDER")
+    to = f.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", metavar="FOLDER")
+    to.add_argument("--top", action="store_true", help="to the top")
+    f = folder_action("delete", "delete a folder: its albums and folders move up to the "
+                      "folder above (photos are never deleted)")
+    f.add_argument("folder", metavar="FOLDER")
+    f.add_argument("--delete-albums", action="store_true",
+                   help="delete the albums in it (and below) instead of moving them up; "
+                        "their photos stay in the library")
+
+
+ALBUM_ACTIONS.update(tree=_albums_tree, move=_albums_move, folder=_albums_folder)
 
 
 # ---------------------------------------------------------------------------- events, trips,
@@ -456,8 +587,8 @@ def _organize_args(p: argparse.ArgumentParser) -> None:
 
 VERBS = [
     Verb("albums", "albums: list, show, create (or a smart album from a search), add, remove, "
-         "rename, delete, cover, order", cmd_albums, _albums_args, json=False,
-         default_action="list"),
+         "rename, delete, cover, order; folders of albums (tree, move, folder)", cmd_albums,
+         _albums_args, json=False, default_action="list", aliases=("album",)),
     Verb("events", "events and trips Glimpse made from dates and places: brings them up to "
          "date with new photos, then lists them", cmd_events, _events_args),
     Verb("home", "where you live, which trips are measured from: show it, set LAT LON, or "

@@ -485,6 +485,27 @@ CREATE INDEX photos_favorite ON photos(taken_ts DESC, id DESC) WHERE flags & 4;
 CREATE INDEX photos_rated ON photos(rating) WHERE rating IS NOT NULL;
 """
 
+_V11 = """
+-- Folders of albums (issue 19; immich-app/immich#1010): a folder holds albums and other
+-- folders, to any depth. Names are unique among a folder's children in any case, so a path
+-- ("Travel/2024") names one folder. Deleting a folder's row would orphan its children: the
+-- albums service moves them up (or deletes the albums) first; ON DELETE SET NULL on
+-- albums.folder_id is the backstop that leaves an album at the top, never lost.
+CREATE TABLE album_folders(
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id  INTEGER REFERENCES album_folders(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX album_folders_by_name
+    ON album_folders(ifnull(parent_id, 0), name COLLATE NOCASE);
+-- The folder a manual or smart album is in (NULL: the top). Events and trips stay where
+-- Glimpse keeps them: the service never puts one in a folder.
+ALTER TABLE albums ADD COLUMN folder_id INTEGER REFERENCES album_folders(id) ON DELETE SET NULL;
+CREATE INDEX albums_by_folder ON albums(folder_id) WHERE folder_id IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -548,6 +569,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Favourites, rejects and stars the person gives (kept when files are read again), and "
         "rotation added by hand on top of the file's orientation.",
         _sql(_V9),
+    ),
+    Migration(
+        11,
+        "album-folders",
+        "Albums in folders, nested to any depth (a person with hundreds of albums sorts them "
+        "as Travel/2024): the folders and the folder each album of the person's is in.",
+        _sql(_V11),
     ),
 )
 
