@@ -1,7 +1,9 @@
 """Albums, Places and Memories: the views over what Glimpse sorted by dates and places.
 
-- ``AlbumsPage``: every album as a cover (the person's own first, then trips and events
-  newest first), filtered by kind; New, Rename and Delete; opening one shows its photos.
+- ``AlbumsPage``: the folder tree (gui/album_folders.py) beside the covers of what the chosen
+  folder holds (every album under "All albums": the person's own first, then trips and
+  events newest first), filtered by kind; new album or folder, rename, delete, move to a
+  folder (menu or drag), slideshow; opening one shows its photos.
 - ``MemoriesStrip``: "On this day" and "N years ago" above the library grid, hidden on days
   with nothing to show.
 - ``PlacesPage``: countries, regions and cities with their photo counts, and the chosen
@@ -19,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -39,6 +42,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -51,6 +55,8 @@ from PySide6.QtWidgets import (
 from glimpse_desktop.api import (
     Album,
     AlbumDetail,
+    AlbumFolder,
+    AlbumTree,
     LibraryStatus,
     Memory,
     PhotoRow,
@@ -59,6 +65,14 @@ from glimpse_desktop.api import (
     PlaceRegion,
 )
 from glimpse_desktop.api.library import Library
+from glimpse_desktop.gui.album_folders import (
+    ALL,
+    MIME_ALBUM,
+    FolderTree,
+    ask_delete_folder,
+    ask_folder,
+    folder_paths,
+)
 from glimpse_desktop.gui.pages import TreeAndGridPage, dimmed, title_font
 from glimpse_desktop.gui.photo_model import ResultListModel, Row, ThumbnailCache
 from glimpse_desktop.gui.settings import app_settings
@@ -66,7 +80,8 @@ from glimpse_desktop.gui.tasks import Tasks, describe
 
 ItemRole = Qt.ItemDataRole.UserRole + 40
 
-BADGES = {"trip": "Trip", "event": "Event", "smart": "Smart", "manual": ""}
+BADGES = {"trip": "Trip", "event": "Event", "smart": "Smart", "manual": "", "folder": "Folder",
+          "person": "Person"}
 FILTERS = (("all", "All", None), ("yours", "Yours", ("manual", "smart")),
            ("trip", "Trips", ("trip",)), ("event", "Events", ("event",)))
 
@@ -103,7 +118,7 @@ class Cover:
     badge: str
     photo_id: int | None
     content_hash: str | None
-    payload: Album | Memory | None = None
+    payload: Album | Memory | AlbumFolder | None = None
 
 
 class CoverModel(QAbstractListModel):
@@ -135,6 +150,26 @@ class CoverModel(QAbstractListModel):
         if role == ItemRole:
             return cover
         return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and 0 <= index.row() < len(self.covers):
+            album = self.covers[index.row()].payload
+            # The person's own albums can be dragged onto a folder of the tree.
+            if isinstance(album, Album) and not album.auto and album.person is None:
+                flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_ALBUM]
+
+    def mimeData(self, indexes: Any) -> QMimeData:
+        data = QMimeData()
+        for index in indexes[:1]:
+            album = self.covers[index.row()].payload
+            if isinstance(album, Album):
+                data.setData(MIME_ALBUM, str(album.id).encode("ascii"))
+        return data
 
     def pixmap(self, cover: Cover) -> Any:
         if cover.photo_id is None or not cover.content_hash:
@@ -261,9 +296,11 @@ def album_rows(album: AlbumDetail) -> list[Row]:
 
 
 class AlbumsPage(QWidget):
-    """Every album as a cover; double-click (or Enter) opens it in the photo grid."""
+    """The folder tree beside the covers of what the chosen folder holds; double-click (or
+    Enter) opens an album in the photo grid, or a folder's card that folder."""
 
     open_album = Signal(int, str)
+    play_album = Signal(int)        # show this album as a slideshow
 
     def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
                  parent: QWidget | None = None) -> None:
@@ -271,6 +308,7 @@ class AlbumsPage(QWidget):
         self.lib, self.tasks = lib, tasks
         self._filter = "all"
         self._albums: list[Album] = []
+        self._tree = AlbumTree(folders=(), albums=(), auto=())
         self._hashes: dict[int, str] = {}
         self.own: list[Album] = []      # the person's albums, for "Add to album"
         layout = QVBoxLayout(self)
@@ -297,13 +335,26 @@ class AlbumsPage(QWidget):
         self.filters.buttonClicked.connect(
             lambda b: self._set_filter(str(b.property("filter"))))
         head.addSpacing(12)
+        self.new_folder_button = QPushButton("New folder…")
+        self.new_folder_button.clicked.connect(lambda: self.new_folder())
+        head.addWidget(self.new_folder_button)
         self.new_button = QPushButton("New album…")
-        self.new_button.clicked.connect(self.new_album)
+        self.new_button.clicked.connect(lambda: self.new_album())
         head.addWidget(self.new_button)
         layout.addLayout(head)
+        self.folders = FolderTree()
+        self.folders.currentItemChanged.connect(lambda *_: self._fill())
+        self.folders.album_activated.connect(
+            lambda album: self.open_album.emit(album.id, album.title))
+        self.folders.album_dropped.connect(self.move_album)
+        self.folders.folder_dropped.connect(self.move_folder)
+        self.folders.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.folders.customContextMenuRequested.connect(self._tree_menu)
         self.model = CoverModel(thumbnails, self)
         self.list = CoverList(176)
         self.list.setModel(self.model)
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.activated.connect(self._activated)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
@@ -312,13 +363,22 @@ class AlbumsPage(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setContentsMargins(40, 40, 40, 40)
         self.empty.hide()
-        layout.addWidget(self.list, 1)
-        layout.addWidget(self.empty, 1)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.list, 1)
+        column.addWidget(self.empty, 1)
+        split = QSplitter()
+        split.addWidget(self.folders)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([230, 800])
+        layout.addWidget(split, 1)
 
     def refresh(self) -> None:
-        def read() -> tuple[list[Album], dict[int, str]]:
-            albums = self.lib.albums.list_albums()
-            return albums, _covers_of(self.lib, albums)
+        def read() -> tuple[AlbumTree, dict[int, str]]:
+            tree = self.lib.albums.tree()
+            return tree, _covers_of(self.lib, _every_album(tree))
 
         self.tasks.run(read, self._show, self._failed, read=True)
 
@@ -340,39 +400,67 @@ class AlbumsPage(QWidget):
     def _own_read(self, albums: list[Album]) -> None:
         self.own = albums
 
-    def _show(self, found: tuple[list[Album], dict[int, str]]) -> None:
-        self._albums, hashes = found
+    def _show(self, found: tuple[AlbumTree, dict[int, str]]) -> None:
+        self._tree, hashes = found
+        self._albums = [*self._tree.albums, *_in_folders(self._tree.folders), *self._tree.auto]
         self._hashes = hashes
         self.own = [a for a in self._albums if a.kind == "manual"]
+        self.folders.fill(self._tree, self.folders.key_of(self.folders.currentItem()))
         self._fill()
 
     def _set_filter(self, key: str) -> None:
         self._filter = key
         self._fill()
 
+    def chosen_folder(self) -> AlbumFolder | None:
+        """The folder chosen in the tree (an album's folder when an album is), None for "All
+        albums"."""
+        item = self.folders.currentItem()
+        kind, value = self.folders.node(item)
+        if kind == "album" and item is not None:
+            kind, value = self.folders.node(item.parent())
+        return value if kind == "folder" else None
+
     def _fill(self) -> None:
         kinds = dict((k, v) for k, _label, v in FILTERS)[self._filter]
-        shown = [a for a in self._albums if kinds is None or a.kind in kinds]
+        folder = self.chosen_folder()
         covers = []
+        if folder is None:
+            shown = [a for a in self._albums if kinds is None or a.kind in kinds]
+        else:
+            shown = [a for a in folder.albums if kinds is None or a.kind in kinds]
+            for below in folder.folders:
+                first = _first_cover(below)
+                covers.append(Cover(below.id, below.name, plural(below.count, "album"),
+                                    BADGES["folder"], first,
+                                    None if first is None else self._hashes.get(first), below))
         for album in shown:
             cover = album.cover
             span = date_span(album.start, album.end)
+            badge = BADGES["person"] if album.person is not None else BADGES.get(album.kind, "")
             covers.append(Cover(album.id, album.title,
                                 " · ".join(p for p in (plural(album.count, "photo"), span) if p),
-                                BADGES.get(album.kind, ""), cover,
+                                badge, cover,
                                 None if cover is None else self._hashes.get(cover), album))
         self.model.set_covers(covers)
         own = sum(1 for a in self._albums if a.kind in ("manual", "smart"))
         auto = len(self._albums) - own
-        self.subtitle.setText(f"{plural(own, 'album')} of yours · {auto:,} made for you"
+        where = f" · in {folder.path}" if folder is not None else ""
+        self.subtitle.setText(f"{plural(own, 'album')} of yours · {auto:,} made for you{where}"
                               if self._albums else "")
-        if not self._albums:
+        if not self._albums and folder is None:
             self._show_empty(
                 "No albums yet. Glimpse makes albums of your events and trips from the "
                 "dates and places of your photos as it reads them; make your own with "
                 "“New album…”, or select photos in the library and choose “Add to album” "
                 "from their menu.")
-        elif not shown:
+        elif not covers and folder is not None:
+            self._show_empty(
+                "Nobody is named yet: name people in People and each gets an album here."
+                if folder.virtual else
+                f"“{folder.name}” is empty: drag albums onto it in the list on the left, or "
+                "choose “Move to folder…” from an album's menu.")
+        elif not covers:
             self._show_empty("No albums of this kind yet.")
         else:
             self._show_empty(None)
@@ -388,30 +476,102 @@ class AlbumsPage(QWidget):
         album = self.model.covers[row].payload
         return album if isinstance(album, Album) else None
 
+    def select_folder(self, folder_id: int) -> None:
+        item = self.folders.item_for(("folder", folder_id))
+        if item is not None:
+            self.folders.setCurrentItem(item)
+
     def _activated(self, index: QModelIndex) -> None:
-        album = self.album_at(index.row())
-        if album is not None:
-            self.open_album.emit(album.id, album.title)
+        if not 0 <= index.row() < len(self.model.covers):
+            return
+        payload = self.model.covers[index.row()].payload
+        if isinstance(payload, AlbumFolder):
+            self.select_folder(payload.id)
+        elif isinstance(payload, Album):
+            self.open_album.emit(payload.id, payload.title)
+
+    def _album_items(self, menu: QMenu, album: Album) -> None:
+        menu.addAction("Open", lambda: self.open_album.emit(album.id, album.title))
+        menu.addAction("Slideshow", lambda: self.play_album.emit(album.id))
+        if album.person is not None:
+            return      # a person's album follows the person: change them in People
+        menu.addAction("Rename…", lambda: self.rename(album))
+        if not album.auto:
+            menu.addAction("Move to folder…", lambda: self.ask_move(album))
+        menu.addAction("Delete…", lambda: self.delete(album))
+
+    def _folder_items(self, menu: QMenu, folder: AlbumFolder) -> None:
+        if folder.virtual:
+            return
+        menu.addAction("New folder inside…", lambda: self.new_folder(folder))
+        menu.addAction("New album here…", lambda: self.new_album(folder=folder))
+        menu.addAction("Rename folder…", lambda: self.rename_folder(folder))
+        menu.addAction("Move folder to…", lambda: self.ask_move_folder(folder))
+        menu.addAction("Delete folder…", lambda: self.delete_folder(folder))
 
     def _menu(self, pos: QPoint) -> None:
         index = self.list.indexAt(pos)
-        album = self.album_at(index.row()) if index.isValid() else None
+        payload = self.model.covers[index.row()].payload if index.isValid() else None
         menu = QMenu(self.list)
-        if album is not None:
-            menu.addAction("Open", lambda: self.open_album.emit(album.id, album.title))
-            menu.addAction("Rename…", lambda: self.rename(album))
-            menu.addAction("Delete…", lambda: self.delete(album))
+        if isinstance(payload, Album):
+            self._album_items(menu, payload)
             menu.addSeparator()
-        menu.addAction("New album…", self.new_album)
+        elif isinstance(payload, AlbumFolder):
+            menu.addAction("Open", lambda: self.select_folder(payload.id))
+            self._folder_items(menu, payload)
+            menu.addSeparator()
+        here = self.chosen_folder()
+        menu.addAction("New album…", lambda: self.new_album(
+            folder=here if here is not None and not here.virtual else None))
+        menu.addAction("New folder…", lambda: self.new_folder(
+            here if here is not None and not here.virtual else None))
         menu.exec(self.list.viewport().mapToGlobal(pos))
 
-    def new_album(self, photo_ids: list[int] | None = None) -> None:
+    def _tree_menu(self, pos: QPoint) -> None:
+        kind, value = self.folders.node(self.folders.itemAt(pos))
+        menu = QMenu(self.folders)
+        if kind == "album":
+            self._album_items(menu, value)
+        elif kind == "folder":
+            self._folder_items(menu, value)
+        if kind in (ALL, "none") or (kind == "folder" and not value.virtual):
+            if menu.actions():
+                menu.addSeparator()
+            menu.addAction("New folder…", lambda: self.new_folder())
+        if menu.actions():
+            menu.exec(self.folders.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ actions
+
+    def new_album(self, photo_ids: list[int] | None = None, *,
+                  folder: AlbumFolder | None = None) -> None:
         title, ok = QInputDialog.getText(self, "New album", "Name of the new album:")
         if not ok or not title.strip():
             return
         ids = list(photo_ids or [])
-        self.tasks.run(lambda: self.lib.albums.create(title.strip(), ids),
+        where = None if folder is None else folder.id
+        self.tasks.run(lambda: self.lib.albums.create(title.strip(), ids, folder=where),
                        lambda _album: self.refresh_if_shown(), self._warn)
+
+    def new_folder(self, parent: AlbumFolder | None = None) -> None:
+        """A new folder (inside ``parent``); "Travel/2024" makes both."""
+        inside = f" inside “{parent.path}”" if parent is not None else ""
+        name, ok = QInputDialog.getText(
+            self, "New folder", f"Name of the new folder{inside} (Travel/2024 makes both):")
+        if not ok or not name.strip():
+            return
+        path = f"{parent.path}/{name.strip()}" if parent is not None else name.strip()
+        self.tasks.run(lambda: self.lib.albums.create_folder(path),
+                       lambda made: self._made_folder(made), self._warn)
+
+    def _made_folder(self, made: AlbumFolder) -> None:
+        from glimpse_desktop.gui.album_folders import EXPANDED, _expanded_setting
+
+        # The folders above the new one open, so the person sees where it went.
+        opened = _expanded_setting() | {str(made.parent)} if made.parent else None
+        if opened is not None:
+            app_settings().setValue(EXPANDED, sorted(opened))
+        self.refresh_if_shown()
 
     def rename(self, album: Album) -> None:
         title, ok = QInputDialog.getText(self, "Rename album", "New name:", text=album.title)
@@ -429,9 +589,79 @@ class AlbumsPage(QWidget):
         self.tasks.run(lambda: self.lib.albums.delete(album.id),
                        lambda _r: self.refresh_if_shown(), self._warn)
 
+    def ask_move(self, album: Album) -> None:
+        ok, folder = ask_folder(self, folder_paths(self._tree), album.title, album.folder_id)
+        if ok:
+            self.move_album(album.id, folder)
+
+    def move_album(self, album_id: int, folder_id: int | None) -> None:
+        self.tasks.run(lambda: self.lib.albums.move(album_id, folder_id),
+                       lambda _r: self.refresh_if_shown(), self._warn)
+
+    def move_folder(self, folder_id: int, into: int | None) -> None:
+        self.tasks.run(lambda: self.lib.albums.move_folder(folder_id, into),
+                       lambda _r: self.refresh_if_shown(), self._warn)
+
+    def ask_move_folder(self, folder: AlbumFolder) -> None:
+        inside = {folder.id, *(f.id for f in _folders_below(folder))}
+        paths = [(fid, path) for fid, path in folder_paths(self._tree) if fid not in inside]
+        ok, into = ask_folder(self, paths, folder.name, folder.parent)
+        if ok:
+            self.move_folder(folder.id, into)
+
+    def rename_folder(self, folder: AlbumFolder) -> None:
+        name, ok = QInputDialog.getText(self, "Rename folder", "New name:", text=folder.name)
+        if not ok or not name.strip() or name.strip() == folder.name:
+            return
+        self.tasks.run(lambda: self.lib.albums.rename_folder(folder.id, name.strip()),
+                       lambda _r: self.refresh_if_shown(), self._warn)
+
+    def delete_folder(self, folder: AlbumFolder) -> None:
+        what = ask_delete_folder(self, folder)
+        if what is None:
+            return
+        self.tasks.run(lambda: self.lib.albums.delete_folder(folder.id, albums=what),
+                       lambda _r: self.refresh_if_shown(), self._warn)
+
     def _warn(self, exc: BaseException) -> None:
         QMessageBox.warning(self, "Glimpse", describe(exc))
         self.refresh()
+
+
+def _in_folders(folders: tuple[AlbumFolder, ...]) -> list[Album]:
+    """The person's albums filed in folders (People's are not: they are in no list but
+    their folder)."""
+    out: list[Album] = []
+    for folder in folders:
+        if folder.virtual:
+            continue
+        out += folder.albums
+        out += _in_folders(folder.folders)
+    return out
+
+
+def _every_album(tree: AlbumTree) -> list[Album]:
+    people = [a for f in tree.folders if f.virtual for a in f.albums]
+    return [*tree.albums, *_in_folders(tree.folders), *tree.auto, *people]
+
+
+def _folders_below(folder: AlbumFolder) -> list[AlbumFolder]:
+    out: list[AlbumFolder] = []
+    for below in folder.folders:
+        out += [below, *_folders_below(below)]
+    return out
+
+
+def _first_cover(folder: AlbumFolder) -> int | None:
+    """A folder's card shows the cover of its first album (or of a folder's inside it)."""
+    for album in folder.albums:
+        if album.cover is not None:
+            return album.cover
+    for below in folder.folders:
+        found = _first_cover(below)
+        if found is not None:
+            return found
+    return None
 
 
 class MemoriesStrip(QWidget):

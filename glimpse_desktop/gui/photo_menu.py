@@ -45,6 +45,8 @@ def grid_menu(window: MainWindow, grid: PhotoGrid, pos: QPoint) -> QMenu | None:
     similar.triggered.connect(lambda: window.find_similar(ids[0]))
     similar.setEnabled(len(ids) == 1)
     menu.addAction(similar)
+    menu.addAction("Slideshow from here" if len(ids) == 1 else f"Slideshow of {len(ids)} photos",
+                   lambda: _slideshow(window))
     menu.addSeparator()
     _edit_items(window, menu, ids)
     _album_items(window, menu, ids)
@@ -63,6 +65,7 @@ def viewer_menu(window: MainWindow, photo_id: int, path: str, where: QPoint) -> 
     """The menu of the photo the viewer shows, at ``where`` (global), shown at once."""
     menu = QMenu(window.viewer)
     menu.addAction("Find similar photos", lambda: window.find_similar(photo_id))
+    menu.addAction("Slideshow from here", lambda: _slideshow(window))
     if path:
         menu.addAction("Show in file manager", lambda: show_in_folder(path))
         menu.addAction("Copy path", lambda: copy_paths([path]))
@@ -72,6 +75,12 @@ def viewer_menu(window: MainWindow, photo_id: int, path: str, where: QPoint) -> 
     add_photo_actions(window, menu, [photo_id])
     _popup(menu, where)
     return menu
+
+
+def _slideshow(window: MainWindow) -> None:
+    from glimpse_desktop.gui.slideshow import start_slideshow
+
+    start_slideshow(window)
 
 
 def _popup(menu: QMenu, where: QPoint) -> None:

@@ -230,6 +230,9 @@ class MainWindow(QMainWindow):
         self.welcome.add_folders.connect(self.add_folders)
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
+        from glimpse_desktop.gui import slideshow  # F5, and Slideshow on results and albums
+
+        slideshow.install(self)
         self._pull = QTimer(self, interval=1500)
         self._pull.timeout.connect(self._pull_new_photos)
         # The change chain after edits, a little after them (once for a burst); captions
