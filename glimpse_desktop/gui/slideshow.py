@@ -214,6 +214,9 @@ class Slideshow(QWidget):
                                            duration=FADE_MS)
         self.animation.setEasingCurve(QEasingCurve.Type.InOutQuad)
         self.animation.valueChanged.connect(self._faded)
+        # Timers of the widget's own: they die with it (a show ended mid-message).
+        self._message_timer = QTimer(self, singleShot=True, interval=1500)
+        self._message_timer.timeout.connect(self._clear_message)
         self._hide_controls = QTimer(self, singleShot=True, interval=2500)
         self._hide_controls.timeout.connect(self._controls_away)
         self._controls_made = False
@@ -435,13 +438,14 @@ class Slideshow(QWidget):
     def _say(self, text: str, *, sticky: bool = False) -> None:
         self._message = text
         self.update()
-        if not sticky:
-            QTimer.singleShot(1500, lambda: self._clear_message(text))
+        if sticky:
+            self._message_timer.stop()
+        else:
+            self._message_timer.start()
 
-    def _clear_message(self, text: str) -> None:
-        if self._message == text:
-            self._message = ""
-            self.update()
+    def _clear_message(self) -> None:
+        self._message = ""
+        self.update()
 
     def _end(self) -> None:
         self.close()
