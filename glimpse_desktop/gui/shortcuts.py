@@ -154,3 +154,27 @@ class ShortcutsDialog(QDialog):
                 item.setHidden(not hit)
                 shown += hit
             head.setHidden(shown == 0)
+
+
+def readme_table() -> str:
+    """The README's table, from a window over an empty library of its own."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from glimpse_desktop.api import Library
+    from glimpse_desktop.gui.window import MainWindow
+
+    _app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CONFIG_HOME"] = tmp
+        lib = Library.open(Path(tmp) / "library.sqlite3", workers=1)
+        try:
+            window = MainWindow(lib, start_jobs=False)
+            text = markdown(rows(window.menus, native=False))
+            window.close()
+        finally:
+            lib.close()
+    return text
