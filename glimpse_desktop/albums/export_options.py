@@ -1,4 +1,4 @@
-"""Export with the person's choices (the window's Export dialog, ``glimpse export --photos``):
+"""Export with the person's choices (the window's Export dialog, and the command line's):
 originals or resized JPEGs (long edge, quality), metadata kept, kept without the location, or
 removed, files named as they are or by the date taken, and what a taken name gets.
 

@@ -1,5 +1,5 @@
 """Exporting chosen photos with the person's choices (``Library.exports``): the window's
-Export dialog (File ▸ Export…, Ctrl+E) and ``glimpse export --photos``.
+Export dialog (File ▸ Export…, Ctrl+E) and the command line's export of photos.
 
 ``Library.export`` copies an album or a search as originals or previews; this takes any
 photos (a selection) and ``ExportOptions``: originals or resized JPEGs (long edge, quality),
