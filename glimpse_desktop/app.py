@@ -61,10 +61,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             break
 
     from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths, StorageError
+    from glimpse_desktop.gui.single_instance import InstanceServer, bring_forward, hand_over
     from glimpse_desktop.gui.wording import say
     from glimpse_desktop.kernel.paths import ENV_LIBRARY
 
     paths = LibraryPaths.resolve(args.library)
+    # One window per library: a window that has it open already takes the paths and comes
+    # forward; this launch ends there.
+    if hand_over(paths.library, args.paths):
+        return 0
+    instance = InstanceServer(paths.library)
+    if not instance.listen() and hand_over(paths.library, args.paths):
+        return 0                 # another launch took the library at the same moment
     # The window makes the default library on its first start (and a new one at a path the
     # person names that does not exist yet: the window's "Add Folder" is its add).
     # A file that exists but is empty or not a library is refused, never made into one: a
@@ -85,11 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         window = MainWindow(lib)
+        instance.arrived.connect(lambda given: bring_forward(window, given, window.open_paths))
         window.show()
         if args.paths:
             QTimer.singleShot(0, lambda: window.open_paths(args.paths))
         status = app.exec()
     finally:
+        instance.close()
         lib.close()
     return int(status)
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names for type checkers; at run time each is imported on first use
     from glimpse_desktop.albums.auto import AutoAlbumReport
-    from glimpse_desktop.albums.export import ExportError
+    from glimpse_desktop.albums.export import ExportError, ExportReport
+    from glimpse_desktop.albums.export_options import ExportOptions
     from glimpse_desktop.albums.records import (
         Album,
         AlbumAdded,
@@ -202,6 +203,8 @@ _WHERE: dict[str, tuple[str, str]] = {
     "ERROR_STAGES": ("glimpse_desktop.api.records", "ERROR_STAGES"),
     "Estimate": ("glimpse_desktop.captions.records", "Estimate"),
     "ExportError": ("glimpse_desktop.albums.export", "ExportError"),
+    "ExportOptions": ("glimpse_desktop.albums.export_options", "ExportOptions"),
+    "ExportReport": ("glimpse_desktop.albums.export", "ExportReport"),
     "Exposure": ("glimpse_desktop.api.records", "Exposure"),
     "FILTERS_EXCLUDE_EACH_OTHER": ("glimpse_desktop.search.engine", "FILTERS_EXCLUDE_EACH_OTHER"),
     "FILTER_MATCHES_NOTHING": ("glimpse_desktop.search.engine", "FILTER_MATCHES_NOTHING"),
@@ -366,6 +369,8 @@ __all__ = [
     "EditProblem",
     "Estimate",
     "ExportError",
+    "ExportOptions",
+    "ExportReport",
     "Exposure",
     "Face",
     "FaceAssigned",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.albums.auto import AutoAlbums
     from glimpse_desktop.albums.service import Albums
     from glimpse_desktop.api.edits import Edits
+    from glimpse_desktop.api.exports import Exports
     from glimpse_desktop.captions.service import CaptionReport, Captions
     from glimpse_desktop.faces.people import People
     from glimpse_desktop.kernel.config import Config
@@ -76,6 +77,8 @@ class FeatureServices:
         def release_reader(self) -> None: ...
         def search(self, query: str, *, limit: int = 50) -> SearchResult: ...
         def _captions_written(self, report: CaptionReport) -> None: ...
+        def root_paths(self) -> list[str]: ...
+        def full_image(self, ref: str | int, *, max_edge: int | None = None) -> Any: ...
 
     @_MadeOnce
     def people(self) -> People:
@@ -116,6 +119,14 @@ class FeatureServices:
         from glimpse_desktop.api.edits import Edits
 
         return Edits(reader=self.reader, writer=self.writer)
+
+    @_MadeOnce
+    def exports(self) -> Exports:
+        """Export chosen photos with the person's choices (size, metadata, names)."""
+        from glimpse_desktop.api.exports import Exports
+
+        return Exports(reader=self.reader, root_paths=self.root_paths,
+                       full_image=self.full_image)
 
     @_MadeOnce
     def writeback(self) -> WriteBack:

@@ -460,8 +460,12 @@ def cmd_export(lib: Library, args: argparse.Namespace) -> int:
 
     try:
         with job(args.quiet) as (bar, token):
-            report = lib.export(args.to, album=args.album, search=args.search, size=args.size,
-                                force=args.force, progress=bar, cancel=token)
+            if args.photos:
+                report = _export_photos(lib, args, bar, token)
+            else:
+                report = lib.export(args.to, album=args.album, search=args.search,
+                                    size=args.size, force=args.force, progress=bar,
+                                    cancel=token)
     except ExportError as exc:
         print(f"glimpse: {exc}", file=sys.stderr)
         if args.json:
@@ -562,6 +566,28 @@ def _memories_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="as if today were this day")
 
 
+def _export_photos(lib: Library, args: argparse.Namespace, bar: Any, token: Any) -> Any:
+    """``--photos``: these photos (ids or paths), with the window's Export choices."""
+    from glimpse_desktop.api import ExportOptions
+
+    if args.album or args.search:
+        raise LibraryError("export --photos, an album or a search: one of the three",
+                           code="export.which")
+    ids: list[int] = []
+    for ref in args.photos:
+        found = lib.photo(int(ref) if ref.isdigit() else ref)
+        if found is None:
+            raise LibraryError(f"no photo {ref} in this library", code="export.unknown_photo",
+                               values={"photo": ref})
+        ids.append(found.id)
+    resized = args.size == "preview" or args.long_edge is not None
+    options = ExportOptions(size="resized" if resized else "original",
+                            long_edge=args.long_edge or 2048, quality=args.quality,
+                            metadata=args.metadata, naming=args.names, clash=args.on_clash)
+    return lib.exports.photos(ids, args.to, options, force=args.force, progress=bar,
+                              cancel=token)
+
+
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("album", metavar="ALBUM", nargs="?", help="album id or title")
     p.add_argument("--search", metavar="QUERY", help="export what this search finds instead")
@@ -571,6 +597,19 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                         "the photos' EXIF")
     p.add_argument("--force", action="store_true",
                    help="export into a library folder even so (the copies become duplicates)")
+    p.add_argument("--photos", nargs="+", metavar="PHOTO",
+                   help="export these photos (ids or paths) instead, with the choices below")
+    p.add_argument("--long-edge", type=int, metavar="PX",
+                   help="with --photos: resized JPEGs of this many pixels on the long edge")
+    p.add_argument("--quality", type=int, default=90, help="JPEG quality of resized copies")
+    p.add_argument("--metadata", choices=("keep", "no-gps", "strip"), default="keep",
+                   help="with --photos: keep the metadata, keep it without the location, or "
+                        "remove it")
+    p.add_argument("--names", choices=("original", "date"), default="original",
+                   help="with --photos: file names as they are, or by the date taken")
+    p.add_argument("--on-clash", choices=("number", "skip", "replace"), default="number",
+                   help="with --photos: a name taken in the folder gets a number, is skipped "
+                        "or is replaced")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QMimeData,
     QModelIndex,
     QObject,
@@ -31,7 +32,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -665,21 +666,37 @@ def _first_cover(folder: AlbumFolder) -> int | None:
 
 
 class MemoriesStrip(QWidget):
-    """"On this day" and "N years ago" cards over the library grid; hidden when empty."""
+    """"On this day" and "N years ago" cards over the library grid; hidden when empty.
+
+    One click on a card opens its photos. The cards fold away under the heading (its arrow,
+    or View ▸ Show Memories; remembered), and fold by themselves while the window is too
+    short for them and a useful part of the grid (``fit_height``)."""
 
     open_photos = Signal(str, list)
+    collapsed_changed = Signal(bool)
+    # Below this much window height the cards leave the grid too little room: folded.
+    SHORT_WINDOW = 720
 
     def __init__(self, lib: Library, tasks: Tasks, thumbnails: ThumbnailCache,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib, self.tasks = lib, tasks
+        self._short = False
+        self._chosen = bool(app_settings().value("memories/collapsed", False, type=bool))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 4, 16, 0)
         layout.setSpacing(2)
         head = QHBoxLayout()
-        label = QLabel("Memories")
-        label.setFont(title_font(self, 1.1))
-        head.addWidget(label)
+        self.toggle_button = QToolButton()
+        self.toggle_button.setObjectName("memoriesToggle")
+        self.toggle_button.setText("Memories")
+        self.toggle_button.setFont(title_font(self, 1.1))
+        self.toggle_button.setAutoRaise(True)
+        self.toggle_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle_button.clicked.connect(lambda: self.set_collapsed(not self.collapsed))
+        head.addWidget(self.toggle_button)
+        self.count_label = dimmed(QLabel())
+        head.addWidget(self.count_label)
         self.hide_button = QToolButton()
         self.hide_button.setText("Hide")
         self.hide_button.setAutoRaise(True)
@@ -692,9 +709,57 @@ class MemoriesStrip(QWidget):
         self.list = CoverList(112, one_line=True)
         self.list.setModel(self.model)
         self.list.setFixedHeight(112 + 2 * self.fontMetrics().height() + 40)
-        self.list.activated.connect(self._activated)
+        # One click opens a memory (as the README says): a card is a link, not a file to
+        # select first. Not `activated` too: on desktops that activate on a single click it
+        # would open it twice. Enter opens the current one (eventFilter).
+        self.list.clicked.connect(self._activated)
+        self.list.installEventFilter(self)
         layout.addWidget(self.list)
+        self._show_state()
         self.hide()
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether the cards are folded away (by the person, or for a short window)."""
+        return self._chosen or self._short
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """The person's choice, remembered for the next start; unfolding in a short window
+        unfolds it there too."""
+        self._chosen = collapsed
+        if not collapsed:
+            self._short = False
+        app_settings().setValue("memories/collapsed", collapsed)
+        self._show_state()
+
+    def fit_height(self, window_height: int) -> None:
+        """Fold the cards while the window is short; unfold them when it grows again (unless
+        the person folded them)."""
+        short = window_height < self.SHORT_WINDOW
+        if short != self._short:
+            self._short = short
+            self._show_state()
+
+    def reveal(self) -> None:
+        """Shown again (Go ▸ Memories) even if hidden for today, when there are any."""
+        app_settings().remove("memories/hidden_on")
+        self.setVisible(bool(self.model.covers))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.list and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self._activated(self.list.currentIndex())
+            return True
+        return super().eventFilter(watched, event)
+
+    def _show_state(self) -> None:
+        folded = self.collapsed
+        self.list.setVisible(not folded)
+        self.toggle_button.setArrowType(Qt.ArrowType.RightArrow if folded
+                                        else Qt.ArrowType.DownArrow)
+        self.toggle_button.setToolTip("Show memories" if folded else "Fold memories away")
+        self.collapsed_changed.emit(folded)
 
     def refresh(self) -> None:
         def read() -> tuple[list[Memory], dict[int, str]]:
@@ -718,6 +783,7 @@ class MemoriesStrip(QWidget):
                         memory.cover, hashes.get(memory.cover), memory)
                   for n, memory in enumerate(memories)]
         self.model.set_covers(covers)
+        self.count_label.setText(f"· {len(covers)}" if covers else "")
         self.setVisible(bool(covers) and not self.hidden_today())
 
     def _activated(self, index: QModelIndex) -> None:

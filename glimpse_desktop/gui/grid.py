@@ -166,6 +166,8 @@ class PhotoGrid(QAbstractItemView):
     """Tiles in month sections; see the module docstring for how the layout is computed."""
 
     tile_changed = Signal(int)
+    # The selection or the current photo changed (what the menu bar's actions work on).
+    selection_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -252,6 +254,15 @@ class PhotoGrid(QAbstractItemView):
         self.verticalScrollBar().setValue(0)
         self._relayout()
         self._fetch_timer.start()
+
+    def selectionChanged(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        super().selectionChanged(selected, deselected)
+        self.selection_changed.emit()
+
+    def currentChanged(self, current: QModelIndex | QPersistentModelIndex,
+                       previous: QModelIndex | QPersistentModelIndex) -> None:
+        super().currentChanged(current, previous)
+        self.selection_changed.emit()
 
     def _relayout(self, *_args: Any) -> None:
         # Rows may arrive a thousand at a time: the layout is computed once, when next asked

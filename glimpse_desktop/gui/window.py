@@ -23,8 +23,6 @@ from PySide6.QtGui import (
     QDropEvent,
     QIcon,
     QKeyEvent,
-    QKeySequence,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -228,8 +226,6 @@ class MainWindow(QMainWindow):
         if hasattr(self.people_page, "open_photo"):
             self.people_page.open_photo.connect(self.open_photo_id)
         self.welcome.add_folders.connect(self.add_folders)
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
-        QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         from glimpse_desktop.gui import slideshow  # F5, and Slideshow on results and albums
 
         slideshow.install(self)
@@ -247,6 +243,10 @@ class MainWindow(QMainWindow):
         self._unload.timeout.connect(self._unload_idle_models)
         self._unload.start()
         self._restore()
+        # The menu bar and every window-level shortcut (gui/menus.py).
+        from glimpse_desktop.gui.menus import WindowMenus
+
+        self.menus = WindowMenus(self)
 
         if lib.root_paths():
             self.show_view("library")
@@ -259,6 +259,10 @@ class MainWindow(QMainWindow):
     def grids(self) -> list[PhotoGrid]:
         return [self.library_page.grid, self.results_page.grid, self.folders_page.grid,
                 self.duplicates_page.grid, self.places_page.grid]
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.memories.fit_height(self.height())
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -37,6 +37,7 @@ field is parsed defensively and a bad field is dropped (with a warning), never f
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,6 +67,14 @@ _JUNK_DESCRIPTIONS = {
     "exif_jpeg_picture", "camera", "kodak digital still camera", "minolta digital camera",
     "sanyo digital camera", "samsung digital camera", "<kenox s630  / samsung s630>",
 }
+# Placeholders software writes (ExifTool and digiKam ignore them too): "File written by
+# Adobe Photoshop¨ 4.0" (the ¨ is a ® in Mac Roman), "Created with GIMP", "CREATOR: gd-jpeg
+# v1.0 (using IJG JPEG v62), quality = 90", "<brand> DIGITAL CAMERA", "SAMSUNG CAMERA PICTURES".
+_JUNK_PATTERNS = re.compile(
+    r"^(?:file written by adobe photoshop\W{0,3}\s*\d[\d.]*|created with gimp.*|"
+    r"creator: gd-jpeg.*|(?:[\w-]+ ){1,2}digital (?:still )?camera|[\w-]+ camera pictures|"
+    r"untitled|no description|jpeg|picture|photo|hdr|screenshot|ms|mtk|htc)$",
+    re.IGNORECASE)
 _SIDECAR_LIMIT = 16 * 1024 * 1024   # an XMP sidecar is kilobytes; more is not one
 
 # (source, the date's key, its sub-seconds' key, its offset's key): EXIF dates, best first.
@@ -83,6 +92,12 @@ _EXIF_MODIFIED = ("exif:DateTime", "Exif.Image.DateTime", "Exif.Photo.SubSecTime
 _XMP_CREATION = (("xmp:exif:DateTimeOriginal", "Xmp.exif.DateTimeOriginal"),
                  ("xmp:photoshop:DateCreated", "Xmp.photoshop.DateCreated"))
 _XMP_CREATE_DATE = ("xmp:CreateDate", "Xmp.xmp.CreateDate")
+
+
+def placeholder(text: str) -> bool:
+    """Whether a description is a camera's or a program's stand-in text, not a person's."""
+    words = text.strip().lower()
+    return words in _JUNK_DESCRIPTIONS or bool(_JUNK_PATTERNS.match(words))
 
 
 class _Dates:
@@ -406,12 +421,14 @@ def _texts(img: Any, tags: Tags | None) -> list[TextItem]:
     items: list[TextItem] = []
 
     def add(field_name: str, source: str, value: str | None) -> None:
-        if value:
+        # A placeholder is no description wherever it was put (Photoshop mirrors its own into
+        # XMP too).
+        if value and not (field_name == FIELD_DESCRIPTION and placeholder(value)):
             items.append(TextItem(field_name, source, value))
 
     if tags is not None:
         description = tags.text("Exif.Image.ImageDescription")
-        if description and description.lower() not in _JUNK_DESCRIPTIONS:
+        if description and not placeholder(description):
             add(FIELD_DESCRIPTION, "exif:ImageDescription", description)
         add(FIELD_DESCRIPTION, "exif:UserComment", _user_comment(
             tags.raw("Exif.Photo.UserComment")))

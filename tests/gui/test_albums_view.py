@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
@@ -147,7 +148,9 @@ def test_memories_of_this_day_show_over_the_library_and_open(
     qtbot.waitUntil(lambda: strip.isVisible() and strip.model.rowCount() >= 1)
     first = strip.model.covers[0]
     assert first.title == "3 years ago"
-    strip.list.activated.emit(strip.model.index(0))
+    # One click opens it (README: "click one to see its photos").
+    qtbot.mouseClick(strip.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=strip.list.visualRect(strip.model.index(0)).center())
     grid = w.results_page.grid
     qtbot.waitUntil(lambda: grid.model() is not None and grid.model().rowCount() == 2)
     assert w.results_page.title.text().startswith("3 years ago")

@@ -11,7 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QSize,
@@ -160,6 +162,9 @@ class Viewer(QWidget):
         # Big arrows on the photo's sides, as in every photo app.
         self.side_prev = self._side("left", "Previous photo", self.previous)
         self.side_next = self._side("right", "Next photo", self.next)
+        # The arrows sit on the photo area's edges: placed again whenever it changes size
+        # (the info panel shown or hidden changes it without resizing the viewer).
+        self.canvas.installEventFilter(self)
 
         self._rule = QFrame(self)
         self._rule.setFrameShape(QFrame.Shape.HLine)
@@ -237,6 +242,11 @@ class Viewer(QWidget):
         super().showEvent(event)
         self._place_side_buttons()
         self.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.canvas and event.type() == QEvent.Type.Resize:
+            self._place_side_buttons()
+        return super().eventFilter(watched, event)
 
     def _place_side_buttons(self) -> None:
         h = self.canvas.height()

@@ -1,0 +1,289 @@
+"""Export with the person's choices (the window's Export dialog, and the command line's):
+originals or resized JPEGs (long edge, quality), metadata kept, kept without the location, or
+removed, files named as they are or by the date taken, and what a taken name gets.
+
+The promises of ``albums/export.py`` hold here too: originals are never changed (metadata is
+taken out of the *copy*, in memory, before it is written), every file appears under its name
+only once complete, and a target that cannot be written stops the export with the report of
+what was done before. Only "replace" writes over a file, and only one in the chosen folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+
+from glimpse_desktop.albums.export import (
+    _EXIF_IFD,
+    _ORIENTATION,
+    _PIXEL_X,
+    _PIXEL_Y,
+    Exported,
+    ExportError,
+    ExportReport,
+    Skipped,
+)
+from glimpse_desktop.kernel.db import LibraryError
+from glimpse_desktop.kernel.decode import read_exif
+from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
+from glimpse_desktop.search.sorting import _DISK_FULL, _NOT_ALLOWED, _names, _place
+
+__all__ = ["CLASHES", "METADATA", "NAMINGS", "SIZES", "ExportOptions", "export_with"]
+
+ORIGINAL, RESIZED = "original", "resized"
+SIZES = (ORIGINAL, RESIZED)
+KEEP, NO_GPS, STRIP = "keep", "no-gps", "strip"
+METADATA = (KEEP, NO_GPS, STRIP)
+NAMINGS = ("original", "date")
+NUMBER, SKIP, REPLACE = "number", "skip", "replace"
+CLASHES = (NUMBER, SKIP, REPLACE)
+_GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What an export makes. ``size``: "original" (the file's bytes) or "resized" (a JPEG of
+    at most ``long_edge`` pixels at ``quality``, the photo upright with the turns the person
+    gave it); ``metadata``: "keep", "no-gps" (everything but the location) or "strip";
+    ``naming``: "original" or "date" ("2024-05-03 14.22.10.jpg", the original name where the
+    photo has no date); ``clash``: a name taken in the folder gets a number ("name (2).jpg"),
+    is skipped, or is replaced."""
+
+    size: str = ORIGINAL
+    long_edge: int = 2048
+    quality: int = 90
+    metadata: str = KEEP
+    naming: str = "original"
+    clash: str = NUMBER
+
+    def check(self) -> None:
+        """Raises LibraryError (code ``export.option``) for a choice that does not exist."""
+        for name, value, allowed in (("size", self.size, SIZES),
+                                     ("metadata", self.metadata, METADATA),
+                                     ("naming", self.naming, NAMINGS),
+                                     ("clash", self.clash, CLASHES)):
+            if value not in allowed:
+                raise LibraryError(f"{name} must be one of {', '.join(allowed)}, not {value!r}",
+                                   code="export.option",
+                                   values={"option": name, "value": value})
+        if not 64 <= self.long_edge <= 20_000:
+            raise LibraryError(f"the long edge must be 64 to 20000 pixels, not {self.long_edge}",
+                               code="export.option",
+                               values={"option": "long_edge", "value": self.long_edge})
+        if not 10 <= self.quality <= 100:
+            raise LibraryError(f"the JPEG quality must be 10 to 100, not {self.quality}",
+                               code="export.option",
+                               values={"option": "quality", "value": self.quality})
+
+
+def file_name(row: Mapping[str, Any], options: ExportOptions) -> str:
+    """The name the photo gets in the folder (before a clash is settled)."""
+    source = str(row["path"])
+    stem, ext = os.path.splitext(os.path.basename(source))
+    if options.size == RESIZED:
+        ext = ".jpg"
+    taken = row.get("taken_at")
+    if options.naming == "date" and taken:
+        with contextlib.suppress(ValueError):
+            stem = datetime.fromisoformat(str(taken)).strftime("%Y-%m-%d %H.%M.%S")
+    return stem + ext
+
+
+def resized_jpeg(image: Image.Image, original: str, options: ExportOptions) -> bytes:
+    """``image`` (upright sRGB pixels of ``original``) as a JPEG with the original's EXIF
+    as ``options.metadata`` says: the orientation reset (the pixels are upright), the pixel
+    size corrected, the GPS block dropped for "no-gps", nothing for "strip"."""
+    exif_bytes = b""
+    if options.metadata != STRIP:
+        try:
+            exif = read_exif(original)
+            if exif is not None and len(exif):
+                exif[_ORIENTATION] = 1
+                sub = exif.get_ifd(_EXIF_IFD)
+                if _PIXEL_X in sub or _PIXEL_Y in sub:
+                    sub[_PIXEL_X], sub[_PIXEL_Y] = image.width, image.height
+                if options.metadata == NO_GPS and _GPS_IFD in exif:
+                    del exif[_GPS_IFD]
+                exif_bytes = exif.tobytes()
+        except Exception:  # a RAW Pillow cannot open, broken EXIF: the pixels alone
+            exif_bytes = b""
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=options.quality, optimize=True, exif=exif_bytes)
+    return buf.getvalue()
+
+
+def without_metadata(data: bytes, metadata: str) -> bytes:
+    """An original's bytes with its metadata removed ("strip") or its location removed
+    ("no-gps"), through exiv2 in memory; the pixels are not touched."""
+    from glimpse_desktop.kernel import exiv
+
+    with exiv.write_lock:
+        image = exiv.from_bytes(data)
+        if metadata == STRIP:
+            image.clearMetadata()
+        else:
+            exif = image.exifData()
+            for key in [d.key() for d in exif if d.key().startswith("Exif.GPSInfo.")]:
+                exif.erase(exif.findKey(_exif_key(key)))
+            xmp = image.xmpData()
+            for key in [d.key() for d in xmp
+                        if d.key().startswith(("Xmp.exif.GPS", "Xmp.exifEX.GPS"))]:
+                xmp.erase(xmp.findKey(_xmp_key(key)))
+        image.writeMetadata()
+        handle = image.io()
+        handle.seek(0, _beginning())
+        return bytes(handle.read(handle.size()))
+
+
+def _exif_key(key: str) -> Any:
+    import exiv2
+
+    return exiv2.ExifKey(key)
+
+
+def _xmp_key(key: str) -> Any:
+    import exiv2
+
+    return exiv2.XmpKey(key)
+
+
+def _beginning() -> Any:
+    import exiv2
+
+    return exiv2.BasicIo.Position.beg
+
+
+def _write(data: bytes, folder: str, filename: str, clash: str, mtime_ns: int | None
+           ) -> tuple[str, str]:
+    """Write ``data`` as ``filename`` in ``folder``; (target, what) where what is "new",
+    "same" (an earlier export left exactly these bytes), "skipped" or "replaced"."""
+    first = os.path.join(folder, filename)
+    if clash == NUMBER:
+        for name in _names(filename):
+            existing = os.path.join(folder, name)
+            if not os.path.lexists(existing):
+                break
+            if _same(existing, data):
+                return existing, "same"
+    elif os.path.lexists(first):
+        if _same(first, data):
+            return first, "same"
+        if clash == SKIP:
+            return first, "skipped"
+    fd, tmp = tempfile.mkstemp(prefix=".glimpse-export-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mtime_ns is not None:
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
+        if clash == REPLACE and os.path.lexists(first):
+            if os.path.isdir(first) and not os.path.islink(first):
+                raise IsADirectoryError(21, "a folder has this name", first)
+            os.replace(tmp, first)        # atomic: the old file or the new, never half
+            return first, "replaced"
+        return _place(tmp, folder, filename), "new"
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _same(path: str, data: bytes) -> bool:
+    with contextlib.suppress(OSError):
+        if not os.path.islink(path) and os.path.getsize(path) == len(data):
+            with open(path, "rb") as fh:
+                return fh.read() == data
+    return False
+
+
+def export_with(rows: Sequence[Mapping[str, Any]], *, output: str | os.PathLike[str],
+                options: ExportOptions,
+                full_image: Callable[[int, int], Image.Image],
+                progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> ExportReport:
+    """Export ``rows`` (``id``, ``path``, ``status``, ``taken_at``) into ``output`` as
+    ``options`` say; ``full_image(id, long_edge)`` gives a photo's upright pixels for
+    resized copies. Missing, offline and unreadable photos are skipped and reported (as are
+    names taken, with "skip"); raises ExportError when the folder cannot be written."""
+    options.check()
+    cancel = cancel or CancelToken()
+    meter = ProgressMeter("export", progress)
+    out = os.path.abspath(os.fspath(output))
+    report = ExportReport(output=out, size=options.size, planned=len(rows))
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise ExportError(f"{out} is a file, not a folder: choose a folder to export to",
+                          report)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create {out}: {exc.strerror or exc}", report) from exc
+    meter.start_phase("exporting photos", len(rows))
+    for row in rows:
+        if cancel.cancelled:
+            report.cancelled = True
+            break
+        pid, source, status = int(row["id"]), str(row["path"]), str(row["status"])
+        if status in ("missing", "offline"):
+            why = ("the file is missing" if status == "missing"
+                   else "the drive holding it is not connected")
+            report.skipped.append(Skipped(pid, source, status, why))
+            meter.advance(current=source)
+            continue
+        try:
+            try:
+                if options.size == RESIZED:
+                    data = resized_jpeg(full_image(pid, options.long_edge), source, options)
+                else:
+                    with open(source, "rb") as fh:
+                        data = fh.read()
+                    if options.metadata != KEEP:
+                        data = without_metadata(data, options.metadata)
+                mtime_ns: int | None = os.stat(source).st_mtime_ns
+            except FileNotFoundError:
+                report.skipped.append(Skipped(pid, source, "missing", "the file is missing"))
+                meter.advance(current=source)
+                continue
+            except (LibraryError, OSError, ValueError, RuntimeError) as exc:
+                report.skipped.append(Skipped(pid, source, "failed", str(exc)))
+                meter.advance(errors=1, current=source)
+                continue
+            target, what = _write(data, out, file_name(row, options), options.clash, mtime_ns)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            done = len(report.exported)
+            if exc.errno in _DISK_FULL:
+                raise ExportError(f"the disk holding {out} is full: free some space and run it "
+                                  f"again ({done} photos exported before are complete)",
+                                  report) from exc
+            if exc.errno in _NOT_ALLOWED:
+                raise ExportError(f"cannot write to {out}: {why} ({done} photos exported "
+                                  "before are complete)", report) from exc
+            if not os.path.isdir(out):
+                raise ExportError(f"{out} is gone or no longer a folder ({done} photos "
+                                  "exported before are complete)", report) from exc
+            report.skipped.append(Skipped(pid, source, "failed", f"cannot write to {out}: {why}"))
+            meter.advance(errors=1, current=source)
+            continue
+        meter.advance(current=source)
+        if what == "same":
+            report.skipped.append(Skipped(pid, source, "exists", f"already exported as {target}"))
+            continue
+        if what == "skipped":
+            report.skipped.append(Skipped(pid, source, "exists",
+                                          f"{os.path.basename(target)} is taken in {out}"))
+            continue
+        with contextlib.suppress(OSError):
+            report.bytes_written += os.path.getsize(target)
+        report.exported.append(Exported(pid, source, target))
+    meter.finish()
+    return report
