@@ -665,6 +665,15 @@ def _first_cover(folder: AlbumFolder) -> int | None:
     return None
 
 
+def _card_line(memory: Memory) -> str:
+    """A memory card's second line, short enough for the card: the day itself for "On this
+    day" (the strip says what the cards are), else the memory's own subtitle."""
+    if memory.kind == "on_this_day" and memory.date:
+        day = date.fromisoformat(memory.date)
+        return f"{day.day} {day:%b %Y}"
+    return memory.subtitle or plural(memory.count, "photo")
+
+
 class MemoriesStrip(QWidget):
     """"On this day" and "N years ago" cards over the library grid; hidden when empty.
 
@@ -779,8 +788,8 @@ class MemoriesStrip(QWidget):
 
     def _show(self, found: tuple[list[Memory], dict[int, str]]) -> None:
         memories, hashes = found
-        covers = [Cover(n, memory.title, memory.subtitle or plural(memory.count, "photo"), "",
-                        memory.cover, hashes.get(memory.cover), memory)
+        covers = [Cover(n, memory.title, _card_line(memory), "", memory.cover,
+                        hashes.get(memory.cover), memory)
                   for n, memory in enumerate(memories)]
         self.model.set_covers(covers)
         self.count_label.setText(f"· {len(covers)}" if covers else "")

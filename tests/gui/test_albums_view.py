@@ -148,6 +148,13 @@ def test_memories_of_this_day_show_over_the_library_and_open(
     qtbot.waitUntil(lambda: strip.isVisible() and strip.model.rowCount() >= 1)
     first = strip.model.covers[0]
     assert first.title == "3 years ago"
+    # The card's second line is the day, whole: "On this day, 7 D…" was cut at card width.
+    memory = first.payload
+    day = date.fromisoformat(memory.date)
+    assert first.subtitle == f"{day.day} {day:%b %Y}"
+    metrics = strip.list.fontMetrics()
+    assert metrics.horizontalAdvance(first.subtitle) < strip.list.visualRect(
+        strip.model.index(0)).width()
     # One click opens it (README: "click one to see its photos").
     qtbot.mouseClick(strip.list.viewport(), Qt.MouseButton.LeftButton,
                      pos=strip.list.visualRect(strip.model.index(0)).center())
