@@ -485,6 +485,14 @@ CREATE INDEX photos_favorite ON photos(taken_ts DESC, id DESC) WHERE flags & 4;
 CREATE INDEX photos_rated ON photos(rating) WHERE rating IS NOT NULL;
 """
 
+_V12 = """
+-- "Ignore this face" (issue 19): a stranger in the background. An ignored face is in no person,
+-- is never clustered, shown as waiting or counted, until the person takes the ignore back;
+-- `ignored_at` (NULL: not ignored) orders the "Ignored faces" list, newest first.
+ALTER TABLE faces ADD COLUMN ignored_at TEXT;
+CREATE INDEX faces_ignored ON faces(ignored_at) WHERE ignored_at IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -548,6 +556,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Favourites, rejects and stars the person gives (kept when files are read again), and "
         "rotation added by hand on top of the file's orientation.",
         _sql(_V9),
+    ),
+    Migration(
+        12,
+        "ignored-faces",
+        "Faces the person ignored (strangers in the background): never clustered, shown or "
+        "counted as waiting, and listed to be taken back.",
+        _sql(_V12),
     ),
 )
 
