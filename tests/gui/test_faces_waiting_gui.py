@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from glimpse_desktop.api import Library
 from glimpse_desktop.gui.people import PeopleView
 from glimpse_desktop.gui.people.grids import FaceIdRole
-from glimpse_desktop.gui.people.waiting import GroupRole, HeaderRole, NameFacesDialog
+from glimpse_desktop.gui.people.waiting import AloneRole, HeaderRole, NameFacesDialog
 from glimpse_desktop.gui.tasks import Tasks
 from glimpse_desktop.kernel.paths import LibraryPaths
 from tests import facephotos
@@ -80,9 +80,10 @@ def _settle(qtbot: QtBot, tasks: Tasks) -> None:
 
 
 def _rows(view: PeopleView) -> list[tuple[bool, int, int | None]]:
-    """(header?, group, face id) per row of the waiting grid."""
+    """(header?, group, face id) per row of the waiting grid (-1: the header of the faces
+    like no other)."""
     model = view.waiting.model
-    return [(bool(model.index(i).data(HeaderRole)), int(model.index(i).data(GroupRole)),
+    return [(bool(model.index(i).data(HeaderRole)), model.items[i].group,
              model.index(i).data(FaceIdRole)) for i in range(model.rowCount())]
 
 
@@ -128,6 +129,12 @@ def test_groups_are_named_from_a_header_click_and_the_name_dialog(
     assert sorted(groups[:2]) == [["bieber1.jpg", "bieber2.jpg"], ["cage1.jpg", "cage2.jpg"]]
     assert sum(len(g) for g in groups) == people_lib.people.status().waiting
     assert "in no person yet" in view.waiting.counts.text()
+    # The faces like no other share one section, after the groups: one click selects them.
+    model = view.waiting.model
+    lone = next(i for i in range(model.rowCount()) if model.index(i).data(AloneRole))
+    assert [h for h, _g, _f in _rows(view)].count(True) == 3
+    _click(qtbot, view, lone)
+    assert len(view.waiting.selected_faces()) == sum(len(g) == 1 for g in groups)
     # A click on a group's title selects its faces; Name… asks with the names offered.
     cage = next(g for g, names in enumerate(groups) if names[0] == "cage1.jpg")
     header = next(i for i, (h, g, _f) in enumerate(_rows(view)) if h and g == cage)

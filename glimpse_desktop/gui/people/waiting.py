@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QStyleOptionViewItem,
     QToolButton,
@@ -51,17 +52,20 @@ from glimpse_desktop.gui.people.parts import EmptyNotice, MessageBar, Rule, head
 from glimpse_desktop.gui.tasks import Tasks, describe
 
 HeaderRole = Qt.ItemDataRole.UserRole + 20     # True on a group's header row
-GroupRole = Qt.ItemDataRole.UserRole + 21      # the group's index
+GroupRole = Qt.ItemDataRole.UserRole + 21      # the section's index (a header selects it)
+AloneRole = Qt.ItemDataRole.UserRole + 22      # the header of the faces like no other
 PAGE = 200            # groups read at a time ("Show more" reads the next ones)
 BUSY_FROM = 50        # faces from which a bulk action shows its progress in the view
 
 
 @dataclass(frozen=True)
 class _Item:
-    group: int
-    face: Face | None          # None: the group's header
+    section: int               # what a header click selects: a group, or all lone faces
+    group: int                 # the group the face is in (lone faces: one each)
+    face: Face | None          # None: the section's header
     size: int = 0
     photos: int = 0
+    alone: bool = False        # the section of faces like no other
 
 
 class WaitingModel(QAbstractListModel):
@@ -76,21 +80,33 @@ class WaitingModel(QAbstractListModel):
 
     def set_groups(self, groups: Sequence[Sequence[Face]], photos: Sequence[int],
                    headers: bool) -> None:
+        """Groups of two or more faces each under a header; the faces alike to no other
+        (groups of one) together under one last header, wrapped like a grid, so that a
+        library's many strangers take a few rows, not one each, and can be dismissed at once."""
         self.beginResetModel()
         self.items = []
+        lone: list[tuple[int, Face]] = []
+        section = 0
         for g, faces in enumerate(groups):
+            if headers and len(faces) == 1:
+                lone.append((g, faces[0]))
+                continue
             if headers:
-                self.items.append(_Item(g, None, len(faces), photos[g]))
-            self.items += [_Item(g, f) for f in faces]
+                self.items.append(_Item(section, g, None, len(faces), photos[g]))
+            self.items += [_Item(section, g, f) for f in faces]
+            section += 1
+        if lone:
+            self.items.append(_Item(section, -1, None, len(lone), len(lone), alone=True))
+            self.items += [_Item(section, g, f) for g, f in lone]
         self._by_key = {}
         for i, item in enumerate(self.items):
             if item.face is not None:
                 self._by_key.setdefault(face_key(item.face), []).append(i)
         self.endResetModel()
 
-    def faces_of(self, group: int) -> list[int]:
-        """Rows of a group's faces."""
-        return [i for i, it in enumerate(self.items) if it.group == group and it.face]
+    def faces_of(self, section: int) -> list[int]:
+        """Rows of a section's faces."""
+        return [i for i, it in enumerate(self.items) if it.section == section and it.face]
 
     def row_of_face(self, face_id: int) -> int | None:
         return next((i for i, it in enumerate(self.items)
@@ -114,12 +130,14 @@ class WaitingModel(QAbstractListModel):
         if role == HeaderRole:
             return item.face is None
         if role == GroupRole:
-            return item.group
+            return item.section
         face = item.face
         if face is None:
             if role == Qt.ItemDataRole.DisplayRole:
-                return (f"{plural(item.size, 'face')} in {plural(item.photos, 'photo')}"
-                        if item.size > 1 else "1 face")
+                return (f"Group {item.section + 1}",
+                        f"{plural(item.size, 'face')} in {plural(item.photos, 'photo')}")
+            if role == AloneRole:
+                return item.alone
             return None
         if role == Qt.ItemDataRole.DecorationRole:
             return self.covers.get(face)
@@ -166,7 +184,9 @@ class WaitingDelegate(FaceDelegate):
         painter.setFont(font)
         rect = QRect(option.rect).adjusted(8, 10, -8, 0)
         painter.setPen(option.palette.color(QPalette.ColorRole.Text))
-        title = f"Group {int(index.data(GroupRole)) + 1}"
+        title, counts = index.data(Qt.ItemDataRole.DisplayRole)
+        if index.data(AloneRole):
+            title, counts = "Like no other face", counts.split(" in ")[0]
         painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
         width = QFontMetrics(font).horizontalAdvance(title + "   ")
         small = QFont(option.font)
@@ -174,7 +194,7 @@ class WaitingDelegate(FaceDelegate):
         painter.setPen(dimmed(option.palette))
         painter.drawText(rect.adjusted(width, 0, 0, 0),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         f"{index.data(Qt.ItemDataRole.DisplayRole)} · click to select all")
+                         f"{counts} · click to select all")
         painter.restore()
 
 
@@ -290,6 +310,9 @@ class WaitingView(QWidget):
         actions.setSpacing(8)
         self.hint = QLabel(self)
         dim(self.hint)
+        # The hint gives way (wraps) before the buttons do: the window stays usable at 800 px.
+        self.hint.setWordWrap(True)
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         actions.addWidget(self.hint, 1)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 0)            # one transaction: busy, not a percentage
@@ -419,6 +442,7 @@ class WaitingView(QWidget):
         if on == self.ignored_mode:
             return
         self.ignored_mode = on
+        self.message.dismiss()               # about the other list
         (self.ignored_tab if on else self.waiting_tab).setChecked(True)
         self.model.set_groups([], [], headers=False)
         self.grid.verticalScrollBar().setValue(0)
@@ -471,8 +495,8 @@ class WaitingView(QWidget):
         elif self.ignored_mode:
             self.hint.setText("Select faces to take them back")
         else:
-            self.hint.setText("Select faces (Ctrl or Shift and click; a group's title selects "
-                              "it all), then name or ignore them")
+            self.hint.setText("Select faces (Ctrl or Shift and click; a title selects its "
+                              "faces), then name or ignore them")
 
     def _apart_groups(self, faces: Sequence[Face]) -> dict[int, tuple[list[int], list[int]]]:
         """Group -> (selected faces, the rest of the group) where both are non-empty."""
@@ -483,7 +507,8 @@ class WaitingView(QWidget):
         groups = {self.model.items[r].group for r in range(len(self.model.items))
                   if (f := self.model.items[r].face) is not None and f.face in chosen}
         for g in groups:
-            members = [it.face.face for it in self.model.items if it.group == g and it.face]
+            members = [it.face.face for it in self.model.items
+                       if it.group == g and it.face and g >= 0]
             picked = [m for m in members if m in chosen]
             rest = [m for m in members if m not in chosen]
             if picked and rest:
