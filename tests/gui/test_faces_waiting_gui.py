@@ -279,3 +279,28 @@ def test_ignore_this_face_on_a_persons_page(qtbot: QtBot, people_lib: Library,
     qtbot.waitUntil(lambda: view.face_model.rowCount() == 3, timeout=WAIT)
     assert [f.face for f in people_lib.people.ignored_faces()] == [face]
     assert view.message.text() == "1 face ignored."
+
+
+def test_ignore_this_face_on_a_face_box_in_the_viewer(qtbot: QtBot, people_lib: Library,
+                                                      tasks: Tasks) -> None:
+    from glimpse_desktop.gui.photo_model import PhotoListModel
+    from glimpse_desktop.gui.viewer import Viewer
+
+    model = PhotoListModel(people_lib)
+    while model.canFetchMore():
+        model.fetchMore()
+    viewer = Viewer(people_lib, tasks)
+    qtbot.addWidget(viewer)
+    viewer.resize(1200, 800)
+    viewer.show()
+    viewer.open(model, next(i for i, r in enumerate(model.rows) if r.filename == GROUP))
+    qtbot.waitUntil(lambda: len(viewer.shown_faces()) == 6, timeout=WAIT)
+    face = viewer.shown_faces()[1]["face"]
+    menu = viewer.face_menu(face)
+    assert menu is not None
+    next(a for a in menu.actions() if a.text() == "Ignore this face").trigger()
+    # The stranger's box is no longer drawn, and the library holds the ignore.
+    qtbot.waitUntil(lambda: len(viewer.shown_faces()) == 5, timeout=WAIT)
+    assert face not in [f["face"] for f in viewer.shown_faces()]
+    assert [f.face for f in people_lib.people.ignored_faces()] == [face]
+    assert "ignored" in viewer.notice.text.text()
