@@ -13,6 +13,7 @@ from glimpse_desktop import cli
 from glimpse_desktop.api import Library
 from glimpse_desktop.kernel import stages
 from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.migrations import MIGRATIONS
 from glimpse_desktop.kernel.watcher import Watcher
 from tests import imagegen as ig
 from tests.conftest import assert_consistent
@@ -241,6 +242,20 @@ def test_watcher_pairs_unpairs_and_keeps_a_renamed_pair(lib: Library, photo_dir:
     assert_consistent(lib)
 
 
+# How to take each migration since pairs back (newest first when run): the library as
+# the version before pairs left it.
+_UNDO = {
+    7: "DROP INDEX photos_by_companion; DROP INDEX photos_by_name; "
+       "ALTER TABLE photos DROP COLUMN companion_of;",
+    8: "ALTER TABLE photos DROP COLUMN gps_source;",
+    9: "DROP INDEX photos_favorite; DROP INDEX photos_rated; "
+       "ALTER TABLE photos DROP COLUMN rating_source; ALTER TABLE photos DROP COLUMN rotation;",
+    11: "DROP INDEX albums_by_folder; ALTER TABLE albums DROP COLUMN folder_id; "
+        "DROP TABLE album_folders;",
+    12: "DROP INDEX faces_ignored; ALTER TABLE faces DROP COLUMN ignored_at;",
+}
+
+
 def test_a_library_from_before_pairs_pairs_its_files_when_it_is_upgraded(
         library_path: Path, photo_dir: Path) -> None:
     from glimpse_desktop.kernel.db import connect
@@ -256,12 +271,11 @@ def test_a_library_from_before_pairs_pairs_its_files_when_it_is_upgraded(
     # own (the RAW in an album and rated), and the files unchanged since.
     conn = connect(library_path)
     raw_id = int(conn.one("SELECT id FROM photos WHERE path = ?", (str(dng),)))
+    assert sorted(_UNDO) == [m.version for m in MIGRATIONS if m.version >= 7], (
+        "a new migration: say in _UNDO how to take it back, so this library is as before pairs")
     conn.raw.execute(
-        "DROP INDEX photos_favorite; DROP INDEX photos_rated; "
-        "ALTER TABLE photos DROP COLUMN rating_source; ALTER TABLE photos DROP COLUMN rotation;"
-        "DROP INDEX photos_by_companion; DROP INDEX photos_by_name; "
-        "ALTER TABLE photos DROP COLUMN companion_of; ALTER TABLE photos DROP COLUMN gps_source;"
-        "DELETE FROM schema_migrations WHERE version >= 7;"
+        "".join(_UNDO[v] for v in sorted(_UNDO, reverse=True))
+        + "DELETE FROM schema_migrations WHERE version >= 7;"
         "UPDATE photos SET rating = 4 WHERE id = ?;"
         "INSERT INTO albums(kind, title, created_at, updated_at) VALUES ('manual', 'Trip', "
         "'2024-01-01', '2024-01-01');"

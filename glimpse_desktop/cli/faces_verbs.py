@@ -1,5 +1,6 @@
-"""The faces feature's verb: ``glimpse people`` and its actions (list, show, name, merge,
-split, reject, assign, hide, cover, tag, find, faces, export, recluster, update, on, off)."""
+"""The faces feature's verbs: ``glimpse people`` and its actions (list, show, name, merge,
+split, reject, assign, hide, cover, tag, find, faces, export, recluster, update, on, off), and
+``glimpse faces`` for the faces in no person (waiting, name, add, apart, ignore, ignored)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from glimpse_desktop.cli.common import (
 from glimpse_desktop.cli.verbs import Library, Verb, actions
 
 if TYPE_CHECKING:
-    from glimpse_desktop.api import Person, PersonDetail
+    from glimpse_desktop.api import Face, FacesNamed, Person, PersonDetail
 
 __all__ = ["VERBS"]
 
@@ -255,8 +256,120 @@ def _people_args(p: argparse.ArgumentParser) -> None:
     action("off", "stop finding faces (faces already found stay)")
 
 
+def _face_line(face: Face) -> str:
+    name = (face.path or "").replace("\\", "/").rsplit("/", 1)[-1] or f"photo {face.photo}"
+    return f"face {face.face} ({name})"
+
+
+def _named_message(done: FacesNamed) -> str:
+    who = done.name or f"Unnamed {done.person}"
+    text = (f"{who}: {plural(len(done.added), 'face')} added"
+            + (f" (new person {done.person})" if done.created else f" (person {done.person})"))
+    if done.already:
+        text += f", {plural(len(done.already), 'face')} already theirs"
+    return text
+
+
+def _say_skipped(done: FacesNamed) -> None:
+    for skip in done.skipped:
+        why = (f"{done.name or 'the person'} is already face {skip.other} in that photo"
+               if skip.reason == "same_photo" else "no such face (gone meanwhile)")
+        print(f"face {skip.face} not added: {why}", file=sys.stderr)
+
+
+def cmd_faces(lib: Library, args: argparse.Namespace) -> int:
+    people = lib.people
+    action = args.faces_action
+    if action is None:
+        action, args.json, args.limit, args.offset = "waiting", False, None, 0
+    result: Any
+    if action == "waiting":
+        waiting = people.waiting_faces(offset=args.offset, limit=args.limit)
+        if args.json:
+            emit_json(waiting)
+            return EXIT_OK
+        if not waiting.faces:
+            print("No faces wait for a person." + (
+                f" ({plural(waiting.ignored, 'face')} ignored: `glimpse faces ignored`)"
+                if waiting.ignored else ""))
+            return EXIT_OK
+        for k, group in enumerate(waiting.groups, start=args.offset + 1):
+            print(f"Group {k}: {plural(len(group.faces), 'face')} in "
+                  f"{plural(group.photos, 'photo')}")
+            for face in group.faces:
+                print(f"  {_face_line(face)}")
+        shown = len(waiting.groups)
+        sys.stdout.flush()
+        print(f"{plural(waiting.faces, 'face')} waiting in "
+              f"{plural(waiting.total_groups, 'group')}"
+              + (f" ({shown} shown; --offset and --limit page)"
+                 if shown < waiting.total_groups else "")
+              + (f"; {waiting.ignored} ignored" if waiting.ignored else ""), file=sys.stderr)
+        return EXIT_OK
+    if action == "ignored":
+        faces = people.ignored_faces(limit=args.limit)
+        if args.json:
+            emit_json(faces)
+        else:
+            for face in faces:
+                print(_face_line(face))
+            if not faces:
+                print("No faces are ignored.", file=sys.stderr)
+        return EXIT_OK
+    if action == "name":
+        named = result = people.name_faces(args.faces, " ".join(args.person))
+        message = _named_message(named)
+    elif action == "add":
+        named = result = people.add_faces(args.faces, " ".join(args.person))
+        message = _named_message(named)
+    elif action == "ignore":
+        ignored = result = people.ignore_faces(args.faces, undo=args.undo)
+        message = (f"{plural(len(ignored.faces), 'face')} "
+                   + ("wait for a person again" if args.undo else "ignored")
+                   + (f" ({len(ignored.left)} left their person)" if ignored.left else "")
+                   + (" (nothing to change)" if not ignored.faces else ""))
+    elif action == "apart":
+        apart = result = people.keep_apart(args.faces, args.others)
+        message = (f"{plural(len(apart.faces), 'face')} kept apart from "
+                   f"{plural(len(apart.others), 'face')} (remembered)")
+    else:  # pragma: no cover - argparse refuses other actions
+        raise LibraryError(f"unknown action {action}")
+    if args.json:
+        emit_json(result)
+    else:
+        print(message)
+        if action in ("name", "add"):
+            _say_skipped(result)
+    return photos_changed(lib, None, "people", args)
+
+
+def _faces_args(p: argparse.ArgumentParser) -> None:
+    _, action = actions(p, "faces_action")
+    q = action("waiting", "faces in no person yet, grouped by likeness (largest groups first)")
+    q.add_argument("--limit", type=int, default=None, metavar="N", help="at most N groups")
+    q.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N groups")
+    q = action("name", "put faces in the person of this name (made if new), by hand")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--person", required=True, nargs="+", metavar="NAME")
+    q = action("add", "put faces in an existing person (id or name), by hand")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--to", dest="person", required=True, nargs="+", metavar="PERSON")
+    q = action("apart", "not the same person: never group these faces with the others")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--from", dest="others", required=True, nargs="+", type=int,
+                   metavar="FACE")
+    q = action("ignore", "a stranger: never group, show or count these faces (--undo: take "
+               "it back)")
+    q.add_argument("faces", metavar="FACE", nargs="+", type=int)
+    q.add_argument("--undo", action="store_true", help="the faces wait for a person again")
+    q = action("ignored", "the faces you ignored, the latest first")
+    q.add_argument("--limit", type=int, default=None, metavar="N")
+
+
 VERBS = [
     Verb("people", "people found by their faces: list, show, name, merge, split, reject, hide, "
          "cover, tag from reference photos, find, export, recluster", cmd_people, _people_args,
          json=False, default_action="list"),
+    Verb("faces", "faces in no person: waiting groups to name, add, keep apart or ignore; "
+         "ignored faces", cmd_faces, _faces_args, json=False, default_action="waiting"),
 ]

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BLOCK_ELEMENTS", "MAX_NEIGHBOURS", "Faces", "Params", "Result", "assign", "check",
-           "neighbourhood", "recluster"]
+__all__ = ["BLOCK_ELEMENTS", "EXACT_BELOW", "MAX_NEIGHBOURS", "Faces", "Params", "Result",
+           "assign", "check", "group_waiting", "neighbourhood", "recluster"]
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -580,3 +580,146 @@ def _match_old_ids(person: IntArray, old: IntArray, new_ids: IntArray,
         used.add(old_id)
     return mapping
 
+
+
+# --------------------------------------------------------------------------- waiting faces
+
+# Up to this many waiting faces, every pair is compared (blocked products); above it, pairs are
+# only looked for inside coarse cells (k-means centroids) that both faces are near, which turns
+# the n^2 products into about n^2 * PROBES / cells: 300k faces in seconds, not minutes.
+EXACT_BELOW = 40_000
+PROBES = 16
+# A group of waiting faces keeps this many strongest links per face: enough to connect it.
+GROUP_NEIGHBOURS = 16
+
+
+def group_waiting(vectors: npt.ArrayLike, photo: npt.ArrayLike, params: Params,
+                  apart: npt.ArrayLike | None = None, *, exact_below: int = EXACT_BELOW,
+                  seed: int = 0) -> IntArray:
+    """Group faces that wait for a person by likeness, for a person to name or dismiss them
+    together: a label per face (0, 1, 2, ...; groups of one included), largest group first.
+
+    Two faces are alike from ``params.found`` (the similarity at which waiting faces are
+    neighbours when clustering founds a person). Links are merged strongest first, refusing a
+    merge that would put two faces of one photo together or two faces of a pair in ``apart``
+    (``(k, 2)`` indices: said not to be the same person); two groups of several faces merge
+    only through a link that has a common neighbour, so one chance look-alike does not fuse
+    two people. Deterministic for the same input (and ``seed``)."""
+    vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+    photos = np.asarray(photo, dtype=np.int64)
+    m = len(photos)
+    if vecs.ndim != 2 or vecs.shape[0] != m:
+        raise ValueError(f"vectors must have shape ({m}, d), got {vecs.shape}")
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    if m <= exact_below:
+        src, dst, sim, _ = _neighbours(vecs, photos, params.found)
+    else:
+        src, dst, sim = _cell_neighbours(vecs, photos, params.found, seed)
+    keep = np.arange(src.size) - np.searchsorted(src, src) < GROUP_NEIGHBOURS
+    src, dst, sim = src[keep], dst[keep], sim[keep]
+
+    kept_apart: dict[int, set[int]] = {}
+    pairs = np.asarray(apart if apart is not None else np.zeros((0, 2)), dtype=np.int64)
+    for a, b in pairs.reshape(-1, 2).tolist():
+        if 0 <= a < m and 0 <= b < m:
+            kept_apart.setdefault(a, set()).add(b)
+            kept_apart.setdefault(b, set()).add(a)
+
+    groups = _Groups(photos.tolist())
+    members: dict[int, set[int]] = {}    # root -> faces, only for roots with apart faces
+    size = [1] * m
+    for f in kept_apart:
+        members[f] = {f}
+    keys, first = np.unique(np.minimum(src, dst) * m + np.maximum(src, dst),
+                            return_index=True)
+    order = np.lexsort((keys, -sim[first]))
+    shared = _SharedNeighbours(src, dst, m)
+    for x, y in zip((keys[order] // m).tolist(), (keys[order] % m).tolist(), strict=True):
+        if not groups.can_union(x, y):
+            continue
+        rx, ry = groups.find(x), groups.find(y)
+        if size[rx] > 1 and size[ry] > 1 and shared.count(x, y) < 1:
+            continue
+        mx, my = members.get(rx), members.get(ry)
+        if mx and my and any(kept_apart.get(f, set()) & my for f in mx):
+            continue
+        groups.union(x, y)
+        root = groups.find(x)
+        size[root] = size[rx] + size[ry]
+        if mx or my:
+            members[root] = (mx or set()) | (my or set())
+            if root != rx:
+                members.pop(rx, None)
+            if root != ry:
+                members.pop(ry, None)
+    roots = np.array([groups.find(i) for i in range(m)], dtype=np.int64)
+    uniq, inverse, sizes = np.unique(roots, return_inverse=True, return_counts=True)
+    lowest = np.full(uniq.size, m, dtype=np.int64)
+    np.minimum.at(lowest, inverse, np.arange(m))
+    rank = np.empty(uniq.size, dtype=np.int64)
+    rank[np.lexsort((lowest, -sizes))] = np.arange(uniq.size)
+    return rank[inverse].astype(np.int64)
+
+
+def _cell_neighbours(vectors: FloatArray, photo: IntArray, threshold: float,
+                     seed: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Neighbour edges (as :func:`_neighbours` gives them, without degrees) found only between
+    faces of nearby coarse cells: each face is a row in its nearest cell and a column in its
+    ``PROBES`` nearest, so two alike faces meet when either's cell is among the other's
+    nearest. Approximate: it can miss a pair that sits far from both cells' centres."""
+    m, _dim = vectors.shape
+    cells = int(min(4096, max(16, np.sqrt(m))))
+    rng = np.random.default_rng(seed)
+    sample = vectors[rng.choice(m, size=min(m, cells * 24), replace=False)]
+    centres = sample[rng.choice(len(sample), size=cells, replace=False)].copy()
+    for _ in range(8):   # spherical k-means on the sample: a few rounds settle the cells
+        owner = np.argmax(sample @ centres.T, axis=1)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, owner, sample)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        filled = norms[:, 0] > 0
+        centres[filled] = sums[filled] / norms[filled]
+    probes = min(PROBES, cells)
+    near = np.zeros((m, probes), dtype=np.int64)
+    step = _rows_per_block(cells)
+    for lo in range(0, m, step):
+        sims = vectors[lo:lo + step] @ centres.T
+        top = np.argpartition(-sims, probes - 1, axis=1)[:, :probes]
+        best = np.take_along_axis(sims, top, axis=1)
+        near[lo:lo + step] = np.take_along_axis(top, np.argsort(-best, axis=1), axis=1)
+    home = near[:, 0]
+    by_home = np.argsort(home, kind="stable")
+    home_start = np.searchsorted(home[by_home], np.arange(cells + 1))
+    probe_faces = np.repeat(np.arange(m), probes)
+    probe_cells = near.reshape(-1)
+    by_probe = np.argsort(probe_cells, kind="stable")
+    probe_faces, probe_cells = probe_faces[by_probe], probe_cells[by_probe]
+    probe_start = np.searchsorted(probe_cells, np.arange(cells + 1))
+    lows: list[IntArray] = []
+    highs: list[IntArray] = []
+    sims_out: list[FloatArray] = []
+    for c in range(cells):
+        rows = by_home[home_start[c]:home_start[c + 1]]
+        cols = probe_faces[probe_start[c]:probe_start[c + 1]]
+        if rows.size == 0 or cols.size == 0:
+            continue
+        col_vectors = vectors[cols].T
+        step = _rows_per_block(cols.size)
+        for lo in range(0, rows.size, step):
+            block = rows[lo:lo + step]
+            sims = vectors[block] @ col_vectors
+            flat = np.flatnonzero(sims >= threshold)
+            r = block[flat // cols.size]
+            k = cols[flat % cols.size]
+            ok = (r != k) & (photo[r] != photo[k])
+            lows.append(np.minimum(r[ok], k[ok]))
+            highs.append(np.maximum(r[ok], k[ok]))
+            sims_out.append(sims.reshape(-1)[flat][ok])
+    if not lows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    low, high, sim = np.concatenate(lows), np.concatenate(highs), np.concatenate(sims_out)
+    keys, first = np.unique(low * m + high, return_index=True)   # a pair met in two cells
+    low, high, sim = keys // m, keys % m, sim[first]
+    return _best_per_source(np.r_[low, high], np.r_[high, low], np.r_[sim, sim])

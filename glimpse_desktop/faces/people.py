@@ -52,6 +52,7 @@ from glimpse_desktop.faces.stage import FaceCrops, FaceStage, backlog_count
 from glimpse_desktop.faces.store import iou as iou
 from glimpse_desktop.faces.store import prune_people as prune_people
 from glimpse_desktop.faces.store import refresh_names as refresh_names
+from glimpse_desktop.faces.waiting import WaitingFaceActions
 from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.config import get_setting, set_setting
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
@@ -70,8 +71,9 @@ class PeopleError(LibraryError):
     """A people action that cannot be done as asked; the message says why."""
 
 
-class People:
-    """Faces and people of one library (thread-safe; clustering passes run one at a time)."""
+class People(WaitingFaceActions):
+    """Faces and people of one library (thread-safe; clustering passes run one at a time).
+    The faces that wait for a person, and ignored faces: ``faces.waiting.WaitingFaceActions``."""
 
     def __init__(self, *, reader: Callable[[], Connection], writer: Writer, cache_dir: Path,
                  registry: Registry, threads: int | None = None) -> None:
@@ -376,7 +378,7 @@ class People:
         return Face(face=row.id, photo=row.photo_id, path=row.path,
                     box=_rounded(row.box), score=round(row.score, 3), size_px=row.size_px,
                     seeds=row.seeds, person=row.person_id, assigned=row.assigned,
-                    crop=self._crop(row))
+                    crop=self._crop(row), ignored=row.ignored)
 
     def show(self, ref: int | str) -> PersonDetail:
         """A person, their faces and their photos (newest first)."""
@@ -402,7 +404,8 @@ class People:
         return [PhotoFace(face=row.id, photo=row.photo_id, path=row.path,
                           box=_rounded(row.box), score=round(row.score, 3),
                           size_px=row.size_px, seeds=row.seeds, person=row.person_id,
-                          assigned=row.assigned, crop=self._crop(row), name=name)
+                          assigned=row.assigned, crop=self._crop(row), ignored=row.ignored,
+                          name=name)
                 for row, name in store.faces_in_photo(conn, int(photo["id"]))]
 
     def status(self) -> PeopleStatus:

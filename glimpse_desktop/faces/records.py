@@ -45,6 +45,8 @@ class Face:
     """How it came to be in that person: ``user`` (placed by hand), ``auto``, or None."""
     crop: str | None
     """The cached crop of the face (a file), or None when none is cached yet."""
+    ignored: bool = False
+    """The person ignored it (a stranger): in no person, never grouped, not waiting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +286,82 @@ class PeopleUpdate:
     """Faces the changed photos have."""
     cluster: ClusterReport = field(default_factory=ClusterReport)
     """The clustering pass (``cluster.founded``: people founded by it)."""
+
+
+# ---------------------------------------------------------------------------- waiting faces
+
+# Why a face could not be put in a person (``FacesNamed.skipped``): ``same_photo``: the
+# person already has another face in that photo (or another of the faces given is that
+# photo's, and was taken first); ``unknown``: no such face (gone since it was shown).
+SkipReason = Literal["same_photo", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingGroup:
+    """Faces that wait for a person and look alike (``People.waiting_faces``)."""
+
+    faces: tuple[Face, ...]
+    """Best first (large, sharp, frontal, confident)."""
+    photos: int
+    """How many photos they are in (one face each: two faces of a photo are never grouped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingFaces:
+    """The faces in no person, grouped by likeness, largest groups first."""
+
+    groups: tuple[WaitingGroup, ...]
+    """The groups asked for (``offset``/``limit``); groups of one face included."""
+    total_groups: int
+    """Groups in all."""
+    faces: int
+    """Faces waiting in all (ignored faces are not counted)."""
+    ignored: int
+    """Faces the person ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceSkipped:
+    """A face that could not be put in the person, and why."""
+
+    face: int
+    reason: SkipReason
+    other: int | None = None
+    """For ``same_photo``: the face of that photo the person has (or was given first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacesNamed:
+    """``People.name_faces`` / ``People.add_faces``: faces put in a person by hand."""
+
+    person: int
+    name: str | None
+    created: bool
+    """A new person was made under the name."""
+    added: tuple[int, ...]
+    """The faces now the person's (placed by the person: clustering keeps them there)."""
+    already: tuple[int, ...]
+    """Faces that were the person's already."""
+    skipped: tuple[FaceSkipped, ...]
+    """Faces that could not be added, and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacesIgnored:
+    """``People.ignore_faces``: faces ignored (or, with ``undo``, waiting again)."""
+
+    faces: tuple[int, ...]
+    """The faces whose state changed."""
+    undo: bool
+    left: tuple[int, ...] = ()
+    """Faces that were in a person and left it when ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacesApart:
+    """``People.keep_apart``: faces said not to be the same person as others."""
+
+    faces: tuple[int, ...]
+    others: tuple[int, ...]
+    pairs: int
+    """Pairs remembered (never grouped together again)."""

@@ -72,8 +72,8 @@ def store(conn: Connection, *, photo_id: int, model_id: str, table: str,
     content_hash = conn.one("SELECT content_hash FROM photos WHERE id = ?", (photo_id,))
     if content_hash is None:
         return []   # forgotten meanwhile
-    old = conn.rows("SELECT id, x, y, w, h, person_id, assigned FROM faces WHERE photo_id = ?",
-                    (photo_id,))
+    old = conn.rows("SELECT id, x, y, w, h, person_id, assigned, ignored_at FROM faces "
+                    "WHERE photo_id = ?", (photo_id,))
     now = now_iso()
     ids: list[int] = []
     taken: set[int] = set()
@@ -106,6 +106,10 @@ def store(conn: Connection, *, photo_id: int, model_id: str, table: str,
         conn.execute("INSERT OR IGNORE INTO face_apart(face_id, other_id, kind) "
                      "SELECT face_id, ?, kind FROM face_apart WHERE other_id = ?",
                      (face_id, best["id"]))
+        if best["ignored_at"] is not None:
+            # The same stranger, found again: still ignored.
+            conn.execute("UPDATE faces SET ignored_at = ? WHERE id = ?",
+                         (best["ignored_at"], face_id))
         if best["person_id"] is not None:
             conn.execute("UPDATE faces SET person_id = ?, assigned = ? WHERE id = ?",
                          (best["person_id"], best["assigned"], face_id))
@@ -282,7 +286,9 @@ def _load(conn: Connection, model_id: str, table: str, dim: int,
         "coalesce(f.assigned = 'user' OR p.name IS NOT NULL, 0), "
         "f.person_id IS NULL AND f.swept = 0 "
         "FROM faces f LEFT JOIN people p ON p.id = f.person_id "
-        "WHERE f.model_id = ? ORDER BY f.id", (model_id,)).fetchall()
+        # Ignored faces (strangers) are not clustered at all: not as candidates, not as
+        # evidence, not as neighbours that would help found a person.
+        "WHERE f.model_id = ? AND f.ignored_at IS NULL ORDER BY f.id", (model_id,)).fetchall()
     n = len(rows)
     meta = np.array(rows, dtype=np.int64).reshape(n, 6) if n else np.zeros((0, 6), np.int64)
     ids = meta[:, 0]
@@ -337,7 +343,7 @@ def mark_swept(conn: Connection, face_ids: Iterable[int]) -> None:
 
 _PERSON = "SELECT id, name, hidden, cover_face_id FROM people"
 _FACE = ("SELECT f.id, f.photo_id, f.person_id, f.assigned, f.x, f.y, f.w, f.h, f.score, "
-         "f.size_px, f.seeds, ph.path, ph.content_hash FROM faces f "
+         "f.size_px, f.seeds, ph.path, ph.content_hash, f.ignored_at FROM faces f "
          "LEFT JOIN photos ph ON ph.id = f.photo_id")
 
 
@@ -355,6 +361,7 @@ class StoredFace:
     seeds: bool
     path: str | None
     content_hash: str | None
+    ignored: bool = False
 
 
 def _person(row: Sequence[Any]) -> PersonRef:
@@ -368,7 +375,7 @@ def _face(row: Sequence[Any]) -> StoredFace:
                       assigned=row[3], box=(float(row[4]), float(row[5]), float(row[6]),
                                             float(row[7])),
                       score=float(row[8]), size_px=int(row[9]), seeds=bool(row[10]),
-                      path=row[11], content_hash=row[12])
+                      path=row[11], content_hash=row[12], ignored=row[13] is not None)
 
 
 def face_table(conn: Connection, model_id: str) -> str | None:
@@ -383,7 +390,8 @@ def signature(conn: Connection, model_id: str) -> tuple[Any, ...]:
     rejections, kept-apart faces and people (last: the faces waiting for a person)."""
     faces = conn.execute(
         "SELECT count(*), total(id), total(coalesce(person_id, 0) * (id % 1000003)), "
-        "count(*) FILTER (WHERE person_id IS NULL) FROM faces WHERE model_id = ?",
+        "count(*) FILTER (WHERE person_id IS NULL AND ignored_at IS NULL) FROM faces "
+        "WHERE model_id = ?",
         (model_id,)).fetchone()
     others = conn.execute(
         "SELECT (SELECT count(*) FROM face_rejections), (SELECT count(*) FROM face_apart), "
@@ -453,7 +461,7 @@ def people_counted(conn: Connection, *, include_hidden: bool
 def waiting(conn: Connection) -> tuple[int, int]:
     """(faces, photos) of the faces in no person."""
     row = conn.execute("SELECT count(*), count(DISTINCT photo_id) FROM faces "
-                       "WHERE person_id IS NULL").fetchone() or (0, 0)
+                       "WHERE person_id IS NULL AND ignored_at IS NULL").fetchone() or (0, 0)
     return int(row[0]), int(row[1])
 
 
@@ -500,7 +508,8 @@ def counts(conn: Connection) -> tuple[int, int, int, int]:
     row = conn.execute(
         "SELECT (SELECT count(*) FROM faces), (SELECT count(*) FROM people WHERE hidden = 0), "
         "(SELECT count(*) FROM people WHERE name IS NOT NULL), "
-        "(SELECT count(*) FROM faces WHERE person_id IS NULL)").fetchone() or (0, 0, 0, 0)
+        "(SELECT count(*) FROM faces WHERE person_id IS NULL AND ignored_at IS NULL)"
+    ).fetchone() or (0, 0, 0, 0)
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
@@ -542,8 +551,9 @@ def delete_person(conn: Connection, person_id: int) -> None:
 
 
 def place(conn: Connection, face_id: int, person_id: int, how: str = "user") -> None:
-    """Put a face in a person (``how``: ``user`` by hand, ``auto`` by matching)."""
-    conn.execute("UPDATE faces SET person_id = ?, assigned = ? WHERE id = ?",
+    """Put a face in a person (``how``: ``user`` by hand, ``auto`` by matching). A face
+    the person ignored and now names is no stranger: the ignore goes."""
+    conn.execute("UPDATE faces SET person_id = ?, assigned = ?, ignored_at = NULL WHERE id = ?",
                  (person_id, how, face_id))
 
 

@@ -506,6 +506,14 @@ ALTER TABLE albums ADD COLUMN folder_id INTEGER REFERENCES album_folders(id) ON 
 CREATE INDEX albums_by_folder ON albums(folder_id) WHERE folder_id IS NOT NULL;
 """
 
+_V12 = """
+-- "Ignore this face" (issue 19): a stranger in the background. An ignored face is in no person,
+-- is never clustered, shown as waiting or counted, until the person takes the ignore back;
+-- `ignored_at` (NULL: not ignored) orders the "Ignored faces" list, newest first.
+ALTER TABLE faces ADD COLUMN ignored_at TEXT;
+CREATE INDEX faces_ignored ON faces(ignored_at) WHERE ignored_at IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -576,6 +584,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Albums in folders, nested to any depth (a person with hundreds of albums sorts them "
         "as Travel/2024): the folders and the folder each album of the person's is in.",
         _sql(_V11),
+    ),
+    Migration(
+        12,
+        "ignored-faces",
+        "Faces the person ignored (strangers in the background): never clustered, shown or "
+        "counted as waiting, and listed to be taken back.",
+        _sql(_V12),
     ),
 )
 

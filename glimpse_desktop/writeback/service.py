@@ -774,8 +774,8 @@ class WriteBack:
             touched: set[int] = set()
             for region in regions:
                 face = self._match(c, region)
-                if face is None:
-                    continue
+                if face is None or face["ignored_at"] is not None:
+                    continue   # (an ignored face: the person's word against the file's)
                 person = c.row("SELECT id, name FROM people WHERE name = ? COLLATE NOCASE",
                                (region["name"],))
                 if face["person_id"] is not None and person is not None and \
@@ -825,7 +825,7 @@ class WriteBack:
     def _match(c: Connection, region: dict[str, Any]) -> dict[str, Any] | None:
         box = (float(region["x"]), float(region["y"]), float(region["w"]), float(region["h"]))
         best: tuple[float, dict[str, Any]] | None = None
-        for face in c.rows("SELECT id, x, y, w, h, person_id, assigned FROM faces "
+        for face in c.rows("SELECT id, x, y, w, h, person_id, assigned, ignored_at FROM faces "
                            "WHERE photo_id = ?", (region["photo_id"],)):
             fbox = (float(face["x"]), float(face["y"]), float(face["w"]), float(face["h"]))
             overlap = faces_store.iou(box, fbox)

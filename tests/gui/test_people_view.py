@@ -344,7 +344,7 @@ def test_not_this_person_takes_the_face_out_and_use_as_cover_sets_the_cover(
     menu = next(m for m in view.findChildren(QMenu) if m.isVisible())
     assert {a.text(): a.isEnabled() for a in menu.actions() if a.text()} == {
         "Open photo": True, "Use as cover": True, "Not this person": True,
-        "Move to new person": True}
+        "Move to new person": True, "Ignore this face": True}
     next(a for a in menu.actions() if a.text() == "Not this person").trigger()
     menu.close()
     qtbot.waitUntil(lambda: face not in {f.face for f in

@@ -289,7 +289,8 @@ def test_faces_are_drawn_named_and_rejected_in_the_library(
     menu = viewer.face_menu(face["face"])
     assert menu is not None
     assert [a.text() for a in menu.actions() if a.text()] == [
-        "Unnamed", "Name…", "Not this person", "Show all photos of this person"]
+        "Unnamed", "Name…", "Not this person", "Show all photos of this person",
+        "Ignore this face"]
     _menu_action(menu, "Name…")
     popup = viewer.name_popup
     assert popup is not None and popup.isVisible()
@@ -345,7 +346,8 @@ def test_a_click_on_a_face_box_opens_its_menu(qtbot: QtBot, few_faces_lib: Libra
     qtbot.waitUntil(lambda: any(m.isVisible() for m in viewer.findChildren(QMenu)),
                     timeout=WAIT)
     menu = next(m for m in viewer.findChildren(QMenu) if m.isVisible())
-    assert [a.text() for a in menu.actions() if a.text()] == ["Unknown face", "Name…"]
+    assert [a.text() for a in menu.actions() if a.text()] == ["Unknown face", "Name…",
+                                                              "Ignore this face"]
     menu.close()
     # A new name for a face of no one starts a person with that face.
     viewer.name_face(face["face"], "Courteney Cox")

@@ -55,6 +55,7 @@ from glimpse_desktop.gui.people.grids import (
     PhotoIdRole,
 )
 from glimpse_desktop.gui.people.parts import EmptyNotice, MessageBar, RoundCover, Rule, heading
+from glimpse_desktop.gui.people.waiting import WaitingView
 from glimpse_desktop.gui.tasks import Tasks, describe
 from glimpse_desktop.gui.wording import say
 
@@ -97,6 +98,12 @@ class PeopleView(QWidget):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self._people_page())
         self.pages.addWidget(self._person_page())
+        # Page 3: the faces in no person, grouped, and the ignored faces.
+        self.waiting = WaitingView(lib, tasks, self.covers, self)
+        self.waiting.back_requested.connect(self.back)
+        self.waiting.open_photo.connect(self.open_photo)
+        self.waiting.people_changed.connect(self._waiting_changed)
+        self.pages.addWidget(self.waiting)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -134,6 +141,11 @@ class PeopleView(QWidget):
         self.hidden_toggle.setCheckable(True)
         self.hidden_toggle.setToolTip("Show people you have hidden (drawn dimmed)")
         self.hidden_toggle.toggled.connect(lambda _on: self._show_rows())
+        self.waiting_button = QPushButton("Unnamed faces", page)
+        self.waiting_button.setToolTip("Faces in no person yet, grouped by likeness: name or "
+                                       "ignore them in bulk")
+        self.waiting_button.clicked.connect(self.open_waiting)
+        header.addWidget(self.waiting_button, 0, Qt.AlignmentFlag.AlignBottom)
         header.addWidget(self.merge_button, 0, Qt.AlignmentFlag.AlignBottom)
         header.addWidget(self.hidden_toggle, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(header)
@@ -271,6 +283,20 @@ class PeopleView(QWidget):
                        failed=self.show_error, read=True)
         if self.person_id is not None:
             self._load_person(self.person_id)
+        if self.pages.currentWidget() is self.waiting:
+            self.waiting.refresh()
+
+    def open_waiting(self) -> None:
+        """Show the faces in no person (page 3)."""
+        self.person_id = None
+        self.person = None
+        self.pages.setCurrentWidget(self.waiting)
+        self.waiting.grid.setFocus()
+        self.waiting.refresh()
+
+    def _waiting_changed(self) -> None:
+        self.refresh()
+        self.people_changed.emit()
 
     def _listed(self, gen: int, result: tuple[list[Person], PeopleStatus]) -> None:
         if gen != self._list_gen:
@@ -331,6 +357,9 @@ class PeopleView(QWidget):
             parts.append(f"{plural(status.backlog, 'photo')} still to look at")
         self.counts.setText(" · ".join(parts) if self.everyone or len(parts) > 2 else "")
         self.merge_button.setVisible(bool(self.model.rows))
+        waiting = status.waiting if status is not None else 0
+        self.waiting_button.setText(f"Unnamed faces ({waiting:,})")
+        self.waiting_button.setVisible(bool(waiting) or bool(status and status.faces))
         self.hidden_toggle.setVisible(bool(hidden) or self.hidden_toggle.isChecked())
         self._notice(status, self.model.rows, hidden)
 
@@ -557,7 +586,20 @@ class PeopleView(QWidget):
         menu.addSeparator()
         menu.addAction("Not this person", self.reject_selected)
         menu.addAction("Move to new person", self.split_selected)
+        menu.addSeparator()
+        menu.addAction("Ignore this face" if n == 1 else f"Ignore {n} faces",
+                       self.ignore_selected)
         menu.popup(self.faces.viewport().mapToGlobal(pos))
+
+    def ignore_selected(self) -> None:
+        """"Ignore this face": a stranger, out of the person and never grouped again."""
+        faces = self.selected_faces()
+        if not faces:
+            return
+        people, ids = self.lib.people, [f.face for f in faces]
+        self._act(lambda: people.ignore_faces(ids), done=lambda _r: self.message.show_info(
+            f"{plural(len(ids), 'face')} ignored.", "Undo",
+            lambda: self._act(lambda: people.ignore_faces(ids, undo=True))))
 
     # ------------------------------------------------------------------ actions
 

@@ -580,6 +580,8 @@ class Viewer(QWidget):
     def _faces_ready(self, photo_id: int, faces: list[PhotoFace]) -> None:
         if not alive(self) or photo_id != self._photo_id:
             return
+        # Ignored faces (strangers) are not drawn: the person asked not to see them again.
+        faces = [f for f in faces if not f.ignored]
         self._faces = faces
         self.canvas.set_faces(faces)
         self.panel.show_faces(faces)
@@ -632,6 +634,10 @@ class Viewer(QWidget):
             menu.addAction(f"Show all photos of {name}" if name
                            else "Show all photos of this person",
                            lambda: self.person_chosen.emit(person))
+        menu.addSeparator()
+        ignore = menu.addAction("Ignore this face", lambda: self.ignore_face(face_id))
+        ignore.setToolTip("A stranger: never grouped or shown again (People › Ignored faces "
+                          "takes it back)")
         return menu
 
     def ask_name(self, face_id: int, where: QPoint | None = None) -> NamePopup:
@@ -675,6 +681,14 @@ class Viewer(QWidget):
         who = face_label(face) if face and face.name else "this person"
         self.tasks.run(lambda: self.lib.people.reject([face_id], person),
                        done=lambda result: self._acted(photo_id, f"Noted: not {who}."),
+                       failed=lambda exc: self._action_failed(photo_id, exc))
+
+    def ignore_face(self, face_id: int) -> None:
+        """"Ignore this face": a stranger in the background, out of every person and view."""
+        photo_id = self._photo_id
+        self.tasks.run(lambda: self.lib.people.ignore_faces([face_id]),
+                       done=lambda _result: self._acted(
+                           photo_id, "Face ignored (People › Ignored faces takes it back)."),
                        failed=lambda exc: self._action_failed(photo_id, exc))
 
     def save_caption(self, photo_id: int, text: str) -> None:
