@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PIL import Image
 
 from glimpse_desktop.api import records
+from glimpse_desktop.api.judge import turn_image
 from glimpse_desktop.api.photos import read_photo
 from glimpse_desktop.api.records import (
     ERROR_STAGES,
@@ -987,9 +988,8 @@ class Library(FeatureServices):
             # JPEG drafts come in powers of two; other formats decode whole: scale the rest.
             scale = max_edge / max(image.size)
             image = image.resize((max(1, round(image.width * scale)),
-                                  max(1, round(image.height * scale))),
-                                 Image.Resampling.LANCZOS)
-        return image
+                                  max(1, round(image.height * scale))), Image.Resampling.LANCZOS)
+        return turn_image(image, row.get("rotation"))   # as the person turned it (api/judge)
 
     def doctor(self) -> Doctor:
         """Versions, paths and devices: what a bug report needs."""

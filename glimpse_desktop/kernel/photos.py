@@ -425,11 +425,12 @@ def photo_texts(conn: Connection, photo_id: int) -> list[tuple[str, str, str]]:
 # names): the facade makes its records of them. Tuples, not dicts: a grid of 1M photos reads
 # these page after page.
 
-# A grid tile's columns (``api.records.PhotoRow``'s fields, in order).
+# A grid tile's columns (``api.records.PhotoRow``'s fields, in order). A file rated -1
+# (Lightroom's and Bridge's reject) is rejected.
 ROW_COLUMNS = ("id, path, filename, content_hash, taken_at, taken_ts, width, height, status, "
                "format, (SELECT count(*) FROM photos c WHERE c.companion_of = photos.id), "
                f"(flags & {FLAG_DAMAGED}) != 0, (flags & {FLAG_FAVORITE}) != 0, rating, "
-               f"(flags & {FLAG_REJECTED}) != 0, rotation")
+               f"((flags & {FLAG_REJECTED}) != 0 OR coalesce(rating, 0) < 0), rotation")
 # A RAW kept as the companion of its JPEG (kernel/pairs.py) is a file of that photo, never a
 # photo of its own in a list or a count.
 # A photo in the trash (FLAG_TRASHED) is shown only in "Recently deleted".
