@@ -195,7 +195,7 @@ def test_zooming_past_the_preview_loads_the_upright_original(
         assert abs(colour.green() - expected[1]) <= 2
         assert abs(colour.blue() - expected[2]) <= 2
     # Zooming back out draws the preview again; Enter toggles fit and 100 %.
-    qtbot.keyClick(viewer, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)   # fit (0-5 alone: stars)
+    qtbot.keyClick(viewer, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # fit
     assert viewer.canvas.is_fit() and viewer.shown_image_size() == QSize(853, 1280)
     qtbot.keyClick(viewer, Qt.Key.Key_Return)
     assert viewer.zoom() == pytest.approx(1.0) and viewer.zoom_label.text() == "100 %"
