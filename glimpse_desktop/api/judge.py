@@ -20,17 +20,19 @@ orientation when it is on).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from PIL import Image
 
+from glimpse_desktop.kernel import orientation as orientation_math
 from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer
+from glimpse_desktop.kernel.decode import Decoded
 
 __all__ = ["MAX_STARS", "TURNS", "JudgeEdit", "JudgeError", "Judged", "Judgement", "Judges",
-           "compose_orientation", "turn_image", "turns_of"]
+           "as_read", "compose_orientation", "turn_image", "turns_of"]
 
 MAX_STARS = 5
 # What a person asks for, as quarter turns clockwise.
@@ -112,26 +114,10 @@ def turns_of(value: str | int) -> int:
     return turns
 
 
-# EXIF orientation (1-8) as (mirrored left to right first, then quarter turns clockwise):
-# what turns the stored pixels upright.
-_ORIENTATIONS = {1: (0, 0), 6: (0, 1), 3: (0, 2), 8: (0, 3),
-                 2: (1, 0), 7: (1, 1), 4: (1, 2), 5: (1, 3)}
-_BY_PARTS = {parts: o for o, parts in _ORIENTATIONS.items()}
-
-
 def compose_orientation(orientation: int | None, rotation: int) -> int:
     """The EXIF orientation that shows the stored pixels as the file's ``orientation`` does,
     turned ``rotation`` quarter turns clockwise more (what write-back writes)."""
-    mirrored, turns = _ORIENTATIONS.get(int(orientation or 1), (0, 0))
-    return _BY_PARTS[(mirrored, (turns + rotation) % 4)]
-
-
-def quarter_turns_between(orientation: int | None, written: int | None) -> int | None:
-    """The quarter turns clockwise that take ``orientation`` to ``written`` (None when one is
-    the mirror image of the other: no turn does that)."""
-    a = _ORIENTATIONS.get(int(orientation or 1), (0, 0))
-    b = _ORIENTATIONS.get(int(written or 1), (0, 0))
-    return None if a[0] != b[0] else (b[1] - a[1]) % 4
+    return orientation_math.compose(orientation, rotation)
 
 
 _TRANSPOSE = {1: Image.Transpose.ROTATE_270, 2: Image.Transpose.ROTATE_180,
@@ -142,6 +128,15 @@ def turn_image(image: Image.Image, rotation: int | None) -> Image.Image:
     """``image`` (upright as its file says) turned ``rotation`` quarter turns clockwise."""
     method = _TRANSPOSE.get(int(rotation or 0) % 4)
     return image if method is None else image.transpose(method)
+
+
+def as_read(decoded: Decoded, row: Mapping[str, Any]) -> Image.Image:
+    """A photo's pixels decoded from its file (upright as the file says now) upright as the
+    library read the file (``row["orientation"]``): write-back may since have written the
+    person's turns into the file's orientation, and they are turned by ``row["rotation"]``
+    where the photo is shown, never twice. Thumbnails are kept so."""
+    back = orientation_math.turns_between(decoded.meta.orientation, row.get("orientation"))
+    return turn_image(decoded.image, back)
 
 
 def _judgement(row: dict[str, Any]) -> Judgement:

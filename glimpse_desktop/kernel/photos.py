@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from glimpse_desktop.kernel import fts, pairs, plugins, vectors
+from glimpse_desktop.kernel import orientation as orientation_math
 from glimpse_desktop.kernel.db import Connection, now_iso
 from glimpse_desktop.kernel.redact import redact
 
@@ -162,6 +163,8 @@ def upsert_photo(
         # the row's old values, so each guard sees the source before this update).
         sets = ", ".join(f"{c} = CASE WHEN {MANUAL_GUARDS[c]} = '{MANUAL}' THEN {c} ELSE ? END"
                          if c in MANUAL_GUARDS else f"{c} = ?" for c in common)
+        if "orientation" in values:
+            sets += _absorbed_turns(conn, photo_id, values["orientation"])
         conn.execute(
             f"UPDATE photos SET {sets}, flags = (flags & ~{FLAG_UNSUPPORTED | FLAG_DAMAGED}) | ?, "
             f"missing_since = NULL, updated_at = ? WHERE id = ?",
@@ -179,6 +182,17 @@ def upsert_photo(
     fts.mark(conn, [photo_id])
     pairs.settle_paths(conn, [path] if old_path in (None, path) else [path, str(old_path)])
     return photo_id
+
+
+def _absorbed_turns(conn: Connection, photo_id: int, orientation: Any) -> str:
+    """The SQL that drops the person's turns of a photo when its file now says them itself
+    (write-back wrote them as its orientation): never turned twice."""
+    row = conn.row("SELECT orientation, rotation FROM photos WHERE id = ? AND rotation != 0",
+                   (photo_id,))
+    if row is None or orientation is None:
+        return ""
+    turned = orientation_math.compose(row["orientation"], int(row["rotation"]))
+    return ", rotation = 0" if int(orientation) == turned else ""
 
 
 def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int | None,
