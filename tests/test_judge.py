@@ -153,6 +153,15 @@ def test_filters_and_smart_albums(world: Library, photo_dir: Path) -> None:
     assert found(world, "rating:0") == {"p3.jpg", "lr-reject.jpg"}
     assert found(world, "is:favorite rating:>=4") == {"p0.jpg"}
     assert found(world, "rating:>=2 -is:favorite") == {"p2.jpg", "lr.jpg"}
+    # Leaving every photo out says so, as a "not".
+    world.judge.reject([pid(world, photo_dir / n) for n in ("p0.jpg", "p1.jpg", "p2.jpg",
+                                                             "lr.jpg")])
+    notices = world.search("-is:rejected").notices
+    assert [(n.text, dict(n.values)) for n in notices] == [
+        ("every photo matches is:rejected",
+         {"filter": "is", "value": "rejected", "negated": True})]
+    world.judge.reject([pid(world, photo_dir / n) for n in ("p0.jpg", "p1.jpg", "p2.jpg",
+                                                             "lr.jpg")], on=False)
     with pytest.raises(QueryError) as err:
         world.search("rating:9")
     assert err.value.code == "search.bad_rating"

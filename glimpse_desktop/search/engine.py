@@ -223,7 +223,8 @@ def _why_nothing(conn: Connection, q: Query,
                     params) == 0:
             text = (f"every photo matches {key}:{value}" if i in q.negated
                     else single[0].no_match(value))
-            out.append(Notice(FILTER_MATCHES_NOTHING, text, {"filter": key, "value": value}))
+            out.append(Notice(FILTER_MATCHES_NOTHING, text, {
+                "filter": key, "value": value, **({"negated": True} if i in q.negated else {})}))
     if out or len(q.filters) < 2:
         return out
     where, params = _where(narrowed, include_unavailable)

@@ -205,6 +205,11 @@ def test_the_photo_menu_and_the_menu_bar_actions(qtbot: QtBot, lib: Library,
     assert [keys[t] for t in keys if "★" in t or t == "No stars"] == \
         [[str(n)] for n in range(6)]
     assert all(act in w.actions() for act in actions["Photo"])
+    # The search box offers the filters and their values, a "not" kept.
+    qtbot.waitUntil(lambda: "is" in w.search.vocabulary, timeout=WAIT)
+    assert "rating:" in w.search.suggestions("rat")
+    assert w.search.suggestions("-is:re") == ["-is:rejected"]
+    assert "is:favorite" in w.search.suggestions("is:")
     # Typing in the search box types; it judges nothing.
     w.search.setFocus()
     qtbot.keyClicks(w.search, "x5.")
