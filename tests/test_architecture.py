@@ -36,7 +36,8 @@ def test_qt_is_imported_only_by_the_gui_and_the_composition_root() -> None:
 
 
 KERNEL = "kernel"
-FEATURES = ("metadata", "search", "faces", "places", "albums", "captions", "writeback")
+FEATURES = ("metadata", "search", "faces", "places", "albums", "captions", "writeback",
+            "judge")
 FRONT_ENDS = ("api", "cli", "gui", "app")
 # Pure algorithms: data in, data out; no storage, no models, no files of the library.
 PURE = ("faces/clustering.py", "albums/events.py", "places/geocode.py")

@@ -49,6 +49,16 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         parse_when,
         shifted,
     )
+    from glimpse_desktop.api.judge import (
+        Judged,
+        JudgeEdit,
+        JudgeError,
+        Judgement,
+        Judges,
+        compose_orientation,
+        turn_image,
+        turns_of,
+    )
     from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths
     from glimpse_desktop.api.plugins import PluginInfo, load_plugins
     from glimpse_desktop.api.records import (
@@ -203,6 +213,14 @@ _WHERE: dict[str, tuple[str, str]] = {
     "Destination": ("glimpse_desktop.captions.records", "Destination"),
     "EditError": ("glimpse_desktop.api.edits", "EditError"),
     "EditProblem": ("glimpse_desktop.api.edits", "EditProblem"),
+    "JudgeEdit": ("glimpse_desktop.api.judge", "JudgeEdit"),
+    "JudgeError": ("glimpse_desktop.api.judge", "JudgeError"),
+    "Judged": ("glimpse_desktop.api.judge", "Judged"),
+    "Judgement": ("glimpse_desktop.api.judge", "Judgement"),
+    "Judges": ("glimpse_desktop.api.judge", "Judges"),
+    "compose_orientation": ("glimpse_desktop.api.judge", "compose_orientation"),
+    "turn_image": ("glimpse_desktop.api.judge", "turn_image"),
+    "turns_of": ("glimpse_desktop.api.judge", "turns_of"),
     "DeviceChoice": ("glimpse_desktop.kernel.devices", "DeviceChoice"),
     "DeviceReport": ("glimpse_desktop.kernel.devices", "DeviceReport"),
     "Doctor": ("glimpse_desktop.api.records", "Doctor"),
@@ -403,6 +421,11 @@ __all__ = [
     "Gps",
     "Hit",
     "Home",
+    "JudgeEdit",
+    "JudgeError",
+    "Judged",
+    "Judgement",
+    "Judges",
     "Key",
     "Library",
     "LibraryError",
@@ -478,6 +501,7 @@ __all__ = [
     "WaitingFaces",
     "WaitingGroup",
     "WriteBackReport",
+    "compose_orientation",
     "date_source_text",
     "filter_keys",
     "json_default",
@@ -489,6 +513,8 @@ __all__ = [
     "search_filters",
     "shifted",
     "system_libraries",
+    "turn_image",
+    "turns_of",
     "window_uses_xcb",
 ]
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PIL import Image
 
 from glimpse_desktop.api import records
+from glimpse_desktop.api.judge import as_read, turn_image
 from glimpse_desktop.api.photos import read_photo
 from glimpse_desktop.api.records import (
     ERROR_STAGES,
@@ -952,11 +953,11 @@ class Library(FeatureServices):
         # Edited since it was indexed: key the new pixels by their own hash, so the old
         # hash never points at a picture of different content.
         target = self.thumbnails.path_for(content_hash, kind)
-        decoded = decode(data, row["path"], want=SizeRequest(long_edge=KINDS[kind]))
+        image = as_read(decode(data, row["path"], want=SizeRequest(long_edge=KINDS[kind])), row)
         try:
-            self.thumbnails.write(content_hash, kind, decoded.image)
+            self.thumbnails.write(content_hash, kind, image)
             if kind != "grid" and not self.thumbnails.has(content_hash, "grid"):
-                self.thumbnails.write(content_hash, "grid", decoded.image)
+                self.thumbnails.write(content_hash, "grid", image)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise LibraryFullError(f"the disk holding the thumbnail cache "
@@ -980,16 +981,15 @@ class Library(FeatureServices):
                                "read right now")
         data = read_original(row["path"])
         try:
-            image = decode(data, row["path"], want=SizeRequest(long_edge=max_edge or 0)).image
+            image = as_read(decode(data, row["path"], want=SizeRequest(max_edge or 0)), row)
         except DecodeError as exc:
             raise LibraryError(f"cannot show {row['path']}: {exc}") from exc
         if max_edge and max(image.size) > max_edge:
             # JPEG drafts come in powers of two; other formats decode whole: scale the rest.
             scale = max_edge / max(image.size)
             image = image.resize((max(1, round(image.width * scale)),
-                                  max(1, round(image.height * scale))),
-                                 Image.Resampling.LANCZOS)
-        return image
+                                  max(1, round(image.height * scale))), Image.Resampling.LANCZOS)
+        return turn_image(image, row.get("rotation"))   # as the person turned it (api/judge)
 
     def doctor(self) -> Doctor:
         """Versions, paths and devices: what a bug report needs."""

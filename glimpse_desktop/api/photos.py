@@ -55,5 +55,6 @@ def read_photo(conn: Connection, ref: str | int, *, thumbnails: ThumbnailCache,
         companion_of=row["companion_of"],
         damaged=bool(int(row["flags"] or 0) & photos.FLAG_DAMAGED),
         favorite=bool(int(row["flags"] or 0) & photos.FLAG_FAVORITE),
-        rejected=bool(int(row["flags"] or 0) & photos.FLAG_REJECTED),
+        rejected=bool(int(row["flags"] or 0) & photos.FLAG_REJECTED)
+        or int(row["rating"] or 0) < 0,   # a file rated -1: Lightroom's reject
         rating_source=row.get("rating_source"), rotation=int(row.get("rotation") or 0) % 4)

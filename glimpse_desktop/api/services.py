@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.albums.service import Albums
     from glimpse_desktop.api.edits import Edits
     from glimpse_desktop.api.exports import Exports
+    from glimpse_desktop.api.judge import Judges
     from glimpse_desktop.captions.service import CaptionReport, Captions
     from glimpse_desktop.faces.people import People
     from glimpse_desktop.kernel.config import Config
@@ -127,6 +128,13 @@ class FeatureServices:
 
         return Exports(reader=self.reader, root_paths=self.root_paths,
                        full_image=self.full_image)
+
+    @_MadeOnce
+    def judge(self) -> Judges:
+        """Favourites, stars, rejects and rotation the person gives photos."""
+        from glimpse_desktop.api.judge import Judges
+
+        return Judges(reader=self.reader, writer=self.writer)
 
     @_MadeOnce
     def writeback(self) -> WriteBack:

@@ -34,6 +34,7 @@ from glimpse_desktop.cli.common import (
     plural,
     say,
 )
+from glimpse_desktop.cli.judge_verbs import info_lines
 from glimpse_desktop.cli.verbs import Verb
 from glimpse_desktop.kernel.progress import CancelToken
 
@@ -292,6 +293,8 @@ def cmd_info(lib: Library, args: argparse.Namespace) -> int:
               + (f", {c.status})" if c.status != "ok" else ")"))
     if info.companion_of is not None:
         print(f"  kept with       #{info.companion_of} (the photo shown; this is its RAW file)")
+    for line in info_lines(info):   # favourite, rejected, stars, rotation
+        print(line)
     make, model = info.camera.make or "", info.camera.model or ""
     # "Canon" + "Canon EOS R5" reads as "Canon EOS R5", not "Canon Canon EOS R5".
     cam = model if make and model.lower().startswith(make.split()[0].lower()) else \

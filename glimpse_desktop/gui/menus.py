@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 MENUS = ("File", "Edit", "Photo", "View", "Go", "Help")
 # Modules of other parts of the window whose ``window_actions(window)`` adds menu items.
-PROVIDERS: tuple[str, ...] = ("glimpse_desktop.gui.slideshow",)
+PROVIDERS: tuple[str, ...] = ("glimpse_desktop.gui.judge_actions", "glimpse_desktop.gui.slideshow")
 
 # How many photos an action needs: any number (None), at least one, exactly one.
 ANY, SOME, ONE = None, "some", "one"

@@ -92,8 +92,10 @@ def _popup(menu: QMenu, where: QPoint) -> None:
 def _edit_items(window: MainWindow, menu: QMenu, ids: list[int]) -> None:
     """Set date and time, set place (gui/edit_dialogs.py): for a camera whose clock or GPS
     was wrong, or a scan that has neither."""
-    from glimpse_desktop.gui import edit_dialogs
+    from glimpse_desktop.gui import edit_dialogs, judge_actions
 
+    judge_actions.menu_items(window, menu, ids)   # Favourite, Rate ▸, Reject, Rotate ▸
+    menu.addSeparator()
     menu.addAction("Set date and time…", lambda: edit_dialogs.set_date(window, ids))
     menu.addAction("Set place…", lambda: edit_dialogs.set_place(window, ids))
 

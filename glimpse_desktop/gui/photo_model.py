@@ -41,7 +41,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
+from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap, QTransform
 
 from glimpse_desktop.api import PhotoRow
 from glimpse_desktop.api.library import Library, LibraryError
@@ -101,6 +101,15 @@ class Row:
     score: float | None = None
     paired: bool = False
     damaged: bool = False
+    favorite: bool = False
+    rating: int | None = None
+    rejected: bool = False
+    rotation: int = 0        # quarter turns clockwise the person added (api.judge)
+
+    @property
+    def tile_key(self) -> str:
+        """The thumbnail cache's key for this tile: its pixels, as turned."""
+        return tile_key(self.content_hash, self.rotation)
 
     @property
     def key(self) -> tuple[float, int]:
@@ -114,11 +123,35 @@ class Row:
         if isinstance(raw, PhotoRow):
             return cls(raw.id, raw.taken_ts, raw.content_hash, raw.filename, raw.path,
                        raw.taken_at, raw.status, paired=raw.companions > 0,
-                       damaged=raw.damaged)
+                       damaged=raw.damaged, favorite=raw.favorite, rating=raw.rating,
+                       rejected=raw.rejected, rotation=raw.rotation)
         return cls(int(raw["id"]), raw.get("taken_ts"), str(raw["content_hash"]),
                    str(raw.get("filename") or raw["path"].rsplit("/", 1)[-1]),
                    str(raw["path"]), raw.get("taken_at"), str(raw.get("status") or "ok"),
-                   raw.get("score"))
+                   raw.get("score"), rotation=int(raw.get("rotation") or 0) % 4)
+
+
+# A turned photo's pixmaps are cached apart from its upright ones: "<hash>@r<quarter turns>".
+_TURNED = "@r"
+
+
+def tile_key(content_hash: str, rotation: int = 0) -> str:
+    """The thumbnail cache's key for a photo's pixels turned ``rotation`` quarter turns
+    clockwise (the content hash alone when not turned)."""
+    turns = int(rotation or 0) % 4
+    return f"{content_hash}{_TURNED}{turns}" if turns else content_hash
+
+
+def _split_key(key: str) -> tuple[str, int]:
+    content_hash, _, turns = key.partition(_TURNED)
+    return content_hash, int(turns or 0)
+
+
+def turned(image: QImage, rotation: int) -> QImage:
+    """``image`` turned ``rotation`` quarter turns clockwise (once, when loaded: never per
+    paint)."""
+    turns = int(rotation or 0) % 4
+    return image if not turns else image.transformed(QTransform().rotate(90 * turns))
 
 
 def read_tile(path: str, size: int) -> QImage:
@@ -197,12 +230,14 @@ class _Loader:
                 self.busy -= 1
                 self.cond.notify_all()
 
-    def load(self, photo_id: int, content_hash: str, size: int) -> QImage:
+    def load(self, photo_id: int, key: str, size: int) -> QImage:
+        content_hash, turns = _split_key(key)
         path = self.lib.thumbnails.path_for(content_hash, "grid")
         if not path.is_file():
             path = self.lib.thumbnail(photo_id, "grid")   # made now, off the GUI
-        # Cropped and scaled here, off the GUI thread: the GUI thread only ever blits a tile.
-        return read_tile(str(path), size)
+        # Cropped, scaled and turned here, off the GUI thread: the GUI thread only ever blits
+        # a tile.
+        return turned(read_tile(str(path), size), turns)
 
     def idle(self) -> bool:
         with self.cond:
@@ -259,9 +294,14 @@ class ThumbnailCache(QObject):
         self.size = max(0, int(size))
         self.ratio = ratio
 
-    def get(self, photo_id: int, content_hash: str) -> QPixmap | None:
-        """The pixmap if cached (marked recently used); otherwise a load is queued once."""
+    def get(self, photo_id: int, content_hash: str, rotation: int = 0) -> QPixmap | None:
+        """The pixmap if cached (marked recently used); otherwise a load is queued once.
+        ``rotation``: the quarter turns clockwise the person gave the photo; a photo just
+        turned gets its cached pixmap turned here at once (one transform, then cached)."""
+        content_hash = tile_key(content_hash, rotation)
         pixmap = self._pixmaps.get(content_hash)
+        if pixmap is None:
+            pixmap = self._turn_cached(content_hash)
         if pixmap is not None:
             self._pixmaps.move_to_end(content_hash)
             if self._sizes.get(content_hash) != self.size:
@@ -269,6 +309,21 @@ class ThumbnailCache(QObject):
             return pixmap
         if content_hash not in self._failed:
             self._queue(photo_id, content_hash)
+        return None
+
+    def _turn_cached(self, key: str) -> QPixmap | None:
+        """The pixmap for ``key`` made from one of the same pixels turned otherwise, if one is
+        cached (the tile of a photo just rotated changes at once, with no grey between)."""
+        content_hash, turns = _split_key(key)
+        for other in range(4):
+            source = self._pixmaps.get(tile_key(content_hash, other))
+            if other == turns or source is None:
+                continue
+            pixmap = source.transformed(QTransform().rotate(90 * ((turns - other) % 4)))
+            pixmap.setDevicePixelRatio(source.devicePixelRatio())
+            self._pixmaps[key] = pixmap
+            self._sizes[key] = self._sizes.get(tile_key(content_hash, other), self.size)
+            return pixmap
         return None
 
     def _queue(self, photo_id: int, content_hash: str) -> None:
@@ -355,7 +410,7 @@ class _PhotoRows(QAbstractListModel):
         self.rows: list[Row] = []
         self._months: list[str] = []
         self._sections: list[tuple[int, str]] | None = None
-        self._by_hash: dict[str, set[int]] = {}    # content hash -> the photos showing it
+        self._by_hash: dict[str, set[int]] = {}    # tile key -> the photos showing it
         self.thumbnails = (thumbnails if thumbnails is not None
                            else ThumbnailCache(lib, parent=self))
         self.thumbnails.ready.connect(self._thumbnail_ready)
@@ -381,7 +436,7 @@ class _PhotoRows(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row.filename
         if role == Qt.ItemDataRole.DecorationRole:
-            pixmap = self.thumbnails.get(row.id, row.content_hash)
+            pixmap = self.thumbnails.get(row.id, row.content_hash, row.rotation)
             return pixmap if pixmap is not None else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{row.path}\n{row.taken_at.replace('T', ' ') if row.taken_at else 'no date'}"
@@ -415,7 +470,8 @@ class _PhotoRows(QAbstractListModel):
         """What the grid paints for a row, without a round trip through Qt's model API:
         the pixmap (None until loaded), the status and the match score."""
         item = self.rows[row]
-        return (self.thumbnails.get(item.id, item.content_hash), item.status, item.score)
+        return (self.thumbnails.get(item.id, item.content_hash, item.rotation), item.status,
+                item.score)
 
     def paired(self, row: int) -> bool:
         """Whether the row's photo is the JPEG of a RAW+JPEG pair (its tile says so)."""
@@ -456,14 +512,14 @@ class _PhotoRows(QAbstractListModel):
 
     def _track(self, rows: Iterable[Row]) -> None:
         for row in rows:
-            self._by_hash.setdefault(row.content_hash, set()).add(row.id)
+            self._by_hash.setdefault(row.tile_key, set()).add(row.id)
 
     def _untrack(self, row: Row) -> None:
-        ids = self._by_hash.get(row.content_hash)
+        ids = self._by_hash.get(row.tile_key)
         if ids is not None:
             ids.discard(row.id)
             if not ids:
-                del self._by_hash[row.content_hash]
+                del self._by_hash[row.tile_key]
 
     def _insert_block(self, pos: int, rows: Sequence[Row]) -> None:
         """Rows that go together at ``pos``: one insertion for the views, however many."""
@@ -494,7 +550,7 @@ class _PhotoRows(QAbstractListModel):
         if month != self._months[pos]:
             self._months[pos] = month
             self._sections = None
-        if old.content_hash != row.content_hash:
+        if old.tile_key != row.tile_key:
             self._untrack(old)
             self._track([row])
         index = self.index(pos)

@@ -34,6 +34,7 @@ FILTER_HINTS = {
     "person": "a name", "camera": "a camera", "lens": "a lens", "tag": "a tag or keyword",
     "after": "a date: 2023, 2023-06, 2023-06-14", "before": "a date", "type": "jpg, png, raw…",
     "folder": "part of a folder's path", "place": "a place", "album": "an album",
+    "is": "favorite, rejected (-is:rejected: not)", "rating": "stars: 4, >=4, <=2, 0",
 }
 
 
@@ -49,6 +50,8 @@ _NOTHING_FOR = {
     "album": "the album “{value}” has no photos",
     "after": "no photo was taken in or after {value}",
     "before": "no photo was taken before {value}",
+    "is": "no photo is {value}",
+    "rating": "no photo has a rating of {value}",
 }
 # Notices that mean search by content did not take part.
 _NO_CONTENT = (search_codes.MODEL_NOT_INSTALLED, search_codes.NOTHING_EMBEDDED,
@@ -58,6 +61,8 @@ _NO_CONTENT = (search_codes.MODEL_NOT_INSTALLED, search_codes.NOTHING_EMBEDDED,
 def phrase(notice: Notice) -> str:
     """A search notice (a code and its values) in the window's words."""
     v = notice.values
+    if notice.code == search_codes.FILTER_MATCHES_NOTHING and v.get("negated"):
+        return f"every photo matches {v['filter']}:{v['value']}"
     if notice.code == search_codes.FILTER_MATCHES_NOTHING:
         return _NOTHING_FOR.get(str(v["filter"]), "nothing matches {filter}:{value}").format(
             filter=v["filter"], value=v["value"])
@@ -154,10 +159,11 @@ class SearchBox(QLineEdit):
 
         if ":" in token:
             key, typed = token.split(":", 1)
+            sign = "-" if key.startswith("-") else ""    # -is:rejected stays a "not"
             key = key.lower().lstrip("-")
             values = [v for v in self.vocabulary.get(key, [])
                       if plain(v).startswith(plain(typed))]
-            return [f"{key}:{quoted(v)}" for v in values]
+            return [f"{sign}{key}:{quoted(v)}" for v in values]
         if len(token) < 1:
             return []
         keys = [f"{key}:" for key in filter_keys() if key.startswith(token.lower())]

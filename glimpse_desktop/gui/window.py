@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from glimpse_desktop.api import AlbumDetail, Hit, LibraryStatus, Photo, PhotoRow
 from glimpse_desktop.api.library import IndexReport, Library
-from glimpse_desktop.gui import follow_ups, photo_menu
+from glimpse_desktop.gui import follow_ups, judge_actions, photo_menu
 from glimpse_desktop.gui.follow_ups import index_summary
 from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
 from glimpse_desktop.gui.hooks import Page
@@ -218,6 +218,8 @@ class MainWindow(QMainWindow):
         # says a photo's caption or face names changed, not which: naming a face may name
         # its whole group, so any photo may have changed.
         self.viewer.metadata_changed.connect(lambda _id: self.photos_changed(None, "edited"))
+        # Favourite, stars, reject, rotate: keys, the "Photo" menu's actions, viewer buttons.
+        judge_actions.window_actions(self)
         self.people_page.people_changed.connect(lambda: self.photos_changed(None, "people"))
         self.people_page.show_photos.connect(self.show_person_photos)
         self.albums_page.open_album.connect(self.show_album)

@@ -60,6 +60,8 @@ WHY = (
     "captions",   # captions were written or edited
     "tags",       # tags were added or removed
     "albums",     # albums changed (their names travel in sidecars)
+    "judged",     # a person made photos favourites, gave stars, rejected them (or took it back)
+    "rotated",    # a person turned photos (shown turned everywhere; written as orientation)
 )
 
 # The reasons a scan of files gives: new, changed and moved photos (follow-ups that group,

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from glimpse_desktop.kernel import fts, pairs, plugins, vectors
+from glimpse_desktop.kernel import orientation as orientation_math
 from glimpse_desktop.kernel.db import Connection, now_iso
 from glimpse_desktop.kernel.redact import redact
 
@@ -162,6 +163,8 @@ def upsert_photo(
         # the row's old values, so each guard sees the source before this update).
         sets = ", ".join(f"{c} = CASE WHEN {MANUAL_GUARDS[c]} = '{MANUAL}' THEN {c} ELSE ? END"
                          if c in MANUAL_GUARDS else f"{c} = ?" for c in common)
+        if "orientation" in values:
+            sets += _absorbed_turns(conn, photo_id, values["orientation"])
         conn.execute(
             f"UPDATE photos SET {sets}, flags = (flags & ~{FLAG_UNSUPPORTED | FLAG_DAMAGED}) | ?, "
             f"missing_since = NULL, updated_at = ? WHERE id = ?",
@@ -179,6 +182,17 @@ def upsert_photo(
     fts.mark(conn, [photo_id])
     pairs.settle_paths(conn, [path] if old_path in (None, path) else [path, str(old_path)])
     return photo_id
+
+
+def _absorbed_turns(conn: Connection, photo_id: int, orientation: Any) -> str:
+    """The SQL that drops the person's turns of a photo when its file now says them itself
+    (write-back wrote them as its orientation): never turned twice."""
+    row = conn.row("SELECT orientation, rotation FROM photos WHERE id = ? AND rotation != 0",
+                   (photo_id,))
+    if row is None or orientation is None:
+        return ""
+    turned = orientation_math.compose(row["orientation"], int(row["rotation"]))
+    return ", rotation = 0" if int(orientation) == turned else ""
 
 
 def move_photo(conn: Connection, photo_id: int, new_path: str, *, root_id: int | None,
@@ -425,11 +439,12 @@ def photo_texts(conn: Connection, photo_id: int) -> list[tuple[str, str, str]]:
 # names): the facade makes its records of them. Tuples, not dicts: a grid of 1M photos reads
 # these page after page.
 
-# A grid tile's columns (``api.records.PhotoRow``'s fields, in order).
+# A grid tile's columns (``api.records.PhotoRow``'s fields, in order). A file rated -1
+# (Lightroom's and Bridge's reject) is rejected.
 ROW_COLUMNS = ("id, path, filename, content_hash, taken_at, taken_ts, width, height, status, "
                "format, (SELECT count(*) FROM photos c WHERE c.companion_of = photos.id), "
                f"(flags & {FLAG_DAMAGED}) != 0, (flags & {FLAG_FAVORITE}) != 0, rating, "
-               f"(flags & {FLAG_REJECTED}) != 0, rotation")
+               f"((flags & {FLAG_REJECTED}) != 0 OR coalesce(rating, 0) < 0), rotation")
 # A RAW kept as the companion of its JPEG (kernel/pairs.py) is a file of that photo, never a
 # photo of its own in a list or a count.
 # A photo in the trash (FLAG_TRASHED) is shown only in "Recently deleted".

@@ -52,6 +52,8 @@ NS = {
     "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
     "glimpse": "https://glimpse-desktop.org/xmp/1.0/",
     "exif": "http://ns.adobe.com/exif/1.0/",
+    "tiff": "http://ns.adobe.com/tiff/1.0/",
+    "digiKam": "http://www.digikam.org/ns/1.0/",
     "photoshop": "http://ns.adobe.com/photoshop/1.0/",
     "xml": "http://www.w3.org/XML/1998/namespace",
 }
@@ -121,6 +123,15 @@ class XmpData:
     gps: tuple[float, float, float | None] | None = None
     # The person cleared the place: the file's GPS is removed (``gps`` is None then).
     clear_gps: bool = False
+    # digiKam's pick label (digiKam:PickLabel: 0 none, 1 rejected, 2 pending, 3 accepted):
+    # Glimpse writes 3 for a favourite and 1 for a reject, and reads 3 back as a favourite.
+    pick: int | None = None
+    # The EXIF orientation (1-8, tiff:Orientation) that shows the photo as the person turned
+    # it; None: not Glimpse's to set (the person did not turn it).
+    orientation: int | None = None
+    # The file's own orientation, put back where Glimpse wrote another and the person has
+    # turned the photo back (never recorded: the library keeps it).
+    base_orientation: int = 1
 
     def record(self) -> dict[str, Any]:
         """As JSON-ready values (what Glimpse wrote, kept in the library's writeback table).
@@ -137,6 +148,10 @@ class XmpData:
             out["gps"] = list(self.gps)
         if self.clear_gps:
             out["clear_gps"] = True
+        if self.pick is not None:
+            out["pick"] = self.pick
+        if self.orientation is not None:
+            out["orientation"] = self.orientation
         return out
 
     @classmethod
@@ -156,7 +171,9 @@ class XmpData:
                        caption=(XmpCaption(str(rec["caption"])) if rec.get("caption")
                                 else None),
                        taken_at=str(rec["taken_at"]) if rec.get("taken_at") else None,
-                       gps=_gps_of(rec.get("gps")), clear_gps=bool(rec.get("clear_gps")))
+                       gps=_gps_of(rec.get("gps")), clear_gps=bool(rec.get("clear_gps")),
+                       pick=_small(rec.get("pick"), 0, 5),
+                       orientation=_small(rec.get("orientation"), 1, 8))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
 
@@ -181,7 +198,18 @@ class XmpData:
                         (norm(cap.summary), norm(cap.model), norm(cap.data), norm(cap.source))),
             "taken_at": same_date(self.taken_at),
             "gps": same_place(self.gps),
+            "pick": self.pick,
+            "orientation": self.orientation,
         }
+
+
+def _small(value: Any, low: int, high: int) -> int | None:
+    """A whole number from ``low`` to ``high`` (a pick label, an orientation), else None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number == int(number) and low <= number <= high else None
 
 
 def _gps_of(raw: Any) -> tuple[float, float, float | None] | None:
@@ -421,6 +449,8 @@ def _read(root: ET.Element) -> XmpData:
         _items(_property(root, _q("lr", "hierarchicalSubject")))))
     rating = _float(_property(root, _q("xmp", "Rating")))
     out.rating = int(rating) if rating is not None and -1 <= rating <= 5 else None
+    out.pick = _small(_text(_property(root, _q("digiKam", "PickLabel"))), 0, 5)
+    out.orientation = _small(_text(_property(root, _q("tiff", "Orientation"))), 1, 8)
     summary = _text(_property(root, _q("glimpse", "CaptionSummary")))
     if summary:
         out.caption = XmpCaption(
@@ -646,6 +676,19 @@ def merge_report(existing: bytes | str | None, data: XmpData, *,
             _sub(target, "xmp", "Rating", str(written.rating))
     elif old.rating is not None and old.rating == prev.rating:
         drop(_q("xmp", "Rating"))
+
+    # digiKam's pick label and the orientation: as the rating (ours, else theirs stays).
+    small: tuple[tuple[str, str, int | None, int | None, int | None], ...] = (
+        ("digiKam", "PickLabel", data.pick, old.pick, prev.pick),
+        ("tiff", "Orientation", data.orientation, old.orientation, prev.orientation))
+    for prefix, name, want, found, was in small:
+        if want is not None:
+            if found != want:
+                drop(_q(prefix, name))
+                _sub(target, prefix, name, str(want))
+        elif found is not None and found == was:
+            drop(_q(prefix, name))
+    written.pick, written.orientation = data.pick, data.orientation
 
     _merge_regions(root, target, data, prev, written)
 

@@ -27,6 +27,7 @@ same result come from ``SearchResult.page`` without ranking again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -172,7 +173,15 @@ def _narrowed(semantic: Semantic, conn: Connection, q: Query, nesting: int
     if missing:      # a filter whose plugin has gone since the query was parsed
         raise QueryError(f"{missing[0]} is not a filter Glimpse knows",
                          code="search.unknown_filter", values={"key": missing[0][:-1]})
-    return [found[i] for i in range(len(q.filters))]
+    return [_negated(*found[i]) if i in q.negated else found[i] for i in range(len(q.filters))]
+
+
+def _negated(search_filter: SearchFilter, condition: Condition
+             ) -> tuple[SearchFilter, Condition]:
+    """``-key:value``: the photos the condition leaves out (a NULL reads as not passing), each
+    such value a condition of its own, whatever the filter's repeat."""
+    return (dataclasses.replace(search_filter, repeat="all"),
+            Condition(f"NOT coalesce(({condition.sql}), 0)", condition.params))
 
 
 def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailable: bool
@@ -183,9 +192,10 @@ def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailab
     where = ["p.companion_of IS NULL"] if include_unavailable \
         else ["p.status IN ('ok', 'offline') AND p.companion_of IS NULL"]
     params: list[Any] = []
-    by_key: dict[str, tuple[SearchFilter, list[Condition]]] = {}
+    by_key: dict[tuple[str, str], tuple[SearchFilter, list[Condition]]] = {}
     for search_filter, condition in narrowed:
-        by_key.setdefault(search_filter.key, (search_filter, []))[1].append(condition)
+        by_key.setdefault((search_filter.key, search_filter.repeat),
+                          (search_filter, []))[1].append(condition)
     for search_filter, conditions in by_key.values():
         if search_filter.repeat == "last":
             conditions = conditions[-1:]
@@ -207,18 +217,21 @@ def _why_nothing(conn: Connection, q: Query,
     if not q.filters:
         return []
     out = []
-    for (key, value), single in zip(q.filters, narrowed, strict=True):
+    for i, ((key, value), single) in enumerate(zip(q.filters, narrowed, strict=True)):
         where, params = _where([single], include_unavailable)
         if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                     params) == 0:
-            out.append(Notice(FILTER_MATCHES_NOTHING, single[0].no_match(value),
-                              {"filter": key, "value": value}))
+            text = (f"every photo matches {key}:{value}" if i in q.negated
+                    else single[0].no_match(value))
+            out.append(Notice(FILTER_MATCHES_NOTHING, text, {
+                "filter": key, "value": value, **({"negated": True} if i in q.negated else {})}))
     if out or len(q.filters) < 2:
         return out
     where, params = _where(narrowed, include_unavailable)
     if conn.one(f"SELECT count(*) FROM (SELECT 1 FROM photos p WHERE {where} LIMIT 1)",
                 params) == 0:
-        names = [f"{key}:{value}" for key, value in q.filters]
+        names = [f"{'-' * (i in q.negated)}{key}:{value}"
+                 for i, (key, value) in enumerate(q.filters)]
         out.append(Notice(FILTERS_EXCLUDE_EACH_OTHER,
                           "each filter matches photos, but no photo matches all of "
                           + " ".join(names), {"filters": names}))

@@ -42,6 +42,8 @@ class Query:
     # search (search.filters) and what a front end names when a filter matches nothing ("no
     # photo was taken with a camera called …").
     filters: list[tuple[str, str]] = field(default_factory=list)
+    # The indexes in ``filters`` typed as ``-key:value``: photos that filter leaves out.
+    negated: set[int] = field(default_factory=set)
 
     @property
     def text(self) -> str:
@@ -58,7 +60,8 @@ class Query:
 
     def values(self, key: str) -> list[str]:
         """The values given for ``key``, in the order typed."""
-        return [value for k, value in self.filters if k == key]
+        return [value for i, (k, value) in enumerate(self.filters)
+                if k == key and i not in self.negated]
 
     @property
     def after(self) -> float | None:
@@ -138,6 +141,11 @@ def parse(query: str) -> Query:
         key, sep, value = token.partition(":")
         if sep and key.lower() in known and value:
             add_filter(q, key.lower(), value, known)
+            continue
+        if sep and token.startswith("-") and key[1:].lower() in known and value:
+            # -key:value: not these (-is:rejected leaves the rejects out).
+            add_filter(q, key[1:].lower(), value, known)
+            q.negated.add(len(q.filters) - 1)
             continue
         if token in ("+", "-"):
             end_term()

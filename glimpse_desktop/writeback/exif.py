@@ -1,5 +1,9 @@
 """The EXIF and IPTC fields write-back sets in a file, through exiv2's ExifData and IptcData.
 
+The orientation (IFD0 Orientation) is written only for a photo the person turned in Glimpse:
+the file's own orientation composed with their quarter turns (api/judge.compose_orientation),
+and the file's own again once they turn it back.
+
 Merged as the XMP is (`xmp.merge_report`): another app's ImageDescription and keywords in
 XPKeywords stay (ours from before go); the date taken and the place are written only where the
 person set them in Glimpse, as digiKam writes them: EXIF DateTimeOriginal and
@@ -30,9 +34,10 @@ SUBSECONDS = ("Exif.Photo.SubSecTimeOriginal", "Exif.Photo.SubSecTimeDigitized")
 EXIF_VERSION = "Exif.Photo.ExifVersion"
 GPS = "Exif.GPSInfo."
 IPTC_DATE, IPTC_TIME = "Iptc.Application2.DateCreated", "Iptc.Application2.TimeCreated"
+ORIENTATION = "Exif.Image.Orientation"
 # Every key write-back may set (the rest of a file's EXIF and IPTC must read back unchanged).
 GLIMPSE_KEYS = (DESCRIPTION, XP_KEYWORDS, *DATES, *OFFSETS, *SUBSECONDS, EXIF_VERSION,
-                IPTC_DATE, IPTC_TIME)
+                IPTC_DATE, IPTC_TIME, ORIENTATION)
 
 
 @dataclass
@@ -263,6 +268,21 @@ def _merge_place(edit: ExifEdit, data: xmp.XmpData, previous: xmp.XmpData,
         edit.set(GPS + "GPSAltitude", f"{round(abs(alt) * 100)}/100")
 
 
+def _merge_orientation(edit: ExifEdit, data: xmp.XmpData, previous: xmp.XmpData,
+                       written: xmp.XmpData) -> None:
+    """The photo turned by the person: IFD0 Orientation says so (the pixels stay as they
+    are). Turned back: the file's own orientation again. Another app's change of ours since
+    our last write stays."""
+    text = edit.get(ORIENTATION)
+    now = int(text) if text and text.isdigit() else None
+    if data.orientation is not None:
+        written.orientation = data.orientation
+        if not xmp.theirs_since(data.orientation, previous.orientation, now):
+            edit.set(ORIENTATION, str(data.orientation))
+    elif previous.orientation is not None and now == previous.orientation:
+        edit.set(ORIENTATION, str(data.base_orientation))
+
+
 def merge_exif(edit: ExifEdit, data: xmp.XmpData, previous: xmp.XmpData) -> xmp.XmpData:
     """Put ``data``'s description, keywords, date and place into the file's EXIF (and IPTC
     dates), merged with what is there; ``previous``: what of them Glimpse wrote last time.
@@ -271,5 +291,6 @@ def merge_exif(edit: ExifEdit, data: xmp.XmpData, previous: xmp.XmpData) -> xmp.
     _merge_texts(edit, data, previous, written)
     _merge_date(edit, data, previous, written)
     _merge_place(edit, data, previous, written)
+    _merge_orientation(edit, data, previous, written)
     return written
 

@@ -302,7 +302,8 @@ _STRUCTURE = tuple(f"Exif.Image.{t}" for t in (
     "TileWidth", "TileLength", "TileByteCounts"))
 # The XMP properties Glimpse writes (with `xmp.DATE_PROPERTIES`, `GPS_PROPERTIES` when set).
 _OWNED_XMP = ("Xmp.dc.subject", "Xmp.dc.description", "Xmp.lr.hierarchicalSubject",
-              "Xmp.xmp.Rating", "Xmp.mwg-rs.Regions", "Xmp.glimpse.")
+              "Xmp.xmp.Rating", "Xmp.mwg-rs.Regions", "Xmp.glimpse.", "Xmp.digiKam.PickLabel",
+              "Xmp.tiff.Orientation")
 _DATE_XMP = ("Xmp.exif.DateTimeOriginal", "Xmp.photoshop.DateCreated", "Xmp.xmp.CreateDate")
 
 
@@ -364,7 +365,7 @@ class _Plan:
 def _fields(edit: exif_fields.ExifEdit) -> tuple[Any, ...]:
     return (exif_fields.texts(edit), xmp.same_date(exif_fields.taken(edit)),
             xmp.same_place(exif_fields.place(edit)), edit.get(exif_fields.IPTC_DATE),
-            edit.get(exif_fields.IPTC_TIME))
+            edit.get(exif_fields.IPTC_TIME), edit.get(exif_fields.ORIENTATION))
 
 
 def embed(path: str, data: xmp.XmpData, previous: xmp.XmpData | None = None,

@@ -58,6 +58,9 @@ class Payload:
     taken when the person set it (ISO 8601, the UTC offset when known), else None.
     ``gps``: the place when the person set it (latitude, longitude in degrees, altitude in
     metres or None), else None. ``clear_gps``: the person cleared the place.
+    ``favorite``, ``rejected``: the person's judgement (a reject is written as xmp:Rating -1,
+    Lightroom's convention, and both as digiKam's pick label). ``rotation``: quarter turns
+    clockwise the person added (written as the orientation, composed with ``orientation``).
     """
 
     description: str | None
@@ -72,11 +75,15 @@ class Payload:
     taken_at: str | None = None
     gps: tuple[float, float, float | None] | None = None
     clear_gps: bool = False
+    favorite: bool = False
+    rejected: bool = False
+    rotation: int = 0
 
     def empty(self) -> bool:
         """Nothing here to write (orientation and size alone say nothing)."""
         return not (self.description or self.keywords or self.regions or self.caption
-                    or self.rating or self.taken_at or self.gps or self.clear_gps)
+                    or self.rating or self.taken_at or self.gps or self.clear_gps
+                    or self.favorite or self.rejected or self.rotation)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON values. The digest of what was written is taken of this, so its keys
@@ -99,6 +106,9 @@ class Payload:
             **({"taken_at": self.taken_at} if self.taken_at else {}),
             **({"gps": list(self.gps)} if self.gps else {}),
             **({"clear_gps": True} if self.clear_gps else {}),
+            **({"favorite": True} if self.favorite else {}),
+            **({"rejected": True} if self.rejected else {}),
+            **({"rotation": self.rotation} if self.rotation else {}),
         }
 
 

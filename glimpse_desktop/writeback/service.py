@@ -1,6 +1,21 @@
 """Metadata that travels: names, captions, tags and ratings written to XMP (sidecars, and JPEGs
 when asked), and read back from sidecars and embedded XMP, ours or another app's (digiKam,
 darktable, Lightroom), so they survive a lost library and arrive from other tools.
+
+Keeping and judging (api/judge.py) travels too:
+
+- stars: ``xmp:Rating`` 0-5; a reject: ``xmp:Rating`` -1 (the Adobe/Lightroom and Bridge
+  convention, which digiKam reads as "rejected" too), its stars kept in the library;
+- a favourite: digiKam's pick label ``digiKam:PickLabel`` 3 ("accepted"), a reject
+  ``digiKam:PickLabel`` 1: digiKam shows both, and reading a file back (a lost library, a
+  sidecar another app wrote) restores the favourite from 3 and the reject from 1 or from a
+  rating of -1 (a label of none or "pending" takes nothing away);
+- a photo the person turned: the orientation composed of the file's own and their quarter
+  turns, as ``tiff:Orientation`` in the sidecar and, when writing into files, as EXIF
+  IFD0 Orientation through exiv2 (pixels untouched); turned back, the file's own again.
+
+A rating read from a file is the file's (``rating_source`` NULL); stars the person gave or
+took away in Glimpse are kept unless another app changes the rating Glimpse wrote.
 """
 
 from __future__ import annotations
@@ -22,6 +37,7 @@ from glimpse_desktop.faces.stage import FaceCrops
 from glimpse_desktop.kernel import fts, photos
 from glimpse_desktop.kernel.db import Connection, LibraryError, Writer, is_environmental, now_iso
 from glimpse_desktop.kernel.lock import IngestLock
+from glimpse_desktop.kernel.orientation import compose as compose_orientation
 from glimpse_desktop.kernel.pipeline import hash_content
 from glimpse_desktop.kernel.progress import Cancelled, CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.thumbnails import KINDS, ThumbnailCache
@@ -133,6 +149,7 @@ def subtract(data: xmp.XmpData, ours: xmp.XmpData | None) -> xmp.XmpData:
         subjects=[t for t in data.subjects if xmp.same_text(t) not in subjects],
         hierarchical=[t for t in data.hierarchical if xmp.same_text(t) not in hierarchical],
         rating=None if data.rating is not None and data.rating == ours.rating else data.rating,
+        pick=None if data.pick is not None and data.pick == ours.pick else data.pick,
         regions=[r for r in data.regions if not any(xmp._same_region(r, o)
                                                     for o in ours.regions)],
         applied_to=data.applied_to, caption=caption)
@@ -166,11 +183,17 @@ def to_xmp(payload: Payload) -> xmp.XmpData:
     """A photo's write-back payload as the XMP Glimpse writes."""
     orientation = payload.orientation or 1
     caption = payload.caption
+    pick = store.PICK_REJECTED if payload.rejected else \
+        store.PICK_ACCEPTED if payload.favorite else None
     return xmp.XmpData(
         description=payload.description,
         subjects=list(payload.keywords),
         hierarchical=list(payload.hierarchical),
-        rating=payload.rating,
+        rating=-1 if payload.rejected else payload.rating,
+        pick=pick,
+        orientation=(compose_orientation(orientation, payload.rotation)
+                     if payload.rotation else None),
+        base_orientation=orientation,
         regions=[xmp.region_from_upright(r.name, (r.x, r.y, r.w, r.h), orientation)
                  for r in payload.regions],
         applied_to=((int(payload.stored_size[0]), int(payload.stored_size[1]))
@@ -265,7 +288,11 @@ class WriteBack:
                      if caption else None),
             orientation=int(photo["orientation"] or 1),
             stored_size=_stored_size(photo),
-            taken_at=taken_at, gps=gps, clear_gps=clear_gps)
+            taken_at=taken_at, gps=gps, clear_gps=clear_gps,
+            favorite=bool(int(photo["flags"] or 0) & photos.FLAG_FAVORITE),
+            rejected=bool(int(photo["flags"] or 0) & photos.FLAG_REJECTED)
+            or int(photo["rating"] or 0) < 0,
+            rotation=int(photo["rotation"] or 0) % 4)
 
     def _items(self, *, sidecar: bool, embed: bool,
                photo_ids: Sequence[int] | None) -> list[_Item]:
@@ -695,6 +722,9 @@ class WriteBack:
                 elif data.rating is not None:
                     # 0 is "not rated" (XMP, Windows): the sidecar's stars count then.
                     store.set_rating(c, pid, data.rating, only_unrated=True)
+            if data.pick is not None:
+                # digiKam's pick label (ours subtracted): a favourite or a reject.
+                store.set_pick(c, pid, data.pick)
             # Tags as the other app spelt them ("Lisbon"); one of each, whatever the case
             # (search matches them without it).
             for tag in data.subjects:

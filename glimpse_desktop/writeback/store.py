@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from glimpse_desktop.kernel import photos
 from glimpse_desktop.kernel.db import Connection
 
 __all__ = ["add_file_tag", "chunks", "clear_file_values", "content_hash", "description_texts",
            "forget_sidecar", "has_caption", "insert_region", "mark_changed", "named_faces",
            "photo_for_payload", "photo_ids_by_path", "photo_ids_by_stem", "photo_rows",
            "photos_to_read", "read_records", "record_read", "record_written", "region_rows",
-           "rekey", "remove_region", "set_file_text", "set_people_text", "set_rating",
+           "rekey", "remove_region", "set_file_text", "set_people_text", "set_pick", "set_rating",
            "set_xmp_caption", "sidecar_rows", "sidecar_stats", "tag_names", "written_records",
            "wrote_rating", "xmp_caption_row"]
 
@@ -34,9 +35,10 @@ def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
 
 
 def photo_for_payload(conn: Connection, photo_id: int) -> dict[str, Any] | None:
-    """id, rating, width, height, orientation of a photo; None when there is no such photo."""
-    return conn.row("SELECT id, rating, width, height, orientation FROM photos WHERE id = ?",
-                    (photo_id,))
+    """id, rating, width, height, orientation, flags (favourite, rejected) and rotation of a
+    photo; None when there is no such photo."""
+    return conn.row("SELECT id, rating, width, height, orientation, flags, rotation "
+                    "FROM photos WHERE id = ?", (photo_id,))
 
 
 def xmp_caption_row(conn: Connection, photo_id: int) -> dict[str, Any] | None:
@@ -165,12 +167,28 @@ def wrote_rating(conn: Connection, photo_id: int) -> bool:
 
 
 def set_rating(conn: Connection, photo_id: int, rating: int, *, only_unrated: bool) -> None:
-    """The photo's rating (with ``only_unrated``, only when it has none: 0 is none)."""
+    """The photo's rating, as the file's own (``rating_source`` NULL). With ``only_unrated``
+    only when it has none (0 is none) and the person gave it none: stars they took away stay
+    away."""
     if only_unrated:
-        conn.execute("UPDATE photos SET rating = ? WHERE id = ? AND coalesce(rating, 0) = 0",
-                     (rating, photo_id))
+        conn.execute("UPDATE photos SET rating = ?, rating_source = NULL WHERE id = ? AND "
+                     "coalesce(rating, 0) = 0 AND rating_source IS NULL", (rating, photo_id))
     else:
-        conn.execute("UPDATE photos SET rating = ? WHERE id = ?", (rating, photo_id))
+        conn.execute("UPDATE photos SET rating = ?, rating_source = NULL WHERE id = ?",
+                     (rating, photo_id))
+
+
+# digiKam's pick labels (digiKam:PickLabel) as Glimpse reads and writes them.
+PICK_REJECTED, PICK_ACCEPTED = 1, 3
+
+
+def set_pick(conn: Connection, photo_id: int, pick: int) -> None:
+    """A pick label a file says (not Glimpse's own write): accepted is a favourite, rejected
+    a reject. Other labels (none, pending) take nothing away: a favourite given in Glimpse
+    before write-back was on is never lost to a file that says nothing of it."""
+    flag = {PICK_ACCEPTED: photos.FLAG_FAVORITE, PICK_REJECTED: photos.FLAG_REJECTED}.get(pick)
+    if flag is not None:
+        conn.execute(f"UPDATE photos SET flags = flags | {flag} WHERE id = ?", (photo_id,))
 
 
 def add_file_tag(conn: Connection, photo_id: int, tag: str, source: str) -> None:

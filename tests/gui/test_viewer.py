@@ -176,7 +176,7 @@ def test_zooming_past_the_preview_loads_the_upright_original(
     assert not viewer.full_resolution_loaded()
     # Fit to the window is below the preview's pixels: no decode of the original yet.
     assert viewer.canvas.logical_size().toSize() == QSize(1600, 2400)
-    qtbot.keyClick(viewer, Qt.Key.Key_1)                         # 100 %
+    qtbot.keyClick(viewer, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)   # 100 %
     assert viewer.zoom() == pytest.approx(1.0)
     centre = viewer.canvas.viewport().rect().center()
     before = viewer.canvas.mapToScene(centre)
@@ -195,7 +195,7 @@ def test_zooming_past_the_preview_loads_the_upright_original(
         assert abs(colour.green() - expected[1]) <= 2
         assert abs(colour.blue() - expected[2]) <= 2
     # Zooming back out draws the preview again; Enter toggles fit and 100 %.
-    qtbot.keyClick(viewer, Qt.Key.Key_0)
+    qtbot.keyClick(viewer, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # fit
     assert viewer.canvas.is_fit() and viewer.shown_image_size() == QSize(853, 1280)
     qtbot.keyClick(viewer, Qt.Key.Key_Return)
     assert viewer.zoom() == pytest.approx(1.0) and viewer.zoom_label.text() == "100 %"
@@ -308,10 +308,10 @@ def test_faces_are_drawn_named_and_rejected_in_the_library(
         _menu_action(menu, "Show all photos of Barack Obama")
     assert chosen.args == [person]
 
-    # F hides the boxes and shows them again.
-    qtbot.keyClick(viewer, Qt.Key.Key_F)
+    # Shift+F hides the boxes and shows them again (F alone: favourite).
+    qtbot.keyClick(viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
     assert not viewer.shown_faces()[0]["visible"]
-    qtbot.keyClick(viewer, Qt.Key.Key_F)
+    qtbot.keyClick(viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
     assert viewer.shown_faces()[0]["visible"]
 
     # "Not this person": the face leaves the person, for good, and the box says so.

@@ -265,6 +265,21 @@ class PhotoNotice(QFrame):
         self.move((size.width() - self.width()) // 2, 14)
 
 
+def turned_box(box: tuple[float, float, float, float], rotation: int
+               ) -> tuple[float, float, float, float]:
+    """A box (x, y, w, h as fractions of the picture) where it is once the picture is turned
+    ``rotation`` quarter turns clockwise."""
+    x, y, w, h = box
+    turns = int(rotation or 0) % 4
+    if turns == 1:
+        return 1 - y - h, x, h, w
+    if turns == 2:
+        return 1 - x - w, 1 - y - h, w, h
+    if turns == 3:
+        return y, 1 - x - w, h, w
+    return x, y, w, h
+
+
 class Canvas(QGraphicsView):
     """The photo: fit to the window or zoomed (wheel, keys), dragged to pan, faces on top."""
 
@@ -318,14 +333,16 @@ class Canvas(QGraphicsView):
         self.set_faces([])
         self.viewport().update()
 
-    def set_faces(self, faces: list[PhotoFace]) -> None:
+    def set_faces(self, faces: list[PhotoFace], rotation: int = 0) -> None:
+        """Boxes over the faces (``face.box``: fractions of the picture upright as its file
+        says), turned with the picture by ``rotation`` quarter turns clockwise."""
         for box in self.boxes:
             self.scene().removeItem(box)
         self.boxes = []
         accent = self.palette().color(QPalette.ColorRole.Highlight)
         w, h = self.image.size.width(), self.image.size.height()
         for face in faces:
-            x, y, bw, bh = face.box
+            x, y, bw, bh = turned_box(face.box, rotation)
             box = FaceBox(face, QRectF(x * w, y * h, bw * w, bh * h), accent)
             box.setVisible(self.faces_visible)
             self.scene().addItem(box)

@@ -45,11 +45,12 @@ from PySide6.QtWidgets import (
 
 from glimpse_desktop.api import Photo, PhotoFace
 from glimpse_desktop.api.library import Library
-from glimpse_desktop.gui.photo_model import PhotoIdRole
+from glimpse_desktop.gui.photo_model import PhotoIdRole, turned
 from glimpse_desktop.gui.tasks import Tasks, describe
 from glimpse_desktop.gui.viewer.canvas import Canvas, PhotoNotice
 from glimpse_desktop.gui.viewer.faces import NamePopup, named_text
 from glimpse_desktop.gui.viewer.info import InfoPanel
+from glimpse_desktop.gui.viewer.judge_bar import JudgeBar
 from glimpse_desktop.gui.viewer.parts import (
     READ_AHEAD,
     ZOOM_STEP,
@@ -96,6 +97,10 @@ class Viewer(QWidget):
         self._preview_hash: str | None = None
         self._preview_loading = False
         self._canvas_photo: int | None = None    # the photo the canvas's view was set for
+        # The preview turned as the person turned the photo: (preview, turns, turned image),
+        # made once per turn, never per paint.
+        self._turned: tuple[QImage, int, QImage] | None = None
+        self._full_turns = 0     # the turns the full-resolution image was read with
         self.name_popup: NamePopup | None = None
         self._faces: list[PhotoFace] = []
         self._names: list[str] = []
@@ -133,11 +138,11 @@ class Viewer(QWidget):
         self.zoom_label = QToolButton()
         self.zoom_label.setAutoRaise(True)
         self.zoom_label.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.zoom_label.setToolTip("Fit (0) or 100 % (1); Enter switches")
+        self.zoom_label.setToolTip("Fit (Ctrl+0) or 100 % (Ctrl+1); Enter switches")
         self.zoom_label.setMinimumWidth(52)
         self.zoom_label.clicked.connect(self.toggle_zoom)
         self.zoom_in_button = self._tool("plus", "Zoom in (+)", lambda: self.zoom_by(ZOOM_STEP))
-        self.faces_button = self._tool("faces", "Show faces (F)", self.toggle_faces)
+        self.faces_button = self._tool("faces", "Show faces (Shift+F)", self.toggle_faces)
         self.faces_button.setCheckable(True)
         self.faces_button.setChecked(True)
         self.info_button = self._tool("info", "Show details (I)", self.toggle_panel)
@@ -151,6 +156,10 @@ class Viewer(QWidget):
         bar.addSpacing(12)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
+        bar.addSpacing(14)
+        # Favourite, stars, reject, rotate: the window does them (gui/judge_actions.py).
+        self.judge_bar = JudgeBar(self.bar)
+        bar.addWidget(self.judge_bar)
         bar.addSpacing(14)
         bar.addWidget(self.zoom_out_button)
         bar.addWidget(self.zoom_label)
@@ -371,12 +380,29 @@ class Viewer(QWidget):
         self._note_status(entry)
         self._read_ahead()
 
+    def reload_current(self) -> None:
+        """Read the photo shown again (the person judged or turned it): its details, its
+        stars and heart, and the picture turned as it is now."""
+        photo_id = self._photo_id
+        if photo_id is None:
+            return
+        self.tasks.run(lambda: read_photo(self.lib, photo_id),
+                       done=lambda info: self._info_ready(photo_id, info),
+                       failed=lambda exc: self._failed(photo_id, exc), read=True)
+
     def _info_ready(self, photo_id: int, info: Photo) -> None:
         if not alive(self) or photo_id != self._photo_id:
             return
+        turned_now = self._info is not None and self._info.id == info.id and \
+            self._info.rotation != info.rotation
         self._info = info
         self.panel.show_info(info)
         self._update_controls()
+        if turned_now:
+            if self._full is not None or self._full_state == "loading":
+                self._full, self._full_state = None, "idle"   # read again, turned
+            self._canvas_photo = None                          # fit the new shape
+            self._show_image()
         if self._preview_hash == info.content_hash or self._preview_loading:
             return
         # No preview yet, or the one read ahead is of older content (the file was edited).
@@ -473,10 +499,25 @@ class Viewer(QWidget):
 
     # ------------------------------------------------------------------ image and zoom
 
+    def _turns(self) -> int:
+        return self._info.rotation if self._info is not None else 0
+
+    def _shown_preview(self) -> QImage | None:
+        """The preview as the person turned the photo (turned once, then kept)."""
+        preview, turns = self._preview, self._turns()
+        if preview is None or not turns:
+            return preview
+        if self._turned is None or self._turned[0] is not preview or self._turned[1] != turns:
+            self._turned = (preview, turns, turned(preview, turns))
+        return self._turned[2]
+
     def _logical_size(self) -> QSizeF:
-        """The original's upright size in pixels: the scene's units."""
-        preview = self._preview
+        """The original's upright size in pixels, turned as the person turned it: the
+        scene's units."""
+        preview = self._shown_preview()
         w, h = (self._info.width, self._info.height) if self._info else (None, None)
+        if self._turns() % 2:
+            w, h = h, w
         if preview is None or preview.isNull():
             return QSizeF(float(w or 1), float(h or 1))
         if not w or not h:
@@ -490,12 +531,13 @@ class Viewer(QWidget):
         return QSizeF(float(w), float(h))
 
     def _show_image(self) -> None:
-        images = [i for i in (self._preview, self._full) if i is not None]
+        full = self._full if self._full_turns == self._turns() else None
+        images = [i for i in (self._shown_preview(), full) if i is not None]
         self.canvas.loading = not images
         self.canvas.set_images(self._logical_size(), images,
                                keep_view=self._canvas_photo == self._photo_id)
         self._canvas_photo = self._photo_id if images else None
-        self.canvas.set_faces(self._faces)
+        self.canvas.set_faces(self._faces, self._turns())
         self._update_zoom_label()
         self._maybe_load_full()
 
@@ -516,6 +558,7 @@ class Viewer(QWidget):
             return      # offline or missing: the preview is all there is (the note says so)
         photo_id = self._photo_id
         self._full_state = "loading"
+        self._full_turns = self._turns()     # lib.full_image turns it as the photo is now
         self.tasks.run(lambda: self._unless_moved_on(photo_id,
                                                      lambda: read_full(self.lib, photo_id)),
                        done=lambda image: self._full_ready(photo_id, image),
@@ -525,9 +568,13 @@ class Viewer(QWidget):
         if not alive(self) or photo_id != self._photo_id or image is None:
             return
         self._full, self._full_state = image, "done"
+        if self._full_turns != self._turns():    # turned while it was read: read again
+            self._full, self._full_state = None, "idle"
+            self._maybe_load_full()
+            return
         # Same scene size: the view keeps its zoom and centre, only the pixels get sharper.
         self.canvas.set_images(self.canvas.logical_size(),
-                               [i for i in (self._preview, image) if i is not None],
+                               [i for i in (self._shown_preview(), image) if i is not None],
                                keep_view=True)
 
     def _full_failed(self, photo_id: int, exc: BaseException) -> None:
@@ -583,7 +630,7 @@ class Viewer(QWidget):
         # Ignored faces (strangers) are not drawn: the person asked not to see them again.
         faces = [f for f in faces if not f.ignored]
         self._faces = faces
-        self.canvas.set_faces(faces)
+        self.canvas.set_faces(faces, self._turns())
         self.panel.show_faces(faces)
         self._update_controls()
 
@@ -600,7 +647,7 @@ class Viewer(QWidget):
         visible = not self.canvas.faces_visible
         self.canvas.show_faces(visible)
         self.faces_button.setChecked(visible)
-        self.faces_button.setToolTip(("Hide" if visible else "Show") + " faces (F)")
+        self.faces_button.setToolTip(("Hide" if visible else "Show") + " faces (Shift+F)")
 
     def _face(self, face_id: int) -> PhotoFace | None:
         return next((f for f in self._faces if f.face == face_id), None)
@@ -745,6 +792,11 @@ class Viewer(QWidget):
         self.title.setToolTip(self._info.path if self._info else "")
         self.position.setText(f"{row + 1:,} of {rows:,}{'+' if more else ''}"
                               if rows and row >= 0 else "")
+        info = self._info
+        self.judge_bar.setEnabled(info is not None)
+        self.judge_bar.show_state(bool(info and info.favorite),
+                                  max(0, int(info.rating or 0)) if info else 0,
+                                  bool(info and info.rejected))
         self._update_zoom_label()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
@@ -770,14 +822,15 @@ class Viewer(QWidget):
             self.zoom_by(ZOOM_STEP)
         elif key in (K.Key_Minus, K.Key_Underscore):
             self.zoom_by(1 / ZOOM_STEP)
-        elif key == K.Key_0:
+        # Ctrl+0 and Ctrl+1 (as in Lightroom): 0-5 alone give stars (gui/judge_actions.py).
+        elif key == K.Key_0 and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.fit()
-        elif key == K.Key_1:
+        elif key == K.Key_1 and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.zoom_to(1.0)
         elif key in (K.Key_Return, K.Key_Enter):
             self.toggle_zoom()
-        elif key == K.Key_F:
-            self.toggle_faces()
+        elif key == K.Key_F and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.toggle_faces()     # F alone: favourite
         elif key == K.Key_I:
             self.toggle_panel()
         elif key == K.Key_Home and self._model is not None and self._model.rowCount():
