@@ -109,6 +109,7 @@ def test_an_area_across_the_antimeridian(map_lib: Library) -> None:
 def test_trashed_and_missing_photos_are_not_on_the_map(map_lib: Library,
                                                        photo_dir: Path) -> None:
     named = ids(map_lib)
+    assert map_lib.map.clusters(3).photos == 7       # read before the change, then again
     map_lib.writer.call(lambda c: c.execute(
         f"UPDATE photos SET flags = flags | {FLAG_TRASHED} WHERE id = ?",
         (named["baixa1.jpg"],)))

@@ -1,12 +1,15 @@
 """The map: photos with coordinates as clustered markers for a zoom, the photos of an area,
 and (places/tiles.py) street tiles when the person turned them on.
 
-Clusters are counted per grid cell in SQL (one scan of the photos, no Python per photo) and
-joined across cell edges by places/mapgrid.py. ``Library.map`` is this service.
+The photos on the map are read once into arrays (half a second at a million photos) and kept
+while nothing is written to the library (SQLite's ``data_version``, per connection); each
+zoom's clusters are then counted from them in numpy and joined across cell edges by
+places/mapgrid.py. ``Library.map`` is this service.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +36,21 @@ class PhotoMap:
         self._reader = reader
         self._config = config
         self._cache_dir = cache_dir
+        self._lock = threading.Lock()
+        self._points: mapgrid.Points | None = None
+        # data_version as each reader connection (one per thread) last saw it while the
+        # points were known to be current.
+        self._seen: dict[int, int] = {}
+
+    def _current(self) -> mapgrid.Points:
+        conn = self._reader()
+        with self._lock:
+            version = map_store.data_version(conn)
+            if self._points is None or self._seen.get(id(conn)) != version:
+                self._points = mapgrid.Points.of(*map_store.points(conn))
+                self._seen = {}
+            self._seen[id(conn)] = version
+            return self._points
 
     def clusters(self, zoom: int, area: MapArea | None = None) -> MapView:
         """The markers at ``zoom`` (0: the whole world in one 256-pixel tile, up to
@@ -40,7 +58,7 @@ class PhotoMap:
         if not isinstance(zoom, int) or not 0 <= zoom <= mapgrid.MAX_ZOOM:
             raise MapAreaError(f"zoom must be a whole number from 0 to {mapgrid.MAX_ZOOM}, "
                                f"not {zoom!r}", code=BAD_ZOOM, values={"zoom": zoom})
-        clusters = mapgrid.merge(map_store.cells(self._reader(), zoom, area), zoom)
+        clusters = mapgrid.merge(mapgrid.grid_cells(self._current(), zoom, area), zoom)
         return MapView(zoom=zoom, area=area, clusters=tuple(clusters),
                        photos=sum(c.count for c in clusters))
 

@@ -1,25 +1,20 @@
-"""The map's reads: photos with coordinates counted per grid cell, the photos of an area, and
+"""The map's reads: the photos with coordinates (for clustering), the photos of an area, and
 how many photos have coordinates. Photos the views show only (kernel/photos.py's rule: not
 missing, not a RAW kept as its JPEG's companion, not in the trash)."""
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from glimpse_desktop.kernel.db import Connection
 from glimpse_desktop.kernel.photos import FLAG_TRASHED
 from glimpse_desktop.places.map_records import MapArea
-from glimpse_desktop.places.mapgrid import MAX_LAT, Cell, cells_per_side
 
 _SHOWN = ("p.status IN ('ok', 'offline') AND p.companion_of IS NULL "
           f"AND (p.flags & {FLAG_TRASHED}) = 0")
 _ON_MAP = f"p.gps_lat IS NOT NULL AND p.gps_lon IS NOT NULL AND {_SHOWN}"
-
-# Web Mercator's x and y as fractions of the world (mapgrid.world_xy in SQL): computing the
-# cell in SQLite keeps the million rows of a big library out of Python.
-_LAT = f"max(-{MAX_LAT}, min({MAX_LAT}, p.gps_lat))"
-_X = "((p.gps_lon + 180.0) / 360.0)"
-_Y = (f"(0.5 - ln((1 + sin(radians({_LAT}))) / (1 - sin(radians({_LAT})))) "
-      "/ (4 * pi()))")
-
 
 def _area_sql(area: MapArea | None) -> tuple[str, list[float]]:
     if area is None:
@@ -31,23 +26,22 @@ def _area_sql(area: MapArea | None) -> tuple[str, list[float]]:
             [area.south, area.north, area.west, area.east])
 
 
-def cells(conn: Connection, zoom: int, area: MapArea | None) -> list[Cell]:
-    """The photos on the map (within ``area``) counted per grid cell of ``zoom``."""
-    n = cells_per_side(zoom)
-    where, params = _area_sql(area)
-    # SQLite takes the bare column id from the row holding max(): the newest photo.
-    rows = conn.execute(
-        f"""SELECT cx, cy, count(*), avg(lat), avg(lon), min(lat), min(lon), max(lat),
-                   max(lon), max(ts), id FROM (
-              SELECT p.id AS id, p.gps_lat AS lat, p.gps_lon AS lon,
-                     coalesce(p.taken_ts, -1e18) AS ts,
-                     min({n - 1}, max(0, CAST({_X} * {n} AS INTEGER))) AS cx,
-                     min({n - 1}, max(0, CAST({_Y} * {n} AS INTEGER))) AS cy
-              FROM photos p WHERE {_ON_MAP}{where})
-            GROUP BY cx, cy""", params)
-    return [Cell(int(r[0]), int(r[1]), int(r[2]), float(r[3]), float(r[4]), float(r[5]),
-                 float(r[6]), float(r[7]), float(r[8]), float(r[9]), int(r[10]))
-            for r in rows]
+def points(conn: Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, latitudes, longitudes, times) of every photo on the map, as arrays, in id order
+    (times: -1e18 for an undated photo). One plain scan streamed into numpy: at a million
+    photos that costs about half a second, where a GROUP BY on computed cells cost three."""
+    cursor = conn.execute(
+        f"SELECT p.id, p.gps_lat, p.gps_lon, coalesce(p.taken_ts, -1e18) FROM photos p "
+        f"WHERE {_ON_MAP} ORDER BY p.id")
+    table = np.fromiter(itertools.chain.from_iterable(cursor), np.float64).reshape(-1, 4)
+    return (table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy(),
+            table[:, 3].copy())
+
+
+def data_version(conn: Connection) -> int:
+    """SQLite's count of commits other connections made that this one has seen: unchanged,
+    nothing was written since this connection last asked."""
+    return int(conn.one("PRAGMA data_version"))
 
 
 def photos_in(conn: Connection, area: MapArea) -> list[int]:
