@@ -198,6 +198,14 @@ def test_shipped_outlines_put_cities_on_land_and_oceans_in_water(level: str) -> 
         assert on_land(lat, lon), (lat, lon)
     for lat, lon in ((30.0, -40.0), (0.0, -150.0), (-40.0, 80.0), (42.0, 50.5)):  # 50.5: Caspian
         assert not on_land(lat, lon), (lat, lon)
+    # Fiji and Chukotka span the antimeridian: no line may cross the map to join their
+    # halves (Antarctica's ring goes round by the south edge of the map).
+    for line in (*outlines.land, *outlines.borders):
+        xs, ys = line[0::2], line[1::2]
+        for i in range(len(xs) - 1):
+            assert abs(xs[i + 1] - xs[i]) < 0.5 or ys[i] == ys[i + 1] == pytest.approx(1.0)
+    for lat, lon in ((-17.8, 178.0), (65.0, 175.0), (66.0, -172.0), (67.5, -179.5)):
+        assert on_land(lat, lon), (lat, lon)
 
 
 # ---------------------------------------------------------------------------- tiles

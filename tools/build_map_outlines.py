@@ -14,6 +14,7 @@ small and reads fast; places/outlines.py decodes it.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import shutil
 import sys
@@ -69,6 +70,28 @@ def _ring(arcs: list[list[Point]], refs: list[int]) -> list[Point]:
     return ring
 
 
+def _unwrapped(ring: list[Point], turn: int) -> list[list[Point]]:
+    """A ring cut at the antimeridian (Fiji, Chukotka) as merged land leaves it: its points
+    jump from one edge of the world to the other, which would draw a line across the map.
+    Made continuous (longitudes past 180), plus a copy a turn away, so that the part past
+    the edge is drawn on the other side. A ring around a pole (Antarctica) is kept as is."""
+    out, shift, polar = [ring[0]], 0, [ring[0]]
+    for (x0, _), (x1, y1) in itertools.pairwise(ring):
+        if abs(x1 - x0) > turn // 2:
+            shift += -turn if x1 > x0 else turn
+            # Around a pole, the jump goes by way of the pole (y 0: the south edge).
+            polar += [(x0, 0), (x1, 0)]
+        polar.append((x1, y1))
+        out.append((x1 + shift, y1))
+    if shift != 0:
+        return [polar]
+    if all(x == x1 for (x, _), (x1, _) in zip(ring, out, strict=True)):
+        return [ring]
+    low, high = min(x for x, _ in out), max(x for x, _ in out)
+    back = -turn if high > turn else turn if low < 0 else 0
+    return [out, [(x + back, y) for x, y in out]] if back else [out]
+
+
 def _delta(pts: list[Point]) -> list[int]:
     flat, px, py = [], 0, 0
     for x, y in pts:
@@ -80,6 +103,7 @@ def _delta(pts: list[Point]) -> list[int]:
 def level(topo: dict, tol: float) -> dict:
     # Simplify each arc once, so that a border and the coasts either side of it stay joined.
     arcs = [_simplify(a, tol) for a in _arcs(topo)]
+    turn = round(360 / topo["transform"]["scale"][0])       # quanta in 360 degrees
     land = []
     for geom in topo["objects"]["land"]["geometries"]:
         polys = geom["arcs"] if geom["type"] == "MultiPolygon" else [geom["arcs"]]
@@ -87,7 +111,7 @@ def level(topo: dict, tol: float) -> dict:
             for refs in poly:
                 ring = _ring(arcs, refs)
                 if len(ring) >= 4:
-                    land.append(_delta(ring))
+                    land += [_delta(r) for r in _unwrapped(ring, turn)]
     # A border is an arc two different countries share (topojson.mesh's a !== b).
     owners: dict[int, set[int]] = {}
     for n, geom in enumerate(topo["objects"]["countries"]["geometries"]):
