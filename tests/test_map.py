@@ -35,8 +35,8 @@ SHOTS: dict[str, tuple[str, tuple[float, float] | None]] = {
 }
 
 
-@pytest.fixture
-def map_lib(lib: Library, photo_dir: Path) -> Library:
+def placed_library(lib: Library, photo_dir: Path) -> Library:
+    """``lib`` with SHOTS written to ``photo_dir`` and indexed."""
     for seed, (name, (when, gps)) in enumerate(SHOTS.items()):
         ig.write_jpeg(photo_dir / name, (96, 64), seed=seed, datetime_original=when, gps=gps,
                       make="FUJIFILM", model="X100V")
@@ -44,6 +44,11 @@ def map_lib(lib: Library, photo_dir: Path) -> Library:
     lib.add_root(photo_dir)
     lib.index()
     return lib
+
+
+@pytest.fixture
+def map_lib(lib: Library, photo_dir: Path) -> Library:
+    return placed_library(lib, photo_dir)
 
 
 def ids(lib: Library) -> dict[str, int]:

@@ -53,6 +53,9 @@ STREET_TILES = 400
 COARSE_UNTIL = 2
 
 __all__ = ["STREET_TILES", "MapCanvas", "OutlineTiles", "Palette"]
+# From this zoom the shipped outlines are coarser than the screen: the map says so.
+DETAIL_ENDS = 9
+APPROXIMATE = "Coasts and borders are approximate at this scale (Street Map shows streets)"
 # A press that moves less than this is a click, not a drag.
 CLICK_SLOP = 5
 
@@ -285,6 +288,8 @@ class MapCanvas(QWidget):
             self._paint_message(painter)
         if self.attribution:
             self._paint_attribution(painter)
+        elif self.zoom >= DETAIL_ENDS and self.street_tile is None:
+            self._paint_attribution(painter, APPROXIMATE)
         painter.end()
 
     def _paint_tiles(self, painter: QPainter) -> None:
@@ -366,17 +371,18 @@ class MapCanvas(QWidget):
                          int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
                          self.message)
 
-    def _paint_attribution(self, painter: QPainter) -> None:
+    def _paint_attribution(self, painter: QPainter, text: str = "") -> None:
+        text = text or self.attribution
         font = QFont(self.font())
         font.setPixelSize(11)
         painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(self.attribution) + 12
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
         box = QRectF(self.width() - width, self.height() - 18, width, 18)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(255, 255, 255, 200))
         painter.drawRect(box)
         painter.setPen(QColor("#333333"))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.attribution)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _dark(self) -> bool:
         return self.palette().window().color().lightness() < 128

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -108,6 +108,13 @@ class MapPage(QWidget):
         self.canvas.cluster_photos.connect(self._cluster_photos)
         thumbnails.ready.connect(self._thumbnail_ready)
         self._first = True
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Back from the Settings window (street maps may have been turned on or off there).
+        if event.type() == QEvent.Type.ActivationChange and self.isVisible() \
+                and self.window().isActiveWindow():
+            self.tasks.run(self.lib.map.tiles, self._set_tiles, self._failed, read=True)
 
     def _tool(self, text: str, tip: str) -> QToolButton:
         button = QToolButton()
@@ -241,6 +248,8 @@ class MapPage(QWidget):
         self._fetching.add(key)
 
         def fetch() -> QImage | None:
+            if self.tiles is not source:
+                return None                  # turned off (or moved) while this waited
             data = source.tile(z, x, y)
             if data is None:
                 return None
