@@ -108,6 +108,10 @@ class MapPage(QWidget):
         self.canvas.cluster_photos.connect(self._cluster_photos)
         thumbnails.ready.connect(self._thumbnail_ready)
         self._first = True
+        # Photos read or changed while the map is shown: once for a burst (a big library's
+        # points take a moment to read again).
+        self._again = QTimer(self, singleShot=True, interval=3000)
+        self._again.timeout.connect(lambda: self.refresh() if self.isVisible() else None)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -136,6 +140,11 @@ class MapPage(QWidget):
             QTimer.singleShot(0, self.canvas.whole_world)
         self._asked = None
         self._view_changed()
+
+    def refresh_if_shown(self) -> None:
+        """The library changed: read again soon, if the map is on screen."""
+        if self.isVisible() and not self._again.isActive():
+            self._again.start()
 
     def _read(self, found: tuple[MapCounts, TileSource | None]) -> None:
         counts, tiles = found

@@ -525,6 +525,7 @@ class MainWindow(QMainWindow):
                 "No photos yet. They appear here as they are read." if status.roots else
                 "Add a folder of photos to begin.")
             self.status.set_problems(status.errors, status.warnings)
+            self.map_page.refresh_if_shown()
         def failed(exc: BaseException) -> None:
             self._status_busy = False
             self.status.set_idle(f"⚠ {describe(exc)}")

@@ -231,3 +231,18 @@ def test_settings_say_what_street_maps_reveal_and_turn_them_on(
     assert lib.config.get("map.tile_url") == "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"
     box.reset.click()
     qtbot.waitUntil(lambda: lib.config.describe("map.tile_url").source == "default")
+
+
+def test_photos_read_while_the_map_is_shown_join_it(qtbot: QtBot, map_window: Any,
+                                                     photo_dir: Path) -> None:
+    from tests import imagegen as ig
+
+    page = map_window.map_page
+    qtbot.waitUntil(lambda: settled(page))
+    ig.write_jpeg(photo_dir / "sydney.jpg", (96, 64), seed=50,
+                  datetime_original="2024:07:01 10:00:00", gps=(-33.8568, 151.2153))
+    map_window.lib.index()
+    map_window.refresh_counts()            # as after every batch the window reads
+    qtbot.waitUntil(lambda: page.subtitle.text()
+                    == "Photos on the map: 8, without a place: 2", timeout=15_000)
+    qtbot.waitUntil(lambda: sum(c.count for c in page.canvas.clusters) == 8)

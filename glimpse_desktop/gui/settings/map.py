@@ -48,7 +48,7 @@ class MapSettings(QGroupBox):
         self.url.setToolTip("A tile server's address with {z}, {x} and {y} in it")
         self.url.editingFinished.connect(self._url_edited)
         row.addWidget(self.url, 1)
-        self.reset = QPushButton("OpenStreetMap")
+        self.reset = QPushButton("Use OpenStreetMap")
         self.reset.setToolTip("Use OpenStreetMap's tile server again")
         self.reset.clicked.connect(self._reset_url)
         row.addWidget(self.reset)
