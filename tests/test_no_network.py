@@ -87,6 +87,7 @@ def test_the_window_reaches_no_other_machine(world: dict[str, Path], tmp_path: P
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     # It really read the photos with the face models, and really showed the Device page.
     assert seen["read"] and seen["device"] and seen["faces"] >= 2, seen
+    assert seen["map"] and seen["map_zoom"] >= 12, seen
     assert "Azure" not in seen["providers"] and "CPU" in seen["providers"]
     assert done.outbound == [], "\n".join(done.outbound)
 
@@ -102,6 +103,7 @@ def test_no_verb_reaches_another_machine(world: dict[str, Path], tmp_path: Path)
         ["status"], ["info", "1"], ["set-date", "1", "--shift=+1h"],
         ["set-place", "2", "--lat", "38.72", "--lon", "-9.14"],
         ["places"], ["errors"], ["text-search", "IMG"],
+        ["map"], ["map", "--clusters", "--zoom", "5"], ["map", "--area", "38,-10,40,-8"],
         ["search", "beach after:2024"], ["similar", "1"], ["tag", "--tags", "beach"],
         ["writeback", "--dry-run"], ["duplicates"],
         ["sort-by-tag", "--output", str(out / "tags"), "--dry-run"],

@@ -143,6 +143,17 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         owed_count,
     )
     from glimpse_desktop.kernel.syslibs import SystemLibraries, system_libraries, window_uses_xcb
+    from glimpse_desktop.places.map_records import (
+        MapArea,
+        MapAreaError,
+        MapCluster,
+        MapCounts,
+        MapView,
+    )
+    from glimpse_desktop.places.map_service import PhotoMap
+    from glimpse_desktop.places.mapgrid import MAX_ZOOM as MAP_MAX_ZOOM
+    from glimpse_desktop.places.mapgrid import lat_lon, world_xy
+    from glimpse_desktop.places.outlines import MapOutlines, map_outlines
     from glimpse_desktop.places.records import (
         Place,
         PlaceCity,
@@ -150,6 +161,7 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         PlaceRegion,
         PlacesStatus,
     )
+    from glimpse_desktop.places.tiles import TILE_ATTRIBUTION, TileSource
     from glimpse_desktop.search.clip_runtime import ModelRuntime, RuntimeChoice, RuntimeFigure
     from glimpse_desktop.search.engine import (
         FILTER_MATCHES_NOTHING,
@@ -285,6 +297,19 @@ _WHERE: dict[str, tuple[str, str]] = {
     "PhotoRow": ("glimpse_desktop.api.records", "PhotoRow"),
     "PhotoSource": ("glimpse_desktop.kernel.meta", "PhotoSource"),
     "PhotoStatus": ("glimpse_desktop.api.records", "PhotoStatus"),
+    "MAP_MAX_ZOOM": ("glimpse_desktop.places.mapgrid", "MAX_ZOOM"),
+    "MapArea": ("glimpse_desktop.places.map_records", "MapArea"),
+    "MapAreaError": ("glimpse_desktop.places.map_records", "MapAreaError"),
+    "MapCluster": ("glimpse_desktop.places.map_records", "MapCluster"),
+    "MapCounts": ("glimpse_desktop.places.map_records", "MapCounts"),
+    "MapOutlines": ("glimpse_desktop.places.outlines", "MapOutlines"),
+    "MapView": ("glimpse_desktop.places.map_records", "MapView"),
+    "PhotoMap": ("glimpse_desktop.places.map_service", "PhotoMap"),
+    "TILE_ATTRIBUTION": ("glimpse_desktop.places.tiles", "TILE_ATTRIBUTION"),
+    "TileSource": ("glimpse_desktop.places.tiles", "TileSource"),
+    "lat_lon": ("glimpse_desktop.places.mapgrid", "lat_lon"),
+    "map_outlines": ("glimpse_desktop.places.outlines", "map_outlines"),
+    "world_xy": ("glimpse_desktop.places.mapgrid", "world_xy"),
     "Place": ("glimpse_desktop.places.records", "Place"),
     "PlaceCity": ("glimpse_desktop.places.records", "PlaceCity"),
     "PlaceCountry": ("glimpse_desktop.places.records", "PlaceCountry"),
@@ -356,11 +381,13 @@ __all__ = [
     "ERROR_STAGES",
     "FILTERS_EXCLUDE_EACH_OTHER",
     "FILTER_MATCHES_NOTHING",
+    "MAP_MAX_ZOOM",
     "MODEL_FAILED",
     "MODEL_NOT_INSTALLED",
     "NOTHING_EMBEDDED",
     "NOT_EMBEDDED_YET",
     "SWITCHING_MODEL",
+    "TILE_ATTRIBUTION",
     "WARNING_STAGES",
     "WHY",
     "Album",
@@ -431,6 +458,12 @@ __all__ = [
     "LibraryError",
     "LibraryPaths",
     "LibraryStatus",
+    "MapArea",
+    "MapAreaError",
+    "MapCluster",
+    "MapCounts",
+    "MapOutlines",
+    "MapView",
     "Memory",
     "Merged",
     "MetadataReader",
@@ -456,6 +489,7 @@ __all__ = [
     "PhotoAction",
     "PhotoError",
     "PhotoFace",
+    "PhotoMap",
     "PhotoMeta",
     "PhotoRow",
     "PhotoSource",
@@ -497,6 +531,7 @@ __all__ = [
     "TextEntry",
     "TextHit",
     "TextItem",
+    "TileSource",
     "TorchDevices",
     "WaitingFaces",
     "WaitingGroup",
@@ -505,7 +540,9 @@ __all__ = [
     "date_source_text",
     "filter_keys",
     "json_default",
+    "lat_lon",
     "load_plugins",
+    "map_outlines",
     "owed",
     "owed_count",
     "parse_shift",
@@ -516,6 +553,7 @@ __all__ = [
     "turn_image",
     "turns_of",
     "window_uses_xcb",
+    "world_xy",
 ]
 
 

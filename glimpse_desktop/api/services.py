@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.kernel.paths import LibraryPaths
     from glimpse_desktop.kernel.registry import Registry
     from glimpse_desktop.kernel.thumbnails import ThumbnailCache
+    from glimpse_desktop.places.map_service import PhotoMap
     from glimpse_desktop.places.service import Places
     from glimpse_desktop.search.engine import SearchResult
     from glimpse_desktop.writeback.service import WriteBack
@@ -96,6 +97,14 @@ class FeatureServices:
         from glimpse_desktop.places.service import Places
 
         return Places(reader=self.reader, writer=self.writer)
+
+    @_MadeOnce
+    def map(self) -> PhotoMap:
+        """The photos on a world map: clusters per zoom, the photos of an area, and street
+        tiles when the person turned them on."""
+        from glimpse_desktop.places.map_service import PhotoMap
+
+        return PhotoMap(reader=self.reader, config=self.config, cache_dir=self.paths.cache)
 
     @_MadeOnce
     def albums(self) -> Albums:

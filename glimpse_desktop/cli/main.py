@@ -30,6 +30,7 @@ from glimpse_desktop.cli import (
     faces_verbs,
     judge_verbs,
     library_verbs,
+    map_verbs,
     places_verbs,
     search_verbs,
     tool_verbs,
@@ -50,6 +51,7 @@ __all__ = ["build_parser", "main", "verbs"]
 
 # The built-in features' verbs, in the order features.py lists the features.
 FEATURE_VERBS: tuple[Verb, ...] = (*search_verbs.VERBS, *faces_verbs.VERBS, *places_verbs.VERBS,
+                                   *map_verbs.VERBS,
                                    *albums_verbs.VERBS, *captions_verbs.VERBS,
                                    *writeback_verbs.VERBS)
 

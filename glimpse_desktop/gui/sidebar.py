@@ -22,12 +22,13 @@ from glimpse_desktop.gui.tasks import Job
 
 
 class Sidebar(QTreeWidget):
-    """Library, People, Albums, Places, Folders, Duplicates, and the running jobs."""
+    """Library, People, Albums, Places, Map, Folders, Duplicates, and the running jobs."""
 
     VIEWS = (("library", "Library", "folder-pictures", QStyle.StandardPixmap.SP_DirHomeIcon),
              ("people", "People", "system-users", QStyle.StandardPixmap.SP_FileDialogDetailedView),
              ("albums", "Albums", "folder", QStyle.StandardPixmap.SP_DirIcon),
              ("places", "Places", "mark-location", QStyle.StandardPixmap.SP_DriveNetIcon),
+             ("map", "Map", "map-flat", QStyle.StandardPixmap.SP_DriveNetIcon),
              ("folders", "Folders", "folder-open", QStyle.StandardPixmap.SP_DirOpenIcon),
              ("duplicates", "Duplicates", "edit-copy",
               QStyle.StandardPixmap.SP_FileDialogListView))

@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
 
         self.albums_page = AlbumsPage(lib, self.tasks, self.thumbnails)
         self.places_page = PlacesPage(lib, self.tasks, self.thumbnails)
+        from glimpse_desktop.gui.map_view import MapPage
+
+        self.map_page = MapPage(lib, self.tasks, self.thumbnails)
         self.memories = MemoriesStrip(lib, self.tasks, self.thumbnails)
         self.library_page.insert_above_grid(self.memories)
         self._album_shown: int | None = None
@@ -142,7 +145,7 @@ class MainWindow(QMainWindow):
             "welcome": self.welcome, "library": self.library_page, "results": self.results_page,
             "people": self.people_page, "albums": self.albums_page, "places": self.places_page,
             "folders": self.folders_page, "duplicates": self.duplicates_page,
-            "viewer": self.viewer}
+            "viewer": self.viewer, "map": self.map_page}
         for widget in self.pages.values():
             self.stack.addWidget(widget)
 
@@ -223,6 +226,9 @@ class MainWindow(QMainWindow):
         self.people_page.people_changed.connect(lambda: self.photos_changed(None, "people"))
         self.people_page.show_photos.connect(self.show_person_photos)
         self.albums_page.open_album.connect(self.show_album)
+        self.map_page.open_photo.connect(self.open_photo_id)
+        self.map_page.show_photos.connect(
+            lambda title, ids: self.show_photo_ids(title, ids, section="map"))
         self.memories.open_photos.connect(
             lambda title, ids: self.show_photo_ids(title, ids, section="library"))
         if hasattr(self.people_page, "open_photo"):
@@ -528,6 +534,7 @@ class MainWindow(QMainWindow):
                 "No photos yet. They appear here as they are read." if status.roots else
                 "Add a folder of photos to begin.")
             self.status.set_problems(status.errors, status.warnings)
+            self.map_page.refresh_if_shown()
         def failed(exc: BaseException) -> None:
             self._status_busy = False
             self.status.set_idle(f"⚠ {describe(exc)}")
@@ -595,7 +602,7 @@ class MainWindow(QMainWindow):
             self._query = ""
         self.stack.setCurrentWidget(page)
         self.sidebar.select(section if key in ("welcome", "results") else key)
-        self.back_button.setText({"people": "← People", "albums": "← Albums"}.get(
+        self.back_button.setText({"people": "← People", "albums": "← Albums", "map": "← Map"}.get(
             section, "← Library"))
         self._results_section = section
         self._album_shown = None          # show_album sets it again after this
@@ -607,6 +614,8 @@ class MainWindow(QMainWindow):
             self.albums_page.refresh()
         elif key == "places":
             self.places_page.refresh()
+        elif key == "map":
+            self.map_page.refresh()
         if focus and key in ("library", "results", "folders", "duplicates", "places"):
             grid = self._current_grid()
             if grid is not None:
@@ -626,7 +635,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _results_back(self) -> None:
-        if self._results_section in ("people", "albums"):
+        if self._results_section in ("people", "albums", "map"):
             self.show_view(self._results_section)
         else:
             self.show_library()

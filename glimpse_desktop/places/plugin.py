@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from glimpse_desktop.kernel.changes import WHEN_WHERE, Change, FollowUp
+from glimpse_desktop.kernel.config import Key
 from glimpse_desktop.kernel.hookspecs import hookimpl
 from glimpse_desktop.places.filters import PLACE
+from glimpse_desktop.places.tiles import SETTINGS as MAP_SETTINGS
 from glimpse_desktop.search.filters import SearchFilter
 
 if TYPE_CHECKING:
@@ -35,3 +37,10 @@ def glimpse_follow_ups() -> list[FollowUp]:
     photos near them in time."""
     return [FollowUp("places", _update_places, when=WHEN_WHERE)]
 
+
+
+@hookimpl
+def glimpse_settings() -> list[Key]:
+    """``map.tiles`` (street maps from a tile server, off until turned on) and
+    ``map.tile_url``."""
+    return list(MAP_SETTINGS)

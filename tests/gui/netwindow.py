@@ -54,6 +54,14 @@ def main() -> int:
         page = dialog.device
         seen["device"] = spin(lambda: page.info is not None, 120)
         seen["providers"] = page.fields["providers"].text()
+        # The map, down to street level: with street maps off it asks nobody for tiles.
+        window.show_view("map")
+        seen["map"] = spin(lambda: bool(window.map_page.canvas.clusters), 60)
+        window.map_page.canvas.fit(38.70, -9.16, 38.74, -9.12)
+        window.map_page.canvas.repaint()
+        spin(lambda: window.map_page.view is not None
+             and window.map_page.view.zoom == window.map_page.canvas.zoom, 30)
+        seen["map_zoom"] = window.map_page.canvas.zoom
         # Left open: whatever a library starts in the background has time to show itself
         # (onnxruntime's telemetry sent its first report 9 s after loading).
         spin(lambda: False, seconds)

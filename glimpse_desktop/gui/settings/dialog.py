@@ -49,6 +49,7 @@ ON_THEIR_OWN_PAGES = frozenset({
     "caption.max_edge", "caption.send_metadata", "caption.concurrency", "caption.rpm",
     "caption.max_cost", "caption.auto",
     "writeback.sync", "writeback.sidecar", "writeback.embed",
+    "map.tiles", "map.tile_url",
 })
 
 # ---------------------------------------------------------------------- the dialog

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from glimpse_desktop.api import LibraryStatus
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.gui.settings.common import Page, run_task, secondary_text, size_text, wrapped
+from glimpse_desktop.gui.settings.map import MapSettings
 from glimpse_desktop.gui.tasks import Tasks, describe
 from glimpse_desktop.gui.widgets import ElidedLabel
 
@@ -77,11 +78,14 @@ class LibraryPage(Page):
         inner.addWidget(wrapped("A library that does not exist yet is created there, with its "
                                  "thumbnails beside it.", secondary=True))
         self.body.addWidget(another)
+        self.map = MapSettings(lib, tasks)
+        self.body.addWidget(self.map)
         self.body.addWidget(self.notice)
         self.body.addStretch(1)
 
     def load(self) -> None:
         lib = self.lib
+        self.map.load()
 
         def read() -> tuple[LibraryStatus, int | None]:
             status = lib.status()
