@@ -34,12 +34,17 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from glimpse_desktop.gui.sidebar import Sidebar
 from glimpse_desktop.gui.tasks import describe
 
 if TYPE_CHECKING:
     from glimpse_desktop.gui.window import MainWindow
 
 MENUS = ("File", "Edit", "Photo", "View", "Go", "Help")
+# The Go menu's names for the sidebar's views, with their Alt keys.
+_MNEMONICS = {"library": "&Library", "people": "&People", "albums": "&Albums",
+              "places": "Pla&ces", "map": "&Map", "folders": "&Folders",
+              "duplicates": "&Duplicates"}
 # Modules of other parts of the window whose ``window_actions(window)`` adds menu items.
 PROVIDERS: tuple[str, ...] = ("glimpse_desktop.gui.judge_actions", "glimpse_desktop.gui.slideshow")
 
@@ -184,11 +189,10 @@ class WindowMenus(QObject):
     def _pages(self) -> list[QAction | None]:
         w = self.window
         pages: list[QAction | None] = []
-        for key, label in (("library", "&Library"), ("people", "&People"),
-                           ("albums", "&Albums"), ("places", "Pla&ces"),
-                           ("folders", "&Folders"), ("duplicates", "&Duplicates")):
-            pages.append(self._add(f"go.{key}", label, partial(w.show_view, key),
-                                   anywhere=True))
+        # Every view of the sidebar, in its order (a view added there is in Go too).
+        for key, label, *_look in Sidebar.VIEWS:
+            pages.append(self._add(f"go.{key}", _MNEMONICS.get(key, label),
+                                   partial(w.show_view, key), anywhere=True))
         pages.append(self._add("go.memories", "&Memories", self.show_memories, anywhere=True))
         for key, page in w.plugin_pages.items():
             pages.append(self._add(f"go.page.{key}", page.title, partial(w.show_view, key),

@@ -184,19 +184,20 @@ def test_no_tile_is_asked_for_until_street_maps_are_on(
     assert canvas.attribution == "© OpenStreetMap contributors"
     # A tile drawn where it belongs: its pixels are the server's.
     canvas.repaint()
-    z, x, y = next(k for k in page._street if k[0] == canvas.zoom)
-    corner = canvas.to_screen(x / n, y / n)
     image = canvas.grab().toImage()
-    served = Image.open(io.BytesIO(tile_png(f"/{z}/{x}/{y}.png"))).convert("RGB")
     checked = 0
-    for dx, dy in ((100, 200), (150, 130), (210, 220)):
-        px, py = round(corner.x()) + dx, round(corner.y()) + dy
-        if not (0 <= px < canvas.width() and 0 <= py < canvas.height()) or \
-                canvas.cluster_at(QPointF(px, py)) is not None:
-            continue
-        got = image.pixelColor(px, py)
-        assert (got.red(), got.green(), got.blue()) == served.getpixel((dx, dy))
-        checked += 1
+    # Pixels of whichever tiles are on screen, away from the markers drawn over them.
+    for z, x, y in [k for k in page._street if k[0] == canvas.zoom]:
+        corner = canvas.to_screen(x / n, y / n)
+        served = Image.open(io.BytesIO(tile_png(f"/{z}/{x}/{y}.png"))).convert("RGB")
+        for dx, dy in ((100, 200), (150, 130), (210, 220), (40, 40), (128, 128)):
+            px, py = round(corner.x()) + dx, round(corner.y()) + dy
+            if not (0 <= px < canvas.width() and 0 <= py < canvas.height()) or \
+                    canvas.cluster_at(QPointF(px, py)) is not None:
+                continue
+            got = image.pixelColor(px, py)
+            assert (got.red(), got.green(), got.blue()) == served.getpixel((dx, dy))
+            checked += 1
     assert checked
 
     # Turned off again: the street tiles go, and nothing more is asked.
