@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         shifted,
     )
     from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths
+    from glimpse_desktop.api.timeline import Timeline, TimelineMonth, TimelineSummary
     from glimpse_desktop.api.plugins import PluginInfo, load_plugins
     from glimpse_desktop.api.records import (
         ERROR_STAGES,
@@ -284,6 +285,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     "TextEntry": ("glimpse_desktop.api.records", "TextEntry"),
     "TextHit": ("glimpse_desktop.api.records", "TextHit"),
     "TextItem": ("glimpse_desktop.kernel.meta", "TextItem"),
+    "Timeline": ("glimpse_desktop.api.timeline", "Timeline"),
+    "TimelineMonth": ("glimpse_desktop.api.timeline", "TimelineMonth"),
+    "TimelineSummary": ("glimpse_desktop.api.timeline", "TimelineSummary"),
     "TorchDevices": ("glimpse_desktop.kernel.devices", "TorchDevices"),
     "WARNING_STAGES": ("glimpse_desktop.api.records", "WARNING_STAGES"),
     "WHY": ("glimpse_desktop.kernel.changes", "WHY"),
@@ -435,6 +439,9 @@ __all__ = [
     "TextEntry",
     "TextHit",
     "TextItem",
+    "Timeline",
+    "TimelineMonth",
+    "TimelineSummary",
     "TorchDevices",
     "WriteBackReport",
     "date_source_text",
