@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         shifted,
     )
     from glimpse_desktop.api.library import Library, LibraryError, LibraryPaths
-    from glimpse_desktop.api.timeline import Timeline, TimelineMonth, TimelineSummary
     from glimpse_desktop.api.plugins import PluginInfo, load_plugins
     from glimpse_desktop.api.records import (
         ERROR_STAGES,
@@ -72,6 +71,7 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         json_default,
     )
     from glimpse_desktop.api.roots import AlreadyInLibraryError
+    from glimpse_desktop.api.timeline import Timeline, TimelineMonth, TimelineSummary
     from glimpse_desktop.captions.records import ENV_KEY as CAPTION_KEY_ENV
     from glimpse_desktop.captions.records import LARGE_RUN as CAPTION_LARGE_RUN
     from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate

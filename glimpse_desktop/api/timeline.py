@@ -1,5 +1,5 @@
 """The library along time (``Library.timeline``): its months with their photo counts, and the
-photos at a date, for a timeline scrubber and ``glimpse timeline``.
+photos at a date, for a timeline scrubber and the command line.
 
 A grid over 1M photos sizes itself for the whole library from ``months()`` (one grouped pass,
 no photo rows) and reads only the pages around where the person is: ``page_at(year, month)``

@@ -842,7 +842,7 @@ class PhotoGrid(QAbstractItemView):
             top = min(0, self._tops[s + 1] - offset - self._header)
         band = QRect(0, top, self.viewport().width(), self._header)
         base = palette.color(QPalette.ColorRole.Base)
-        painter.fillRect(band, QColor(base.red(), base.green(), base.blue(), 235))
+        painter.fillRect(band, base)
         painter.setPen(QColor(palette.color(QPalette.ColorRole.Mid)))
         painter.drawLine(band.bottomLeft(), band.bottomRight())
         painter.setFont(font)

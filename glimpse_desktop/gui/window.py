@@ -65,8 +65,8 @@ from glimpse_desktop.gui.search_bar import SearchBox, count_title, phrase, short
 from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.sidebar import Sidebar
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
-from glimpse_desktop.gui.timeline_model import TimelineModel
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
+from glimpse_desktop.gui.timeline_model import TimelineModel
 from glimpse_desktop.gui.wording import say
 from glimpse_desktop.kernel.progress import Progress
 

@@ -14,17 +14,21 @@ from glimpse_desktop.kernel.db import now_iso
 
 def fill(lib: Library, folder: Path, stamps: list[float], *, flags: dict[int, int] | None = None,
          ratings: dict[int, int] | None = None) -> None:
-    """One photo row per stamp (``taken_ts``), k-th with ``flags[k]`` and ``ratings[k]``."""
+    """One photo row per stamp (``taken_ts``), k-th with ``flags[k]`` and ``ratings[k]``, in
+    a folder ``folder``/Pictures added as a root (the files are not written)."""
     root = folder / "Pictures"
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     lib.add_root(root)
+    root_id = int(lib.reader().one("SELECT id FROM roots WHERE path = ?", (str(root),)))
+    first = int(lib.reader().one("SELECT coalesce(max(id), 0) FROM photos"))
     now = now_iso()
     flags, ratings = flags or {}, ratings or {}
     batch: list[tuple[Any, ...]] = []
-    for k, ts in enumerate(stamps):
+    for n, ts in enumerate(stamps):
+        k = first + n
         taken = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-        batch.append((1, f"{root}/IMG_{k:06d}.jpg", str(root), f"IMG_{k:06d}.jpg", 1, 1,
-                      f"{k:064x}", taken, ts, now, now, flags.get(k, 0), ratings.get(k)))
+        batch.append((root_id, f"{root}/IMG_{k:06d}.jpg", str(root), f"IMG_{k:06d}.jpg", 1, 1,
+                      f"{k:064x}", taken, ts, now, now, flags.get(n, 0), ratings.get(n)))
 
     def write(c: Any) -> None:
         c.executemany(
