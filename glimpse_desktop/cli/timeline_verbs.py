@@ -7,10 +7,14 @@ import argparse
 import calendar
 
 from glimpse_desktop.api.library import Library
-from glimpse_desktop.cli.common import EXIT_OK, emit_json, plural
+from glimpse_desktop.cli.common import EXIT_OK, emit_json
 from glimpse_desktop.cli.verbs import Verb
 
 __all__ = ["VERBS"]
+
+
+def _photos(n: int) -> str:
+    return f"{n:>9,} photo" + ("" if n == 1 else "s")
 
 
 def cmd_timeline(lib: Library, args: argparse.Namespace) -> int:
@@ -23,10 +27,10 @@ def cmd_timeline(lib: Library, args: argparse.Namespace) -> int:
         return EXIT_OK
     for year, count in summary.years():
         months = [m for m in summary.months if m.year == year]
-        print(f"{year}  {plural(count, 'photo'):>14}   "
-            + " · ".join(f"{calendar.month_abbr[m.month]} {m.count:,}" for m in months))
+        each = " · ".join(f"{calendar.month_abbr[m.month]} {m.count:,}" for m in months)
+        print(f"{year}  {_photos(count)}   {each}")
     if summary.undated:
-        print(f"no date  {plural(summary.undated, 'photo'):>11}")
+        print(f"no date  {_photos(summary.undated)[2:]}")
     return EXIT_OK
 
 

@@ -122,8 +122,10 @@ class TileDelegate(QStyledItemDelegate):
         if status and status != "ok":
             painter.fillRect(target, QColor(0, 0, 0, 110))
         if rating and not rejected:
-            self._badge(painter, target, "★" * max(0, min(5, rating)), left=True, stack=left,
-                        stars=True)
+            stars = max(0, min(5, rating))
+            # A small tile has no room for five stars beside a heart: "4★" says the same.
+            self._badge(painter, target, "★" * stars if target.width() >= 150 else f"{stars}★",
+                        left=True, stack=left, stars=True)
             left += 1
         if status and status != "ok":
             self._badge(painter, target, "offline" if status == "offline" else str(status),
