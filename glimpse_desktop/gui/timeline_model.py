@@ -55,9 +55,9 @@ def month_key(taken_ts: float | None) -> str:
     return f"{t.tm_year:04d}-{t.tm_mon:02d}"
 
 
-def _month_order(key: str) -> tuple[int, str]:
+def _month_order(key: str) -> tuple[int, int]:
     """Ascending in the grid's order: newest month first, undated last."""
-    return (1, "") if not key else (0, "".join(chr(0x10FFFF - ord(c)) for c in key))
+    return (1, 0) if not key else (0, -(int(key[:4]) * 12 + int(key[5:7])))
 
 
 class TimelineModel(_PhotoRows):
@@ -181,10 +181,10 @@ class TimelineModel(_PhotoRows):
     def _count(self, key: str, delta: int) -> int:
         """Add ``delta`` photos to a month (made when new); the index of its section."""
         self._starts = None
-        order = _month_order(key)
-        orders = [_month_order(k) for k in self._keys]
-        s = bisect.bisect_left(orders, order)
-        if s == len(self._keys) or self._keys[s] != key:
+        try:
+            s = self._keys.index(key)
+        except ValueError:
+            s = bisect.bisect_left([_month_order(k) for k in self._keys], _month_order(key))
             self._keys.insert(s, key)
             self._counts.insert(s, 0)
         self._counts[s] += delta

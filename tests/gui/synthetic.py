@@ -12,10 +12,10 @@ from glimpse_desktop.api.library import Library
 from glimpse_desktop.kernel.db import now_iso
 
 
-def fill(lib: Library, folder: Path, stamps: list[float], *, flags: dict[int, int] | None = None,
-         ratings: dict[int, int] | None = None) -> None:
-    """One photo row per stamp (``taken_ts``), k-th with ``flags[k]`` and ``ratings[k]``, in
-    a folder ``folder``/Pictures added as a root (the files are not written)."""
+def fill(lib: Library, folder: Path, stamps: list[float | None], *,
+         flags: dict[int, int] | None = None, ratings: dict[int, int] | None = None) -> None:
+    """One photo row per stamp (``taken_ts``; None: undated), the n-th with ``flags[n]`` and
+    ``ratings[n]``, in ``folder``/Pictures added as a root (the files are not written)."""
     root = folder / "Pictures"
     root.mkdir(parents=True, exist_ok=True)
     lib.add_root(root)
@@ -26,7 +26,8 @@ def fill(lib: Library, folder: Path, stamps: list[float], *, flags: dict[int, in
     batch: list[tuple[Any, ...]] = []
     for n, ts in enumerate(stamps):
         k = first + n
-        taken = datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        taken = None if ts is None else datetime.fromtimestamp(ts, UTC).replace(
+            tzinfo=None).isoformat(timespec="seconds")
         batch.append((root_id, f"{root}/IMG_{k:06d}.jpg", str(root), f"IMG_{k:06d}.jpg", 1, 1,
                       f"{k:064x}", taken, ts, now, now, flags.get(n, 0), ratings.get(n)))
 

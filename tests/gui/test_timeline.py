@@ -129,6 +129,21 @@ def test_new_photos_go_in_at_their_place(qtbot: QtBot, big: Library, tmp_path: P
     assert ids[1] in {r.id for r in read if r is not None}
 
 
+def test_undated_photos_come_last_under_no_date(qtbot: QtBot, lib: Library,
+                                                tmp_path: Path) -> None:
+    stamps: list[float | None] = [*_stamps()[:300], None, None, None]
+    fill(lib, tmp_path, stamps)
+    assert lib.timeline.months().undated == 3
+    model = TimelineModel(lib, page=PAGE)
+    model.fetchMore()
+    assert model.rowCount() == 303 and model.sections()[-1] == (300, "No date")
+    assert model.month_keys()[-1] == ""
+    model.row_at(301)
+    undated = [model.row_at(r) for r in range(300, 303)]
+    assert all(r is not None and r.taken_ts is None for r in undated)
+    assert model.rows_read == PAGE + 3          # the first page, then the undated ones
+
+
 def _settled(qtbot: QtBot, w: Any) -> None:
     qtbot.waitUntil(lambda: w.model.known, timeout=10_000)
     qtbot.waitUntil(lambda: w.library_page.grid.months() != [], timeout=10_000)
