@@ -60,6 +60,14 @@ def _month_order(key: str) -> tuple[int, int]:
     return (1, 0) if not key else (0, -(int(key[:4]) * 12 + int(key[5:7])))
 
 
+# Roles a view paints with: a row not read yet shows a placeholder until its page arrives.
+_PAINTED = frozenset({Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.DisplayRole,
+                      Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.SizeHintRole,
+                      Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole,
+                      Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+                      Qt.ItemDataRole.AccessibleTextRole})
+
+
 class TimelineModel(_PhotoRows):
     """Every photo of the library, newest first, in month sections; see the module docstring."""
 
@@ -112,8 +120,14 @@ class TimelineModel(_PhotoRows):
             return None
         row = self._slots[index.row()]
         if row is None:
-            self._want(index.row())
-            return self._placeholder if role == Qt.ItemDataRole.DecorationRole else None
+            if role in _PAINTED:
+                self._want(index.row())       # painted when its page arrives
+                return self._placeholder if role == Qt.ItemDataRole.DecorationRole else None
+            # An action asks for the photo itself (its id, its path): read its page now.
+            self.ensure_loaded([index.row()])
+            row = self._slots[index.row()]
+            if row is None:
+                return None
         return self._role_data(row, role)
 
     def tile_data(self, pos: int) -> tuple[QPixmap | None, str, float | None]:

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from glimpse_desktop import cli
 from glimpse_desktop.api import Library
 from glimpse_desktop.gui.grid import TileDelegate
-from glimpse_desktop.gui.photo_model import Row
+from glimpse_desktop.gui.photo_model import PhotoIdRole, Row
 from glimpse_desktop.gui.timeline_model import TimelineModel, month_key
 from tests.gui.synthetic import fill
 
@@ -96,6 +96,10 @@ def test_a_jump_reads_only_the_pages_near_the_month(qtbot: QtBot, big: Library) 
     assert all(a is not None and b is not None and a.key < b.key
                for a, b in itertools.pairwise(order))
     assert model.photo_ids([model.index(row)]) == [first.id]
+    # What an action reads (an id, a path) is read at once, even where nobody scrolled.
+    far = model.month_row("2019-01")
+    assert far is not None and model._slots[far + 10] is None
+    assert model.data(model.index(far + 10), PhotoIdRole) == model.row_at(far + 10).id  # type: ignore[union-attr]
 
 
 def test_new_photos_go_in_at_their_place(qtbot: QtBot, big: Library, tmp_path: Path) -> None:
