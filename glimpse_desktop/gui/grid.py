@@ -470,6 +470,17 @@ class PhotoGrid(QAbstractItemView):
             y += self._header + math.ceil(max(0, end - start) / self._cols) * round(self._cell)
         self._height = y + MARGIN
 
+    def _first_row_below(self, y: int) -> int:
+        """The first row of the line at content height ``y`` (or of the next line)."""
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        s = max(0, bisect.bisect_right(self._tops, y) - 1)
+        if s >= len(self._starts):
+            return rows
+        line = max(0, (y - self._tops[s] - self._header) // self._line_height())
+        end = self._starts[s + 1] if s + 1 < len(self._starts) else rows
+        return min(end, self._starts[s] + line * self._cols)
+
     def _line_height(self) -> int:
         return round(self._cell)
 
@@ -502,9 +513,18 @@ class PhotoGrid(QAbstractItemView):
         self._fetch_timer.start()
 
     def _fetch_if_needed(self) -> None:
-        """Ask the model for the next page when the end of what is loaded comes into view."""
+        """Ask the model for the next page when the end of what is loaded comes into view;
+        a model that has every row from the start (the library's) for the pages of the rows
+        on screen and a screen either side."""
         model = self.model()
-        if model is None or not model.canFetchMore(QModelIndex()):
+        if model is None:
+            return
+        prefetch = getattr(model, "prefetch", None)
+        if callable(prefetch) and self._tops:
+            self._ensure_layout()
+            top, page = self.verticalOffset(), self.viewport().height()
+            prefetch(self._first_row_below(top - page), self._first_row_below(top + 2 * page))
+        if not model.canFetchMore(QModelIndex()):
             return
         self._ensure_layout()
         bar = self.verticalScrollBar()

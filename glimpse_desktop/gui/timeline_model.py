@@ -371,6 +371,21 @@ class TimelineModel(_PhotoRows):
             self._track(filled)
             self.dataChanged.emit(self.index(first), self.index(pos - 1))
 
+    def prefetch(self, first: int, last: int) -> None:
+        """Ask for the pages of rows ``first`` to ``last`` not read yet (the grid: what is on
+        screen and a screen either side, so a fling finds its rows read)."""
+        if not self.known:
+            return
+        pos, last = max(0, first), min(last, len(self._slots) - 1)
+        while pos <= last:
+            s = self._section_of(pos)
+            _key, _offset, start = self._block(pos)
+            month_end = self._month_starts()[s] + self._counts[s]
+            end = min(start + self.page, month_end)
+            if None in self._slots[pos:end]:
+                self._want(pos)
+            pos = max(pos + 1, end)
+
     def ensure_loaded(self, positions: Iterable[int]) -> None:
         """Read the pages of these rows here and now (an action on a selection that reaches
         rows nobody scrolled to)."""
