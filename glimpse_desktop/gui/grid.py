@@ -523,7 +523,10 @@ class PhotoGrid(QAbstractItemView):
         if callable(prefetch) and self._tops:
             self._ensure_layout()
             top, page = self.verticalOffset(), self.viewport().height()
-            prefetch(self._first_row_below(top - page), self._first_row_below(top + 2 * page))
+            # Asked for last is read first (the model's queue is newest first): the screen
+            # above, then the one below (where a scroll goes), then what is on screen.
+            for a, b in ((top - page, top), (top + page, top + 2 * page), (top, top + page)):
+                prefetch(self._first_row_below(a), self._first_row_below(b + self._header))
         if not model.canFetchMore(QModelIndex()):
             return
         self._ensure_layout()

@@ -33,6 +33,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
 )
 from PySide6.QtGui import QPixmap
@@ -41,6 +42,12 @@ from glimpse_desktop.api import PhotoRow
 from glimpse_desktop.api.library import Library
 from glimpse_desktop.api.timeline import TimelineSummary
 from glimpse_desktop.gui.photo_model import PAGE, Row, ThumbnailCache, _PhotoRows, month_label
+
+# Pages read at once, and asked for at most (the newest; older ones are dropped).
+IN_FLIGHT = 2
+WANTED = 12
+# How long after the first page the months of the whole library are read (ms).
+MONTHS_AFTER_MS = 300
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None],
                        Callable[[BaseException], None]], None]
@@ -86,7 +93,9 @@ class TimelineModel(_PhotoRows):
         self._exhausted = False
         self._fetching = False
         self._months_asked = False
-        self._pending: set[tuple[str, int]] = set()
+        self._pending: set[tuple[str, int]] = set()     # pages asked for, not arrived
+        self._wanted: list[tuple[str, int]] = []        # of those, not sent yet
+        self._in_flight = 0
         # Rows read from the library so far (tests: a jump reads only the pages near it).
         self.rows_read = 0
         # As PhotoListModel's: with a way to run reads off the GUI thread (the window's
@@ -272,7 +281,11 @@ class TimelineModel(_PhotoRows):
         if self.background is None:
             self.apply_timeline(self.lib.timeline.months())
             return
-        self.background(self.lib.timeline.months, self.apply_timeline, self._months_failed)
+        # After the first paint: the read passes over every photo, and on a machine with
+        # few cores it would compete with the window's first frames.
+        QTimer.singleShot(MONTHS_AFTER_MS, self, lambda: self.background(
+            self.lib.timeline.months, self.apply_timeline, self._months_failed)
+            if self.background is not None else None)
 
     def _months_failed(self, exc: BaseException) -> None:
         self._months_asked = False      # asked again with the next page
@@ -320,13 +333,41 @@ class TimelineModel(_PhotoRows):
         if (key, offset) in self._pending:
             return
         self._pending.add((key, offset))
-        before = self._slots[first - 1] if first > 0 else None
-        read = self._reader(key, offset, before)
         if self.background is None:
-            self._block_arrived(key, offset, before, read())
+            before = self._slots[first - 1] if first > 0 else None
+            self._block_arrived(key, offset, before, self._reader(key, offset, before)())
             return
-        self.background(read, lambda rows: self._block_arrived(key, offset, before, rows),
-                        lambda _exc: self._pending.discard((key, offset)))
+        # Newest first, a few at a time: while the grid is flung, the pages on screen now
+        # are read before those it has already passed (which are dropped, and asked for
+        # again if they come back into view).
+        self._wanted.append((key, offset))
+        while len(self._wanted) > WANTED:
+            self._pending.discard(self._wanted.pop(0))
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._in_flight < IN_FLIGHT and self._wanted and self.background is not None:
+            key, offset = self._wanted.pop()
+            start = self.month_row(key)
+            first = start + offset if start is not None else len(self._slots)
+            if first >= len(self._slots) or None not in self._slots[first:first + self.page]:
+                self._pending.discard((key, offset))
+                continue
+            before = self._slots[first - 1] if first > 0 else None
+            self._in_flight += 1
+
+            def done(rows: list[Row], key: str = key, offset: int = offset,
+                     before: Row | None = before) -> None:
+                self._in_flight -= 1
+                self._block_arrived(key, offset, before, rows)
+                self._pump()
+
+            def failed(_exc: BaseException, key: str = key, offset: int = offset) -> None:
+                self._in_flight -= 1
+                self._pending.discard((key, offset))
+                self._pump()
+
+            self.background(self._reader(key, offset, before), done, failed)
 
     def _reader(self, key: str, offset: int, before: Row | None) -> Callable[[], list[Row]]:
         lib, limit = self.lib, self.page
