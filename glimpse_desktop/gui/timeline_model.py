@@ -283,8 +283,18 @@ class TimelineModel(_PhotoRows):
             return
         # After the first paint: the read passes over every photo, and on a machine with
         # few cores it would compete with the window's first frames.
+        lib = self.lib
+
+        def months() -> TimelineSummary:
+            try:
+                return lib.timeline.months()
+            finally:
+                # The pass filled this thread's page cache with every photo row (up to 32 MB
+                # at 1M photos) that no page read will want: let it go with its connection.
+                lib.release_reader()
+
         QTimer.singleShot(MONTHS_AFTER_MS, self, lambda: self.background(
-            self.lib.timeline.months, self.apply_timeline, self._months_failed)
+            months, self.apply_timeline, self._months_failed)
             if self.background is not None else None)
 
     def _months_failed(self, exc: BaseException) -> None:
