@@ -88,6 +88,7 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
         json_default,
     )
     from glimpse_desktop.api.roots import AlreadyInLibraryError
+    from glimpse_desktop.api.timeline import Timeline, TimelineMonth, TimelineSummary
     from glimpse_desktop.captions.records import ENV_KEY as CAPTION_KEY_ENV
     from glimpse_desktop.captions.records import LARGE_RUN as CAPTION_LARGE_RUN
     from glimpse_desktop.captions.records import Caption, Consent, Destination, Estimate
@@ -354,6 +355,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     "TextEntry": ("glimpse_desktop.api.records", "TextEntry"),
     "TextHit": ("glimpse_desktop.api.records", "TextHit"),
     "TextItem": ("glimpse_desktop.kernel.meta", "TextItem"),
+    "Timeline": ("glimpse_desktop.api.timeline", "Timeline"),
+    "TimelineMonth": ("glimpse_desktop.api.timeline", "TimelineMonth"),
+    "TimelineSummary": ("glimpse_desktop.api.timeline", "TimelineSummary"),
     "TorchDevices": ("glimpse_desktop.kernel.devices", "TorchDevices"),
     "WARNING_STAGES": ("glimpse_desktop.api.records", "WARNING_STAGES"),
     "WHY": ("glimpse_desktop.kernel.changes", "WHY"),
@@ -532,6 +536,9 @@ __all__ = [
     "TextHit",
     "TextItem",
     "TileSource",
+    "Timeline",
+    "TimelineMonth",
+    "TimelineSummary",
     "TorchDevices",
     "WaitingFaces",
     "WaitingGroup",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.api.edits import Edits
     from glimpse_desktop.api.exports import Exports
     from glimpse_desktop.api.judge import Judges
+    from glimpse_desktop.api.timeline import Timeline
     from glimpse_desktop.captions.service import CaptionReport, Captions
     from glimpse_desktop.faces.people import People
     from glimpse_desktop.kernel.config import Config
@@ -144,6 +145,13 @@ class FeatureServices:
         from glimpse_desktop.api.judge import Judges
 
         return Judges(reader=self.reader, writer=self.writer)
+
+    @_MadeOnce
+    def timeline(self) -> Timeline:
+        """The months of the library with their counts, and the photos at a date."""
+        from glimpse_desktop.api.timeline import Timeline
+
+        return Timeline(reader=self.reader)
 
     @_MadeOnce
     def writeback(self) -> WriteBack:

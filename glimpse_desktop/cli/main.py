@@ -33,6 +33,7 @@ from glimpse_desktop.cli import (
     map_verbs,
     places_verbs,
     search_verbs,
+    timeline_verbs,
     tool_verbs,
     writeback_verbs,
 )
@@ -64,8 +65,8 @@ def verbs() -> tuple[list[Verb], dict[str, str]]:
     found: list[Verb] = []
     left_out: dict[str, str] = {}
     taken: set[str] = set()
-    for verb in [*library_verbs.VERBS, *edit_verbs.VERBS, *judge_verbs.VERBS, *FEATURE_VERBS,
-                 *contributed, *tool_verbs.VERBS]:
+    for verb in [*library_verbs.VERBS, *timeline_verbs.VERBS, *edit_verbs.VERBS,
+                 *judge_verbs.VERBS, *FEATURE_VERBS, *contributed, *tool_verbs.VERBS]:
         if not isinstance(verb, Verb):
             left_out[repr(verb)[:60]] = "not a glimpse_desktop.cli.verbs.Verb"
             continue

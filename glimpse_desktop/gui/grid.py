@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
+    QPointF,
     QRect,
     QRectF,
     QSize,
@@ -73,6 +74,8 @@ class TileDelegate(QStyledItemDelegate):
               index: QModelIndex | QPersistentModelIndex) -> None:
         state = option.state
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        row_at = getattr(index.model(), "row_at", None)
+        item = row_at(index.row()) if callable(row_at) else None
         self.paint_tile(painter, option.rect, option.palette,
                         pixmap if isinstance(pixmap, QPixmap) else None,
                         index.data(StatusRole), index.data(ScoreRole),
@@ -80,13 +83,21 @@ class TileDelegate(QStyledItemDelegate):
                         hover=bool(state & QStyle.StateFlag.State_MouseOver),
                         focus=bool(state & QStyle.StateFlag.State_HasFocus),
                         paired=bool(index.data(PairedRole)),
-                        damaged=bool(index.data(DamagedRole)))
+                        damaged=bool(index.data(DamagedRole)),
+                        favorite=bool(getattr(item, "favorite", False)),
+                        rating=getattr(item, "rating", None),
+                        rejected=bool(getattr(item, "rejected", False)))
 
     def paint_tile(self, painter: QPainter, rect: QRect, palette: QPalette,
                    pixmap: QPixmap | None, status: str | None, score: float | None, *,
                    selected: bool, hover: bool, focus: bool, paired: bool = False,
-                   damaged: bool = False) -> None:
-        """One tile from its data (the grid calls this directly: no model round trips)."""
+                   damaged: bool = False, favorite: bool = False, rating: int | None = None,
+                   rejected: bool = False) -> None:
+        """One tile from its data (the grid calls this directly: no model round trips).
+
+        Marks: top right RAW+JPEG; bottom left, from the bottom up, stars (only when rated)
+        and a drive or file problem; bottom right the heart of a favourite and the match
+        score; a rejected photo is dimmed under a crossed circle."""
         painter.save()
         target = rect.adjusted(6, 6, -6, -6) if selected else rect
         if pixmap is not None and not pixmap.isNull():
@@ -104,16 +115,32 @@ class TileDelegate(QStyledItemDelegate):
                 painter.drawPixmap(target, pixmap, source)
         else:
             painter.fillRect(target, palette.color(QPalette.ColorRole.AlternateBase))
+        left = right = 0          # badges stacked so far in each bottom corner
+        if rejected:
+            painter.fillRect(target, QColor(0, 0, 0, 150))
+            self._rejected_mark(painter, target)
         if status and status != "ok":
             painter.fillRect(target, QColor(0, 0, 0, 110))
+        if rating and not rejected:
+            stars = max(0, min(5, rating))
+            # A small tile has no room for five stars beside a heart: "4★" says the same.
+            self._badge(painter, target, "★" * stars if target.width() >= 150 else f"{stars}★",
+                        left=True, stack=left, stars=True)
+            left += 1
+        if status and status != "ok":
             self._badge(painter, target, "offline" if status == "offline" else str(status),
-                        left=True)
+                        left=True, stack=left)
+            left += 1
+        elif damaged:
+            self._badge(painter, target, "damaged", left=True, stack=left)
+            left += 1
+        if favorite:
+            self._heart(painter, target, stack=right)
+            right += 1
         if isinstance(score, float):
-            self._badge(painter, target, f"{score:.0%}")
+            self._badge(painter, target, f"{score:.0%}", stack=right)
         if paired:
             self._badge(painter, target, "RAW+JPEG", top=True)
-        if damaged and not (status and status != "ok"):
-            self._badge(painter, target, "damaged", left=True)
         if selected:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             highlight = palette.color(QPalette.ColorRole.Highlight)
@@ -140,22 +167,66 @@ class TileDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _badge(painter: QPainter, rect: QRect, text: str, *, left: bool = False,
-               top: bool = False) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    def _badge_font(painter: QPainter) -> QFont:
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         font.setBold(True)
-        painter.setFont(font)
+        return font
+
+    @classmethod
+    def _badge(cls, painter: QPainter, rect: QRect, text: str, *, left: bool = False,
+               top: bool = False, stack: int = 0, stars: bool = False) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setFont(cls._badge_font(painter))
         metrics = painter.fontMetrics()
         w, h = metrics.horizontalAdvance(text) + 12, metrics.height() + 4
         x = rect.left() + 6 if left else rect.right() - w - 5
-        box = QRectF(x, rect.top() + 5 if top else rect.bottom() - h - 5, w, h)
+        y = rect.top() + 5 if top else rect.bottom() - h - 5 - stack * (h + 4)
+        box = QRectF(x, y, w, h)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 170))
         painter.drawRoundedRect(box, h / 2, h / 2)
-        painter.setPen(QColor("white"))
+        painter.setPen(QColor(255, 204, 0) if stars else QColor("white"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    @classmethod
+    def _heart(cls, painter: QPainter, rect: QRect, *, stack: int = 0) -> None:
+        """A white heart on a dark disc, bottom right: the photo is a favourite."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setFont(cls._badge_font(painter))
+        h = painter.fontMetrics().height() + 4
+        side = float(h + 2)
+        box = QRectF(rect.right() - side - 5, rect.bottom() - side - 5 - stack * (h + 4),
+                     side, side)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawEllipse(box)
+        # Two lobes and a point, drawn in a square of 0..1.
+        unit = side * 0.56
+        ox, oy = box.center().x() - unit / 2, box.center().y() - unit * 0.45
+        heart = QPainterPath()
+        heart.moveTo(ox + unit * 0.5, oy + unit * 0.95)
+        heart.cubicTo(ox - unit * 0.15, oy + unit * 0.5, ox + unit * 0.05, oy - unit * 0.15,
+                      ox + unit * 0.5, oy + unit * 0.22)
+        heart.cubicTo(ox + unit * 0.95, oy - unit * 0.15, ox + unit * 1.15, oy + unit * 0.5,
+                      ox + unit * 0.5, oy + unit * 0.95)
+        painter.setBrush(QColor(255, 80, 100))
+        painter.drawPath(heart)
+
+    @staticmethod
+    def _rejected_mark(painter: QPainter, rect: QRect) -> None:
+        """A crossed circle in the middle of the dimmed tile: rejected."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        side = max(16.0, min(28.0, rect.width() / 6))
+        box = QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 2.5))
+        painter.setBrush(QColor(200, 40, 40, 200))
+        painter.drawEllipse(box)
+        inset = side * 0.3
+        painter.drawLine(box.topLeft() + QPointF(inset, inset),
+                         box.bottomRight() - QPointF(inset, inset))
+        painter.drawLine(QPointF(box.right() - inset, box.top() + inset),
+                         QPointF(box.left() + inset, box.bottom() - inset))
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -168,6 +239,10 @@ class PhotoGrid(QAbstractItemView):
     tile_changed = Signal(int)
     # The selection or the current photo changed (what the menu bar's actions work on).
     selection_changed = Signal()
+    # How many photos are selected, after every change of the selection.
+    selection_count_changed = Signal(int)
+    # A jump by the timeline (scrubber, ``scroll_to_month``): the month, "2024-03".
+    jumped = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -185,6 +260,8 @@ class PhotoGrid(QAbstractItemView):
         self._banding = False
         self._anchor = -1
         self._origin = QPoint()
+        self._selected = 0
+        self.scrubber: QWidget | None = None
         self.setItemDelegate(TileDelegate(self))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
@@ -251,6 +328,11 @@ class PhotoGrid(QAbstractItemView):
             for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
                            model.layoutChanged):
                 signal.connect(self._relayout)
+        selection = self.selectionModel()
+        if selection is not None:
+            selection.selectionChanged.connect(self._selection_changed)
+            selection.modelChanged.connect(self._selection_changed)
+        self._selection_changed()
         self.verticalScrollBar().setValue(0)
         self._relayout()
         self._fetch_timer.start()
@@ -263,6 +345,102 @@ class PhotoGrid(QAbstractItemView):
                        previous: QModelIndex | QPersistentModelIndex) -> None:
         super().currentChanged(current, previous)
         self.selection_changed.emit()
+    # ------------------------------------------------------------------ selection count
+
+    def selection_count(self) -> int:
+        """How many photos are selected (counted over the selection's ranges: a Select All
+        over 1M photos is one range, not 1M indexes)."""
+        selection = self.selectionModel()
+        if selection is None:
+            return 0
+        ranges = selection.selection()
+        spans = sorted((ranges.at(i).top(), ranges.at(i).bottom()) for i in range(ranges.size())
+                       if ranges.at(i).isValid())
+        count, reach = 0, -1
+        for top, bottom in spans:
+            if bottom > reach:
+                count += bottom - max(top, reach + 1) + 1
+                reach = bottom
+        return count
+
+    def _selection_changed(self, *_args: Any) -> None:
+        count = self.selection_count()
+        if count != self._selected:
+            self._selected = count
+            self.selection_count_changed.emit(count)
+
+    # ------------------------------------------------------------------ the timeline
+
+    def show_timeline(self, on: bool = True) -> None:
+        """A timeline scrubber beside the grid instead of its scroll bar: years and months
+        along it, the date under the pointer, a click or a drag jumps there."""
+        from glimpse_desktop.gui.scrubber import TimelineScrubber
+
+        if on and self.scrubber is None:
+            self.scrubber = TimelineScrubber(self)
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setViewportMargins(0, 0, self.scrubber.width(), 0)
+            self._place_scrubber()
+            self.scrubber.show()
+        elif not on and self.scrubber is not None:
+            self.scrubber.deleteLater()
+            self.scrubber = None
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            self.setViewportMargins(0, 0, 0, 0)
+
+    def _place_scrubber(self) -> None:
+        if self.scrubber is not None:
+            area = self.contentsRect()
+            self.scrubber.setGeometry(area.right() - self.scrubber.width() + 1, area.top(),
+                                      self.scrubber.width(), area.height())
+
+    def months(self) -> list[tuple[int, str, str]]:
+        """(content y, month "2024-03" or "" for no date, label) of every month section, for
+        the scrubber; empty for a list without months."""
+        self._ensure_layout()
+        model = self.model()
+        keys_of = getattr(model, "month_keys", None)
+        if not callable(keys_of):
+            return []
+        keys = list(keys_of())
+        if len(keys) != len(self._tops):
+            return []
+        return list(zip(self._tops, keys, self._labels, strict=True))
+
+    def content_height(self) -> int:
+        self._ensure_layout()
+        return self._height
+
+    def scroll_to_month(self, key: str) -> bool:
+        """Jump to a month ("2024-03"): its header at the top. False when the grid has no
+        such month. The rows there are read as they are painted, a page or two."""
+        for top, month, _label in self.months():
+            if month == key:
+                self.verticalScrollBar().setValue(top)
+                self.jumped.emit(key)
+                return True
+        return False
+
+    def pinned_label(self) -> str:
+        """The month at the top of the view (what the pinned header names)."""
+        s = self._pinned_section()
+        return self._labels[s] if s >= 0 else ""
+
+    def _pinned_section(self) -> int:
+        self._ensure_layout()
+        if not self._tops or not any(self._labels):
+            return -1
+        return max(0, bisect.bisect_right(self._tops, self.verticalOffset()) - 1)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        # The pinned header does not scroll with the tiles: Qt moved its pixels with them, so
+        # the band it covered and the band it moved to are painted again.
+        if dy and any(self._labels):
+            self.viewport().update(QRect(0, 0, self.viewport().width(),
+                                         self._header + abs(dy)))
+        if self.scrubber is not None:
+            self.scrubber.update()
 
     def _relayout(self, *_args: Any) -> None:
         # Rows may arrive a thousand at a time: the layout is computed once, when next asked
@@ -302,6 +480,17 @@ class PhotoGrid(QAbstractItemView):
             y += self._header + math.ceil(max(0, end - start) / self._cols) * round(self._cell)
         self._height = y + MARGIN
 
+    def _first_row_below(self, y: int) -> int:
+        """The first row of the line at content height ``y`` (or of the next line)."""
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        s = max(0, bisect.bisect_right(self._tops, y) - 1)
+        if s >= len(self._starts):
+            return rows
+        line = max(0, (y - self._tops[s] - self._header) // self._line_height())
+        end = self._starts[s + 1] if s + 1 < len(self._starts) else rows
+        return min(end, self._starts[s] + line * self._cols)
+
     def _line_height(self) -> int:
         return round(self._cell)
 
@@ -329,13 +518,26 @@ class PhotoGrid(QAbstractItemView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._dirty = True
         super().resizeEvent(event)
+        self._place_scrubber()
         self.updateGeometries()
         self._fetch_timer.start()
 
     def _fetch_if_needed(self) -> None:
-        """Ask the model for the next page when the end of what is loaded comes into view."""
+        """Ask the model for the next page when the end of what is loaded comes into view;
+        a model that has every row from the start (the library's) for the pages of the rows
+        on screen and a screen either side."""
         model = self.model()
-        if model is None or not model.canFetchMore(QModelIndex()):
+        if model is None:
+            return
+        prefetch = getattr(model, "prefetch", None)
+        if callable(prefetch) and self._tops:
+            self._ensure_layout()
+            top, page = self.verticalOffset(), self.viewport().height()
+            # Asked for last is read first (the model's queue is newest first): the screen
+            # above, then the one below (where a scroll goes), then what is on screen.
+            for a, b in ((top - page, top), (top + page, top + 2 * page), (top, top + page)):
+                prefetch(self._first_row_below(a), self._first_row_below(b + self._header))
+        if not model.canFetchMore(QModelIndex()):
             return
         self._ensure_layout()
         bar = self.verticalScrollBar()
@@ -605,6 +807,7 @@ class PhotoGrid(QAbstractItemView):
         damaged_of = getattr(model, "damaged", None)
         if not callable(damaged_of):
             damaged_of = _unpaired
+        row_at = getattr(model, "row_at", None)
         region = event.region()
         header_font = QFont(self.font())
         header_font.setPointSizeF(header_font.pointSizeF() * 1.25)
@@ -640,10 +843,14 @@ class PhotoGrid(QAbstractItemView):
                 if fast:
                     assert isinstance(delegate, TileDelegate) and callable(tile_data)
                     pixmap, status, score = tile_data(row)
+                    item = row_at(row) if callable(row_at) else None
                     delegate.paint_tile(painter, rect, palette, pixmap, status, score,
                                         selected=selected, hover=row == hover,
                                         focus=row == current, paired=paired_of(row),
-                                        damaged=damaged_of(row))
+                                        damaged=damaged_of(row),
+                                        favorite=bool(getattr(item, "favorite", False)),
+                                        rating=getattr(item, "rating", None),
+                                        rejected=bool(getattr(item, "rejected", False)))
                     continue
                 option.rect = rect
                 state = QStyle.StateFlag.State_Enabled
@@ -655,7 +862,30 @@ class PhotoGrid(QAbstractItemView):
                     state |= QStyle.StateFlag.State_MouseOver
                 option.state = state
                 delegate.paint(painter, option, index)
+        self._paint_pinned(painter, header_font, palette, offset)
         painter.end()
+
+    def _paint_pinned(self, painter: QPainter, font: QFont, palette: QPalette,
+                      offset: int) -> None:
+        """The month of the top of the view, pinned over the tiles once its own header has
+        scrolled away; pushed up by the next month's header as it arrives."""
+        s = self._pinned_section()
+        if s < 0 or not self._labels[s] or self._tops[s] >= offset:
+            return
+        top = 0
+        if s + 1 < len(self._tops):
+            top = min(0, self._tops[s + 1] - offset - self._header)
+        band = QRect(0, top, self.viewport().width(), self._header)
+        base = palette.color(QPalette.ColorRole.Base)
+        painter.fillRect(band, base)
+        painter.setPen(QColor(palette.color(QPalette.ColorRole.Mid)))
+        painter.drawLine(band.bottomLeft(), band.bottomRight())
+        painter.setFont(font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(QRect(self._left + 2, top + 8, self.viewport().width() - 2 * MARGIN,
+                               self._header - 12),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         self._labels[s])
 
     # ------------------------------------------------------------------ mouse
 

@@ -154,8 +154,15 @@ def turned(image: QImage, rotation: int) -> QImage:
     return image if not turns else image.transformed(QTransform().rotate(90 * turns))
 
 
-def read_tile(path: str, size: int) -> QImage:
-    """The centre square of the image at ``path`` scaled to ``size`` pixels: a grid tile.
+def read_tile(path: str, size: int, focus: tuple[float, float] | None = None, *,
+              sharper: Callable[[], str | None] | None = None) -> QImage:
+    """A square of the image at ``path`` scaled to ``size`` pixels: a grid tile.
+
+    The square is the whole short side, placed over ``focus`` (the centre of the photo's
+    faces, as fractions of its width and height) so that no face is cut off; without faces,
+    centred across and a little above the middle down a portrait photo (where the subject's
+    head usually is). When the file is too small for a sharp tile of ``size`` (a zoomed-in
+    grid, a HiDPI screen), ``sharper()`` may name a larger picture of the photo to use.
 
     Made to hold the GIL as little as possible, because the GUI thread waits for it: on a
     two-core machine every millisecond a worker holds it can be a millisecond of a scroll
@@ -172,8 +179,15 @@ def read_tile(path: str, size: int) -> QImage:
     full = reader.size()
     if size > 0 and full.isValid():
         side = min(full.width(), full.height())
-        reader.setClipRect(QRect((full.width() - side) // 2, (full.height() - side) // 2,
-                                 side, side))
+        # Upscaled by more than a quarter: blurred. A larger source when there is one.
+        if sharper is not None and side * 5 < size * 4:
+            better = sharper()
+            if better:
+                return read_tile(better, size, focus)
+        fx, fy = focus if focus is not None else (0.5, 0.4)
+        x = min(max(0, round(fx * full.width() - side / 2)), full.width() - side)
+        y = min(max(0, round(fy * full.height() - side / 2)), full.height() - side)
+        reader.setClipRect(QRect(x, y, side, side))
         reader.setScaledSize(QSize(size, size))
     image = reader.read()
     if image.isNull():
@@ -236,8 +250,21 @@ class _Loader:
         if not path.is_file():
             path = self.lib.thumbnail(photo_id, "grid")   # made now, off the GUI
         # Cropped, scaled and turned here, off the GUI thread: the GUI thread only ever blits
-        # a tile.
-        return turned(read_tile(str(path), size), turns)
+        # a tile. The square is placed over the faces of the upright picture, then turned.
+        return turned(read_tile(str(path), size, self.lib.timeline.focus(photo_id),
+                                sharper=lambda: self._preview(photo_id, content_hash)), turns)
+
+    def _preview(self, photo_id: int, content_hash: str) -> str | None:
+        """The photo's 1280 px preview (made from the original if need be) for a tile larger
+        than its grid thumbnail; None when the original cannot be read (the grid one is
+        used)."""
+        path = self.lib.thumbnails.path_for(content_hash, "preview")
+        if path.is_file():
+            return str(path)
+        try:
+            return str(self.lib.thumbnail(photo_id, "preview"))
+        except Exception:  # an offline drive, a damaged file: the smaller one will do
+            return None
 
     def idle(self) -> bool:
         with self.cond:
@@ -432,7 +459,9 @@ class _PhotoRows(QAbstractListModel):
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
-        row = self.rows[index.row()]
+        return self._role_data(self.rows[index.row()], role)
+
+    def _role_data(self, row: Row, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return row.filename
         if role == Qt.ItemDataRole.DecorationRole:
@@ -472,6 +501,10 @@ class _PhotoRows(QAbstractListModel):
         item = self.rows[row]
         return (self.thumbnails.get(item.id, item.content_hash, item.rotation), item.status,
                 item.score)
+
+    def row_at(self, row: int) -> Row | None:
+        """The row at ``row`` (what the grid paints a tile's marks from)."""
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def paired(self, row: int) -> bool:
         """Whether the row's photo is the JPEG of a RAW+JPEG pair (its tile says so)."""
@@ -759,9 +792,11 @@ class PagedResultModel(ResultListModel):
     def __init__(self, lib: Library, rows: Iterable[Row | PhotoRow | Mapping[str, Any]], *,
                  total: int,
                  read_page: Callable[[int, int], list[Row]], page: int = PAGE,
-                 thumbnails: ThumbnailCache | None = None, tile: int = 192,
-                 parent: QObject | None = None) -> None:
-        super().__init__(lib, rows, thumbnails=thumbnails, tile=tile, parent=parent)
+                 sectioned: bool = False, thumbnails: ThumbnailCache | None = None,
+                 tile: int = 192, parent: QObject | None = None) -> None:
+        """``sectioned``: month headers (a list in date order: filters alone)."""
+        super().__init__(lib, rows, sectioned=sectioned, thumbnails=thumbnails, tile=tile,
+                         parent=parent)
         self.total = total
         self.page = page
         self._read_page = read_page

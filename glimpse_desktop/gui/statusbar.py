@@ -62,9 +62,12 @@ class JobStatus(QStatusBar):
         self.problems.setFlat(True)
         self.problems.clicked.connect(self.problems_clicked)
         self.problems.hide()
+        self.selected = QLabel()
+        self.selected.hide()
         self.addWidget(self.message, 1)
         for widget in (self.bar, self.pause, self.cancel):
             self.addWidget(widget)
+        self.addPermanentWidget(self.selected)
         self.addPermanentWidget(self.watching)
         self.addPermanentWidget(self.resume)
         self.addPermanentWidget(self.problems)
@@ -134,6 +137,11 @@ class JobStatus(QStatusBar):
         self._idle_text = text
         if self.job is None:
             self.message.setText(text)
+
+    def set_selected(self, count: int) -> None:
+        """ "12 selected" while photos are selected in the grid shown; nothing otherwise."""
+        self.selected.setText(f"{count:,} selected")
+        self.selected.setVisible(count > 0)
 
     def set_watching(self, text: str) -> None:
         self.watching.setText(text)

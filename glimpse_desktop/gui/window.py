@@ -55,7 +55,6 @@ from glimpse_desktop.gui.photo_model import (
     PAGE,
     PagedResultModel,
     PhotoIdRole,
-    PhotoListModel,
     ResultListModel,
     Row,
     ThumbnailCache,
@@ -65,6 +64,7 @@ from glimpse_desktop.gui.settings import app_settings
 from glimpse_desktop.gui.sidebar import Sidebar
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
+from glimpse_desktop.gui.timeline_model import TimelineModel
 from glimpse_desktop.gui.wording import say
 from glimpse_desktop.kernel.progress import Progress
 
@@ -108,10 +108,11 @@ class MainWindow(QMainWindow):
 
         # ---- the library grid (built first: it is what the first paint shows)
         self.page = page
-        self.model = PhotoListModel(lib, page=page, thumbnails=self.thumbnails, parent=self)
+        self.model = TimelineModel(lib, page=page, thumbnails=self.thumbnails, parent=self)
         self.model.background = self._read_in_background
         self.library_page = GridPage()
         self.library_page.grid.setModel(self.model)
+        self.library_page.grid.show_timeline()
         self.results_page = GridPage()
         self.back_button = QToolButton()
         self.back_button.setText("← Library")
@@ -202,6 +203,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = JobStatus(self.jobs)
         self.setStatusBar(self.status)
+        for grid_page in (self.library_page, self.results_page):
+            grid_page.grid.selection_count_changed.connect(self.status.set_selected)
         self.status.problems_clicked.connect(self.show_problems)
         self.status.resume_clicked.connect(self.resume_reading)
         self.jobs.started.connect(self.sidebar.add_job)
@@ -601,6 +604,8 @@ class MainWindow(QMainWindow):
             self.search.put_away()       # a query left in the box would not match the page
             self._query = ""
         self.stack.setCurrentWidget(page)
+        count_of = getattr(getattr(page, "grid", None), "selection_count", None)
+        self.status.set_selected(count_of() if callable(count_of) else 0)
         self.sidebar.select(section if key in ("welcome", "results") else key)
         self.back_button.setText({"people": "← People", "albums": "← Albums", "map": "← Map"}.get(
             section, "← Library"))
@@ -728,8 +733,10 @@ class MainWindow(QMainWindow):
             return self._hit_rows(self.lib.search_page(result, offset, limit),
                                   ranked=result.ranked)
 
+        # Filters alone list photos newest first: under month headers, as the library.
         model = PagedResultModel(self.lib, rows, total=int(result.total), read_page=read_page,
-                                 page=self.page, thumbnails=self.thumbnails, parent=self)
+                                 page=self.page, sectioned=not result.ranked,
+                                 thumbnails=self.thumbnails, parent=self)
         model.background = self._read_in_background
         return model
 
@@ -993,8 +1000,8 @@ class MainWindow(QMainWindow):
         self.stop_watching()
         # A folder removed takes its photos with it: start the grid again from the top.
         old = self.model
-        self.model = PhotoListModel(self.lib, page=self.page, thumbnails=self.thumbnails,
-                                    parent=self)
+        self.model = TimelineModel(self.lib, page=self.page, thumbnails=self.thumbnails,
+                                   parent=self)
         self.model.background = self._read_in_background
         self.library_page.grid.setModel(self.model)
         old.deleteLater()
