@@ -13,4 +13,5 @@ BUILTIN = (
     "glimpse_desktop.albums.plugin",
     "glimpse_desktop.captions.plugin",
     "glimpse_desktop.writeback.plugin",
+    "glimpse_desktop.trash.plugin",
 )

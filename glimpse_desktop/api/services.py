@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.kernel.thumbnails import ThumbnailCache
     from glimpse_desktop.places.service import Places
     from glimpse_desktop.search.engine import SearchResult
+    from glimpse_desktop.trash.service import Trash
     from glimpse_desktop.writeback.service import WriteBack
 
 
@@ -76,6 +77,7 @@ class FeatureServices:
         def release_reader(self) -> None: ...
         def search(self, query: str, *, limit: int = 50) -> SearchResult: ...
         def _captions_written(self, report: CaptionReport) -> None: ...
+        def _forget_thumbnails(self, hashes: list[str]) -> None: ...
 
     @_MadeOnce
     def people(self) -> People:
@@ -137,3 +139,12 @@ class FeatureServices:
         # Captions written in the background (the CLI's watcher) reach the sidecars too.
         captions.after_background = self._captions_written
         return captions
+
+    @_MadeOnce
+    def trash(self) -> Trash:
+        """Delete to the system trash, Recently deleted (30 days), restore, delete for good,
+        and keeping one copy of duplicates."""
+        from glimpse_desktop.trash.service import Trash
+
+        return Trash(reader=self.reader, writer=self.writer,
+                     forget_thumbnails=self._forget_thumbnails)

@@ -32,6 +32,7 @@ from glimpse_desktop.cli import (
     places_verbs,
     search_verbs,
     tool_verbs,
+    trash_verbs,
     writeback_verbs,
 )
 from glimpse_desktop.cli.common import (
@@ -50,7 +51,7 @@ __all__ = ["build_parser", "main", "verbs"]
 # The built-in features' verbs, in the order features.py lists the features.
 FEATURE_VERBS: tuple[Verb, ...] = (*search_verbs.VERBS, *faces_verbs.VERBS, *places_verbs.VERBS,
                                    *albums_verbs.VERBS, *captions_verbs.VERBS,
-                                   *writeback_verbs.VERBS)
+                                   *writeback_verbs.VERBS, *trash_verbs.VERBS)
 
 
 def verbs() -> tuple[list[Verb], dict[str, str]]:

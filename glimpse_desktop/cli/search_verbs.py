@@ -133,6 +133,10 @@ def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
     except Cancelled:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.keep_suggested:
+        from glimpse_desktop.cli.trash_verbs import keep_suggested
+
+        return keep_suggested(lib, groups, args)
     if args.json:
         emit_json([g.as_dict() for g in groups])
         return EXIT_OK
@@ -241,6 +245,10 @@ def _duplicates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.95, metavar="C",
                    help="embedding similarity for near duplicates, 0..1 (default 0.95)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--keep-suggested", action="store_true",
+                   help="keep the suggested copy of every group and move the others to the "
+                        "trash; their albums, names, captions and stars go to it (asks; --yes)")
+    p.add_argument("--yes", action="store_true", help="agree to --keep-suggested")
 
 
 def _sort_by_tag_args(p: argparse.ArgumentParser) -> None:

@@ -180,7 +180,8 @@ def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailab
     """SQL over ``photos p`` for these filters: the values of one key combine as the filter
     says (each must hold, either may, or the last one given), different keys all hold."""
     # A RAW kept as its JPEG's companion (kernel/pairs.py) is no hit of its own.
-    where = ["p.companion_of IS NULL"] if include_unavailable \
+    # A photo in the trash (flag 16, kernel.photos.FLAG_TRASHED) is found nowhere.
+    where = ["p.companion_of IS NULL AND (p.flags & 16) = 0"] if include_unavailable \
         else ["p.status IN ('ok', 'offline') AND p.companion_of IS NULL"]
     params: list[Any] = []
     by_key: dict[str, tuple[SearchFilter, list[Condition]]] = {}
