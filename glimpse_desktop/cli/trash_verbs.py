@@ -195,19 +195,11 @@ def keep_suggested(lib: Library, groups: Sequence[Any], args: argparse.Namespace
                    f"{plural(others, 'other copy')} to the trash?", args.yes):
         print("Nothing moved.", file=sys.stderr)
         return EXIT_ERROR
-    reports: list[KeepReport] = []
-    problems: list[TrashProblem] = []
-    cancelled = False
+    plan = [(g.best.id, [m.id for m in g.members if m.id != g.best.id]) for g in groups]
     with job(args.quiet) as (bar, token):
-        for group in groups:
-            if token.cancelled:
-                cancelled = True
-                break
-            kept = lib.trash.keep(group.best.id, [m.id for m in group.members
-                                                  if m.id != group.best.id],
-                                  progress=bar, cancel=token)
-            reports.append(kept)
-            problems += kept.trash.problems
+        reports = lib.trash.keep_many(plan, progress=bar, cancel=token)
+    problems = [p for r in reports for p in r.trash.problems]
+    cancelled = token.cancelled
     ids = [i for r in reports for i in r.photo_ids]
     code = photos_changed(lib, ids, WHY, args) if ids else EXIT_OK
     if args.json:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from glimpse_desktop.kernel.db import LibraryError
 
-__all__ = ["KEEP_DAYS", "DeletedPhoto", "KeepReport", "MovedToKept", "PurgeReport",
+__all__ = ["KEEP_DAYS", "DeletedPhoto", "KeepReport", "MovedToKept", "PhotoHoldings",
+           "PurgeReport",
            "RestoreReport", "TidyReport", "TrashError", "TrashProblem", "TrashReport",
            "TrashedFile"]
 
@@ -151,3 +152,20 @@ class KeepReport:
     @property
     def photo_ids(self) -> tuple[int, ...]:
         return (self.kept_id, *self.trash.photo_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoHoldings:
+    """What the library holds for a photo beyond its file (what a duplicate review weighs,
+    and what moves to the copy kept): people named on its faces, the person's albums it is
+    in, its caption (and who wrote it: 'user', 'model' or 'xmp'), stars, favourite, tags the
+    person gave."""
+
+    id: int
+    people: tuple[str, ...]
+    albums: tuple[str, ...]
+    caption: str | None
+    caption_source: str | None
+    rating: int | None
+    favorite: bool
+    tags: tuple[str, ...]

@@ -34,6 +34,7 @@ from glimpse_desktop.trash.records import (
     DeletedPhoto,
     KeepReport,
     MovedToKept,
+    PhotoHoldings,
     PurgeReport,
     RestoreReport,
     TidyReport,
@@ -475,6 +476,33 @@ class Trash:
 
     # ------------------------------------------------------------------ duplicates
 
+    def holdings(self, photo_ids: Sequence[int]) -> dict[int, PhotoHoldings]:
+        """What the library holds for each of these photos (those that exist), by id."""
+        conn = self._reader()
+        out: dict[int, PhotoHoldings] = {}
+        for photo_id in dict.fromkeys(int(i) for i in photo_ids):
+            row = conn.row("SELECT rating, flags FROM photos WHERE id = ?", (photo_id,))
+            if row is None:
+                continue
+            caption = conn.row("SELECT summary, source FROM captions WHERE photo_id = ?",
+                               (photo_id,))
+            out[photo_id] = PhotoHoldings(
+                id=photo_id,
+                people=tuple(str(r[0]) for r in conn.execute(
+                    "SELECT DISTINCT pe.name FROM faces f JOIN people pe ON pe.id = f.person_id "
+                    "WHERE f.photo_id = ? AND pe.name IS NOT NULL ORDER BY f.x", (photo_id,))),
+                albums=tuple(str(r[0]) for r in conn.execute(
+                    "SELECT a.title FROM album_photos ap JOIN albums a ON a.id = ap.album_id "
+                    "WHERE ap.photo_id = ? AND ap.removed = 0 AND a.removed = 0 "
+                    "AND a.kind = 'manual' ORDER BY a.title", (photo_id,))),
+                caption=None if caption is None else str(caption["summary"]),
+                caption_source=None if caption is None else str(caption["source"]),
+                rating=row["rating"], favorite=bool(int(row["flags"]) & photos.FLAG_FAVORITE),
+                tags=tuple(str(r[0]) for r in conn.execute(
+                    "SELECT tag FROM photo_tags WHERE photo_id = ? AND source = 'user' "
+                    "ORDER BY tag", (photo_id,))))
+        return out
+
     def keep(self, kept: int | str, others: Sequence[int | str], *,
              progress: ProgressCallback | None = None,
              cancel: CancelToken | None = None) -> KeepReport:
@@ -516,6 +544,23 @@ class Trash:
         self._writer.call(note)
         trashed = set(report.photo_ids)
         return KeepReport(kept_id, tuple(moved[o] for o in other_rows if o in trashed), report)
+
+    def keep_many(self, plan: Sequence[tuple[int | str, Sequence[int | str]]], *,
+                  progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None) -> list[KeepReport]:
+        """``keep`` for many groups (the copy kept, the copies to trash), with one progress
+        over every copy; a cancel stops between photos, and what was done stays done (the
+        list then ends early)."""
+        meter = ProgressMeter("keep", progress)
+        meter.start_phase("trash", sum(len(others) for _, others in plan))
+        reports: list[KeepReport] = []
+        for kept, others in plan:
+            if cancel is not None and cancel.cancelled:
+                break
+            reports.append(self.keep(kept, others, cancel=cancel))
+            meter.advance(len(others), errors=len(reports[-1].trash.problems))
+        meter.finish()
+        return reports
 
 
 def _as_json(m: MovedToKept) -> dict[str, Any]:
