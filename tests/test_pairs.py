@@ -257,6 +257,7 @@ def test_a_library_from_before_pairs_pairs_its_files_when_it_is_upgraded(
     conn = connect(library_path)
     raw_id = int(conn.one("SELECT id FROM photos WHERE path = ?", (str(dng),)))
     conn.raw.execute(
+        "DROP TABLE trash_files; DROP TABLE trash; "
         "DROP INDEX photos_favorite; DROP INDEX photos_rated; "
         "ALTER TABLE photos DROP COLUMN rating_source; ALTER TABLE photos DROP COLUMN rotation;"
         "DROP INDEX photos_by_companion; DROP INDEX photos_by_name; "

@@ -185,7 +185,7 @@ class _UndoBar(QPushButton):
     def __init__(self, window: MainWindow) -> None:
         super().__init__("Undo")
         self.window_ = window
-        self.setFlat(True)
+        self.setToolTip("Put the photos back where they were")
         self.setObjectName("trash-undo")
         self.hide()
         self._undo: Any = None
