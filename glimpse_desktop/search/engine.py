@@ -481,12 +481,14 @@ def _fill(conn: Connection, hits: list[Hit], include_unavailable: bool = False) 
     ids = [h.photo_id for h in hits]
     # One JSON parameter, however long the ranking (SQLite caps ? parameters).
     rows = {int(r["id"]): r for r in conn.rows(
-        "SELECT id, path, taken_at, status FROM photos WHERE id IN "
+        "SELECT id, path, taken_at, status, flags FROM photos WHERE id IN "
         "(SELECT value FROM json_each(?))", (json.dumps(ids),))}
     kept = []
     for h in hits:
         r = rows.get(h.photo_id)
-        if r is None or (not include_unavailable and r["status"] not in ("ok", "offline")):
+        # A photo in the trash (flag 16) is found nowhere, unavailable ones asked for or not.
+        if r is None or int(r["flags"]) & 16 or (
+                not include_unavailable and r["status"] not in ("ok", "offline")):
             continue
         h.path, h.taken_at, h.status = r["path"], r["taken_at"], r["status"]
         kept.append(h)
