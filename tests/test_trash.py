@@ -21,7 +21,7 @@ from glimpse_desktop.kernel.photos import FLAG_FAVORITE
 from glimpse_desktop.trash import system
 from glimpse_desktop.trash.service import sidecars_of
 from tests import imagegen as ig
-from tests.conftest import ram_disk
+from tests.conftest import eventually, ram_disk
 from tests.test_pairs import shot
 
 DAY = 86_400.0
@@ -354,9 +354,29 @@ def test_keep_one_copy_gives_it_what_the_others_had(lib: Library, photo_dir: Pat
     assert row is not None and row.rating == 5 and row.favorite
     assert in_trash(home) == ["copy.jpg"]
     assert lib.trash.deleted()[0].kept_id == kept
+    assert lib.trash.deleted()[0].moved == moved
     assert lib.duplicates(near=False) == []
     with pytest.raises(TrashError):
         lib.trash.keep(kept, [kept])
+
+
+def test_the_watcher_leaves_a_trashed_photo_in_recently_deleted(
+        three: Library, photo_dir: Path, home: Path) -> None:
+    lib = three
+    a = pid(lib, photo_dir / "a.jpg")
+    album = lib.albums.create("Seen", [a])
+    with lib.watcher(settle=0.3, poll=0.05) as watcher:
+        assert watcher.wait_idle(30)
+        lib.trash.move([a])
+        assert watcher.wait_idle(30)
+        assert eventually(lambda: [d.id for d in lib.trash.deleted()] == [a])
+        assert lib.forget_missing() == [] and listed(lib) == ["b.jpg", "c.jpg"]
+        lib.trash.restore([a])
+        assert eventually(lambda: listed(lib) == ["a.jpg", "b.jpg", "c.jpg"])
+        assert watcher.wait_idle(30)
+    assert pid(lib, photo_dir / "a.jpg") == a
+    assert lib.albums.photo_ids(album.id) == [a]
+    assert lib.reader().one("SELECT count(*) FROM photos") == 3
 
 
 # ---------------------------------------------------------------------------- the CLI

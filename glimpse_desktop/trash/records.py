@@ -69,6 +69,8 @@ class DeletedPhoto:
     files: tuple[TrashedFile, ...]
     kept_id: int | None
     """The copy kept instead, when a duplicate review trashed it."""
+    moved: MovedToKept | None = None
+    """What it gave the copy kept (and the names that found no face there), then."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,9 +109,10 @@ class Trash:
             filename=os.path.basename(str(row["path"])), content_hash=str(row["content_hash"]),
             taken_at=row["taken_at"], width=row["width"], height=row["height"],
             format=row["format"], size=int(row["size"] or 0), trashed_at=str(row["trashed_at"]),
-            days_left=max(0, int(left)), files=files, kept_id=row["kept_id"])
+            days_left=max(0, int(left)), files=files, kept_id=row["kept_id"],
+            moved=_from_json(int(row["photo_id"]), row.get("moved")))
 
-    _SELECT = ("SELECT t.photo_id, t.path, t.trashed_at, t.trashed_ts, t.kept_id, "
+    _SELECT = ("SELECT t.photo_id, t.path, t.trashed_at, t.trashed_ts, t.kept_id, t.moved, "
                "p.content_hash, p.taken_at, p.width, p.height, p.format, p.size "
                "FROM trash t JOIN photos p ON p.id = t.photo_id ")
 
@@ -567,6 +568,18 @@ def _as_json(m: MovedToKept) -> dict[str, Any]:
     return {"albums": list(m.albums), "people": list(m.people),
             "people_not_placed": list(m.people_not_placed), "caption": m.caption,
             "rating": m.rating, "favorite": m.favorite, "tags": list(m.tags)}
+
+
+def _from_json(photo_id: int, text: str | None) -> MovedToKept | None:
+    if not text:
+        return None
+    try:
+        d = json.loads(text)
+        return MovedToKept(photo_id, tuple(d["albums"]), tuple(d["people"]),
+                           tuple(d["people_not_placed"]), bool(d["caption"]), d["rating"],
+                           bool(d["favorite"]), tuple(d["tags"]))
+    except (ValueError, KeyError, TypeError):
+        return None   # a record another version wrote: the photo is listed without it
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> float:
