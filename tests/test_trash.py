@@ -429,7 +429,15 @@ def test_cli_duplicates_keep_suggested(lib: Library, library_path: Path, photo_d
     shutil.copy(photo_dir / "big.jpg", photo_dir / "same.jpg")
     lib.add_root(photo_dir)
     lib.index()
+    same = pid(lib, photo_dir / "same.jpg")
+    lib.albums.create("Lake", [same])
     lib.close()
+    listed_json = glimpse(library_path, home, "duplicates", "--exact", "--json")
+    assert listed_json.returncode == 0, listed_json.stderr
+    members = json.loads(listed_json.stdout)[0]["members"]
+    assert {m["id"]: m["holdings"]["albums"] for m in members}[same] == ["Lake"]
+    plain = glimpse(library_path, home, "duplicates", "--exact")
+    assert "[album Lake]" in plain.stdout
     asked = glimpse(library_path, home, "duplicates", "--exact", "--keep-suggested")
     assert asked.returncode != 0 and "--yes" in asked.stderr
     done = glimpse(library_path, home, "duplicates", "--exact", "--keep-suggested", "--yes",

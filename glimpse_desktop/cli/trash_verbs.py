@@ -31,7 +31,7 @@ from glimpse_desktop.cli.common import (
 )
 from glimpse_desktop.cli.verbs import Library, Verb
 
-__all__ = ["VERBS", "keep_suggested", "problem_text"]
+__all__ = ["VERBS", "holdings_text", "keep_suggested", "problem_text", "with_holdings"]
 
 # What the change chain is told: the photos left (or came back to) every list.
 WHY = "edited"
@@ -182,6 +182,32 @@ def cmd_restore(lib: Library, args: argparse.Namespace) -> int:
 def cmd_deleted(lib: Library, args: argparse.Namespace) -> int:
     lib.trash.tidy()
     return _list(lib, args)
+
+
+def with_holdings(lib: Library, groups: Sequence[Any]) -> list[dict[str, Any]]:
+    """``glimpse duplicates --json``: each group as it is, each copy with ``holdings``, what
+    the library holds for it (people named, albums, caption, stars, favourite, tags)."""
+    held = lib.trash.holdings([m.id for g in groups for m in g.members])
+    out = []
+    for g in groups:
+        group = g.as_dict()
+        for member in group["members"]:
+            member["holdings"] = held.get(member["id"])
+        out.append(group)
+    return out
+
+
+def holdings_text(lib: Library, groups: Sequence[Any]) -> dict[int, str]:
+    """What the library holds for each copy, in a few words ("" for nothing)."""
+    held = lib.trash.holdings([m.id for g in groups for m in g.members])
+    words = {}
+    for photo_id, h in held.items():
+        parts = [*(f"{p}" for p in h.people), *(f"album {a}" for a in h.albums),
+                 *(["caption"] if h.caption else []),
+                 *([f"{h.rating}★"] if h.rating else []), *(["favourite"] if h.favorite else []),
+                 *(f"#{t}" for t in h.tags)]
+        words[photo_id] = ", ".join(parts)
+    return words
 
 
 def keep_suggested(lib: Library, groups: Sequence[Any], args: argparse.Namespace) -> int:
