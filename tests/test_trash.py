@@ -306,6 +306,24 @@ def test_put_back_by_the_file_manager_is_taken_back(three: Library, photo_dir: P
     assert lib.albums.photo_ids("Kept") == [a]
 
 
+def test_a_drive_unplugged_and_back_leaves_recently_deleted_as_it_was(
+        three: Library, photo_dir: Path, tmp_path: Path) -> None:
+    lib = three
+    a = pid(lib, photo_dir / "a.jpg")
+    lib.trash.move([a])
+    photo_dir.rename(tmp_path / "unplugged")        # the drive's folder is gone: offline
+    lib.index()
+    assert lib.status().offline == 2 and lib.status().missing == 0
+    assert lib.trash.tidy().returned == ()
+    assert [d.id for d in lib.trash.deleted()] == [a]
+    (tmp_path / "unplugged").rename(photo_dir)
+    lib.index()
+    assert lib.trash.tidy().returned == ()
+    assert listed(lib) == ["b.jpg", "c.jpg"] and [d.id for d in lib.trash.deleted()] == [a]
+    assert lib.trash.restore([a]).restored == (a,)
+    assert listed(lib) == ["a.jpg", "b.jpg", "c.jpg"]
+
+
 def test_delete_permanently_removes_the_file_from_the_trash_and_the_row(
         three: Library, photo_dir: Path, home: Path) -> None:
     lib = three

@@ -435,10 +435,10 @@ class Trash:
             self._forget(expired)
         returned: list[int] = []
         for entry in self._reader().rows(
-                "SELECT t.photo_id, t.path, t.status, p.status AS now, p.content_hash, p.size "
-                "FROM trash t JOIN photos p ON p.id = t.photo_id"):
+                "SELECT t.photo_id, t.path, t.status, p.status AS now, p.path AS at, "
+                "p.content_hash, p.size FROM trash t JOIN photos p ON p.id = t.photo_id"):
             photo_id = int(entry["photo_id"])
-            if entry["now"] != "missing":
+            if entry["now"] != "missing" and os.path.lexists(str(entry["at"])):
                 # A scan found its bytes again somewhere (a move): it is no longer deleted.
                 def found(c: Connection, pid: int = photo_id) -> None:
                     c.execute(f"UPDATE photos SET flags = flags & ~{_TRASHED} WHERE id = ? "
@@ -449,6 +449,8 @@ class Trash:
                 self._writer.call(found)
                 returned.append(photo_id)
                 continue
+            if entry["now"] != "missing":
+                continue   # its drive went and came back: still in the trash
             original = str(entry["path"])
             try:
                 same = os.path.getsize(original) == int(entry["size"])
