@@ -14,4 +14,5 @@ BUILTIN = (
     "glimpse_desktop.captions.plugin",
     "glimpse_desktop.writeback.plugin",
     "glimpse_desktop.judge.plugin",
+    "glimpse_desktop.trash.plugin",
 )

@@ -250,6 +250,7 @@ _UNDO = {
     8: "ALTER TABLE photos DROP COLUMN gps_source;",
     9: "DROP INDEX photos_favorite; DROP INDEX photos_rated; "
        "ALTER TABLE photos DROP COLUMN rating_source; ALTER TABLE photos DROP COLUMN rotation;",
+    10: "DROP TABLE trash_files; DROP TABLE trash;",
     11: "DROP INDEX albums_by_folder; ALTER TABLE albums DROP COLUMN folder_id; "
         "DROP TABLE album_folders;",
     12: "DROP INDEX faces_ignored; ALTER TABLE faces DROP COLUMN ignored_at;",

@@ -125,7 +125,9 @@ def members(conn: Connection, album_id: int, *, arranged: bool) -> list[AlbumPho
     return [_photo(r, added_by=True) for r in conn.execute(
         f"SELECT {_PHOTO_COLUMNS}, ap.added_by FROM album_photos ap "
         "JOIN photos p ON p.id = ap.photo_id "
-        f"WHERE ap.album_id = ? AND ap.removed = 0 AND p.companion_of IS NULL ORDER BY {order}",
+        f"WHERE ap.album_id = ? AND ap.removed = 0 AND p.companion_of IS NULL "
+        # A photo in the trash (kernel.photos.FLAG_TRASHED) is in no album until restored.
+        f"AND (p.flags & 16) = 0 ORDER BY {order}",
         (album_id,))]
 
 
@@ -148,6 +150,7 @@ def member_ids(conn: Connection, album_id: int, *, showable: bool = False) -> li
     return [int(r[0]) for r in conn.execute(
         "SELECT ap.photo_id FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
         f"WHERE ap.album_id = ? AND ap.removed = 0 AND p.companion_of IS NULL{ok} "
+        "AND (p.flags & 16) = 0 "
         "ORDER BY p.taken_ts, p.id",
         (album_id,))]
 
@@ -625,4 +628,4 @@ def photos_by_time(conn: Connection) -> list[tuple[int, str, str, str | None]]:
     return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in conn.execute(
         "SELECT id, path, status, taken_at FROM photos "
         "WHERE status IN ('ok', 'missing', 'offline') AND companion_of IS NULL "
-        "ORDER BY taken_ts IS NULL, taken_ts, id")]
+        "AND (flags & 16) = 0 ORDER BY taken_ts IS NULL, taken_ts, id")]

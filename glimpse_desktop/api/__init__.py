@@ -180,6 +180,20 @@ if TYPE_CHECKING:  # the names for type checkers; at run time each is imported o
     from glimpse_desktop.search.query import QueryError
     from glimpse_desktop.search.semantic import SearchStatus
     from glimpse_desktop.search.sorting import SortError, SortReport
+    from glimpse_desktop.trash.records import KEEP_DAYS as TRASH_KEEP_DAYS
+    from glimpse_desktop.trash.records import (
+        DeletedPhoto,
+        KeepReport,
+        MovedToKept,
+        PhotoHoldings,
+        PurgeReport,
+        RestoreReport,
+        TidyReport,
+        TrashedFile,
+        TrashError,
+        TrashProblem,
+        TrashReport,
+    )
     from glimpse_desktop.writeback.records import (
         CaptionPayload,
         FileProblem,
@@ -207,6 +221,18 @@ _WHERE: dict[str, tuple[str, str]] = {
     "AlbumTree": ("glimpse_desktop.albums.records", "AlbumTree"),
     "AlreadyInLibraryError": ("glimpse_desktop.api.roots", "AlreadyInLibraryError"),
     "AutoAlbum": ("glimpse_desktop.albums.records", "AutoAlbum"),
+    "DeletedPhoto": ("glimpse_desktop.trash.records", "DeletedPhoto"),
+    "KeepReport": ("glimpse_desktop.trash.records", "KeepReport"),
+    "MovedToKept": ("glimpse_desktop.trash.records", "MovedToKept"),
+    "PhotoHoldings": ("glimpse_desktop.trash.records", "PhotoHoldings"),
+    "PurgeReport": ("glimpse_desktop.trash.records", "PurgeReport"),
+    "RestoreReport": ("glimpse_desktop.trash.records", "RestoreReport"),
+    "TidyReport": ("glimpse_desktop.trash.records", "TidyReport"),
+    "TrashError": ("glimpse_desktop.trash.records", "TrashError"),
+    "TrashProblem": ("glimpse_desktop.trash.records", "TrashProblem"),
+    "TrashReport": ("glimpse_desktop.trash.records", "TrashReport"),
+    "TrashedFile": ("glimpse_desktop.trash.records", "TrashedFile"),
+    "TRASH_KEEP_DAYS": ("glimpse_desktop.trash.records", "KEEP_DAYS"),
     "AutoAlbumReport": ("glimpse_desktop.albums.auto", "AutoAlbumReport"),
     "BacklogPhoto": ("glimpse_desktop.kernel.stages", "BacklogPhoto"),
     "CAPTION_KEY_ENV": ("glimpse_desktop.captions.records", "ENV_KEY"),
@@ -376,7 +402,9 @@ _WHERE: dict[str, tuple[str, str]] = {
     "window_uses_xcb": ("glimpse_desktop.kernel.syslibs", "window_uses_xcb"),
 }
 
-API_VERSION = (2, 0)  # 2.0: the image tower left torch (TorchDevices, SearchFacts changed)
+# 2.0: the image tower left torch (TorchDevices, SearchFacts changed); 2.1: keep and judge,
+# rotation, the trash, the map, the timeline, album folders, waiting faces, exports (issue 19).
+API_VERSION = (2, 1)
 
 __all__ = [
     "API_VERSION",
@@ -392,6 +420,7 @@ __all__ = [
     "NOT_EMBEDDED_YET",
     "SWITCHING_MODEL",
     "TILE_ATTRIBUTION",
+    "TRASH_KEEP_DAYS",
     "WARNING_STAGES",
     "WHY",
     "Album",
@@ -422,6 +451,7 @@ __all__ = [
     "CoverSet",
     "DateChanged",
     "DateEdit",
+    "DeletedPhoto",
     "Destination",
     "DeviceChoice",
     "DeviceReport",
@@ -457,6 +487,7 @@ __all__ = [
     "Judged",
     "Judgement",
     "Judges",
+    "KeepReport",
     "Key",
     "Library",
     "LibraryError",
@@ -477,6 +508,7 @@ __all__ = [
     "ModelKind",
     "ModelRuntime",
     "ModelsFolder",
+    "MovedToKept",
     "OnnxDevices",
     "OpenVinoDevices",
     "Payload",
@@ -493,6 +525,7 @@ __all__ = [
     "PhotoAction",
     "PhotoError",
     "PhotoFace",
+    "PhotoHoldings",
     "PhotoMap",
     "PhotoMeta",
     "PhotoRow",
@@ -508,11 +541,13 @@ __all__ = [
     "PlanItem",
     "PluginInfo",
     "PluginMigration",
+    "PurgeReport",
     "QueryError",
     "RegionPayload",
     "Rejected",
     "Rejection",
     "Renamed",
+    "RestoreReport",
     "Root",
     "RootAdded",
     "RootStatus",
@@ -535,11 +570,16 @@ __all__ = [
     "TextEntry",
     "TextHit",
     "TextItem",
+    "TidyReport",
     "TileSource",
     "Timeline",
     "TimelineMonth",
     "TimelineSummary",
     "TorchDevices",
+    "TrashError",
+    "TrashProblem",
+    "TrashReport",
+    "TrashedFile",
     "WaitingFaces",
     "WaitingGroup",
     "WriteBackReport",

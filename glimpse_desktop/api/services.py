@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from glimpse_desktop.places.map_service import PhotoMap
     from glimpse_desktop.places.service import Places
     from glimpse_desktop.search.engine import SearchResult
+    from glimpse_desktop.trash.service import Trash
     from glimpse_desktop.writeback.service import WriteBack
 
 
@@ -82,6 +83,7 @@ class FeatureServices:
         def _captions_written(self, report: CaptionReport) -> None: ...
         def root_paths(self) -> list[str]: ...
         def full_image(self, ref: str | int, *, max_edge: int | None = None) -> Any: ...
+        def _forget_thumbnails(self, hashes: list[str]) -> None: ...
 
     @_MadeOnce
     def people(self) -> People:
@@ -174,3 +176,12 @@ class FeatureServices:
         # Captions written in the background (the CLI's watcher) reach the sidecars too.
         captions.after_background = self._captions_written
         return captions
+
+    @_MadeOnce
+    def trash(self) -> Trash:
+        """Delete to the system trash, Recently deleted (30 days), restore, delete for good,
+        and keeping one copy of duplicates."""
+        from glimpse_desktop.trash.service import Trash
+
+        return Trash(reader=self.reader, writer=self.writer,
+                     forget_thumbnails=self._forget_thumbnails)

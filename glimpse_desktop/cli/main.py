@@ -35,6 +35,7 @@ from glimpse_desktop.cli import (
     search_verbs,
     timeline_verbs,
     tool_verbs,
+    trash_verbs,
     writeback_verbs,
 )
 from glimpse_desktop.cli.common import (
@@ -54,7 +55,7 @@ __all__ = ["build_parser", "main", "verbs"]
 FEATURE_VERBS: tuple[Verb, ...] = (*search_verbs.VERBS, *faces_verbs.VERBS, *places_verbs.VERBS,
                                    *map_verbs.VERBS,
                                    *albums_verbs.VERBS, *captions_verbs.VERBS,
-                                   *writeback_verbs.VERBS)
+                                   *writeback_verbs.VERBS, *trash_verbs.VERBS)
 
 
 def verbs() -> tuple[list[Verb], dict[str, str]]:

@@ -133,11 +133,18 @@ def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
     except Cancelled:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.keep_suggested:
+        from glimpse_desktop.cli.trash_verbs import keep_suggested
+
+        return keep_suggested(lib, groups, args)
+    from glimpse_desktop.cli.trash_verbs import holdings_text, with_holdings
+
     if args.json:
-        emit_json([g.as_dict() for g in groups])
+        emit_json(with_holdings(lib, groups))
         return EXIT_OK
     if not groups:
         print("No duplicates found.", file=sys.stderr)
+    held = holdings_text(lib, groups)
     for g in groups:
         how = "same file" if g.kind == "exact" else f"look alike ({g.similarity:.0%})"
         print(f"{len(g.members)} copies, {how}" + ("" if g.confident else
@@ -145,7 +152,8 @@ def cmd_duplicates(lib: Library, args: argparse.Namespace) -> int:
         for m in g.members:
             mark = "keep " if m.id == g.best.id else "     "
             print(f"  {mark}{m.id:>7}  {m.width}x{m.height} {m.format or ''} "
-                  f"{m.size / 1e6:.1f} MB  {m.path}")
+                  f"{m.size / 1e6:.1f} MB  {m.path}"
+                  + (f"  [{held[m.id]}]" if held.get(m.id) else ""))
     if not args.exact and lib.semantic.active() is None:
         print("Only exact copies were looked for: near duplicates need the search model "
               "(`glimpse models download` fetches the default; `glimpse models list` shows "
@@ -241,6 +249,10 @@ def _duplicates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.95, metavar="C",
                    help="embedding similarity for near duplicates, 0..1 (default 0.95)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--keep-suggested", action="store_true",
+                   help="keep the suggested copy of every group and move the others to the "
+                        "trash; their albums, names, captions and stars go to it (asks; --yes)")
+    p.add_argument("--yes", action="store_true", help="agree to --keep-suggested")
 
 
 def _sort_by_tag_args(p: argparse.ArgumentParser) -> None:

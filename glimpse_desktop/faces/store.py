@@ -452,6 +452,8 @@ def people_counted(conn: Connection, *, include_hidden: bool
         f"""SELECT p.id, p.name, p.hidden, p.cover_face_id,
                   count(f.id) AS faces, count(DISTINCT f.photo_id) AS photos
            FROM people p LEFT JOIN faces f ON f.person_id = p.id
+                -- a photo in Recently deleted counts for no one until restored
+                AND f.photo_id NOT IN (SELECT photo_id FROM trash)
            {'' if include_hidden else 'WHERE p.hidden = 0'}
            GROUP BY p.id
            {'' if include_hidden else 'HAVING count(f.id) > 0'}
@@ -499,7 +501,8 @@ def person_photos(conn: Connection, person_id: int) -> list[PersonPhoto]:
             for r in conn.execute(
                 "SELECT DISTINCT p.id, p.path, p.taken_at, p.status FROM photos p "
                 "JOIN faces f ON f.photo_id = p.id WHERE f.person_id = ? "
-                "AND p.companion_of IS NULL ORDER BY p.taken_ts DESC, p.id DESC",
+                "AND p.companion_of IS NULL AND (p.flags & 16) = 0 "
+                "ORDER BY p.taken_ts DESC, p.id DESC",
                 (person_id,))]
 
 

@@ -46,7 +46,8 @@ _MNEMONICS = {"library": "&Library", "people": "&People", "albums": "&Albums",
               "places": "Pla&ces", "map": "&Map", "folders": "&Folders",
               "duplicates": "&Duplicates"}
 # Modules of other parts of the window whose ``window_actions(window)`` adds menu items.
-PROVIDERS: tuple[str, ...] = ("glimpse_desktop.gui.judge_actions", "glimpse_desktop.gui.slideshow")
+PROVIDERS: tuple[str, ...] = ("glimpse_desktop.gui.judge_actions", "glimpse_desktop.gui.trash_view",
+                              "glimpse_desktop.gui.slideshow")
 
 # How many photos an action needs: any number (None), at least one, exactly one.
 ANY, SOME, ONE = None, "some", "one"

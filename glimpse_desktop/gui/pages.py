@@ -1,4 +1,5 @@
-"""The main window's simpler pages: welcome, a titled photo grid, folders, duplicates.
+"""The main window's simpler pages: welcome, a titled photo grid, folders (the duplicates
+review lives in duplicates_view.py).
 
 Each page is a plain widget that asks the core for its data off the GUI thread (``Tasks``)
 and shows it; the main window wires their signals.
@@ -7,7 +8,6 @@ and shows it; the main window wires their signals.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -301,57 +301,6 @@ class FolderBrowserPage(TreeAndGridPage):
         self.page.set_title(os.path.basename(folder) or folder,
                             f"{len(rows):,} photo{'s' if len(rows) != 1 else ''} · {folder}")
         self.page.set_empty(None if rows else "No photos directly in this folder.")
-
-class DuplicatesPage(GridPage):
-    """Groups of copies of one picture, the copy to keep first in each."""
-
-    def __init__(self, lib: Library, tasks: Tasks, run_job: Callable[..., Any],
-                 thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lib, self.tasks, self.run_job, self.thumbnails = lib, tasks, run_job, thumbnails
-        self.find_button = QPushButton("Look for duplicates")
-        self.find_button.clicked.connect(self.refresh)
-        self.tools.addWidget(self.find_button)
-        self.set_title("Duplicates", "Copies of the same picture: the same file twice, or a "
-                       "resized or re-saved copy. The suggested copy to keep comes first.")
-        self.set_empty("Press “Look for duplicates” to compare every photo. Nothing is deleted: "
-                       "you decide what to do with the copies.")
-        self.groups: list[Any] = []
-
-    def refresh(self) -> None:
-        self.find_button.setEnabled(False)
-        self.set_empty("Comparing photos…")
-        self.run_job("Looking for duplicates",
-                     lambda progress, cancel: self.lib.duplicates(progress=progress,
-                                                                  cancel=cancel),
-                     self._show, self._failed)
-
-    def _failed(self, why: str) -> None:
-        self.find_button.setEnabled(True)
-        self.set_empty(f"Could not look for duplicates: {why}")
-
-    def _show(self, groups: Any) -> None:
-        self.find_button.setEnabled(True)
-        if groups is None:      # cancelled
-            self.set_empty("Cancelled.")
-            return
-        self.groups = list(groups)
-        rows: list[dict[str, Any]] = []
-        sections: list[tuple[int, str]] = []
-        for n, group in enumerate(self.groups, 1):
-            kind = "identical files" if group.kind == "exact" else (
-                f"look alike ({group.similarity:.0%})" if group.similarity else "look alike")
-            sections.append((len(rows), f"{n}. {len(group.members)} copies · {kind}"))
-            rows += [m.as_dict() for m in group.members]
-        model = ResultListModel(self.lib, rows, sections=sections, thumbnails=self.thumbnails,
-                                parent=self)
-        self.grid.setModel(model)
-        copies = sum(len(g.members) - 1 for g in self.groups)
-        n = len(self.groups)
-        self.set_title("Duplicates", f"{n:,} group{'s' if n != 1 else ''} · "
-                       f"{copies:,} extra cop{'ies' if copies != 1 else 'y'}")
-        self.set_empty(None if self.groups else "No duplicates found.")
-
 
 def error_text(exc: BaseException) -> str:
     return describe(exc)

@@ -57,6 +57,7 @@ def grid_menu(window: MainWindow, grid: PhotoGrid, pos: QPoint) -> QMenu | None:
                        f"Remove {len(ids)} photos from album",
                        lambda: remove_from_album(window, album_id, ids, grid))
     add_photo_actions(window, menu, ids)
+    _trash_item(window, menu, ids)
     _popup(menu, grid.viewport().mapToGlobal(pos))
     return menu
 
@@ -73,6 +74,7 @@ def viewer_menu(window: MainWindow, photo_id: int, path: str, where: QPoint) -> 
     _edit_items(window, menu, [photo_id])
     _album_items(window, menu, [photo_id])
     add_photo_actions(window, menu, [photo_id])
+    _trash_item(window, menu, [photo_id])
     _popup(menu, where)
     return menu
 
@@ -87,6 +89,13 @@ def _popup(menu: QMenu, where: QPoint) -> None:
     # popup(), not exec(): no nested event loop; the menu deletes itself when closed.
     menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     menu.popup(where)
+
+
+def _trash_item(window: MainWindow, menu: QMenu, ids: list[int]) -> None:
+    from glimpse_desktop.gui import trash_view
+
+    menu.addSeparator()
+    trash_view.menu_item(window, menu, ids)
 
 
 def _edit_items(window: MainWindow, menu: QMenu, ids: list[int]) -> None:

@@ -45,7 +45,6 @@ from glimpse_desktop.gui.follow_ups import index_summary
 from glimpse_desktop.gui.grid import MAX_TILE, MIN_TILE, PhotoGrid
 from glimpse_desktop.gui.hooks import Page
 from glimpse_desktop.gui.pages import (
-    DuplicatesPage,
     FolderBrowserPage,
     GridPage,
     WelcomePage,
@@ -128,7 +127,9 @@ class MainWindow(QMainWindow):
         self.viewer = Viewer(lib, self.tasks)
         self.welcome = WelcomePage()
         self.folders_page = FolderBrowserPage(lib, self.tasks, self.thumbnails)
-        self.duplicates_page = DuplicatesPage(lib, self.tasks, self.start_job, self.thumbnails)
+        from glimpse_desktop.gui.duplicates_view import DuplicatesReview
+
+        self.duplicates_page = DuplicatesReview(self)
         from glimpse_desktop.gui.albums_view import AlbumsPage, MemoriesStrip, PlacesPage
 
         self.albums_page = AlbumsPage(lib, self.tasks, self.thumbnails)
@@ -253,6 +254,10 @@ class MainWindow(QMainWindow):
         self._unload = QTimer(self, singleShot=True, interval=1000)
         self._unload.timeout.connect(self._unload_idle_models)
         self._unload.start()
+        # Delete to the trash, Recently deleted, and the daily check (gui/trash_view.py).
+        from glimpse_desktop.gui import trash_view
+
+        trash_view.install(self)
         self._restore()
         # The menu bar and every window-level shortcut (gui/menus.py).
         from glimpse_desktop.gui.menus import WindowMenus
@@ -269,7 +274,7 @@ class MainWindow(QMainWindow):
 
     def grids(self) -> list[PhotoGrid]:
         return [self.library_page.grid, self.results_page.grid, self.folders_page.grid,
-                self.duplicates_page.grid, self.places_page.grid]
+                self.places_page.grid]
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)

@@ -133,7 +133,7 @@ def search(conn: Connection, query: str, *, limit: int = 50,
     # Offline photos (their drive is unplugged) are still the person's photos, with cached
     # thumbnails: found, and marked. Missing ones only on request.
     # A RAW kept as its JPEG's companion (kernel/pairs.py) is found through its photo.
-    status = "AND p.companion_of IS NULL" if include_unavailable \
+    status = "AND p.companion_of IS NULL AND (p.flags & 16) = 0" if include_unavailable \
         else "AND p.status IN ('ok', 'offline') AND p.companion_of IS NULL"
     # Weights: what a person typed about a photo (descriptions, keywords, captions, names)
     # counts more than where it happens to be stored.

@@ -485,6 +485,34 @@ CREATE INDEX photos_favorite ON photos(taken_ts DESC, id DESC) WHERE flags & 4;
 CREATE INDEX photos_rated ON photos(rating) WHERE rating IS NOT NULL;
 """
 
+_V10 = """
+-- Recently deleted (issue 19, glimpse_desktop/trash/): a photo whose files Glimpse moved to the
+-- system trash keeps its row (flag FLAG_TRASHED, status 'missing', its path set aside so a new
+-- file there is a new photo) with what a restore needs: where it was, its status then, when it
+-- went. `moved`: JSON, what a duplicate review gave the copy kept instead (what could not move).
+CREATE TABLE trash(
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    path        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    trashed_at  TEXT NOT NULL,
+    trashed_ts  REAL NOT NULL,
+    kept_id     INTEGER,
+    moved       TEXT
+);
+CREATE INDEX trash_by_time ON trash(trashed_ts);
+-- Every file that went with it: the photo's own, its RAW companions, their XMP sidecars.
+-- `row_id`: the file's own photos row (the photo's, a companion's; NULL for a sidecar);
+-- `location`: where the file is in the system trash, when the platform lets us know it.
+CREATE TABLE trash_files(
+    photo_id  INTEGER NOT NULL REFERENCES trash(photo_id) ON DELETE CASCADE,
+    path      TEXT NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('photo', 'companion', 'sidecar')),
+    row_id    INTEGER,
+    location  TEXT,
+    PRIMARY KEY (photo_id, path)
+) WITHOUT ROWID;
+"""
+
 _V11 = """
 -- Folders of albums (issue 19; immich-app/immich#1010): a folder holds albums and other
 -- folders, to any depth. Names are unique among a folder's children in any case, so a path
@@ -577,6 +605,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "Favourites, rejects and stars the person gives (kept when files are read again), and "
         "rotation added by hand on top of the file's orientation.",
         _sql(_V9),
+    ),
+    Migration(
+        10,
+        "trash",
+        "Recently deleted: photos moved to the system trash keep their rows for 30 days, with "
+        "where each of their files was, so a restore puts files and rows back as they were.",
+        _sql(_V10),
     ),
     Migration(
         11,

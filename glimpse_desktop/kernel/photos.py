@@ -317,6 +317,8 @@ def rejoin(conn: Connection, missing: Iterable[int] | None = None) -> list[tuple
     query = ("SELECT m.id AS keep, m.path AS old, n.id AS other, n.path AS new FROM photos m "
              "JOIN photos n ON n.content_hash = m.content_hash AND n.id > m.id "
              "WHERE m.status = 'missing' AND n.status IN ('ok', 'unsupported') "
+             # A photo in the trash is not a move's first half (Recently deleted keeps it).
+             f"AND (m.flags & {FLAG_TRASHED}) = 0 "
              "AND unixepoch(n.added_at) >= unixepoch(m.missing_since) - "
              f"{REJOIN_WINDOW_SECONDS}")
     pairs: list[dict[str, Any]] = []
@@ -450,6 +452,8 @@ ROW_COLUMNS = ("id, path, filename, content_hash, taken_at, taken_ts, width, hei
 # A photo in the trash (FLAG_TRASHED) is shown only in "Recently deleted".
 _SHOWN = ("status IN ('ok', 'offline') AND companion_of IS NULL "
           f"AND (flags & {FLAG_TRASHED}) = 0")
+# Every photo of the library, missing and unsupported ones too: still not one in the trash.
+_LISTED = f"AND companion_of IS NULL AND (flags & {FLAG_TRASHED}) = 0 "
 
 
 def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int,
@@ -459,7 +463,7 @@ def page(conn: Connection, *, after: tuple[float | None, int] | None, limit: int
 
     Keyset paging, so every page costs the same at 1M photos (an OFFSET would read every
     row before it)."""
-    status = "AND companion_of IS NULL " if include_unavailable else f"AND {_SHOWN} "
+    status = _LISTED if include_unavailable else f"AND {_SHOWN} "
     select = f"SELECT {ROW_COLUMNS} FROM photos "
     rows: list[tuple[Any, ...]] = []
     ts, last = after if after is not None else (float("inf"), -1)
@@ -521,8 +525,9 @@ def folders(conn: Connection) -> list[tuple[str, int, str]]:
 def counts_by_status(conn: Connection) -> dict[str, int]:
     """How many photos have each status (every status present, 0 when none)."""
     counts = dict.fromkeys(("ok", "missing", "offline", "unsupported"), 0)
+    # A photo in the trash is missing from its place, not from the library.
     for status, n in conn.execute("SELECT status, count(*) FROM photos WHERE companion_of IS "
-                                  "NULL GROUP BY status"):
+                                  f"NULL AND (flags & {FLAG_TRASHED}) = 0 GROUP BY status"):
         counts[str(status)] = int(n)
     return counts
 
@@ -573,14 +578,15 @@ def missing(conn: Connection) -> list[tuple[int, str, str | None, str]]:
     """(id, path, missing_since, content_hash) of every missing photo, by path."""
     return [(int(i), str(p), s, str(h)) for i, p, s, h in conn.execute(
         "SELECT id, path, missing_since, content_hash FROM photos WHERE status = 'missing' "
-        "ORDER BY path")]
+        f"AND (flags & {FLAG_TRASHED}) = 0 ORDER BY path")]
 
 
 def delete_missing(conn: Connection, ids: Iterable[int]) -> None:
     """Delete those of these photos that are still missing (a file that came back meanwhile
     keeps its photo)."""
     delete_photos(conn, [i for i in ids if conn.one(
-        "SELECT 1 FROM photos WHERE id = ? AND status = 'missing'", (i,))])
+        "SELECT 1 FROM photos WHERE id = ? AND status = 'missing' "
+        f"AND (flags & {FLAG_TRASHED}) = 0", (i,))])
 
 
 def orphans(conn: Connection, hashes: Iterable[str]) -> list[str]:
@@ -601,5 +607,5 @@ def added_after(conn: Connection, after_id: int | None, *, limit: int) -> list[i
 
 def count(conn: Connection, *, include_unavailable: bool = False) -> int:
     """How many photos there are (only those there or on an absent drive, by default)."""
-    where = " WHERE companion_of IS NULL" if include_unavailable else f" WHERE {_SHOWN}"
+    where = f" WHERE 1 {_LISTED}" if include_unavailable else f" WHERE {_SHOWN}"
     return int(conn.one(f"SELECT count(*) FROM photos{where}"))

@@ -163,7 +163,9 @@ VANISHED = "removed before it could be read"
 def _take_offline(conn: Connection, root: Root) -> int:
     """Mark a root and its photos offline (its drive is absent): kept, never missing."""
     ids = [r[0] for r in conn.execute(
-        "SELECT id FROM photos WHERE root_id = ? AND status != 'offline'", (root.id,))]
+        "SELECT id FROM photos WHERE root_id = ? AND status != 'offline' "
+        # A photo in the trash (flag 16, kernel.photos.FLAG_TRASHED) is not on the drive.
+        "AND (flags & 16) = 0", (root.id,))]
     photos.mark_status(conn, ids, "offline")
     conn.execute("UPDATE roots SET status = 'offline' WHERE id = ?", (root.id,))
     return len(ids)

@@ -26,7 +26,7 @@ def with_counts(conn: Connection, warning_stages: Sequence[str]) -> list[tuple[A
                   v.mount_point AS volume,
                   count(p.id) FILTER (WHERE p.status = 'ok' AND p.companion_of IS NULL)
                       AS photos,
-                  count(p.id) FILTER (WHERE p.status = 'missing') AS missing,
+                  count(p.id) FILTER (WHERE p.status = 'missing' AND (p.flags & 16) = 0) AS missing,
                   count(p.id) FILTER (WHERE p.status = 'offline') AS offline,
                   count(p.id) FILTER (WHERE p.status = 'unsupported') AS unsupported,
                   (SELECT count(*) FROM errors e WHERE e.root_id = r.id

@@ -189,7 +189,8 @@ def _where(narrowed: Sequence[tuple[SearchFilter, Condition]], include_unavailab
     """SQL over ``photos p`` for these filters: the values of one key combine as the filter
     says (each must hold, either may, or the last one given), different keys all hold."""
     # A RAW kept as its JPEG's companion (kernel/pairs.py) is no hit of its own.
-    where = ["p.companion_of IS NULL"] if include_unavailable \
+    # A photo in the trash (flag 16, kernel.photos.FLAG_TRASHED) is found nowhere.
+    where = ["p.companion_of IS NULL AND (p.flags & 16) = 0"] if include_unavailable \
         else ["p.status IN ('ok', 'offline') AND p.companion_of IS NULL"]
     params: list[Any] = []
     by_key: dict[tuple[str, str], tuple[SearchFilter, list[Condition]]] = {}
@@ -493,12 +494,14 @@ def _fill(conn: Connection, hits: list[Hit], include_unavailable: bool = False) 
     ids = [h.photo_id for h in hits]
     # One JSON parameter, however long the ranking (SQLite caps ? parameters).
     rows = {int(r["id"]): r for r in conn.rows(
-        "SELECT id, path, taken_at, status FROM photos WHERE id IN "
+        "SELECT id, path, taken_at, status, flags FROM photos WHERE id IN "
         "(SELECT value FROM json_each(?))", (json.dumps(ids),))}
     kept = []
     for h in hits:
         r = rows.get(h.photo_id)
-        if r is None or (not include_unavailable and r["status"] not in ("ok", "offline")):
+        # A photo in the trash (flag 16) is found nowhere, unavailable ones asked for or not.
+        if r is None or int(r["flags"]) & 16 or (
+                not include_unavailable and r["status"] not in ("ok", "offline")):
             continue
         h.path, h.taken_at, h.status = r["path"], r["taken_at"], r["status"]
         kept.append(h)
