@@ -64,7 +64,7 @@ from glimpse_desktop.gui.sidebar import Sidebar
 from glimpse_desktop.gui.statusbar import JobStatus, ProblemsDialog
 from glimpse_desktop.gui.tasks import Job, Jobs, Tasks, describe
 from glimpse_desktop.gui.timeline_model import TimelineModel
-from glimpse_desktop.gui.wording import say
+from glimpse_desktop.gui.wording import quoted, say
 from glimpse_desktop.kernel.progress import Progress
 
 # Search results are ranked (and counted) this deep, and shown a page at a time as the grid
@@ -751,10 +751,10 @@ class MainWindow(QMainWindow):
         self.results_page.grid.setModel(self._result_model(result, rows))
         note = short_notice(result)
         self.results_page.set_title(count_title(result),
-                                    f"for “{text}”" + (f" · {note}" if note else ""))
+                                    f"for {quoted(text)}" + (f" · {note}" if note else ""))
         self.results_page.subtitle.setToolTip("\n".join(phrase(n) for n in result.notices))
         self.results_page.set_empty(None if result.total else (
-            f"Nothing matches “{text}”." + (f"\n\n{note[0].upper()}{note[1:]}."
+            f"Nothing matches {quoted(text)}." + (f"\n\n{note[0].upper()}{note[1:]}."
                                             if note else "")))
 
     def find_similar(self, photo_id: int) -> None:
@@ -848,7 +848,7 @@ class MainWindow(QMainWindow):
             self.results_page.grid.setModel(model)
             notes = [f"{len(rows):,} photo{'s' if len(rows) != 1 else ''}"]
             if album.query:
-                notes.append(f"the photos that match “{album.query}”")
+                notes.append(f"the photos that match {quoted(album.query)}")
             notes += [say(n) for n in album.notices or ()]
             self.results_page.set_title(album.title, " · ".join(notes))
             self.results_page.set_empty(None if rows else (

@@ -23,6 +23,14 @@ SET_KEY = "“Set Key…”"
 CAPTIONS_ON = "“Write captions with a vision model”"
 
 
+def quoted(text: str) -> str:
+    """What a person typed, set off in a header: “in quotes”, unless it holds quotes of its
+    own (``person:"Anna Smith"``, ``"red car"``): then as typed, never quotes inside quotes."""
+    if any(mark in text for mark in '"“”'):
+        return text
+    return f"“{text}”"
+
+
 def by_hand(v: Mapping[str, Any]) -> str:
     """How to install a search model from files fetched on another computer (values of
     ``registry.by_hand``): the export's towers (no torch needed) or the weights."""

@@ -133,3 +133,23 @@ def test_esc_closes_suggestions_first_then_leaves_results_keeping_the_query(
     qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert box.hasFocus() and box.text() == "IMG camera:canon"
     assert box.selectedText() == "IMG camera:canon"      # typing replaces it
+
+
+def test_a_query_with_quotes_of_its_own_is_not_quoted_again_in_the_header(
+        qtbot: QtBot, lib: Library, photo_dir: Path, window: object) -> None:
+    _photos(photo_dir, 3)
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)  # type: ignore[operator]
+    w.show()
+    qtbot.waitExposed(w)
+    for typed, said in (('camera:"EOS R6"', 'for camera:"EOS R6"'),
+                        ("camera:canon", "for “camera:canon”")):
+        w.search.setFocus()
+        w.search.selectAll()
+        qtbot.keyClicks(w.search, typed)
+        qtbot.keyClick(w.search, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda said=said: w.results_page.title.text() == "3 photos"
+                        and said in w.results_page.subtitle.text(), timeout=20_000)
+        # “camera:"EOS R6"” was a quote inside a quote.
+        assert "“" not in w.results_page.subtitle.text() or '"' not in typed
