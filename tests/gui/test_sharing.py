@@ -313,6 +313,10 @@ def test_write_back_page_writes_sidecars_after_saying_how_many(
     page.write_now()
     qtbot.waitUntil(lambda: getattr(page, "confirm_box", None) is not None, timeout=WAIT)
     assert page.confirm_box.text() == "Write 1 sidecar?"
+    # Wide enough for its title: a narrow box had it cut by the window manager.
+    box = page.confirm_box
+    title = box.fontMetrics().horizontalAdvance(box.windowTitle())
+    assert box.sizeHint().width() >= max(380, title * 2)
     _press(page.confirm_box, "Write")
     qtbot.waitUntil(lambda: page.job is None and page.run_note.text().startswith("Wrote"),
                     timeout=WAIT)
