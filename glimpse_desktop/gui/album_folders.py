@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from glimpse_desktop.api import Album, AlbumFolder, AlbumTree
 from glimpse_desktop.gui.settings import app_settings
+from glimpse_desktop.gui.widgets import fit_title
 
 __all__ = ["ALL", "MIME_ALBUM", "MIME_FOLDER", "PEOPLE", "FolderTree", "ask_delete_folder",
            "ask_folder", "folder_paths"]
@@ -298,6 +299,7 @@ def ask_delete_folder(parent: QWidget, folder: AlbumFolder) -> str | None:
         "deleted: they stay in your library.")
     up = box.addButton("Move albums up", QMessageBox.ButtonRole.AcceptRole)
     delete = box.addButton("Delete albums", QMessageBox.ButtonRole.DestructiveRole)
+    fit_title(box)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(up)
     if folder.count == 0:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from glimpse_desktop.api import KeepReport, PhotoHoldings
 from glimpse_desktop.gui import trash_view
 from glimpse_desktop.gui.pages import dimmed, title_font
-from glimpse_desktop.gui.widgets import ElidedLabel
+from glimpse_desktop.gui.widgets import ElidedLabel, fit_title
 
 if TYPE_CHECKING:
     from glimpse_desktop.gui.window import MainWindow
@@ -314,6 +314,7 @@ class DuplicatesReview(QWidget):
         go = box.addButton("Move to Trash", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(go)
+        fit_title(box)
         box.exec()
         if box.clickedButton() is not go:
             return

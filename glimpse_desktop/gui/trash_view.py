@@ -29,6 +29,7 @@ from glimpse_desktop.api import DeletedPhoto, PurgeReport, RestoreReport, TrashP
 from glimpse_desktop.gui.hooks import Page
 from glimpse_desktop.gui.pages import GridPage
 from glimpse_desktop.gui.photo_model import ResultListModel
+from glimpse_desktop.gui.widgets import fit_title
 
 if TYPE_CHECKING:
     from glimpse_desktop.gui.window import MainWindow
@@ -149,6 +150,7 @@ def confirm_delete_for_good(parent: QWidget, n: int) -> bool:
     delete = box.addButton("Delete Permanently", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    fit_title(box)
     box.exec()
     return box.clickedButton() is delete
 

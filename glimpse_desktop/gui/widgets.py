@@ -4,7 +4,27 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QMessageBox,
+    QSizePolicy,
+    QSpacerItem,
+    QWidget,
+)
+
+
+def fit_title(box: QMessageBox) -> QMessageBox:
+    """Make a question box wide enough for its title: a short question makes a box so narrow
+    that the window manager cuts its title bar ("Write … tadata", "Merge 2 people…").
+    QMessageBox ignores setMinimumWidth; a spacer across its grid is the way it accepts."""
+    grid = box.layout()
+    if isinstance(grid, QGridLayout):
+        wide = box.fontMetrics().horizontalAdvance(box.windowTitle()) * 2 + 160
+        grid.addItem(QSpacerItem(max(380, wide), 0, QSizePolicy.Policy.Minimum,
+                                 QSizePolicy.Policy.Expanding),
+                     grid.rowCount(), 0, 1, grid.columnCount())
+    return box
 
 
 class ElidedLabel(QLabel):

@@ -105,6 +105,8 @@ def _answer(qtbot: QtBot, view: PeopleView, button: str) -> str:
                     timeout=WAIT)
     box = view.question
     assert isinstance(box, QMessageBox)
+    # Every question is wide enough for its title ("Merge 2 people…" was cut).
+    assert box.width() >= box.fontMetrics().horizontalAdvance(box.windowTitle()) * 2
     text = f"{box.text()}\n{box.informativeText()}"
     chosen = next(b for b in box.buttons() if b.text().replace("&", "") == button)
     chosen.click()

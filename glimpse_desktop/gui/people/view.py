@@ -57,6 +57,7 @@ from glimpse_desktop.gui.people.grids import (
 from glimpse_desktop.gui.people.parts import EmptyNotice, MessageBar, RoundCover, Rule, heading
 from glimpse_desktop.gui.people.waiting import WaitingView
 from glimpse_desktop.gui.tasks import Tasks, describe
+from glimpse_desktop.gui.widgets import fit_title
 from glimpse_desktop.gui.wording import say
 
 # ---------------------------------------------------------------------------- the view
@@ -815,6 +816,7 @@ class PeopleView(QWidget):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel if destructive else ok)
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        fit_title(box)
 
         def answered(_result: int) -> None:
             if self.question is box:

@@ -19,18 +19,16 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QSizePolicy,
-    QSpacerItem,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from glimpse_desktop.gui.tasks import Tasks
+from glimpse_desktop.gui.widgets import fit_title
 
 ORGANIZATION = "Glimpse"
 APPLICATION = "Glimpse Desktop"
@@ -191,15 +189,7 @@ def ask(parent: QWidget, title: str, text: str, informative: str, accept: str,
         box.setDefaultButton(yes)
     box.setEscapeButton(QMessageBox.StandardButton.Cancel)
     box.setWindowModality(Qt.WindowModality.WindowModal)
-    # A short question makes a narrow box, whose title bar the window manager then cuts
-    # ("Write … tadata"): wide enough for its title, whatever the text. (QMessageBox ignores
-    # setMinimumWidth; a spacer across its grid is the way it accepts.)
-    grid = box.layout()
-    if isinstance(grid, QGridLayout):
-        wide = box.fontMetrics().horizontalAdvance(title) * 2 + 160
-        grid.addItem(QSpacerItem(max(380, wide), 0, QSizePolicy.Policy.Minimum,
-                                 QSizePolicy.Policy.Expanding),
-                     grid.rowCount(), 0, 1, grid.columnCount())
+    fit_title(box)
 
     def finished() -> None:
         if box.clickedButton() is yes:
