@@ -119,6 +119,9 @@ def test_no_verb_reaches_another_machine(world: dict[str, Path], tmp_path: Path)
         ["config", "set", "caption.model", "test-vision"],
         ["config", "set", "caption.enabled", "true"],
         ["caption", "--yes", "--limit", "1"],
+        ["timeline"], ["favorite", "1"], ["favourite", "2", "--off"], ["rate", "1", "4"],
+        ["reject", "3"], ["rotate", "1", "left"], ["faces"], ["album", "tree"],
+        ["trash", "3"], ["deleted"], ["restore", "3"],
         ["forget-missing"], ["remove", photos],
     ]
     assert {v[0] for v in verbs} == every_verb(), "a verb is not traced here: add it"

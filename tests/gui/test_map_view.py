@@ -186,19 +186,24 @@ def test_no_tile_is_asked_for_until_street_maps_are_on(
     canvas.repaint()
     image = canvas.grab().toImage()
     checked = 0
-    # Pixels of whichever tiles are on screen, away from the markers drawn over them.
+    seen: list[tuple[int, int, int, float, float]] = []
+    # Pixels of whichever tiles are on screen, away from the markers and the attribution
+    # drawn over them: a grid of points over each tile's visible part.
     for z, x, y in [k for k in page._street if k[0] == canvas.zoom]:
         corner = canvas.to_screen(x / n, y / n)
+        seen.append((z, x, y, corner.x(), corner.y()))
         served = Image.open(io.BytesIO(tile_png(f"/{z}/{x}/{y}.png"))).convert("RGB")
-        for dx, dy in ((100, 200), (150, 130), (210, 220), (40, 40), (128, 128)):
-            px, py = round(corner.x()) + dx, round(corner.y()) + dy
-            if not (0 <= px < canvas.width() and 0 <= py < canvas.height()) or \
-                    canvas.cluster_at(QPointF(px, py)) is not None:
-                continue
-            got = image.pixelColor(px, py)
-            assert (got.red(), got.green(), got.blue()) == served.getpixel((dx, dy))
-            checked += 1
-    assert checked
+        for dx in range(16, 256, 48):
+            for dy in range(16, 256, 48):
+                px, py = round(corner.x()) + dx, round(corner.y()) + dy
+                if not (0 <= px < canvas.width() and 0 <= py < canvas.height() - 40) or any(
+                        canvas.cluster_at(QPointF(px + ex, py + ey)) is not None
+                        for ex in (-24, 0, 24) for ey in (-24, 0, 24)):
+                    continue
+                got = image.pixelColor(px, py)
+                assert (got.red(), got.green(), got.blue()) == served.getpixel((dx, dy))
+                checked += 1
+    assert checked, (canvas.size(), canvas.zoom, seen)
 
     # Turned off again: the street tiles go, and nothing more is asked.
     lib.config.set("map.tiles", False)
