@@ -301,3 +301,25 @@ def test_faces_from_the_command_line(people_lib: Library,
                          timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["groups"]) == 1
+
+
+def test_faces_of_a_photo_in_the_trash_wait_for_no_one(
+        people_lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / ".local" / "share").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    people = people_lib.people
+    files = _file_of(people_lib)
+    before = people.waiting_faces()
+    photo = people_lib.reader().one("SELECT id FROM photos WHERE filename = ?", (GROUP,))
+    group_faces = {f for f, name in files.items() if name == GROUP}
+    waiting_there = group_faces & {f.face for g in before.groups for f in g.faces}
+    assert waiting_there
+    assert list(people_lib.trash.move([photo]).photo_ids) == [photo]
+    after = people.waiting_faces()
+    shown = {f.face for g in after.groups for f in g.faces}
+    assert not shown & group_faces
+    assert after.faces == before.faces - len(waiting_there) == people.status().waiting
+    people_lib.trash.restore([photo])
+    assert people.waiting_faces().faces == before.faces == people.status().waiting
