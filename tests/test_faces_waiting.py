@@ -4,6 +4,7 @@ per photo), kept apart, and ignored (never clustered, shown or counted; taken ba
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -316,10 +317,21 @@ def test_faces_of_a_photo_in_the_trash_wait_for_no_one(
     group_faces = {f for f, name in files.items() if name == GROUP}
     waiting_there = group_faces & {f.face for g in before.groups for f in g.faces}
     assert waiting_there
-    assert list(people_lib.trash.move([photo]).photo_ids) == [photo]
+    people.name_faces(_faces_of(people_lib, "cage1.jpg"), "Nicolas Cage")
+    before = people.waiting_faces()
+    named = int(people_lib.reader().one("SELECT id FROM photos WHERE filename = 'cage1.jpg'"))
+    named_path = str(people_lib.reader().one("SELECT path FROM photos WHERE id = ?", (named,)))
+    listed = io.StringIO()
+    people.export_csv(listed)
+    assert sorted(people_lib.trash.move([photo, named]).photo_ids) == sorted([photo, named])
+    kept = io.StringIO()
+    people.export_csv(kept)
+    named_rows = {line for line in listed.getvalue().splitlines()
+                  if line.split(",")[0] == named_path}
+    assert named_rows and not named_rows & set(kept.getvalue().splitlines())
     after = people.waiting_faces()
     shown = {f.face for g in after.groups for f in g.faces}
     assert not shown & group_faces
     assert after.faces == before.faces - len(waiting_there) == people.status().waiting
-    people_lib.trash.restore([photo])
+    people_lib.trash.restore([photo, named])
     assert people.waiting_faces().faces == before.faces == people.status().waiting

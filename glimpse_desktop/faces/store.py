@@ -755,7 +755,7 @@ def export_rows(conn: Connection, *, include_unnamed: bool
              float(r[7])) for r in conn.execute(
         "SELECT ph.path, pe.name, pe.id AS person_id, f.id AS face_id, f.x, f.y, f.w, f.h "
         "FROM faces f JOIN people pe ON pe.id = f.person_id JOIN photos ph "
-        "ON ph.id = f.photo_id WHERE pe.hidden = 0 "
+        f"ON ph.id = f.photo_id WHERE pe.hidden = 0 AND {NOT_TRASHED} "
         + ("" if include_unnamed else "AND pe.name IS NOT NULL ")
         + "ORDER BY ph.path, f.x")]
 
