@@ -845,13 +845,15 @@ class MainWindow(QMainWindow):
 
         from glimpse_desktop.gui.albums_view import album_rows
 
-        def read() -> AlbumDetail:
-            return self.lib.albums.show(album_id)
+        def read() -> tuple[AlbumDetail, list[PhotoRow]]:
+            album = self.lib.albums.show(album_id)     # with the photos' hearts, stars, turns
+            return album, self.lib.photo_rows([p.id for p in album.photos])
 
-        def shown(album: AlbumDetail) -> None:
+        def shown(found: tuple[AlbumDetail, list[PhotoRow]]) -> None:
             if self._query != query:
                 return
-            rows = album_rows(album)
+            album, judged = found
+            rows = album_rows(album, judged)
             self._album_kind = album.kind
             # A manual album keeps the order its person gave it: no month headers then.
             model = ResultListModel(self.lib, rows, sectioned=album.kind != "manual",

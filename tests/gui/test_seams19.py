@@ -190,3 +190,19 @@ def test_no_key_is_bound_twice_in_any_view(qtbot: QtBot, window: Callable[..., A
              for view, keys in seen.items()}
     assert not any(twice.values()), twice
     assert "Del" in seen["library"] and "F5" in seen["library"] and "Ctrl+A" in seen["library"]
+
+
+def test_an_album_shows_its_photos_turned_and_judged(
+        qtbot: QtBot, window: Callable[..., Any], lib: Library, photo_dir: Path) -> None:
+    ids = _library(lib, photo_dir, 3)
+    album = lib.albums.create("Trip", ids[:2])
+    lib.judge.rotate([ids[0]], 1)
+    lib.judge.toggle_favorite([ids[0]])
+    lib.judge.rate([ids[1]], 5)
+    w = _shown(qtbot, window)
+    w.show_album(album.id, "Trip")
+    qtbot.waitUntil(lambda: w.results_page.grid.model() is not None
+                    and w.results_page.grid.model().rowCount() == 2, timeout=WAIT)
+    model = w.results_page.grid.model()
+    first, second = (model.row_at(model.row_of(i)) for i in ids[:2])
+    assert first.rotation == 1 and first.favorite and second.rating == 5
