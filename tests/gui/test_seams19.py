@@ -206,3 +206,30 @@ def test_an_album_shows_its_photos_turned_and_judged(
     model = w.results_page.grid.model()
     first, second = (model.row_at(model.row_of(i)) for i in ids[:2])
     assert first.rotation == 1 and first.favorite and second.rating == 5
+
+
+def test_keys_typed_in_any_text_field_of_the_window_stay_there(
+        qtbot: QtBot, window: Callable[..., Any], lib: Library, photo_dir: Path) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    ids = _library(lib, photo_dir, 2)
+    w = _shown(qtbot, window)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 2, timeout=WAIT)
+    _select(w.library_page.grid, 0)
+    chosen = w.selected_ids()
+    assert chosen and chosen[0] in ids
+    # A text field of the window other than the search box (as a face's or a person's name).
+    field = QLineEdit()
+    w.library_page.tools.addWidget(field)
+    field.show()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=WAIT)
+    qtbot.keyClicks(field, "Ann 3.")
+    qtbot.keyClick(field, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(field, Qt.Key.Key_F5)
+    qtbot.keyClick(field, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(300)
+    assert field.text() == "Ann 3."
+    judged = lib.judge.judgement(chosen[0])
+    assert judged.rotation == 0 and judged.rating is None and not judged.favorite
+    assert w.slideshow is None
