@@ -478,7 +478,9 @@ class TimelineModel(_PhotoRows):
                         self._replace(pos, row)
                     continue
                 self._remove_at(pos)
-            elif not shown and self.known:
+            elif row.status == "missing" and self.known:
+                # Listed once (counted in its month), now gone or in the trash; a new file
+                # that cannot be shown (unsupported) never was.
                 self._drop_unread(row)
             elif held and self.known:
                 continue

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from glimpse_desktop.api import Library
 from glimpse_desktop.gui import trash_view
-from glimpse_desktop.gui.photo_model import tile_key
+from glimpse_desktop.gui.photo_model import Row, tile_key
 from glimpse_desktop.gui.timeline_model import TimelineModel
 from tests import imagegen as ig
 
@@ -115,6 +115,11 @@ def test_a_photo_trashed_before_its_row_was_read_leaves_the_months(
     assert model.known and model.rowCount() == 8 and model.rows_read == 2
     oldest, middle = ids[0], ids[4]                  # rows not read yet
     assert model.row_of(oldest) is None and model.row_of(middle) is None
+    # A new file of that month that cannot be shown (unsupported) was never counted.
+    odd = Row.of(lib.photo_rows([middle])[0])
+    odd.id, odd.status = 10_000, "unsupported"
+    model.apply_rows([odd])
+    assert model.rowCount() == 8
     # Judged elsewhere (a search result) before its row was read: still one row.
     lib.judge.rate([middle], 3)
     model.apply_rows(lib.photo_rows([middle]), held=True)
