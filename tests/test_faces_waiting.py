@@ -4,6 +4,7 @@ per photo), kept apart, and ignored (never clustered, shown or counted; taken ba
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -301,3 +302,37 @@ def test_faces_from_the_command_line(people_lib: Library,
                          timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["groups"]) == 1
+
+
+def test_faces_of_a_photo_in_the_trash_wait_for_no_one(
+        people_lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / ".local" / "share").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    people = people_lib.people
+    files = _file_of(people_lib)
+    before = people.waiting_faces()
+    photo = people_lib.reader().one("SELECT id FROM photos WHERE filename = ?", (GROUP,))
+    group_faces = {f for f, name in files.items() if name == GROUP}
+    waiting_there = group_faces & {f.face for g in before.groups for f in g.faces}
+    assert waiting_there
+    people.name_faces(_faces_of(people_lib, "cage1.jpg"), "Nicolas Cage")
+    before = people.waiting_faces()
+    named = int(people_lib.reader().one("SELECT id FROM photos WHERE filename = 'cage1.jpg'"))
+    named_path = str(people_lib.reader().one("SELECT path FROM photos WHERE id = ?", (named,)))
+    listed = io.StringIO()
+    people.export_csv(listed)
+    assert sorted(people_lib.trash.move([photo, named]).photo_ids) == sorted([photo, named])
+    kept = io.StringIO()
+    people.export_csv(kept)
+    named_rows = {line for line in listed.getvalue().splitlines()
+                  if line.split(",")[0] == named_path}
+    assert named_rows and (len(kept.getvalue().splitlines())
+                           == len(listed.getvalue().splitlines()) - len(named_rows))
+    after = people.waiting_faces()
+    shown = {f.face for g in after.groups for f in g.faces}
+    assert not shown & group_faces
+    assert after.faces == before.faces - len(waiting_there) == people.status().waiting
+    people_lib.trash.restore([photo, named])
+    assert people.waiting_faces().faces == before.faces == people.status().waiting

@@ -478,3 +478,30 @@ def test_system_module_reads_a_recycle_bin_record(tmp_path: Path) -> None:
     parsed = system.parse_recycle_record(str(record))
     assert parsed is not None and parsed[1] == original
     assert 2022 < 1970 + parsed[0] / (365.25 * DAY) < 2023
+
+
+def test_a_rejected_copy_is_not_suggested_and_its_reject_stays_with_it(
+        lib: Library, photo_dir: Path, home: Path) -> None:
+    # The larger copy is the better one by its pixels, but the person rejected it.
+    ig.write_jpeg(photo_dir / "large.jpg", (640, 480), seed=7)
+    shutil.copy(photo_dir / "large.jpg", photo_dir / "twin.jpg")
+    lib.add_root(photo_dir)
+    lib.index()
+    large, twin = pid(lib, photo_dir / "large.jpg"), pid(lib, photo_dir / "twin.jpg")
+    first = lib.duplicates(near=False)[0].best.id
+    rejected, chosen = first, (twin if first == large else large)
+    lib.judge.rate([rejected], 4)
+    lib.judge.toggle_reject([rejected])
+    lib.judge.toggle_favorite([rejected])
+    [group] = lib.duplicates(near=False)
+    assert group.best.id == chosen                      # the copy not turned down
+    report = lib.trash.keep(group.best.id, [m.id for m in group.members[1:]])
+    assert report.trash.photo_ids == (rejected,)
+    kept = lib.judge.judgement(chosen)
+    # Its stars and heart were about the picture: they stay with the copy kept. Its reject
+    # was about that copy, which is gone: the copy kept is not rejected.
+    assert kept.rating == 4 and kept.rating_source == "manual" and kept.favorite
+    assert not kept.rejected
+    lib.trash.restore([rejected])
+    back = lib.judge.judgement(rejected)
+    assert back.rejected and back.favorite and back.rating == 4

@@ -33,6 +33,7 @@ from glimpse_desktop.albums.export import (
 )
 from glimpse_desktop.kernel.db import LibraryError
 from glimpse_desktop.kernel.decode import read_exif
+from glimpse_desktop.kernel.orientation import compose
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.search.sorting import _DISK_FULL, _NOT_ALLOWED, _names, _place
 
@@ -97,6 +98,9 @@ def file_name(row: Mapping[str, Any], options: ExportOptions) -> str:
     return stem + ext
 
 
+_ORIENTATION_KEY = "Exif.Image.Orientation"
+
+
 def resized_jpeg(image: Image.Image, original: str, options: ExportOptions) -> bytes:
     """``image`` (upright sRGB pixels of ``original``) as a JPEG with the original's EXIF
     as ``options.metadata`` says: the orientation reset (the pixels are upright), the pixel
@@ -143,6 +147,30 @@ def without_metadata(data: bytes, metadata: str) -> bytes:
         handle = image.io()
         handle.seek(0, _beginning())
         return bytes(handle.read(handle.size()))
+
+
+def turned_original(data: bytes, orientation: int | None, rotation: int,
+                    metadata: str) -> bytes:
+    """An original's bytes that show as the library shows the photo: the quarter turns the
+    person gave it (``photos.rotation``) as its EXIF orientation, composed with the file's
+    own as the library read it (the pixels untouched; the same whether write-back wrote
+    the turns into the file or not). After "strip" the orientation alone comes back, so a
+    photo shot upright is not shown on its side. A file exiv2 cannot write is left as is."""
+    want = compose(orientation, rotation)
+    if rotation % 4 == 0 and (metadata != STRIP or want == 1):
+        return data
+    from glimpse_desktop.kernel import exiv
+
+    try:
+        with exiv.write_lock:
+            image = exiv.from_bytes(data)
+            image.exifData()[_ORIENTATION_KEY] = str(want)
+            image.writeMetadata()
+            handle = image.io()
+            handle.seek(0, _beginning())
+            return bytes(handle.read(handle.size()))
+    except exiv.FAILURES:
+        return data
 
 
 def _exif_key(key: str) -> Any:
@@ -248,6 +276,8 @@ def export_with(rows: Sequence[Mapping[str, Any]], *, output: str | os.PathLike[
                         data = fh.read()
                     if options.metadata != KEEP:
                         data = without_metadata(data, options.metadata)
+                    data = turned_original(data, row.get("orientation"),
+                                           int(row.get("rotation") or 0), options.metadata)
                 mtime_ns: int | None = os.stat(source).st_mtime_ns
             except FileNotFoundError:
                 report.skipped.append(Skipped(pid, source, "missing", "the file is missing"))

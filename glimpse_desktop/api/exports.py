@@ -84,7 +84,8 @@ class Exports:
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(ids), 500):
             chunk = [int(i) for i in ids[start:start + 500]]
-            for row in conn.rows("SELECT id, path, status, taken_at FROM photos WHERE id IN "
-                                 f"({','.join('?' * len(chunk))})", chunk):
+            for row in conn.rows("SELECT id, path, status, taken_at, orientation, rotation "
+                                 f"FROM photos WHERE id IN ({','.join('?' * len(chunk))})",
+                                 chunk):
                 found[int(row["id"])] = dict(row)
         return [found[i] for i in dict.fromkeys(int(i) for i in ids) if i in found]

@@ -18,6 +18,7 @@ import numpy as np
 from glimpse_desktop.faces.records import Assigned, PersonPhoto, PersonRef
 from glimpse_desktop.kernel import fts, vectors
 from glimpse_desktop.kernel.db import Connection, now_iso
+from glimpse_desktop.kernel.photos import FLAG_TRASHED
 
 # A new face takes over the person (and the rejections) of an old face of the same photo when
 # their boxes overlap this much: the same face, found again after an edit or by another pack.
@@ -460,10 +461,17 @@ def people_counted(conn: Connection, *, include_hidden: bool
            ORDER BY p.name IS NULL, count(DISTINCT f.photo_id) DESC, p.id""")]
 
 
+# A face ``f`` whose photo is not in Recently deleted (kernel.photos.FLAG_TRASHED): until
+# restored, such a face waits for no one, counts for no one and is no one's cover.
+NOT_TRASHED = (f"NOT EXISTS (SELECT 1 FROM photos tp WHERE tp.id = f.photo_id "
+               f"AND (tp.flags & {FLAG_TRASHED}) != 0)")
+
+
 def waiting(conn: Connection) -> tuple[int, int]:
     """(faces, photos) of the faces in no person."""
-    row = conn.execute("SELECT count(*), count(DISTINCT photo_id) FROM faces "
-                       "WHERE person_id IS NULL AND ignored_at IS NULL").fetchone() or (0, 0)
+    row = conn.execute("SELECT count(*), count(DISTINCT photo_id) FROM faces f "
+                       "WHERE person_id IS NULL AND ignored_at IS NULL AND "
+                       f"{NOT_TRASHED}").fetchone() or (0, 0)
     return int(row[0]), int(row[1])
 
 
@@ -476,7 +484,7 @@ def cover_face(conn: Connection, person_id: int, chosen: int | None) -> StoredFa
                            (chosen, person_id)).fetchone()
     if row is None:
         row = conn.execute(
-            f"{_FACE} WHERE f.person_id = ? ORDER BY f.seeds DESC, "
+            f"{_FACE} WHERE f.person_id = ? AND {NOT_TRASHED} ORDER BY f.seeds DESC, "
             "(min(f.size_px, 160) / 160.0) * f.score * (1.0 - abs(f.yaw) / 90.0) DESC, f.id "
             "LIMIT 1", (person_id,)).fetchone()
     return None if row is None else _face(row)
@@ -511,7 +519,8 @@ def counts(conn: Connection) -> tuple[int, int, int, int]:
     row = conn.execute(
         "SELECT (SELECT count(*) FROM faces), (SELECT count(*) FROM people WHERE hidden = 0), "
         "(SELECT count(*) FROM people WHERE name IS NOT NULL), "
-        "(SELECT count(*) FROM faces WHERE person_id IS NULL AND ignored_at IS NULL)"
+        "(SELECT count(*) FROM faces f WHERE person_id IS NULL AND ignored_at IS NULL "
+        f"AND {NOT_TRASHED})"
     ).fetchone() or (0, 0, 0, 0)
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
@@ -746,7 +755,7 @@ def export_rows(conn: Connection, *, include_unnamed: bool
              float(r[7])) for r in conn.execute(
         "SELECT ph.path, pe.name, pe.id AS person_id, f.id AS face_id, f.x, f.y, f.w, f.h "
         "FROM faces f JOIN people pe ON pe.id = f.person_id JOIN photos ph "
-        "ON ph.id = f.photo_id WHERE pe.hidden = 0 "
+        f"ON ph.id = f.photo_id WHERE pe.hidden = 0 AND {NOT_TRASHED} "
         + ("" if include_unnamed else "AND pe.name IS NOT NULL ")
         + "ORDER BY ph.path, f.x")]
 

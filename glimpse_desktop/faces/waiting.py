@@ -79,7 +79,8 @@ class WaitingFaceActions:
         with conn.transaction("DEFERRED"):     # one snapshot of faces and links
             rows = [(int(r[0]), int(r[1]), str(r[2]), float(r[3])) for r in conn.execute(
                 f"SELECT f.id, f.photo_id, f.model_id, {_QUALITY} FROM faces f "
-                "WHERE f.person_id IS NULL AND f.ignored_at IS NULL ORDER BY f.id")]
+                f"WHERE f.person_id IS NULL AND f.ignored_at IS NULL AND {store.NOT_TRASHED} "
+                "ORDER BY f.id")]
             apart_rows = _apart_rows(conn)
             ignored = int(conn.one("SELECT count(*) FROM faces WHERE ignored_at IS NOT NULL"))
             labels, ids, quality = self._group(conn, rows, apart_rows)

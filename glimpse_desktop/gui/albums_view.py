@@ -15,6 +15,7 @@ cache, so nothing here touches a file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -289,11 +290,18 @@ def _covers_of(lib: Library, items: list[Album] | list[Memory]) -> dict[int, str
     return {r.id: r.content_hash for r in lib.photo_rows(ids)} if ids else {}
 
 
-def album_rows(album: AlbumDetail) -> list[Row]:
+def album_rows(album: AlbumDetail, judged: Sequence[PhotoRow] = ()) -> list[Row]:
     """An album's photos as the photo grid's rows, in the album's order; a smart album's
-    with the score its search gave them."""
-    return [Row(p.id, p.taken_ts, p.content_hash, p.filename, p.path, p.taken_at, p.status,
-                p.score) for p in album.photos]
+    with the score its search gave them. ``judged``: the library's rows of these photos
+    (``Library.photo_rows``), whose hearts, stars, rejects and turns the tiles show."""
+    rows = {r.id: r for r in judged}
+    out = []
+    for p in album.photos:
+        row = (Row.of(rows[p.id]) if p.id in rows else
+               Row(p.id, p.taken_ts, p.content_hash, p.filename, p.path, p.taken_at, p.status))
+        row.score = p.score
+        out.append(row)
+    return out
 
 
 class AlbumsPage(QWidget):

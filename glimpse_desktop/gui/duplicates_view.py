@@ -334,7 +334,7 @@ class DuplicatesReview(QWidget):
             self._resolved(reports)
             if trashed:
                 trash_view.drop_rows(window, trashed)
-                window.refresh_rows(kept)
+                window.refresh_rows(kept, held=True)
                 window.photos_changed([*kept, *trashed], "edited")
                 trash_view.refresh_deleted(window)
             problems = [p for r in reports for p in r.trash.problems]

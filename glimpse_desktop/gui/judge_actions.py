@@ -75,7 +75,7 @@ def judge(window: MainWindow, action: str, value: int = 0,
         window.status.set_idle(done_text(edit))
         if not edit.photo_ids:
             return
-        window.refresh_rows(edit.photo_ids)
+        window.refresh_rows(edit.photo_ids, held=True)
         shown = window.viewer.current_photo()
         if shown is not None and shown in edit.photo_ids:
             window.viewer.reload_current()

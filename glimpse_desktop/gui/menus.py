@@ -27,11 +27,17 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMenu,
     QMenuBar,
     QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
 )
 
 from glimpse_desktop.gui.sidebar import Sidebar
@@ -109,6 +115,11 @@ class WindowMenus(QObject):
                 window.addAction(action)
         self.search_keys = _SearchKeys(self)
         window.search.installEventFilter(self.search_keys)
+        # Every other text field of the window the same (a face's name, a person's, a
+        # caption): watched from when it first takes the focus.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._text_focused)
         window.stack.currentChanged.connect(self.schedule_update)
         window.viewer.photo_changed.connect(self.schedule_update)
         for grid in window.grids():
@@ -276,6 +287,12 @@ class WindowMenus(QObject):
         count = len(selection.selectedIndexes()) if selection is not None else 0
         self.selected.setText(f"{count:,} selected" if count > 1 else "")
 
+    def _text_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if isinstance(new, QLineEdit | QTextEdit | QPlainTextEdit | QAbstractSpinBox) \
+                and new.window() is self.window:
+            new.removeEventFilter(self.search_keys)      # installed once
+            new.installEventFilter(self.search_keys)
+
     # ------------------------------------------------------------------ what they do
 
     def quit(self) -> None:
@@ -390,8 +407,9 @@ class WindowMenus(QObject):
 
 
 class _SearchKeys(QObject):
-    """Typing in the search box: the keys of actions that work on photos (Ctrl+E, Delete,
-    the star keys) go to the box, never to the library. An accepted ShortcutOverride makes Qt
+    """Typing in the search box (or any text field of the window): the keys of actions that
+    work on photos (Ctrl+E, Delete, the star keys, Ctrl+R, F5) go to the box, never to the
+    library. An accepted ShortcutOverride makes Qt
     deliver the key to the focused widget instead of firing the shortcut."""
 
     def __init__(self, menus: WindowMenus) -> None:

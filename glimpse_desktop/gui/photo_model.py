@@ -761,6 +761,10 @@ class ResultListModel(_PhotoRows):
         self._fixed = list(sections) if sections is not None else None
         self._track(self.rows)
         self._positions: dict[int, int] | None = None
+        # Each photo's place in the list as made (pages appended later come after), so a
+        # photo that left (moved to the trash) comes back where it was (Restore, Undo).
+        self._rank: dict[int, int] = {r.id: i for i, r in enumerate(self.rows)}
+        self._gone: dict[int, Row] = {}
 
     def row_of(self, photo_id: int) -> int | None:
         if self._positions is None:
@@ -769,9 +773,38 @@ class ResultListModel(_PhotoRows):
 
     def _inserted(self, pos: int, rows: Sequence[Row]) -> None:
         self._positions = None
+        for row in rows:
+            self._rank.setdefault(row.id, len(self._rank))
+            self._gone.pop(row.id, None)
+
+    def apply_rows(self, rows: Iterable[Row | PhotoRow | Mapping[str, Any]]) -> int:
+        """Bring the rows of the photos this list holds up to date (hearts, stars, turned
+        tiles, a new path); a photo no longer shown (in the trash) leaves the list, and one
+        that left comes back at its place once shown again. Photos the list never held stay
+        out: a list is not a query. Returns how many rows came back."""
+        back = 0
+        for row in (r if isinstance(r, Row) else Row.of(r) for r in rows):
+            shown = row.status in ("ok", "offline")
+            pos = self.row_of(row.id)
+            if pos is not None:
+                if not shown:
+                    self._remove_at(pos)
+                elif self.rows[pos] != row:
+                    row.score = self.rows[pos].score      # the ranking's, not the library's
+                    self._replace_at(pos, row)
+                continue
+            old = self._gone.get(row.id)
+            if shown and old is not None and self._fixed is None:
+                row.score = old.score
+                rank = self._rank[row.id]
+                at = bisect.bisect_left([self._rank.get(r.id, -1) for r in self.rows], rank)
+                self._insert_block(at, [row])
+                back += 1
+        return back
 
     def _removed(self, pos: int, row: Row) -> None:
         self._positions = None
+        self._gone[row.id] = row
         if self._fixed is not None:
             # A group loses a member: the headers after it move up by one.
             self._fixed = [(start - 1 if start > pos else start, label)

@@ -96,6 +96,8 @@ class TimelineModel(_PhotoRows):
         self._pending: set[tuple[str, int]] = set()     # pages asked for, not arrived
         self._wanted: list[tuple[str, int]] = []        # of those, not sent yet
         self._in_flight = 0
+        # Photos whose unread row was taken out when they left the lists (``_drop_unread``).
+        self._dropped: set[int] = set()
         # Rows read from the library so far (tests: a jump reads only the pages near it).
         self.rows_read = 0
         # As PhotoListModel's: with a way to run reads off the GUI thread (the window's
@@ -458,9 +460,12 @@ class TimelineModel(_PhotoRows):
         ids = list(dict.fromkeys(int(i) for i in photo_ids))
         return self.apply_rows(self.lib.photo_rows(ids)) if ids else 0
 
-    def apply_rows(self, rows: Iterable[Row | PhotoRow | Mapping[str, Any]]) -> int:
+    def apply_rows(self, rows: Iterable[Row | PhotoRow | Mapping[str, Any]], *,
+                   held: bool = False) -> int:
         """Bring these photos' rows up to date at their place: refreshed, moved in time,
-        dropped, or inserted. Returns how many rows were inserted."""
+        dropped, or inserted. ``held``: photos the library listed already (judged, edited):
+        one whose row is not read yet has its unread row, and is not inserted again. Returns
+        how many rows were inserted."""
         fresh: list[Row] = []
         for row in (r if isinstance(r, Row) else Row.of(r) for r in rows):
             shown = row.status in ("ok", "offline")
@@ -473,6 +478,12 @@ class TimelineModel(_PhotoRows):
                         self._replace(pos, row)
                     continue
                 self._remove_at(pos)
+            elif row.status == "missing" and self.known:
+                # Listed once (counted in its month), now gone or in the trash; a new file
+                # that cannot be shown (unsupported) never was.
+                self._drop_unread(row)
+            elif held and self.known:
+                continue
             if shown:
                 fresh.append(row)
         inserted = 0
@@ -483,7 +494,7 @@ class TimelineModel(_PhotoRows):
     def _replace(self, pos: int, row: Row) -> None:
         old = self._slots[pos]
         self._slots[pos] = row
-        if old is not None and old.content_hash != row.content_hash:
+        if old is not None and old.tile_key != row.tile_key:     # new pixels, or turned
             self._untrack(old)
             self._track([row])
         index = self.index(pos)
@@ -521,20 +532,11 @@ class TimelineModel(_PhotoRows):
         else:
             start = self._month_starts()[s]
             end = start + self._counts[s]
-        last_before, first_after = -1, -1
-        for p in range(start, end):
-            other = self._slots[p]
-            if other is None:
-                continue
-            if other.key > row.key:
-                first_after = p
-                break
-            last_before = p
-        gap_from = last_before + 1 if last_before >= 0 else start
-        at = first_after if first_after >= 0 else end
+        gap_from, at = self._gap(start, end, row)
         if at == len(self._slots) and not self.known and not self._exhausted:
             return 0            # beyond what is read: the next page brings it in its turn
         read = at == gap_from   # nothing unread between its neighbours: its exact place
+        self._dropped.discard(row.id)
         self.beginInsertRows(QModelIndex(), at, at)
         self._slots.insert(at, row if read else None)
         self._shift(at, 1)
@@ -545,3 +547,34 @@ class TimelineModel(_PhotoRows):
         self._sections = None
         self.endInsertRows()
         return 1 if read else 0
+
+    def _gap(self, start: int, end: int, row: Row) -> tuple[int, int]:
+        """The rows ``[from, to)`` of a month's rows ``start..end`` that lie between the read
+        rows either side of ``row``'s place (all unread: ``row`` is one of them, or goes
+        in at ``to``)."""
+        last_before, first_after = -1, -1
+        for p in range(start, end):
+            other = self._slots[p]
+            if other is None:
+                continue
+            if other.key > row.key:
+                first_after = p
+                break
+            last_before = p
+        return (last_before + 1 if last_before >= 0 else start,
+                first_after if first_after >= 0 else end)
+
+    def _drop_unread(self, row: Row) -> None:
+        """A photo that left the library's lists (moved to the trash, its file gone) before
+        its row was read: one of the unread rows where it was goes, so its month counts it no
+        more and the pages read later fill the rest. Once per photo: the same change is
+        often said twice (the trash, then the watcher seeing the file go)."""
+        key = month_key(row.taken_ts)
+        if row.id in self._dropped or key not in self._keys:
+            return
+        s = self._keys.index(key)
+        start = self._month_starts()[s]
+        gap_from, at = self._gap(start, start + self._counts[s], row)
+        if gap_from < at:
+            self._dropped.add(row.id)
+            self._remove_at(gap_from)

@@ -7,6 +7,7 @@ own thread) and then watching the folders start afterwards, as a job in the stat
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -367,9 +368,12 @@ class MainWindow(QMainWindow):
             self.refresh_rows(ids)
             self.refresh_counts()
 
-    def refresh_rows(self, photo_ids: list[int]) -> None:
-        """Bring the library grid's rows of these photos up to date: their rows are read off
-        the GUI thread, then inserted, refreshed or dropped in place."""
+    def refresh_rows(self, photo_ids: list[int], *, held: bool = False) -> None:
+        """Bring the rows of these photos up to date in every grid: their rows are read off
+        the GUI thread, then inserted, refreshed or dropped in place in the library grid, and
+        refreshed (or dropped, or put back) in the other grids that hold them (results, an
+        album, a person's photos, a folder). ``held``: photos the library listed already
+        (judged): none is inserted in the library grid as new."""
         if not photo_ids or self._closing:
             return
         model = self.model
@@ -379,8 +383,15 @@ class MainWindow(QMainWindow):
             return [Row.of(r) for r in self.lib.photo_rows(ids)]
 
         def apply(rows: list[Row]) -> None:
-            if model is self.model and not self._closing:   # not a model since replaced
-                model.apply_rows(rows)
+            if self._closing:
+                return
+            if model is self.model:          # not a model since replaced
+                model.apply_rows(rows, held=held)
+            for grid in self.grids():
+                other = grid.model()
+                if isinstance(other, ResultListModel):
+                    # Each its own copy: a model keeps the rows it is given.
+                    other.apply_rows([dataclasses.replace(r) for r in rows])
 
         self.tasks.run(read, apply, read=True)
 
@@ -834,13 +845,15 @@ class MainWindow(QMainWindow):
 
         from glimpse_desktop.gui.albums_view import album_rows
 
-        def read() -> AlbumDetail:
-            return self.lib.albums.show(album_id)
+        def read() -> tuple[AlbumDetail, list[PhotoRow]]:
+            album = self.lib.albums.show(album_id)     # with the photos' hearts, stars, turns
+            return album, self.lib.photo_rows([p.id for p in album.photos])
 
-        def shown(album: AlbumDetail) -> None:
+        def shown(found: tuple[AlbumDetail, list[PhotoRow]]) -> None:
             if self._query != query:
                 return
-            rows = album_rows(album)
+            album, judged = found
+            rows = album_rows(album, judged)
             self._album_kind = album.kind
             # A manual album keeps the order its person gave it: no month headers then.
             model = ResultListModel(self.lib, rows, sectioned=album.kind != "manual",

@@ -32,6 +32,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from glimpse_desktop.kernel.db import Connection
+from glimpse_desktop.kernel.photos import FLAG_REJECTED
 from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
 from glimpse_desktop.kernel.thumbnails import ThumbnailCache
 
@@ -327,10 +328,14 @@ def find_duplicates(
         components.setdefault(linked.find(pid), []).append(pid)
     groups_ids = [sorted(ids) for ids in components.values() if len(ids) > 1]
     members = _describe(conn, [pid for ids in groups_ids for pid in ids])
+    rejected = _rejected(conn, list(members))
     groups: list[DuplicateGroup] = []
     for ids in groups_ids:
         cancel.raise_if_cancelled()
-        found = sorted((members[pid] for pid in ids if pid in members), key=_keep_order)
+        # A copy the person rejected is never suggested over one they did not: keeping the
+        # suggestion must not trash the copy they chose and keep the one they turned down.
+        found = sorted((members[pid] for pid in ids if pid in members),
+                       key=lambda m: (m.id in rejected, *_keep_order(m)))
         if len(found) < 2:
             continue  # a photo left the library while we looked
         best = found[0]
@@ -500,6 +505,17 @@ def _describe(conn: Connection, ids: list[int]) -> dict[int, DuplicateMember]:
                 height=row["height"], size=int(row["size"]), format=row["format"],
                 taken_at=row["taken_at"], mtime_ns=int(row["mtime_ns"]), metadata=tuple(meta),
                 similarity=None, distance=None)
+    return found
+
+
+def _rejected(conn: Connection, ids: list[int]) -> set[int]:
+    """The photos of ``ids`` the person rejected (the flag, or a file's rating of -1)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(int(r[0]) for r in conn.execute(
+            f"SELECT id FROM photos WHERE id IN ({', '.join('?' * len(chunk))}) AND "
+            f"((flags & {FLAG_REJECTED}) != 0 OR coalesce(rating, 0) < 0)", chunk))
     return found
 
 

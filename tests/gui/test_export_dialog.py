@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageOps
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -75,3 +75,35 @@ def test_name_clashes_skip_or_replace(lib: Library, photo_dir: Path, tmp_path: P
     replaced = lib.exports.photos(ids, out, ExportOptions(clash="replace", metadata="strip"))
     assert Path(replaced.exported[0].target).name == "a.jpg"
     assert (out / "a.jpg").read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_an_original_exported_shows_as_the_person_turned_it(
+        lib: Library, photo_dir: Path, tmp_path: Path) -> None:
+    # Shot upright on its side: the file's own orientation 6 (turn right to show it).
+    ig.write_jpeg(photo_dir / "side.jpg", (200, 100), seed=1, orientation=6)
+    ig.write_jpeg(photo_dir / "flat.jpg", (200, 100), seed=2)
+    lib.add_root(photo_dir)
+    lib.index()
+    side, flat = (lib.photo(str(photo_dir / n)).id for n in ("side.jpg", "flat.jpg"))  # type: ignore[union-attr]
+    lib.judge.rotate([side, flat], 1)           # both turned right in Glimpse
+
+    def shown(path: Path) -> tuple[int, int]:
+        with Image.open(path) as image:
+            return ImageOps.exif_transpose(image).size
+
+    out = tmp_path / "out"
+    done = lib.exports.photos([side, flat], out, ExportOptions())
+    assert len(done.exported) == 2
+    assert shown(out / "side.jpg") == (200, 100)      # 6 then a right turn: upside down
+    assert shown(out / "flat.jpg") == (100, 200)
+    assert shown(out / "side.jpg") == lib.full_image(side).size
+    # Without metadata the turns stay (the orientation alone is written).
+    stripped = tmp_path / "stripped"
+    lib.exports.photos([flat], stripped, ExportOptions(metadata="strip"))
+    assert shown(stripped / "flat.jpg") == (100, 200)
+    with Image.open(stripped / "flat.jpg") as image:
+        assert set(image.getexif()) == {0x0112}
+    lib.judge.rotate([flat], 3)                 # turned back: the file as it is
+    again = lib.exports.photos([flat], tmp_path / "again", ExportOptions())
+    assert (Path(again.exported[0].target).read_bytes()
+            == (photo_dir / "flat.jpg").read_bytes())
