@@ -95,6 +95,162 @@ def caption_one(lib: Any, photo_id: int) -> None:
         lib.config.unset("caption.base_url")
 
 
+def judge_some(lib: Any, window: Any) -> None:
+    """Hearts, stars, a reject and a turned photo, so the tiles and the viewer show them."""
+    ids = [r.id for r in window.model.rows if r is not None]
+    if not ids or lib.judge.judgement(ids[0]).favorite:        # --keep: judged already
+        return
+    lib.judge.favorite(ids[0:8:2])
+    lib.judge.rate(ids[1:6], 4)
+    lib.judge.rate(ids[6:9], 5)
+    lib.judge.reject(ids[9:11])
+    made = [r.id for r in window.model.rows if "Friends" not in str(r.path)]
+    lib.judge.rotate(made[14:15], "right")
+    # The group photo first: the viewer shows it with its faces, a heart and five stars.
+    friends = sorted((r for r in window.model.rows if "Friends" in str(r.path)),
+                     key=lambda r: Path(str(r.path)).stem.lower() != "friends")
+    friends = [r.id for r in friends]
+    if friends:
+        lib.judge.favorite(friends[:2])
+        lib.judge.rate(friends[:1], 5)
+    changed = ids[:12] + made[14:15] + friends[:2]
+    window.photos_changed(changed, "judged")
+    window.refresh_rows(changed)
+
+
+def issue_19_views(app: Any, window: Any, lib: Any, settle: Callable[..., None],
+                   shot: Callable[..., None]) -> None:
+    """The views of issue 19: timeline, marks, judge bar, menus, map, unnamed faces, the
+    trash, duplicates, album folders, the slideshow, export, and the window at 800×600."""
+    from PySide6.QtWidgets import QDialog
+
+    from glimpse_desktop.gui import export_dialog, trash_view
+    from glimpse_desktop.gui.slideshow import start_slideshow
+    from glimpse_desktop.places.map_records import MapArea
+
+    # The library grid: the scrubber hovered, then the month header pinned after a scroll.
+    window.show_view("library")
+    grid = window.library_page.grid
+    settle(1)
+    if grid.scrubber is not None:
+        grid.scrubber.hover_at(grid.scrubber.height() // 3)
+        shot("13-library-scrubber")
+        grid.scrubber.leaveEvent(None)
+    bar = grid.verticalScrollBar()
+    bar.setValue(bar.maximum() // 3)
+    settle(1)
+    shot("14-library-pinned-month")
+    bar.setValue(0)
+    settle(0.5)
+    # The viewer's judge bar on a favourite with five stars.
+    friends = next((r for r in range(window.model.rowCount())
+                    if Path(str(window.model.rows[r].path)).stem.lower() == "friends"), 0)
+    window.open_photo(grid, friends)
+    settle(3)
+    shot("15-viewer-judge-bar")
+    window.viewer.closed.emit()
+    settle(0.5)
+    # The menu bar with the Photo menu open, then Help ▸ Keyboard Shortcuts.
+    grid.setCurrentIndex(grid.model().index(0, 0))
+    menu_bar = window.menuBar()
+    photo_menu = window.menus.menus["Photo"]
+    where = menu_bar.actionGeometry(photo_menu.menuAction()).bottomLeft()
+    photo_menu.popup(menu_bar.mapToGlobal(where))
+    shot("16-menu-photo")
+    photo_menu.hide()
+    window.menus.show_shortcuts()
+    shot("17-keyboard-shortcuts")
+    for w in app.topLevelWidgets():
+        if isinstance(w, QDialog) and w.isVisible():
+            w.close()
+    # The Map: the world, Japan, then an area chosen and its photos.
+    window.show_view("map")
+    settle(3, until=lambda: window.map_page.view is not None)
+    shot("18-map-world")
+    window.map_page.canvas.fit(33.5, 133.0, 36.5, 137.5)
+    settle(3)
+    shot("19-map-japan")
+    window.map_page.show_area(MapArea(34.0, 134.5, 35.5, 136.5))
+    settle(3)
+    shot("20-map-area-results")
+    # People ▸ Unnamed faces.
+    window.show_view("people")
+    settle(2)
+    window.people_page.open_waiting()
+    settle(3)
+    shot("21-people-unnamed-faces")
+    window.people_page.back()
+    # Recently deleted, after two photos are moved to the trash.
+    window.show_view("library")
+    settle(1)
+    if not lib.trash.deleted():
+        ids = [r.id for r in window.model.rows[20:22]]
+        trash_view.move_to_trash(window, ids)
+        settle(3, until=lambda: bool(lib.trash.deleted()))
+    shot("22-library-after-delete")
+    window.show_view("deleted")
+    settle(2)
+    shot("23-recently-deleted")
+    # The Duplicates review.
+    window.show_view("duplicates")
+    window.duplicates_page.refresh()
+    settle(3, until=lambda: window.duplicates_page.find_button.isEnabled())
+    shot("24-duplicates-review")
+    # Albums in folders, and the People folder.
+    titles = {a.title: a for a in lib.albums.list_albums()}
+    if "Best of 2024" in titles:
+        lib.albums.create_folder("Travel/2024")
+        lib.albums.move(titles["Best of 2024"].id, "Travel/2024")
+    window.show_view("albums")
+    window.albums_page.refresh()
+    settle(2)
+    window.albums_page.folders.expandAll()
+    shot("25-albums-folders")
+    people_item = next((window.albums_page.folders.topLevelItem(i) for i in range(
+        window.albums_page.folders.topLevelItemCount())
+        if window.albums_page.folders.topLevelItem(i).text(0).startswith("People")), None)
+    if people_item is not None:
+        window.albums_page.folders.setCurrentItem(people_item)
+        settle(2)
+        shot("26-albums-people-folder")
+    # The slideshow of the library.
+    window.show_view("library")
+    settle(1)
+    show = start_slideshow(window)
+    if show is not None:
+        settle(4)
+        shot("27-slideshow")
+        show.close()
+        settle(1)
+    # Export the selection.
+    grid.clearSelection()
+    for r in range(3):
+        grid.selectionModel().select(grid.model().index(r, 0),
+                                     grid.selectionModel().SelectionFlag.Select)
+    dialog = export_dialog.export_selection(window)
+    if dialog is not None:
+        shot("28-export-dialog")
+        dialog.reject()
+    grid.clearSelection()
+    # The whole window at 800×600: the library, the viewer, the map.
+    window.resize(800, 600)
+    settle(2)
+    shot("29-small-library", window)
+    window.open_photo(grid, friends)
+    settle(3)
+    shot("30-small-viewer", window)
+    window.viewer.closed.emit()
+    window.show_view("map")
+    settle(2)
+    shot("31-small-map", window)
+    window.show_view("people")
+    settle(2)
+    shot("32-small-people", window)
+    window.show_view("duplicates")
+    settle(2)
+    shot("33-small-duplicates", window)
+
+
 def start_display() -> subprocess.Popen[bytes] | None:
     if os.environ.get("DISPLAY"):
         return None
@@ -122,6 +278,8 @@ def main() -> None:
     os.environ["GLIMPSE_CACHE_DIR"] = str(work / "cache")
     os.environ["GLIMPSE_MODEL_DIR"] = str(work / "models")
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+    # Photos moved to the trash go to a trash of the demo's own, never the person's.
+    os.environ["XDG_DATA_HOME"] = str(work / "data")
     server = start_display()
     try:
         run(work, out)
@@ -151,10 +309,16 @@ def run(work: Path, out: Path) -> None:
             app.processEvents()
             time.sleep(0.01)
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget: Any = None) -> None:
+        """The whole X screen, or only ``widget``'s frame (a window smaller than the screen)."""
         settle(0.6)
         screen = QGuiApplication.primaryScreen()
-        screen.grabWindow(0).save(str(out / f"{name}.png"))
+        if widget is None:
+            picture = screen.grabWindow(0)
+        else:
+            frame = widget.frameGeometry()
+            picture = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+        picture.save(str(out / f"{name}.png"))
         print(f"  {out / name}.png")
 
     # 1. A first run: no folders yet.
@@ -179,6 +343,8 @@ def run(work: Path, out: Path) -> None:
     window.move(20, 20)
     window.show()
     settle(3, until=lambda: window.watcher is not None)
+    judge_some(lib, window)
+    settle(2)
     shot("02-library")
     # Name two people so the views have names to show.
     people = lib.people.list_people()
@@ -264,6 +430,12 @@ def run(work: Path, out: Path) -> None:
             settle(1.5)
             shot(name)
             dialog.reject()
+
+    window.zoom.setValue(180)
+    grid.clearSelection()
+    issue_19_views(app, window, lib, settle, shot)
+    window.resize(1400, 860)
+    window.show_view("library")
 
     QTimer.singleShot(300, lambda: capture_dialog("11-problems"))
     window.show_problems()

@@ -325,9 +325,12 @@ class AlbumsPage(QWidget):
         layout.setSpacing(0)
         head = QHBoxLayout()
         head.setContentsMargins(16, 10, 16, 4)
+        head.setSpacing(6)      # the page's layout has none: its two buttons touched
         self.title = QLabel("Albums")
         self.title.setFont(title_font(self))
         self.subtitle = dimmed(QLabel())
+        # Wraps rather than widening the window: the counts alone made it wider than 800 px.
+        self.subtitle.setWordWrap(True)
         head.addWidget(self.title)
         head.addSpacing(12)
         head.addWidget(self.subtitle, 1)

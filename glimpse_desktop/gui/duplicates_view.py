@@ -193,6 +193,7 @@ class DuplicatesReview(QWidget):
         layout.setSpacing(0)
         head = QHBoxLayout()
         head.setContentsMargins(16, 10, 16, 4)
+        head.setSpacing(6)      # the page's layout has none: its two buttons touched
         self.title = QLabel("Duplicates")
         self.title.setFont(title_font(self))
         self.subtitle = dimmed(QLabel())

@@ -80,6 +80,8 @@ class MapPage(QWidget):
         title = QLabel("Map")
         title.setFont(title_font(self))
         self.subtitle = dimmed(QLabel(""))
+        # Wraps rather than widening the window: the counts alone made it wider than 800 px.
+        self.subtitle.setWordWrap(True)
         head.addWidget(title)
         head.addSpacing(12)
         head.addWidget(self.subtitle, 1)

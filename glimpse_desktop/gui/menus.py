@@ -96,6 +96,8 @@ class WindowMenus(QObject):
         self.menus: dict[str, QMenu] = {}
         self.selected = QLabel()
         self.selected.setObjectName("selectedCount")
+        # Apart from "Watching 1 folder" beside it ("1 selected  Watching" ran together).
+        self.selected.setContentsMargins(0, 0, 12, 0)
         window.status.addPermanentWidget(self.selected)
         bar = window.menuBar()
         assert isinstance(bar, QMenuBar)

@@ -162,6 +162,8 @@ class GridPage(QWidget):
         head.addSpacing(12)
         head.addWidget(self.subtitle, 1)
         self.tools = QHBoxLayout()
+        # Its own spacing: the page's layout has none, and its buttons touched.
+        self.tools.setSpacing(6)
         head.addLayout(self.tools)
         layout.addLayout(head)
         self.grid = PhotoGrid()

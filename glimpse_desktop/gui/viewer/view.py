@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -167,6 +168,10 @@ class Viewer(QWidget):
         bar.addSpacing(14)
         bar.addWidget(self.faces_button)
         bar.addWidget(self.info_button)
+        # The bar never sets the window's least width (it made the window wider than 800 px):
+        # when narrow, the zoom buttons go (the wheel, + and − still zoom), see _fit_bar.
+        self.bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._zoom_tools = (self.zoom_out_button, self.zoom_label, self.zoom_in_button)
 
         # Big arrows on the photo's sides, as in every photo app.
         self.side_prev = self._side("left", "Previous photo", self.previous)
@@ -246,6 +251,20 @@ class Viewer(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_side_buttons()
+        self._fit_bar()
+
+    def _fit_bar(self) -> None:
+        layout = self.bar.layout()
+        if layout is None:
+            return
+        layout.invalidate()
+        shown = not self.zoom_out_button.isHidden()
+        zoom = sum(w.sizeHint().width() for w in self._zoom_tools) + 2 * layout.spacing()
+        need = layout.minimumSize().width() + (0 if shown else zoom)
+        fits = need <= self.width()
+        if fits != shown:
+            for w in self._zoom_tools:
+                w.setVisible(fits)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
