@@ -237,6 +237,8 @@ class PhotoGrid(QAbstractItemView):
     """Tiles in month sections; see the module docstring for how the layout is computed."""
 
     tile_changed = Signal(int)
+    # The edge tiles are drawn at changed (a zoom, a resize: ``drawn_tile``).
+    drawn_changed = Signal(int)
     # The selection or the current photo changed (what the menu bar's actions work on).
     selection_changed = Signal()
     # How many photos are selected, after every change of the selection.
@@ -249,6 +251,7 @@ class PhotoGrid(QAbstractItemView):
         self._tile = DEFAULT_TILE
         self._cols = 1
         self._cell = float(DEFAULT_TILE)
+        self._drawn = DEFAULT_TILE
         self._left = MARGIN
         self._starts: list[int] = []      # first row of each section
         self._labels: list[str] = []
@@ -287,9 +290,14 @@ class PhotoGrid(QAbstractItemView):
     def tile(self) -> int:
         return self._tile
 
+    def drawn_tile(self) -> int:
+        """The edge tiles are drawn at: the chosen size (``tile``), made to fill the width."""
+        self._ensure_layout()
+        return round(self._cell) - SPACING
+
     def tile_pixels(self) -> int:
-        """The tile edge in device pixels (what the thumbnail cache makes pixmaps at)."""
-        return round(self._tile * self.devicePixelRatioF())
+        """The tile edge drawn, in device pixels (what the thumbnail cache makes pixmaps at)."""
+        return round(self.drawn_tile() * self.devicePixelRatioF())
 
     def set_tile(self, size: int) -> None:
         """Zoom: tile edge in pixels; the photo at the top of the view stays there."""
@@ -460,11 +468,20 @@ class PhotoGrid(QAbstractItemView):
         model = self.model()
         rows = model.rowCount() if model is not None else 0
         width = max(1, self.viewport().width() - 2 * MARGIN)
-        self._cols = max(1, (width + SPACING) // (self._tile + SPACING))
-        # Tiles keep their size (their pixmaps are made at exactly that size, so painting is
-        # a blit); what is left of the width goes to the margins, centring the grid.
-        self._cell = float(self._tile + SPACING)
-        self._left = MARGIN + max(0, (width + SPACING - self._cols * (self._tile + SPACING)) // 2)
+        # The grid fills the width (a narrow window shows no empty band beside it): as many
+        # columns as tiles of the chosen size come nearest to filling it, each tile then a
+        # little larger or smaller than that size. The thumbnail cache makes its pixmaps at the
+        # size drawn (``drawn_changed``), so painting stays a blit.
+        self._cols = max(1, round((width + SPACING) / (self._tile + SPACING)))
+        while self._cols > 1 and (width + SPACING) / self._cols - SPACING < MIN_TILE:
+            self._cols -= 1
+        self._cell = max(float(MIN_TILE + SPACING), (width + SPACING) / self._cols)
+        self._left = MARGIN
+        drawn = round(self._cell) - SPACING
+        if drawn != self._drawn:
+            self._drawn = drawn
+            # After this layout, not inside it: the window's answer asks for a new one.
+            QTimer.singleShot(0, lambda: self.drawn_changed.emit(self.drawn_tile()))
         sections_of = getattr(model, "sections", None)
         sections: list[tuple[int, str]] = list(sections_of()) if callable(sections_of) else []
         if rows and not sections:

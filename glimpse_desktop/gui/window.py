@@ -637,6 +637,8 @@ class MainWindow(QMainWindow):
             self.places_page.refresh()
         elif key == "map":
             self.map_page.refresh()
+        if self._current_grid() is not None:
+            self._tiles_drawn()
         if focus and key in ("library", "results", "folders", "duplicates", "places"):
             grid = self._current_grid()
             if grid is not None:
@@ -695,7 +697,11 @@ class MainWindow(QMainWindow):
     def _zoom(self, value: int) -> None:
         for grid in self.grids():
             grid.set_tile(value)
-        grid = self.library_page.grid
+        self._tiles_drawn()
+
+    def _tiles_drawn(self, *_args: object) -> None:
+        """Thumbnails made at the size the grid in view draws its tiles (it fills the width)."""
+        grid = self._current_grid() or self.library_page.grid
         self.thumbnails.set_size(grid.tile_pixels(), grid.devicePixelRatioF())
 
     def _focus_search(self) -> None:
@@ -821,6 +827,7 @@ class MainWindow(QMainWindow):
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         grid.customContextMenuRequested.connect(lambda pos, g=grid: self._grid_menu(g, pos))
         grid.tile_changed.connect(self.zoom.setValue)
+        grid.drawn_changed.connect(self._tiles_drawn)
 
     def open_photo(self, grid: PhotoGrid, row: int) -> None:
         model = grid.model()

@@ -41,3 +41,26 @@ def test_every_view_fits_an_800_pixel_window(qtbot: QtBot, lib: Library, photo_d
     assert bar.layout() is not None and bar.layout().minimumSize().width() <= bar.width()
     w.resize(1200, 700)
     qtbot.waitUntil(lambda: viewer.zoom_in_button.isVisible())
+
+
+def test_the_grid_fills_the_width_and_its_thumbnails_are_made_at_the_size_drawn(
+        qtbot: QtBot, lib: Library, photo_dir: Path, window: Any) -> None:
+    for i in range(12):
+        ig.write_jpeg(photo_dir / f"IMG_{i}.jpg", (300, 200), seed=i,
+                      datetime_original=f"2024:05:{i + 1:02d} 10:00:00")
+    lib.add_root(photo_dir)
+    lib.index()
+    w = window(start_jobs=False)
+    w.show()
+    qtbot.waitUntil(lambda: w.model.rowCount() == 12)
+    grid = w.library_page.grid
+    for width in (800, 1013, 1280):
+        w.resize(width, 600)
+        qtbot.waitUntil(lambda width=width: w.width() == width)
+        qtbot.waitUntil(lambda: w.thumbnails.size == grid.tile_pixels())
+        # The last column ends at the right margin: no empty band beside the tiles (the
+        # tiles were centred, with up to a tile's width left over at 800 px).
+        last = grid.visualRect(grid.model().index(grid.columns() - 1, 0))
+        assert grid.viewport().width() - 12 - 4 <= last.right() + 1 <= grid.viewport().width()
+        # Near the size chosen with the slider.
+        assert abs(grid.drawn_tile() - grid.tile()) <= (grid.tile() + 3) / 2
