@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtGui import QFont, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -214,6 +214,10 @@ class DuplicatesReview(QWidget):
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.body = QWidget()
+        # The page's surface is the base colour, as the other photo views' grids are.
+        self.body.setBackgroundRole(QPalette.ColorRole.Base)
+        self.body.setAutoFillBackground(True)
+        self.scroller.viewport().setBackgroundRole(QPalette.ColorRole.Base)
         self.column = QVBoxLayout(self.body)
         self.column.setContentsMargins(0, 0, 0, 16)
         self.column.setSpacing(4)

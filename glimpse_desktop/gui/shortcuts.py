@@ -136,7 +136,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(560, 640)
+        self.resize(720, 640)   # the longest keys ("Arrow keys, Page Up, …") with room
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()

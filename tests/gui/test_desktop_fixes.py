@@ -81,3 +81,11 @@ def test_memories_fold_and_the_choice_is_remembered(qtbot: QtBot, lib: Library,
     w2 = window(start_jobs=False)
     w2.memories.fit_height(900)
     assert w2.memories.collapsed          # remembered
+
+
+def test_a_small_picture_says_its_megapixels_in_two_figures_not_zero() -> None:
+    from glimpse_desktop.gui.viewer.info import megapixels
+
+    assert megapixels(224 * 218) == "0.049 MP"          # was "0.0 MP"
+    assert megapixels(4000 * 3000) == "12.0 MP"
+    assert megapixels(0) == "0 MP"

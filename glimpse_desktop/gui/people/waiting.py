@@ -407,7 +407,7 @@ class WaitingView(QWidget):
         result = self.result
         if result is None:
             return
-        self.waiting_tab.setText(f"Waiting ({result.faces:,})")
+        self.waiting_tab.setText(f"Waiting faces ({result.faces:,})")
         self.ignored_tab.setText(f"Ignored faces ({result.ignored:,})")
         shown = len(result.groups)
         if self.ignored_mode:

@@ -56,6 +56,14 @@ from glimpse_desktop.gui.widgets import ElidedLabel
 
 # ---------------------------------------------------------------------------------- panel
 
+
+def megapixels(pixels: int) -> str:
+    """"12.2 MP"; a small picture in two figures ("0.049 MP"), never "0.0 MP"."""
+    mp = pixels / 1e6
+    if mp >= 0.1:
+        return f"{mp:.1f} MP"
+    return f"{mp:.2g} MP" if mp > 0 else "0 MP"
+
 class FlowLayout(QLayout):
     """Chips that wrap onto the next line (tags, keywords)."""
 
@@ -372,7 +380,7 @@ class InfoPanel(QScrollArea):
         parts = []
         if info.width and info.height:
             w, h = int(info.width), int(info.height)
-            parts.append(f"{w:,} × {h:,} · {w * h / 1e6:.1f} MP")
+            parts.append(f"{w:,} × {h:,} · {megapixels(w * h)}")
         size_parts = []
         if info.size is not None:
             size = int(info.size)
