@@ -170,6 +170,36 @@ def export_photos(
         raise ValueError(f"size must be one of {', '.join(SIZES)}, not {size!r}")
     if size == PREVIEW and render is None:
         raise ValueError("previews need a render function")
+
+    def write_one(row: Mapping[str, Any], out: str) -> tuple[str, str]:
+        source = str(row["path"])
+        if size == FULL:
+            target, already = _copy(source, out, os.path.basename(source))
+        else:
+            assert render is not None
+            try:
+                data = render(row)
+                mtime_ns: int | None = os.stat(source).st_mtime_ns
+            except (LibraryError, OSError) as exc:
+                raise _SourceProblem(str(exc)) from exc
+            stem = os.path.splitext(os.path.basename(source))[0]
+            target, already = _write_new(data, out, stem + ".jpg", mtime_ns)
+        return target, "same" if already else "new"
+
+    return export_each(rows, output=output, size=size, write_one=write_one,
+                       progress=progress, cancel=cancel)
+
+
+def export_each(rows: Sequence[Mapping[str, Any]], *, output: str | os.PathLike[str],
+                size: str, write_one: Callable[[Mapping[str, Any], str], tuple[str, str]],
+                progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> ExportReport:
+    """The loop every export shares: the folder made, missing and offline photos skipped,
+    each other photo written by ``write_one(row, folder)``, which returns the file written
+    and what happened (``new``; ``same``: that file was there already; ``skipped``: its name
+    is taken) and raises ``_SourceProblem`` for a photo that cannot be read. An OSError is the
+    target's: a full disk, a folder that cannot be written or is gone stop the export
+    (ExportError, with the report of what was done); a name refused skips that photo."""
     cancel = cancel or CancelToken()
     meter = ProgressMeter("export", progress)
     out = os.path.abspath(os.fspath(output))
@@ -194,17 +224,7 @@ def export_photos(
             meter.advance(current=source)
             continue
         try:
-            if size == FULL:
-                target, already = _copy(source, out, os.path.basename(source))
-            else:
-                assert render is not None
-                try:
-                    data = render(row)
-                    mtime_ns: int | None = os.stat(source).st_mtime_ns
-                except (LibraryError, OSError) as exc:
-                    raise _SourceProblem(str(exc)) from exc
-                stem = os.path.splitext(os.path.basename(source))[0]
-                target, already = _write_new(data, out, stem + ".jpg", mtime_ns)
+            target, what = write_one(row, out)
         except _SourceProblem as exc:
             report.skipped.append(Skipped(pid, source, "failed", str(exc)))
             meter.advance(errors=1, current=source)
@@ -232,8 +252,12 @@ def export_photos(
             meter.advance(errors=1, current=source)
             continue
         meter.advance(current=source)
-        if already:
+        if what == "same":
             report.skipped.append(Skipped(pid, source, "exists", f"already exported as {target}"))
+            continue
+        if what == "skipped":
+            report.skipped.append(Skipped(pid, source, "exists",
+                                          f"{os.path.basename(target)} is taken in {out}"))
             continue
         with contextlib.suppress(OSError):
             report.bytes_written += os.path.getsize(target)

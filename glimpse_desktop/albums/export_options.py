@@ -26,16 +26,14 @@ from glimpse_desktop.albums.export import (
     _ORIENTATION,
     _PIXEL_X,
     _PIXEL_Y,
-    Exported,
-    ExportError,
     ExportReport,
-    Skipped,
+    export_each,
 )
 from glimpse_desktop.kernel.db import LibraryError
 from glimpse_desktop.kernel.decode import read_exif
 from glimpse_desktop.kernel.orientation import compose
-from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback, ProgressMeter
-from glimpse_desktop.search.sorting import _DISK_FULL, _NOT_ALLOWED, _names, _place
+from glimpse_desktop.kernel.progress import CancelToken, ProgressCallback
+from glimpse_desktop.search.sorting import _names, _place, _SourceProblem
 
 __all__ = ["CLASHES", "METADATA", "NAMINGS", "SIZES", "ExportOptions", "export_with"]
 
@@ -144,9 +142,7 @@ def without_metadata(data: bytes, metadata: str) -> bytes:
                         if d.key().startswith(("Xmp.exif.GPS", "Xmp.exifEX.GPS"))]:
                 xmp.erase(xmp.findKey(_xmp_key(key)))
         image.writeMetadata()
-        handle = image.io()
-        handle.seek(0, _beginning())
-        return bytes(handle.read(handle.size()))
+        return bytes(image.io().data())     # the file as written, in memory
 
 
 def turned_original(data: bytes, orientation: int | None, rotation: int,
@@ -166,9 +162,7 @@ def turned_original(data: bytes, orientation: int | None, rotation: int,
             image = exiv.from_bytes(data)
             image.exifData()[_ORIENTATION_KEY] = str(want)
             image.writeMetadata()
-            handle = image.io()
-            handle.seek(0, _beginning())
-            return bytes(handle.read(handle.size()))
+            return bytes(image.io().data())
     except exiv.FAILURES:
         return data
 
@@ -183,12 +177,6 @@ def _xmp_key(key: str) -> Any:
     import exiv2
 
     return exiv2.XmpKey(key)
-
-
-def _beginning() -> Any:
-    import exiv2
-
-    return exiv2.BasicIo.Position.beg
 
 
 def _write(data: bytes, folder: str, filename: str, clash: str, mtime_ns: int | None
@@ -244,76 +232,25 @@ def export_with(rows: Sequence[Mapping[str, Any]], *, output: str | os.PathLike[
     resized copies. Missing, offline and unreadable photos are skipped and reported (as are
     names taken, with "skip"); raises ExportError when the folder cannot be written."""
     options.check()
-    cancel = cancel or CancelToken()
-    meter = ProgressMeter("export", progress)
-    out = os.path.abspath(os.fspath(output))
-    report = ExportReport(output=out, size=options.size, planned=len(rows))
-    if os.path.lexists(out) and not os.path.isdir(out):
-        raise ExportError(f"{out} is a file, not a folder: choose a folder to export to",
-                          report)
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create {out}: {exc.strerror or exc}", report) from exc
-    meter.start_phase("exporting photos", len(rows))
-    for row in rows:
-        if cancel.cancelled:
-            report.cancelled = True
-            break
-        pid, source, status = int(row["id"]), str(row["path"]), str(row["status"])
-        if status in ("missing", "offline"):
-            why = ("the file is missing" if status == "missing"
-                   else "the drive holding it is not connected")
-            report.skipped.append(Skipped(pid, source, status, why))
-            meter.advance(current=source)
-            continue
+
+    def write_one(row: Mapping[str, Any], out: str) -> tuple[str, str]:
+        pid, source = int(row["id"]), str(row["path"])
         try:
-            try:
-                if options.size == RESIZED:
-                    data = resized_jpeg(full_image(pid, options.long_edge), source, options)
-                else:
-                    with open(source, "rb") as fh:
-                        data = fh.read()
-                    if options.metadata != KEEP:
-                        data = without_metadata(data, options.metadata)
-                    data = turned_original(data, row.get("orientation"),
-                                           int(row.get("rotation") or 0), options.metadata)
-                mtime_ns: int | None = os.stat(source).st_mtime_ns
-            except FileNotFoundError:
-                report.skipped.append(Skipped(pid, source, "missing", "the file is missing"))
-                meter.advance(current=source)
-                continue
-            except (LibraryError, OSError, ValueError, RuntimeError) as exc:
-                report.skipped.append(Skipped(pid, source, "failed", str(exc)))
-                meter.advance(errors=1, current=source)
-                continue
-            target, what = _write(data, out, file_name(row, options), options.clash, mtime_ns)
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-            done = len(report.exported)
-            if exc.errno in _DISK_FULL:
-                raise ExportError(f"the disk holding {out} is full: free some space and run it "
-                                  f"again ({done} photos exported before are complete)",
-                                  report) from exc
-            if exc.errno in _NOT_ALLOWED:
-                raise ExportError(f"cannot write to {out}: {why} ({done} photos exported "
-                                  "before are complete)", report) from exc
-            if not os.path.isdir(out):
-                raise ExportError(f"{out} is gone or no longer a folder ({done} photos "
-                                  "exported before are complete)", report) from exc
-            report.skipped.append(Skipped(pid, source, "failed", f"cannot write to {out}: {why}"))
-            meter.advance(errors=1, current=source)
-            continue
-        meter.advance(current=source)
-        if what == "same":
-            report.skipped.append(Skipped(pid, source, "exists", f"already exported as {target}"))
-            continue
-        if what == "skipped":
-            report.skipped.append(Skipped(pid, source, "exists",
-                                          f"{os.path.basename(target)} is taken in {out}"))
-            continue
-        with contextlib.suppress(OSError):
-            report.bytes_written += os.path.getsize(target)
-        report.exported.append(Exported(pid, source, target))
-    meter.finish()
-    return report
+            if options.size == RESIZED:
+                data = resized_jpeg(full_image(pid, options.long_edge), source, options)
+            else:
+                with open(source, "rb") as fh:
+                    data = fh.read()
+                if options.metadata != KEEP:
+                    data = without_metadata(data, options.metadata)
+                data = turned_original(data, row.get("orientation"),
+                                       int(row.get("rotation") or 0), options.metadata)
+            mtime_ns: int | None = os.stat(source).st_mtime_ns
+        except FileNotFoundError:
+            raise                          # the loop says the file is missing
+        except (LibraryError, OSError, ValueError, RuntimeError) as exc:
+            raise _SourceProblem(str(exc)) from exc
+        return _write(data, out, file_name(row, options), options.clash, mtime_ns)
+
+    return export_each(rows, output=output, size=options.size, write_one=write_one,
+                       progress=progress, cancel=cancel)
